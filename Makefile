@@ -1,0 +1,45 @@
+# logicat: `make demo` trains the reference model on the cat data; `make test` runs the suite.
+# Both create .venv (if missing) and install everything logicat needs, Debian packages included.
+PYTHON  ?= python3
+VENV    ?= .venv
+PY      := $(VENV)/bin/python
+STAMP   := $(VENV)/.installed
+SHARED  := $(abspath ../shared/data)
+# Point LOGICAT_DATA at the shared copy of the cat data when it lies beside the checkout.
+ifneq ($(wildcard $(SHARED)/catvnoncat/train_catvnoncat.h5),)
+export LOGICAT_DATA ?= $(SHARED)/catvnoncat
+endif
+PHOTOS  ?= $(wildcard $(SHARED)/photos)
+OUTDIR  ?= build
+
+.PHONY: install system-deps demo test lint bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	@bash scripts/install-system-deps.sh
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $@
+
+system-deps:
+	@bash scripts/install-system-deps.sh
+
+demo: install
+	@mkdir -p $(OUTDIR)
+	$(VENV)/bin/logicat train --learning-rate 0.005 --iterations 2000 \
+		--out $(OUTDIR)/model.safetensors --plot $(OUTDIR)/learning_curve.png
+	$(VENV)/bin/logicat predict --model $(OUTDIR)/model.safetensors $(PHOTOS)
+
+test: install
+	$(PY) -m pytest -n 2
+
+lint: install
+	$(VENV)/bin/ruff check src tests benchmarks
+
+bench: install
+	$(VENV)/bin/logicat bench
+
+clean:
+	rm -rf $(OUTDIR) .pytest_cache test-artifacts

@@ -1,0 +1,103 @@
+"""``logicat train``: the lesson's training run, with its cost table, accuracies and model file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import numpy as np
+
+from logicat.cli.options import PositiveFloat, data_dir_option, writable_output
+
+
+@click.command()
+@data_dir_option
+@click.option("--learning-rate", "-a", type=PositiveFloat(), default=0.005, show_default=True,
+              help="Gradient-descent step size alpha.")
+@click.option("--iterations", "-n", type=click.IntRange(min=1), default=2000, show_default=True,
+              help="Full-batch gradient-descent iterations.")
+@click.option("--loss", type=click.Choice(["cross_entropy", "squared_error"]),
+              default="cross_entropy", show_default=True)
+@click.option("--dtype", type=click.Choice(["float64", "float32"]), default="float64",
+              show_default=True)
+@click.option("--engine", default="numpy", show_default=True,
+              help="How gradients are computed (see 'logicat info --engines').")
+@click.option("--print-every", type=click.IntRange(min=0), default=100, show_default=True,
+              help="Print the cost every N iterations (0: never).")
+@click.option("--out", "-o", type=click.Path(path_type=Path), default=Path("model.safetensors"),
+              show_default=True, help="Where to save the trained model.")
+@click.option("--plot", type=click.Path(path_type=Path), default=None,
+              help="Also save the learning curve (.png, .svg or .pdf).")
+def train(data_dir, learning_rate, iterations, loss, dtype, engine, print_every, out, plot):
+    """Train the cat classifier by gradient descent and report train/test accuracy.
+
+    The defaults are the lesson's reference run: zero initialisation, learning rate 0.005,
+    2000 full-batch iterations, cross-entropy.
+    """
+    from logicat.callbacks import PrintCost, ProgressBar
+    from logicat.data import TRAIN_FILE, file_sha256, find_catvnoncat, load_catvnoncat
+    from logicat.engines import ENGINES
+    from logicat.estimator import LogisticRegression
+    from logicat.features import images_to_features, preprocessing_spec
+    from logicat.plots import check_plot_path, plot_learning_curves
+
+    if engine not in ENGINES:
+        raise click.BadParameter(
+            f"expected one of {', '.join(ENGINES)}, got {engine!r}.", param_hint="'--engine'"
+        )
+    writable_output(out, "model")
+    if plot is not None:
+        try:
+            check_plot_path(plot)
+        except ValueError as e:
+            raise click.BadParameter(str(e), param_hint="'--plot'") from None
+
+    folder = find_catvnoncat(data_dir)
+    data = load_catvnoncat(folder)
+    X_train = images_to_features(data.train_x, dtype=dtype)
+    X_test = images_to_features(data.test_x, dtype=dtype)
+
+    bar = ProgressBar()
+    clf = LogisticRegression(
+        learning_rate=learning_rate,
+        max_iter=iterations,
+        loss=loss,
+        dtype=dtype,
+        engine=engine,
+        callbacks=[PrintCost(print_every, write=bar.write), bar],
+    )
+    try:
+        clf.fit(X_train, data.train_y)
+    finally:
+        bar.close()
+
+    train_acc = _accuracy_percent(clf.predict(X_train), data.train_y)
+    test_acc = _accuracy_percent(clf.predict(X_test), data.test_y)
+    click.echo(f"train accuracy: {train_acc} %")
+    click.echo(f"test accuracy: {test_acc} %")
+
+    clf.callbacks = None  # printing is not part of the model
+    clf.save(
+        out,
+        preprocessing=preprocessing_spec(data.train_x.shape[1]),
+        class_names=list(data.classes),
+        positive_class=data.classes[1],
+        training_data={
+            "file": TRAIN_FILE,
+            "sha256": file_sha256(folder / TRAIN_FILE),
+            "n_samples": int(len(data.train_y)),
+        },
+        metrics={"train_accuracy": train_acc, "test_accuracy": test_acc},
+    )
+    click.echo(f"Saved the model to {out}")
+    if plot is not None:
+        plot_learning_curves(
+            {f"learning rate = {learning_rate:g}": clf.cost_history_}, plot,
+            title=f"Learning curve ({loss.replace('_', '-')}, {dtype})",
+        )
+        click.echo(f"Saved the learning curve to {plot}")
+
+
+def _accuracy_percent(predicted: np.ndarray, y: np.ndarray) -> float:
+    """Accuracy in percent, computed as the lesson prints it: 100 - mean(|y_hat - y|) * 100."""
+    return float(100 - np.mean(np.abs(predicted - y)) * 100)

@@ -1,0 +1,31 @@
+"""Engines: interchangeable ways of computing the objective ``(cost, dw, db)`` for the optimizer.
+
+An engine factory takes the training data once and returns ``objective(w, b)``. "numpy" is the
+hand-derived vectorized gradient of ``logicat.loss``; other engines register here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from logicat.loss import Loss, cost_and_gradients
+from logicat.optim import Objective
+
+#: factory(X (m, n), y (m,) in {0, 1} with X's dtype, loss) -> objective
+EngineFactory = Callable[[np.ndarray, np.ndarray, Loss], Objective]
+
+
+def numpy_objective(X: np.ndarray, y: np.ndarray, loss: Loss) -> Objective:
+    """The hand-derived, vectorized cost and gradients of ``logicat.loss.cost_and_gradients``."""
+
+    def objective(w: np.ndarray, b: float) -> tuple[float, np.ndarray, float]:
+        return cost_and_gradients(w, b, X, y, loss)
+
+    return objective
+
+
+ENGINES: dict[str, EngineFactory] = {
+    "numpy": numpy_objective,
+}

@@ -1,0 +1,57 @@
+"""Shared fixtures: the cat data, the real photos, a seeded generator, a temporary model path."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+# The tests read the real cat data; point LOGICAT_DATA at the shared copy when nothing else is set.
+if "LOGICAT_DATA" not in os.environ and (SHARED_DATA / "catvnoncat").is_dir():
+    os.environ["LOGICAT_DATA"] = str(SHARED_DATA / "catvnoncat")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+@pytest.fixture(scope="session")
+def cat_data():
+    """The cat/non-cat set as ``load_catvnoncat`` returns it."""
+    from logicat import load_catvnoncat
+
+    return load_catvnoncat()
+
+
+@pytest.fixture(scope="session")
+def cat_features(cat_data):
+    """``(X_train (209, 12288), y_train (209,), X_test (50, 12288), y_test (50,))`` in float64."""
+    from logicat import images_to_features
+
+    return (
+        images_to_features(cat_data.train_x),
+        cat_data.train_y,
+        images_to_features(cat_data.test_x),
+        cat_data.test_y,
+    )
+
+
+@pytest.fixture(scope="session")
+def photos_dir() -> Path:
+    """``../shared/data/photos``: real photos in several formats and colour modes."""
+    path = SHARED_DATA / "photos"
+    if not path.is_dir():
+        pytest.skip(f"{path} is not there")
+    return path
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(0)
+
+
+@pytest.fixture
+def tmp_model_path(tmp_path: Path) -> Path:
+    return tmp_path / "model.safetensors"
