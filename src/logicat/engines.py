@@ -2,6 +2,9 @@
 
 An engine factory takes the training data once and returns ``objective(w, b)``. "numpy" is the
 hand-derived vectorized gradient of ``logicat.loss``; other engines register here.
+
+An engine that brings its own training loop (PyTorch with ``torch.optim``) registers in
+``TRAINERS`` instead: ``trainer(estimator, X, y01, w0, b0) -> GDResult``.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 
 from logicat.loss import Loss, cost_and_gradients
-from logicat.optim import Objective
+from logicat.optim import GDResult, Objective
 
 #: factory(X (m, n), y (m,) in {0, 1} with X's dtype, loss) -> objective
 EngineFactory = Callable[[np.ndarray, np.ndarray, Loss], Objective]
@@ -29,3 +32,12 @@ def numpy_objective(X: np.ndarray, y: np.ndarray, loss: Loss) -> Objective:
 ENGINES: dict[str, EngineFactory] = {
     "numpy": numpy_objective,
 }
+
+#: trainer(estimator, X (m, n), y01 (m,), w0 (n,), b0) -> GDResult, for engines with their own loop
+Trainer = Callable[..., GDResult]
+TRAINERS: dict[str, Trainer] = {}
+
+
+def engine_names() -> tuple[str, ...]:
+    """Every engine ``LogisticRegression(engine=...)`` accepts."""
+    return (*ENGINES, *TRAINERS)

@@ -17,7 +17,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from logicat.engines import ENGINES
+from logicat.engines import ENGINES, TRAINERS, engine_names
 from logicat.loss import LOSSES, sigmoid
 from logicat.optim import Callback, gradient_descent
 
@@ -46,7 +46,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     random_state : int, numpy Generator or None
         Seed for ``init="random"``.
     engine : str, default "numpy"
-        How the cost and gradients are computed (see ``logicat.engines.ENGINES``).
+        How the cost and gradients are computed (see ``logicat.engines``).
+    device : {"auto", "cpu", "cuda"}, default "auto"
+        Where engines that can use an accelerator run ("auto": CUDA if available); the NumPy
+        engines always run on the CPU.
     callbacks : sequence of callables, optional
         Each is called with a ``TrainingState`` after every iteration; returning True stops.
 
@@ -72,6 +75,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         init: str = "zeros",
         random_state: Any = None,
         engine: str = "numpy",
+        device: str = "auto",
         callbacks: Sequence[Callback] | None = None,
     ) -> None:
         self.learning_rate = learning_rate
@@ -81,6 +85,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.init = init
         self.random_state = random_state
         self.engine = engine
+        self.device = device
         self.callbacks = callbacks
 
     # ------------------------------------------------------------------ training
@@ -90,15 +95,17 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         X, y = validate_data(self, X, y, dtype=self.dtype, order="C")
         y01 = self._encode_labels(y).astype(X.dtype)
         w, b = self._initial_parameters(X.shape[1], X.dtype)
-        objective = ENGINES[self.engine](X, y01, self.loss)
-        result = gradient_descent(
-            objective,
-            w,
-            b,
-            learning_rate=float(self.learning_rate),
-            max_iter=int(self.max_iter),
-            callbacks=list(self.callbacks or ()),
-        )
+        if self.engine in TRAINERS:
+            result = TRAINERS[self.engine](self, X, y01, w, b)
+        else:
+            result = gradient_descent(
+                ENGINES[self.engine](X, y01, self.loss),
+                w,
+                b,
+                learning_rate=float(self.learning_rate),
+                max_iter=int(self.max_iter),
+                callbacks=list(self.callbacks or ()),
+            )
         self.coef_ = result.coef
         self.intercept_ = float(result.intercept)
         self.cost_history_ = result.cost_history
@@ -125,7 +132,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             ("loss", LOSSES),
             ("dtype", DTYPES),
             ("init", INITS),
-            ("engine", tuple(ENGINES)),
+            ("engine", engine_names()),
         ):
             value = getattr(self, name)
             if value not in allowed:

@@ -21,7 +21,7 @@ from logicat.cli.options import PositiveFloat, data_dir_option, writable_output
 @click.option("--dtype", type=click.Choice(["float64", "float32"]), default="float64",
               show_default=True)
 @click.option("--engine", default="numpy", show_default=True,
-              help="How gradients are computed (see 'logicat info --engines').")
+              help="How gradients are computed: numpy (hand-derived), or another registered engine.")
 @click.option("--print-every", type=click.IntRange(min=0), default=100, show_default=True,
               help="Print the cost every N iterations (0: never).")
 @click.option("--out", "-o", type=click.Path(path_type=Path), default=Path("model.safetensors"),
@@ -36,14 +36,15 @@ def train(data_dir, learning_rate, iterations, loss, dtype, engine, print_every,
     """
     from logicat.callbacks import PrintCost, ProgressBar
     from logicat.data import TRAIN_FILE, file_sha256, find_catvnoncat, load_catvnoncat
-    from logicat.engines import ENGINES
+    from logicat.engines import engine_names
     from logicat.estimator import LogisticRegression
     from logicat.features import images_to_features, preprocessing_spec
     from logicat.plots import check_plot_path, plot_learning_curves
 
-    if engine not in ENGINES:
+    if engine not in engine_names():
         raise click.BadParameter(
-            f"expected one of {', '.join(ENGINES)}, got {engine!r}.", param_hint="'--engine'"
+            f"expected one of {', '.join(engine_names())}, got {engine!r}.",
+            param_hint="'--engine'",
         )
     writable_output(out, "model")
     if plot is not None:
