@@ -1,0 +1,89 @@
+"""The lesson's computation graphs, built with the engine, forward and backward done.
+
+Each function returns the output tensor after ``backward()``: every node of its graph holds its
+value (``data``) and the derivative of the output by it (``grad``), ready to be drawn with
+``logicat.draw``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from logicat.autograd.engine import Tensor
+from logicat.autograd.objective import logistic_cost
+
+
+def _named(tensor: Tensor, name: str) -> Tensor:
+    tensor.name = name
+    return tensor
+
+
+def abc() -> Tensor:
+    """J = 3(a + bc) at a = 5, b = 3, c = 2.
+
+    forward:  u = bc = 6,  v = a + u = 11,  J = 3v = 33
+    backward: dJ/dv = 3,  dJ/da = 3,  dJ/du = 3,  dJ/db = 3c = 6,  dJ/dc = 3b = 9
+    """
+    a = Tensor(5.0, requires_grad=True, name="a")
+    b = Tensor(3.0, requires_grad=True, name="b")
+    c = Tensor(2.0, requires_grad=True, name="c")
+    u = _named(b * c, "u")
+    v = _named(a + u, "v")
+    J = _named(3 * v, "J")
+    J.backward()
+    return J
+
+
+def cross_entropy_of(a: Tensor, y: Tensor) -> Tensor:
+    """The lesson's L(a, y) = -(y log a + (1 - y) log(1 - a)), op by op (for pictures only:
+    training uses the stable form from the logit, see ``logistic_cost``)."""
+    return -(y * a.log() + (1 - y) * (1 - a).log())
+
+
+def logistic(
+    x: tuple[float, float] = (1.0, 2.0),
+    w: tuple[float, float] = (0.5, -0.25),
+    b: float = 0.1,
+    y: float = 1.0,
+) -> Tensor:
+    """One example: z = w1 x1 + w2 x2 + b -> a = sigma(z) -> L(a, y).
+
+    backward: da = -y/a + (1 - y)/(1 - a),  dz = a - y,  dw1 = x1 dz,  dw2 = x2 dz,  db = dz
+    """
+    x1, x2 = Tensor(x[0], name="x1"), Tensor(x[1], name="x2")
+    w1 = Tensor(w[0], requires_grad=True, name="w1")
+    w2 = Tensor(w[1], requires_grad=True, name="w2")
+    b_ = Tensor(b, requires_grad=True, name="b")
+    y_ = Tensor(y, name="y")
+    z = _named(_named(w1 * x1, "w1x1") + _named(w2 * x2, "w2x2") + b_, "z")
+    a = _named(z.sigmoid(), "a")
+    L = _named(cross_entropy_of(a, y_), "L")
+    L.backward()
+    return L
+
+
+def vectorized(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None, b: float = 0.0) -> Tensor:
+    """All m examples at once: Z = Xw + b -> A = sigma(Z) -> J = mean L(A, Y).
+
+    X : (m, n) one example per row; y : (m,) in {0, 1}; w : (n,), zeros by default (the first
+    step of the lesson's training). backward: dZ = (A - Y)/m, dw = X^T dZ, db = sum(dZ).
+    """
+    X_ = Tensor(X, name="X")
+    Y = Tensor(y, name="Y")
+    w_ = Tensor(np.zeros(X.shape[1], X_.dtype) if w is None else w, requires_grad=True, name="w")
+    b_ = Tensor(np.asarray(b, X_.dtype), requires_grad=True, name="b")
+    Z = _named(_named(X_ @ w_, "Xw") + b_, "Z")
+    A = _named(Z.sigmoid(), "A")
+    J = _named(cross_entropy_of(A, Y).mean(), "J")
+    J.backward()
+    return J
+
+
+def training_step(coef: np.ndarray, intercept: float, X: np.ndarray, y: np.ndarray,
+                  loss: str = "cross_entropy") -> Tensor:
+    """The graph the "autograd" engine builds for one training step at (coef, intercept)."""
+    w = Tensor(coef, requires_grad=True, name="w")
+    b = Tensor(np.asarray(intercept, dtype=w.dtype), requires_grad=True, name="b")
+    J = logistic_cost(Tensor(X, name="X"), Tensor(y, name="y"), w, b, loss)
+    J.backward()
+    return J

@@ -1,0 +1,115 @@
+"""``logicat graph``: draw a computation graph, its forward values and its gradients."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from logicat.cli.options import data_dir_option, writable_output
+
+EXAMPLES = ("abc", "logistic", "vectorized")
+
+
+@click.command()
+@click.option("--example", type=click.Choice(EXAMPLES),
+              help="abc: J = 3(a + bc); logistic: one example, z -> a -> L(a, y); "
+              "vectorized: all m cat images at once, Z = Xw + b -> A -> J.")
+@click.option("--model", "-m", "model_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Instead of an example: one training step of this model on its training data.")
+@data_dir_option
+@click.option("--out", "-o", type=click.Path(path_type=Path), default=None,
+              help="Write the picture to FILE.svg, FILE.png, FILE.dot or FILE.txt "
+              "[default: text on the terminal].")
+@click.option("--format", "fmt", type=click.Choice(["text", "dot", "svg", "png"]), default=None,
+              help="Output format [default: from the --out suffix, else text].")
+def graph(example, model_path, data_dir, out, fmt):
+    """Draw a computation graph after one forward and one backward pass.
+
+    Each node shows its op, its shape, its value and its gradient (the derivative of the
+    output by it). Arrows point the way values flow forward; gradients flow back along them.
+
+    \b
+    Examples:
+      logicat graph --example abc
+      logicat graph --example logistic --out logistic.svg
+      logicat graph --model model.safetensors --out step.png
+    """
+    from logicat import draw
+
+    if (example is None) == (model_path is None):
+        raise click.UsageError("Give either --example or --model (one of them).")
+    if out is not None:
+        writable_output(out, "graph")
+        if fmt is None:
+            try:
+                fmt = draw.format_for(out)
+            except ValueError as e:
+                raise click.BadParameter(str(e), param_hint="'--out'") from None
+    fmt = fmt or "text"
+    if out is None and fmt in ("svg", "png"):
+        raise click.UsageError(f"--format {fmt} writes a file: add --out FILE.{fmt}.")
+
+    if example is not None:
+        root, title = _example(example, data_dir)
+    else:
+        root, title = _model_step(model_path, data_dir)
+
+    if out is None:
+        click.echo(draw.to_dot(root, title) if fmt == "dot" else draw.to_text(root, title), nl=False)
+        return
+    try:
+        draw.render(root, out, fmt, title)
+    except (ImportError, RuntimeError) as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"Saved the graph to {out}")
+
+
+def _cat_training_set(data_dir, dtype="float64", preprocessing=None):
+    """Training features (m, n) and 0/1 labels (m,) of the cat data."""
+    from logicat.data import find_catvnoncat, load_catvnoncat
+    from logicat.features import apply_preprocessing, images_to_features
+
+    data = load_catvnoncat(find_catvnoncat(data_dir))
+    if preprocessing:
+        X = apply_preprocessing(data.train_x, preprocessing, dtype=dtype)
+    else:
+        X = images_to_features(data.train_x, dtype=dtype)
+    return X, data.train_y
+
+
+def _example(name: str, data_dir):
+    from logicat.autograd import examples
+
+    if name == "abc":
+        return examples.abc(), "J = 3(a + bc)"
+    if name == "logistic":
+        return examples.logistic(), "One example: z = w1 x1 + w2 x2 + b, a = sigmoid(z), L(a, y)"
+    X, y = _cat_training_set(data_dir)
+    m, n = X.shape
+    title = f"All m = {m} examples at once: Z = Xw + b, A = sigmoid(Z), J = mean L(A, Y); w = 0"
+    return examples.vectorized(X, y.astype(X.dtype)), title
+
+
+def _model_step(model_path: Path, data_dir):
+    import numpy as np
+
+    from logicat.autograd import examples
+    from logicat.model_io import load_model
+
+    clf = load_model(model_path)
+    meta = getattr(clf, "metadata_", {}) or {}
+    X, y = _cat_training_set(data_dir, clf.coef_.dtype, meta.get("preprocessing"))
+    if X.shape[1] != clf.coef_.shape[0]:
+        raise click.ClickException(
+            f"{model_path} expects {clf.coef_.shape[0]} features per image; the training data "
+            f"has {X.shape[1]}."
+        )
+    y01 = (np.asarray(y) == clf.classes_[1]).astype(X.dtype)
+    root = examples.training_step(clf.coef_, clf.intercept_, X, y01, clf.loss)
+    title = (
+        f"One training step of {model_path.name} ({clf.loss.replace('_', '-')}) on its m = "
+        f"{X.shape[0]} training images: J = {float(root.data):.6g}; "
+        f"next: w -= {clf.learning_rate:g} * dJ/dw, b -= {clf.learning_rate:g} * dJ/db"
+    )
+    return root, title
