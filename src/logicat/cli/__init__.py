@@ -33,7 +33,10 @@ def main() -> None:
 
 from logicat.cli.data_commands import download  # noqa: E402
 from logicat.cli.inspect import evaluate, info  # noqa: E402
+from logicat.cli.plot import plot  # noqa: E402
 from logicat.cli.predict import predict  # noqa: E402
+from logicat.cli.report import report  # noqa: E402
+from logicat.cli.sweep import sweep  # noqa: E402
 from logicat.cli.train import train  # noqa: E402
 
 main.add_command(train)
@@ -41,3 +44,6 @@ main.add_command(predict)
 main.add_command(evaluate)
 main.add_command(info)
 main.add_command(download)
+main.add_command(sweep)
+main.add_command(report)
+main.add_command(plot)

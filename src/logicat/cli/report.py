@@ -1,0 +1,31 @@
+"""``logicat report``: one self-contained HTML page about a model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from logicat.cli.options import data_dir_option, model_option, writable_output
+
+
+@click.command()
+@model_option
+@click.option("--out", "-o", type=click.Path(path_type=Path), default=Path("report.html"),
+              show_default=True, help="Where to write the HTML file.")
+@data_dir_option
+def report(model_path, out, data_dir):
+    """Write an HTML report: metrics on the train and test sets, the pictures (learning curve,
+    sigmoid, weights, misclassified images, ROC, calibration), the hyperparameters and the
+    training-data checksum. Everything is embedded in the one file."""
+    from logicat.data import TRAIN_FILE, file_sha256, find_catvnoncat, load_catvnoncat
+    from logicat.model_io import load_model
+    from logicat.report import write_report
+
+    writable_output(out, "HTML")
+    clf = load_model(model_path)
+    folder = find_catvnoncat(data_dir)
+    data = load_catvnoncat(folder)
+    write_report(clf, data, out, model_path=model_path,
+                 data_sha256=file_sha256(folder / TRAIN_FILE))
+    click.echo(f"Saved the report to {out}")

@@ -1,0 +1,236 @@
+"""One self-contained HTML page about a trained model: metrics, pictures, hyperparameters, data.
+
+The page has no scripts and loads nothing: every picture is embedded as a ``data:`` URI (line
+charts as SVG, images as PNG), so it can be mailed, archived or opened offline. It holds the same
+numbers for the same model and data, byte for byte (no timestamps).
+
+    html = build_report(clf, data, model_path="model.safetensors")
+    write_report(clf, data, "report.html", model_path="model.safetensors")
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from logicat.metrics import METRICS, ClassificationMetrics, model_metrics
+
+
+def build_report(
+    clf: Any,
+    data: Any,
+    *,
+    model_path: str | Path | None = None,
+    data_sha256: str | None = None,
+    title: str | None = None,
+) -> str:
+    """The HTML report of a fitted ``LogisticRegression`` on the cat data.
+
+    Parameters
+    ----------
+    clf : fitted LogisticRegression, as ``logicat.load_model`` returns it (its ``metadata_``
+        supplies the preprocessing, the class names and the recorded training data)
+    data : ``CatData`` (train_x (m, s, s, 3) uint8, train_y (m,), test_x, test_y, classes)
+    model_path : the model file, named in the report with its SHA-256
+    data_sha256 : SHA-256 of the training file the report was computed on, compared with the
+        one recorded in the model
+    """
+    from logicat import __version__, plots
+    from logicat.features import apply_preprocessing, images_to_features
+
+    meta: Mapping[str, Any] = getattr(clf, "metadata_", {}) or {}
+    spec = meta.get("preprocessing")
+    dtype = clf.coef_.dtype
+    if spec:
+        X_train = apply_preprocessing(data.train_x, spec, dtype)
+        X_test = apply_preprocessing(data.test_x, spec, dtype)
+    else:
+        X_train = images_to_features(data.train_x, dtype)
+        X_test = images_to_features(data.test_x, dtype)
+    names = [str(n) for n in meta.get("class_names", data.classes)]
+    train = model_metrics(clf, X_train, data.train_y)
+    test = model_metrics(clf, X_test, data.test_y)
+    p_train = clf.predict_proba(X_train)[:, 1]
+    p_test = clf.predict_proba(X_test)[:, 1]
+    sets = {"train": (data.train_y, p_train), "test": (data.test_y, p_test)}
+
+    image_size = int(spec["image_size"]) if spec else data.train_x.shape[1]
+    hyper = {
+        k: v
+        for k, v in (meta.get("hyperparameters") or clf.get_params()).items()
+        if k != "callbacks"  # code, not a setting
+    }
+    figures = [
+        ("Learning curve", "Cost J at each gradient-descent iteration.", "svg",
+         plots.learning_curves_figure(
+             {f"learning rate = {hyper.get('learning_rate', '?')}": clf.cost_history_},
+             title="Learning curve")),
+        ("The sigmoid", "Each test image at its logit z = w.x + b; right of z = 0 is "
+         f"predicted {names[1]}.", "svg",
+         plots.sigmoid_figure(clf.decision_function(X_test), data.test_y, names)),
+        ("The weights", "w reshaped to the image it multiplies, split into its positive and "
+         "negative parts.", "png", plots.weights_figure(clf.coef_, image_size, names)),
+        ("Misclassified test images", f"With the model's p({names[1]}).", "png",
+         plots.misclassified_figure(data.test_x, data.test_y, p_test, names)),
+        ("ROC curve", "", "svg", plots.roc_figure(sets)),
+        ("Calibration", "Fraction of positives in each bin of predicted probability.", "svg",
+         plots.calibration_figure(sets)),
+    ]
+
+    model_rows = []
+    if model_path is not None:
+        from logicat.data import file_sha256
+
+        model_rows += [("file", Path(model_path).name), ("SHA-256", file_sha256(model_path))]
+    model_rows += [
+        ("classes", f"{names[0]} (0), {names[1]} (1, positive)"),
+        ("features", f"{clf.n_features_in_} ({_describe_preprocessing(spec)})"),
+        ("dtype", str(dtype)),
+        ("iterations run", str(clf.n_iter_)),
+        ("final cost", f"{clf.cost_history_[-1]:.6f}" if len(clf.cost_history_) else "-"),
+        ("logicat version (trained)", str(meta.get("logicat_version", "-"))),
+    ]
+    recorded = meta.get("training_data") or {}
+    data_rows = [
+        ("file", str(recorded.get("file", "-"))),
+        ("examples", str(recorded.get("n_samples", len(data.train_y)))),
+        ("SHA-256 (recorded in the model)", str(recorded.get("sha256", "-"))),
+    ]
+    if data_sha256 is not None:
+        same = data_sha256 == recorded.get("sha256")
+        data_rows.append((
+            "SHA-256 (data used for this report)",
+            data_sha256 + ("  (matches)" if same else "  (DIFFERS from the training data)"),
+        ))
+
+    heading = title or (f"logicat report: {Path(model_path).name}" if model_path else
+                        "logicat report")
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        '<link rel="icon" href="data:,">',
+        f"<title>{_e(heading)}</title>",
+        f"<style>{_CSS}</style></head><body>",
+        f"<h1>{_e(heading)}</h1>",
+        f'<p class="note">Written by logicat {_e(__version__)}. Accuracy counts p &gt; 0.5 as '
+        f"{_e(names[1])}; metrics from scikit-learn.</p>",
+        "<h2>Metrics</h2>",
+        _metrics_table(train, test, meta.get("metrics") or {}),
+        "<h2>Confusion matrices</h2>",
+        '<div class="row">',
+        _confusion_table("train", train, names),
+        _confusion_table("test", test, names),
+        "</div>",
+        "<h2>Model</h2>",
+        _kv_table(model_rows, "model"),
+        "<h2>Hyperparameters</h2>",
+        _kv_table([(k, repr(v) if isinstance(v, str) else str(v)) for k, v in hyper.items()],
+                  "hyperparameters"),
+        "<h2>Training data</h2>",
+        _kv_table(data_rows, "training-data"),
+        "<h2>Pictures</h2>",
+    ]
+    for caption, note, fmt, fig in figures:
+        uri = _data_uri(plots.figure_bytes(fig, fmt), fmt)
+        parts.append(
+            f'<figure><img src="{uri}" alt="{_e(caption)}"><figcaption><b>{_e(caption)}.</b> '
+            f"{_e(note)}</figcaption></figure>"
+        )
+    parts.append("</body></html>\n")
+    return "\n".join(parts)
+
+
+def write_report(clf: Any, data: Any, path: str | Path, **kwargs: Any) -> Path:
+    """Write ``build_report(clf, data, **kwargs)`` to ``path`` atomically (temp file + rename)."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise ValueError(f"{path}: the folder {path.parent} does not exist.")
+    text = build_report(clf, data, **kwargs)
+    tmp = path.with_name(f".{path.name}.tmp")  # opened like any new file: the umask applies
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+# ----------------------------------------------------------------------------- pieces
+_CSS = """
+body { font-family: system-ui, sans-serif; max-width: 1200px; margin: 2em auto; padding: 0 1em;
+       color: #222; }
+h1 { font-size: 1.6em; } h2 { margin-top: 1.6em; border-bottom: 1px solid #ddd; }
+table { border-collapse: collapse; margin: 0.5em 1.5em 0.5em 0; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.7em; text-align: left; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+th { background: #f3f3f3; } .note { color: #666; } .row { display: flex; flex-wrap: wrap; }
+code, .mono { font-family: ui-monospace, monospace; word-break: break-all; }
+figure { margin: 1.5em 0; } figure img { max-width: 100%; height: auto; }
+figcaption { color: #444; }
+"""
+
+
+def _e(text: Any) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _data_uri(payload: bytes, fmt: str) -> str:
+    mime = {"png": "image/png", "svg": "image/svg+xml"}[fmt]
+    return f"data:{mime};base64,{base64.b64encode(payload).decode('ascii')}"
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None or not np.isfinite(value) else f"{value:.4f}"
+
+
+def _metrics_table(train: ClassificationMetrics, test: ClassificationMetrics,
+                   recorded: Mapping[str, Any]) -> str:
+    rows = [
+        "<table id=\"metrics\"><tr><th>metric</th><th>train</th><th>test</th></tr>",
+        f"<tr><td>examples (positive)</td><td class=\"num\">{train.n_samples} "
+        f"({train.n_positive})</td><td class=\"num\">{test.n_samples} ({test.n_positive})</td>"
+        "</tr>",
+    ]
+    for key, name in METRICS:
+        rows.append(
+            f'<tr data-metric="{key}"><td>{_e(name)}</td>'
+            f'<td class="num">{_fmt(getattr(train, key))}</td>'
+            f'<td class="num">{_fmt(getattr(test, key))}</td></tr>'
+        )
+    if "train_accuracy" in recorded or "test_accuracy" in recorded:
+        rows.append(
+            "<tr><td>accuracy % recorded at training</td>"
+            f'<td class="num">{_e(recorded.get("train_accuracy", "-"))}</td>'
+            f'<td class="num">{_e(recorded.get("test_accuracy", "-"))}</td></tr>'
+        )
+    rows.append("</table>")
+    return "\n".join(rows)
+
+
+def _confusion_table(split: str, m: ClassificationMetrics, names: list[str]) -> str:
+    cm = m.confusion_matrix
+    head = "".join(f"<th>predicted {_e(n)}</th>" for n in names)
+    body = "".join(
+        f"<tr><th>true {_e(n)}</th>" + "".join(f'<td class="num">{v}</td>' for v in row) + "</tr>"
+        for n, row in zip(names, cm, strict=True)
+    )
+    return (f'<table id="confusion-{split}"><caption>{split}</caption><tr><th></th>{head}</tr>'
+            f"{body}</table>")
+
+
+def _kv_table(rows: list[tuple[str, str]], table_id: str) -> str:
+    body = "".join(f'<tr><th>{_e(k)}</th><td class="mono">{_e(v)}</td></tr>' for k, v in rows)
+    return f'<table id="{table_id}">{body}</table>'
+
+
+def _describe_preprocessing(spec: Mapping[str, Any] | None) -> str:
+    if not spec:
+        return "no preprocessing recorded"
+    size = spec.get("image_size", "?")
+    return f"{size}x{size}x{spec.get('channels', 3)} pixels, {spec.get('scaling', '?')}"
