@@ -1,0 +1,296 @@
+"""The FastAPI application: the page, the JSON API, and the limits that keep it healthy.
+
+Routes::
+
+    GET  /                             the page (static HTML/CSS/JS, no build step, no CDN)
+    POST /api/predict                  multipart field "files": one or more images -> p(cat) each
+    GET  /api/model                    accuracies, hyperparameters, training-data checksum, ...
+    GET  /api/model/learning-curve.png the cost per iteration, drawn in memory
+    GET  /api/model/weights.png        the weights folded back into a 64x64x3 image
+    GET  /healthz                      {"status": "ok"}
+    GET  /openapi.json, /docs          the API description (/docs loads Swagger UI from a CDN)
+
+Limits: a request body over ``max_upload_bytes`` gets 413 (from Content-Length before reading,
+or while streaming); an image over ``max_pixels`` is refused from its header before decoding
+(422); anything that is not a decodable image gets 422; every error is JSON
+``{"detail": message, "code": code}``. The body is read into memory only; parsing, decoding and
+prediction run in worker threads, at most ``max_concurrency`` at once, with at most
+``max_queue`` more requests waiting; beyond that the server answers 503 at once.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+try:
+    import anyio
+    from fastapi import FastAPI, Request
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import FileResponse, JSONResponse, Response
+    from fastapi.staticfiles import StaticFiles
+    from pydantic import BaseModel
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+except ModuleNotFoundError as err:  # pragma: no cover - depends on the installed extras
+    raise ModuleNotFoundError(
+        f"The web app needs the 'web' extra ({err.name} is missing): "
+        "pip install 'logicat[web]'."
+    ) from None
+
+from logicat import __version__
+from logicat.web.pictures import learning_curve_png, weights_png
+from logicat.web.service import Predictor
+from logicat.web.uploads import FIELD, UploadError, parse_files
+
+#: Defaults: 8 MiB per request, 50 megapixels per image, 16 files per request.
+MAX_UPLOAD_BYTES = 8 * 1024 * 1024
+MAX_PIXELS = 50_000_000
+MAX_FILES = 16
+STATIC = Path(__file__).parent / "static"
+
+log = logging.getLogger("logicat.web")
+
+
+class PredictResult(BaseModel):
+    filename: str
+    bytes: int
+    probability: float
+    label: str
+    is_positive: bool
+    input_image: str | None = None
+
+
+class PredictResponse(BaseModel):
+    positive_class: str
+    results: list[PredictResult]
+
+
+class ErrorResponse(BaseModel):
+    detail: str
+    code: str
+
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse, "description": description}
+    for status, description in [
+        (400, "Malformed multipart data, no file in 'files', or too many files"),
+        (413, "The request body is larger than the upload limit"),
+        (415, "The body is not multipart/form-data"),
+        (422, "A file is not an image, is truncated, or has too many pixels"),
+        (503, "Too many requests in progress; retry shortly"),
+    ]
+}
+
+_UPLOAD_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": [FIELD],
+                "properties": {
+                    FIELD: {
+                        "type": "array",
+                        "items": {"type": "string", "format": "binary"},
+                        "description": "One or more image files (JPEG, PNG, GIF, WebP, ...).",
+                    }
+                },
+            }
+        }
+    },
+}
+
+
+def create_app(
+    model: Any,
+    *,
+    max_upload_bytes: int = MAX_UPLOAD_BYTES,
+    max_pixels: int = MAX_PIXELS,
+    max_concurrency: int | None = None,
+    max_queue: int = 64,
+    max_files: int = MAX_FILES,
+) -> FastAPI:
+    """Build the web app for one model.
+
+    Parameters
+    ----------
+    model : path to a model file written by ``logicat train``, or a fitted
+        ``LogisticRegression`` whose ``metadata_`` holds its preprocessing spec.
+    max_upload_bytes : largest request body accepted; larger ones get 413.
+    max_pixels : largest width x height accepted; checked before any pixel is decoded.
+    max_concurrency : requests parsed/decoded/predicted at once, in worker threads
+        (default: the number of CPUs, at most 4).
+    max_queue : requests allowed to wait for a worker; more get 503 at once.
+    max_files : files allowed in one request.
+    """
+    for name, value, low in [
+        ("max_upload_bytes", max_upload_bytes, 1),
+        ("max_pixels", max_pixels, 1),
+        ("max_concurrency", max_concurrency if max_concurrency is not None else 1, 1),
+        ("max_queue", max_queue, 0),
+        ("max_files", max_files, 1),
+    ]:
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ValueError(
+                f"The '{name}' parameter must be an int >= {low}. Got {value!r} instead."
+            )
+    if max_concurrency is None:
+        max_concurrency = max(1, min(4, os.cpu_count() or 1))
+
+    predictor = Predictor(model, max_pixels=max_pixels)
+    summary = predictor.summary()
+
+    @functools.cache
+    def picture(name: str) -> bytes:
+        """The model's pictures, drawn once, on first request (matplotlib is slow to import)."""
+        if name == "learning-curve":
+            loss = summary["hyperparameters"].get("loss", "cost").replace("_", "-")
+            return learning_curve_png(predictor.clf.cost_history_, f"Learning curve ({loss})")
+        return weights_png(predictor.clf.coef_, predictor.spec["image_size"])
+    limits = {
+        "max_upload_bytes": max_upload_bytes,
+        "max_pixels": max_pixels,
+        "max_files": max_files,
+        "max_concurrency": max_concurrency,
+        "max_queue": max_queue,
+    }
+    admitted = 0  # requests past the door: working or waiting for a worker
+    limiter = None  # anyio.CapacityLimiter(max_concurrency), made inside the event loop
+
+    app = FastAPI(
+        title="logicat",
+        version=__version__,
+        description="Is this a cat? A logistic-regression classifier on 64x64 RGB images.",
+    )
+    app.state.predictor = predictor
+    app.state.limits = limits
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.exception_handler(UploadError)
+    async def upload_error(request: Request, exc: UploadError) -> JSONResponse:
+        headers = {"Retry-After": "1"} if exc.status == 503 else None
+        return JSONResponse(
+            {"detail": exc.message, "code": exc.code}, status_code=exc.status, headers=headers
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(
+            {"detail": str(exc.detail), "code": f"http_{exc.status_code}"},
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        message = f"Invalid request: {where}: {first.get('msg', 'invalid value')}."
+        return JSONResponse({"detail": message, "code": "invalid_request"}, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return JSONResponse(
+            {"detail": "Internal server error.", "code": "internal"}, status_code=500
+        )
+
+    @app.get("/", include_in_schema=False)
+    async def index() -> FileResponse:
+        return FileResponse(
+            STATIC / "index.html",
+            headers={
+                "Content-Security-Policy": "default-src 'self'; img-src 'self' data:",
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
+
+    @app.get("/healthz", summary="Liveness check")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/api/model", summary="The model: accuracies, hyperparameters, data checksum")
+    async def model_info() -> dict[str, Any]:
+        return {
+            **summary,
+            "limits": limits,
+            "pictures": {
+                "learning_curve": "/api/model/learning-curve.png",
+                "weights": "/api/model/weights.png",
+            },
+        }
+
+    @app.get(
+        "/api/model/learning-curve.png",
+        summary="The learning curve (cost per iteration)",
+        response_class=Response,
+        responses={200: {"content": {"image/png": {}}}},
+    )
+    async def learning_curve() -> Response:
+        png = await anyio.to_thread.run_sync(picture, "learning-curve")
+        return Response(png, media_type="image/png")
+
+    @app.get(
+        "/api/model/weights.png",
+        summary="The weights as an image",
+        response_class=Response,
+        responses={200: {"content": {"image/png": {}}}},
+    )
+    async def weights() -> Response:
+        png = await anyio.to_thread.run_sync(picture, "weights")
+        return Response(png, media_type="image/png")
+
+    @app.post(
+        "/api/predict",
+        summary="p(cat) and the label for each uploaded image",
+        response_model=PredictResponse,
+        response_model_exclude_none=True,
+        responses=_ERRORS,
+        openapi_extra={"requestBody": _UPLOAD_BODY},
+    )
+    async def predict(request: Request, image: bool = False) -> dict[str, Any]:
+        """Upload images in the multipart field ``files``. With ``?image=true`` each result
+        also carries ``input_image``: the 64x64 picture the model sees, as a PNG data URL.
+        All or nothing: one unreadable file fails the request with 422 naming it."""
+        nonlocal admitted, limiter
+        if limiter is None:
+            limiter = anyio.CapacityLimiter(max_concurrency)
+        if admitted >= max_concurrency + max_queue:
+            raise UploadError(503, "busy", "The server is busy; retry in a moment.")
+        admitted += 1
+        try:
+            content_type = request.headers.get("content-type", "")
+            body = await _read_body(request, max_upload_bytes)
+
+            def work() -> list[dict]:
+                files = parse_files(body, content_type, max_files=max_files)
+                return predictor.predict(files, with_images=image)
+
+            results = await anyio.to_thread.run_sync(work, limiter=limiter)
+        finally:
+            admitted -= 1
+        return {"positive_class": predictor.positive_class, "results": results}
+
+    return app
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The request body in memory, refused with 413 as soon as it is known to exceed ``limit``."""
+    too_large = UploadError(
+        413, "too_large", f"The upload is larger than the limit of {limit} bytes."
+    )
+    length = request.headers.get("content-length")
+    if length is not None:
+        if not length.isdigit():
+            raise UploadError(400, "bad_request", f"Invalid Content-Length {length!r}.")
+        if int(length) > limit:
+            raise too_large
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise too_large
+    return bytes(body)

@@ -1,0 +1,121 @@
+// logicat's page: upload photos to /api/predict, one request per photo (4 at a time), and show
+// the model's own description from /api/model. Plain JS, no build step, no external resources.
+"use strict";
+
+const MAX_PARALLEL = 4;
+let limits = null;
+let positive = "cat";
+
+function $(selector) { return document.querySelector(selector); }
+
+function percent(x) { return (100 * x).toFixed(2).replace(/\.?0+$/, "") + " %"; }
+
+async function loadModel() {
+  try {
+    const response = await fetch("/api/model");
+    const model = await response.json();
+    if (!response.ok) throw new Error(model.detail || response.statusText);
+    limits = model.limits;
+    positive = model.positive_class;
+    const metrics = model.metrics || {};
+    const data = model.training_data || {};
+    $("#train-accuracy").textContent =
+      metrics.train_accuracy == null ? "unknown" : percent(metrics.train_accuracy / 100);
+    $("#test-accuracy").textContent =
+      metrics.test_accuracy == null ? "unknown" : percent(metrics.test_accuracy / 100);
+    $("#final-cost").textContent =
+      model.final_cost == null ? "unknown" : `${model.final_cost.toFixed(6)} after ${model.n_iter} iterations`;
+    $("#training-data").textContent =
+      data.file ? `${data.file} (${data.n_samples} images)` : "unknown";
+    $("#training-sha256").textContent = data.sha256 || "unknown";
+    const body = $("#hyperparameters tbody");
+    body.replaceChildren();
+    for (const [key, value] of Object.entries(model.hyperparameters || {})) {
+      const row = body.insertRow();
+      row.insertCell().textContent = key;
+      row.insertCell().textContent = String(value);
+    }
+    $("#limits-hint").textContent =
+      `JPEG, PNG, GIF, WebP, ... up to ${(limits.max_upload_bytes / 1048576).toFixed(1)} MiB ` +
+      `and ${(limits.max_pixels / 1e6).toFixed(0)} megapixels each`;
+  } catch (err) {
+    $("#model-error").hidden = false;
+    $("#model-error").textContent = `Could not load the model description: ${err.message}`;
+  }
+}
+
+function addCard(file) {
+  const card = $("#result-template").content.firstElementChild.cloneNode(true);
+  card.querySelector(".name").textContent = file.name;
+  card.querySelector(".probability").textContent = "…";
+  $("#results").append(card);
+  return card;
+}
+
+function showResult(card, result) {
+  const p = result.probability;
+  card.classList.add(result.is_positive ? "cat" : "not-cat");
+  card.dataset.probability = String(p);
+  card.dataset.label = result.label;
+  const seen = card.querySelector(".seen");
+  seen.src = result.input_image;
+  seen.alt = `${result.filename} as the model sees it: 64x64 pixels`;
+  card.querySelector(".fill").style.width = (100 * p).toFixed(1) + "%";
+  card.querySelector(".bar").setAttribute("aria-valuenow", String(p));
+  card.querySelector(".probability").textContent = `p(${positive}) = ${p.toFixed(4)}`;
+  card.querySelector(".label").textContent = result.label;
+}
+
+function showError(card, message) {
+  card.classList.add("failed");
+  card.dataset.error = message;
+  card.querySelector(".probability").textContent = "";
+  card.querySelector(".label").textContent = message;
+}
+
+async function classify(file, card) {
+  if (limits && file.size > limits.max_upload_bytes) {
+    showError(card, `too large: ${file.size} bytes, the limit is ${limits.max_upload_bytes}`);
+    return;
+  }
+  const form = new FormData();
+  form.append("files", file, file.name);
+  try {
+    const response = await fetch("/api/predict?image=true", { method: "POST", body: form });
+    const answer = await response.json().catch(() => ({ detail: response.statusText }));
+    if (!response.ok) throw new Error(answer.detail || `HTTP ${response.status}`);
+    showResult(card, answer.results[0]);
+  } catch (err) {
+    showError(card, err.message);
+  }
+}
+
+async function classifyAll(fileList) {
+  const queue = Array.from(fileList).map((file) => [file, addCard(file)]).reverse();
+  const worker = async () => {
+    while (queue.length) {
+      const [file, card] = queue.pop();
+      await classify(file, card);
+    }
+  };
+  await Promise.all(Array.from({ length: MAX_PARALLEL }, worker));
+}
+
+function setUp() {
+  const drop = $("#drop");
+  const input = $("#files");
+  input.addEventListener("change", () => { classifyAll(input.files); input.value = ""; });
+  for (const name of ["dragenter", "dragover"]) {
+    drop.addEventListener(name, (event) => { event.preventDefault(); drop.classList.add("over"); });
+  }
+  for (const name of ["dragleave", "drop"]) {
+    drop.addEventListener(name, () => drop.classList.remove("over"));
+  }
+  drop.addEventListener("drop", (event) => {
+    event.preventDefault();
+    if (event.dataTransfer && event.dataTransfer.files.length) classifyAll(event.dataTransfer.files);
+  });
+  loadModel();
+}
+
+setUp();
