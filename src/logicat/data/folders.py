@@ -1,0 +1,139 @@
+"""Labelled image folders in torchvision's ImageFolder layout: ``root/<class>/**/*.jpg``.
+
+The positive class (label 1) is chosen by name, ``positive="cat"``, never by sort order; every
+other class folder is label 0. The negative class is named after the other folder when there is
+exactly one (``("dog", "cat")``), else ``f"non-{positive}"``.
+
+Image files are found by extension, case-insensitively (``IMAGE_EXTENSIONS``), recursively inside
+each class folder; hidden files and folders (names starting with ".") are ignored. Listing never
+decodes anything (``list_image_folder``); ``load_image_folder`` decodes and skips unreadable files,
+reporting each to ``on_skip(path, reason)`` or, without a callback, in one ``UserWarning``.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from logicat.data.images import MAX_PIXELS, load_images
+from logicat.errors import DataFileError
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff")
+
+
+class ImageFolderData(NamedTuple):
+    """``images, labels, paths, classes = load_image_folder(root)``.
+
+    images : uint8 ndarray of shape (m, size, size, 3)
+    labels : int64 ndarray of shape (m,), 1 = the positive class
+    paths : list of m Paths, the file of each image
+    classes : (negative name, positive name), the name of label 0 then of label 1
+    """
+
+    images: np.ndarray
+    labels: np.ndarray
+    paths: list[Path]
+    classes: tuple[str, str]
+
+
+def _visible(path: Path) -> bool:
+    return not path.name.startswith(".")
+
+
+def _image_files(folder: Path) -> list[Path]:
+    files = []
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if not name.startswith(".") and os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS:
+                files.append(Path(dirpath) / name)
+    return files
+
+
+def list_image_folder(
+    root: str | os.PathLike[str], positive: str = "cat"
+) -> tuple[list[tuple[Path, int]], tuple[str, str]]:
+    """List the ``(path, label)`` of every image file under ``root`` without decoding any.
+
+    Returns ``(samples, classes)``: samples sorted by class folder then path, label 1 for files
+    in ``root/<positive>``, 0 for the other class folders; classes is (negative, positive).
+    Raises ``DataFileError`` if root is not a folder, has no ``positive`` folder or no other
+    class folder, or either label has no image files.
+    """
+    root = Path(root).expanduser()
+    if not root.is_dir():
+        problem = "not a folder" if root.exists() else "no such folder"
+        raise DataFileError(f"{root}: {problem}")
+    folders = sorted(p.name for p in root.iterdir() if p.is_dir() and _visible(p))
+    if positive not in folders:
+        found = ", ".join(folders) if folders else "none"
+        raise DataFileError(
+            f"{root}: no class folder named '{positive}' (class folders found: {found})"
+        )
+    negatives = [name for name in folders if name != positive]
+    if not negatives:
+        raise DataFileError(
+            f"{root}: only one class folder ('{positive}'); add at least one folder of "
+            f"non-{positive} images next to it"
+        )
+    classes = (negatives[0] if len(negatives) == 1 else f"non-{positive}", positive)
+
+    samples = [(path, 0) for name in negatives for path in _image_files(root / name)]
+    positives = [(path, 1) for path in _image_files(root / positive)]
+    extensions = " ".join(IMAGE_EXTENSIONS)
+    if not samples and not positives:
+        raise DataFileError(f"{root}: no image files ({extensions}) in its class folders")
+    if not positives:
+        raise DataFileError(f"{root}: class folder '{positive}' has no image files ({extensions})")
+    if not samples:
+        raise DataFileError(
+            f"{root}: the folders {', '.join(negatives)} have no image files ({extensions}); "
+            "only one class has images"
+        )
+    # Sorted by class folder name, then path, whatever the labels, like torchvision.
+    samples = sorted(samples + positives, key=lambda s: (s[0].relative_to(root).parts[0], s[0]))
+    return samples, classes
+
+
+def load_image_folder(
+    root: str | os.PathLike[str],
+    positive: str = "cat",
+    size: int = 64,
+    *,
+    max_pixels: int = MAX_PIXELS,
+    on_skip: Callable[[Path, str], None] | None = None,
+) -> ImageFolderData:
+    """Load every image under ``root`` (see ``list_image_folder``) as model input.
+
+    Returns ``ImageFolderData(images (m, size, size, 3) uint8, labels (m,) int64, paths,
+    classes)``. Unreadable files are skipped, not fatal: each is passed to ``on_skip(path,
+    reason)``, or, when no callback is given, all are listed in one ``UserWarning``. Raises
+    ``DataFileError`` as ``list_image_folder`` does, and if no readable image is left for a label.
+    """
+    samples, classes = list_image_folder(root, positive)
+    label_of = dict(samples)
+    images, paths, failures = load_images(
+        [path for path, _ in samples], size, max_pixels=max_pixels
+    )
+    if failures:
+        if on_skip is not None:
+            for path, reason in failures:
+                on_skip(path, reason)
+        else:
+            listed = "; ".join(f"{path}: {reason}" for path, reason in failures)
+            warnings.warn(
+                f"skipped {len(failures)} unreadable image(s): {listed}", UserWarning, stacklevel=2
+            )
+    labels = np.array([label_of[path] for path in paths], dtype=np.int64)
+    for label in (0, 1):
+        if not (labels == label).any():
+            raise DataFileError(
+                f"{Path(root).expanduser()}: no readable '{classes[label]}' images "
+                f"({len(failures)} file(s) skipped as unreadable)"
+            )
+    return ImageFolderData(images, labels, paths, classes)
