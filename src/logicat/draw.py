@@ -99,7 +99,9 @@ def to_text(root: Tensor, title: str | None = None) -> str:
     ]
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     lines = [title] if title else []
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r[:3], widths)) + "  " + r[3] for r in rows]
+    for r in rows:
+        cells = [c.ljust(w) for c, w in zip(r[:3], widths, strict=True)]
+        lines.append("  ".join([*cells, r[3]]))
     lines.insert(2 if title else 1, "-" * max(len(line.rstrip()) for line in lines))
     return "\n".join(line.rstrip() for line in lines) + "\n"
 
@@ -142,7 +144,9 @@ def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def render(root: Tensor, path: str | Path, fmt: str | None = None, title: str | None = None) -> Path:
+def render(
+    root: Tensor, path: str | Path, fmt: str | None = None, title: str | None = None
+) -> Path:
     """Write the graph to ``path`` as text, DOT, SVG or PNG (by ``fmt``, else by the suffix).
 
     SVG and PNG need the ``graphviz`` Python package (``pip install 'logicat[graph]'``) and the

@@ -157,8 +157,8 @@ class Tensor:
         def _backward():  # d(AB) = dA B + A dB; a 1-d operand is a row (left) or column (right)
             A = self.data[None, :] if self.ndim == 1 else self.data  # (..., m, n)
             B = other.data[:, None] if other.ndim == 1 else other.data  # (..., n, k)
-            g = out.grad[..., None, :] if self.ndim == 1 else out.grad
-            g = g[..., None] if other.ndim == 1 else g  # (..., m, k)
+            g = out.grad[..., None] if other.ndim == 1 else out.grad
+            g = np.expand_dims(g, -2) if self.ndim == 1 else g  # (..., m, k)
             if self.requires_grad:
                 dA = g @ B.swapaxes(-1, -2)  # (..., m, n)
                 self.grad += _unbroadcast(dA[..., 0, :] if self.ndim == 1 else dA, self.shape)

@@ -65,7 +65,7 @@ def gradcheck(
     # analytic: one backward pass
     leaves = [Tensor(x, requires_grad=True) for x in xs]
     scalar(leaves).backward()
-    analytic = [np.zeros_like(x) if t.grad is None else t.grad for x, t in zip(xs, leaves)]
+    analytic = [np.zeros_like(t.data) if t.grad is None else t.grad for t in leaves]
 
     # numeric: two forward passes per element, nudging it in place
     def value() -> float:
@@ -85,7 +85,7 @@ def gradcheck(
             grad[i] = (plus - minus) / (2 * eps)
         numeric.append(grad)
 
-    errors = [_relative_error(a, n) for a, n in zip(analytic, numeric)]
+    errors = [_relative_error(a, n) for a, n in zip(analytic, numeric, strict=True)]
     return GradcheckResult(max(errors, default=0.0), errors, analytic, numeric)
 
 

@@ -21,7 +21,9 @@ from logicat.autograd.static import Graph, placeholder
 LOSSES = ("cross_entropy", "squared_error")
 
 
-def logistic_cost(X: Tensor, y: Tensor, w: Tensor, b: Tensor, loss: str = "cross_entropy") -> Tensor:
+def logistic_cost(
+    X: Tensor, y: Tensor, w: Tensor, b: Tensor, loss: str = "cross_entropy"
+) -> Tensor:
     """J(w, b), the mean loss over the examples, as a graph of engine ops.
 
     Parameters

@@ -109,8 +109,11 @@ class Graph:
             node.grad = None  # each run computes its gradients afresh
         # 3. backward: the dynamic engine's chain rule, over the order fixed at definition
         backpropagate(self.order, self.output, np.ones_like(self.output.data))
-        return self.output.data, [np.zeros_like(g.data) if g.grad is None else g.grad for g in grads]
+        grad_values = [np.zeros_like(g.data) if g.grad is None else g.grad for g in grads]
+        return self.output.data, grad_values
 
 
 def _fits(shape: tuple[int, ...], declared: tuple[int | None, ...]) -> bool:
-    return len(shape) == len(declared) and all(d is None or d == n for n, d in zip(shape, declared))
+    if len(shape) != len(declared):
+        return False
+    return all(d is None or d == n for n, d in zip(shape, declared, strict=True))

@@ -104,10 +104,12 @@ def vectorize(dot_size, m, n, repeat, data_dir):
         f"best of {repeat})"
     )
     header = ("operation", "for-loops", "vectorized", "speed-up")
-    table = [header] + [(op, _fmt_time(t1), _fmt_time(t2), f"{t1 / t2:.0f}x") for op, t1, t2 in rows]
+    table = [header]
+    table += [(op, _fmt_time(t1), _fmt_time(t2), f"{t1 / t2:.0f}x") for op, t1, t2 in rows]
     widths = [max(len(r[i]) for r in table) for i in range(4)]
     for i, r in enumerate(table):
-        click.echo("  ".join([r[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(r[1:], widths[1:])]))
+        cells = [c.rjust(w) for c, w in zip(r[1:], widths[1:], strict=True)]
+        click.echo("  ".join([r[0].ljust(widths[0]), *cells]))
         if i == 0:
             click.echo("-" * (sum(widths) + 6))
 

@@ -56,7 +56,8 @@ def graph(example, model_path, data_dir, out, fmt):
         root, title = _model_step(model_path, data_dir)
 
     if out is None:
-        click.echo(draw.to_dot(root, title) if fmt == "dot" else draw.to_text(root, title), nl=False)
+        text = draw.to_dot(root, title) if fmt == "dot" else draw.to_text(root, title)
+        click.echo(text, nl=False)
         return
     try:
         draw.render(root, out, fmt, title)
