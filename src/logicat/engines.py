@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from logicat.autograd.objective import make_autograd_objective
 from logicat.loss import Loss, cost_and_gradients
 from logicat.optim import GDResult, Objective
 
@@ -39,6 +40,7 @@ def numpy_objective(X: np.ndarray, y: np.ndarray, loss: Loss) -> Objective:
 
 ENGINES: dict[str, EngineFactory] = {
     "numpy": numpy_objective,
+    "autograd": make_autograd_objective,
 }
 
 #: trainer(estimator, X (m, n), y01 (m,), w0 (n,), b0) -> GDResult, for engines with their own loop

@@ -31,7 +31,9 @@ def main() -> None:
     """logicat: is this a cat? Logistic regression as a neural network, from first principles."""
 
 
+from logicat.cli.bench import bench  # noqa: E402
 from logicat.cli.data_commands import download  # noqa: E402
+from logicat.cli.graph import graph  # noqa: E402
 from logicat.cli.inspect import evaluate, info  # noqa: E402
 from logicat.cli.plot import plot  # noqa: E402
 from logicat.cli.predict import predict  # noqa: E402
@@ -44,6 +46,8 @@ main.add_command(predict)
 main.add_command(evaluate)
 main.add_command(info)
 main.add_command(download)
+main.add_command(graph)
+main.add_command(bench)
 main.add_command(sweep)
 main.add_command(report)
 main.add_command(plot)
