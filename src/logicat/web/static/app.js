@@ -28,12 +28,14 @@ async function loadModel() {
     $("#training-data").textContent =
       data.file ? `${data.file} (${data.n_samples} images)` : "unknown";
     $("#training-sha256").textContent = data.sha256 || "unknown";
-    const body = $("#hyperparameters tbody");
-    body.replaceChildren();
+    const params = $("#hyperparameters");
+    params.replaceChildren();
     for (const [key, value] of Object.entries(model.hyperparameters || {})) {
-      const row = body.insertRow();
-      row.insertCell().textContent = key;
-      row.insertCell().textContent = String(value);
+      const term = document.createElement("dt");
+      const detail = document.createElement("dd");
+      term.textContent = key;
+      detail.textContent = String(value);
+      params.append(term, detail);
     }
     $("#limits-hint").textContent =
       `JPEG, PNG, GIF, WebP, ... up to ${(limits.max_upload_bytes / 1048576).toFixed(1)} MiB ` +
