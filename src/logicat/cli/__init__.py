@@ -38,6 +38,7 @@ from logicat.cli.inspect import evaluate, info  # noqa: E402
 from logicat.cli.plot import plot  # noqa: E402
 from logicat.cli.predict import predict  # noqa: E402
 from logicat.cli.report import report  # noqa: E402
+from logicat.cli.serve import serve  # noqa: E402
 from logicat.cli.sweep import sweep  # noqa: E402
 from logicat.cli.train import train  # noqa: E402
 
@@ -46,6 +47,7 @@ main.add_command(predict)
 main.add_command(evaluate)
 main.add_command(info)
 main.add_command(download)
+main.add_command(serve)
 main.add_command(graph)
 main.add_command(bench)
 main.add_command(sweep)
