@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -28,7 +29,12 @@ from logicat.cli.options import PositiveFloat, data_dir_option, writable_output
               show_default=True, help="Where to save the trained model.")
 @click.option("--plot", type=click.Path(path_type=Path), default=None,
               help="Also save the learning curve (.png, .svg or .pdf).")
-def train(data_dir, learning_rate, iterations, loss, dtype, engine, print_every, out, plot):
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto",
+              show_default=True, help="Where the torch engine runs (auto: CUDA if available).")
+@click.option("--nproc", type=click.IntRange(min=1), default=None,
+              help="Train data-parallel in N local processes (--engine torch; starts torchrun).")
+def train(data_dir, learning_rate, iterations, loss, dtype, engine, print_every, out, plot,
+          device, nproc):
     """Train the cat classifier by gradient descent and report train/test accuracy.
 
     The defaults are the lesson's reference run: zero initialisation, learning rate 0.005,
@@ -53,10 +59,24 @@ def train(data_dir, learning_rate, iterations, loss, dtype, engine, print_every,
         except ValueError as e:
             raise click.BadParameter(str(e), param_hint="'--plot'") from None
 
+    group = None  # under torchrun: this process's rank; it reads only its shard of the data
+    if engine == "torch" and (nproc is not None or int(os.environ.get("WORLD_SIZE", "1")) > 1):
+        from logicat.torch_backend import distributed
+
+        if nproc is not None:
+            ctx = click.get_current_context()
+            args = ["logicat", *distributed.command_line_args(ctx, drop=("nproc",))]
+            raise SystemExit(distributed.run_torchrun(nproc, args))
+        group = distributed.ProcessGroup(device)
+        click.get_current_context().call_on_close(group.close)
+    elif nproc is not None:
+        raise click.BadParameter("needs --engine torch.", param_hint="'--nproc'")
+
     folder = find_catvnoncat(data_dir)
-    data = load_catvnoncat(folder)
+    data = load_catvnoncat(folder) if group is None else distributed.load_catvnoncat_shard(
+        folder, group)
+    n_train = len(data.train_y) if group is None else int(group.sum(len(data.train_y)))
     X_train = images_to_features(data.train_x, dtype=dtype)
-    X_test = images_to_features(data.test_x, dtype=dtype)
 
     bar = ProgressBar()
     clf = LogisticRegression(
@@ -65,14 +85,20 @@ def train(data_dir, learning_rate, iterations, loss, dtype, engine, print_every,
         loss=loss,
         dtype=dtype,
         engine=engine,
-        callbacks=[PrintCost(print_every, write=bar.write), bar],
+        device=device,
+        callbacks=[PrintCost(print_every, write=bar.write), bar]
+        if group is None or group.is_main else None,
     )
     try:
         clf.fit(X_train, data.train_y)
     finally:
         bar.close()
 
-    train_acc = _accuracy_percent(clf.predict(X_train), data.train_y)
+    accuracy = _accuracy_percent if group is None else group.accuracy_percent
+    train_acc = accuracy(clf.predict(X_train), data.train_y)
+    if group is not None and not group.is_main:
+        return  # only rank 0 prints and writes
+    X_test = images_to_features(data.test_x, dtype=dtype)
     test_acc = _accuracy_percent(clf.predict(X_test), data.test_y)
     click.echo(f"train accuracy: {train_acc} %")
     click.echo(f"test accuracy: {test_acc} %")
@@ -86,7 +112,7 @@ def train(data_dir, learning_rate, iterations, loss, dtype, engine, print_every,
         training_data={
             "file": TRAIN_FILE,
             "sha256": file_sha256(folder / TRAIN_FILE),
-            "n_samples": int(len(data.train_y)),
+            "n_samples": n_train,
         },
         metrics={"train_accuracy": train_acc, "test_accuracy": test_acc},
     )

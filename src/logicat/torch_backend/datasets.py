@@ -1,0 +1,154 @@
+"""``torch.utils.data.Dataset``\\ s over the cat data: HDF5 files and folders of images.
+
+Both read images lazily - one item at a time, when a ``DataLoader`` asks - and hand out raw
+uint8 pixels, flattened in the order of ``images_to_features`` (row, column, channel); the
+training loop turns a batch into floats (/ 255) on its device. Item i is ``(pixels (n,) uint8
+tensor, label int64 tensor)``; ``classes`` is (name of label 0, name of label 1) and
+``n_features`` is n.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from logicat.errors import DataFileError
+
+
+class H5CatDataset(Dataset):
+    """The images of one HDF5 file in the cat-data layout (``<prefix>_set_x``, ``_set_y``,
+    ``list_classes``), rows [start, stop) of it.
+
+    The labels of those rows are read at once (m integers); the images are read one by one.
+    Each process - the main one and every ``DataLoader`` worker - opens its own h5py handle on
+    first use (h5py handles must not cross a fork). ``read()`` gets all rows of the range in one
+    slice: a rank's shard under data parallelism.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], start: int = 0, stop: int | None = None):
+        self.path = Path(path)
+        if not self.path.is_file():
+            problem = "is a folder, not an HDF5 file" if self.path.is_dir() else "no such file"
+            raise DataFileError(f"{self.path}: {problem}")
+        try:
+            with h5py.File(self.path, "r") as f:
+                self._x_name, y_name, shape = _layout(self.path, f)
+                m = shape[0]
+                stop = m if stop is None else stop
+                if not 0 <= start <= stop <= m:
+                    raise ValueError(
+                        f"rows [{start}, {stop}) are not within the {m} images of {self.path}."
+                    )
+                self.labels = f[y_name][start:stop].astype(np.int64)
+                self.classes = _class_names(self.path, f["list_classes"][()])
+        except (DataFileError, ValueError):
+            raise
+        except (OSError, KeyError, TypeError) as err:
+            raise DataFileError(
+                f"{self.path}: not a readable HDF5 file ({_first_line(err)})"
+            ) from None
+        if not np.isin(self.labels, (0, 1)).all():
+            raise DataFileError(f"{self.path}: labels other than 0 and 1: {np.unique(self.labels)}")
+        self.start, self.stop = start, stop
+        self.image_shape = tuple(shape[1:])
+        self.n_features = int(np.prod(self.image_shape))
+        self._file: h5py.File | None = None
+        self._pid = -1
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        if not 0 <= i < len(self):
+            raise IndexError(f"index {i} is out of range for {len(self)} images")
+        pixels = self._images()[self.start + i]  # (size, size, 3) uint8
+        return torch.from_numpy(pixels.reshape(-1)), torch.tensor(self.labels[i])
+
+    def read(self) -> tuple[np.ndarray, np.ndarray]:
+        """All images (k, size, size, 3) uint8 and labels (k,) of rows [start, stop), one slice."""
+        return self._images()[self.start : self.stop], self.labels.copy()
+
+    def _images(self) -> h5py.Dataset:
+        if self._file is None or self._pid != os.getpid():
+            self._file = h5py.File(self.path, "r")  # this process's own handle
+            self._pid = os.getpid()
+        return self._file[self._x_name]
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_file"], state["_pid"] = None, -1  # workers open their own
+        return state
+
+    def close(self) -> None:
+        if self._file is not None and self._pid == os.getpid():
+            self._file.close()
+        self._file = None
+
+
+class ImageFolderDataset(Dataset):
+    """The images under ``root/<class>/...`` (see ``logicat.data.list_image_folder``): label 1
+    in ``root/<positive>``, 0 elsewhere; each decoded and resized to ``size`` x ``size`` by
+    ``logicat.data.load_image`` when it is asked for. An unreadable file raises
+    ``ImageLoadError`` naming it.
+    """
+
+    def __init__(self, root: str | os.PathLike[str], positive: str = "cat", size: int = 64):
+        from logicat.data import list_image_folder
+
+        self.samples, self.classes = list_image_folder(root, positive)
+        self.size = int(size)
+        self.n_features = self.size * self.size * 3
+        self.labels = np.array([label for _, label in self.samples], dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        from logicat.data import load_image
+
+        path, label = self.samples[i]
+        pixels = load_image(path, self.size)  # (size, size, 3) uint8
+        return torch.from_numpy(np.ascontiguousarray(pixels).reshape(-1)), torch.tensor(label)
+
+
+def _layout(path: Path, f: h5py.File) -> tuple[str, str, tuple[int, ...]]:
+    x_names = sorted(name for name in f if name.endswith("_set_x"))
+    if len(x_names) != 1:
+        found = ", ".join(sorted(f)) or "nothing"
+        raise DataFileError(
+            f"{path}: expected exactly one '<prefix>_set_x' dataset (found: {found})"
+        )
+    x_name = x_names[0]
+    y_name = x_name[: -len("x")] + "y"
+    for name in (y_name, "list_classes"):
+        if name not in f or not isinstance(f[name], h5py.Dataset):
+            raise DataFileError(f"{path}: no dataset '{name}'")
+    x, y = f[x_name], f[y_name]
+    if x.dtype != np.uint8 or x.ndim != 4 or x.shape[3] != 3 or x.shape[0] == 0:
+        raise DataFileError(
+            f"{path}: dataset '{x_name}' must be uint8 images of shape (m, size, size, 3), "
+            f"got {x.dtype} of shape {x.shape}"
+        )
+    if y.shape != (x.shape[0],):
+        raise DataFileError(
+            f"{path}: '{x_name}' has {x.shape[0]} images but '{y_name}' has shape {y.shape}"
+        )
+    return x_name, y_name, tuple(x.shape)
+
+
+def _class_names(path: Path, raw: np.ndarray) -> tuple[str, str]:
+    names = [item.decode("utf-8", "replace") if isinstance(item, bytes) else item for item in raw]
+    if len(names) != 2 or not all(isinstance(n, str) for n in names):
+        raise DataFileError(f"{path}: dataset 'list_classes' must hold 2 class names")
+    return names[0].strip(), names[1].strip()
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
