@@ -45,7 +45,19 @@ ENGINES: dict[str, EngineFactory] = {
 
 #: trainer(estimator, X (m, n), y01 (m,), w0 (n,), b0) -> GDResult, for engines with their own loop
 Trainer = Callable[..., GDResult]
-TRAINERS: dict[str, Trainer] = {}
+
+
+def torch_trainer(estimator, X: np.ndarray, y01: np.ndarray, w0: np.ndarray, b0: float) -> GDResult:
+    """PyTorch (``logicat.torch_backend``), imported on first use: logicat runs without torch."""
+    from logicat.torch_backend import require_torch
+
+    require_torch()
+    from logicat.torch_backend.trainer import torch_trainer as train
+
+    return train(estimator, X, y01, w0, b0)
+
+
+TRAINERS: dict[str, Trainer] = {"torch": torch_trainer}
 
 
 def engine_names() -> tuple[str, ...]:
