@@ -14,9 +14,12 @@ import click
 from logicat.cli.options import data_dir_option
 
 
-@click.group()
-def bench() -> None:
-    """Benchmarks (each prints a table measured on this machine)."""
+@click.group(invoke_without_command=True)
+@click.pass_context
+def bench(ctx: click.Context) -> None:
+    """Benchmarks (each prints a table measured on this machine); alone, runs ``bench suite``."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(suite)
 
 
 def best_time(fn: Callable[[], object], repeat: int, min_total: float = 0.2) -> float:
@@ -122,3 +125,8 @@ def _check_same(what: str, loops, vectorized, scale: float) -> None:
         raise click.ClickException(
             f"The for-loop and vectorized {what} differ by {diff:.3g}; they should agree."
         )
+
+
+from logicat.cli.bench_suite import suite  # noqa: E402
+
+bench.add_command(suite)

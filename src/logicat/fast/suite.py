@@ -1,0 +1,362 @@
+r"""The speed suite: the reference training run, timed against named baselines in one run.
+
+Baselines (all measured here, side by side, on the same data in the same process):
+
+- **L**, the lesson's own NumPy code (``lesson_optimize``): examples as columns (n_x, m), float64,
+  ``np.dot(w.T, X)``, ``np.exp``, new arrays every iteration.
+- **P**, idiomatic PyTorch on the CPU: ``nn.Linear`` + ``BCEWithLogitsLoss`` + ``optim.SGD``,
+  the same 2000 full-batch iterations, float32.
+- **S**, scikit-learn ``LogisticRegression(penalty=None)`` (lbfgs): the time to reach the
+  reference run's final training cost (its answer differs: see the notes it prints).
+- **G**, the memory floor: one float32 matrix-vector product ``X @ w`` (one read of X).
+
+Candidates: ``LogisticRegression(dtype=...).fit(X, y)`` (the default engine), the pure reference
+objective ``cost_and_gradients`` in the same loop, the fused kernel with 1 thread and with the
+NumPy fallback (which idea gives what), and ``logicat train`` end to end against the lesson's
+script end to end (both as fresh processes).
+
+Each timing is the min (and median) of ``repeat`` runs; the machine may be shared, so the min is
+the number to read.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+LEARNING_RATE = 0.005
+
+
+# ----------------------------------------------------------------------------- baseline L
+def lesson_sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def lesson_propagate(w, b, X, Y):
+    """The lesson's forward and backward pass; X is (n_x, m), examples as columns."""
+    m = X.shape[1]
+    A = lesson_sigmoid(np.dot(w.T, X) + b)
+    cost = -1 / m * np.sum(Y * np.log(A) + (1 - Y) * np.log(1 - A))
+    dw = 1 / m * np.dot(X, (A - Y).T)
+    db = 1 / m * np.sum(A - Y)
+    cost = np.squeeze(cost)
+    return {"dw": dw, "db": db}, cost
+
+
+def lesson_optimize(w, b, X, Y, num_iterations, learning_rate):
+    """The lesson's gradient descent; records the cost every 100 iterations, as it does."""
+    costs = []
+    for i in range(num_iterations):
+        grads, cost = lesson_propagate(w, b, X, Y)
+        w = w - learning_rate * grads["dw"]
+        b = b - learning_rate * grads["db"]
+        if i % 100 == 0:
+            costs.append(cost)
+    return w, b, costs
+
+
+# ----------------------------------------------------------------------------- the suite
+@dataclass
+class Row:
+    name: str
+    times: list[float]
+    iterations: int | None = None
+    note: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def best(self) -> float:
+        return min(self.times)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.times)
+
+
+def _timed(fn: Callable[[], object], repeat: int) -> tuple[list[float], object]:
+    times, result = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return times, result
+
+
+def machine_description() -> list[str]:
+    """CPU, cores, load, BLAS kernel (threadpoolctl) and library versions, one fact per line."""
+    import threadpoolctl
+
+    lines = []
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    lines.append(f"CPU: {cpu}, {os.cpu_count()} logical CPUs; Python {platform.python_version()}")
+    if hasattr(os, "getloadavg"):
+        lines.append("load average at start: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
+    for info in threadpoolctl.threadpool_info():
+        lines.append(
+            f"{info['user_api']}: {info['internal_api']} {info.get('version')} "
+            f"kernel {info.get('architecture')} threads {info['num_threads']} "
+            f"({Path(info['filepath']).name})"
+        )
+    env = {k: v for k, v in os.environ.items() if k.startswith(("OPENBLAS", "OMP", "MKL"))}
+    lines.append(f"BLAS environment: {env or 'none set'}")
+    versions = [f"numpy {np.__version__}"]
+    for mod in ("numba", "torch", "sklearn"):
+        try:
+            versions.append(f"{mod} {__import__(mod).__version__}")
+        except ImportError:
+            versions.append(f"{mod} not installed")
+    lines.append(", ".join(versions))
+    from logicat.fast.kernels import HAVE_NUMBA, default_threads
+
+    lines.append(f"logicat kernel: {'numba' if HAVE_NUMBA else 'NumPy fallback'}, "
+                 f"{default_threads()} thread(s)")
+    return lines
+
+
+def run_suite(
+    data_dir=None,
+    *,
+    iterations: int = 2000,
+    repeat: int = 3,
+    include: tuple[str, ...] = ("L", "P", "S", "G", "ideas", "cli"),
+    echo: Callable[[str], object] = print,
+) -> list[Row]:
+    """Run every measurement, print the table, return the rows."""
+    from logicat.data import find_catvnoncat, load_catvnoncat
+    from logicat.estimator import LogisticRegression
+    from logicat.fast.kernels import FusedObjective
+    from logicat.features import images_to_features
+    from logicat.loss import cost_and_gradients
+    from logicat.optim import gradient_descent
+
+    folder = find_catvnoncat(data_dir)
+    data = load_catvnoncat(folder)
+    X64 = images_to_features(data.train_x, np.float64)
+    X32 = images_to_features(data.train_x, np.float32)
+    y = data.train_y
+    m, n = X64.shape
+    for line in machine_description():
+        echo(line)
+    echo(f"data: {m} x {n} training matrix, {iterations} iterations, learning rate "
+         f"{LEARNING_RATE}, best of {repeat} (median in brackets)")
+    rows: list[Row] = []
+    histories: dict[str, np.ndarray] = {}
+
+    # Reference cost history: the pure objective in float64 (every other candidate is compared
+    # with it), float32 likewise.
+    def reference_run(X):
+        def objective(w, b):
+            return cost_and_gradients(w, b, X, y.astype(X.dtype))
+
+        return gradient_descent(objective, np.zeros(n, X.dtype), 0.0,
+                                learning_rate=LEARNING_RATE, max_iter=iterations)
+
+    if "L" in include:
+        X_cols = data.train_x.reshape(m, -1).T / 255.0  # (n_x, m), as the lesson builds it
+        Y = y.reshape(1, -1)
+        times, (_, _, costs) = _timed(
+            lambda: lesson_optimize(np.zeros((n, 1)), 0.0, X_cols, Y, iterations, LEARNING_RATE),
+            repeat,
+        )
+        rows.append(Row("L  lesson NumPy code (float64, columns)", times, iterations))
+        histories["L"] = np.asarray(costs, dtype=float)
+
+    for dtype, X in (("float64", X64), ("float32", X32)):
+        if "ideas" in include:
+            times, res = _timed(lambda X=X: reference_run(X), repeat)
+            rows.append(Row(f"   reference cost_and_gradients loop ({dtype})", times, iterations))
+            histories[f"ref {dtype}"] = res.cost_history
+        clf = LogisticRegression(dtype=dtype, max_iter=iterations, learning_rate=LEARNING_RATE)
+        times, fitted = _timed(lambda clf=clf, X=X: clf.fit(X, y), repeat)
+        rows.append(Row(f"logicat LogisticRegression.fit ({dtype})", times, iterations))
+        histories[f"fit {dtype}"] = fitted.cost_history_.copy()
+        if "ideas" in include:
+            for label, kw in (("fused kernel, 1 thread", dict(n_threads=1)),
+                              ("preallocated NumPy/BLAS, no numba", dict(use_numba=False))):
+                def run(X=X, kw=kw):
+                    objective = FusedObjective(X, y.astype(X.dtype), **kw)
+                    return gradient_descent(objective, np.zeros(n, X.dtype), 0.0,
+                                            learning_rate=LEARNING_RATE, max_iter=iterations)
+
+                times, res = _timed(run, repeat)
+                rows.append(Row(f"   {label} ({dtype})", times, iterations))
+
+    if "P" in include:
+        rows.append(_torch_baseline(X32, y, iterations, repeat))
+    if "G" in include:
+        w = np.full(n, 1e-3, np.float32)
+        times, _ = _timed(lambda: [X32 @ w for _ in range(200)], repeat)
+        rows.append(Row(f"G  one float32 X @ w (memory floor), x{iterations}", [t / 200 * iterations
+                                                                       for t in times],
+                        iterations, note="per iteration = one read of X"))
+    if "S" in include and "fit float64" in histories:
+        rows.append(_sklearn_baseline(X64, y, float(histories["fit float64"][-1]), fitted, repeat))
+    if "cli" in include:
+        rows.extend(_end_to_end(folder, iterations, repeat))
+
+    _print_table(rows, echo)
+    _print_checks(histories, echo)
+    if hasattr(os, "getloadavg"):
+        echo("load average at end: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
+    return rows
+
+
+def _torch_baseline(X32, y, iterations, repeat) -> Row:
+    import torch
+    from torch import nn
+
+    X = torch.from_numpy(X32)
+    t = torch.from_numpy(y.astype(np.float32)).reshape(-1, 1)
+
+    def run():
+        model = nn.Linear(X.shape[1], 1)
+        nn.init.zeros_(model.weight)
+        nn.init.zeros_(model.bias)
+        criterion = nn.BCEWithLogitsLoss()
+        opt = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE)
+        for _ in range(iterations):
+            opt.zero_grad()
+            loss = criterion(model(X), t)
+            loss.backward()
+            opt.step()
+        return float(loss)
+
+    times, last = _timed(run, repeat)
+    return Row(f"P  PyTorch nn.Linear+BCEWithLogits+SGD (float32, {torch.get_num_threads()} thr)",
+               times, iterations, note=f"final cost {last:.6f}")
+
+
+def _sklearn_baseline(X64, y, target_cost, gd_model, repeat) -> Row:
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression as SkLR
+
+    from logicat.loss import cross_entropy
+
+    def fit(k):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            # C = inf: no penalty (``penalty=None`` is deprecated from scikit-learn 1.8)
+            clf = SkLR(C=np.inf, solver="lbfgs", max_iter=k, tol=0.0).fit(X64, y)
+        z = X64 @ clf.coef_[0] + clf.intercept_[0]
+        return clf, float(cross_entropy(z, y).mean())
+
+    # Fewest lbfgs iterations whose cost is <= the reference's final cost.
+    k = 1
+    while fit(k)[1] > target_cost and k < 4096:
+        k *= 2
+    lo, hi = k // 2, k
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if fit(mid)[1] > target_cost else (lo, mid)
+    times, (clf, cost) = _timed(lambda: fit(hi), repeat)
+    w_diff = float(np.linalg.norm(clf.coef_[0] - gd_model.coef_) / np.linalg.norm(gd_model.coef_))
+    return Row(
+        f"S  scikit-learn lbfgs, no penalty, to cost <= {target_cost:.6f}", times, None,
+        note=f"{hi} lbfgs iterations, cost {cost:.6f}; its w differs from GD's by "
+             f"{w_diff:.0%} (relative L2)",
+    )
+
+
+def _end_to_end(folder, iterations, repeat) -> list[Row]:
+    """``logicat train`` and the lesson's script, each as a fresh process, start to finish."""
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        lesson = [sys.executable, "-c", _LESSON_SCRIPT, str(folder), str(iterations)]
+        times, _ = _timed(lambda: subprocess.run(lesson, check=True, capture_output=True), repeat)
+        rows.append(Row("L  lesson script end to end (process)", times, iterations,
+                        note="start, imports, load, train, accuracies"))
+        exe = [sys.executable, "-m", "logicat"]
+        for dtype in ("float64", "float32"):
+            cmd = [*exe, "train", "--data-dir", str(folder), "--iterations", str(iterations),
+                   "--dtype", dtype, "--print-every", "0", "-o", str(Path(tmp) / "m.safetensors")]
+            times, _ = _timed(lambda cmd=cmd: subprocess.run(cmd, check=True, capture_output=True),
+                              repeat)
+            rows.append(Row(f"logicat train --dtype {dtype} (process)", times, iterations,
+                            note="start, imports, load, train, accuracies, save"))
+    return rows
+
+
+_LESSON_SCRIPT = """
+import sys, h5py, numpy as np
+from logicat.fast.suite import lesson_optimize, lesson_sigmoid
+folder, iterations = sys.argv[1], int(sys.argv[2])
+with h5py.File(folder + '/train_catvnoncat.h5') as f:
+    x, y = np.array(f['train_set_x'][:]), np.array(f['train_set_y'][:]).reshape(1, -1)
+X = x.reshape(x.shape[0], -1).T / 255.
+w, b, costs = lesson_optimize(np.zeros((X.shape[0], 1)), 0., X, y, iterations, 0.005)
+print(100 - np.mean(np.abs((lesson_sigmoid(np.dot(w.T, X) + b) > 0.5) - y)) * 100)
+"""
+
+
+def _find(rows, prefix):
+    return next((r for r in rows if r.name.startswith(prefix)), None)
+
+
+def _print_table(rows: list[Row], echo) -> None:
+    L, P, G = _find(rows, "L  lesson NumPy"), _find(rows, "P "), _find(rows, "G ")
+    L_proc = _find(rows, "L  lesson script")
+    header = ["measurement", "best s", "(median)", "ms/iter", "vs L", "vs P", "/ G"]
+    table = [header]
+    for r in rows:
+        per_iter = r.best / r.iterations * 1e3 if r.iterations else None
+        base_L = L_proc if "(process)" in r.name else L
+        table.append([
+            r.name,
+            f"{r.best:.3f}",
+            f"({r.median:.3f})",
+            f"{per_iter:.3f}" if per_iter is not None else "",
+            f"{base_L.best / r.best:.1f}x" if base_L and r is not base_L else "",
+            f"{P.best / r.best:.1f}x" if P and r.iterations and "(process)" not in r.name
+            and r is not P else "",
+            f"{r.best / G.best:.2f}" if G and r.iterations and "(process)" not in r.name
+            and r is not G else "",
+        ])
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    echo("")
+    echo("vs L / vs P: how many times faster than the baseline (higher is better); "
+         "/ G: time per iteration over one read of X (lower is better, 1 is the floor)")
+    for i, row in enumerate(table):
+        echo("  ".join([row[0].ljust(widths[0])] + [c.rjust(w) for c, w in
+                                                     zip(row[1:], widths[1:], strict=True)]))
+        if i == 0:
+            echo("-" * (sum(widths) + 2 * (len(widths) - 1)))
+    for r in rows:
+        if r.note:
+            echo(f"  {r.name.strip()}: {r.note}")
+
+
+def _print_checks(h: dict[str, np.ndarray], echo) -> None:
+    echo("")
+    echo("cost-history checks (max |difference| over all iterations):")
+    pairs = [("fit float64", "ref float64", 1e-12), ("fit float32", "ref float32", 1e-6),
+             ("fit float32", "ref float64", 1e-5)]
+    for a, b, tol in pairs:
+        if a in h and b in h:
+            d = float(np.max(np.abs(h[a] - h[b])))
+            echo(f"  {a} vs {b}: {d:.2e} ({'ok' if d <= tol else 'NOT'} <= {tol:g})")
+    if "L" in h and "fit float64" in h:
+        d = float(np.max(np.abs(h["L"] - h["fit float64"][::100])))
+        echo(f"  lesson L (every 100th) vs fit float64: {d:.2e} ({'ok' if d <= 1e-10 else 'NOT'}"
+             " <= 1e-10)")
+        d = float(np.max(np.abs(h["L"] - h["fit float32"][::100]))) if "fit float32" in h else None
+        if d is not None:
+            echo(f"  lesson L (every 100th) vs fit float32: {d:.2e} "
+                 f"({'ok' if d <= 1e-6 else 'NOT'} <= 1e-6: the cost table unchanged)")
