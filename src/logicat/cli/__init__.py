@@ -33,6 +33,7 @@ def main() -> None:
 
 from logicat.cli.bench import bench  # noqa: E402
 from logicat.cli.data_commands import download  # noqa: E402
+from logicat.cli.export import export  # noqa: E402
 from logicat.cli.graph import graph  # noqa: E402
 from logicat.cli.inspect import evaluate, info  # noqa: E402
 from logicat.cli.plot import plot  # noqa: E402
@@ -53,3 +54,4 @@ main.add_command(bench)
 main.add_command(sweep)
 main.add_command(report)
 main.add_command(plot)
+main.add_command(export)
