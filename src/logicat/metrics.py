@@ -215,7 +215,7 @@ def _check_inputs(y_true: ArrayLike, proba: ArrayLike, pos_label: Any) -> tuple[
     bad = ~(np.isfinite(p) & (p >= 0) & (p <= 1))
     if bad.any():
         raise ValueError(
-            f"proba must hold probabilities in [0, 1]. Got {p[bad][0]!r} at index "
+            f"proba must hold probabilities in [0, 1]. Got {float(p[bad][0])!r} at index "
             f"{int(np.flatnonzero(bad)[0])} instead."
         )
     return (y == pos_label).astype(int), p

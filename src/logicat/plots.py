@@ -239,7 +239,8 @@ def weights_figure(coef: ArrayLike, image_size: int = 64,
     shown = axes[2].imshow(total, cmap="RdBu_r", vmin=-bound, vmax=bound, interpolation="none")
     axes[2].set_title("sum over R, G, B (red: +)")
     fig.colorbar(shown, ax=axes[2], shrink=0.8, label="w / max|w|")
-    for ax in axes:
+    for ax, gid in zip(axes, ("weights-positive", "weights-negative", "weights-sum"), strict=True):
+        ax.set_gid(gid)  # the SVG id of each panel
         ax.set_xticks([])
         ax.set_yticks([])
     return fig

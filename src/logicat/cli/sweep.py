@@ -30,9 +30,11 @@ def sweep(more_rates, rates, iterations, loss_comparison, dtype, out, data_dir):
     train/test accuracies.
 
     The lesson's comparison: 'logicat sweep --learning-rates 0.01 0.001 0.0001 --iterations 1500'
-    (train 99.52 / 88.99 / 68.42 %, test 68 / 64 / 36 %). Learning rates may also be given
+    (train 99.52 / 88.99 / 68.42 %, test 68 / 64 / 36 %; accuracies are printed in full, as
+    'logicat train' prints them). Learning rates may also be given
     as arguments: 'logicat sweep 0.01 0.001'.
     """
+    from logicat.cli.train import _accuracy_percent
     from logicat.data import load_catvnoncat
     from logicat.estimator import LogisticRegression
     from logicat.features import images_to_features
@@ -57,15 +59,15 @@ def sweep(more_rates, rates, iterations, loss_comparison, dtype, out, data_dir):
     X_test = images_to_features(data.test_x, dtype=dtype)
     curves: dict[str, dict[str, object]] = {loss: {} for loss in losses}
     click.echo(f"{'loss':<14} {'learning rate':>13} {'final cost':>11} "
-               f"{'train accuracy':>15} {'test accuracy':>14}")
+               f"{'train accuracy':>20} {'test accuracy':>20}")
     for loss in losses:
         for lr in learning_rates:
             clf = LogisticRegression(learning_rate=lr, max_iter=iterations, loss=loss,
                                      dtype=dtype).fit(X_train, data.train_y)
-            train_acc = 100 * clf.score(X_train, data.train_y)
-            test_acc = 100 * clf.score(X_test, data.test_y)
+            train_acc = _accuracy_percent(clf.predict(X_train), data.train_y)
+            test_acc = _accuracy_percent(clf.predict(X_test), data.test_y)
             click.echo(f"{loss:<14} {lr:>13g} {clf.cost_history_[-1]:>11.6f} "
-                       f"{train_acc:>13.2f} % {test_acc:>12.2f} %")
+                       f"{train_acc!s:>18} % {test_acc!s:>18} %")
             curves[loss][f"learning rate = {lr:g}"] = clf.cost_history_
 
     if out is not None:
