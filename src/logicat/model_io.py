@@ -60,6 +60,13 @@ def save_model(clf: Any, path: str | Path, **metadata: Any) -> Path:
         "intercept": np.array([clf.intercept_], dtype=clf.coef_.dtype),
         "cost_history": np.ascontiguousarray(clf.cost_history_, dtype=np.float64),
     }
+    # Feature standardisation fitted in training (LogisticRegression(standardize=True)): its
+    # statistics are tensors, its choice is in the header; the model applies it when predicting.
+    header["feature_standardization"] = None
+    if getattr(clf, "feature_mean_", None) is not None:
+        tensors["feature_mean"] = np.ascontiguousarray(clf.feature_mean_)
+        tensors["feature_scale"] = np.ascontiguousarray(clf.feature_scale_)
+        header["feature_standardization"] = "x' = (x - feature_mean) / feature_scale"
     data = save(tensors, metadata={_HEADER_KEY: json.dumps(header)})
     if not path.parent.is_dir():
         raise ModelFileError(f"{path}: cannot save the model, folder {path.parent} does not exist.")
@@ -158,6 +165,18 @@ def load_model(path: str | Path) -> Any:
     clf.n_features_in_ = int(n)
     clf.n_iter_ = int(meta["n_iter"])
     clf.cost_history_ = tensors["cost_history"]
+    if meta.get("feature_standardization"):
+        for name in ("feature_mean", "feature_scale"):
+            t = tensors.get(name)
+            if t is None or t.shape != (n,) or not np.all(np.isfinite(t)):
+                raise ModelFileError(
+                    f"{path}: the tensor {name!r} must hold {n} finite values for the feature "
+                    "standardisation its metadata names."
+                )
+        if not np.all(tensors["feature_scale"] > 0):
+            raise ModelFileError(f"{path}: the tensor 'feature_scale' must be > 0.")
+        clf.feature_mean_ = tensors["feature_mean"]
+        clf.feature_scale_ = tensors["feature_scale"]
     clf.metadata_ = meta
     return clf
 

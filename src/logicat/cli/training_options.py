@@ -1,0 +1,137 @@
+"""The training options of ``logicat train`` beyond the lesson, and its checkpoint handling.
+
+``@training_options`` adds the options (``--batch-size`` and ``--seed``, shared with the
+out-of-core trainer, are ``train``'s own); ``estimator_params(options)`` turns them into
+``LogisticRegression`` keyword arguments; ``fit_with_checkpoints`` runs ``fit`` with periodic
+checkpoints, ``--resume``, and Ctrl-C turned into "save a checkpoint, print one line, exit 130".
+All options default to off, so ``logicat train`` alone is still the lesson's reference run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+_OPTIONS = [
+    click.option("--alpha", type=click.FloatRange(min=0), default=0.0, show_default=True,
+                 help="L2 regularisation: adds alpha/(2m)*||w||^2 to J (scikit-learn's C = "
+                 "1/alpha)."),
+    click.option("--optimizer", type=click.Choice(["gd", "momentum", "nesterov", "adam"]),
+                 default="gd", show_default=True, help="Update rule."),
+    click.option("--momentum", type=click.FloatRange(min=0, max=1, max_open=True), default=0.9,
+                 show_default=True, help="mu of --optimizer momentum/nesterov."),
+    click.option("--shuffle/--no-shuffle", default=True, show_default=True,
+                 help="Reshuffle the examples every epoch (mini-batches only)."),
+    click.option("--lr-schedule", type=click.Choice(["constant", "inverse", "exponential",
+                 "cosine"]), default="constant", show_default=True,
+                 help="Learning rate of epoch t: a, a/(1+d*t), a*exp(-d*t), or cosine to 0."),
+    click.option("--lr-decay", type=click.FloatRange(min=0), default=0.0, show_default=True,
+                 help="d of the inverse and exponential schedules."),
+    click.option("--tol", type=click.FloatRange(min=0), default=None,
+                 help="Stop when the cost improves by less than this for --n-iter-no-change "
+                 "iterations [default: never]."),
+    click.option("--n-iter-no-change", type=click.IntRange(min=1), default=5,
+                 show_default=True),
+    click.option("--early-stopping", is_flag=True,
+                 help="Hold out --validation-fraction of the training set and stop when its "
+                 "cost stops improving; keep the best parameters."),
+    click.option("--validation-fraction", type=click.FloatRange(min=0, max=1, min_open=True,
+                 max_open=True), default=0.1, show_default=True),
+    click.option("--class-weight", type=click.Choice(["balanced"]), default=None,
+                 help="Weight the classes inversely to their frequency."),
+    click.option("--scaling", type=click.Choice(["divide_by_255", "standardize"]),
+                 default="divide_by_255", show_default=True,
+                 help="Features: pixels/255 (the lesson), or then standardised per feature "
+                 "with the training set's mean and std (stored in the model file)."),
+    click.option("--checkpoint", type=click.Path(dir_okay=False, path_type=Path),
+                 default=None, help="Checkpoint file (written every --checkpoint-every "
+                 "iterations and on Ctrl-C; read by --resume)."),
+    click.option("--checkpoint-every", type=click.IntRange(min=1), default=None,
+                 help="Save the checkpoint every N iterations."),
+    click.option("--resume", is_flag=True,
+                 help="Continue the run saved in --checkpoint, exactly where it stopped."),
+]
+
+
+def training_options(command):
+    """Decorator: add the options above to a click command (they arrive as keyword arguments)."""
+    for option in reversed(_OPTIONS):
+        command = option(command)
+    return command
+
+
+#: option name -> LogisticRegression parameter, for those passed through unchanged
+_PASS_THROUGH = {
+    "alpha": "alpha",
+    "optimizer": "optimizer",
+    "momentum": "momentum",
+    "shuffle": "shuffle",
+    "lr_schedule": "lr_schedule",
+    "lr_decay": "lr_decay",
+    "tol": "tol",
+    "n_iter_no_change": "n_iter_no_change",
+    "early_stopping": "early_stopping",
+    "validation_fraction": "validation_fraction",
+    "class_weight": "class_weight",
+}
+
+
+def estimator_params(options: dict[str, Any]) -> dict[str, Any]:
+    """``LogisticRegression`` keyword arguments for the training options."""
+    params = {param: options[name] for name, param in _PASS_THROUGH.items()}
+    params["standardize"] = options["scaling"] == "standardize"
+    return params
+
+
+def check_checkpoint_options(options: dict[str, Any], engine: str, out: Path) -> Path | None:
+    """Validate the checkpoint options before any work; the path Ctrl-C saves to (or None)."""
+    from logicat.engines import TRAINERS
+
+    path = options["checkpoint"]
+    if (options["resume"] or options["checkpoint_every"]) and path is None:
+        flag = "--resume" if options["resume"] else "--checkpoint-every"
+        raise click.BadParameter("needs --checkpoint PATH.", param_hint=f"'{flag}'")
+    if engine in TRAINERS:
+        if path is not None:
+            raise click.BadParameter(
+                f"--engine {engine} trains with its own loop, which has no checkpoints.",
+                param_hint="'--checkpoint'",
+            )
+        return None
+    if options["resume"] and not path.is_file():
+        raise click.BadParameter(f"{path}: no such checkpoint file.", param_hint="'--resume'")
+    if path is None:  # Ctrl-C still saves one, next to the model
+        path = out.with_name(f"{out.stem}.checkpoint.safetensors")
+    if path.is_dir() or not path.parent.is_dir():
+        raise click.BadParameter(
+            f"{path}: expected a file path in an existing folder.", param_hint="'--checkpoint'"
+        )
+    return path
+
+
+def fit_with_checkpoints(clf, X, y, options: dict[str, Any], path: Path | None) -> None:
+    """``clf.fit(X, y)`` with the checkpoint callbacks; Ctrl-C saves and exits with status 130."""
+    from logicat.callbacks import Checkpoint, GracefulInterrupt, TrainingInterrupted
+
+    if path is None:
+        clf.fit(X, y)
+        return
+    extra = []
+    if options["checkpoint_every"]:
+        extra.append(Checkpoint(path, every=options["checkpoint_every"]))
+    callbacks = list(clf.callbacks or ())
+    try:
+        with GracefulInterrupt(path) as interrupt:
+            clf.callbacks = [*callbacks, *extra, interrupt]
+            clf.fit(X, y, resume_from=path if options["resume"] else None)
+    except TrainingInterrupted as e:
+        click.echo(
+            f"Interrupted after iteration {e.iteration}: saved a checkpoint to {e.path} "
+            f"(continue with --resume --checkpoint {e.path}).",
+            err=True,
+        )
+        raise SystemExit(130) from None
+    finally:
+        clf.callbacks = callbacks
