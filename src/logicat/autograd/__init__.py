@@ -11,6 +11,6 @@ Drawing the graph lives outside the engine, in ``logicat.draw``.
 """
 
 from logicat.autograd.engine import Tensor, no_grad
-from logicat.autograd.gradcheck import GradcheckResult, gradcheck
+from logicat.autograd.gradient_check import GradcheckResult, gradcheck
 
 __all__ = ["GradcheckResult", "Tensor", "gradcheck", "no_grad"]

@@ -52,7 +52,7 @@ class Tensor:
 
     def __init__(self, data, requires_grad: bool = False, name: str | None = None) -> None:
         data = np.asarray(data)
-        self.data = data if np.issubdtype(data.dtype, np.floating) else data.astype(np.float64)
+        self.data = data if data.dtype.kind == "f" else data.astype(np.float64)  # floats only
         self.grad: np.ndarray | None = None
         self.requires_grad = requires_grad
         self.name = name

@@ -60,6 +60,7 @@ class Graph:
         self.output = output
         self.order = topological_order(output)  # fixed once, reused by every run
         self.placeholders = [n for n in self.order if isinstance(n, Placeholder)]
+        self._computed = [n for n in self.order if n._forward is not None]
 
     def run(
         self,
@@ -97,9 +98,8 @@ class Graph:
                 )
             p.data = value
         # 2. forward: each recorded op recomputes its value from its parents' new values
-        for node in self.order:
-            if node._forward is not None:
-                node.data = node._forward()
+        for node in self._computed:
+            node.data = node._forward()
         if not grads:
             return self.output.data, []
         for g in grads:

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable
@@ -55,8 +56,11 @@ def _fmt_time(seconds: float) -> str:
               help="Use the first N features of each image [default: all 12288].")
 @click.option("--repeat", type=click.IntRange(min=1), default=3, show_default=True,
               help="Best of this many rounds.")
+@click.option("--blas-threads", type=click.IntRange(min=0), default=1, show_default=True,
+              help="Threads for NumPy's BLAS (0: the library's default). With 1, both versions "
+              "use one core, so the speed-up is vectorization's alone.")
 @data_dir_option
-def vectorize(dot_size, m, n, repeat, data_dir):
+def vectorize(dot_size, m, n, repeat, blas_threads, data_dir):
     """For-loops against vectorized NumPy, as the lesson demonstrates it.
 
     Two operations, each by explicit Python for-loops and by one vectorized NumPy call: the dot
@@ -64,6 +68,24 @@ def vectorize(dot_size, m, n, repeat, data_dir):
     cat training images (cost, gradients, update). The loops run over plain Python floats
     (the fastest a loop gets); both versions must give the same numbers.
     """
+    with _blas_threads(blas_threads):
+        rows = _vectorize_rows(dot_size, m, n, repeat, data_dir)
+    _print_table(rows, repeat, blas_threads)
+
+
+@contextlib.contextmanager
+def _blas_threads(n: int):
+    """Limit NumPy's BLAS to ``n`` threads (0: leave it alone)."""
+    if n == 0:
+        yield
+        return
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=n, user_api="blas"):
+        yield
+
+
+def _vectorize_rows(dot_size, m, n, repeat, data_dir):
     import numpy as np
 
     from logicat.autograd.loops import cost_and_gradients_loops, dot_loops
@@ -101,10 +123,16 @@ def vectorize(dot_size, m, n, repeat, data_dir):
         best_time(lambda: step(cost_and_gradients_loops), repeat, min_total=0.0),
         best_time(lambda: step(cost_and_gradients), repeat),
     ))
+    return rows
 
+
+def _print_table(rows, repeat: int, blas_threads: int) -> None:
+    import numpy as np
+
+    threads = "default" if blas_threads == 0 else str(blas_threads)
     click.echo(
         f"Loops vs vectors (float64; numpy {np.__version__}; {os.cpu_count()} CPUs; "
-        f"best of {repeat})"
+        f"BLAS threads: {threads}; best of {repeat})"
     )
     header = ("operation", "for-loops", "vectorized", "speed-up")
     table = [header]
