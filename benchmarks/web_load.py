@@ -36,6 +36,21 @@ ROOT = Path(__file__).resolve().parents[1]
 PHOTO = ROOT.parent / "shared" / "data" / "photos" / "tabby_cat.jpg"
 
 
+def train_reference(out: Path) -> Path:
+    """Train the reference model with ``logicat train`` (the cat data: $LOGICAT_DATA, else
+    ../shared/data/catvnoncat beside the checkout); exit with its error if it fails."""
+    env = dict(os.environ)
+    shared = ROOT.parent / "shared" / "data" / "catvnoncat"
+    if "LOGICAT_DATA" not in env and shared.is_dir():
+        env["LOGICAT_DATA"] = str(shared)
+    print("training the reference model (logicat train) ...", flush=True)
+    done = subprocess.run([sys.executable, "-m", "logicat", "train", "--print-every", "0",
+                           "--out", str(out)], env=env, stdout=subprocess.DEVNULL)
+    if done.returncode:
+        sys.exit(done.returncode)
+    return out
+
+
 @contextlib.contextmanager
 def serve(model, *args: str, timeout: float = 60.0, log=None):
     """Run ``logicat serve --port 0`` on 127.0.0.1 in a subprocess; yield its base URL.
@@ -194,10 +209,7 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         model = args.model
         if model is None:
-            model = Path(tmp) / "model.safetensors"
-            print("training the reference model (logicat train) ...", flush=True)
-            subprocess.run([sys.executable, "-m", "logicat", "train", "--print-every", "0",
-                            "--out", str(model)], check=True, stdout=subprocess.DEVNULL)
+            model = train_reference(Path(tmp) / "model.safetensors")
         server_args = ["--no-access-log"]
         if args.max_concurrency:
             server_args += ["--max-concurrency", str(args.max_concurrency)]

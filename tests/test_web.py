@@ -11,9 +11,11 @@ import base64
 import importlib.util
 import io
 import re
+import socket
 import struct
 import sys
 import threading
+import time
 import zlib
 from pathlib import Path
 
@@ -284,6 +286,16 @@ def test_unknown_routes_and_methods_answer_json(client):
     assert response.status_code == 405 and response.json()["code"] == "http_405"
 
 
+def test_a_client_that_goes_away_mid_upload_leaves_no_trace(server, client):
+    """Half a body, then the connection closes; the module's teardown checks the log."""
+    host, port = re.match(r"http://([^:/]+):(\d+)/", server).groups()
+    with socket.create_connection((host, int(port)), timeout=5) as raw:
+        raw.sendall(b"POST /api/predict HTTP/1.1\r\nHost: web\r\nContent-Length: 100000\r\n"
+                    b"Content-Type: multipart/form-data; boundary=b0\r\n\r\n" + b"x" * 1000)
+    time.sleep(0.3)
+    assert client.get("/healthz").status_code == 200
+
+
 def test_still_healthy_after_the_errors(client):
     assert client.get("/healthz").status_code == 200
 
@@ -423,12 +435,12 @@ def test_page_shows_the_probability_of_tabby_cat(server, model_path, photos_dir)
             page = browser.new_page(viewport={"width": 1200, "height": 900})
             page.goto(server)
             page.wait_for_function(
-                "document.querySelector('#training-sha256').textContent.length == 64"
+                "() => document.querySelector('#training-sha256').textContent.length == 64"
             )
             page.set_input_files("#files", str(photo))
             card = page.locator(".result").first
             card.locator(".label").wait_for()
-            page.wait_for_function("document.querySelector('.result[data-probability]')")
+            page.wait_for_function("() => document.querySelector('.result[data-probability]')")
             shown = card.locator(".probability").inner_text()
             label = card.locator(".label").inner_text()
             width = card.locator(".fill").evaluate("e => e.style.width")

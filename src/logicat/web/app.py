@@ -34,6 +34,7 @@ try:
     from fastapi.staticfiles import StaticFiles
     from pydantic import BaseModel
     from starlette.exceptions import HTTPException as StarletteHTTPException
+    from starlette.requests import ClientDisconnect
 except ModuleNotFoundError as err:  # pragma: no cover - depends on the installed extras
     raise ModuleNotFoundError(
         f"The web app needs the 'web' extra ({err.name} is missing): "
@@ -289,8 +290,11 @@ async def _read_body(request: Request, limit: int) -> bytes:
         if int(length) > limit:
             raise too_large
     body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise too_large
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limit:
+                raise too_large
+    except ClientDisconnect:
+        raise UploadError(400, "client_disconnected", "The client went away mid-upload.") from None
     return bytes(body)

@@ -62,6 +62,8 @@ function showResult(card, result) {
   const seen = card.querySelector(".seen");
   seen.src = result.input_image;
   seen.alt = `${result.filename} as the model sees it: 64x64 pixels`;
+  card.querySelector(".meta").textContent =
+    `left: what the model sees, 64×64 pixels · upload ${(result.bytes / 1024).toFixed(1)} KiB`;
   card.querySelector(".fill").style.width = (100 * p).toFixed(1) + "%";
   card.querySelector(".bar").setAttribute("aria-valuenow", String(p));
   card.querySelector(".probability").textContent = `p(${positive}) = ${p.toFixed(4)}`;
