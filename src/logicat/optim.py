@@ -287,7 +287,10 @@ class Trainer:
         cost, dw, db = objective(w, float(bias[0]))
         if not math.isfinite(cost):
             raise _diverged(epoch, cost, lr, "the cost is no longer finite")
-        self.optimizer.step([w, bias], [dw, np.array([db])], lr)
+        with np.errstate(over="ignore", invalid="ignore"):  # checked just below
+            self.optimizer.step([w, bias], [dw, np.array([db])], lr)
+        if not (math.isfinite(bias[0]) and np.isfinite(w).all()):
+            raise _diverged(epoch, cost, lr, "the parameters overflowed")
         return cost
 
     def _minibatch_epoch(self, w: np.ndarray, bias: np.ndarray, lr: float, epoch: int) -> float:

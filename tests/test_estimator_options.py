@@ -1,0 +1,293 @@
+"""The training options beyond the lesson, each against a reference behaviour."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression as SklearnLogisticRegression
+from sklearn.preprocessing import StandardScaler
+
+from logicat import DivergenceError, LogisticRegression
+from logicat.callbacks import EarlyStopping, TerminateOnNaN
+from logicat.engines import ENGINES, TRAINERS
+from logicat.optim import gradient_descent
+from logicat.optimizers import make_optimizer
+from logicat.schedules import make_schedule
+
+
+@pytest.fixture(scope="module")
+def problem():
+    """A small standardised binary problem, (X (200, 5), y (200,)), learned in milliseconds."""
+    X, y = make_classification(n_samples=200, n_features=5, n_informative=3, random_state=0)
+    return StandardScaler().fit_transform(X), y
+
+
+# ---------------------------------------------------------------- the default stays the lesson's
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_default_fit_is_the_lessons_gradient_descent_bit_for_bit(cat_features, dtype):
+    X, y = cat_features[0].astype(dtype), cat_features[1]
+    clf = LogisticRegression(max_iter=40, dtype=dtype).fit(X, y)
+    ref = gradient_descent(
+        ENGINES["numpy"](X, y.astype(dtype), "cross_entropy"),
+        np.zeros(X.shape[1], dtype=dtype), 0.0, learning_rate=0.005, max_iter=40,
+    )
+    assert clf.cost_history_[0] == pytest.approx(math.log(2), abs=1e-7)
+    assert np.array_equal(clf.coef_, ref.coef) and clf.coef_.dtype == dtype
+    assert clf.intercept_ == ref.intercept
+    assert np.array_equal(clf.cost_history_, ref.cost_history)
+
+
+def test_full_batch_sizes_are_plain_gradient_descent(problem):
+    X, y = problem
+    plain = LogisticRegression(learning_rate=0.5, max_iter=30).fit(X, y)
+    whole = LogisticRegression(learning_rate=0.5, max_iter=30, batch_size=len(y)).fit(X, y)
+    assert np.array_equal(plain.coef_, whole.coef_)
+
+
+# ------------------------------------------------------- L2, weights: scikit-learn's optimum
+@pytest.mark.parametrize("C", [0.05, 1.0])
+@pytest.mark.parametrize("weighting", ["none", "sample_weight", "balanced"])
+def test_l2_optimum_matches_sklearn(problem, C, weighting):
+    """alpha = 1/C: after convergence both minimise the same objective (bias not penalised)."""
+    X, y = problem
+    sw = None
+    if weighting == "sample_weight":
+        sw = np.random.default_rng(0).uniform(0.2, 3.0, len(y))
+    cw = "balanced" if weighting == "balanced" else None
+    ref = SklearnLogisticRegression(C=C, tol=1e-12, max_iter=10_000, class_weight=cw)
+    ref.fit(X, y, sample_weight=sw)
+    clf = LogisticRegression(
+        alpha=1 / C, optimizer="nesterov", learning_rate=0.3, max_iter=600, class_weight=cw
+    ).fit(X, y, sample_weight=sw)
+    np.testing.assert_allclose(clf.coef_, ref.coef_[0], atol=1e-6)
+    assert clf.intercept_ == pytest.approx(ref.intercept_[0], abs=1e-6)
+
+
+def test_plain_gd_reaches_the_same_l2_optimum(problem):
+    X, y = problem
+    ref = SklearnLogisticRegression(C=0.5, tol=1e-12, max_iter=10_000).fit(X, y)
+    clf = LogisticRegression(alpha=2.0, learning_rate=1.0, max_iter=1500).fit(X, y)
+    np.testing.assert_allclose(clf.coef_, ref.coef_[0], atol=1e-4)
+
+
+def test_alpha_shrinks_the_weights(problem):
+    X, y = problem
+    norms = [np.linalg.norm(LogisticRegression(alpha=a, learning_rate=0.5, max_iter=300)
+                            .fit(X, y).coef_) for a in (0.0, 10.0, 100.0)]
+    assert norms[0] > norms[1] > norms[2]
+
+
+def test_sample_weight_two_equals_duplicating(problem):
+    X, y = problem
+    w = np.ones(len(y))
+    w[:50] = 2
+    weighted = LogisticRegression(learning_rate=0.5, max_iter=200).fit(X, y, sample_weight=w)
+    dup = LogisticRegression(learning_rate=0.5, max_iter=200).fit(
+        np.vstack([X, X[:50]]), np.concatenate([y, y[:50]])
+    )
+    np.testing.assert_allclose(weighted.coef_, dup.coef_, rtol=1e-10)
+
+
+def test_class_weight_dict_moves_the_decision(problem):
+    X, y = problem
+    heavy_0 = LogisticRegression(learning_rate=0.5, max_iter=300, class_weight={0: 10, 1: 1})
+    heavy_1 = LogisticRegression(learning_rate=0.5, max_iter=300, class_weight={0: 1, 1: 10})
+    assert (heavy_0.fit(X, y).predict(X) == 0).sum() > (heavy_1.fit(X, y).predict(X) == 0).sum()
+
+
+def test_zero_total_weight_for_a_class_is_refused(problem):
+    X, y = problem
+    with pytest.raises(ValueError, match="both classes need a positive total sample weight"):
+        LogisticRegression(max_iter=5).fit(X, y, sample_weight=(y == 1).astype(float))
+    with pytest.raises(ValueError, match="Negative values in data passed to `sample_weight`"):
+        LogisticRegression(max_iter=5).fit(X, y, sample_weight=-np.ones(len(y)))
+
+
+# ---------------------------------------------------------------- optimizers: measured speed-up
+@pytest.mark.slow  # the 2000 reference iterations: ~3 s on an idle 2-core machine
+def test_momentum_nesterov_and_adam_reach_the_reference_cost_in_fewer_iterations(cat_features):
+    """The reference cost is what plain GD reaches after the lesson's 2000 iterations."""
+    X, y = cat_features[:2]
+    reference = LogisticRegression().fit(X, y).cost_history_[-1]
+
+    def iterations_to_reference(optimizer: str) -> int:
+        reached = LogisticRegression(
+            optimizer=optimizer, callbacks=[lambda s: s.cost <= reference]
+        ).fit(X, y)
+        assert reached.cost_history_[-1] <= reference
+        return reached.n_iter_ - 1  # the index of the first cost <= reference
+
+    counts = {opt: iterations_to_reference(opt) for opt in ("momentum", "nesterov", "adam")}
+    # Measured at lr 0.005 (mu 0.9; Adam's betas 0.9, 0.999): about 199, 187 and 151.
+    assert all(n < 2000 // 4 for n in counts.values()), counts
+
+
+@pytest.mark.parametrize("name", ["gd", "momentum", "nesterov", "adam"])
+def test_update_rules_match_torch_optim(name):
+    """The same gradients through logicat's optimizer and torch.optim give the same iterates."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    A = rng.normal(size=(6, 6))
+    H = A @ A.T / 6 + np.eye(6)  # a convex quadratic J = 1/2 p^T H p - c^T p
+    c = rng.normal(size=6)
+    p = np.zeros(6)
+    tp = torch.zeros(6, dtype=torch.float64, requires_grad=True)
+    ours = make_optimizer(name, momentum=0.8)
+    theirs = {
+        "gd": lambda: torch.optim.SGD([tp], lr=0.1),
+        "momentum": lambda: torch.optim.SGD([tp], lr=0.1, momentum=0.8),
+        "nesterov": lambda: torch.optim.SGD([tp], lr=0.1, momentum=0.8, nesterov=True),
+        "adam": lambda: torch.optim.Adam([tp], lr=0.1, eps=1e-8),
+    }[name]()
+    for _ in range(25):
+        ours.step([p], [H @ p - c], 0.1)
+        theirs.zero_grad()
+        tp.grad = torch.from_numpy(H @ tp.detach().numpy() - c)
+        theirs.step()
+    np.testing.assert_allclose(p, tp.detach().numpy(), rtol=1e-12, atol=1e-14)
+
+
+# ---------------------------------------------------------------- mini-batches
+def test_minibatches_are_reproducible_and_shuffled(problem):
+    X, y = problem
+    params = dict(learning_rate=0.1, max_iter=20, batch_size=16)
+    a = LogisticRegression(**params, random_state=1).fit(X, y)
+    b = LogisticRegression(**params, random_state=1).fit(X, y)
+    c = LogisticRegression(**params, random_state=2).fit(X, y)
+    d = LogisticRegression(**params, shuffle=False).fit(X, y)
+    e = LogisticRegression(**params, shuffle=False).fit(X, y)
+    assert np.array_equal(a.coef_, b.coef_)
+    assert not np.array_equal(a.coef_, c.coef_)
+    assert np.array_equal(d.coef_, e.coef_)  # no shuffling: no randomness at all
+    assert a.n_iter_ == 20 and len(a.cost_history_) == 20  # max_iter counts epochs
+
+
+def test_sgd_with_decaying_rate_approaches_the_l2_optimum(problem):
+    X, y = problem
+    ref = SklearnLogisticRegression(C=1.0, tol=1e-12, max_iter=10_000).fit(X, y)
+    sgd = LogisticRegression(alpha=1.0, learning_rate=0.2, batch_size=1, lr_schedule="inverse",
+                             lr_decay=0.5, max_iter=60, random_state=0).fit(X, y)
+    assert np.abs(sgd.coef_ - ref.coef_[0]).max() < 0.05
+
+
+# ---------------------------------------------------------------- schedules
+def test_schedules_follow_their_formulas():
+    assert make_schedule("constant", 0.1, 0.5, 100)(7) == 0.1
+    assert make_schedule("inverse", 0.1, 0.5, 100)(4) == pytest.approx(0.1 / 3)
+    assert make_schedule("exponential", 0.1, 0.5, 100)(2) == pytest.approx(0.1 * math.exp(-1))
+    cosine = make_schedule("cosine", 0.1, 0.0, 100)
+    assert cosine(0) == 0.1 and cosine(50) == pytest.approx(0.05) and cosine(100) < 1e-12
+
+
+def test_the_loop_uses_the_scheduled_rates(problem):
+    X, y = problem
+    seen = []
+    LogisticRegression(learning_rate=0.1, max_iter=5, lr_schedule=lambda t: 0.1 / (t + 1),
+                       callbacks=[lambda s: seen.append(s.learning_rate)]).fit(X, y)
+    assert seen == [0.1 / (t + 1) for t in range(5)]
+
+
+# ---------------------------------------------------------------- stopping
+def test_tol_stops_early_without_warning(problem):
+    X, y = problem
+    clf = LogisticRegression(learning_rate=0.5, max_iter=5000, tol=1e-6).fit(X, y)
+    assert 10 < clf.n_iter_ < 5000
+    gains = -np.diff(clf.cost_history_[-6:])
+    assert np.all(gains < 1e-6)  # the last n_iter_no_change=5 iterations gained < tol each
+
+
+def test_tol_warns_when_max_iter_comes_first(problem):
+    X, y = problem
+    with pytest.warns(ConvergenceWarning, match="max_iter=20 reached"):
+        clf = LogisticRegression(learning_rate=0.01, max_iter=20, tol=1e-9).fit(X, y)
+    assert clf.n_iter_ == 20
+
+
+def test_early_stopping_keeps_the_best_validation_cost():
+    # Few examples, many features: the training cost keeps falling, the validation cost turns.
+    X, y = make_classification(n_samples=80, n_features=300, n_informative=5, random_state=0)
+    clf = LogisticRegression(learning_rate=0.5, max_iter=2000, early_stopping=True,
+                             validation_fraction=0.25, n_iter_no_change=10, random_state=0)
+    clf.fit(X, y)
+    val = clf.validation_cost_history_
+    assert clf.n_iter_ < 2000 and len(val) == clf.n_iter_
+    assert np.argmin(val) == clf.n_iter_ - 11  # stopped 10 iterations after the best
+    assert np.all(np.diff(clf.cost_history_) < 0)  # while the training cost still fell
+
+
+def test_early_stopping_callback(problem):
+    X, y = problem
+    stopper = EarlyStopping(patience=3, min_delta=1e-3)
+    clf = LogisticRegression(learning_rate=0.5, max_iter=5000, callbacks=[stopper]).fit(X, y)
+    assert clf.n_iter_ == stopper.stopped_at + 1 < 5000
+
+
+def test_divergence_is_one_error_not_nan(problem):
+    X, y = problem
+    with pytest.raises(DivergenceError, match="iteration 0 .*the parameters overflowed"):
+        LogisticRegression(learning_rate=1e10, max_iter=5).fit(X * 1e300, y)
+
+
+def test_terminate_on_nan_callback():
+    """For loops that call callbacks but have no guard of their own (e.g. other engines')."""
+    from logicat.optim import TrainingState
+
+    stop = TerminateOnNaN()
+    assert stop(TrainingState(3, 0.5, np.zeros(4), 0.0, 10)) is None
+    with pytest.raises(DivergenceError, match="NaN or infinity at iteration 4"):
+        stop(TrainingState(4, 0.4, np.array([0.0, np.nan]), 0.0, 10))
+
+
+# ---------------------------------------------------------------- warm start
+def test_warm_start_continues_gradient_descent_exactly(problem):
+    X, y = problem
+    two_halves = LogisticRegression(learning_rate=0.3, max_iter=25, warm_start=True)
+    two_halves.fit(X, y).fit(X, y)
+    whole = LogisticRegression(learning_rate=0.3, max_iter=50).fit(X, y)
+    assert np.array_equal(two_halves.coef_, whole.coef_)
+    assert two_halves.intercept_ == whole.intercept_
+    assert two_halves.n_iter_ == 25  # this call's iterations
+    cold = LogisticRegression(learning_rate=0.3, max_iter=25).fit(X, y).fit(X, y)
+    assert not np.array_equal(cold.coef_, whole.coef_)
+
+
+def test_warm_start_refuses_other_classes(problem):
+    X, y = problem
+    clf = LogisticRegression(max_iter=3, warm_start=True).fit(X, y)
+    with pytest.raises(ValueError, match="warm_start: y has the classes"):
+        clf.fit(X, y + 1)
+
+
+# ---------------------------------------------------------------- validation of the options
+@pytest.mark.parametrize(
+    ("param", "value", "expected"),
+    [
+        ("alpha", -1.0, "The 'alpha' parameter must be a float in [0, inf). Got -1.0 instead."),
+        ("momentum", 1.0, "The 'momentum' parameter must be a float in [0, 1). Got 1.0 instead."),
+        ("batch_size", 0, "The 'batch_size' parameter must be an int >= 1 or None. Got 0"),
+        ("optimizer", "sgd", "The 'optimizer' parameter must be one of 'gd', 'momentum'"),
+        ("lr_schedule", "step", "The 'lr_schedule' parameter must be one of 'constant'"),
+        ("tol", math.nan, "The 'tol' parameter must be a float in [0, inf) or None. Got nan"),
+        ("class_weight", "auto", "The 'class_weight' parameter must be 'balanced', a dict or"),
+        ("validation_fraction", 1.0, "The 'validation_fraction' parameter must be a float in"),
+        ("shuffle", "yes", "The 'shuffle' parameter must be a bool. Got 'yes' instead."),
+        ("random_state", -3, "The 'random_state' parameter must be an int >= 0"),
+    ],
+)
+def test_bad_options_get_one_line_errors(problem, param, value, expected):
+    X, y = problem
+    with pytest.raises(ValueError) as e:
+        LogisticRegression(**{param: value}).fit(X, y)
+    assert str(e.value).startswith(expected) and "\n" not in str(e.value)
+
+
+def test_engines_with_their_own_loop_refuse_options_they_ignore(problem, monkeypatch):
+    X, y = problem
+    monkeypatch.setitem(TRAINERS, "own-loop", lambda *a: pytest.fail("should not train"))
+    with pytest.raises(ValueError, match="'own-loop' trains with its own loop, which does not "
+                       "support optimizer, class_weight"):
+        LogisticRegression(engine="own-loop", optimizer="adam", class_weight="balanced").fit(X, y)
