@@ -36,6 +36,7 @@ from logicat.cli.data_commands import download  # noqa: E402
 from logicat.cli.export import export  # noqa: E402
 from logicat.cli.graph import graph  # noqa: E402
 from logicat.cli.inspect import evaluate, info  # noqa: E402
+from logicat.cli.pack import pack  # noqa: E402
 from logicat.cli.plot import plot  # noqa: E402
 from logicat.cli.predict import predict  # noqa: E402
 from logicat.cli.report import report  # noqa: E402
@@ -55,3 +56,4 @@ main.add_command(sweep)
 main.add_command(report)
 main.add_command(plot)
 main.add_command(export)
+main.add_command(pack)
