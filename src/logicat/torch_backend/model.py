@@ -75,9 +75,3 @@ def torch_loss(z: torch.Tensor, y: torch.Tensor, loss: str, m_total: int | None 
         )
     return total / (z.shape[0] if m_total is None else m_total)
 
-
-def per_example_losses(Z: torch.Tensor, y: torch.Tensor, loss: str) -> torch.Tensor:
-    """Losses of logits Z (..., m) against y (m,), elementwise, shape (..., m)."""
-    if loss == "cross_entropy":
-        return F.binary_cross_entropy_with_logits(Z, y.expand_as(Z), reduction="none")
-    return 0.5 * (torch.sigmoid(Z) - y).square()

@@ -5,11 +5,16 @@ Three ways to run the same gradient descent, picked by ``mode``:
 - ``"autograd"``: the PyTorch way. ``CatLogisticModule`` (``nn.Linear(n, 1)``), the loss from the
   logits, ``loss.backward()``, ``torch.optim.SGD``. Full batch, mini-batches from a
   ``DataLoader``, callbacks, and data parallelism across processes (``torch.distributed``).
-- ``"fused"``: the hand-derived step of ``logicat.loss`` as four tensor operations on the
-  augmented data X1 = [X, 1] and theta = [w; b] (the bias is the last weight):
-      z = X1 theta;  dz = sigma(z) - y  (cross-entropy);  theta <- theta - (alpha/m) X1^T dz
-  The logits of each iteration are kept and the cost table is computed from them in one batch
-  afterwards, so the loop never waits for the host.
+- ``"fused"``: the hand-derived gradient in three tensor operations per iteration. With the
+  bias as a last weight (X1 = [X, 1], theta = [w; b]) and each row signed by its label
+  (s_i = 1 - 2 y_i: +1 for label 0, -1 for label 1; Xs = diag(s) X1), the margin u = s z
+  gives both losses and their gradients without y:
+      cross-entropy   L = softplus(u)            dJ/dtheta = Xs^T sigma(u) / m
+      squared error   L = 1/2 sigma(u)^2         dJ/dtheta = Xs^T [sigma(u)^2 sigma(-u)] / m
+  (for y = 1, a - y = -sigma(-z) = -sigma(u)), so one iteration of cross-entropy is
+      u = Xs theta;  theta <- theta - (alpha/m) Xs^T sigma(u)      (gemv, sigmoid, gemv)
+  The margins of every iteration are kept and the cost table is computed from them a chunk at
+  a time, so the loop never waits for the host. Labels must be exactly 0 or 1.
 - ``"cuda_graph"``: the fused loop, ``graph_steps`` iterations at a time, captured once in a CUDA
   graph and replayed; a 2000-iteration run is a handful of graph launches.
 
@@ -31,7 +36,7 @@ import torch
 
 from logicat.optim import Callback, GDResult, TrainingState, _diverged
 from logicat.torch_backend import distributed as dist
-from logicat.torch_backend.model import CatLogisticModule, per_example_losses, torch_loss
+from logicat.torch_backend.model import CatLogisticModule, torch_loss
 
 MODES = ("auto", "autograd", "fused", "cuda_graph")
 DEVICES = ("auto", "cpu", "cuda")
@@ -72,6 +77,7 @@ def train_torch(
     callbacks: Sequence[Callback] = (),
     mode: str = "auto",
     batch_size: int | None = None,
+    shuffle: bool = True,
     seed: int | None = None,
     divergence_patience: int = 50,
     graph_steps: int = 200,
@@ -90,8 +96,8 @@ def train_torch(
     device : "auto", "cpu", "cuda" or a torch device
     callbacks : called with a ``TrainingState`` after every iteration (True stops)
     mode : "auto", "autograd", "fused" or "cuda_graph" (see the module docstring)
-    batch_size, seed : mini-batches of this size, shuffled every epoch by a generator seeded
-        with ``seed`` (``None``: full batch)
+    batch_size, shuffle, seed : mini-batches of this size (``None``, or >= m: full batch),
+        reshuffled every epoch (if ``shuffle``) by a generator seeded with ``seed``
     graph_steps : iterations captured per CUDA graph
     timings : if a dict, filled with "prepare_s", "capture_s" and "loop_s" (cuda_graph mode;
         measuring synchronizes the device)
@@ -117,6 +123,8 @@ def train_torch(
     _check_mode(mode)
     callbacks = list(callbacks or ())
     distributed = dist.is_distributed()
+    if batch_size is not None and _check_batch_size(batch_size) >= X.shape[0] and not distributed:
+        batch_size = None  # one batch of all m examples is full-batch gradient descent
     if mode == "auto":
         simple = not callbacks and batch_size is None and not distributed
         mode = "cuda_graph" if dev.type == "cuda" and simple else "autograd"
@@ -170,7 +178,7 @@ def train_torch(
     loader = DataLoader(
         TensorDataset(X, y),
         batch_size=_check_batch_size(batch_size),
-        shuffle=True,
+        shuffle=bool(shuffle),
         generator=torch.Generator().manual_seed(0 if seed is None else int(seed)),
     )
     return fit_module(
@@ -248,7 +256,8 @@ def fit_module(
     if not inline:
         watch.check(costs)
     coef = model.coef.cpu().numpy().copy()
-    return GDResult(coef, float(model.intercept), costs, n_iter)
+    stopped = "max_iter" if n_iter == max_iter else "callback"
+    return GDResult(coef, float(model.intercept), costs, n_iter, stopped)
 
 
 def _all_reduce_step(model: CatLogisticModule, J: torch.Tensor, stop: torch.Tensor) -> torch.Tensor:
@@ -277,35 +286,43 @@ def _train_fused(
     divergence_patience: int,
     timings: dict[str, float] | None,
 ) -> GDResult:
-    """The fused loop (see the module docstring), optionally captured in a CUDA graph."""
+    """The fused loop in margin form (see the module docstring), optionally a CUDA graph."""
     if loss not in ("cross_entropy", "squared_error"):
         torch_loss(X[:1, 0], y[:1], loss)  # raises the loss error
     clock = _Clock(dev, timings)
     m, n = X.shape
-    X1 = torch.ones((m, n + 1), dtype=X.dtype, device=dev)  # (m, n+1): [X, 1]
-    X1[:, :n] = X.to(dev)
     y = y.to(dev)
+    if not bool(((y == 0) | (y == 1)).all()):
+        raise ValueError(f"mode={'cuda_graph' if graph else 'fused'!r} needs labels y in {{0, 1}}.")
+    sign = (1 - 2 * y).unsqueeze(1)  # (m, 1): s = +1 for label 0, -1 for label 1
+    Xs = torch.empty((m, n + 1), dtype=X.dtype, device=dev)  # (m, n+1): diag(s) [X, 1]
+    torch.mul(X.to(dev), sign, out=Xs[:, :n])
+    Xs[:, n] = sign.squeeze(1)
     theta = torch.empty(n + 1, dtype=X.dtype, device=dev)  # (n+1,): [w; b]
     theta[:n] = torch.as_tensor(w0, dtype=X.dtype)
     theta[n] = float(b0)
-    # One chunk of logits at a time: (k, m), at most ~2^24 numbers.
+    # One chunk of margins at a time: (k, m), at most ~2^24 numbers.
     k = max(1, min(int(graph_steps), max_iter, 2**24 // m))
-    Z = torch.empty((k, m), dtype=X.dtype, device=dev)
+    U = torch.empty((k, m), dtype=X.dtype, device=dev)
     history = torch.empty(max_iter, dtype=X.dtype, device=dev)
+    zero = torch.zeros((), dtype=X.dtype, device=dev)
     step_size = -learning_rate / m
 
     def run(steps: int) -> None:
         for j in range(steps):
-            z = torch.mv(X1, theta, out=Z[j])  # (m,) logits, kept for the cost table
-            a = torch.sigmoid(z)  # (m,)
-            if loss == "cross_entropy":
-                dz = a.sub_(y)  # dL/dz = a - y
-            else:
-                dz = (a - y) * a * torch.sigmoid(-z)  # (a - y) a (1 - a)
-            theta.addmv_(X1.T, dz, alpha=step_size)  # theta -= alpha/m X1^T dz
+            u = torch.mv(Xs, theta, out=U[j])  # (m,) margins s z, kept for the cost table
+            a = torch.sigmoid(u)  # (m,) = |a - y| for cross-entropy
+            if loss == "squared_error":
+                a = a.square_().mul_(torch.sigmoid(-u))  # sigma(u)^2 sigma(-u)
+            theta.addmv_(Xs.T, a, alpha=step_size)  # theta -= alpha/m Xs^T dL/du
 
-    def costs_of(rows: slice, steps: int) -> None:
-        history[rows] = per_example_losses(Z[:steps], y, loss).mean(dim=1)
+    def costs_of(first: int, steps: int) -> None:
+        Uc = U[:steps]  # (steps, m)
+        if loss == "cross_entropy":
+            losses = torch.logaddexp(Uc, zero)  # softplus(u), never overflowing
+        else:
+            losses = 0.5 * torch.sigmoid(Uc).square()
+        history[first : first + steps] = losses.mean(dim=1)
 
     clock.lap("prepare_s")
     replay: Callable[[], None] = lambda: run(k)  # noqa: E731
@@ -326,10 +343,10 @@ def _train_fused(
     full, rest = divmod(max_iter, k)
     for r in range(full):
         replay()
-        costs_of(slice(r * k, (r + 1) * k), k)
+        costs_of(r * k, k)
     if rest:
         run(rest)
-        costs_of(slice(full * k, max_iter), rest)
+        costs_of(full * k, rest)
     clock.lap("loop_s")
     costs = history.double().cpu().numpy()
     _DivergenceWatch(learning_rate, divergence_patience).check(costs)
@@ -418,7 +435,8 @@ def _check_batch_size(batch_size: Any) -> int:
 def torch_trainer(estimator: Any, X: np.ndarray, y01: np.ndarray, w0: np.ndarray, b0: float):
     """``TRAINERS["torch"]``: train ``LogisticRegression(engine="torch")`` with its settings.
 
-    Reads ``device`` and, when the estimator has them, ``batch_size`` and ``torch_mode``.
+    Reads ``device``, ``batch_size``, ``shuffle`` and ``random_state`` (the shuffling seed, when
+    an int); ``torch_mode``, if set on the estimator, picks the mode.
     """
     seed = estimator.random_state if isinstance(estimator.random_state, int) else None
     return train_torch(
@@ -433,6 +451,7 @@ def torch_trainer(estimator: Any, X: np.ndarray, y01: np.ndarray, w0: np.ndarray
         callbacks=list(estimator.callbacks or ()),
         mode=getattr(estimator, "torch_mode", "auto"),
         batch_size=getattr(estimator, "batch_size", None),
+        shuffle=getattr(estimator, "shuffle", True),
         seed=seed,
     )
 
