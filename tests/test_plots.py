@@ -151,3 +151,15 @@ def test_bad_paths_are_refused_before_drawing(tmp_path, name, message):
         plots.check_plot_path(tmp_path / name)
     with pytest.raises(ValueError, match="'fmt' parameter"):
         plots.figure_bytes(None, "jpg")
+
+
+def test_pixel_weights_undo_standardisation(cat_features):
+    X_train, y_train, _, _ = cat_features
+    clf = LogisticRegression(max_iter=10, standardize=True).fit(X_train, y_train)
+    w = plots.pixel_weights(clf)
+    assert w.shape == (12288,)
+    # z = (x - mu)/sigma . coef + b = x . w + constant: the same logit up to one offset
+    offset = clf.decision_function(X_train) - X_train @ w
+    assert offset.std() < 1e-9 * np.abs(offset).max()
+    plain = LogisticRegression(max_iter=10).fit(X_train, y_train)
+    np.testing.assert_array_equal(plots.pixel_weights(plain), plain.coef_)

@@ -7,7 +7,7 @@ atomically; ``figure_bytes(fig, "svg")`` renders it in memory (the HTML report e
     learning_curves_figure({label: cost history})     cost J against iteration, several runs
     loss_comparison_figure({loss: {label: costs}})    cross-entropy vs squared error
     sigmoid_figure(z, y)                              sigma(z), with a model's logits on it
-    weights_figure(coef)                              w as a 64x64 RGB image, + and - parts
+    weights_figure(pixel_weights(clf))                w as a 64x64 RGB image, + and - parts
     misclassified_figure(images, y, proba)            the wrongly classified images, with p
     roc_figure({label: (y, proba)})                   ROC curves with their AUC
     calibration_figure({label: (y, proba)})           reliability diagram + histogram of p
@@ -221,6 +221,18 @@ def weights_images(coef: ArrayLike, image_size: int = 64) -> tuple[np.ndarray, n
     scale = float(np.max(np.abs(w))) or 1.0
     w = w.reshape(image_size, image_size, 3) / scale
     return np.maximum(w, 0.0), np.maximum(-w, 0.0)
+
+
+def pixel_weights(clf: Any) -> np.ndarray:
+    """The weight of each input feature (pixel / 255) in a fitted model's logit, shape (n,).
+
+    That is ``coef_`` itself, or ``coef_ / feature_scale_`` for a model trained with
+    ``standardize=True`` (z = sum_j w_j (x_j - mu_j) / sigma_j + b), so that both kinds of model
+    draw their weights in the same units.
+    """
+    scale = getattr(clf, "feature_scale_", None)
+    coef = np.asarray(clf.coef_, dtype=np.float64)
+    return coef if scale is None else coef / np.asarray(scale, dtype=np.float64)
 
 
 def weights_figure(coef: ArrayLike, image_size: int = 64,

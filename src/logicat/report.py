@@ -74,7 +74,8 @@ def build_report(
          f"predicted {names[1]}.", "svg",
          plots.sigmoid_figure(clf.decision_function(X_test), data.test_y, names)),
         ("The weights", "w reshaped to the image it multiplies, split into its positive and "
-         "negative parts.", "png", plots.weights_figure(clf.coef_, image_size, names)),
+         "negative parts.", "png",
+         plots.weights_figure(plots.pixel_weights(clf), image_size, names)),
         ("Misclassified test images", f"With the model's p({names[1]}).", "png",
          plots.misclassified_figure(data.test_x, data.test_y, p_test, names)),
         ("ROC curve", "", "svg", plots.roc_figure(sets)),
@@ -135,14 +136,16 @@ def build_report(
         "<h2>Training data</h2>",
         _kv_table(data_rows, "training-data"),
         "<h2>Pictures</h2>",
+        '<div class="pictures">',
     ]
     for caption, note, fmt, fig in figures:
         uri = _data_uri(plots.figure_bytes(fig, fmt), fmt)
+        wide = ' class="wide"' if fig.get_figwidth() > 8 else ""
         parts.append(
-            f'<figure><img src="{uri}" alt="{_e(caption)}"><figcaption><b>{_e(caption)}.</b> '
-            f"{_e(note)}</figcaption></figure>"
+            f'<figure{wide}><img src="{uri}" alt="{_e(caption)}"><figcaption><b>{_e(caption)}.'
+            f"</b> {_e(note)}</figcaption></figure>"
         )
-    parts.append("</body></html>\n")
+    parts.append("</div></body></html>\n")
     return "\n".join(parts)
 
 
@@ -171,7 +174,9 @@ th, td { border: 1px solid #ccc; padding: 0.25em 0.7em; text-align: left; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 th { background: #f3f3f3; } .note { color: #666; } .row { display: flex; flex-wrap: wrap; }
 code, .mono { font-family: ui-monospace, monospace; word-break: break-all; }
-figure { margin: 1.5em 0; } figure img { max-width: 100%; height: auto; }
+.pictures { display: flex; flex-wrap: wrap; gap: 0 2em; align-items: flex-start; }
+figure { margin: 1em 0; flex: 0 1 auto; } figure.wide { flex-basis: 100%; }
+figure img { max-width: 100%; height: auto; }
 figcaption { color: #444; }
 """
 

@@ -99,15 +99,16 @@ def sigmoid(model_path, out, no_data, split, data_dir):
 @model_option
 @out_option
 def weights(model_path, out):
-    """The weights w as a 64x64 RGB image: positive and negative parts."""
+    """The weights w as a 64x64 RGB image: positive and negative parts (per pixel / 255, also
+    for a model trained with standardisation)."""
     from logicat.model_io import load_model
-    from logicat.plots import weights_figure
+    from logicat.plots import pixel_weights, weights_figure
 
     _check_out(out)
     clf = load_model(model_path)
     spec = clf.metadata_.get("preprocessing") or {}
     names = [str(n) for n in clf.metadata_.get("class_names", clf.classes_)]
-    _save(weights_figure(clf.coef_, int(spec.get("image_size", 64)), names), out)
+    _save(weights_figure(pixel_weights(clf), int(spec.get("image_size", 64)), names), out)
 
 
 @plot.command()
