@@ -83,3 +83,29 @@ def test_cli_pack_then_train_on_the_file(image_root, tmp_path):
 
     result = runner.invoke(main, ["pack", str(tmp_path / "nowhere"), str(out)])
     assert result.exit_code == 1 and "no such folder" in result.output
+
+
+def test_cli_predict_with_workers_prints_what_the_serial_loop_computes(image_root, cat_features,
+                                                                       tmp_path):
+    from logicat.estimator import LogisticRegression
+    from logicat.features import images_to_features, preprocessing_spec
+
+    X, y, _, _ = cat_features
+    model = tmp_path / "m.safetensors"
+    clf = LogisticRegression(max_iter=20).fit(X, y)
+    clf.save(model, preprocessing=preprocessing_spec(64), class_names=["non-cat", "cat"],
+             positive_class="cat")
+    runner = CliRunner()
+    results = [runner.invoke(main, ["predict", "-m", str(model), str(image_root), "-j", j])
+               for j in ("1", "2")]
+    assert results[0].stdout == results[1].stdout
+    for result in results:
+        assert result.exit_code == 1  # one unreadable file, reported, the others predicted
+        assert "broken.jpg" in result.stderr
+    files = sorted(p for p in image_root.rglob("*.*"))
+    images, ok_paths, _ = load_images(files)
+    proba = clf.predict_proba(images_to_features(images))[:, 1]
+    lines = results[1].stdout.splitlines()
+    assert len(lines) == len(ok_paths) == 60
+    for line, path, p in zip(lines, ok_paths, proba, strict=True):
+        assert line.startswith(str(path)) and f"p(cat) = {p:.4f}" in line

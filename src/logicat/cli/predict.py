@@ -14,13 +14,17 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".ti
 @click.command()
 @model_option
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-def predict(model_path, paths):
+@click.option("--workers", "-j", type=click.IntRange(min=1), default=None,
+              help="Processes decoding images [default: the CPUs available].")
+def predict(model_path, paths, workers):
     """Print p(positive class) and the label of each image in PATHS (files or folders).
 
     Folders are searched recursively for image files. Unreadable files are reported on stderr
     and skipped; the exit status is then 1.
     """
-    from logicat.data import load_images
+    import numpy as np
+
+    from logicat.fast.loader import iter_decoded
     from logicat.features import apply_preprocessing
     from logicat.model_io import load_model
 
@@ -32,9 +36,16 @@ def predict(model_path, paths):
     files = list(_expand(paths))
     if not files:
         raise click.ClickException(f"no image files found in {', '.join(map(str, paths))}.")
-    images, ok_paths, failures = load_images(files, size=spec["image_size"])
+    # Decoded by worker processes, a batch at a time; each batch is predicted as it arrives.
+    ok_paths, failures, probas = [], [], []
+    for images, ok, bad in iter_decoded(files, spec["image_size"], workers=workers):
+        if ok:
+            features = apply_preprocessing(images, spec, clf.coef_.dtype)
+            probas.append(clf.predict_proba(features)[:, 1])
+        ok_paths += ok
+        failures += bad
     if len(ok_paths):
-        proba = clf.predict_proba(apply_preprocessing(images, spec, clf.coef_.dtype))[:, 1]
+        proba = np.concatenate(probas)
         names = meta.get("class_names", [str(c) for c in clf.classes_])
         positive = meta.get("positive_class", names[1])
         width = max(len(str(p)) for p in ok_paths)
