@@ -9,6 +9,7 @@ import click
 import numpy as np
 
 from logicat.cli.options import PositiveFloat, data_dir_option, writable_output
+from logicat.cli.training_options import training_options
 
 
 @click.command()
@@ -33,8 +34,19 @@ from logicat.cli.options import PositiveFloat, data_dir_option, writable_output
               show_default=True, help="Where the torch engine runs (auto: CUDA if available).")
 @click.option("--nproc", type=click.IntRange(min=1), default=None,
               help="Train data-parallel in N local processes (--engine torch; starts torchrun).")
+@click.option("--train-file", type=click.Path(path_type=Path), default=None,
+              help="Train out of core on this HDF5 file (cat-data layout, e.g. from `logicat "
+              "pack`), streamed in chunks so memory stays bounded.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=None,
+              help="Mini-batch SGD with this batch size (1: stochastic); --iterations then "
+              "counts epochs. Without it: exact full-batch gradient descent.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="The seed of the shuffling (and of the --early-stopping split).")
+@click.option("--chunk-rows", type=click.IntRange(min=1), default=512, show_default=True,
+              help="With --train-file: images read per chunk.")
+@training_options
 def train(data_dir, learning_rate, iterations, loss, dtype, engine, print_every, out, plot,
-          device, nproc):
+          device, nproc, train_file, batch_size, seed, chunk_rows, **training):
     """Train the cat classifier by gradient descent and report train/test accuracy.
 
     The defaults are the lesson's reference run: zero initialisation, learning rate 0.005,
@@ -58,6 +70,24 @@ def train(data_dir, learning_rate, iterations, loss, dtype, engine, print_every,
             check_plot_path(plot)
         except ValueError as e:
             raise click.BadParameter(str(e), param_hint="'--plot'") from None
+
+    if train_file is not None:
+        from logicat.cli.training_options import refuse_with_train_file
+
+        refuse_with_train_file(training)
+        if engine != "numpy" or nproc is not None:
+            raise click.BadParameter("--train-file trains with the numpy engine only.",
+                                     param_hint="'--engine'")
+        from logicat.cli.out_of_core import train_from_file
+
+        return train_from_file(train_file=train_file, data_dir=data_dir,
+                               learning_rate=learning_rate, iterations=iterations, loss=loss,
+                               dtype=dtype, print_every=print_every, out=out, plot=plot,
+                               batch_size=batch_size, seed=seed, chunk_rows=chunk_rows)
+
+    from logicat.cli import training_options as topts
+
+    checkpoint = topts.check_checkpoint_options(training, engine, out)
 
     group = None  # under torchrun: this process's rank; it reads only its shard of the data
     if engine == "torch" and (nproc is not None or int(os.environ.get("WORLD_SIZE", "1")) > 1):
@@ -88,9 +118,12 @@ def train(data_dir, learning_rate, iterations, loss, dtype, engine, print_every,
         device=device,
         callbacks=[PrintCost(print_every, write=bar.write), bar]
         if group is None or group.is_main else None,
+        batch_size=batch_size,
+        random_state=seed,
+        **topts.estimator_params(training),
     )
     try:
-        clf.fit(X_train, data.train_y)
+        topts.fit_with_checkpoints(clf, X_train, data.train_y, training, checkpoint)
     finally:
         bar.close()
 

@@ -85,6 +85,19 @@ def estimator_params(options: dict[str, Any]) -> dict[str, Any]:
     return params
 
 
+def refuse_with_train_file(options: dict[str, Any]) -> None:
+    """The out-of-core trainer (``--train-file``) has none of these options: refuse them."""
+    ctx = click.get_current_context()
+    for name in options:
+        source = ctx.get_parameter_source(name)
+        if source is not None and source.name != "DEFAULT":
+            flag = "--" + name.replace("_", "-")
+            raise click.BadParameter(
+                "is not available with --train-file (out-of-core training).",
+                param_hint=f"'{flag}'",
+            )
+
+
 def check_checkpoint_options(options: dict[str, Any], engine: str, out: Path) -> Path | None:
     """Validate the checkpoint options before any work; the path Ctrl-C saves to (or None)."""
     from logicat.engines import TRAINERS
