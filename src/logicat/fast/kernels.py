@@ -232,21 +232,54 @@ def fused_objective(X: np.ndarray, y: np.ndarray, loss: Loss) -> FusedObjective:
     return FusedObjective(X, y, loss)
 
 
-def matvec(X: np.ndarray, w: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """z = X w for float or uint8 X (m, n), w (n,) float; result in w's dtype, shape (m,)."""
+def _row_splits(m: int, n_threads: int | None) -> list[tuple[int, int]]:
+    threads = default_threads() if n_threads is None else max(1, int(n_threads))
+    threads = max(1, min(threads, m // MIN_ROWS_PER_THREAD))
+    bounds = np.linspace(0, m, threads + 1).round().astype(int).tolist()
+    return list(zip(bounds[:-1], bounds[1:], strict=True))
+
+
+def matvec(X: np.ndarray, w: np.ndarray, out: np.ndarray | None = None, *,
+           n_threads: int | None = None) -> np.ndarray:
+    """z = X w for float or uint8 X (m, n), w (n,) float; result in w's dtype, shape (m,).
+
+    With numba, the rows are split between ``n_threads`` threads (default ``default_threads()``).
+    """
     if out is None:
         out = np.empty(X.shape[0], dtype=w.dtype)
-    if HAVE_NUMBA:
-        _matvec(np.ascontiguousarray(X), w, out)
-    else:
+    if not HAVE_NUMBA:
         np.matmul(X.astype(w.dtype, copy=False), w, out=out)
+        return out
+    X = np.ascontiguousarray(X)
+    splits = _row_splits(X.shape[0], n_threads)
+    jobs = [_executor(len(splits) - 1).submit(_matvec, X[lo:hi], w, out[lo:hi])
+            for lo, hi in splits[1:]]
+    lo, hi = splits[0]
+    _matvec(X[lo:hi], w, out[lo:hi])
+    for job in jobs:
+        job.result()
     return out
 
 
-def rmatvec_add(X: np.ndarray, d: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """out += X^T d for float or uint8 X (m, n), d (m,); out (n,) float, updated in place."""
-    if HAVE_NUMBA:
-        _rmatvec_add(np.ascontiguousarray(X), d.astype(out.dtype, copy=False), out)
-    else:
-        out += d.astype(out.dtype, copy=False) @ X.astype(out.dtype, copy=False)
+def rmatvec_add(X: np.ndarray, d: np.ndarray, out: np.ndarray, *,
+                n_threads: int | None = None) -> np.ndarray:
+    """out += X^T d for float or uint8 X (m, n), d (m,); out (n,) float, updated in place.
+
+    With numba, the rows are split between threads, each adding into its own buffer.
+    """
+    d = np.ascontiguousarray(d, dtype=out.dtype)
+    if not HAVE_NUMBA:
+        out += d @ X.astype(out.dtype, copy=False)
+        return out
+    X = np.ascontiguousarray(X)
+    splits = _row_splits(X.shape[0], n_threads)
+    parts = np.zeros((len(splits) - 1, out.shape[0]), out.dtype)
+    jobs = [_executor(len(splits) - 1).submit(_rmatvec_add, X[lo:hi], d[lo:hi], parts[t])
+            for t, (lo, hi) in enumerate(splits[1:])]
+    lo, hi = splits[0]
+    _rmatvec_add(X[lo:hi], d[lo:hi], out)
+    for job in jobs:
+        job.result()
+    for part in parts:
+        out += part
     return out
