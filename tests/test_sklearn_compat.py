@@ -72,3 +72,16 @@ def test_pipeline_gridsearch_cross_val_and_clone(problem):
     assert copy.get_params() == fitted.get_params()
     assert not hasattr(copy, "coef_")
     assert np.array_equal(copy.fit(X, y).coef_, fitted.coef_)
+
+
+def test_clone_copies_callbacks_with_streams(problem):
+    """clone deep-copies the callbacks; a progress bar holding sys.stderr must survive it."""
+    from logicat.callbacks import PrintCost, ProgressBar
+
+    bar = ProgressBar()
+    lines = []
+    clf = LogisticRegression(max_iter=3, callbacks=[PrintCost(1, write=lines.append), bar])
+    copy = clone(clf)
+    assert copy.callbacks[1] is not bar and copy.callbacks[1].file is bar.file
+    copy.fit(*problem)
+    assert lines == [f"Cost after iteration {i}: {c:f}" for i, c in enumerate(copy.cost_history_)]

@@ -55,6 +55,10 @@ class ProgressBar:
         if state.iteration + 1 >= state.max_iter:
             self.close()
 
+    def __deepcopy__(self, memo: dict) -> ProgressBar:
+        """A fresh bar on the same stream (``sklearn.base.clone`` deep-copies callbacks)."""
+        return ProgressBar(self.file, force=self.enabled)
+
     def write(self, line: str) -> None:
         """Print a line above the bar without breaking it."""
         if self._bar is not None:
