@@ -163,20 +163,22 @@ def test_model_description(client, model_path):
     assert body["limits"]["max_concurrency"] == 2
 
 
-@pytest.mark.parametrize(
-    ("path", "size"), [("/api/model/learning-curve.png", (520, 340)),
-                       ("/api/model/weights.png", (640, 320))]
-)
-def test_model_pictures_are_pngs(client, path, size):
+def test_model_pictures_are_pngs(client):
+    """Both pictures requested at once, as the page does (the first draw imports matplotlib)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from PIL import Image
 
-    response = client.get(path)
-    assert response.status_code == 200
-    assert response.headers["content-type"] == "image/png"
-    picture = Image.open(io.BytesIO(response.content))
-    assert picture.format == "PNG" and picture.size == size
-    # not blank: a plot has many distinct colours
-    assert len(np.unique(np.asarray(picture.convert("RGB")).reshape(-1, 3), axis=0)) > 50
+    paths = ["/api/model/learning-curve.png", "/api/model/weights.png"] * 2
+    with ThreadPoolExecutor(4) as pool:
+        responses = list(pool.map(client.get, paths))
+    for response, size in zip(responses, [(520, 340), (640, 320)] * 2, strict=True):
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "image/png"
+        picture = Image.open(io.BytesIO(response.content))
+        assert picture.format == "PNG" and picture.size == size
+        # not blank: a plot has many distinct colours
+        assert len(np.unique(np.asarray(picture.convert("RGB")).reshape(-1, 3), axis=0)) > 50
 
 
 def test_openapi_documents_the_api(client):
@@ -423,11 +425,14 @@ def test_create_app_accepts_a_fitted_model_object(model_path):
 # ---------------------------------------------------------------- the page, in Chromium
 @pytest.mark.browser
 def test_page_shows_the_probability_of_tabby_cat(server, model_path, photos_dir):
+    """Pick tabby_cat.jpg, then drop chelsea_cat.png and a text file on the page; read what it
+    shows. The screenshot is kept in test-artifacts/web.png."""
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
     sync_api = pytest.importorskip("playwright.sync_api")
-    photo = photos_dir / "tabby_cat.jpg"
-    [expected] = expected_probabilities(model_path, [photo])
+    tabby, chelsea = photos_dir / "tabby_cat.jpg", photos_dir / "chelsea_cat.png"
+    expected = expected_probabilities(model_path, [tabby, chelsea])
+    train_accuracy = read_metadata(model_path)["metrics"]["train_accuracy"]
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
@@ -437,19 +442,42 @@ def test_page_shows_the_probability_of_tabby_cat(server, model_path, photos_dir)
             page.wait_for_function(
                 "() => document.querySelector('#training-sha256').textContent.length == 64"
             )
-            page.set_input_files("#files", str(photo))
-            card = page.locator(".result").first
-            card.locator(".label").wait_for()
+            shown_accuracy = page.inner_text("#train-accuracy")
+            page.set_input_files("#files", str(tabby))
             page.wait_for_function("() => document.querySelector('.result[data-probability]')")
+            card = page.locator(".result").first
             shown = card.locator(".probability").inner_text()
             label = card.locator(".label").inner_text()
             width = card.locator(".fill").evaluate("e => e.style.width")
             seen = card.locator(".seen").evaluate("e => [e.naturalWidth, e.naturalHeight]")
+
+            dropped = page.evaluate_handle(
+                """(files) => {
+                    const transfer = new DataTransfer();
+                    for (const [name, b64] of files) {
+                        const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+                        transfer.items.add(new File([bytes], name));
+                    }
+                    return transfer;
+                }""",
+                [[chelsea.name, base64.b64encode(chelsea.read_bytes()).decode()],
+                 ["notes.txt", base64.b64encode(b"not a photo").decode()]],
+            )
+            page.dispatch_event("#drop", "drop", {"dataTransfer": dropped})
+            page.wait_for_function(
+                "() => document.querySelectorAll('.result[data-probability], .result.failed')"
+                ".length == 3"
+            )
+            chelsea_shown = page.locator(".result").nth(1).locator(".probability").inner_text()
+            failed = page.locator(".result.failed .label").inner_text()
             page.screenshot(path=str(ARTIFACTS / "web.png"), full_page=True)
         finally:
             browser.close()
-    assert shown == f"p(cat) = {expected:.4f}"
-    assert label == ("cat" if expected > 0.5 else "non-cat")
-    assert width == f"{100 * expected:.1f}%"
+    assert shown == f"p(cat) = {expected[0]:.4f}"
+    assert label == ("cat" if expected[0] > 0.5 else "non-cat")
+    assert width == f"{100 * expected[0]:.1f}%"
     assert seen == [64, 64]
+    assert chelsea_shown == f"p(cat) = {expected[1]:.4f}"
+    assert failed == "notes.txt: not an image file Pillow can read"
+    assert shown_accuracy == f"{train_accuracy:.2f}".rstrip("0").rstrip(".") + " %"
     assert (ARTIFACTS / "web.png").stat().st_size > 10_000

@@ -20,14 +20,15 @@ prediction run in worker threads, at most ``max_concurrency`` at once, with at m
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
 try:
     import anyio
+    import PIL.Image
     from fastapi import FastAPI, Request
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import FileResponse, JSONResponse, Response
@@ -44,7 +45,7 @@ except ModuleNotFoundError as err:  # pragma: no cover - depends on the installe
 from logicat import __version__
 from logicat.web.pictures import learning_curve_png, weights_png
 from logicat.web.service import Predictor
-from logicat.web.uploads import FIELD, UploadError, parse_files
+from logicat.web.uploads import FIELD, UploadError, boundary_of, parse_files
 
 #: Defaults: 8 MiB per request, 50 megapixels per image, 16 files per request.
 MAX_UPLOAD_BYTES = 8 * 1024 * 1024
@@ -142,15 +143,26 @@ def create_app(
         max_concurrency = max(1, min(4, os.cpu_count() or 1))
 
     predictor = Predictor(model, max_pixels=max_pixels)
+    PIL.Image.init()  # register every image plugin now, not in racing worker threads
     summary = predictor.summary()
 
-    @functools.cache
+    pictures: dict[str, bytes] = {}
+    drawing = threading.Lock()
+
     def picture(name: str) -> bytes:
-        """The model's pictures, drawn once, on first request (matplotlib is slow to import)."""
-        if name == "learning-curve":
-            loss = summary["hyperparameters"].get("loss", "cost").replace("_", "-")
-            return learning_curve_png(predictor.clf.cost_history_, f"Learning curve ({loss})")
-        return weights_png(predictor.clf.coef_, predictor.spec["image_size"])
+        """The model's pictures, drawn once, on first request (matplotlib is slow to import).
+
+        One lock for both: importing matplotlib from two threads at once can fail.
+        """
+        with drawing:
+            if not pictures:
+                loss = summary["hyperparameters"].get("loss", "cost").replace("_", "-")
+                pictures["learning-curve"] = learning_curve_png(
+                    predictor.clf.cost_history_, f"Learning curve ({loss})"
+                )
+                pictures["weights"] = weights_png(predictor.clf.coef_, predictor.spec["image_size"])
+            return pictures[name]
+
     limits = {
         "max_upload_bytes": max_upload_bytes,
         "max_pixels": max_pixels,
@@ -264,6 +276,7 @@ def create_app(
         admitted += 1
         try:
             content_type = request.headers.get("content-type", "")
+            boundary_of(content_type)  # 415 before reading a body of the wrong kind
             body = await _read_body(request, max_upload_bytes)
 
             def work() -> list[dict]:
