@@ -414,12 +414,23 @@ def test_create_app_checks_its_parameters(model_path, kwargs, message):
         create_app(model_path, **kwargs)
 
 
-def test_create_app_accepts_a_fitted_model_object(model_path):
+def test_create_app_accepts_a_fitted_model_object(model_path, cat_features, photos_dir):
+    """A model fitted in this session has no metadata: 12288 = 64 * 64 * 3 gives its input."""
+    from logicat import LogisticRegression
     from logicat.web import create_app
+    from logicat.web.service import Predictor
 
-    clf = load_model(model_path)
+    X, y, _, _ = cat_features
+    clf = LogisticRegression(max_iter=20).fit(X, y)
     app = create_app(clf)
     assert app.state.predictor.clf is clf
+    photo = photos_dir / "tabby_cat.jpg"
+    [answer] = app.state.predictor.predict([(photo.name, photo.read_bytes())])
+    x = load_image(photo).reshape(1, -1) / 255.0  # (1, 12288), the lesson's features
+    expected = clf.predict_proba(x)[0, 1]
+    assert answer["probability"] == pytest.approx(expected, abs=1e-12)
+    with pytest.raises(ValueError, match="this model was not trained on images"):
+        Predictor(LogisticRegression(max_iter=5).fit(X[:, :100], y), max_pixels=10)
 
 
 # ---------------------------------------------------------------- the page, in Chromium

@@ -17,7 +17,7 @@ import numpy as np
 
 from logicat.data import load_image
 from logicat.errors import ImageLoadError, ModelFileError
-from logicat.features import apply_preprocessing
+from logicat.features import apply_preprocessing, preprocessing_spec
 from logicat.web.uploads import UploadError
 
 
@@ -37,11 +37,11 @@ class Predictor:
         source = str(model) if isinstance(model, str | Path) else None
         clf = load_model(model) if source is not None else model
         meta = dict(getattr(clf, "metadata_", None) or {})
-        spec = meta.get("preprocessing")
+        spec = meta.get("preprocessing") or _spec_from_width(clf)
         if not spec:
             raise ModelFileError(
                 f"{source or 'the model'}: this model was not trained on images "
-                "(no preprocessing in its metadata)."
+                "(no preprocessing in its metadata, and its width is no size x size x 3)."
             )
         self.clf = clf
         self.meta = meta
@@ -116,6 +116,13 @@ def png_bytes(image: np.ndarray) -> bytes:
 
 def png_data_url(image: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(png_bytes(image)).decode("ascii")
+
+
+def _spec_from_width(clf: Any) -> dict | None:
+    """For a model fitted in this session on ``images_to_features`` output: n = s * s * 3."""
+    n = int(getattr(clf, "n_features_in_", 0))
+    size = round((n / 3) ** 0.5)
+    return preprocessing_spec(size) if size > 0 and 3 * size * size == n else None
 
 
 def _json_params(clf: Any) -> dict:
