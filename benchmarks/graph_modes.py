@@ -12,7 +12,7 @@ One "step" is one evaluation of the objective: cost, dJ/dw and dJ/db at new para
 The overhead of a mode is its time per step minus numpy's. On the full cat data (209 x 12288)
 the two matrix-vector products dominate; a tiny problem (8 x 4) shows the bookkeeping alone.
 
-    python benchmarks/graph_modes.py [--steps 200] [--repeat 5] [--blas-threads 1]
+    python benchmarks/graph_modes.py [--steps 50] [--repeat 30] [--blas-threads 1]
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def report(title: str, times: dict[str, float]) -> None:
     print(f"{'mode':<9} {'per step':>10} {'overhead vs numpy':>18}")
     for name, t in times.items():
         overhead = "" if name == "numpy" else f"{(t - base) * 1e6:+.1f} us"
-        print(f"{name:<9} {t * 1e6:>7.1f} us {overhead:>18}")
+        print(f"{name:<9} {t * 1e6:>7.1f} us {overhead:>18}".rstrip())
     dyn, st = times["dynamic"] - base, times["static"] - base
     if st > 0:
         print(f"dynamic / static overhead: {dyn / st:.1f}x")
@@ -63,8 +63,8 @@ def report(title: str, times: dict[str, float]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=200, help="steps per timing round")
-    parser.add_argument("--repeat", type=int, default=5, help="best of this many rounds")
+    parser.add_argument("--steps", type=int, default=50, help="steps per timing round")
+    parser.add_argument("--repeat", type=int, default=30, help="best of this many rounds")
     parser.add_argument("--blas-threads", type=int, default=1, help="0: the library's default")
     args = parser.parse_args()
     if args.blas_threads:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 import pytest
 
@@ -40,6 +42,11 @@ def _compare_with_torch(ours, theirs, arrays, rng):
 
 def same(fn):
     return fn, fn
+
+
+def torch_softplus(x):
+    """log(1 + e^x) without torch's switch to x above 20 (whose gradient is exactly 1 there)."""
+    return -F.logsigmoid(-x)
 
 
 CASES = {
@@ -83,7 +90,7 @@ CASES = {
     "exp": (*same(lambda a: a.exp()), [(3, 4)], None),
     "log": (*same(lambda a: a.log()), [(3, 4)], POS),
     "sigmoid": (*same(lambda a: a.sigmoid()), [(3, 4)], None),
-    "softplus": (lambda a: a.softplus(), F.softplus, [(3, 4)], None),
+    "softplus": (lambda a: a.softplus(), torch_softplus, [(3, 4)], None),
     "log_sigmoid": (lambda a: a.log_sigmoid(), F.logsigmoid, [(3, 4)], None),
     # shapes and indexing
     "reshape": (*same(lambda a: a.reshape(2, 6) * 2), [(3, 4)], None),
@@ -98,7 +105,7 @@ CASES = {
                    lambda a: a[torch.tensor([True, False, True])], [(3, 4)], None),
     # a composite: the lesson's cross-entropy from the logit
     "logistic cost": (lambda X, w: ((X @ w).softplus() - 0.5 * (X @ w)).mean(),
-                      lambda X, w: (F.softplus(X @ w) - 0.5 * (X @ w)).mean(),
+                      lambda X, w: (torch_softplus(X @ w) - 0.5 * (X @ w)).mean(),
                       [(6, 4), (4,)], None),
 }
 
@@ -106,7 +113,7 @@ CASES = {
 @pytest.mark.parametrize("name", list(CASES))
 def test_op_matches_torch(name):
     ours, theirs, shapes, domain = CASES[name]
-    rng = np.random.default_rng(abs(hash(name)) % 2**32)
+    rng = np.random.default_rng(zlib.crc32(name.encode()))  # the same inputs in every run
     _compare_with_torch(ours, theirs, _inputs(shapes, domain, rng), rng)
 
 

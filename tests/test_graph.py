@@ -164,3 +164,19 @@ def test_cli_missing_model_is_one_line_error(tmp_path):
     result = _run("--model", str(tmp_path / "missing.safetensors"))
     assert result.exit_code == 1
     assert result.output.startswith("Error: ") and len(result.output.strip().splitlines()) == 1
+
+
+def test_model_step_with_standardisation_and_l2(cat_features, tmp_model_path):
+    X, y, _, _ = cat_features
+    clf = LogisticRegression(max_iter=3, standardize=True, alpha=0.5).fit(X, y)
+    clf.save(tmp_model_path)
+    result = _run("--model", str(tmp_model_path))
+    assert result.exit_code == 0, result.output
+    assert "cost = mean(L)" in result.output and "J = cost + t" in result.output
+    # the graph's J is the training objective at the saved parameters
+    from logicat.scaling import standardize
+
+    Xs = standardize(X, clf.feature_mean_, clf.feature_scale_)
+    J, _, _ = cost_and_gradients(clf.coef_, clf.intercept_, Xs, y.astype(float))
+    J += 0.25 / len(y) * float(clf.coef_ @ clf.coef_)
+    assert f"J = {J:.6g}" in result.output

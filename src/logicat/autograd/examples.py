@@ -79,11 +79,23 @@ def vectorized(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None, b: flo
     return J
 
 
-def training_step(coef: np.ndarray, intercept: float, X: np.ndarray, y: np.ndarray,
-                  loss: str = "cross_entropy") -> Tensor:
-    """The graph the "autograd" engine builds for one training step at (coef, intercept)."""
+def training_step(
+    coef: np.ndarray,
+    intercept: float,
+    X: np.ndarray,
+    y: np.ndarray,
+    loss: str = "cross_entropy",
+    alpha: float = 0.0,
+) -> Tensor:
+    """The graph the "autograd" engine builds for one training step at (coef, intercept).
+
+    With ``alpha`` > 0, the L2 penalty alpha/(2m) ||w||^2 is added to the cost, as in training.
+    """
     w = Tensor(coef, requires_grad=True, name="w")
     b = Tensor(np.asarray(intercept, dtype=w.dtype), requires_grad=True, name="b")
     J = logistic_cost(Tensor(X, name="X"), Tensor(y, name="y"), w, b, loss)
+    if alpha:
+        J.name = "cost"
+        J = _named(J + (0.5 * alpha / X.shape[0]) * (w @ w), "J")
     J.backward()
     return J

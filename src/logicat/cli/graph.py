@@ -106,8 +106,13 @@ def _model_step(model_path: Path, data_dir):
             f"{model_path} expects {clf.coef_.shape[0]} features per image; the training data "
             f"has {X.shape[1]}."
         )
+    if getattr(clf, "feature_mean_", None) is not None:  # trained on standardised features
+        from logicat.scaling import standardize
+
+        X = standardize(X, clf.feature_mean_, clf.feature_scale_)
     y01 = (np.asarray(y) == clf.classes_[1]).astype(X.dtype)
-    root = examples.training_step(clf.coef_, clf.intercept_, X, y01, clf.loss)
+    alpha = float(getattr(clf, "alpha", 0.0) or 0.0)
+    root = examples.training_step(clf.coef_, clf.intercept_, X, y01, clf.loss, alpha)
     title = (
         f"One training step of {model_path.name} ({clf.loss.replace('_', '-')}) on its m = "
         f"{X.shape[0]} training images: J = {float(root.data):.6g}; "
