@@ -42,14 +42,8 @@ def test_cost_histories_agree(cat_features, loss):
 
 
 @pytest.mark.slow
-def test_reference_run_cost_histories_agree_to_1e_12(cat_features, request):
-    """The lesson's reference run: 2000 iterations, learning rate 0.005, cross-entropy.
-
-    Two full runs take 20-60 s on a 2-core machine, so this runs only when asked for:
-    ``pytest -m slow``. ``test_cost_histories_agree`` checks the first 60 iterations always.
-    """
-    if "slow" not in (request.config.option.markexpr or ""):
-        pytest.skip("the full reference run is slow; select it with -m slow")
+def test_reference_run_cost_histories_agree_to_1e_12(cat_features):
+    """The lesson's reference run: 2000 iterations, learning rate 0.005, cross-entropy."""
     X, y, _, _ = cat_features
     numpy_run = LogisticRegression(engine="numpy").fit(X, y)
     autograd_run = LogisticRegression(engine="autograd").fit(X, y)
