@@ -48,17 +48,17 @@ def serve(model_path, host, port, max_upload_mb, max_pixels, max_concurrency, bl
     except ModuleNotFoundError as err:
         raise click.ClickException(str(err).splitlines()[0]) from None
 
-    if blas_threads:
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(blas_threads)  # for the whole server process
     app = create_app(
         model_path,
-        max_upload_bytes=int(max_upload_mb * 1024 * 1024),
+        max_upload_bytes=max(1, int(max_upload_mb * 1024 * 1024)),
         max_pixels=max_pixels,
         max_concurrency=max_concurrency,
     )
     sock = _listen(host, port)
+    if blas_threads:  # for the whole server process; after create_app has loaded BLAS
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(blas_threads)
     bound_host, bound_port = sock.getsockname()[:2]
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
     click.echo(f"Serving {model_path} at http://{shown}:{bound_port}/ (Ctrl+C to stop)")
