@@ -8,9 +8,12 @@ cost and gradients) -> optim (gradient descent) -> engines -> estimator (Logisti
 
 __version__ = "0.1.0"
 
+from logicat.autograd import GradcheckResult, Tensor, gradcheck, no_grad
 from logicat.data import (
     CatData,
     download_catvnoncat,
+    file_sha256,
+    list_image_folder,
     load_catvnoncat,
     load_h5_dataset,
     load_image,
@@ -34,12 +37,21 @@ from logicat.loss import (
     sigmoid,
     squared_error,
 )
+from logicat.metrics import (
+    ClassificationMetrics,
+    classification_metrics,
+    cross_validate_metrics,
+    model_metrics,
+)
 from logicat.model_io import load_model, save_model
 from logicat.optim import TrainingState, gradient_descent
 
 __all__ = [
     "__version__",
     "CatData",
+    "ClassificationMetrics",
+    "GradcheckResult",
+    "Tensor",
     "DataFileError",
     "DivergenceError",
     "DownloadError",
@@ -48,11 +60,16 @@ __all__ = [
     "LogisticRegression",
     "ModelFileError",
     "TrainingState",
+    "classification_metrics",
     "cost_and_gradients",
+    "cross_validate_metrics",
     "cross_entropy",
     "download_catvnoncat",
+    "file_sha256",
+    "gradcheck",
     "gradient_descent",
     "images_to_features",
+    "list_image_folder",
     "load_catvnoncat",
     "load_h5_dataset",
     "load_image",
@@ -60,6 +77,8 @@ __all__ = [
     "load_images",
     "load_model",
     "log_sigmoid",
+    "model_metrics",
+    "no_grad",
     "save_model",
     "sigmoid",
     "squared_error",
