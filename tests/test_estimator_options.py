@@ -291,3 +291,12 @@ def test_engines_with_their_own_loop_refuse_options_they_ignore(problem, monkeyp
     with pytest.raises(ValueError, match="'own-loop' trains with its own loop, which does not "
                        "support optimizer, class_weight"):
         LogisticRegression(engine="own-loop", optimizer="adam", class_weight="balanced").fit(X, y)
+
+
+def test_weights_need_the_numpy_engine(problem):
+    X, y = problem
+    other = next((e for e in ENGINES if e != "numpy"), None)
+    if other is None:
+        pytest.skip("only the numpy engine is registered")
+    with pytest.raises(ValueError, match="implemented by the 'numpy' engine only"):
+        LogisticRegression(engine=other, max_iter=2, class_weight="balanced").fit(X, y)

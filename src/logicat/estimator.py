@@ -281,6 +281,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         """The general loop (``logicat.optim.Trainer``) over the training part (X, y01, s)."""
         factory = ENGINES[self.engine]
         loss = self.loss
+        if s is not None and self.engine != "numpy":
+            raise ValueError(
+                "sample_weight and class_weight are implemented by the 'numpy' engine only. "
+                f"Got engine={self.engine!r} instead."
+            )
         total = float(s.sum()) if s is not None else float(X.shape[0])
 
         def batch_objective(idx):
