@@ -26,6 +26,8 @@ _EXPORTS = {
     "ImageFolderDataset": "datasets",
     "shard_range": "distributed",
     "export_onnx": "export",
+    "to_onnx": "export",
+    "resolve_device": "trainer",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -129,17 +129,14 @@ def train_torch(
         simple = not callbacks and batch_size is None and not distributed
         mode = "cuda_graph" if dev.type == "cuda" and simple else "autograd"
     if mode in ("fused", "cuda_graph"):
-        problem = (
-            "callbacks"
-            if callbacks
-            else "mini-batches"
-            if batch_size is not None
-            else "torch.distributed"
-            if distributed
-            else None
-        )
-        if problem:
-            raise ValueError(f"mode={mode!r} does not support {problem}; use mode='autograd'.")
+        unsupported = {
+            "callbacks": bool(callbacks),
+            "mini-batches": batch_size is not None,
+            "torch.distributed": distributed,
+        }
+        for what, used in unsupported.items():
+            if used:
+                raise ValueError(f"mode={mode!r} does not support {what}; use mode='autograd'.")
         if mode == "cuda_graph" and dev.type != "cuda":
             raise ValueError(f"mode='cuda_graph' needs a CUDA device. Got device {str(dev)!r}.")
         return _train_fused(
