@@ -26,8 +26,8 @@ CONFIGS = {
         optimizer="momentum", learning_rate=0.05, early_stopping=True, n_iter_no_change=1000,
         class_weight="balanced", lr_schedule="inverse", lr_decay=0.01,
     ),
-    "sgd-standardized-cosine": dict(batch_size=1, learning_rate=0.05, standardize=True,
-                                    lr_schedule="cosine", init="random"),
+    "minibatch5-standardized-cosine": dict(batch_size=5, learning_rate=0.05, standardize=True,
+                                           lr_schedule="cosine", init="random"),
 }
 
 

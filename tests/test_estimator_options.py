@@ -170,8 +170,8 @@ def test_sgd_with_decaying_rate_approaches_the_l2_optimum(problem):
     X, y = problem
     ref = SklearnLogisticRegression(C=1.0, tol=1e-12, max_iter=10_000).fit(X, y)
     sgd = LogisticRegression(alpha=1.0, learning_rate=0.2, batch_size=1, lr_schedule="inverse",
-                             lr_decay=0.5, max_iter=60, random_state=0).fit(X, y)
-    assert np.abs(sgd.coef_ - ref.coef_[0]).max() < 0.05
+                             lr_decay=1.0, max_iter=15, random_state=0).fit(X, y)
+    assert np.abs(sgd.coef_ - ref.coef_[0]).max() < 0.03  # measured 0.018 (vs 1e-6 full batch)
 
 
 # ---------------------------------------------------------------- schedules
