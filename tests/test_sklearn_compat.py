@@ -14,7 +14,6 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from logicat import LogisticRegression
 
-
 # The default hyperparameters (the lesson's run) pass every check; none is marked xfail.
 # The options, all on at once, pass every check but one.
 WITH_OPTIONS = LogisticRegression(optimizer="adam", learning_rate=0.05, batch_size=8, alpha=0.1,
