@@ -1,4 +1,4 @@
-"""``logicat bench suite`` (also plain ``logicat bench``): the speed suite of ``logicat.fast.suite``."""
+"""``logicat bench suite`` (plain ``logicat bench`` too): the suite of ``logicat.fast.suite``."""
 
 from __future__ import annotations
 
