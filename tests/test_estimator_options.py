@@ -196,8 +196,17 @@ def test_tol_stops_early_without_warning(problem):
     X, y = problem
     clf = LogisticRegression(learning_rate=0.5, max_iter=5000, tol=1e-6).fit(X, y)
     assert 10 < clf.n_iter_ < 5000
-    gains = -np.diff(clf.cost_history_[-6:])
-    assert np.all(gains < 1e-6)  # the last n_iter_no_change=5 iterations gained < tol each
+    changes = np.abs(np.diff(clf.cost_history_[-6:]))
+    assert np.all(changes < 1e-6)  # the last n_iter_no_change=5 iterations moved < tol each
+    assert abs(clf.cost_history_[-7] - clf.cost_history_[-6]) >= 1e-6
+
+
+def test_tol_does_not_stop_the_lessons_oscillating_start(cat_features):
+    """The lesson's cost rises and oscillates for ~33 iterations; that is not convergence."""
+    X, y = cat_features[:2]
+    with pytest.warns(ConvergenceWarning, match="max_iter=40 reached before the cost settled"):
+        clf = LogisticRegression(max_iter=40, tol=1e-4).fit(X, y)
+    assert clf.n_iter_ == 40 and clf.cost_history_[5] > clf.cost_history_[0]
 
 
 def test_tol_warns_when_max_iter_comes_first(problem):

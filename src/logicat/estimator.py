@@ -93,8 +93,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     lr_decay : float >= 0, default 0.0
         d of the "inverse" and "exponential" schedules.
     tol : float >= 0 or None, default None
-        Stop when the cost (or, with ``early_stopping``, the validation cost) has not improved on
-        its best by at least ``tol`` for ``n_iter_no_change`` iterations in a row; a
+        Stop when the cost has changed by less than ``tol`` (|J_t - J_{t-1}| < tol) in each of
+        ``n_iter_no_change`` iterations in a row - or, with ``early_stopping``, when the
+        validation cost has not improved on its best by ``tol`` for that many iterations; a
         ``ConvergenceWarning`` says so when ``max_iter`` comes first. None: always run
         ``max_iter`` iterations, without warning.
     n_iter_no_change : int >= 1, default 5
@@ -269,9 +270,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.n_iter_ = result.n_iter
         if (self.tol is not None or self.early_stopping) and result.stopped == "max_iter":
             warnings.warn(
-                f"LogisticRegression: max_iter={self.max_iter} reached before the cost stopped "
-                f"improving by tol={self.tol or 0.0} for n_iter_no_change="
-                f"{self.n_iter_no_change} iterations; increase max_iter or the learning rate.",
+                f"LogisticRegression: max_iter={self.max_iter} reached before the "
+                f"{'validation cost stopped improving' if self.early_stopping else 'cost settled'}"
+                f" (by tol={self.tol or 0.0} for n_iter_no_change={self.n_iter_no_change} "
+                "iterations); increase max_iter or the learning rate.",
                 ConvergenceWarning,
                 stacklevel=2,
             )
@@ -304,7 +306,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             validation = _validation_cost(X_val, y_val, loss)
         plateau = None
         if self.tol is not None or self.early_stopping:
-            plateau = Plateau(float(self.tol or 0.0), int(self.n_iter_no_change))
+            mode = "best" if self.early_stopping else "change"
+            plateau = Plateau(float(self.tol or 0.0), int(self.n_iter_no_change), mode)
         fingerprint: dict[str, Any] = {}
 
         def meta() -> dict[str, Any]:  # computed once, and only when a snapshot is taken

@@ -135,29 +135,50 @@ def _diverged(i: int, cost: float, learning_rate: float, why: str) -> Divergence
 
 
 class Plateau:
-    """Counts epochs in which a monitored value fails to improve on its best by at least ``tol``.
+    """Counts epochs without progress; ``update(value)`` is True after ``patience`` in a row.
 
-    ``update(value)`` returns True once ``patience`` epochs in a row brought no improvement:
-    value > best - tol, as scikit-learn's ``tol`` / ``n_iter_no_change`` in ``SGDClassifier``.
+    Two meanings of "no progress" by at least ``tol``:
+
+    ``mode="change"`` (the ``tol`` rule on the training cost): |v_t - v_{t-1}| < tol - the cost
+        has stopped moving. The lesson's run *rises* for its first iterations (0.693, 0.741,
+        0.753, 0.867, 0.769, 0.897, ...: the cost oscillates for 33 iterations before it first
+        goes below log 2), so a rule that waits for a new best, as scikit-learn's
+        ``SGDClassifier`` does, would stop it at iteration 6; this one stops it only once it
+        has settled.
+    ``mode="best"`` (early stopping on the validation cost, and ``callbacks.EarlyStopping``):
+        v_t > best - tol, best = the lowest value so far - the value has stopped improving.
+
+    ``best`` and ``improved`` (this value is a new best) let early stopping keep the best
+    parameters.
     """
 
-    def __init__(self, tol: float, patience: int) -> None:
+    def __init__(self, tol: float, patience: int, mode: str = "best") -> None:
+        if mode not in ("best", "change"):
+            raise ValueError(f"The 'mode' parameter must be 'best' or 'change'. Got {mode!r}.")
         self.tol = tol
         self.patience = patience
+        self.mode = mode
+        self.last = math.nan
         self.best = math.inf
         self.bad_epochs = 0
         self.improved = False
 
     def update(self, value: float) -> bool:
-        self.bad_epochs = self.bad_epochs + 1 if value > self.best - self.tol else 0
+        if self.mode == "change":
+            stalled = abs(value - self.last) < self.tol  # False for the first value (NaN)
+        else:
+            stalled = value > self.best - self.tol
+        self.bad_epochs = self.bad_epochs + 1 if stalled else 0
         self.improved = value < self.best
         self.best = min(self.best, value)
+        self.last = value
         return self.bad_epochs >= self.patience
 
-    def state(self) -> dict[str, float]:
-        return {"best": self.best, "bad_epochs": self.bad_epochs}
+    def state(self) -> dict[str, Any]:
+        return {"last": self.last, "best": self.best, "bad_epochs": self.bad_epochs}
 
-    def load_state(self, state: dict[str, float]) -> None:
+    def load_state(self, state: dict[str, Any]) -> None:
+        self.last = float(state["last"])
         self.best = float(state["best"])
         self.bad_epochs = int(state["bad_epochs"])
 
