@@ -9,6 +9,7 @@ All options default to off, so ``logicat train`` alone is still the lesson's ref
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -125,7 +126,18 @@ def check_checkpoint_options(options: dict[str, Any], engine: str, out: Path) ->
 
 
 def fit_with_checkpoints(clf, X, y, options: dict[str, Any], path: Path | None) -> None:
-    """``clf.fit(X, y)`` with the checkpoint callbacks; Ctrl-C saves and exits with status 130."""
+    """``clf.fit(X, y)`` with the checkpoint callbacks; Ctrl-C saves and exits with status 130.
+
+    Warnings from training (``ConvergenceWarning`` with ``--tol``) are printed as one line each.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _fit(clf, X, y, options, path)
+    for w in caught:
+        click.echo(f"Warning: {w.message}", err=True)
+
+
+def _fit(clf, X, y, options: dict[str, Any], path: Path | None) -> None:
     from logicat.callbacks import Checkpoint, GracefulInterrupt, TrainingInterrupted
 
     if path is None:
