@@ -170,3 +170,23 @@ def test_cli_ctrl_c_exits_130_with_a_checkpoint_and_resume_matches(tmp_path, cat
 def _tensors(path: Path) -> dict[str, np.ndarray]:
     with safe_open(path, framework="numpy") as f:
         return {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
+
+
+def test_cli_option_errors_and_warnings(tmp_path):
+    from click.testing import CliRunner
+
+    from logicat.cli import main
+
+    runner = CliRunner()
+    out = str(tmp_path / "m.safetensors")
+    result = runner.invoke(main, ["train", "--resume", "-o", out])
+    assert result.exit_code == 2 and "'--resume': needs --checkpoint PATH." in result.output
+    missing = str(tmp_path / "none.safetensors")
+    result = runner.invoke(main, ["train", "--resume", "--checkpoint", missing, "-o", out])
+    assert result.exit_code == 2 and "no such checkpoint file" in result.output
+    result = runner.invoke(main, ["train", "-n", "10", "--tol", "1e-4", "--print-every", "0",
+                                  "-o", out])
+    assert result.exit_code == 0, result.output
+    assert "Warning: LogisticRegression: max_iter=10 reached before the cost settled" in (
+        result.output
+    )
