@@ -309,3 +309,14 @@ def test_weights_need_the_numpy_engine(problem):
         pytest.skip("only the numpy engine is registered")
     with pytest.raises(ValueError, match="implemented by the 'numpy' engine only"):
         LogisticRegression(engine=other, max_iter=2, class_weight="balanced").fit(X, y)
+
+
+def test_plateau_rules():
+    from logicat.optim import Plateau
+
+    costs = [0.69, 0.74, 0.75, 0.87, 0.77, 0.90, 0.76, 0.88]  # the lesson's start: up and down
+    best, change = Plateau(1e-4, 5, "best"), Plateau(1e-4, 5, "change")
+    assert [best.update(c) for c in costs][5] is True  # no new best for 5 iterations
+    assert not any(change.update(c) for c in costs)  # but the cost is far from settled
+    settled = Plateau(1e-3, 2, "change")
+    assert [settled.update(c) for c in (1.0, 0.5, 0.4995, 0.4991)] == [False, False, False, True]
