@@ -102,8 +102,13 @@ def idiomatic(torch, X, y, lr, iterations):
 
 
 def timed(torch, device, fn, repeat):
-    """Median wall-clock seconds of fn() over ``repeat`` runs, after one warm-up run."""
-    fn()
+    """Median wall-clock seconds of fn() over ``repeat`` runs, after one warm-up run; NaN (and
+    the error printed) if it fails."""
+    try:
+        fn()
+    except Exception as err:
+        print(f"    FAILED: {type(err).__name__}: {err}")
+        return float("nan")
     times = []
     for _ in range(repeat):
         if device.type == "cuda":
@@ -138,8 +143,12 @@ def time_all(torch, trainer, device, Xd, yd, lr, T, graph_mode, repeat) -> dict[
             torch, device, lambda steps=steps: engine(graph_mode, graph_steps=steps), repeat
         )
         laps: list[dict] = [{} for _ in range(repeat)]
-        for lap in laps:  # the loop alone, from the engine's own clock
-            engine(graph_mode, graph_steps=steps, timings=lap)
+        try:
+            for lap in laps:  # the loop alone, from the engine's own clock
+                engine(graph_mode, graph_steps=steps, timings=lap)
+        except Exception as err:
+            print(f"    FAILED: {type(err).__name__}: {err}")
+            continue
         capture = statistics.median(lap.get("capture_s", 0.0) for lap in laps)
         times[f"{label}, loop only (capture: {capture:.4f} s)"] = statistics.median(
             lap["loop_s"] for lap in laps
@@ -189,7 +198,16 @@ def main(argv=None) -> int:
         Xd, yd = torch.from_numpy(X).to(device), torch.from_numpy(y).to(device)
         results = {}
         for mode in ("autograd", graph_mode):
-            r = trainer.train_torch(Xd, yd, learning_rate=lr, max_iter=T, device=device, mode=mode)
+            try:
+                r = trainer.train_torch(
+                    Xd, yd, learning_rate=lr, max_iter=T, device=device, mode=mode
+                )
+            except Exception as err:  # report it and go on: the other numbers still count
+                print(
+                    f"check {np.dtype(dtype).name} {mode:>10}: FAILED: {type(err).__name__}: {err}"
+                )
+                ok, results[mode] = False, None
+                continue
             err = float(np.max(np.abs(r.cost_history - ref)))
             acc = (
                 accuracy(X, y_train, r.coef, r.intercept),
@@ -207,10 +225,8 @@ def main(argv=None) -> int:
         if dtype is np.float64:
             print(f"{'iteration':>9}  {'numpy':>10}  {'autograd':>10}  {graph_mode:>10}")
             for i in range(0, T, 100):
-                row = [
-                    ref[i],
-                    results["autograd"].cost_history[i],
-                    results[graph_mode].cost_history[i],
+                row = [ref[i]] + [
+                    np.nan if r is None else r.cost_history[i] for r in results.values()
                 ]
                 print(f"{i:>9}  " + "  ".join(f"{c:10.6f}" for c in row))
 

@@ -89,6 +89,41 @@ def test_float32(cat_features, mode):
     np.testing.assert_allclose(r.coef, ref.coef, rtol=0, atol=1e-5)
 
 
+def test_graph_capture_is_replayed_and_a_failed_one_falls_back(cat_features, monkeypatch):
+    """The CUDA-graph orchestration on the CPU: a stand-in "graph" (the chunk run eagerly),
+    and a capture that fails - "try" (what mode="auto" asks for) warns and trains anyway."""
+    from logicat.torch_backend import trainer
+
+    X, y, _, _ = cat_features
+    Xt, yt = torch.from_numpy(X[:60]), torch.from_numpy(y[:60].astype(float))
+    args = (np.zeros(X.shape[1]), 0.0, 0.005, 25, "cross_entropy", torch.device("cpu"))
+    ref = trainer._train_fused(Xt, yt, *args, "off", 10, 50, None)
+    captured = []
+
+    def fake_capture(run, k, dev):
+        run(1)  # the warm-up step, which the caller must undo
+        captured.append(k)
+        return lambda: run(k)
+
+    monkeypatch.setattr(trainer, "_capture", fake_capture)
+    timings = {}
+    r = trainer._train_fused(Xt, yt, *args, "on", 10, 50, timings)
+    assert captured == [10] and set(timings) == {"prepare_s", "capture_s", "loop_s"}
+    np.testing.assert_array_equal(r.cost_history, ref.cost_history)
+    np.testing.assert_array_equal(r.coef, ref.coef)
+
+    def failing_capture(run, k, dev):
+        run(1)
+        raise RuntimeError("operation not permitted when stream is capturing")
+
+    monkeypatch.setattr(trainer, "_capture", failing_capture)
+    with pytest.raises(RuntimeError, match="not permitted"):
+        trainer._train_fused(Xt, yt, *args, "on", 10, 50, None)
+    with pytest.warns(RuntimeWarning, match="CUDA graph capture failed"):
+        r = trainer._train_fused(Xt, yt, *args, "try", 10, 50, None)
+    np.testing.assert_array_equal(r.coef, ref.coef)
+
+
 def test_callbacks_see_every_iteration_and_can_stop(cat_features):
     X, y, _, _ = cat_features
     seen = []

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -125,6 +126,7 @@ def train_torch(
     distributed = dist.is_distributed()
     if batch_size is not None and _check_batch_size(batch_size) >= X.shape[0] and not distributed:
         batch_size = None  # one batch of all m examples is full-batch gradient descent
+    chosen = mode == "auto"
     if mode == "auto":
         simple = not callbacks and batch_size is None and not distributed
         mode = "cuda_graph" if dev.type == "cuda" and simple else "autograd"
@@ -148,7 +150,7 @@ def train_torch(
             max_iter,
             loss,
             dev,
-            mode == "cuda_graph",
+            "off" if mode == "fused" else "try" if chosen else "on",
             graph_steps,
             divergence_patience,
             timings,
@@ -278,19 +280,21 @@ def _train_fused(
     max_iter: int,
     loss: str,
     dev: torch.device,
-    graph: bool,
+    graph: str,
     graph_steps: int,
     divergence_patience: int,
     timings: dict[str, float] | None,
 ) -> GDResult:
-    """The fused loop in margin form (see the module docstring), optionally a CUDA graph."""
+    """The fused loop in margin form (see the module docstring), in a CUDA graph if ``graph``
+    is "on" or "try" ("try": if capturing fails, warn and run the same loop without a graph).
+    """
     if loss not in ("cross_entropy", "squared_error"):
         torch_loss(X[:1, 0], y[:1], loss)  # raises the loss error
     clock = _Clock(dev, timings)
     m, n = X.shape
     y = y.to(dev)
     if not bool(((y == 0) | (y == 1)).all()):
-        raise ValueError(f"mode={'cuda_graph' if graph else 'fused'!r} needs labels y in {{0, 1}}.")
+        raise ValueError("The fused and CUDA-graph loops need labels y in {0, 1}.")
     sign = (1 - 2 * y).unsqueeze(1)  # (m, 1): s = +1 for label 0, -1 for label 1
     Xs = torch.empty((m, n + 1), dtype=X.dtype, device=dev)  # (m, n+1): diag(s) [X, 1]
     torch.mul(X.to(dev), sign, out=Xs[:, :n])
@@ -323,19 +327,20 @@ def _train_fused(
 
     clock.lap("prepare_s")
     replay: Callable[[], None] = lambda: run(k)  # noqa: E731
-    if graph:
-        # Warm up on a side stream (cuBLAS handles, allocator), then undo the warm-up's step.
+    if graph != "off":
         theta_0 = theta.clone()
-        side = torch.cuda.Stream(dev)
-        side.wait_stream(torch.cuda.current_stream(dev))
-        with torch.cuda.stream(side):
-            run(1)
-        torch.cuda.current_stream(dev).wait_stream(side)
-        theta.copy_(theta_0)
-        cuda_graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(cuda_graph):
-            run(k)
-        replay = cuda_graph.replay
+        try:
+            replay = _capture(run, k, dev)
+        except RuntimeError as err:
+            if graph == "on":
+                raise
+            warnings.warn(
+                f"CUDA graph capture failed ({str(err).splitlines()[0]}); "
+                "training without a graph.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+        theta.copy_(theta_0)  # undo the warm-up's step
         clock.lap("capture_s")
     full, rest = divmod(max_iter, k)
     for r in range(full):
@@ -349,6 +354,21 @@ def _train_fused(
     _DivergenceWatch(learning_rate, divergence_patience).check(costs)
     theta = theta.cpu().numpy()
     return GDResult(theta[:n].copy(), float(theta[n]), costs, max_iter)
+
+
+def _capture(run: Callable[[int], None], k: int, dev: torch.device) -> Callable[[], None]:
+    """``run(k)`` captured in a CUDA graph; returns its replay. Changes the parameters (the
+    warm-up runs one step for real)."""
+    # Warm up on a side stream first (cuBLAS handles, the allocator), as CUDA graphs require.
+    side = torch.cuda.Stream(dev)
+    side.wait_stream(torch.cuda.current_stream(dev))
+    with torch.cuda.stream(side):
+        run(1)
+    torch.cuda.current_stream(dev).wait_stream(side)
+    cuda_graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(cuda_graph):
+        run(k)
+    return cuda_graph.replay
 
 
 class _DivergenceWatch:
