@@ -9,6 +9,16 @@ cost and gradients) -> optim (gradient descent) -> engines -> estimator (Logisti
 __version__ = "0.1.0"
 
 from logicat.autograd import GradcheckResult, Tensor, gradcheck, no_grad
+from logicat.callbacks import (
+    Checkpoint,
+    EarlyStopping,
+    GracefulInterrupt,
+    PrintCost,
+    ProgressBar,
+    TerminateOnNaN,
+    TrainingInterrupted,
+)
+from logicat.checkpoint import load_checkpoint, save_checkpoint
 from logicat.data import (
     CatData,
     download_catvnoncat,
@@ -44,11 +54,20 @@ from logicat.metrics import (
     model_metrics,
 )
 from logicat.model_io import load_model, save_model
-from logicat.optim import TrainingState, gradient_descent
+from logicat.optim import GDResult, Trainer, TrainingState, gradient_descent
 
 __all__ = [
     "__version__",
     "CatData",
+    "Checkpoint",
+    "EarlyStopping",
+    "GDResult",
+    "GracefulInterrupt",
+    "PrintCost",
+    "ProgressBar",
+    "TerminateOnNaN",
+    "Trainer",
+    "TrainingInterrupted",
     "ClassificationMetrics",
     "GradcheckResult",
     "Tensor",
@@ -71,6 +90,7 @@ __all__ = [
     "images_to_features",
     "list_image_folder",
     "load_catvnoncat",
+    "load_checkpoint",
     "load_h5_dataset",
     "load_image",
     "load_image_folder",
@@ -79,6 +99,7 @@ __all__ = [
     "log_sigmoid",
     "model_metrics",
     "no_grad",
+    "save_checkpoint",
     "save_model",
     "sigmoid",
     "squared_error",
