@@ -92,12 +92,12 @@ def test_float32(cat_features, mode):
 def test_graph_capture_is_replayed_and_a_failed_one_falls_back(cat_features, monkeypatch):
     """The CUDA-graph orchestration on the CPU: a stand-in "graph" (the chunk run eagerly),
     and a capture that fails - "try" (what mode="auto" asks for) warns and trains anyway."""
-    from logicat.torch_backend import trainer
+    from logicat.torch_backend import fused
 
     X, y, _, _ = cat_features
     Xt, yt = torch.from_numpy(X[:60]), torch.from_numpy(y[:60].astype(float))
     args = (np.zeros(X.shape[1]), 0.0, 0.005, 25, "cross_entropy", torch.device("cpu"))
-    ref = trainer._train_fused(Xt, yt, *args, "off", 10, 50, None)
+    ref = fused.train_fused(Xt, yt, *args, "off", 10, 50, None)
     captured = []
 
     def fake_capture(run, k, dev):
@@ -105,9 +105,9 @@ def test_graph_capture_is_replayed_and_a_failed_one_falls_back(cat_features, mon
         captured.append(k)
         return lambda: run(k)
 
-    monkeypatch.setattr(trainer, "_capture", fake_capture)
+    monkeypatch.setattr(fused, "capture", fake_capture)
     timings = {}
-    r = trainer._train_fused(Xt, yt, *args, "on", 10, 50, timings)
+    r = fused.train_fused(Xt, yt, *args, "on", 10, 50, timings)
     assert captured == [10] and set(timings) == {"prepare_s", "capture_s", "loop_s"}
     np.testing.assert_array_equal(r.cost_history, ref.cost_history)
     np.testing.assert_array_equal(r.coef, ref.coef)
@@ -116,11 +116,11 @@ def test_graph_capture_is_replayed_and_a_failed_one_falls_back(cat_features, mon
         run(1)
         raise RuntimeError("operation not permitted when stream is capturing")
 
-    monkeypatch.setattr(trainer, "_capture", failing_capture)
+    monkeypatch.setattr(fused, "capture", failing_capture)
     with pytest.raises(RuntimeError, match="not permitted"):
-        trainer._train_fused(Xt, yt, *args, "on", 10, 50, None)
+        fused.train_fused(Xt, yt, *args, "on", 10, 50, None)
     with pytest.warns(RuntimeWarning, match="CUDA graph capture failed"):
-        r = trainer._train_fused(Xt, yt, *args, "try", 10, 50, None)
+        r = fused.train_fused(Xt, yt, *args, "try", 10, 50, None)
     np.testing.assert_array_equal(r.coef, ref.coef)
 
 

@@ -74,4 +74,3 @@ def torch_loss(z: torch.Tensor, y: torch.Tensor, loss: str, m_total: int | None 
             f"Got {loss!r} instead."
         )
     return total / (z.shape[0] if m_total is None else m_total)
-

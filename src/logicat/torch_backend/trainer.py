@@ -5,16 +5,8 @@ Three ways to run the same gradient descent, picked by ``mode``:
 - ``"autograd"``: the PyTorch way. ``CatLogisticModule`` (``nn.Linear(n, 1)``), the loss from the
   logits, ``loss.backward()``, ``torch.optim.SGD``. Full batch, mini-batches from a
   ``DataLoader``, callbacks, and data parallelism across processes (``torch.distributed``).
-- ``"fused"``: the hand-derived gradient in three tensor operations per iteration. With the
-  bias as a last weight (X1 = [X, 1], theta = [w; b]) and each row signed by its label
-  (s_i = 1 - 2 y_i: +1 for label 0, -1 for label 1; Xs = diag(s) X1), the margin u = s z
-  gives both losses and their gradients without y:
-      cross-entropy   L = softplus(u)            dJ/dtheta = Xs^T sigma(u) / m
-      squared error   L = 1/2 sigma(u)^2         dJ/dtheta = Xs^T [sigma(u)^2 sigma(-u)] / m
-  (for y = 1, a - y = -sigma(-z) = -sigma(u)), so one iteration of cross-entropy is
-      u = Xs theta;  theta <- theta - (alpha/m) Xs^T sigma(u)      (gemv, sigmoid, gemv)
-  The margins of every iteration are kept and the cost table is computed from them a chunk at
-  a time, so the loop never waits for the host. Labels must be exactly 0 or 1.
+- ``"fused"``: the hand-derived gradient as three tensor operations per iteration (gemv,
+  sigmoid, gemv) with the costs kept on the device (``logicat.torch_backend.fused``).
 - ``"cuda_graph"``: the fused loop, ``graph_steps`` iterations at a time, captured once in a CUDA
   graph and replayed; a 2000-iteration run is a handful of graph launches.
 
@@ -26,17 +18,15 @@ NumPy engine records it.
 
 from __future__ import annotations
 
-import math
-import time
-import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
 import torch
 
-from logicat.optim import Callback, GDResult, TrainingState, _diverged
+from logicat.optim import Callback, GDResult, TrainingState
 from logicat.torch_backend import distributed as dist
+from logicat.torch_backend.fused import DivergenceWatch, train_fused
 from logicat.torch_backend.model import CatLogisticModule, torch_loss
 
 MODES = ("auto", "autograd", "fused", "cuda_graph")
@@ -141,7 +131,7 @@ def train_torch(
                 raise ValueError(f"mode={mode!r} does not support {what}; use mode='autograd'.")
         if mode == "cuda_graph" and dev.type != "cuda":
             raise ValueError(f"mode='cuda_graph' needs a CUDA device. Got device {str(dev)!r}.")
-        return _train_fused(
+        return train_fused(
             X,
             y,
             w0,
@@ -218,7 +208,7 @@ def fit_module(
     optimizer = torch.optim.SGD(model.parameters(), lr=learning_rate)
     distributed = full_batch and dist.is_distributed()
     history = torch.empty(max_iter, dtype=dtype, device=dev)
-    watch = _DivergenceWatch(learning_rate, divergence_patience)
+    watch = DivergenceWatch(learning_rate, divergence_patience)
     inline = bool(callbacks) or distributed  # the host sees each cost anyway
     stop = torch.zeros(1, dtype=dtype, device=dev)
     n_iter = max_iter
@@ -269,146 +259,6 @@ def _all_reduce_step(model: CatLogisticModule, J: torch.Tensor, stop: torch.Tens
     b.grad.copy_(flat[n : n + 1])
     stop.copy_(flat[-1:])
     return flat[-2]
-
-
-def _train_fused(
-    X: torch.Tensor,
-    y: torch.Tensor,
-    w0: np.ndarray,
-    b0: float,
-    learning_rate: float,
-    max_iter: int,
-    loss: str,
-    dev: torch.device,
-    graph: str,
-    graph_steps: int,
-    divergence_patience: int,
-    timings: dict[str, float] | None,
-) -> GDResult:
-    """The fused loop in margin form (see the module docstring), in a CUDA graph if ``graph``
-    is "on" or "try" ("try": if capturing fails, warn and run the same loop without a graph).
-    """
-    if loss not in ("cross_entropy", "squared_error"):
-        torch_loss(X[:1, 0], y[:1], loss)  # raises the loss error
-    clock = _Clock(dev, timings)
-    m, n = X.shape
-    y = y.to(dev)
-    if not bool(((y == 0) | (y == 1)).all()):
-        raise ValueError("The fused and CUDA-graph loops need labels y in {0, 1}.")
-    sign = (1 - 2 * y).unsqueeze(1)  # (m, 1): s = +1 for label 0, -1 for label 1
-    Xs = torch.empty((m, n + 1), dtype=X.dtype, device=dev)  # (m, n+1): diag(s) [X, 1]
-    torch.mul(X.to(dev), sign, out=Xs[:, :n])
-    Xs[:, n] = sign.squeeze(1)
-    theta = torch.empty(n + 1, dtype=X.dtype, device=dev)  # (n+1,): [w; b]
-    theta[:n] = torch.as_tensor(w0, dtype=X.dtype)
-    theta[n] = float(b0)
-    # One chunk of margins at a time: (k, m), at most ~2^24 numbers.
-    k = max(1, min(int(graph_steps), max_iter, 2**24 // m))
-    U = torch.empty((k, m), dtype=X.dtype, device=dev)
-    history = torch.empty(max_iter, dtype=X.dtype, device=dev)
-    zero = torch.zeros((), dtype=X.dtype, device=dev)
-    step_size = -learning_rate / m
-
-    def run(steps: int) -> None:
-        for j in range(steps):
-            u = torch.mv(Xs, theta, out=U[j])  # (m,) margins s z, kept for the cost table
-            a = torch.sigmoid(u)  # (m,) = |a - y| for cross-entropy
-            if loss == "squared_error":
-                a = a.square_().mul_(torch.sigmoid(-u))  # sigma(u)^2 sigma(-u)
-            theta.addmv_(Xs.T, a, alpha=step_size)  # theta -= alpha/m Xs^T dL/du
-
-    def costs_of(first: int, steps: int) -> None:
-        Uc = U[:steps]  # (steps, m)
-        if loss == "cross_entropy":
-            losses = torch.logaddexp(Uc, zero)  # softplus(u), never overflowing
-        else:
-            losses = 0.5 * torch.sigmoid(Uc).square()
-        history[first : first + steps] = losses.mean(dim=1)
-
-    clock.lap("prepare_s")
-    replay: Callable[[], None] = lambda: run(k)  # noqa: E731
-    if graph != "off":
-        theta_0 = theta.clone()
-        try:
-            replay = _capture(run, k, dev)
-        except RuntimeError as err:
-            if graph == "on":
-                raise
-            warnings.warn(
-                f"CUDA graph capture failed ({str(err).splitlines()[0]}); "
-                "training without a graph.",
-                RuntimeWarning,
-                stacklevel=3,
-            )
-        theta.copy_(theta_0)  # undo the warm-up's step
-        clock.lap("capture_s")
-    full, rest = divmod(max_iter, k)
-    for r in range(full):
-        replay()
-        costs_of(r * k, k)
-    if rest:
-        run(rest)
-        costs_of(full * k, rest)
-    clock.lap("loop_s")
-    costs = history.double().cpu().numpy()
-    _DivergenceWatch(learning_rate, divergence_patience).check(costs)
-    theta = theta.cpu().numpy()
-    return GDResult(theta[:n].copy(), float(theta[n]), costs, max_iter)
-
-
-def _capture(run: Callable[[int], None], k: int, dev: torch.device) -> Callable[[], None]:
-    """``run(k)`` captured in a CUDA graph; returns its replay. Changes the parameters (the
-    warm-up runs one step for real)."""
-    # Warm up on a side stream first (cuBLAS handles, the allocator), as CUDA graphs require.
-    side = torch.cuda.Stream(dev)
-    side.wait_stream(torch.cuda.current_stream(dev))
-    with torch.cuda.stream(side):
-        run(1)
-    torch.cuda.current_stream(dev).wait_stream(side)
-    cuda_graph = torch.cuda.CUDAGraph()
-    with torch.cuda.graph(cuda_graph):
-        run(k)
-    return cuda_graph.replay
-
-
-class _DivergenceWatch:
-    """The NumPy loop's divergence rule: a non-finite cost, or ``patience`` rises in a row."""
-
-    def __init__(self, learning_rate: float, patience: int) -> None:
-        self.learning_rate, self.patience = learning_rate, patience
-        self.previous, self.worse = math.nan, 0
-
-    def __call__(self, i: int, cost: float) -> None:
-        if not math.isfinite(cost):
-            raise _diverged(i, cost, self.learning_rate, "the cost is no longer finite")
-        self.worse = self.worse + 1 if i and cost > self.previous else 0
-        self.previous = cost
-        if self.worse >= self.patience:
-            why = f"the cost grew {self.worse} times in a row"
-            raise _diverged(i, cost, self.learning_rate, why)
-
-    def check(self, costs: np.ndarray) -> None:
-        for i, cost in enumerate(costs.tolist()):
-            self(i, cost)
-
-
-class _Clock:
-    """Wall-clock laps into ``timings`` (synchronizing CUDA), or nothing when it is None."""
-
-    def __init__(self, dev: torch.device, timings: dict[str, float] | None) -> None:
-        self.dev, self.timings = dev, timings
-        self.t = self._now() if timings is not None else 0.0
-
-    def _now(self) -> float:
-        if self.dev.type == "cuda":
-            torch.cuda.synchronize(self.dev)
-        return time.perf_counter()
-
-    def lap(self, name: str) -> None:
-        if self.timings is not None:
-            t = self._now()
-            self.timings[name] = t - self.t
-            self.t = t
 
 
 def _features(xb: torch.Tensor, dtype: torch.dtype, dev: torch.device) -> torch.Tensor:
