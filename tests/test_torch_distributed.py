@@ -39,6 +39,22 @@ def test_each_torchrun_process_gets_the_same_options():
     assert {k: v for k, v in again.params.items() if k != "nproc"} == expected
 
 
+def test_torchrun_command_is_local_and_bounded(monkeypatch):
+    from logicat.torch_backend.distributed import DEFAULT_TIMEOUT_S, timeout_s, torchrun_command
+
+    monkeypatch.delenv("LOGICAT_DIST_TIMEOUT", raising=False)
+    assert timeout_s() == DEFAULT_TIMEOUT_S
+    monkeypatch.setenv("LOGICAT_DIST_TIMEOUT", "42")
+    cmd = torchrun_command(3, ["logicat", "train"])
+    assert cmd[:3] == [sys.executable, "-m", "torch.distributed.run"]
+    assert "--nproc-per-node=3" in cmd and "--rdzv-endpoint=127.0.0.1:0" in cmd
+    assert "--rdzv-conf=join_timeout=42" in cmd and "--max-restarts=0" in cmd
+    assert cmd[-3:] == ["-m", "logicat", "train"]
+    monkeypatch.setenv("LOGICAT_DIST_TIMEOUT", "soon")
+    with pytest.raises(ValueError, match="LOGICAT_DIST_TIMEOUT must be a number of seconds"):
+        timeout_s()
+
+
 def test_two_processes_train_exactly_as_one(tmp_path):
     """``logicat train --engine torch --nproc 2`` (torchrun, gloo, shards of 105 and 104
     images) writes the model one process writes, to 1e-10, and prints the report once."""

@@ -91,6 +91,18 @@ class H5CatDataset(Dataset):
         self._file = None
 
 
+def h5_rows(path: str | os.PathLike[str]) -> int:
+    """The number of images in a cat-layout HDF5 file, from its metadata (no data is read)."""
+    path = Path(path)
+    try:
+        with h5py.File(path, "r") as f:
+            return _layout(path, f)[2][0]
+    except DataFileError:
+        raise
+    except (OSError, KeyError, TypeError) as err:
+        raise DataFileError(f"{path}: not a readable HDF5 file ({_first_line(err)})") from None
+
+
 class ImageFolderDataset(Dataset):
     """The images under ``root/<class>/...`` (see ``logicat.data.list_image_folder``): label 1
     in ``root/<positive>``, 0 elsewhere; each decoded and resized to ``size`` x ``size`` by

@@ -236,10 +236,9 @@ def load_catvnoncat_shard(folder, group: ProcessGroup):
     the test set on rank 0 only (empty elsewhere).
     """
     from logicat.data import TEST_FILE, TRAIN_FILE, CatData, load_h5_dataset
-    from logicat.torch_backend.datasets import H5CatDataset
+    from logicat.torch_backend.datasets import H5CatDataset, h5_rows
 
-    m = len(H5CatDataset(folder / TRAIN_FILE))
-    shard = H5CatDataset(folder / TRAIN_FILE, *group.shard(m))
+    shard = H5CatDataset(folder / TRAIN_FILE, *group.shard(h5_rows(folder / TRAIN_FILE)))
     train_x, train_y = shard.read()
     shard.close()
     if group.is_main:
