@@ -30,7 +30,26 @@ def test_shards_cover_every_row_once(m, world):
 def test_each_torchrun_process_gets_the_same_options():
     from logicat.cli.train import train
 
-    args = ["--engine", "torch", "-n", "7", "--loss", "squared_error", "--nproc", "2", "-o", "x"]
+    args = [
+        "--engine",
+        "torch",
+        "-n",
+        "7",
+        "--loss",
+        "squared_error",
+        "--nproc",
+        "2",
+        "-o",
+        "x",
+        "--no-shuffle",
+        "--early-stopping",
+        "--batch-size",
+        "8",
+        "--seed",
+        "3",
+        "--tol",
+        "0.1",
+    ]
     ctx = train.make_context("train", args)
     rebuilt = command_line_args(ctx, drop=("nproc",))
     assert "--nproc" not in rebuilt

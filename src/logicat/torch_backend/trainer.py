@@ -305,6 +305,11 @@ def torch_trainer(estimator: Any, X: np.ndarray, y01: np.ndarray, w0: np.ndarray
     Reads ``device``, ``batch_size``, ``shuffle`` and ``random_state`` (the shuffling seed, when
     an int); ``torch_mode``, if set on the estimator, picks the mode.
     """
+    if dist.is_distributed() and getattr(estimator, "standardize", False):
+        raise ValueError(
+            "standardize=True is not supported in data-parallel training (each process would "
+            "standardize with its own shard's statistics)."
+        )
     seed = estimator.random_state if isinstance(estimator.random_state, int) else None
     return train_torch(
         X,
