@@ -17,7 +17,8 @@ click or Pillow needed on the GPU machine).
      100 iterations (the baseline);
    - logicat torch engine, mode="autograd" (the same module/loss/SGD, costs kept on the GPU);
    - logicat torch engine, mode="cuda_graph": the fused loop captured once and replayed, end to
-     end (capture included) and replay only.
+     end (capture included), with the cost table printed through a cost-only callback (as
+     ``logicat train`` prints it), and the replay loop alone.
    Ratios are printed against the baseline. The target for the CUDA-graph path: <= 0.03 s.
 
 Without CUDA it prints a message and exits 0; ``--device cpu`` runs the same checks and timings
@@ -101,6 +102,20 @@ def idiomatic(torch, X, y, lr, iterations):
     return table
 
 
+class CostTable:
+    """A callback like logicat's PrintCost (every 100 iterations), collecting the lines; it is
+    ``cost_only``, so the CUDA-graph loop calls it a chunk at a time."""
+
+    cost_only = True
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+
+    def __call__(self, state) -> None:
+        if state.iteration % 100 == 0:
+            self.lines.append(f"Cost after iteration {state.iteration}: {state.cost:f}")
+
+
 def timed(torch, device, fn, repeat):
     """Median wall-clock seconds of fn() over ``repeat`` runs, after one warm-up run; NaN (and
     the error printed) if it fails."""
@@ -137,6 +152,10 @@ def time_all(torch, trainer, device, Xd, yd, lr, T, graph_mode, repeat) -> dict[
             torch, device, lambda: engine("autograd"), repeat
         ),
     }
+    table: list[str] = []
+    times[f"logicat torch engine, {graph_mode}, cost table through a callback"] = timed(
+        torch, device, lambda: engine(graph_mode, callbacks=[CostTable(table)]), repeat
+    )
     for steps in sorted({min(200, T), T}):
         label = f"logicat torch engine, {graph_mode} ({steps} steps per graph)"
         times[f"{label}, end to end"] = timed(

@@ -142,6 +142,30 @@ def test_callbacks_see_every_iteration_and_can_stop(cat_features):
     np.testing.assert_allclose(clf.cost_history_, ref.cost_history, rtol=0, atol=1e-13)
 
 
+def test_cost_only_callbacks_print_the_same_table_from_the_fused_loop(cat_features):
+    """PrintCost is called a chunk at a time by the fused (CUDA-graph) loop: same lines."""
+    from logicat.callbacks import PrintCost
+    from logicat.torch_backend.trainer import cost_only
+
+    X, y, _, _ = cat_features
+    tables = {}
+    for mode in ("autograd", "fused"):
+        lines = []
+        train_torch(
+            X,
+            y,
+            max_iter=45,
+            device="cpu",
+            mode=mode,
+            graph_steps=20,
+            callbacks=[PrintCost(10, write=lines.append)],
+        )
+        tables[mode] = lines
+    assert tables["fused"] == tables["autograd"]
+    assert tables["fused"][0] == "Cost after iteration 0: 0.693147" and len(tables["fused"]) == 5
+    assert not cost_only(print) and cost_only(PrintCost())
+
+
 def test_minibatches_are_seeded_and_one_batch_is_full_batch(cat_features):
     X, y, _, _ = cat_features
     runs = [train_torch(X, y, max_iter=3, batch_size=64, seed=s, device="cpu") for s in (1, 1, 2)]
@@ -179,7 +203,7 @@ def test_bad_settings_are_clear_errors(cat_features, monkeypatch):
         train_torch(Xs, ys, max_iter=2, device="tpu")
     with pytest.raises(ValueError, match="The 'mode' parameter must be one of"):
         train_torch(Xs, ys, max_iter=2, mode="fast")
-    with pytest.raises(ValueError, match="does not support callbacks"):
+    with pytest.raises(ValueError, match="does not support callbacks other than cost-only"):
         train_torch(Xs, ys, max_iter=2, device="cpu", mode="fused", callbacks=[print])
     with pytest.raises(ValueError, match="The 'batch_size' parameter must be"):
         train_torch(Xs, ys, max_iter=2, device="cpu", batch_size=0)

@@ -21,12 +21,13 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import torch
 
-from logicat.optim import GDResult, _diverged
+from logicat.optim import GDResult, TrainingState, _diverged
 from logicat.torch_backend.model import torch_loss
 
 
@@ -43,6 +44,7 @@ def train_fused(
     graph_steps: int,
     divergence_patience: int,
     timings: dict[str, float] | None,
+    observers: Sequence[Callable[[TrainingState], Any]] = (),
 ) -> GDResult:
     """Full-batch gradient descent in margin form (see the module docstring).
 
@@ -50,6 +52,9 @@ def train_fused(
     parameters. ``graph``: "off" runs the loop eagerly, "on" captures ``graph_steps`` iterations
     in a CUDA graph and replays it, "try" does the same but, if capturing fails, warns and runs
     eagerly. ``timings`` (a dict, or None) receives "prepare_s", "capture_s" and "loop_s".
+    ``observers`` are callbacks that only read the iteration and the cost (``cost_only``, see
+    ``logicat.torch_backend.trainer``): they are called for every iteration of a chunk after
+    the chunk has run (one host sync per chunk), with the parameters at the chunk's end.
     Returns a ``GDResult`` with costs in float64 and coef in X's dtype.
     """
     if loss not in ("cross_entropy", "squared_error"):
@@ -88,6 +93,11 @@ def train_fused(
         else:
             losses = 0.5 * torch.sigmoid(Uc).square()
         history[first : first + steps] = losses.mean(dim=1)
+        if observers:
+            coef, b = theta[:n].cpu().numpy(), float(theta[n])
+            for i, cost in enumerate(history[first : first + steps].tolist(), start=first):
+                for observe in observers:
+                    observe(TrainingState(i, cost, coef, b, max_iter))
 
     clock.lap("prepare_s")
     replay: Callable[[], None] = lambda: run(k)  # noqa: E731

@@ -11,7 +11,9 @@ Three ways to run the same gradient descent, picked by ``mode``:
   graph and replayed; a 2000-iteration run is a handful of graph launches.
 
 ``"auto"`` takes ``"cuda_graph"`` on a CUDA device when no callback needs per-iteration values
-(and training is full-batch on one process), ``"autograd"`` otherwise. Every mode returns a
+(none, or only cost-only ones such as ``PrintCost`` and ``ProgressBar``, which are then called a
+chunk at a time; see ``cost_only``) and training is full-batch on one process, ``"autograd"``
+otherwise. Every mode returns a
 ``logicat.optim.GDResult`` whose ``cost_history`` is J before each iteration's update, as the
 NumPy engine records it.
 """
@@ -85,7 +87,8 @@ def train_torch(
     learning_rate, max_iter, loss : as ``LogisticRegression``; with ``batch_size`` set,
         ``max_iter`` counts epochs and each cost is the epoch's mean of the batch costs
     device : "auto", "cpu", "cuda" or a torch device
-    callbacks : called with a ``TrainingState`` after every iteration (True stops)
+    callbacks : called with a ``TrainingState`` after every iteration (True stops); in the
+        fused and CUDA-graph modes only cost-only callbacks, called after each chunk
     mode : "auto", "autograd", "fused" or "cuda_graph" (see the module docstring)
     batch_size, shuffle, seed : mini-batches of this size (``None``, or >= m: full batch),
         reshuffled every epoch (if ``shuffle``) by a generator seeded with ``seed``
@@ -117,12 +120,13 @@ def train_torch(
     if batch_size is not None and _check_batch_size(batch_size) >= X.shape[0] and not distributed:
         batch_size = None  # one batch of all m examples is full-batch gradient descent
     chosen = mode == "auto"
+    all_cost_only = all(cost_only(cb) for cb in callbacks)  # none need per-iteration values
     if mode == "auto":
-        simple = not callbacks and batch_size is None and not distributed
+        simple = all_cost_only and batch_size is None and not distributed
         mode = "cuda_graph" if dev.type == "cuda" and simple else "autograd"
     if mode in ("fused", "cuda_graph"):
         unsupported = {
-            "callbacks": bool(callbacks),
+            "callbacks other than cost-only ones": not all_cost_only,
             "mini-batches": batch_size is not None,
             "torch.distributed": distributed,
         }
@@ -144,6 +148,7 @@ def train_torch(
             graph_steps,
             divergence_patience,
             timings,
+            callbacks,
         )
     model = CatLogisticModule(n, X.dtype, w0, b0, device=dev)
     if batch_size is None:
@@ -259,6 +264,16 @@ def _all_reduce_step(model: CatLogisticModule, J: torch.Tensor, stop: torch.Tens
     b.grad.copy_(flat[n : n + 1])
     stop.copy_(flat[-1:])
     return flat[-2]
+
+
+def cost_only(callback: Any) -> bool:
+    """True for a callback that only reads ``iteration``, ``cost`` and ``max_iter`` and never
+    stops training: it can be called after a chunk of iterations ran on the device. Callbacks
+    say so with a true ``cost_only`` attribute; logicat's ``PrintCost`` and ``ProgressBar`` are.
+    """
+    kind = type(callback)
+    known = kind.__module__ == "logicat.callbacks" and kind.__name__ in ("PrintCost", "ProgressBar")
+    return known or getattr(callback, "cost_only", False) is True
 
 
 def _features(xb: torch.Tensor, dtype: torch.dtype, dev: torch.device) -> torch.Tensor:
