@@ -308,6 +308,20 @@ def test_export_onnx_matches_logicat(cat_data, cat_features, tmp_path, dtype):
     np.testing.assert_allclose(p, expected, rtol=0, atol=1e-6)
 
 
+def test_export_onnx_standardized_model(cat_data, cat_features, tmp_path):
+    """A model trained on standardized features exports its (x - mean) / scale too."""
+    ort = pytest.importorskip("onnxruntime")
+    from logicat.torch_backend import export_onnx
+
+    X, y, X_test, _ = cat_features
+    clf = LogisticRegression(max_iter=30, standardize=True).fit(X, y)
+    path = clf.save(tmp_path / "s.safetensors")
+    out = export_onnx(path, tmp_path / "s.onnx")
+    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    (p,) = session.run(["probability"], {"images": cat_data.test_x})
+    np.testing.assert_allclose(p, clf.predict_proba(X_test)[:, 1], rtol=0, atol=1e-6)
+
+
 def test_export_errors(tmp_path):
     runner = CliRunner()
     result = runner.invoke(
