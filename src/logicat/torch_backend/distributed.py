@@ -73,11 +73,6 @@ def timeout_s() -> float:
     return value
 
 
-def under_torchrun() -> bool:
-    """True in a process started by torchrun with more than one process in all."""
-    return int(os.environ.get("WORLD_SIZE", "1") or 1) > 1
-
-
 class ProcessGroup:
     """This process's place in a torchrun job: joins the group on creation; ``close()`` leaves.
 
@@ -154,7 +149,6 @@ def run_torchrun(nproc: int, module_args: Sequence[str]) -> int:
     env.setdefault("GLOO_SOCKET_IFNAME", _loopback_interface())
     env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // int(nproc))))
     env.setdefault("LOGLEVEL", "ERROR")
-    env["PYTHONWARNINGS"] = env.get("PYTHONWARNINGS", "")
     proc = subprocess.Popen(
         torchrun_command(nproc, module_args),
         env=env,
@@ -168,8 +162,8 @@ def run_torchrun(nproc: int, module_args: Sequence[str]) -> int:
         for line in proc.stderr:
             if _torchrun_noise(line) or line in seen:
                 continue
-            if line.startswith("Error:"):
-                seen.add(line)  # every rank reports the same error: say it once
+            if line.startswith(("Error:", "Warning:")):
+                seen.add(line)  # every rank reports the same problem: say it once
             sys.stderr.write(line)
             sys.stderr.flush()
         return proc.wait()
