@@ -45,36 +45,63 @@ _LOSS_CODES = {"cross_entropy": 0, "squared_error": 1}
 MIN_ROWS_PER_THREAD = 32
 
 
+def _loss_dz(z, t, loss_code):  # pragma: no cover - compiled
+    """(L, dL/dz) of one example from its logit z and label t, in float64, never overflowing."""
+    e = math.exp(-abs(z))  # in (0, 1]
+    a = 1.0 / (1.0 + e) if z >= 0.0 else e / (1.0 + e)  # sigma(z)
+    if loss_code == 0:  # cross-entropy = softplus(z) - t z;  dL/dz = a - t
+        return max(z, 0.0) + math.log1p(e) - t * z, a - t
+    a_neg = e / (1.0 + e) if z >= 0.0 else 1.0 / (1.0 + e)  # sigma(-z) = 1 - a, without cancelling
+    return 0.5 * (a - t) ** 2, (a - t) * a * a_neg  # squared error
+
+
+def _dot_kernel(x, w):  # pragma: no cover - compiled
+    """x . w accumulated in w's dtype (a loop of its own, so that LLVM vectorizes it)."""
+    acc = w.dtype.type(0.0)
+    for j in range(x.shape[0]):
+        acc += x[j] * w[j]
+    return acc
+
+
+def _axpy_kernel(out, c, x):  # pragma: no cover - compiled
+    """out += c x."""
+    for j in range(x.shape[0]):
+        out[j] += c * x[j]
+
+
+def _axpy4_kernel(out, c0, x0, c1, x1, c2, x2, c3, x3):  # pragma: no cover - compiled
+    """out += c0 x0 + c1 x1 + c2 x2 + c3 x3: one pass over out for four rows."""
+    for j in range(x0.shape[0]):
+        out[j] += c0 * x0[j] + c1 * x1[j] + c2 * x2[j] + c3 * x3[j]
+
+
 def _rows_kernel(X, y, w, b, scale, loss_code, lo, hi, dw, stats):  # pragma: no cover - compiled
     """Rows lo..hi-1 of X: add sum_i dz_i x_i to dw, sum_i L_i to stats[0], sum_i dz_i to stats[1].
 
-    X (m, n) float or uint8, y (m,), w (n,) and dw (n,) in the compute dtype; the loss of each row
-    is evaluated in float64 from its logit, as ``logicat.loss`` does (softplus(z) - y z for
-    cross-entropy; sigma is computed from e^{-|z|}, so nothing overflows).
+    X (m, n) float or uint8, y (m,), w (n,) and dw (n,) in the compute dtype. Rows go four at a
+    time: their logits, then one pass adding all four to dw while they are still in cache, so dw
+    travels through the cache a quarter as often as the rows do.
     """
-    n = X.shape[1]
+    dt = w.dtype.type
     total_loss = 0.0
     total_dz = 0.0
-    for i in range(lo, hi):
-        xi = X[i]
-        acc = w.dtype.type(0.0)
-        for j in range(n):  # the dot product x_i . w, vectorized
-            acc += xi[j] * w[j]
-        z = float(acc) * scale + b
-        e = math.exp(-abs(z))  # in (0, 1]
-        a = 1.0 / (1.0 + e) if z >= 0.0 else e / (1.0 + e)  # sigma(z)
-        t = float(y[i])
-        if loss_code == 0:  # cross-entropy = softplus(z) - y z;  dL/dz = a - y
-            total_loss += max(z, 0.0) + math.log1p(e) - t * z
-            g = a - t
-        else:  # squared error = (a - y)^2 / 2;  dL/dz = (a - y) a sigma(-z)
-            a_neg = e / (1.0 + e) if z >= 0.0 else 1.0 / (1.0 + e)
-            total_loss += 0.5 * (a - t) ** 2
-            g = (a - t) * a * a_neg
-        total_dz += g
-        gw = w.dtype.type(g)
-        for j in range(n):  # dw += dz_i x_i while x_i is in cache
-            dw[j] += gw * xi[j]
+    i = lo
+    while i + 4 <= hi:
+        g = np.empty(4)
+        for r in range(4):  # logit, loss and dL/dz of each row
+            z = float(_dot(X[i + r], w)) * scale + b
+            loss_r, g[r] = _loss_dz(z, float(y[i + r]), loss_code)
+            total_loss += loss_r
+            total_dz += g[r]
+        _axpy4(dw, dt(g[0]), X[i], dt(g[1]), X[i + 1], dt(g[2]), X[i + 2], dt(g[3]), X[i + 3])
+        i += 4
+    while i < hi:  # the last 0-3 rows, one at a time
+        z = float(_dot(X[i], w)) * scale + b
+        loss_i, g_i = _loss_dz(z, float(y[i]), loss_code)
+        total_loss += loss_i
+        total_dz += g_i
+        _axpy(dw, dt(g_i), X[i])
+        i += 1
     stats[0] += total_loss
     stats[1] += total_dz
 
@@ -104,6 +131,10 @@ if HAVE_NUMBA:
     # 'reassoc' lets LLVM vectorize the reductions; no 'nnan'/'ninf', so NaN and inf still
     # propagate and gradient descent can still detect divergence.
     _jit = numba.njit(nogil=True, cache=True, fastmath={"reassoc", "contract"})
+    _loss_dz = _jit(_loss_dz)
+    _dot = _jit(_dot_kernel)
+    _axpy = _jit(_axpy_kernel)
+    _axpy4 = _jit(_axpy4_kernel)
     _rows = _jit(_rows_kernel)
     _matvec = _jit(_matvec_kernel)
     _rmatvec_add = _jit(_rmatvec_add_kernel)

@@ -15,14 +15,17 @@ objective ``cost_and_gradients`` in the same loop, the fused kernel with 1 threa
 NumPy fallback (which idea gives what), and ``logicat train`` end to end against the lesson's
 script end to end (both as fresh processes).
 
-Each timing is the min (and median) of ``repeat`` runs; the machine may be shared, so the min is
-the number to read.
+Each timing is the min (and median) of ``repeat`` runs, taken round-robin (every candidate's
+first run, then every candidate's second, ...) so that a busy spell on a shared machine hits all
+alike; the min is the number to read.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -82,15 +85,6 @@ class Row:
     @property
     def median(self) -> float:
         return statistics.median(self.times)
-
-
-def _timed(fn: Callable[[], object], repeat: int) -> tuple[list[float], object]:
-    times, result = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return times, result
 
 
 def machine_description() -> list[str]:
@@ -157,12 +151,15 @@ def run_suite(
         echo(line)
     echo(f"data: {m} x {n} training matrix, {iterations} iterations, learning rate "
          f"{LEARNING_RATE}, best of {repeat} (median in brackets)")
-    rows: list[Row] = []
     histories: dict[str, np.ndarray] = {}
+    # (row name, callable, iterations or None, what to do with its result)
+    jobs: list[tuple[str, Callable[[], object], int | None, Callable[[object], object]]] = []
 
-    # Reference cost history: the pure objective in float64 (every other candidate is compared
-    # with it), float32 likewise.
+    def keep(key, get):
+        return lambda result: histories.__setitem__(key, np.asarray(get(result), dtype=float))
+
     def reference_run(X):
+        """The loop with the pure objective ``cost_and_gradients``: the reference history."""
         def objective(w, b):
             return cost_and_gradients(w, b, X, y.astype(X.dtype))
 
@@ -172,22 +169,20 @@ def run_suite(
     if "L" in include:
         X_cols = data.train_x.reshape(m, -1).T / 255.0  # (n_x, m), as the lesson builds it
         Y = y.reshape(1, -1)
-        times, (_, _, costs) = _timed(
+        jobs.append((
+            "L  lesson NumPy code (float64, columns)",
             lambda: lesson_optimize(np.zeros((n, 1)), 0.0, X_cols, Y, iterations, LEARNING_RATE),
-            repeat,
-        )
-        rows.append(Row("L  lesson NumPy code (float64, columns)", times, iterations))
-        histories["L"] = np.asarray(costs, dtype=float)
-
+            iterations, keep("L", lambda r: r[2]),
+        ))
     for dtype, X in (("float64", X64), ("float32", X32)):
         if "ideas" in include:
-            times, res = _timed(lambda X=X: reference_run(X), repeat)
-            rows.append(Row(f"   reference cost_and_gradients loop ({dtype})", times, iterations))
-            histories[f"ref {dtype}"] = res.cost_history
+            jobs.append((f"   reference cost_and_gradients loop ({dtype})",
+                         lambda X=X: reference_run(X), iterations,
+                         keep(f"ref {dtype}", lambda r: r.cost_history)))
         clf = LogisticRegression(dtype=dtype, max_iter=iterations, learning_rate=LEARNING_RATE)
-        times, fitted = _timed(lambda clf=clf, X=X: clf.fit(X, y), repeat)
-        rows.append(Row(f"logicat LogisticRegression.fit ({dtype})", times, iterations))
-        histories[f"fit {dtype}"] = fitted.cost_history_.copy()
+        jobs.append((f"logicat LogisticRegression.fit ({dtype})",
+                     lambda clf=clf, X=X: clf.fit(X, y), iterations,
+                     keep(f"fit {dtype}", lambda r: r.cost_history_)))
         if "ideas" in include:
             for label, kw in (("fused kernel, 1 thread", dict(n_threads=1)),
                               ("preallocated NumPy/BLAS, no numba", dict(use_numba=False))):
@@ -196,21 +191,34 @@ def run_suite(
                     return gradient_descent(objective, np.zeros(n, X.dtype), 0.0,
                                             learning_rate=LEARNING_RATE, max_iter=iterations)
 
-                times, res = _timed(run, repeat)
-                rows.append(Row(f"   {label} ({dtype})", times, iterations))
-
+                jobs.append((f"   {label} ({dtype})", run, iterations, lambda r: None))
     if "P" in include:
-        rows.append(_torch_baseline(X32, y, iterations, repeat))
+        jobs.append(_torch_job(X32, y, iterations))
     if "G" in include:
-        w = np.full(n, 1e-3, np.float32)
-        times, _ = _timed(lambda: [X32 @ w for _ in range(200)], repeat)
-        rows.append(Row(f"G  one float32 X @ w (memory floor), x{iterations}", [t / 200 * iterations
-                                                                       for t in times],
-                        iterations, note="per iteration = one read of X"))
-    if "S" in include and "fit float64" in histories:
-        rows.append(_sklearn_baseline(X64, y, float(histories["fit float64"][-1]), fitted, repeat))
+        w_g = np.full(n, 1e-3, np.float32)
+
+        def floor():  # `iterations` reads of X, as one iteration's worth of memory traffic each
+            for _ in range(iterations):
+                X32 @ w_g
+
+        jobs.append((f"G  one float32 X @ w (memory floor), x{iterations}", floor, iterations,
+                     lambda r: None))
+    if "S" in include:
+        jobs.append(_sklearn_job(X64, y, reference_run(X64)))
     if "cli" in include:
-        rows.extend(_end_to_end(folder, iterations, repeat))
+        jobs.extend(_end_to_end_jobs(folder, iterations))
+
+    # Round-robin: repeat r of every job runs before repeat r + 1 of any, so that a busy spell
+    # on a shared machine hits all of them alike; each row keeps its best (and median).
+    rows = [Row(name, [], its) for name, _, its, _ in jobs]
+    for _ in range(repeat):
+        for row, (_, fn, _, after) in zip(rows, jobs, strict=True):
+            start = time.perf_counter()
+            result = fn()
+            row.times.append(time.perf_counter() - start)
+            note = after(result)
+            if isinstance(note, str):
+                row.note = note
 
     _print_table(rows, echo)
     _print_checks(histories, echo)
@@ -219,7 +227,7 @@ def run_suite(
     return rows
 
 
-def _torch_baseline(X32, y, iterations, repeat) -> Row:
+def _torch_job(X32, y, iterations):
     import torch
     from torch import nn
 
@@ -237,18 +245,20 @@ def _torch_baseline(X32, y, iterations, repeat) -> Row:
             loss = criterion(model(X), t)
             loss.backward()
             opt.step()
-        return float(loss)
+        return loss.item()
 
-    times, last = _timed(run, repeat)
-    return Row(f"P  PyTorch nn.Linear+BCEWithLogits+SGD (float32, {torch.get_num_threads()} thr)",
-               times, iterations, note=f"final cost {last:.6f}")
+    return (f"P  PyTorch nn.Linear+BCEWithLogits+SGD (float32, {torch.get_num_threads()} thr)",
+            run, iterations, lambda last: f"final cost {last:.6f}")
 
 
-def _sklearn_baseline(X64, y, target_cost, gd_model, repeat) -> Row:
+def _sklearn_job(X64, y, reference):
+    """scikit-learn's lbfgs, stopped after the fewest iterations that reach the GD's final cost."""
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression as SkLR
 
     from logicat.loss import cross_entropy
+
+    target = float(reference.cost_history[-1])
 
     def fit(k):
         with warnings.catch_warnings():
@@ -258,40 +268,40 @@ def _sklearn_baseline(X64, y, target_cost, gd_model, repeat) -> Row:
         z = X64 @ clf.coef_[0] + clf.intercept_[0]
         return clf, float(cross_entropy(z, y).mean())
 
-    # Fewest lbfgs iterations whose cost is <= the reference's final cost.
     k = 1
-    while fit(k)[1] > target_cost and k < 4096:
+    while fit(k)[1] > target and k < 4096:
         k *= 2
     lo, hi = k // 2, k
     while hi - lo > 1:
         mid = (lo + hi) // 2
-        lo, hi = (mid, hi) if fit(mid)[1] > target_cost else (lo, mid)
-    times, (clf, cost) = _timed(lambda: fit(hi), repeat)
-    w_diff = float(np.linalg.norm(clf.coef_[0] - gd_model.coef_) / np.linalg.norm(gd_model.coef_))
-    return Row(
-        f"S  scikit-learn lbfgs, no penalty, to cost <= {target_cost:.6f}", times, None,
-        note=f"{hi} lbfgs iterations, cost {cost:.6f}; its w differs from GD's by "
-             f"{w_diff:.0%} (relative L2)",
-    )
+        lo, hi = (mid, hi) if fit(mid)[1] > target else (lo, mid)
+
+    def note(result):
+        clf, cost = result
+        diff = np.linalg.norm(clf.coef_[0] - reference.coef) / np.linalg.norm(reference.coef)
+        return (f"{hi} lbfgs iterations, cost {cost:.6f}; its w differs from GD's by "
+                f"{diff:.0%} (relative L2)")
+
+    return (f"S  scikit-learn lbfgs, no penalty, to cost <= {target:.6f}", lambda: fit(hi), None,
+            note)
 
 
-def _end_to_end(folder, iterations, repeat) -> list[Row]:
+def _end_to_end_jobs(folder, iterations):
     """``logicat train`` and the lesson's script, each as a fresh process, start to finish."""
-    rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        lesson = [sys.executable, "-c", _LESSON_SCRIPT, str(folder), str(iterations)]
-        times, _ = _timed(lambda: subprocess.run(lesson, check=True, capture_output=True), repeat)
-        rows.append(Row("L  lesson script end to end (process)", times, iterations,
-                        note="start, imports, load, train, accuracies"))
-        exe = [sys.executable, "-m", "logicat"]
-        for dtype in ("float64", "float32"):
-            cmd = [*exe, "train", "--data-dir", str(folder), "--iterations", str(iterations),
-                   "--dtype", dtype, "--print-every", "0", "-o", str(Path(tmp) / "m.safetensors")]
-            times, _ = _timed(lambda cmd=cmd: subprocess.run(cmd, check=True, capture_output=True),
-                              repeat)
-            rows.append(Row(f"logicat train --dtype {dtype} (process)", times, iterations,
-                            note="start, imports, load, train, accuracies, save"))
-    return rows
+    tmp = tempfile.mkdtemp(prefix="logicat-bench-")
+    atexit.register(shutil.rmtree, tmp, True)
+    lesson = [sys.executable, "-c", _LESSON_SCRIPT, str(folder), str(iterations)]
+    jobs = [("L  lesson script end to end (process)",
+             lambda: subprocess.run(lesson, check=True, capture_output=True), iterations,
+             lambda r: "start, imports, load, train, accuracies")]
+    for dtype in ("float64", "float32"):
+        cmd = [sys.executable, "-m", "logicat", "train", "--data-dir", str(folder),
+               "--iterations", str(iterations), "--dtype", dtype, "--print-every", "0",
+               "-o", str(Path(tmp) / "m.safetensors")]
+        jobs.append((f"logicat train --dtype {dtype} (process)",
+                     lambda cmd=cmd: subprocess.run(cmd, check=True, capture_output=True),
+                     iterations, lambda r: "start, imports, load, train, accuracies, save"))
+    return jobs
 
 
 _LESSON_SCRIPT = """
