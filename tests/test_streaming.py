@@ -163,3 +163,12 @@ def test_cli_train_file_prints_the_cost_table_and_saves(cat_h5, tmp_path, cat_da
     result = runner.invoke(main, ["train", "--train-file", str(tmp_path / "nope.h5"),
                                   "-o", str(out)])
     assert result.exit_code == 1 and "nope.h5: no such file" in result.output
+
+
+def test_sgd_divergence_is_an_error_not_nan(tmp_path, rng):
+    from logicat.errors import DivergenceError
+
+    x = rng.integers(0, 256, size=(40, 2, 2, 3), dtype=np.uint8)
+    path = write_h5(tmp_path / "d.h5", x, rng.integers(0, 2, size=40))
+    with H5Images(path) as source, pytest.raises(DivergenceError, match="learning rate"):
+        streaming_sgd(source, epochs=3, batch_size=8, learning_rate=1e308)

@@ -33,7 +33,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from logicat.errors import DataFileError
+from logicat.errors import DataFileError, DivergenceError
 from logicat.fast.kernels import matvec, rmatvec_add
 from logicat.loss import LOSSES, Loss, loss_and_dz
 from logicat.optim import GDResult, TrainingState, gradient_descent
@@ -158,12 +158,14 @@ def chunk_gradient(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float, loss: 
 
     X uint8 (k, n) pixels, y (k,) in w's dtype, w and dw (n,).
     """
-    z = matvec(X, w)  # (k,) pixel . w
-    z *= SCALE
-    z += b
-    losses, dz = loss_and_dz(z, y, loss)  # (k,), (k,)
-    rmatvec_add(X, dz, dw)
-    return float(losses.sum(dtype=np.float64)), float(dz.sum(dtype=np.float64))
+    # A diverging run overflows here; the non-finite cost is reported as a DivergenceError.
+    with np.errstate(over="ignore", invalid="ignore"):
+        z = matvec(X, w)  # (k,) pixel . w
+        z *= SCALE
+        z += b
+        losses, dz = loss_and_dz(z, y, loss)  # (k,), (k,)
+        rmatvec_add(X, dz, dw)
+        return float(losses.sum(dtype=np.float64)), float(dz.sum(dtype=np.float64))
 
 
 def file_objective(source: H5Images, loss: Loss = "cross_entropy", dtype=np.float64, *,
@@ -252,8 +254,6 @@ def streaming_sgd(
         cost = total / source.m
         history.append(cost)
         if not math.isfinite(cost):
-            from logicat.errors import DivergenceError
-
             raise DivergenceError(
                 f"SGD diverged in epoch {epoch} (cost {cost:.6g}): the learning rate "
                 f"{learning_rate:g} is too large; try a smaller one."
@@ -268,7 +268,8 @@ def _sgd_step(X, y, w, b, loss, dw, learning_rate, total):
     dw.fill(0.0)
     s_loss, s_dz = chunk_gradient(X, y, w, b, loss, dw)
     k = len(y)
-    w -= dw * w.dtype.type(learning_rate * SCALE / k)
+    with np.errstate(over="ignore", invalid="ignore"):
+        w -= dw * w.dtype.type(learning_rate * SCALE / k)
     b -= learning_rate * s_dz / k
     return total + s_loss, b
 
