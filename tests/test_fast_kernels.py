@@ -111,3 +111,25 @@ def test_bad_arguments_are_refused():
         FusedObjective(np.zeros((3, 2)), np.zeros(3), "hinge")
     with pytest.raises(ValueError, match="2-D float32, float64 or uint8"):
         FusedObjective(np.zeros((3, 2), dtype=np.int64), np.zeros(3))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_pixel_features_are_compressed_to_bytes_with_the_same_results(cat_features, rng, dtype):
+    X64, y, _, _ = cat_features
+    X, y = X64.astype(dtype), y.astype(dtype)
+    objective = FusedObjective(X, y)
+    w = rng.normal(0, 0.01, X.shape[1]).astype(dtype)
+    for call in range(4):  # compressed from the third call on
+        cost, dw, db = objective(w, 0.2)
+        ref_cost, ref_dw, ref_db = cost_and_gradients(w, 0.2, X, y)
+        tol = TOL[dtype]
+        assert cost == pytest.approx(ref_cost, rel=tol, abs=tol)
+        assert db == pytest.approx(ref_db, rel=tol, abs=tol)
+        np.testing.assert_allclose(dw, ref_dw, rtol=0, atol=tol * np.abs(ref_dw).max())
+        assert dw.dtype == dtype
+        assert (objective.X.dtype == np.uint8) == (call >= 2)
+    # Features that are not k/255 stay as they are.
+    other = FusedObjective(X + dtype(1e-3), y)
+    for _ in range(3):
+        other(w, 0.0)
+    assert other.X.dtype == dtype

@@ -32,7 +32,7 @@ def test_bench_suite_prints_the_table_and_checks():
                                        "--skip", "P", "--skip", "S", "--skip", "cli"])
     assert result.exit_code == 0, result.output
     for row in ("L  lesson NumPy code", "logicat LogisticRegression.fit (float32)",
-                "fused kernel, 1 thread (float64)", "G  one float32 X @ w"):
+                "fused kernel, X as uint8 bytes, 1 thread (float64)", "G  one float32 X @ w"):
         assert row in result.output
     assert "blas: openblas" in result.output or "blas:" in result.output
     checks = [line for line in result.output.splitlines() if " vs " in line and "<=" in line]

@@ -184,8 +184,12 @@ def run_suite(
                      lambda clf=clf, X=X: clf.fit(X, y), iterations,
                      keep(f"fit {dtype}", lambda r: r.cost_history_)))
         if "ideas" in include:
-            for label, kw in (("fused kernel, 1 thread", dict(n_threads=1)),
-                              ("preallocated NumPy/BLAS, no numba", dict(use_numba=False))):
+            for label, kw in (
+                ("preallocated NumPy/BLAS, no numba", dict(use_numba=False)),
+                ("fused kernel, float X, 1 thread", dict(n_threads=1, compress=False)),
+                ("fused kernel, float X, all threads", dict(compress=False)),
+                ("fused kernel, X as uint8 bytes, 1 thread", dict(n_threads=1)),
+            ):
                 def run(X=X, kw=kw):
                     objective = FusedObjective(X, y.astype(X.dtype), **kw)
                     return gradient_descent(objective, np.zeros(n, X.dtype), 0.0,
