@@ -23,6 +23,9 @@ from logicat.optim import Plateau, TrainingState
 class PrintCost:
     """Print ``Cost after iteration i: J`` every ``every`` iterations, as the lesson does."""
 
+    #: reads only the iteration and the cost, so fast loops may call it between chunks
+    cost_only = True
+
     def __init__(self, every: int = 100, write=None) -> None:
         self.every = every
         self.write = write or print
@@ -34,6 +37,8 @@ class PrintCost:
 
 class ProgressBar:
     """A tqdm progress bar over the iterations, shown only when ``file`` is a terminal."""
+
+    cost_only = True
 
     def __init__(self, file: TextIO | None = None, force: bool | None = None) -> None:
         self.file = file or sys.stderr

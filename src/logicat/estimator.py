@@ -260,6 +260,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         if self.engine in TRAINERS:
             self._check_trainer_options(weights, snapshot)
             result = TRAINERS[self.engine](self, X_tr, y_tr, w, b)
+        elif self._plain_full_batch_gd(X_tr, w_tr, val_idx, snapshot):
+            result = self._train_in_span(X_tr, y_tr, w, b)
         else:
             result = self._train(X_tr, y_tr, w_tr, w, b, rng, X, y01, weights, val_idx, snapshot)
 
@@ -278,6 +280,44 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 stacklevel=2,
             )
         return self
+
+    def _plain_full_batch_gd(self, X, s, val_idx, snapshot) -> bool:
+        """True for the lesson's kind of run, which ``logicat.fast.gram`` computes in the span
+        of the examples (m numbers per step instead of n): the numpy engine, plain full-batch
+        gradient descent at a fixed learning rate, no L2, weights, validation split, tol or
+        resume, callbacks that read only the cost, and enough iterations for it to pay."""
+        from logicat.fast.gram import worth_it
+
+        m, n = X.shape
+        return (
+            self.engine == "numpy"
+            and self.optimizer == "gd"
+            and self.lr_schedule == "constant"
+            and (self.batch_size is None or self.batch_size >= m)
+            and not self.alpha
+            and s is None
+            and val_idx is None
+            and self.tol is None
+            and snapshot is None
+            and all(getattr(cb, "cost_only", False) is True for cb in self.callbacks or ())
+            and worth_it(m, n, int(self.max_iter))
+        )
+
+    def _train_in_span(self, X, y01, w, b):
+        from threadpoolctl import threadpool_limits
+
+        from logicat.fast.gram import gram_gradient_descent
+
+        # One BLAS thread: the products are small (m x m), and a second thread only adds
+        # contention when the machine is busy.
+        with threadpool_limits(limits=1, user_api="blas"):
+            return gram_gradient_descent(
+                X, y01, w, b,
+                learning_rate=float(self.learning_rate),
+                max_iter=int(self.max_iter),
+                loss=self.loss,
+                callbacks=list(self.callbacks or ()),
+            )
 
     def _train(self, X, y01, s, w, b, rng, X_all, y_all, weights_all, val_idx, snapshot):
         """The general loop (``logicat.optim.Trainer``) over the training part (X, y01, s)."""
