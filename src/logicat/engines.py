@@ -21,16 +21,20 @@ from logicat.optim import GDResult, Objective
 EngineFactory = Callable[[np.ndarray, np.ndarray, Loss], Objective]
 
 
-def numpy_objective(X: np.ndarray, y: np.ndarray, loss: Loss) -> Objective:
+def numpy_objective(
+    X: np.ndarray, y: np.ndarray, loss: Loss, *, compress: bool = True
+) -> Objective:
     """The hand-derived, vectorized cost and gradients of ``logicat.loss.cost_and_gradients``.
 
     With numba installed (the ``fast`` extra) the same math runs as the fused one-pass kernel of
     ``logicat.fast.kernels`` (equal to the reference to rounding: ~1e-15 in float64).
+    ``compress`` lets it keep pixel features k/255 as bytes; a caller that builds a new objective
+    for every mini-batch turns it off, since the check would cost as much as the step.
     """
     from logicat.fast.kernels import HAVE_NUMBA, FusedObjective
 
     if HAVE_NUMBA and X.ndim == 2 and X.dtype in (np.float32, np.float64):
-        return FusedObjective(X, y, loss)
+        return FusedObjective(X, y, loss, compress=compress)
 
     def objective(w: np.ndarray, b: float) -> tuple[float, np.ndarray, float]:
         return cost_and_gradients(w, b, X, y, loss)

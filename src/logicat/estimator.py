@@ -22,7 +22,7 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from logicat.engines import ENGINES, TRAINERS, engine_names
+from logicat.engines import ENGINES, TRAINERS, engine_names, numpy_objective
 from logicat.loss import LOSSES, sigmoid
 from logicat.objectives import weighted_objective, with_l2
 from logicat.optim import Callback, Plateau, Snapshot, Trainer
@@ -332,7 +332,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
         def batch_objective(idx):
             Xb, yb = (X, y01) if idx is None else (X[idx], y01[idx])
-            if s is None:
+            if s is None and self.engine == "numpy":
+                objective = numpy_objective(Xb, yb, loss, compress=idx is None)
+            elif s is None:
                 objective = factory(Xb, yb, loss)
             else:
                 objective = weighted_objective(Xb, yb, s if idx is None else s[idx], loss)

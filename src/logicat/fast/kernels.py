@@ -169,7 +169,9 @@ class FusedObjective:
     scale : features are ``scale * X``
     n_threads : threads to split the rows between (default ``default_threads()``)
     use_numba : False forces the NumPy fallback (default: numba when installed)
-    compress : keep float features that are exactly k/255 as uint8 bytes (from the third call)
+    compress : keep float features that are exactly k/255 as uint8 bytes (checked on the first
+        call, so the results never depend on how many calls came before: a resumed run takes
+        the same path as an uninterrupted one)
 
     The returned ``dw`` is a new array of shape (n,) in the compute dtype; ``cost`` and ``db`` are
     Python floats.
@@ -211,16 +213,16 @@ class FusedObjective:
         self._stats = np.zeros((self.n_threads, 2))
         self._z = np.empty(m, dtype=self.dtype)
         self._pool = _executor(self.n_threads - 1) if self.n_threads > 1 else None
-        # Float pixels k/255 are kept as the bytes k after a few calls (see _compress).
-        self._calls = 0 if compress and self.use_numba and self.X.dtype != np.uint8 else -1
+        # Float pixels k/255 are kept as the bytes k from the first call (see _compress).
+        self._compress_pending = compress and self.use_numba and self.X.dtype != np.uint8
 
     def _compress(self) -> None:
         """If every x is exactly k/255 (k = 0..255) in X's dtype, keep k as uint8 with scale 1/255.
 
         Images scaled by ``images_to_features`` are: then each iteration reads 1 byte per value
         instead of 4 or 8, and the logits are (x_i . w) computed as (k_i . w) / 255, equal to
-        rounding (~1e-16 relative in float64). Checked once, on the third call, so that the
-        one-step objectives of mini-batch training never pay for the check.
+        rounding (~1e-16 relative in float64). Checked once, on the first call; callers that
+        build a new objective per mini-batch pass ``compress=False``.
         """
         X = self.X
         if self.scale != 1.0 or not (X.min() >= 0.0 and X.max() <= 1.0):
@@ -236,11 +238,9 @@ class FusedObjective:
         w = np.asarray(w, dtype=self.dtype)
         if not self.use_numba:
             return self._numpy(w, float(b))
-        if self._calls >= 0:
-            self._calls += 1
-            if self._calls == 3:
-                self._compress()
-                self._calls = -1
+        if self._compress_pending:
+            self._compress()
+            self._compress_pending = False
         self._dw.fill(0.0)
         self._stats.fill(0.0)
         code = _LOSS_CODES[self.loss]
