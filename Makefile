@@ -9,7 +9,7 @@ SHARED  := $(abspath ../shared/data)
 ifneq ($(wildcard $(SHARED)/catvnoncat/train_catvnoncat.h5),)
 export LOGICAT_DATA ?= $(SHARED)/catvnoncat
 endif
-PHOTOS  ?= $(wildcard $(SHARED)/photos)
+PHOTOS  ?= $(wildcard ../shared/data/photos)
 OUTDIR  ?= build
 
 .PHONY: install system-deps demo test lint bench clean

@@ -180,6 +180,7 @@ def run_suite(
                          lambda X=X: reference_run(X), iterations,
                          keep(f"ref {dtype}", lambda r: r.cost_history)))
         clf = LogisticRegression(dtype=dtype, max_iter=iterations, learning_rate=LEARNING_RATE)
+        # fit() runs the lesson's plain full-batch GD in the span of the examples (fast.gram).
         jobs.append((f"logicat LogisticRegression.fit ({dtype})",
                      lambda clf=clf, X=X: clf.fit(X, y), iterations,
                      keep(f"fit {dtype}", lambda r: r.cost_history_)))
@@ -189,6 +190,7 @@ def run_suite(
                 ("fused kernel, float X, 1 thread", dict(n_threads=1, compress=False)),
                 ("fused kernel, float X, all threads", dict(compress=False)),
                 ("fused kernel, X as uint8 bytes, 1 thread", dict(n_threads=1)),
+                ("fused kernel, X as uint8 bytes, all threads", dict()),
             ):
                 def run(X=X, kw=kw):
                     objective = FusedObjective(X, y.astype(X.dtype), **kw)
