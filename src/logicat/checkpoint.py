@@ -13,13 +13,12 @@ folder, renamed over the target: an interrupted save never leaves a half-written
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from logicat.errors import ModelFileError
+from logicat.model_io import atomic_write_bytes
 from logicat.optim import Snapshot
 
 FORMAT = "logicat-checkpoint"
@@ -62,21 +61,3 @@ def load_checkpoint(path: str | Path) -> Snapshot:
             f"(this logicat reads version {FORMAT_VERSION})."
         )
     return Snapshot(tensors, meta)
-
-
-def atomic_write_bytes(path: Path, data: bytes, what: str = "file") -> None:
-    """Write ``data`` to a temporary file next to ``path``, fsync it, rename it over ``path``."""
-    if not path.parent.is_dir():
-        raise ModelFileError(
-            f"{path}: cannot save the {what}, folder {path.parent} does not exist."
-        )
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

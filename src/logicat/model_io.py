@@ -68,8 +68,21 @@ def save_model(clf: Any, path: str | Path, **metadata: Any) -> Path:
         tensors["feature_scale"] = np.ascontiguousarray(clf.feature_scale_)
         header["feature_standardization"] = "x' = (x - feature_mean) / feature_scale"
     data = save(tensors, metadata={_HEADER_KEY: json.dumps(header)})
+    atomic_write_bytes(path, data, "model")
+    clf.metadata_ = header
+    return path
+
+
+def atomic_write_bytes(path: Path, data: bytes, what: str = "file") -> None:
+    """Write ``data`` to a temporary file next to ``path``, fsync it, rename it over ``path``.
+
+    An interrupted write (an error, Ctrl-C, a full disk) leaves ``path`` as it was and no
+    temporary file behind. Model files, checkpoints and ONNX exports are all written this way.
+    """
     if not path.parent.is_dir():
-        raise ModelFileError(f"{path}: cannot save the model, folder {path.parent} does not exist.")
+        raise ModelFileError(
+            f"{path}: cannot save the {what}, folder {path.parent} does not exist."
+        )
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -80,8 +93,6 @@ def save_model(clf: Any, path: str | Path, **metadata: Any) -> Path:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    clf.metadata_ = header
-    return path
 
 
 def read_metadata(path: str | Path) -> dict[str, Any]:

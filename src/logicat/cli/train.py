@@ -23,7 +23,7 @@ from logicat.cli.training_options import training_options
 @click.option("--dtype", type=click.Choice(["float64", "float32"]), default="float64",
               show_default=True)
 @click.option("--engine", default="numpy", show_default=True,
-              help="How gradients are computed: numpy (hand-derived), or another registered engine.")
+              help="How gradients are computed: numpy (hand-derived), autograd or torch.")
 @click.option("--print-every", type=click.IntRange(min=0), default=100, show_default=True,
               help="Print the cost every N iterations (0: never).")
 @click.option("--out", "-o", type=click.Path(path_type=Path), default=Path("model.safetensors"),

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from logicat.errors import LogicatError
+from logicat.model_io import atomic_write_bytes
 
 INPUTS = ("images", "features")
 OPSET = 17
@@ -126,15 +126,5 @@ def export_onnx(model: Any, out: str | os.PathLike[str], input: str = "images") 
         model = load_model(model)
     proto = to_onnx(model, input)
     out = Path(out)
-    data = proto.SerializeToString()
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_bytes(out, proto.SerializeToString(), "ONNX model")
     return out
