@@ -166,15 +166,21 @@ def load_h5_dataset(
         raise DataFileError(f"{path}: {problem}") from None
 
 
-def _dataset(path: Path, f: h5py.File, name: str) -> np.ndarray:
-    if name not in f:
-        raise DataFileError(f"{path}: no dataset '{name}' (found: {', '.join(sorted(f))})")
-    if not isinstance(f[name], h5py.Dataset):
-        raise DataFileError(f"{path}: '{name}' is a group, not a dataset")
-    return f[name][()]
+class H5Layout(NamedTuple):
+    """Where a file's images and labels are: ``f[x_name]`` (m, size, size, 3), ``f[y_name]``."""
+
+    x_name: str
+    y_name: str
+    shape: tuple[int, ...]  # of the images: (m, size, size, 3)
 
 
-def _read_layout(path: Path, f: h5py.File) -> tuple[np.ndarray, np.ndarray, tuple[str, str]]:
+def h5_layout(path: Path, f: h5py.File) -> H5Layout:
+    """Find and check the datasets of the cat-data layout from the file's metadata alone.
+
+    No pixel or label is read, so readers that stream the file (out-of-core training, torch
+    Datasets, one shard per rank) validate it the same way as ``load_h5_dataset``; each reader
+    checks the labels it reads (``check_labels``).
+    """
     x_names = sorted(name for name in f if name.endswith("_set_x"))
     if len(x_names) != 1:
         found = ", ".join(sorted(f)) or "nothing"
@@ -183,10 +189,7 @@ def _read_layout(path: Path, f: h5py.File) -> tuple[np.ndarray, np.ndarray, tupl
         )
     x_name = x_names[0]
     y_name = x_name[: -len("x")] + "y"
-    x = _dataset(path, f, x_name)
-    y = _dataset(path, f, y_name)
-    raw_classes = _dataset(path, f, "list_classes")
-
+    x, y = _dataset(path, f, x_name), _dataset(path, f, y_name)
     if x.dtype != np.uint8:
         raise DataFileError(f"{path}: dataset '{x_name}' must be uint8 pixels, got {x.dtype}")
     if x.ndim != 4 or x.shape[3] != 3:
@@ -204,17 +207,38 @@ def _read_layout(path: Path, f: h5py.File) -> tuple[np.ndarray, np.ndarray, tupl
             f"{path}: dataset '{y_name}' must be 1-D integer labels, "
             f"got {y.dtype} of shape {y.shape}"
         )
+    if y.shape[0] != x.shape[0]:
+        raise DataFileError(
+            f"{path}: '{x_name}' has {x.shape[0]} images but '{y_name}' has {y.shape[0]} labels"
+        )
+    _dataset(path, f, "list_classes")
+    return H5Layout(x_name, y_name, tuple(x.shape))
+
+
+def check_labels(path: Path, y_name: str, y: np.ndarray) -> np.ndarray:
+    """The labels as int64, or a DataFileError if any is not 0 or 1."""
     labels = np.unique(y)
     if not np.isin(labels, (0, 1)).all():
         raise DataFileError(f"{path}: dataset '{y_name}' has labels other than 0 and 1: {labels}")
-    if len(y) != len(x):
-        raise DataFileError(
-            f"{path}: '{x_name}' has {len(x)} images but '{y_name}' has {len(y)} labels"
-        )
-    return x, y.astype(np.int64), _class_names(path, raw_classes)
+    return y.astype(np.int64)
 
 
-def _class_names(path: Path, raw: np.ndarray) -> tuple[str, str]:
+def _dataset(path: Path, f: h5py.File, name: str) -> h5py.Dataset:
+    if name not in f:
+        raise DataFileError(f"{path}: no dataset '{name}' (found: {', '.join(sorted(f))})")
+    if not isinstance(f[name], h5py.Dataset):
+        raise DataFileError(f"{path}: '{name}' is a group, not a dataset")
+    return f[name]
+
+
+def _read_layout(path: Path, f: h5py.File) -> tuple[np.ndarray, np.ndarray, tuple[str, str]]:
+    x_name, y_name, _ = h5_layout(path, f)
+    y = check_labels(path, y_name, f[y_name][()])
+    return f[x_name][()], y, class_names(path, f["list_classes"][()])
+
+
+def class_names(path: Path, raw: np.ndarray) -> tuple[str, str]:
+    """The two names of ``list_classes`` (label 0, label 1), decoded."""
     if raw.ndim != 1 or len(raw) != 2:
         raise DataFileError(
             f"{path}: dataset 'list_classes' must hold 2 class names, got shape {raw.shape}"

@@ -33,6 +33,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from logicat.data.catvnoncat import check_labels, class_names, h5_layout
 from logicat.errors import DataFileError, DivergenceError
 from logicat.fast.kernels import matvec, rmatvec_add
 from logicat.loss import LOSSES, Loss, loss_and_dz
@@ -66,33 +67,12 @@ class H5Images:
             raise
 
     def _read_layout(self, f: h5py.File) -> None:
-        xs = [k for k in f if k.endswith("_set_x")]
-        if len(xs) != 1:
-            raise DataFileError(
-                f"{self.path}: expected exactly one '<prefix>_set_x' dataset "
-                f"(found: {', '.join(sorted(f)) or 'none'})"
-            )
-        self.x = f[xs[0]]
-        y_name = xs[0][: -len("_x")] + "_y"
-        if y_name not in f:
-            raise DataFileError(f"{self.path}: no dataset '{y_name}'")
-        x = self.x
-        if x.dtype != np.uint8 or x.ndim != 4 or x.shape[3] != 3 or x.shape[1] != x.shape[2]:
-            raise DataFileError(
-                f"{self.path}: dataset '{xs[0]}' must be uint8 of shape (m, size, size, 3), "
-                f"got {x.dtype} {x.shape}"
-            )
-        self.y = np.asarray(f[y_name][:]).reshape(-1).astype(np.int64)
-        self.m, self.image_size = int(x.shape[0]), int(x.shape[1])
+        x_name, y_name, shape = h5_layout(self.path, f)
+        self.x = f[x_name]
+        self.y = check_labels(self.path, y_name, f[y_name][:])
+        self.m, self.image_size = int(shape[0]), int(shape[1])
         self.n = self.image_size * self.image_size * 3
-        if self.m == 0 or len(self.y) != self.m:
-            raise DataFileError(
-                f"{self.path}: {self.m} images but {len(self.y)} labels (need as many, > 0)"
-            )
-        if not np.isin(self.y, (0, 1)).all():
-            raise DataFileError(f"{self.path}: labels must be 0 or 1")
-        names = f["list_classes"][:] if "list_classes" in f else [b"non-cat", b"cat"]
-        self.classes = tuple(n.decode() if isinstance(n, bytes) else str(n) for n in names)[:2]
+        self.classes = class_names(self.path, f["list_classes"][()])
 
     def read(self, start: int, stop: int, out: np.ndarray) -> np.ndarray:
         """Rows start..stop-1 as uint8 (stop - start, n), read into (a view of) ``out``."""

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from logicat.data.catvnoncat import check_labels, class_names, h5_layout
 from logicat.errors import DataFileError
 
 
@@ -38,7 +39,7 @@ class H5CatDataset(Dataset):
             raise DataFileError(f"{self.path}: {problem}")
         try:
             with h5py.File(self.path, "r") as f:
-                self._x_name, y_name, shape = _layout(self.path, f)
+                self._x_name, y_name, shape = h5_layout(self.path, f)
                 m = shape[0]
                 stop = m if stop is None else stop
                 if not 0 <= start <= stop <= m:
@@ -46,15 +47,14 @@ class H5CatDataset(Dataset):
                         f"rows [{start}, {stop}) are not within the {m} images of {self.path}."
                     )
                 self.labels = f[y_name][start:stop].astype(np.int64)
-                self.classes = _class_names(self.path, f["list_classes"][()])
+                self.classes = class_names(self.path, f["list_classes"][()])
         except (DataFileError, ValueError):
             raise
         except (OSError, KeyError, TypeError) as err:
             raise DataFileError(
                 f"{self.path}: not a readable HDF5 file ({_first_line(err)})"
             ) from None
-        if not np.isin(self.labels, (0, 1)).all():
-            raise DataFileError(f"{self.path}: labels other than 0 and 1: {np.unique(self.labels)}")
+        self.labels = check_labels(self.path, y_name, self.labels)
         self.start, self.stop = start, stop
         self.image_shape = tuple(shape[1:])
         self.n_features = int(np.prod(self.image_shape))
@@ -96,7 +96,7 @@ def h5_rows(path: str | os.PathLike[str]) -> int:
     path = Path(path)
     try:
         with h5py.File(path, "r") as f:
-            return _layout(path, f)[2][0]
+            return h5_layout(path, f)[2][0]
     except DataFileError:
         raise
     except (OSError, KeyError, TypeError) as err:
@@ -127,38 +127,6 @@ class ImageFolderDataset(Dataset):
         path, label = self.samples[i]
         pixels = load_image(path, self.size)  # (size, size, 3) uint8
         return torch.from_numpy(np.ascontiguousarray(pixels).reshape(-1)), torch.tensor(label)
-
-
-def _layout(path: Path, f: h5py.File) -> tuple[str, str, tuple[int, ...]]:
-    x_names = sorted(name for name in f if name.endswith("_set_x"))
-    if len(x_names) != 1:
-        found = ", ".join(sorted(f)) or "nothing"
-        raise DataFileError(
-            f"{path}: expected exactly one '<prefix>_set_x' dataset (found: {found})"
-        )
-    x_name = x_names[0]
-    y_name = x_name[: -len("x")] + "y"
-    for name in (y_name, "list_classes"):
-        if name not in f or not isinstance(f[name], h5py.Dataset):
-            raise DataFileError(f"{path}: no dataset '{name}'")
-    x, y = f[x_name], f[y_name]
-    if x.dtype != np.uint8 or x.ndim != 4 or x.shape[3] != 3 or x.shape[0] == 0:
-        raise DataFileError(
-            f"{path}: dataset '{x_name}' must be uint8 images of shape (m, size, size, 3), "
-            f"got {x.dtype} of shape {x.shape}"
-        )
-    if y.shape != (x.shape[0],):
-        raise DataFileError(
-            f"{path}: '{x_name}' has {x.shape[0]} images but '{y_name}' has shape {y.shape}"
-        )
-    return x_name, y_name, tuple(x.shape)
-
-
-def _class_names(path: Path, raw: np.ndarray) -> tuple[str, str]:
-    names = [item.decode("utf-8", "replace") if isinstance(item, bytes) else item for item in raw]
-    if len(names) != 2 or not all(isinstance(n, str) for n in names):
-        raise DataFileError(f"{path}: dataset 'list_classes' must hold 2 class names")
-    return names[0].strip(), names[1].strip()
 
 
 def _first_line(err: BaseException) -> str:
