@@ -59,14 +59,19 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     random_state : int, numpy Generator or None, default None
         Seed for ``init="random"``, the mini-batch shuffling and the validation split.
     engine : str, default "numpy"
-        How the cost and gradients are computed (see ``logicat.engines``).
+        How the cost and gradients are computed (see ``logicat.engines``): "numpy" (hand-derived,
+        a fused numba kernel when available), "autograd" (logicat's own graph) or "torch".
+        For plain full-batch gradient descent with "numpy" (the lesson's run), ``fit`` steps in
+        the span of the examples instead, w = w0 + X^T a (``logicat.fast.gram``): the same
+        iterates to ~1e-15, m numbers per step instead of n.
     device : {"auto", "cpu", "cuda"}, default "auto"
         Where engines that can use an accelerator run ("auto": CUDA if available); the NumPy
         engines always run on the CPU.
     callbacks : sequence of callables, optional
-        Each is called with a ``TrainingState`` after every iteration; returning True stops
-        (see ``logicat.callbacks``: ``PrintCost``, ``ProgressBar``, ``EarlyStopping``,
-        ``Checkpoint``, ``TerminateOnNaN``, ``GracefulInterrupt``).
+        Each is called with a ``TrainingState`` after every iteration; returning True stops.
+        Callbacks with ``cost_only = True`` read only the iteration and the cost (the span path
+        passes ``coef=None``). See ``logicat.callbacks``: ``PrintCost``, ``ProgressBar``,
+        ``EarlyStopping``, ``Checkpoint``, ``TerminateOnNaN``, ``GracefulInterrupt``.
     alpha : float >= 0, default 0.0
         L2 regularisation: the term alpha / (2m) ||w||^2 is added to J (m = number of training
         examples, or the sum of the sample weights; the bias is not penalised). This is
