@@ -111,3 +111,47 @@ def test_worth_it_only_when_m_is_small_against_n_and_the_run_is_long():
     assert worth_it(209, 12288, 2000)
     assert not worth_it(209, 12288, 20)  # forming K would cost more than the run
     assert not worth_it(100_000, 12288, 2000)  # K would be 100k x 100k
+
+
+def test_ctrl_c_saves_a_checkpoint_that_the_general_loop_resumes(cat_features, tmp_path):
+    import os
+    import signal
+
+    from logicat.callbacks import GracefulInterrupt, TrainingInterrupted
+
+    X, y, _, _ = cat_features
+    path = tmp_path / "ctrl-c.safetensors"
+
+    class PressCtrlC:
+        cost_only = True
+
+        def __call__(self, state):
+            if state.iteration == 300:  # inside the second chunk of 250
+                os.kill(os.getpid(), signal.SIGINT)
+
+    with pytest.raises(TrainingInterrupted) as e, GracefulInterrupt(path) as interrupt:
+        LogisticRegression(max_iter=600, callbacks=[PressCtrlC(), interrupt]).fit(X, y)
+    assert e.value.iteration == 301
+    resumed = LogisticRegression(max_iter=600).fit(X, y, resume_from=path)
+    whole = LogisticRegression(max_iter=600).fit(X, y)
+    np.testing.assert_array_equal(resumed.cost_history_[:301], whole.cost_history_[:301])
+    np.testing.assert_allclose(resumed.cost_history_, whole.cost_history_, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(resumed.coef_, whole.coef_, rtol=0, atol=1e-12)
+
+
+def test_logicat_train_takes_the_span_path(monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    from logicat.cli import main
+
+    calls = []
+    original = gram.gram_gradient_descent
+    monkeypatch.setattr(
+        gram, "gram_gradient_descent", lambda *a, **k: calls.append(1) or original(*a, **k)
+    )
+    out = tmp_path / "m.safetensors"
+    result = CliRunner().invoke(main, ["train", "-n", "300", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert calls == [1]
+    assert "Cost after iteration 200: 0.466949" in result.output
+    assert not (tmp_path / "m.checkpoint.safetensors").exists()  # Ctrl-C was not pressed

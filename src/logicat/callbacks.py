@@ -167,6 +167,9 @@ class GracefulInterrupt:
     ``KeyboardInterrupt``). A second Ctrl-C interrupts at once.
     """
 
+    #: reads the cost, and the snapshot only after Ctrl-C: the span path of plain GD serves it
+    cost_only = True
+
     def __init__(self, path: str | Path) -> None:
         self.checkpoint = Checkpoint(path, every=1)
         self.requested = False

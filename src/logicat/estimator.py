@@ -266,7 +266,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             self._check_trainer_options(weights, snapshot)
             result = TRAINERS[self.engine](self, X_tr, y_tr, w, b)
         elif self._plain_full_batch_gd(X_tr, w_tr, val_idx, snapshot):
-            result = self._train_in_span(X_tr, y_tr, w, b)
+            result = self._train_in_span(X_tr, y_tr, w, b, rng, X, y01)
         else:
             result = self._train(X_tr, y_tr, w_tr, w, b, rng, X, y01, weights, val_idx, snapshot)
 
@@ -308,21 +308,51 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             and worth_it(m, n, int(self.max_iter))
         )
 
-    def _train_in_span(self, X, y01, w, b):
+    def _train_in_span(self, X, y01, w, b, rng, X_all, y_all):
         from threadpoolctl import threadpool_limits
 
         from logicat.fast.gram import gram_gradient_descent
+
+        lr = float(self.learning_rate)
+        meta = self._snapshot_meta(X_all, y_all, None)
+
+        def snapshot(n_done, coef, intercept, history, worse_in_a_row):
+            # The general loop's own format, so that a checkpoint taken here (Ctrl-C in
+            # `logicat train`) resumes there; plain GD has no optimizer state to save.
+            trainer = Trainer(None, X.shape[0], optimizer=make_optimizer("gd"),
+                              schedule=lambda t: lr, max_iter=int(self.max_iter), rng=rng,
+                              meta=meta)
+            trainer._worse_in_a_row = worse_in_a_row
+            return trainer._snapshot(n_done, coef, np.array([intercept]), history, None, None)
 
         # One BLAS thread: the products are small (m x m), and a second thread only adds
         # contention when the machine is busy.
         with threadpool_limits(limits=1, user_api="blas"):
             return gram_gradient_descent(
                 X, y01, w, b,
-                learning_rate=float(self.learning_rate),
+                learning_rate=lr,
                 max_iter=int(self.max_iter),
                 loss=self.loss,
                 callbacks=list(self.callbacks or ()),
+                snapshot=snapshot,
             )
+
+    def _snapshot_meta(self, X_all, y_all, weights_all) -> Callable[[], dict[str, Any]]:
+        """What every checkpoint of this fit records about the run (computed once, on demand)."""
+        fingerprint: dict[str, Any] = {}
+
+        def meta() -> dict[str, Any]:
+            if not fingerprint:
+                fingerprint.update(
+                    kind="LogisticRegression",
+                    hyperparameters=self._json_params(),
+                    classes=self.classes_.tolist(),
+                    n_features=int(X_all.shape[1]),
+                    data_sha256=_data_fingerprint(X_all, y_all, weights_all),
+                )
+            return fingerprint
+
+        return meta
 
     def _train(self, X, y01, s, w, b, rng, X_all, y_all, weights_all, val_idx, snapshot):
         """The general loop (``logicat.optim.Trainer``) over the training part (X, y01, s)."""
@@ -355,18 +385,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         if self.tol is not None or self.early_stopping:
             mode = "best" if self.early_stopping else "change"
             plateau = Plateau(float(self.tol or 0.0), int(self.n_iter_no_change), mode)
-        fingerprint: dict[str, Any] = {}
-
-        def meta() -> dict[str, Any]:  # computed once, and only when a snapshot is taken
-            if not fingerprint:
-                fingerprint.update(
-                    kind="LogisticRegression",
-                    hyperparameters=self._json_params(),
-                    classes=self.classes_.tolist(),
-                    n_features=int(X_all.shape[1]),
-                    data_sha256=_data_fingerprint(X_all, y_all, weights_all),
-                )
-            return fingerprint
+        meta = self._snapshot_meta(X_all, y_all, weights_all)
 
         trainer = Trainer(
             batch_objective,

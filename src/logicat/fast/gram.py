@@ -28,7 +28,7 @@ the callbacks see every iteration's cost in order; without numba, a NumPy loop d
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -62,6 +62,7 @@ def gram_gradient_descent(
     max_iter: int,
     loss: Loss,
     callbacks: Sequence = (),
+    snapshot: Callable | None = None,
 ) -> GDResult:
     """Full-batch gradient descent on J(w, b), computed on a with w = w0 + X^T a.
 
@@ -72,6 +73,9 @@ def gram_gradient_descent(
     w0 : ndarray of shape (n,), initial weights; b0 : initial bias
     callbacks : cost-only callbacks, called with each iteration's ``TrainingState`` in order
         (its ``coef`` is None: the weights are formed at the end); returning True stops.
+    snapshot : optional ``snapshot(n_done, coef, intercept, history, worse_in_a_row)`` that
+        packs the state after an iteration as a checkpoint; ``TrainingState.snapshot`` calls it
+        with the weights of that iteration, formed on demand (Ctrl-C in ``logicat train``).
 
     Returns
     -------
@@ -96,6 +100,15 @@ def gram_gradient_descent(
         steps = min(CHUNK, max_iter - n_iter)
         a_start, b_start = a.copy(), b
         b = _run(K, z0, y, a, b, learning_rate, cross_entropy, history[n_iter : n_iter + steps])
+        chunk_start = n_iter
+
+        def after(i, a_start=a_start, b_start=b_start, chunk_start=chunk_start):
+            """(a, b) after iteration i of this chunk: the chunk redone from its start up to i."""
+            a_i = a_start.copy()
+            b_i = _run(K, z0, y, a_i, b_start, learning_rate, cross_entropy,
+                       np.empty(i + 1 - chunk_start))
+            return a_i, b_i
+
         for i in range(n_iter, n_iter + steps):
             cost = history[i]
             if not math.isfinite(cost):
@@ -103,11 +116,16 @@ def gram_gradient_descent(
             worse = worse + 1 if i and cost > history[i - 1] else 0
             if worse >= DIVERGENCE_PATIENCE:
                 raise _diverged(i, cost, learning_rate, f"the cost grew {worse} times in a row")
-            state = TrainingState(i, cost, None, b, max_iter)
+            take = None
+            if snapshot is not None:
+                def take(i=i, worse=worse, after=after):
+                    a_i, b_i = after(i)
+                    coef_i = (w0 + X64.T @ a_i).astype(dtype)
+                    return snapshot(i + 1, coef_i, b_i, history[: i + 1], worse)
+
+            state = TrainingState(i, cost, None, b, max_iter, learning_rate, snapshot=take)
             if any([cb(state) for cb in callbacks]):
-                # Stop after iteration i: redo this chunk up to i from its start.
-                a, b = a_start, b_start
-                b = _run(K, z0, y, a, b, learning_rate, cross_entropy, history[n_iter : i + 1])
+                a, b = after(i)  # stop after iteration i
                 steps, done = i + 1 - n_iter, True
                 break
         n_iter += steps
