@@ -341,3 +341,34 @@ def rmatvec_add(X: np.ndarray, d: np.ndarray, out: np.ndarray, *,
     for part in parts:
         out += part
     return out
+
+
+def fused_rows_add(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float, loss: Loss,
+                   dw: np.ndarray, *, scale: float = 1.0,
+                   n_threads: int | None = None) -> tuple[float, float]:
+    """One pass over a block of rows: dw += sum_i dz_i x_i, with z_i = scale (x_i . w) + b.
+
+    X (k, n) float or uint8, y (k,), w and dw (n,) in the compute dtype; returns (sum of the
+    losses, sum of dz). The streaming trainer's chunk step: each row is read once, while it is in
+    cache, instead of once for the logits and again for the gradient. Needs numba.
+    """
+    X = np.ascontiguousarray(X)
+    y = np.ascontiguousarray(y, dtype=dw.dtype)
+    code = _LOSS_CODES[loss]
+    splits = _row_splits(X.shape[0], n_threads)
+    parts = np.zeros((len(splits) - 1, dw.shape[0]), dw.dtype)
+    stats = np.zeros((len(splits), 2))
+    jobs = [
+        _executor(len(splits) - 1).submit(
+            _rows, X, y, w, float(b), float(scale), code, lo, hi, parts[t], stats[t + 1]
+        )
+        for t, (lo, hi) in enumerate(splits[1:])
+    ]
+    lo, hi = splits[0]
+    _rows(X, y, w, float(b), float(scale), code, lo, hi, dw, stats[0])
+    for job in jobs:
+        job.result()
+    for part in parts:
+        dw += part
+    total_loss, total_dz = stats.sum(axis=0)
+    return float(total_loss), float(total_dz)
