@@ -27,7 +27,3 @@ class DownloadError(LogicatError):
 
 class DivergenceError(LogicatError):
     """Gradient descent diverged (the cost became non-finite or kept growing)."""
-
-
-class NotFittedError(LogicatError, AttributeError):
-    """The estimator was used before ``fit``; also an AttributeError, as scikit-learn expects."""
