@@ -33,7 +33,6 @@ import os
 import statistics
 import sys
 import time
-import types
 from pathlib import Path
 
 import numpy as np
@@ -42,15 +41,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def import_engine():
-    """``logicat.torch_backend.trainer`` without running ``logicat/__init__`` (which needs
-    scikit-learn and friends): a bare package object stands in for ``logicat``."""
-    if "logicat" not in sys.modules:
-        package = types.ModuleType("logicat")
-        package.__path__ = [str(ROOT / "src" / "logicat")]
-        sys.modules["logicat"] = package
-    from logicat.torch_backend import trainer
+    """``logicat.torch_backend.solver`` (with ``train_torch``): it needs only torch and NumPy;
+    ``import logicat`` imports nothing else until a name is used."""
+    sys.path.insert(0, str(ROOT / "src"))
+    from logicat.torch_backend import solver
 
-    return trainer
+    return solver
 
 
 def load_h5(path: Path) -> tuple[np.ndarray, np.ndarray]:

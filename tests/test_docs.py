@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-ENGINE = ROOT / "src" / "logicat" / "autograd" / "engine.py"
+from tests import paths
+ROOT = paths.ROOT
+ENGINE = ROOT / "src" / "logicat" / "autograd" / "tensor.py"
 
 
 def _engine_line_counts() -> tuple[int, int]:

@@ -12,11 +12,11 @@ from sklearn.linear_model import LogisticRegression as SklearnLogisticRegression
 from sklearn.preprocessing import StandardScaler
 
 from logicat import DivergenceError, LogisticRegression
-from logicat.callbacks import EarlyStopping, TerminateOnNaN
-from logicat.engines import ENGINES, TRAINERS
-from logicat.optim import gradient_descent
-from logicat.optimizers import make_optimizer
-from logicat.schedules import make_schedule
+from logicat.kernels.fused import FusedObjective
+from logicat.training.callbacks import EarlyStopping, TerminateOnNaN
+from logicat.training.descent import gradient_descent
+from logicat.training.optimizers import make_optimizer
+from logicat.training.schedules import make_schedule
 
 
 @pytest.fixture(scope="module")
@@ -28,11 +28,12 @@ def problem():
 
 # ---------------------------------------------------------------- the default stays the lesson's
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_default_fit_is_the_lessons_gradient_descent_bit_for_bit(cat_features, dtype):
+def test_the_primal_solver_is_the_lessons_gradient_descent_bit_for_bit(cat_features, dtype):
     X, y = cat_features[0].astype(dtype), cat_features[1]
-    clf = LogisticRegression(max_iter=40, dtype=dtype).fit(X, y)
+    clf = LogisticRegression(max_iter=40, dtype=dtype, solver="primal").fit(X, y)
+    assert clf.solver_ == "primal"
     ref = gradient_descent(
-        ENGINES["numpy"](X, y.astype(dtype), "cross_entropy"),
+        FusedObjective(X, y.astype(dtype), "cross_entropy"),
         np.zeros(X.shape[1], dtype=dtype), 0.0, learning_rate=0.005, max_iter=40,
     )
     assert clf.cost_history_[0] == pytest.approx(math.log(2), abs=1e-7)
@@ -243,12 +244,12 @@ def test_divergence_is_one_error_not_nan(problem):
 
 def test_terminate_on_nan_callback():
     """For loops that call callbacks but have no guard of their own (e.g. other engines')."""
-    from logicat.optim import TrainingState
+    from logicat.training.loop import TrainingState
 
     stop = TerminateOnNaN()
-    assert stop(TrainingState(3, 0.5, np.zeros(4), 0.0, 10)) is None
+    assert stop(TrainingState(3, 0.5, 10, params=[np.zeros(4), np.zeros(1)])) is None
     with pytest.raises(DivergenceError, match="NaN or infinity at iteration 4"):
-        stop(TrainingState(4, 0.4, np.array([0.0, np.nan]), 0.0, 10))
+        stop(TrainingState(4, 0.4, 10, params=[np.array([0.0, np.nan]), np.zeros(1)]))
 
 
 # ---------------------------------------------------------------- warm start
@@ -294,25 +295,29 @@ def test_bad_options_get_one_line_errors(problem, param, value, expected):
     assert str(e.value).startswith(expected) and "\n" not in str(e.value)
 
 
-def test_engines_with_their_own_loop_refuse_options_they_ignore(problem, monkeypatch):
+def test_the_autograd_engine_takes_weights_and_l2_like_numpy(problem):
     X, y = problem
-    monkeypatch.setitem(TRAINERS, "own-loop", lambda *a: pytest.fail("should not train"))
-    with pytest.raises(ValueError, match="'own-loop' trains with its own loop, which does not "
-                       "support optimizer, class_weight"):
-        LogisticRegression(engine="own-loop", optimizer="adam", class_weight="balanced").fit(X, y)
+    params = dict(max_iter=25, learning_rate=0.5, alpha=0.3, class_weight={0: 2.0, 1: 0.5})
+    w = np.random.default_rng(1).uniform(0.5, 2.0, len(y))
+    numpy = LogisticRegression(**params).fit(X, y, sample_weight=w)
+    graph = LogisticRegression(engine="autograd", **params).fit(X, y, sample_weight=w)
+    np.testing.assert_allclose(graph.cost_history_, numpy.cost_history_, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(graph.coef_, numpy.coef_, rtol=0, atol=1e-12)
 
 
-def test_weights_need_the_numpy_engine(problem):
+def test_the_torch_engine_refuses_what_it_does_not_do(problem):
+    pytest.importorskip("torch")
     X, y = problem
-    other = next((e for e in ENGINES if e != "numpy"), None)
-    if other is None:
-        pytest.skip("only the numpy engine is registered")
-    with pytest.raises(ValueError, match="implemented by the 'numpy' engine only"):
-        LogisticRegression(engine=other, max_iter=2, class_weight="balanced").fit(X, y)
+    with pytest.raises(ValueError, match="The engine 'torch' does not support sample or class "
+                       "weights. Use engine='numpy'."):
+        LogisticRegression(engine="torch", device="cpu", class_weight="balanced").fit(X, y)
+    with pytest.raises(ValueError, match="The 'solver' parameter is 'gram', which needs plain "
+                       "full-batch gradient descent; this run has engine='torch'"):
+        LogisticRegression(engine="torch", solver="gram").fit(X, y)
 
 
 def test_plateau_rules():
-    from logicat.optim import Plateau
+    from logicat.training.rules import Plateau
 
     costs = [0.69, 0.74, 0.75, 0.87, 0.77, 0.90, 0.76, 0.88]  # the lesson's start: up and down
     best, change = Plateau(1e-4, 5, "best"), Plateau(1e-4, 5, "change")

@@ -91,7 +91,7 @@ def test_model_file_with_broken_statistics_is_refused(pixels, tmp_path):
         load_model(path)
     del tensors["feature_mean"]
     save_file(tensors, path, metadata=header["__metadata__"])
-    with pytest.raises(ModelFileError, match="tensor 'feature_mean' must hold 12 finite values"):
+    with pytest.raises(ModelFileError, match="the tensor 'feature_mean' is missing"):
         load_model(path)
 
 

@@ -1,107 +1,42 @@
 """logicat: is this a cat? Logistic regression as a neural network, built from first principles.
 
-The layers, each importing only from the ones before it:
-data (HDF5, image folders, single images) -> features (unroll, scale) -> loss (sigmoid, losses,
-cost and gradients) -> optim (gradient descent) -> engines -> estimator (LogisticRegression)
--> model files -> CLI, plots, web.
+The layers, each importing only from the ones before it (docs/architecture.md):
+data (HDF5, image folders, single images) -> features (unroll, scale) -> loss and network (the
+math) -> autograd (the computation graph) -> training (one loop, its solvers and engines) ->
+model and files -> estimator (LogisticRegression) -> metrics, pictures, CLI, web.
+
+Every name below is imported when it is first used (``from logicat import X`` imports only X's
+module), so ``import logicat`` and ``logicat --help`` stay fast.
 """
 
 __version__ = "0.1.0"
 
-from logicat.autograd import GradcheckResult, Tensor, gradcheck, no_grad
-from logicat.callbacks import (
-    Checkpoint,
-    EarlyStopping,
-    GracefulInterrupt,
-    PrintCost,
-    ProgressBar,
-    TerminateOnNaN,
-    TrainingInterrupted,
-)
-from logicat.checkpoint import load_checkpoint, save_checkpoint
-from logicat.data import (
-    CatData,
-    download_catvnoncat,
-    file_sha256,
-    list_image_folder,
-    load_catvnoncat,
-    load_h5_dataset,
-    load_image,
-    load_image_folder,
-    load_images,
-)
-from logicat.errors import (
-    DataFileError,
-    DivergenceError,
-    DownloadError,
-    ImageLoadError,
-    LogicatError,
-    ModelFileError,
-)
-from logicat.estimator import LogisticRegression
-from logicat.features import images_to_features, unroll
-from logicat.loss import (
-    cost_and_gradients,
-    cross_entropy,
-    log_sigmoid,
-    sigmoid,
-    squared_error,
-)
-from logicat.metrics import (
-    ClassificationMetrics,
-    classification_metrics,
-    cross_validate_metrics,
-    model_metrics,
-)
-from logicat.model_io import load_model, save_model
-from logicat.optim import GDResult, Trainer, TrainingState, gradient_descent
+from logicat._lazy import lazy_exports  # noqa: E402
 
-__all__ = [
-    "__version__",
-    "CatData",
-    "Checkpoint",
-    "EarlyStopping",
-    "GDResult",
-    "GracefulInterrupt",
-    "PrintCost",
-    "ProgressBar",
-    "TerminateOnNaN",
-    "Trainer",
-    "TrainingInterrupted",
-    "ClassificationMetrics",
-    "GradcheckResult",
-    "Tensor",
-    "DataFileError",
-    "DivergenceError",
-    "DownloadError",
-    "ImageLoadError",
-    "LogicatError",
-    "LogisticRegression",
-    "ModelFileError",
-    "TrainingState",
-    "classification_metrics",
-    "cost_and_gradients",
-    "cross_validate_metrics",
-    "cross_entropy",
-    "download_catvnoncat",
-    "file_sha256",
-    "gradcheck",
-    "gradient_descent",
-    "images_to_features",
-    "list_image_folder",
-    "load_catvnoncat",
-    "load_checkpoint",
-    "load_h5_dataset",
-    "load_image",
-    "load_image_folder",
-    "load_images",
-    "load_model",
-    "log_sigmoid",
-    "model_metrics",
-    "no_grad",
-    "save_checkpoint",
-    "save_model",
-    "sigmoid",
-    "squared_error",
-    "unroll",
-]
+_WHERE = {
+    **dict.fromkeys(["GradcheckResult", "gradcheck"], "logicat.autograd.gradient_check"),
+    **dict.fromkeys(["Tensor", "no_grad"], "logicat.autograd.tensor"),
+    **dict.fromkeys(["Checkpoint", "EarlyStopping", "GracefulInterrupt", "PrintCost",
+                     "ProgressBar", "TerminateOnNaN", "TrainingInterrupted"],
+                    "logicat.training.callbacks"),
+    **dict.fromkeys(["FitResult", "Trainer", "TrainingState"], "logicat.training.loop"),
+    "gradient_descent": "logicat.training.descent",
+    **dict.fromkeys(["load_checkpoint", "save_checkpoint", "read_model", "save_model"],
+                    "logicat.files"),
+    **dict.fromkeys(["CatData", "download_catvnoncat", "file_sha256", "list_image_folder",
+                     "load_catvnoncat", "load_h5_dataset", "load_image", "load_image_folder",
+                     "load_images"], "logicat.data"),
+    **dict.fromkeys(["DataFileError", "DivergenceError", "DownloadError", "ImageLoadError",
+                     "LogicatError", "ModelFileError", "ParameterError", "ShapeError"],
+                    "logicat.errors"),
+    **dict.fromkeys(["LogisticRegression", "fit_dataset", "load_model"], "logicat.estimator"),
+    **dict.fromkeys(["images_to_features", "unroll"], "logicat.features"),
+    **dict.fromkeys(["cost_and_gradients", "cross_entropy", "log_sigmoid", "sigmoid",
+                     "softplus", "squared_error"], "logicat.loss"),
+    **dict.fromkeys(["ClassificationMetrics", "accuracy_percent", "classification_metrics",
+                     "cross_validate_metrics", "model_metrics"], "logicat.metrics"),
+    "Model": "logicat.model",
+    "Network": "logicat.network",
+}
+__all__ = ["__version__", *sorted(_WHERE)]
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)

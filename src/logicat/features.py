@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
+from logicat.errors import ShapeError
+
 #: What the 1/255 scaling is called in model files.
 SCALING = "divide_by_255"
 #: Pixel order of the unrolled vector, as stored in model files.
@@ -29,7 +31,7 @@ def unroll(images: ArrayLike) -> np.ndarray:
     """
     images = np.asarray(images)
     if images.ndim != 4 or images.shape[-1] != 3:
-        raise ValueError(
+        raise ShapeError(
             f"images must have shape (m, height, width, 3). Got shape {images.shape} instead."
         )
     return images.reshape(images.shape[0], -1)
@@ -49,7 +51,7 @@ def images_to_features(images: ArrayLike, dtype: DTypeLike = np.float64) -> np.n
     """
     images = np.asarray(images)
     if images.dtype != np.uint8:
-        raise TypeError(f"images must be uint8 pixel values. Got dtype {images.dtype} instead.")
+        raise ShapeError(f"images must be uint8 pixel values. Got dtype {images.dtype} instead.")
     X = unroll(images).astype(dtype)
     X /= 255.0
     return X
@@ -70,11 +72,11 @@ def apply_preprocessing(images: ArrayLike, spec: dict, dtype: DTypeLike = np.flo
     images = np.asarray(images)
     size = spec.get("image_size")
     if images.ndim != 4 or images.shape[1:] != (size, size, 3):
-        raise ValueError(
+        raise ShapeError(
             f"images must have shape (m, {size}, {size}, 3) for this model. "
             f"Got shape {images.shape} instead."
         )
     scaling = spec.get("scaling")
     if scaling != SCALING:
-        raise ValueError(f"Unknown feature scaling {scaling!r} (expected {SCALING!r}).")
+        raise ShapeError(f"Unknown feature scaling {scaling!r} (expected {SCALING!r}).")
     return images_to_features(images, dtype=dtype)

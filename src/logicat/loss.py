@@ -16,38 +16,79 @@ log-likelihood of a Bernoulli label), whose gradient is dL/dz = a - y.
 Every loss is computed from the logit z, not from a = sigma(z): once |z| > ~37, a rounds to exactly
 0 or 1 in float64 and log(a) would be -inf. From z, cross-entropy is softplus(z) - y z, finite for
 every finite z.
+
+Beyond the lesson's mean: sample weights and the L2 penalty. With weights s_i >= 0 (class weights
+multiply into them) and the L2 strength alpha >= 0,
+
+    J(w, b) = sum_i s_i L_i / S  +  alpha / (2 S) ||w||^2,        S = sum_i s_i
+    dJ/dw   = X^T (s * dz) / S + (alpha / S) w,    dJ/db = sum_i s_i dz_i / S
+
+With s_i = 1, S = m: the lesson's J plus alpha/(2m) ||w||^2 (the bias is not penalised).
+Multiplying by C S shows it is scikit-learn's ``LogisticRegression`` objective
+C sum_i s_i L_i + 1/2 ||w||^2 with **alpha = 1 / C**, whatever m and the weights are. For a
+mini-batch B the data term uses S_B = sum_{i in B} s_i and the penalty keeps the whole set's S,
+so that a pass over all batches penalises ||w||^2 as the full objective does.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import special
+
+from logicat.errors import ShapeError
+from logicat.validation import Options, as_matrix, as_vector, check_param, check_rows
 
 Loss = Literal["cross_entropy", "squared_error"]
-LOSSES: tuple[str, ...] = ("cross_entropy", "squared_error")
+
+
+def _exp_neg_abs(z: np.ndarray) -> np.ndarray:
+    """e^{-|z|}, in (0, 1]: the one exponential sigmoid and softplus are built from (no overflow)."""
+    return np.exp(-np.abs(z))
+
+
+def _sigmoid_from(z: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """sigma(z) given e = e^{-|z|}: 1/(1+e) for z >= 0, e/(1+e) for z < 0 (never 1 - tiny)."""
+    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def _float_array(z: ArrayLike) -> np.ndarray:
+    z = np.asarray(z)
+    return z if z.dtype.kind == "f" else z.astype(np.float64)
 
 
 def sigmoid(z: ArrayLike) -> np.ndarray:
     """sigma(z) = 1 / (1 + e^{-z}), elementwise, for any finite z without overflow or warnings.
 
-    scipy's ``expit`` evaluates e^{-|z|} only, so it never overflows (z = -1e308 gives 0,
-    z = 1e308 gives 1). Keeps float32 input in float32.
+    Only e^{-|z|} is evaluated, so z = -1e308 gives 0 and z = 1e308 gives 1. Keeps float32 input
+    in float32; integers become float64. Same shape as z.
     """
-    return special.expit(z)
-
-
-def log_sigmoid(z: ArrayLike) -> np.ndarray:
-    """log sigma(z) = -softplus(-z), elementwise and finite for any finite z."""
-    return special.log_expit(z)
+    z = _float_array(z)
+    return _sigmoid_from(z, _exp_neg_abs(z))
 
 
 def softplus(z: ArrayLike) -> np.ndarray:
     """softplus(z) = log(1 + e^z) = max(z, 0) + log1p(e^{-|z|}), elementwise, never overflowing."""
-    z = np.asarray(z)
-    return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
+    z = _float_array(z)
+    return np.maximum(z, 0) + np.log1p(_exp_neg_abs(z))
+
+
+def log_sigmoid(z: ArrayLike) -> np.ndarray:
+    """log sigma(z) = -softplus(-z), elementwise and finite for any finite z."""
+    return -softplus(-_float_array(z))
+
+
+def _same_shape(z: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    z = _float_array(z)
+    y = np.asarray(y)
+    if y.shape != z.shape:
+        raise ShapeError(
+            f"y must have the shape of z, {z.shape}, one label per logit. Got shape {y.shape} "
+            "instead."
+        )
+    return z, y.astype(z.dtype, copy=False)
 
 
 def cross_entropy(z: ArrayLike, y: ArrayLike) -> np.ndarray:
@@ -64,30 +105,75 @@ def cross_entropy(z: ArrayLike, y: ArrayLike) -> np.ndarray:
     -------
     ndarray of shape (m,), each >= 0.
     """
-    z = np.asarray(z)
-    return softplus(z) - np.asarray(y, dtype=z.dtype) * z
+    z, y = _same_shape(z, y)
+    return softplus(z) - y * z
 
 
 def squared_error(z: ArrayLike, y: ArrayLike) -> np.ndarray:
     """Squared error of each example from its logit: L = 1/2 (sigma(z) - y)^2, shape (m,)."""
-    z = np.asarray(z)
-    return 0.5 * (sigmoid(z) - np.asarray(y, dtype=z.dtype)) ** 2
+    z, y = _same_shape(z, y)
+    return 0.5 * (sigmoid(z) - y) ** 2
+
+
+def _cross_entropy_and_dz(z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """L = softplus(z) - y z and dL/dz = a - y, sharing one exponential."""
+    e = _exp_neg_abs(z)
+    return np.maximum(z, 0) + np.log1p(e) - y * z, _sigmoid_from(z, e) - y
+
+
+def _squared_error_and_dz(z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """L = 1/2 (a - y)^2 and dL/dz = (a - y) a (1 - a), with 1 - a taken as sigma(-z)."""
+    e = _exp_neg_abs(z)
+    a = _sigmoid_from(z, e)
+    # 1 - a would cancel catastrophically for large z; sigma(-z) is the same value, exactly.
+    error = a - y
+    return 0.5 * error**2, error * a * _sigmoid_from(-z, e)
+
+
+#: The one loss registry: name -> (z (m,), y (m,)) -> (L (m,), dL/dz (m,)).
+LOSSES: dict[str, Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]] = {
+    "cross_entropy": _cross_entropy_and_dz,
+    "squared_error": _squared_error_and_dz,
+}
+
+
+def check_loss(loss: str) -> str:
+    """``loss`` if it names a loss of ``LOSSES``, else the one-line ``ParameterError``."""
+    check_param("loss", loss, [Options(LOSSES)])
+    return loss
 
 
 def loss_and_dz(z: np.ndarray, y: np.ndarray, loss: Loss) -> tuple[np.ndarray, np.ndarray]:
-    """Per-example losses and their derivatives dL/dz, both of shape (m,).
+    """Per-example losses and their derivatives dL/dz, both of the shape of z.
 
     cross-entropy:  dL/dz = a - y
     squared error:  dL/dz = (a - y) a (1 - a)       (chain rule through sigma' = a (1 - a))
     """
-    a = sigmoid(z)  # (m,) predicted probabilities
-    if loss == "cross_entropy":
-        return cross_entropy(z, y), a - y
-    if loss == "squared_error":
-        error = a - y
-        # 1 - a would cancel catastrophically for large z; sigma(-z) is the same value, exactly.
-        return 0.5 * error**2, error * a * sigmoid(-z)
-    raise ValueError(f"The 'loss' parameter must be one of {LOSSES}. Got {loss!r} instead.")
+    z, y = _same_shape(z, y)
+    return LOSSES[check_loss(loss)](z, y)
+
+
+def mean_cost_and_dz(
+    z: np.ndarray, y: np.ndarray, loss: Loss, sample_weight: np.ndarray | None = None
+) -> tuple[float, np.ndarray]:
+    """The cost J = sum_i s_i L_i / S and dJ/dz_i = s_i dL/dz_i / S (s_i = 1, S = m: the mean).
+
+    z, y, sample_weight : arrays of shape (m,). Returns (J, dJ/dz of shape (m,)). A batch whose
+    weights are all 0 contributes nothing (S is taken as 1).
+    """
+    losses, dz = loss_and_dz(z, y, loss)
+    if sample_weight is None:
+        m = z.shape[0]
+        return float(losses.mean()), dz / m
+    total = float(sample_weight.sum()) or 1.0
+    return float(sample_weight @ losses) / total, sample_weight * dz / total
+
+
+def l2_penalty(weights: list[np.ndarray], alpha: float, total_weight: float
+               ) -> tuple[float, list[np.ndarray]]:
+    """alpha / (2 S) sum ||W||^2 and its gradients (alpha / S) W, for S = ``total_weight``."""
+    k = alpha / total_weight
+    return 0.5 * k * sum(float(np.vdot(W, W)) for W in weights), [k * W for W in weights]
 
 
 def cost_and_gradients(
@@ -103,12 +189,15 @@ def cost_and_gradients(
     dJ/dw    = X^T dz / m          dz_i = dL/dz_i   (cross-entropy: a_i - y_i)
     dJ/db    = sum_i dz_i / m
 
+    (Sample weights and the L2 term of the module docstring are
+    ``logicat.network.Network.cost_and_gradients``'s, for any number of layers.)
+
     Parameters
     ----------
     w : ndarray of shape (n,)
     b : float
     X : ndarray of shape (m, n), one example per row
-    y : ndarray of shape (m,), labels in {0, 1}, same float dtype as X
+    y : ndarray of shape (m,), labels in {0, 1}
     loss : "cross_entropy" or "squared_error"
 
     Returns
@@ -117,8 +206,9 @@ def cost_and_gradients(
     dw : ndarray of shape (n,), dtype of X
     db : float
     """
-    m = X.shape[0]
+    X = as_matrix("X", X)
+    w = as_vector("w", w, X.shape[1])
+    y = check_rows("y", y, X.shape[0])
     z = X @ w + b  # (m,) one logit per example
-    losses, dz = loss_and_dz(z, y, loss)  # (m,), (m,)
-    dw = X.T @ dz / m  # (n,)
-    return float(losses.mean()), dw, float(dz.mean())
+    cost, dz = mean_cost_and_dz(z, y, loss)  # float, (m,) with the 1/m in it
+    return cost, X.T @ dz, float(dz.sum())

@@ -22,6 +22,23 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from logicat.errors import ParameterError, ShapeError
+from logicat.validation import Interval, check_param
+
+def accuracy_percent(predicted: ArrayLike, y: ArrayLike) -> float:
+    """Accuracy in percent, computed as the lesson prints it: 100 - mean(|y_hat - y|) * 100.
+
+    predicted, y : 0/1 arrays of shape (m,). (99.04306220095694 for the lesson's 207 of 209.)
+    """
+    predicted, y = np.asarray(predicted), np.asarray(y)
+    return percent_correct(float(np.sum(np.abs(predicted - y))), len(y))
+
+
+def percent_correct(wrong: float, m: float) -> float:
+    """100 - (wrong / m) * 100: the lesson's formula from counts (summed over processes, say)."""
+    return float(100 - (wrong / m) * 100)
+
+
 #: The scalar metrics, in the order tables print them: (attribute, display name).
 METRICS: tuple[tuple[str, str], ...] = (
     ("accuracy", "accuracy"),
@@ -111,10 +128,8 @@ def classification_metrics(
     from sklearn import calibration, metrics
 
     y01, p = _check_inputs(y_true, proba, pos_label)
-    if not (isinstance(threshold, numbers.Real) and 0 <= threshold <= 1):
-        raise ValueError(f"The 'threshold' parameter must be in [0, 1]. Got {threshold!r} instead.")
-    if isinstance(n_bins, bool) or not isinstance(n_bins, numbers.Integral) or n_bins < 1:
-        raise ValueError(f"The 'n_bins' parameter must be an int >= 1. Got {n_bins!r} instead.")
+    check_param("threshold", threshold, [Interval(float, 0, 1, closed="both")])
+    check_param("n_bins", n_bins, [Interval(int, 1)])
     predicted = (p > threshold).astype(int)
     two_classes = len(np.unique(y01)) == 2
     prob_true, prob_pred = calibration.calibration_curve(
@@ -139,8 +154,11 @@ def classification_metrics(
 def model_metrics(clf: Any, X: ArrayLike, y: ArrayLike, **kwargs: Any) -> ClassificationMetrics:
     """``classification_metrics`` of a fitted binary classifier on (X, y).
 
-    The positive class is ``clf.classes_[1]`` and p is ``clf.predict_proba(X)[:, 1]``.
+    ``clf`` is a scikit-learn classifier (p = ``predict_proba(X)[:, 1]``, positive class
+    ``classes_[1]``) or a ``logicat.model.Model`` (``proba(X)``, ``classes[1]``).
     """
+    if hasattr(clf, "proba"):
+        return classification_metrics(y, clf.proba(X), pos_label=clf.classes[1], **kwargs)
     proba = np.asarray(clf.predict_proba(X))[:, 1]
     return classification_metrics(y, proba, pos_label=clf.classes_[1], **kwargs)
 
@@ -171,11 +189,10 @@ def cross_validate_metrics(
 
     X = np.asarray(X)
     y = np.asarray(y)
-    if isinstance(cv, bool) or not isinstance(cv, numbers.Integral) or cv < 2:
-        raise ValueError(f"The 'cv' parameter must be an int >= 2. Got {cv!r} instead.")
+    check_param("cv", cv, [Interval(int, 2)])
     _, counts = np.unique(y, return_counts=True)
     if len(counts) != 2 or counts.min() < cv:
-        raise ValueError(
+        raise ParameterError(
             f"The 'cv' parameter must be at most the number of examples of each class "
             f"({counts.min() if len(counts) else 0}) for stratified {cv}-fold cross-validation. "
             f"Got {cv} instead."
@@ -197,24 +214,24 @@ def _check_inputs(y_true: ArrayLike, proba: ArrayLike, pos_label: Any) -> tuple[
     y = np.asarray(y_true)
     p = np.asarray(proba, dtype=np.float64)
     if y.ndim != 1 or p.ndim != 1 or len(y) != len(p) or len(y) == 0:
-        raise ValueError(
+        raise ShapeError(
             "y_true and proba must be non-empty arrays of shape (m,) with the same m. "
             f"Got shapes {y.shape} and {p.shape} instead."
         )
     labels = np.unique(y)
     if len(labels) > 2:
-        raise ValueError(
+        raise ParameterError(
             f"y_true must hold at most 2 labels (binary classification). Got {len(labels)}: "
             f"{labels[:10].tolist()} instead."
         )
     if len(labels) == 2 and pos_label not in labels:
-        raise ValueError(
+        raise ParameterError(
             f"The 'pos_label' parameter must be one of the labels {labels.tolist()}. "
             f"Got {pos_label!r} instead."
         )
     bad = ~(np.isfinite(p) & (p >= 0) & (p <= 1))
     if bad.any():
-        raise ValueError(
+        raise ParameterError(
             f"proba must hold probabilities in [0, 1]. Got {float(p[bad][0])!r} at index "
             f"{int(np.flatnonzero(bad)[0])} instead."
         )

@@ -1,16 +1,21 @@
 """logicat's own automatic differentiation: a computation graph over NumPy arrays.
 
-- ``engine``: ``Tensor``, the define-by-run graph and reverse-mode ``backward()`` (PyTorch's way).
+- ``tensor``: ``Tensor``, the define-by-run graph and reverse-mode ``backward()`` (PyTorch's way).
 - ``static``: placeholders, a graph captured once and run many times with fed data
   (TensorFlow 1.x's define-and-run way), giving exactly the same numbers.
-- ``gradcheck``: autograd gradients against central finite differences.
-- ``objective``: the "autograd" engine behind ``LogisticRegression(engine="autograd")``.
-- ``loops``: the lesson's first, non-vectorized version of the cost and gradients.
-
-Drawing the graph lives outside the engine, in ``logicat.draw``.
+- ``gradient_check``: ``gradcheck``, autograd gradients against central finite differences.
+- ``graphs``: the cost of any network as a graph (the "autograd" engine's forward pass) and the
+  lesson's small graphs.
+- ``draw``: pictures of a graph (text, DOT, SVG, PNG); it reads the graph, it is not in it.
 """
 
-from logicat.autograd.engine import Tensor, no_grad
-from logicat.autograd.gradient_check import GradcheckResult, gradcheck
+from logicat._lazy import lazy_exports
 
-__all__ = ["GradcheckResult", "Tensor", "gradcheck", "no_grad"]
+_WHERE = {
+    "Tensor": "logicat.autograd.tensor",
+    "no_grad": "logicat.autograd.tensor",
+    "GradcheckResult": "logicat.autograd.gradient_check",
+    "gradcheck": "logicat.autograd.gradient_check",
+}
+__all__ = sorted(_WHERE)
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from logicat.autograd.engine import Tensor, no_grad
+from logicat.autograd.tensor import Tensor, no_grad
 
 
 @dataclass

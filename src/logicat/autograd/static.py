@@ -25,7 +25,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from numpy.typing import DTypeLike
 
-from logicat.autograd.engine import Tensor, backpropagate, topological_order
+from logicat.autograd.tensor import Tensor, backpropagate, topological_order
+from logicat.errors import ParameterError, ShapeError
 
 
 class Placeholder(Tensor):
@@ -82,17 +83,17 @@ class Graph:
         by_name = {p.name: p for p in self.placeholders}
         unknown = [k for k in feed if isinstance(k, str) and k not in by_name]
         if unknown:
-            raise ValueError(
+            raise ParameterError(
                 f"The graph has no placeholder named {unknown[0]!r}. Its placeholders are "
                 f"{', '.join(repr(p.name) for p in self.placeholders)}."
             )
         values = {by_name[k] if isinstance(k, str) else k: v for k, v in feed.items()}
         for p in self.placeholders:
             if p not in values:
-                raise ValueError(f"No value fed for the placeholder {p.name!r}.")
+                raise ParameterError(f"No value fed for the placeholder {p.name!r}.")
             value = np.asarray(values[p], dtype=p.dtype)
             if not _fits(value.shape, p.declared_shape):
-                raise ValueError(
+                raise ShapeError(
                     f"The placeholder {p.name!r} has shape {p.declared_shape}. "
                     f"Got a value of shape {value.shape} instead."
                 )
@@ -104,7 +105,8 @@ class Graph:
             return self.output.data, []
         for g in grads:
             if not g.requires_grad:
-                raise ValueError(f"The placeholder {g.name!r} was not made with requires_grad.")
+                raise ParameterError(
+                    f"The placeholder {g.name!r} was not made with requires_grad.")
         for node in self.order:
             node.grad = None  # each run computes its gradients afresh
         # 3. backward: the dynamic engine's chain rule, over the order fixed at definition

@@ -1,28 +1,56 @@
 """The ``logicat`` command line: train, predict, evaluate, info, download, ...
 
-Each command lives in its own module and is registered on the ``main`` group below. Errors a
-user can fix (bad files, bad values) become one line, ``Error: ...``, with exit status 1; usage
-errors exit with 2 (click's convention); nothing prints a traceback.
+Each command lives in its own module and is registered on the ``main`` group below; a command
+imports what it needs when it runs, so ``logicat --help`` loads neither NumPy nor scikit-learn.
+Errors a user can fix become one line, ``Error: ...``, with the exit status of their class
+(``logicat.errors``: 1 for bad input, 2 for a wrong use of the command, like click's usage
+errors), and the OS errors one expects (a missing file, no permission, a full disk) exit 1 the
+same way. Anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
 
+import errno
+
 import click
 
 from logicat import __version__
+from logicat.errors import LogicatError, UsageError
+
+#: OS errors that are the user's situation, not a bug: reported in one line, exit 1.
+EXPECTED_OS_ERRORS = {
+    errno.ENOENT, errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT, errno.EROFS,
+    errno.EISDIR, errno.ENOTDIR, errno.EEXIST, errno.ENAMETOOLONG, errno.ELOOP, errno.EFBIG,
+    errno.EMFILE, errno.EIO, errno.EBUSY, errno.ETXTBSY,
+}
 
 
 class LogicatGroup(click.Group):
-    """A click group that turns logicat's and the OS's errors into clean one-line messages."""
+    """A click group that turns logicat's errors and the expected OS errors into one line."""
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except (click.ClickException, click.exceptions.Exit, click.Abort):
-            raise
-        except (ValueError, OSError) as e:  # LogicatError is a ValueError
-            message = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            raise click.ClickException(message) from None
+        except UsageError as e:
+            raise click.UsageError(_one_line(e), ctx=click.get_current_context(silent=True)) from None
+        except LogicatError as e:
+            raise _error(_one_line(e), e.exit_code) from None
+        except OSError as e:
+            if e.errno not in EXPECTED_OS_ERRORS:
+                raise
+            where = f"{e.filename}: " if e.filename else ""
+            raise _error(f"{where}{e.strerror or e}", 1) from None
+
+
+def _one_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
+
+
+def _error(message: str, exit_code: int) -> click.ClickException:
+    error = click.ClickException(message)
+    error.exit_code = exit_code
+    return error
 
 
 @click.group(cls=LogicatGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -44,16 +72,6 @@ from logicat.cli.serve import serve  # noqa: E402
 from logicat.cli.sweep import sweep  # noqa: E402
 from logicat.cli.train import train  # noqa: E402
 
-main.add_command(train)
-main.add_command(predict)
-main.add_command(evaluate)
-main.add_command(info)
-main.add_command(download)
-main.add_command(serve)
-main.add_command(graph)
-main.add_command(bench)
-main.add_command(sweep)
-main.add_command(report)
-main.add_command(plot)
-main.add_command(export)
-main.add_command(pack)
+for command in (train, predict, evaluate, info, download, serve, graph, bench, sweep, report,
+                plot, export, pack):
+    main.add_command(command)

@@ -1,6 +1,8 @@
 """``logicat bench``: timings that back up claims the lesson makes.
 
-``bench`` is a group; each benchmark is a subcommand of it (``logicat bench vectorize``).
+``bench`` is a group: ``logicat bench vectorize`` is the lesson's demonstration, for-loops
+against vectors, and lives here; ``logicat bench suite`` (plain ``logicat bench`` too) runs the
+speed suite, a harness of the source tree (``benchmarks/suite.py``), from a checkout.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ import contextlib
 import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import click
 
@@ -88,10 +91,10 @@ def _blas_threads(n: int):
 def _vectorize_rows(dot_size, m, n, repeat, data_dir):
     import numpy as np
 
-    from logicat.autograd.loops import cost_and_gradients_loops, dot_loops
     from logicat.data import find_catvnoncat, load_catvnoncat
     from logicat.features import images_to_features
     from logicat.loss import cost_and_gradients
+    from logicat.reference import cost_and_gradients_loops, dot_loops
 
     rng = np.random.default_rng(0)
     a, b = rng.random(dot_size), rng.random(dot_size)
@@ -155,6 +158,36 @@ def _check_same(what: str, loops, vectorized, scale: float) -> None:
         )
 
 
-from logicat.cli.bench_suite import suite  # noqa: E402
+PARTS = ("L", "P", "S", "G", "ideas", "cli")
+SUITE = Path(__file__).resolve().parents[3] / "benchmarks" / "suite.py"
 
-bench.add_command(suite)
+
+@bench.command()
+@data_dir_option
+@click.option("--iterations", "-n", type=click.IntRange(min=1), default=2000, show_default=True,
+              help="Gradient-descent iterations of every training run.")
+@click.option("--repeat", type=click.IntRange(min=1), default=3, show_default=True,
+              help="Time each measurement this many times; the table shows the best and median.")
+@click.option("--skip", type=click.Choice(PARTS), multiple=True,
+              help="Leave out a baseline (L lesson, P PyTorch, S scikit-learn, G memory floor), "
+                   "the per-idea rows (ideas) or the end-to-end process rows (cli). Repeatable.")
+def suite(data_dir, iterations, repeat, skip):
+    """Time the reference training run against the baselines L, P, S, G, in one run
+    (``benchmarks/suite.py`` of the source tree).
+
+    Prints one table: seconds (best and median of --repeat), milliseconds per iteration, how many
+    times faster than the lesson's NumPy code (L) and than PyTorch (P), the time per iteration
+    over one read of X (G), then checks that every cost history matches the reference.
+    """
+    import runpy
+
+    if not SUITE.is_file():
+        raise click.ClickException(
+            "the speed suite is a harness of logicat's source tree (benchmarks/suite.py), not "
+            "of an installed package: run it from a checkout."
+        )
+    args = ["--iterations", str(iterations), "--repeat", str(repeat)]
+    args += ["--data-dir", str(data_dir)] if data_dir else []
+    for part in skip:
+        args += ["--skip", part]
+    runpy.run_path(str(SUITE))["main"](args)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from logicat.cli.options import writable_output
+from logicat.cli.options import model_option_or_argument, one_model, writable_output
 
 
 @click.command()
@@ -16,18 +16,24 @@ from logicat.cli.options import writable_output
               default="images", show_default=True,
               help="What the exported graph takes: uint8 images (N, 64, 64, 3), or the "
               "features (N, 12288) = pixels / 255.")
-@click.argument("model_path", metavar="MODEL", type=click.Path(dir_okay=False, path_type=Path))
-@click.argument("out", metavar="OUT", type=click.Path(path_type=Path))
-def export(fmt, input_kind, model_path, out):
-    """Export the model file MODEL (from 'logicat train') to OUT, e.g. model.onnx.
+@model_option_or_argument
+@click.argument("out", metavar="OUT", type=click.Path(path_type=Path), required=False)
+def export(fmt, input_kind, model_opt, model_arg, out):
+    """Export a model file (from 'logicat train', as -m MODEL or as the first argument) to OUT,
+    e.g. 'logicat export -m model.safetensors model.onnx' or 'logicat export model.safetensors
+    model.onnx'.
 
     The ONNX graph outputs 'probability' (of the positive class) and 'logit' for each image;
     run it with onnxruntime, e.g. session.run(["probability"], {"images": batch}).
     """
-    from logicat.model_io import load_model
+    from logicat.files import read_model
     from logicat.torch_backend.export import export_onnx
 
+    if model_opt is not None and out is None:  # logicat export -m MODEL OUT: OUT came first
+        model_arg, out = None, model_arg
+    if out is None:
+        raise click.UsageError("Missing argument 'OUT'.")
+    model_path = one_model(model_opt, model_arg)
     writable_output(out, "ONNX")
-    clf = load_model(model_path)
-    export_onnx(clf, out, input=input_kind)
+    export_onnx(read_model(model_path), out, input=input_kind)
     click.echo(f"Saved the {fmt.upper()} model to {out}")

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from logicat.cli.options import data_dir_option, writable_output
+from logicat.errors import LogicatError
 
 EXAMPLES = ("abc", "logistic", "vectorized")
 
@@ -35,7 +36,7 @@ def graph(example, model_path, data_dir, out, fmt):
       logicat graph --example logistic --out logistic.svg
       logicat graph --model model.safetensors --out step.png
     """
-    from logicat import draw
+    from logicat.autograd import draw
 
     if (example is None) == (model_path is None):
         raise click.UsageError("Give either --example or --model (one of them).")
@@ -44,7 +45,7 @@ def graph(example, model_path, data_dir, out, fmt):
         if fmt is None:
             try:
                 fmt = draw.format_for(out)
-            except ValueError as e:
+            except LogicatError as e:
                 raise click.BadParameter(str(e), param_hint="'--out'") from None
     fmt = fmt or "text"
     if out is None and fmt in ("svg", "png"):
@@ -59,10 +60,7 @@ def graph(example, model_path, data_dir, out, fmt):
         text = draw.to_dot(root, title) if fmt == "dot" else draw.to_text(root, title)
         click.echo(text, nl=False)
         return
-    try:
-        draw.render(root, out, fmt, title)
-    except (ImportError, RuntimeError) as e:
-        raise click.ClickException(str(e)) from None
+    draw.render(root, out, fmt, title)
     click.echo(f"Saved the graph to {out}")
 
 
@@ -80,7 +78,7 @@ def _cat_training_set(data_dir, dtype="float64", preprocessing=None):
 
 
 def _example(name: str, data_dir):
-    from logicat.autograd import examples
+    from logicat.autograd import graphs as examples
 
     if name == "abc":
         return examples.abc(), "J = 3(a + bc)"
@@ -95,27 +93,30 @@ def _example(name: str, data_dir):
 def _model_step(model_path: Path, data_dir):
     import numpy as np
 
-    from logicat.autograd import examples
-    from logicat.model_io import load_model
+    from logicat.autograd.graphs import training_step
+    from logicat.files import read_model
+    from logicat.scaling import standardize
 
-    clf = load_model(model_path)
-    meta = getattr(clf, "metadata_", {}) or {}
-    X, y = _cat_training_set(data_dir, clf.coef_.dtype, meta.get("preprocessing"))
-    if X.shape[1] != clf.coef_.shape[0]:
+    model = read_model(model_path)
+    if model.n_layers != 1:
+        raise click.ClickException(f"{model_path}: drawing a network's step is not supported yet.")
+    hyper = model.metadata.get("hyperparameters") or {}
+    X, y = _cat_training_set(data_dir, model.dtype, model.preprocessing)
+    if X.shape[1] != model.n_features:
         raise click.ClickException(
-            f"{model_path} expects {clf.coef_.shape[0]} features per image; the training data "
+            f"{model_path} expects {model.n_features} features per image; the training data "
             f"has {X.shape[1]}."
         )
-    if getattr(clf, "feature_mean_", None) is not None:  # trained on standardised features
-        from logicat.scaling import standardize
-
-        X = standardize(X, clf.feature_mean_, clf.feature_scale_)
-    y01 = (np.asarray(y) == clf.classes_[1]).astype(X.dtype)
-    alpha = float(getattr(clf, "alpha", 0.0) or 0.0)
-    root = examples.training_step(clf.coef_, clf.intercept_, X, y01, clf.loss, alpha)
+    if model.feature_mean is not None:  # trained on standardised features
+        X = standardize(X, model.feature_mean, model.feature_scale)
+    y01 = (np.asarray(y) == model.classes[1]).astype(X.dtype)
+    loss = hyper.get("loss", "cross_entropy")
+    lr = float(hyper.get("learning_rate", 0.005))
+    w, b = model.params
+    root = training_step(w, float(b[0]), X, y01, loss, float(hyper.get("alpha") or 0.0))
     title = (
-        f"One training step of {model_path.name} ({clf.loss.replace('_', '-')}) on its m = "
+        f"One training step of {model_path.name} ({loss.replace('_', '-')}) on its m = "
         f"{X.shape[0]} training images: J = {float(root.data):.6g}; "
-        f"next: w -= {clf.learning_rate:g} * dJ/dw, b -= {clf.learning_rate:g} * dJ/db"
+        f"next: w -= {lr:g} * dJ/dw, b -= {lr:g} * dJ/db"
     )
     return root, title

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import click
-import numpy as np
 
-from logicat.cli.options import data_dir_option, model_option
+from logicat.cli.options import data_dir_option, model_option, model_option_or_argument, one_model
 
 
 @click.command()
@@ -22,47 +18,39 @@ from logicat.cli.options import data_dir_option, model_option
 def evaluate(model_path, data_dir, split, cv):
     """Accuracy, precision, recall, F1, ROC AUC, log loss and the confusion matrix of a model on
     the cat data; with --cv K, also K-fold cross-validation of its hyperparameters."""
-    from sklearn import metrics
-
     from logicat.data import load_catvnoncat
-    from logicat.features import apply_preprocessing
-    from logicat.model_io import load_model
-
-    clf = load_model(model_path)
-    data = load_catvnoncat(data_dir)
-    images, y = (data.test_x, data.test_y) if split == "test" else (data.train_x, data.train_y)
-    spec = clf.metadata_.get("preprocessing")
-    if not spec:
-        raise click.ClickException(f"{model_path}: this model was not trained on images.")
-    X = apply_preprocessing(images, spec, clf.coef_.dtype)
-    predicted = clf.predict(X)
-    names = list(data.classes)
-    cm = metrics.confusion_matrix(y, predicted, labels=[0, 1])
-    click.echo(f"{split} set: {len(y)} images ({int((y == 1).sum())} {names[1]})")
-    rows = [
-        ("accuracy", metrics.accuracy_score(y, predicted)),
-        ("precision", metrics.precision_score(y, predicted, zero_division=0)),
-        ("recall", metrics.recall_score(y, predicted, zero_division=0)),
-        ("F1", metrics.f1_score(y, predicted, zero_division=0)),
-    ]
+    from logicat.files import read_model
     from logicat.metrics import model_metrics
 
-    more = model_metrics(clf, X, y)
-    rows += [("ROC AUC", more.roc_auc), ("log loss", more.log_loss)]
+    model = read_model(model_path)
+    if not model.preprocessing:
+        raise click.ClickException(f"{model_path}: this model was not trained on images.")
+    data = load_catvnoncat(data_dir)
+    images, y = (data.test_x, data.test_y) if split == "test" else (data.train_x, data.train_y)
+    result = model_metrics(model, model.features(images), y)
+    names = list(data.classes)
+    click.echo(f"{split} set: {len(y)} images ({int((y == 1).sum())} {names[1]})")
+    rows = [("accuracy", result.accuracy), ("precision", result.precision),
+            ("recall", result.recall), ("F1", result.f1), ("ROC AUC", result.roc_auc),
+            ("log loss", result.log_loss)]
     for name, value in rows:
         click.echo(f"{name:<10} {value:.4f}" if value is not None else f"{name:<10} n/a")
     width = max(len(n) for n in names) + 2
     click.echo("confusion matrix (rows: true, columns: predicted)")
     click.echo(" " * width + "".join(f"{n:>{width}}" for n in names))
-    for name, row in zip(names, cm, strict=True):
+    for name, row in zip(names, result.confusion_matrix, strict=True):
         click.echo(f"{name:<{width}}" + "".join(f"{v:>{width}}" for v in row))
     if cv is not None:
-        _cross_validate(clf, apply_preprocessing(data.train_x, spec, clf.coef_.dtype),
-                        data.train_y, cv)
+        from logicat.estimator import LogisticRegression
+
+        _cross_validate(LogisticRegression.from_model(model, model_path),
+                        model.features(data.train_x), data.train_y, cv)
 
 
 def _cross_validate(clf, X, y, k):
     """Print stratified k-fold cross-validation of clf's hyperparameters on (X, y)."""
+    import numpy as np
+
     from logicat.metrics import METRICS, cross_validate_metrics
 
     click.echo(f"stratified {k}-fold cross-validation on the training set ({len(y)} images, "
@@ -82,18 +70,20 @@ def _cross_validate(clf, X, y, k):
 
 
 @click.command()
-@click.argument("model_path", type=click.Path(dir_okay=False, path_type=Path))
+@model_option_or_argument
 @click.option("--json", "as_json", is_flag=True, help="Print the metadata as JSON.")
-def info(model_path, as_json):
+def info(model_opt, model_arg, as_json):
     """Show a model file's metadata: data, preprocessing, hyperparameters, results."""
-    from logicat.model_io import load_model
+    import json
 
-    clf = load_model(model_path)
-    meta = dict(clf.metadata_)
+    from logicat.files import read_model
+
+    model = read_model(one_model(model_opt, model_arg))
+    meta = dict(model.metadata)
     if as_json:
         click.echo(json.dumps(meta, indent=2))
         return
-    costs = clf.cost_history_
+    costs = model.cost_history
     meta["cost_history"] = (
         f"{len(costs)} values, first {costs[0]:.6f}, last {costs[-1]:.6f}" if len(costs) else "-"
     )

@@ -9,7 +9,7 @@ import click
 
 
 class PositiveFloat(click.ParamType):
-    """A finite float > 0 (click's FloatRange lets inf through)."""
+    """A finite float > 0 (click's FloatRange lets inf and nan through)."""
 
     name = "float"
 
@@ -20,6 +20,16 @@ class PositiveFloat(click.ParamType):
             self.fail(f"expected a number > 0, got {value!r}.", param, ctx)
         if not (math.isfinite(number) and number > 0):
             self.fail(f"expected a finite number > 0, got {value!r}.", param, ctx)
+        return number
+
+
+class FiniteFloat(click.FloatRange):
+    """click's FloatRange without nan and inf: every bad value is a usage error (exit 2)."""
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"expected a finite number, got {value!r}.", param, ctx)
         return number
 
 
@@ -39,6 +49,22 @@ model_option = click.option(
     type=click.Path(dir_okay=False, path_type=Path),
     help="A model file written by 'logicat train'.",
 )
+
+
+def model_option_or_argument(command):
+    """``-m/--model M`` or the model as the first argument (``logicat info M``): either one."""
+    command = click.argument("model_arg", metavar="[MODEL]", required=False,
+                             type=click.Path(dir_okay=False, path_type=Path))(command)
+    return click.option("--model", "-m", "model_opt", default=None,
+                        type=click.Path(dir_okay=False, path_type=Path),
+                        help="A model file written by 'logicat train' (or give it as MODEL).")(
+        command)
+
+
+def one_model(model_opt: Path | None, model_arg: Path | None) -> Path:
+    if (model_opt is None) == (model_arg is None):
+        raise click.UsageError("Give the model file once: as -m/--model MODEL or as MODEL.")
+    return model_opt or model_arg
 
 
 def writable_output(path: Path, what: str) -> Path:

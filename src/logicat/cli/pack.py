@@ -28,7 +28,7 @@ def pack(image_root, out, size, positive, workers):
     from tqdm import tqdm
 
     from logicat.data import list_image_folder
-    from logicat.fast.pack import pack_image_folder
+    from logicat.data.pack import pack_image_folder
 
     writable_output(out, "HDF5")
     total = len(list_image_folder(image_root, positive)[0])

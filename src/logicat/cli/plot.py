@@ -21,34 +21,32 @@ def plot() -> None:
 
 
 def _check_out(out: Path) -> Path:
-    from logicat.plots import check_plot_path
+    from logicat.errors import LogicatError
+    from logicat.viz.plots import check_plot_path
 
     writable_output(out, "picture")
     try:
         return check_plot_path(out)
-    except ValueError as e:
+    except LogicatError as e:
         raise click.BadParameter(str(e), param_hint="'--out'") from None
 
 
 def _model_and_data(model_path, data_dir):
     """The model, its class names and the cat data, checked to fit together."""
     from logicat.data import load_catvnoncat
-    from logicat.model_io import load_model
+    from logicat.files import read_model
 
-    clf = load_model(model_path)
-    if not clf.metadata_.get("preprocessing"):
+    model = read_model(model_path)
+    if not model.preprocessing:
         raise click.ClickException(f"{model_path}: this model was not trained on images.")
     data = load_catvnoncat(data_dir)
-    names = [str(n) for n in clf.metadata_.get("class_names", data.classes)]
-    return clf, names, data
+    return model, model.class_names, data
 
 
-def _split(clf, data, split):
+def _split(model, data, split):
     """(images (m, s, s, 3), y (m,), X (m, n)) of one split, as the model sees them."""
-    from logicat.features import apply_preprocessing
-
     images, y = (data.test_x, data.test_y) if split == "test" else (data.train_x, data.train_y)
-    return images, y, apply_preprocessing(images, clf.metadata_["preprocessing"], clf.coef_.dtype)
+    return images, y, model.features(images)
 
 
 def _model_and_split(model_path, data_dir, split):
@@ -57,7 +55,7 @@ def _model_and_split(model_path, data_dir, split):
 
 
 def _save(fig, out: Path) -> None:
-    from logicat.plots import save_figure
+    from logicat.viz.plots import save_figure
 
     save_figure(fig, out)
     click.echo(f"Saved {out}")
@@ -67,14 +65,13 @@ def _save(fig, out: Path) -> None:
 @model_option
 @out_option
 def learning_curve(model_path, out):
-    """The cost J at each iteration of the model's training."""
-    from logicat.model_io import load_model
-    from logicat.plots import learning_curves_figure
+    """The cost J at each iteration of the model's training (and the validation cost, if early
+    stopping watched one)."""
+    from logicat.files import read_model
+    from logicat.viz.plots import model_learning_curves_figure
 
     _check_out(out)
-    clf = load_model(model_path)
-    label = f"learning rate = {clf.get_params().get('learning_rate')}"
-    _save(learning_curves_figure({label: clf.cost_history_}), out)
+    _save(model_learning_curves_figure(read_model(model_path)), out)
 
 
 @plot.command()
@@ -85,14 +82,14 @@ def learning_curve(model_path, out):
 @data_dir_option
 def sigmoid(model_path, out, no_data, split, data_dir):
     """The sigmoid, with each image of a split drawn at its logit z."""
-    from logicat.plots import sigmoid_figure
+    from logicat.viz.plots import sigmoid_figure
 
     _check_out(out)
     if no_data:
         _save(sigmoid_figure(), out)
         return
-    clf, names, _, y, X = _model_and_split(model_path, data_dir, split)
-    _save(sigmoid_figure(clf.decision_function(X), y, names), out)
+    model, names, _, y, X = _model_and_split(model_path, data_dir, split)
+    _save(sigmoid_figure(model.decision_function(X), y, names), out)
 
 
 @plot.command()
@@ -101,14 +98,11 @@ def sigmoid(model_path, out, no_data, split, data_dir):
 def weights(model_path, out):
     """The weights w as a 64x64 RGB image: positive and negative parts (per pixel / 255, also
     for a model trained with standardisation)."""
-    from logicat.model_io import load_model
-    from logicat.plots import pixel_weights, weights_figure
+    from logicat.files import read_model
+    from logicat.viz.plots import model_weights_figure
 
     _check_out(out)
-    clf = load_model(model_path)
-    spec = clf.metadata_.get("preprocessing") or {}
-    names = [str(n) for n in clf.metadata_.get("class_names", clf.classes_)]
-    _save(weights_figure(pixel_weights(clf), int(spec.get("image_size", 64)), names), out)
+    _save(model_weights_figure(read_model(model_path)), out)
 
 
 @plot.command()
@@ -118,11 +112,11 @@ def weights(model_path, out):
 @data_dir_option
 def misclassified(model_path, out, split, data_dir):
     """A grid of the misclassified images with the model's probabilities."""
-    from logicat.plots import misclassified_figure
+    from logicat.viz.plots import misclassified_figure
 
     _check_out(out)
-    clf, names, images, y, X = _model_and_split(model_path, data_dir, split)
-    _save(misclassified_figure(images, y, clf.predict_proba(X)[:, 1], names), out)
+    model, names, images, y, X = _model_and_split(model_path, data_dir, split)
+    _save(misclassified_figure(images, y, model.proba(X), names), out)
 
 
 @plot.command()
@@ -131,7 +125,7 @@ def misclassified(model_path, out, split, data_dir):
 @data_dir_option
 def roc(model_path, out, data_dir):
     """ROC curves on the train and test sets, with their AUC."""
-    from logicat.plots import roc_figure
+    from logicat.viz.plots import roc_figure
 
     _check_out(out)
     _save(roc_figure(_both_splits(model_path, data_dir)), out)
@@ -144,16 +138,16 @@ def roc(model_path, out, data_dir):
 @data_dir_option
 def calibration(model_path, out, bins, data_dir):
     """Reliability diagram on the train and test sets."""
-    from logicat.plots import calibration_figure
+    from logicat.viz.plots import calibration_figure
 
     _check_out(out)
     _save(calibration_figure(_both_splits(model_path, data_dir), n_bins=bins), out)
 
 
 def _both_splits(model_path, data_dir):
-    clf, _, data = _model_and_data(model_path, data_dir)
+    model, _, data = _model_and_data(model_path, data_dir)
     curves = {}
     for split in ("train", "test"):
-        _, y, X = _split(clf, data, split)
-        curves[split] = (y, clf.predict_proba(X)[:, 1])
+        _, y, X = _split(model, data, split)
+        curves[split] = (y, model.proba(X))
     return curves

@@ -19,13 +19,15 @@ def report(model_path, out, data_dir):
     sigmoid, weights, misclassified images, ROC, calibration), the hyperparameters and the
     training-data checksum. Everything is embedded in the one file."""
     from logicat.data import TRAIN_FILE, file_sha256, find_catvnoncat, load_catvnoncat
-    from logicat.model_io import load_model
-    from logicat.report import write_report
+    from logicat.files import read_model
+    from logicat.viz.report import write_report
 
     writable_output(out, "HTML")
-    clf = load_model(model_path)
+    model = read_model(model_path)
+    if not model.preprocessing:
+        raise click.ClickException(f"{model_path}: this model was not trained on images.")
     folder = find_catvnoncat(data_dir)
     data = load_catvnoncat(folder)
-    write_report(clf, data, out, model_path=model_path,
+    write_report(model, data, out, model_path=model_path,
                  data_sha256=file_sha256(folder / TRAIN_FILE))
     click.echo(f"Saved the report to {out}")

@@ -34,11 +34,12 @@ def sweep(more_rates, rates, iterations, loss_comparison, dtype, out, data_dir):
     'logicat train' prints them). Learning rates may also be given
     as arguments: 'logicat sweep 0.01 0.001'.
     """
-    from logicat.cli.train import _accuracy_percent
     from logicat.data import load_catvnoncat
-    from logicat.estimator import LogisticRegression
+    from logicat.errors import LogicatError
     from logicat.features import images_to_features
-    from logicat.plots import (
+    from logicat.metrics import accuracy_percent
+    from logicat.training.fit import DEFAULTS, fit
+    from logicat.viz.plots import (
         check_plot_path,
         learning_curves_figure,
         loss_comparison_figure,
@@ -50,7 +51,7 @@ def sweep(more_rates, rates, iterations, loss_comparison, dtype, out, data_dir):
         writable_output(out, "picture")
         try:
             check_plot_path(out)
-        except ValueError as e:
+        except LogicatError as e:
             raise click.BadParameter(str(e), param_hint="'--out'") from None
     losses = ["cross_entropy", "squared_error"] if loss_comparison else ["cross_entropy"]
 
@@ -62,13 +63,14 @@ def sweep(more_rates, rates, iterations, loss_comparison, dtype, out, data_dir):
                f"{'train accuracy':>20} {'test accuracy':>20}")
     for loss in losses:
         for lr in learning_rates:
-            clf = LogisticRegression(learning_rate=lr, max_iter=iterations, loss=loss,
-                                     dtype=dtype).fit(X_train, data.train_y)
-            train_acc = _accuracy_percent(clf.predict(X_train), data.train_y)
-            test_acc = _accuracy_percent(clf.predict(X_test), data.test_y)
-            click.echo(f"{loss:<14} {lr:>13g} {clf.cost_history_[-1]:>11.6f} "
+            params = {**DEFAULTS, "learning_rate": lr, "max_iter": iterations, "loss": loss,
+                      "dtype": dtype}
+            model = fit(params, X_train, data.train_y).to_model(params)
+            train_acc = accuracy_percent(model.predict(X_train), data.train_y)
+            test_acc = accuracy_percent(model.predict(X_test), data.test_y)
+            click.echo(f"{loss:<14} {lr:>13g} {model.cost_history[-1]:>11.6f} "
                        f"{train_acc!s:>18} % {test_acc!s:>18} %")
-            curves[loss][f"learning rate = {lr:g}"] = clf.cost_history_
+            curves[loss][f"learning rate = {lr:g}"] = model.cost_history
 
     if out is not None:
         if loss_comparison:

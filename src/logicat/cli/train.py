@@ -1,4 +1,9 @@
-"""``logicat train``: the lesson's training run, with its cost table, accuracies and model file."""
+"""``logicat train``: the lesson's training run, with its cost table, accuracies and model file.
+
+It trains through ``logicat.training.fit`` - the pipeline ``LogisticRegression.fit`` uses - on
+the features of the cat data, and writes a ``logicat.model.Model``: no scikit-learn is imported,
+so the command starts as fast as the lesson's own script.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,11 @@ import os
 from pathlib import Path
 
 import click
-import numpy as np
 
 from logicat.cli.options import PositiveFloat, data_dir_option, writable_output
 from logicat.cli.training_options import training_options
+
+ENGINES = ("numpy", "autograd", "torch")
 
 
 @click.command()
@@ -22,8 +28,9 @@ from logicat.cli.training_options import training_options
               default="cross_entropy", show_default=True)
 @click.option("--dtype", type=click.Choice(["float64", "float32"]), default="float64",
               show_default=True)
-@click.option("--engine", default="numpy", show_default=True,
-              help="How gradients are computed: numpy (hand-derived), autograd or torch.")
+@click.option("--engine", type=click.Choice(ENGINES), default="numpy", show_default=True,
+              help="Who computes the gradients: numpy (hand-derived), autograd (logicat's graph) "
+              "or torch (PyTorch).")
 @click.option("--print-every", type=click.IntRange(min=0), default=100, show_default=True,
               help="Print the cost every N iterations (0: never).")
 @click.option("--out", "-o", type=click.Path(path_type=Path), default=Path("model.safetensors"),
@@ -40,7 +47,7 @@ from logicat.cli.training_options import training_options
 @click.option("--batch-size", type=click.IntRange(min=1), default=None,
               help="Mini-batch SGD with this batch size (1: stochastic); --iterations then "
               "counts epochs. Without it: exact full-batch gradient descent.")
-@click.option("--seed", type=int, default=0, show_default=True,
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="The seed of the shuffling (and of the --early-stopping split).")
 @click.option("--chunk-rows", type=click.IntRange(min=1), default=512, show_default=True,
               help="With --train-file: images read per chunk.")
@@ -52,112 +59,98 @@ def train(data_dir, learning_rate, iterations, loss, dtype, engine, print_every,
     The defaults are the lesson's reference run: zero initialisation, learning rate 0.005,
     2000 full-batch iterations, cross-entropy.
     """
-    from logicat.callbacks import PrintCost, ProgressBar
-    from logicat.data import TRAIN_FILE, file_sha256, find_catvnoncat, load_catvnoncat
-    from logicat.engines import engine_names
-    from logicat.estimator import LogisticRegression
-    from logicat.features import images_to_features, preprocessing_spec
-    from logicat.plots import check_plot_path, plot_learning_curves
+    from logicat.cli import training_options as topts
 
-    if engine not in engine_names():
-        raise click.BadParameter(
-            f"expected one of {', '.join(engine_names())}, got {engine!r}.",
-            param_hint="'--engine'",
-        )
     writable_output(out, "model")
     if plot is not None:
-        try:
-            check_plot_path(plot)
-        except ValueError as e:
-            raise click.BadParameter(str(e), param_hint="'--plot'") from None
+        _check_plot(plot)
+    from logicat.training.fit import DEFAULTS
 
+    params = {
+        **DEFAULTS,
+        "learning_rate": learning_rate, "max_iter": iterations, "loss": loss, "dtype": dtype,
+        "engine": engine, "device": device, "batch_size": batch_size, "random_state": seed,
+        **topts.training_params(training),
+    }
     if train_file is not None:
-        from logicat.cli.training_options import refuse_with_train_file
-
-        refuse_with_train_file(training)
-        if engine != "numpy" or nproc is not None:
-            raise click.BadParameter("--train-file trains with the numpy engine only.",
+        topts.refuse_with_train_file(training)
+        if engine == "torch" or nproc is not None:
+            raise click.BadParameter("--train-file trains with the numpy or autograd engine.",
                                      param_hint="'--engine'")
         from logicat.cli.out_of_core import train_from_file
 
-        return train_from_file(train_file=train_file, data_dir=data_dir,
-                               learning_rate=learning_rate, iterations=iterations, loss=loss,
-                               dtype=dtype, print_every=print_every, out=out, plot=plot,
-                               batch_size=batch_size, seed=seed, chunk_rows=chunk_rows)
-
-    from logicat.cli import training_options as topts
+        return train_from_file(params, train_file=train_file, data_dir=data_dir,
+                               print_every=print_every, out=out, plot=plot, chunk_rows=chunk_rows)
 
     checkpoint = topts.check_checkpoint_options(training, engine, out)
-
     group = None  # under torchrun: this process's rank; it reads only its shard of the data
     if engine == "torch" and (nproc is not None or int(os.environ.get("WORLD_SIZE", "1")) > 1):
+        from logicat.cli.distributed import command_line_args
         from logicat.torch_backend import distributed
 
         if nproc is not None:
             ctx = click.get_current_context()
-            args = ["logicat", *distributed.command_line_args(ctx, drop=("nproc",))]
+            args = ["logicat", *command_line_args(ctx, drop=("nproc",))]
             raise SystemExit(distributed.run_torchrun(nproc, args))
         group = distributed.ProcessGroup(device)
         click.get_current_context().call_on_close(group.close)
     elif nproc is not None:
         raise click.BadParameter("needs --engine torch.", param_hint="'--nproc'")
 
+    from logicat.data import TRAIN_FILE, file_sha256, find_catvnoncat, load_catvnoncat
+    from logicat.features import images_to_features, preprocessing_spec
+    from logicat.metrics import accuracy_percent
+    from logicat.training.callbacks import PrintCost, ProgressBar
+    from logicat.training.fit import early_stopping_message
+
+    from logicat.cli.saving import save_and_plot
+
     folder = find_catvnoncat(data_dir)
-    data = load_catvnoncat(folder) if group is None else distributed.load_catvnoncat_shard(
-        folder, group)
+    if group is None:
+        data = load_catvnoncat(folder)
+    else:
+        data = distributed.load_catvnoncat_shard(folder, group)
     n_train = len(data.train_y) if group is None else int(group.sum(len(data.train_y)))
     X_train = images_to_features(data.train_x, dtype=dtype)
 
     bar = ProgressBar()
-    clf = LogisticRegression(
-        learning_rate=learning_rate,
-        max_iter=iterations,
-        loss=loss,
-        dtype=dtype,
-        engine=engine,
-        device=device,
-        callbacks=[PrintCost(print_every, write=bar.write), bar]
-        if group is None or group.is_main else None,
-        batch_size=batch_size,
-        random_state=seed,
-        **topts.estimator_params(training),
-    )
+    callbacks = [PrintCost(print_every, write=bar.write), bar] if group is None or (
+        group.is_main) else []
     try:
-        topts.fit_with_checkpoints(clf, X_train, data.train_y, training, checkpoint)
+        done = topts.fit_with_checkpoints(params, X_train, data.train_y, training, checkpoint,
+                                          callbacks)
     finally:
         bar.close()
+    model = done.to_model(params)
 
-    accuracy = _accuracy_percent if group is None else group.accuracy_percent
-    train_acc = accuracy(clf.predict(X_train), data.train_y)
+    predicted = model.predict(X_train)
+    train_acc = (accuracy_percent(predicted, data.train_y) if group is None
+                 else group.accuracy_percent(predicted, data.train_y))
     if group is not None and not group.is_main:
         return  # only rank 0 prints and writes
-    X_test = images_to_features(data.test_x, dtype=dtype)
-    test_acc = _accuracy_percent(clf.predict(X_test), data.test_y)
+    stopped = early_stopping_message(done.result)
+    if stopped:
+        click.echo(stopped)
+    test_acc = accuracy_percent(model.predict(images_to_features(data.test_x, dtype=dtype)),
+                                data.test_y)
     click.echo(f"train accuracy: {train_acc} %")
     click.echo(f"test accuracy: {test_acc} %")
-
-    clf.callbacks = None  # printing is not part of the model
-    clf.save(
-        out,
+    save_and_plot(
+        model, out, plot, learning_rate, f"Learning curve ({loss.replace('_', '-')}, {dtype})",
         preprocessing=preprocessing_spec(data.train_x.shape[1]),
         class_names=list(data.classes),
         positive_class=data.classes[1],
-        training_data={
-            "file": TRAIN_FILE,
-            "sha256": file_sha256(folder / TRAIN_FILE),
-            "n_samples": n_train,
-        },
+        training_data={"file": TRAIN_FILE, "sha256": file_sha256(folder / TRAIN_FILE),
+                       "n_samples": n_train},
         metrics={"train_accuracy": train_acc, "test_accuracy": test_acc},
     )
-    click.echo(f"Saved the model to {out}")
-    if plot is not None:
-        plot_learning_curves(
-            {f"learning rate = {learning_rate:g}": clf.cost_history_}, plot,
-            title=f"Learning curve ({loss.replace('_', '-')}, {dtype})",
-        )
-        click.echo(f"Saved the learning curve to {plot}")
 
 
-def _accuracy_percent(predicted: np.ndarray, y: np.ndarray) -> float:
-    """Accuracy in percent, computed as the lesson prints it: 100 - mean(|y_hat - y|) * 100."""
-    return float(100 - np.mean(np.abs(predicted - y)) * 100)
+def _check_plot(plot: Path) -> None:
+    from logicat.errors import LogicatError
+    from logicat.viz.plots import check_plot_path
+
+    try:
+        check_plot_path(plot)
+    except LogicatError as e:
+        raise click.BadParameter(str(e), param_hint="'--plot'") from None

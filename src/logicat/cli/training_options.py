@@ -1,10 +1,11 @@
 """The training options of ``logicat train`` beyond the lesson, and its checkpoint handling.
 
 ``@training_options`` adds the options (``--batch-size`` and ``--seed``, shared with the
-out-of-core trainer, are ``train``'s own); ``estimator_params(options)`` turns them into
-``LogisticRegression`` keyword arguments; ``fit_with_checkpoints`` runs ``fit`` with periodic
-checkpoints, ``--resume``, and Ctrl-C turned into "save a checkpoint, print one line, exit 130".
-All options default to off, so ``logicat train`` alone is still the lesson's reference run.
+out-of-core trainer, are ``train``'s own); ``training_params(options)`` turns them into the
+hyperparameters of ``logicat.training.fit`` (the names ``LogisticRegression`` has);
+``fit_with_checkpoints`` runs the fit with periodic checkpoints, ``--resume``, and Ctrl-C turned
+into "save a checkpoint, print one line, exit 130". All options default to off, so ``logicat
+train`` alone is still the lesson's reference run.
 """
 
 from __future__ import annotations
@@ -15,22 +16,28 @@ from typing import Any
 
 import click
 
+from logicat.cli.options import FiniteFloat
+
 _OPTIONS = [
-    click.option("--alpha", type=click.FloatRange(min=0), default=0.0, show_default=True,
+    click.option("--solver", type=click.Choice(["auto", "primal", "gram"]), default="auto",
+                 show_default=True, help="How iterations are computed: on w (primal), in the span "
+                 "of the examples (gram), or auto: gram for plain full-batch gradient descent "
+                 "when it pays."),
+    click.option("--alpha", type=FiniteFloat(min=0), default=0.0, show_default=True,
                  help="L2 regularisation: adds alpha/(2m)*||w||^2 to J (scikit-learn's C = "
                  "1/alpha)."),
     click.option("--optimizer", type=click.Choice(["gd", "momentum", "nesterov", "adam"]),
                  default="gd", show_default=True, help="Update rule."),
-    click.option("--momentum", type=click.FloatRange(min=0, max=1, max_open=True), default=0.9,
+    click.option("--momentum", type=FiniteFloat(min=0, max=1, max_open=True), default=0.9,
                  show_default=True, help="mu of --optimizer momentum/nesterov."),
     click.option("--shuffle/--no-shuffle", default=True, show_default=True,
                  help="Reshuffle the examples every epoch (mini-batches only)."),
     click.option("--lr-schedule", type=click.Choice(["constant", "inverse", "exponential",
                  "cosine"]), default="constant", show_default=True,
                  help="Learning rate of epoch t: a, a/(1+d*t), a*exp(-d*t), or cosine to 0."),
-    click.option("--lr-decay", type=click.FloatRange(min=0), default=0.0, show_default=True,
+    click.option("--lr-decay", type=FiniteFloat(min=0), default=0.0, show_default=True,
                  help="d of the inverse and exponential schedules."),
-    click.option("--tol", type=click.FloatRange(min=0), default=None,
+    click.option("--tol", type=FiniteFloat(min=0), default=None,
                  help="Stop when the cost improves by less than this for --n-iter-no-change "
                  "iterations [default: never]."),
     click.option("--n-iter-no-change", type=click.IntRange(min=1), default=5,
@@ -38,7 +45,7 @@ _OPTIONS = [
     click.option("--early-stopping", is_flag=True,
                  help="Hold out --validation-fraction of the training set and stop when its "
                  "cost stops improving; keep the best parameters."),
-    click.option("--validation-fraction", type=click.FloatRange(min=0, max=1, min_open=True,
+    click.option("--validation-fraction", type=FiniteFloat(min=0, max=1, min_open=True,
                  max_open=True), default=0.1, show_default=True),
     click.option("--class-weight", type=click.Choice(["balanced"]), default=None,
                  help="Weight the classes inversely to their frequency."),
@@ -63,33 +70,25 @@ def training_options(command):
     return command
 
 
-#: option name -> LogisticRegression parameter, for those passed through unchanged
-_PASS_THROUGH = {
-    "alpha": "alpha",
-    "optimizer": "optimizer",
-    "momentum": "momentum",
-    "shuffle": "shuffle",
-    "lr_schedule": "lr_schedule",
-    "lr_decay": "lr_decay",
-    "tol": "tol",
-    "n_iter_no_change": "n_iter_no_change",
-    "early_stopping": "early_stopping",
-    "validation_fraction": "validation_fraction",
-    "class_weight": "class_weight",
-}
+#: the options passed through to the hyperparameters of the same name
+_PASS_THROUGH = ("solver", "alpha", "optimizer", "momentum", "shuffle", "lr_schedule",
+                 "lr_decay", "tol", "n_iter_no_change", "early_stopping", "validation_fraction",
+                 "class_weight")
 
 
-def estimator_params(options: dict[str, Any]) -> dict[str, Any]:
-    """``LogisticRegression`` keyword arguments for the training options."""
-    params = {param: options[name] for name, param in _PASS_THROUGH.items()}
+def training_params(options: dict[str, Any]) -> dict[str, Any]:
+    """The hyperparameters (``LogisticRegression``'s names) the training options set."""
+    params = {name: options[name] for name in _PASS_THROUGH}
     params["standardize"] = options["scaling"] == "standardize"
     return params
 
 
 def refuse_with_train_file(options: dict[str, Any]) -> None:
-    """The out-of-core trainer (``--train-file``) has none of these options: refuse them."""
+    """The out-of-core trainer (``--train-file``) has no validation split, no weights, no
+    standardisation and no checkpoints: refuse those options if given."""
     ctx = click.get_current_context()
-    for name in options:
+    for name in ("early_stopping", "validation_fraction", "class_weight", "scaling",
+                 "checkpoint", "checkpoint_every", "resume"):
         source = ctx.get_parameter_source(name)
         if source is not None and source.name != "DEFAULT":
             flag = "--" + name.replace("_", "-")
@@ -101,16 +100,14 @@ def refuse_with_train_file(options: dict[str, Any]) -> None:
 
 def check_checkpoint_options(options: dict[str, Any], engine: str, out: Path) -> Path | None:
     """Validate the checkpoint options before any work; the path Ctrl-C saves to (or None)."""
-    from logicat.engines import TRAINERS
-
     path = options["checkpoint"]
     if (options["resume"] or options["checkpoint_every"]) and path is None:
         flag = "--resume" if options["resume"] else "--checkpoint-every"
         raise click.BadParameter("needs --checkpoint PATH.", param_hint=f"'{flag}'")
-    if engine in TRAINERS:
+    if engine == "torch":
         if path is not None:
             raise click.BadParameter(
-                f"--engine {engine} trains with its own loop, which has no checkpoints.",
+                "--engine torch trains with torch.optim, whose state logicat does not checkpoint.",
                 param_hint="'--checkpoint'",
             )
         return None
@@ -125,32 +122,39 @@ def check_checkpoint_options(options: dict[str, Any], engine: str, out: Path) ->
     return path
 
 
-def fit_with_checkpoints(clf, X, y, options: dict[str, Any], path: Path | None) -> None:
-    """``clf.fit(X, y)`` with the checkpoint callbacks; Ctrl-C saves and exits with status 130.
+def fit_with_checkpoints(params: dict[str, Any], X, y, options: dict[str, Any],
+                         path: Path | None, callbacks: list):
+    """``logicat.training.fit.fit`` with the checkpoint callbacks; Ctrl-C saves and exits 130.
 
-    Warnings from training (``ConvergenceWarning`` with ``--tol``) are printed as one line each.
+    Warnings from training (``tol`` running out of iterations, a failed CUDA-graph capture)
+    are printed as one line each.
     """
+    from logicat.training.fit import fit
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        _fit(clf, X, y, options, path)
+        done = _fit(fit, params, X, y, options, path, callbacks)
     for w in caught:
         click.echo(f"Warning: {w.message}", err=True)
+    if done.warning:
+        click.echo(f"Warning: {done.warning}", err=True)
+    return done
 
 
-def _fit(clf, X, y, options: dict[str, Any], path: Path | None) -> None:
-    from logicat.callbacks import Checkpoint, GracefulInterrupt, TrainingInterrupted
+def _fit(fit, params, X, y, options: dict[str, Any], path: Path | None, callbacks: list):
+    from logicat.files import load_checkpoint
+    from logicat.training.callbacks import Checkpoint, GracefulInterrupt, TrainingInterrupted
 
     if path is None:
-        clf.fit(X, y)
-        return
+        return fit(params, X, y, callbacks=callbacks)
     extra = []
     if options["checkpoint_every"]:
         extra.append(Checkpoint(path, every=options["checkpoint_every"]))
-    callbacks = list(clf.callbacks or ())
+    resume = load_checkpoint(path) if options["resume"] else None
     try:
         with GracefulInterrupt(path) as interrupt:
-            clf.callbacks = [*callbacks, *extra, interrupt]
-            clf.fit(X, y, resume_from=path if options["resume"] else None)
+            return fit(params, X, y, callbacks=[*callbacks, *extra, interrupt], resume=resume,
+                       resume_source=str(path))
     except TrainingInterrupted as e:
         click.echo(
             f"Interrupted after iteration {e.iteration}: saved a checkpoint to {e.path} "
@@ -158,5 +162,3 @@ def _fit(clf, X, y, options: dict[str, Any], path: Path | None) -> None:
             err=True,
         )
         raise SystemExit(130) from None
-    finally:
-        clf.callbacks = callbacks

@@ -2,47 +2,29 @@
 
 Everything here returns uint8 RGB images of shape (m, size, size, 3) and int64 0/1 labels
 (1 = cat); turning them into features is ``logicat.features``' job.
+
+- ``catvnoncat``: find, download, load and validate the HDF5 set
+- ``download``: one file over HTTP(S), kept only if its SHA-256 matches
+- ``images``: any image file -> (size, size, 3) uint8 RGB, by one resize policy
+- ``folders``: labelled image folders (``root/<class>/*.jpg``)
+- ``decode``: many image files decoded by worker processes
+- ``chunks``: HDF5 files read in chunks of rows (out-of-core training)
+- ``pack``: an image folder -> one HDF5 file of the cat-data layout
 """
 
-from logicat.data.catvnoncat import (
-    DEFAULT_BASE_URL,
-    SHA256,
-    TEST_FILE,
-    TRAIN_FILE,
-    CatData,
-    cache_dir,
-    download_catvnoncat,
-    find_catvnoncat,
-    load_catvnoncat,
-    load_h5_dataset,
-)
-from logicat.data.download import fetch_verified, file_sha256
-from logicat.data.folders import (
-    IMAGE_EXTENSIONS,
-    ImageFolderData,
-    list_image_folder,
-    load_image_folder,
-)
-from logicat.data.images import MAX_PIXELS, load_image, load_images
+from logicat._lazy import lazy_exports
 
-__all__ = [
-    "DEFAULT_BASE_URL",
-    "IMAGE_EXTENSIONS",
-    "MAX_PIXELS",
-    "SHA256",
-    "TEST_FILE",
-    "TRAIN_FILE",
-    "CatData",
-    "ImageFolderData",
-    "cache_dir",
-    "download_catvnoncat",
-    "fetch_verified",
-    "file_sha256",
-    "find_catvnoncat",
-    "list_image_folder",
-    "load_catvnoncat",
-    "load_h5_dataset",
-    "load_image",
-    "load_image_folder",
-    "load_images",
-]
+_WHERE = {
+    **dict.fromkeys(
+        ["DEFAULT_BASE_URL", "SHA256", "TEST_FILE", "TRAIN_FILE", "CatData", "cache_dir",
+         "download_catvnoncat", "find_catvnoncat", "load_catvnoncat", "load_h5_dataset"],
+        "logicat.data.catvnoncat",
+    ),
+    "fetch_verified": "logicat.data.download",
+    "file_sha256": "logicat.data.download",
+    **dict.fromkeys(["IMAGE_EXTENSIONS", "ImageFolderData", "list_image_folder",
+                     "load_image_folder"], "logicat.data.folders"),
+    **dict.fromkeys(["MAX_PIXELS", "load_image", "load_images"], "logicat.data.images"),
+}
+__all__ = sorted(_WHERE)
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)

@@ -1,10 +1,9 @@
 """Fetch one file over HTTP(S) and keep it only if its SHA-256 digest is the expected one.
 
-The bytes stream into a uniquely named ``<name>.<random>.part`` file in the destination folder and
-are hashed while they are written; the part file is renamed onto the destination with
-``os.replace`` (atomic on one file system) only when the digest matches. On an HTTP error, a
-timeout, a short read, a digest mismatch or an interruption the part file is deleted, so a
-destination path either holds the verified file or nothing new.
+The bytes stream into a temporary file in the destination folder (``logicat.paths.atomic_output``)
+and are hashed while they are written; it is renamed onto the destination only when the digest
+matches. On an HTTP error, a timeout, a short read, a digest mismatch or an interruption the
+temporary file is deleted, so a destination path either holds the verified file or nothing new.
 """
 
 from __future__ import annotations
@@ -12,12 +11,12 @@ from __future__ import annotations
 import hashlib
 import http.client
 import os
-import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 from logicat.errors import DownloadError
+from logicat.paths import atomic_output
 
 #: Seconds to wait for the server to connect or to send the next bytes.
 DEFAULT_TIMEOUT = 30.0
@@ -47,27 +46,16 @@ def fetch_verified(
         return dest
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=dest.name + ".", suffix=".part", dir=dest.parent)
-    except OSError as err:
+        with atomic_output(dest, "download") as tmp:  # kept only if the block succeeds
+            with open(tmp, "wb") as out:
+                got = _stream(url, out, timeout)
+            if got != sha256:
+                raise DownloadError(
+                    f"{url}: SHA-256 mismatch for {dest.name}: expected {sha256}, got {got}; "
+                    "the download was not kept"
+                )
+    except OSError as err:  # the folder cannot be made or written (the network's are handled)
         raise DownloadError(f"{url}: cannot write into {dest.parent}: {err.strerror}") from None
-    tmp = Path(tmp_name)
-    kept = False
-    try:
-        with os.fdopen(fd, "wb") as out:
-            got = _stream(url, out, timeout)
-            out.flush()
-            os.fsync(out.fileno())
-        if got != sha256:
-            raise DownloadError(
-                f"{url}: SHA-256 mismatch for {dest.name}: expected {sha256}, got {got}; "
-                "the download was not kept"
-            )
-        os.replace(tmp, dest)
-        kept = True
-    finally:
-        # Any failure, including KeyboardInterrupt, removes the part file.
-        if not kept:
-            tmp.unlink(missing_ok=True)
     return dest
 
 

@@ -45,14 +45,25 @@ def _visible(path: Path) -> bool:
     return not path.name.startswith(".")
 
 
-def _image_files(folder: Path) -> list[Path]:
+def image_files(folder: str | os.PathLike[str]) -> list[Path]:
+    """Every image-named entry under ``folder`` (by extension, case-insensitively; hidden names
+    skipped), recursively, in sorted order, following symlinks but never round a loop.
+
+    Nothing is opened here: an entry that is not a regular file (a FIFO named ``photo.jpg``) is
+    listed, and the loader reports it and skips it like any unreadable image.
+    """
     files = []
+    seen: set[tuple[int, int]] = set()
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
+        info = os.stat(dirpath)
+        if (info.st_dev, info.st_ino) in seen:  # a symlink back to a folder already walked
+            dirnames[:] = []
+            continue
+        seen.add((info.st_dev, info.st_ino))
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            if not name.startswith(".") and os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS:
-                files.append(Path(dirpath) / name)
-    return files
+        files += [Path(dirpath) / name for name in filenames if not name.startswith(".")
+                  and os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS]
+    return sorted(files)
 
 
 def list_image_folder(
@@ -83,8 +94,8 @@ def list_image_folder(
         )
     classes = (negatives[0] if len(negatives) == 1 else f"non-{positive}", positive)
 
-    samples = [(path, 0) for name in negatives for path in _image_files(root / name)]
-    positives = [(path, 1) for path in _image_files(root / positive)]
+    samples = [(path, 0) for name in negatives for path in image_files(root / name)]
+    positives = [(path, 1) for path in image_files(root / positive)]
     extensions = " ".join(IMAGE_EXTENSIONS)
     if not samples and not positives:
         raise DataFileError(f"{root}: no image files ({extensions}) in its class folders")

@@ -31,9 +31,13 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from logicat.errors import ImageLoadError
+from logicat.validation import Interval, check_param
+from logicat.paths import not_regular
 
 #: Default limit on width x height; larger images are refused before decoding.
 MAX_PIXELS = 100_000_000
+#: The largest side an image is resized to (4096 x 4096 x 3 bytes = 48 MiB per image).
+MAX_SIZE = 4096
 
 ImageSource = str | os.PathLike[str] | BinaryIO
 P = TypeVar("P", bound=str | os.PathLike[str])
@@ -82,8 +86,7 @@ def load_images(
 
 
 def _check_size(size: int) -> None:
-    if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 1:
-        raise ValueError(f"The 'size' parameter must be an int >= 1. Got {size!r} instead.")
+    check_param("size", size, [Interval(int, 1, MAX_SIZE, closed="both")])
 
 
 def _name(source: ImageSource) -> str:
@@ -99,10 +102,9 @@ def _one_line(err: BaseException) -> str:
 
 def _load(source: ImageSource, size: int, max_pixels: int) -> np.ndarray:
     if isinstance(source, str | os.PathLike):
-        if not os.path.exists(source):
-            raise _Unreadable("no such file")
-        if os.path.isdir(source):
-            raise _Unreadable("is a folder, not an image")
+        why = not_regular(source, "file")
+        if why is not None:
+            raise _Unreadable(why)
     try:
         # Pillow warns above ~89 Mpx and raises above twice that; our own limit decides instead.
         with warnings.catch_warnings():

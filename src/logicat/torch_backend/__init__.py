@@ -1,53 +1,47 @@
-"""The PyTorch engine: the same classifier as an ``nn.Module`` trained with ``torch.optim.SGD``.
+"""The PyTorch engine: the same networks as ``nn.Module`` objects, trained with ``torch.optim``.
 
 Submodules (each imports torch; this package imports them only when a name is first used, so
-``import logicat`` never needs torch):
+``import logicat`` never needs torch). None of them builds an estimator or knows of the command
+line: they give the training loop a solver and the data layer PyTorch Datasets.
 
-- ``model``: ``CatLogisticModule`` (``nn.Linear(n, 1)``) and the two losses computed from logits
-- ``trainer``: ``train_torch`` (full batch, mini-batches, data-parallel, CUDA graphs), the
-  ``"torch"`` entry of ``logicat.engines.TRAINERS``, and ``fit_dataset`` for ``DataLoader`` input
-- ``datasets``: ``H5CatDataset`` and ``ImageFolderDataset`` (lazy ``torch.utils.data.Dataset``\\ s)
+- ``model``: ``TorchNetwork`` (``nn.Linear`` layers) and the two losses computed from logits
+- ``solver``: ``TorchSolver`` (autograd, fused and CUDA-graph modes; mini-batches;
+  data-parallel), ``train_torch`` and ``train_dataset``
+- ``fused``: the fused gradient-descent loop and its CUDA-graph capture
+- ``datasets``: ``H5CatDataset`` and ``ImageFolderDataset`` (lazy ``torch.utils.data.Dataset`` objects)
 - ``distributed``: process-group set-up, sharding and the ``torchrun`` launcher
-- ``export``: ONNX export of a fitted model
+- ``export``: ONNX export of a model
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from logicat._lazy import lazy_exports
 
-_EXPORTS = {
-    "CatLogisticModule": "model",
-    "torch_loss": "model",
-    "train_torch": "trainer",
-    "torch_trainer": "trainer",
-    "fit_dataset": "trainer",
-    "H5CatDataset": "datasets",
-    "ImageFolderDataset": "datasets",
-    "shard_range": "distributed",
-    "export_onnx": "export",
-    "to_onnx": "export",
-    "resolve_device": "trainer",
+_WHERE = {
+    "TorchNetwork": "logicat.torch_backend.model",
+    "torch_loss": "logicat.torch_backend.model",
+    "TorchSolver": "logicat.torch_backend.solver",
+    "train_torch": "logicat.torch_backend.solver",
+    "train_dataset": "logicat.torch_backend.solver",
+    "resolve_device": "logicat.torch_backend.solver",
+    "H5CatDataset": "logicat.torch_backend.datasets",
+    "ImageFolderDataset": "logicat.torch_backend.datasets",
+    "shard_range": "logicat.torch_backend.distributed",
+    "export_onnx": "logicat.torch_backend.export",
+    "to_onnx": "logicat.torch_backend.export",
 }
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        module = importlib.import_module(f"logicat.torch_backend.{_EXPORTS[name]}")
-        return getattr(module, name)
-    raise AttributeError(f"module 'logicat.torch_backend' has no attribute {name!r}")
+__all__ = sorted(_WHERE)
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)
 
 
-def require_torch() -> Any:
+def require_torch():
     """Import torch, or fail with a one-line error that says which extra to install."""
     try:
         import torch
     except ImportError:
-        from logicat.errors import LogicatError
+        from logicat.errors import MissingDependencyError
 
-        raise LogicatError(
+        raise MissingDependencyError(
             "The torch engine needs PyTorch, which is not installed. "
             "Install it with: pip install 'logicat[torch]'"
         ) from None

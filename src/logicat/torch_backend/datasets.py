@@ -19,7 +19,7 @@ import torch
 from torch.utils.data import Dataset
 
 from logicat.data.catvnoncat import check_labels, class_names, h5_layout
-from logicat.errors import DataFileError
+from logicat.errors import DataFileError, ParameterError
 
 
 class H5CatDataset(Dataset):
@@ -43,12 +43,12 @@ class H5CatDataset(Dataset):
                 m = shape[0]
                 stop = m if stop is None else stop
                 if not 0 <= start <= stop <= m:
-                    raise ValueError(
+                    raise ParameterError(
                         f"rows [{start}, {stop}) are not within the {m} images of {self.path}."
                     )
                 self.labels = f[y_name][start:stop].astype(np.int64)
                 self.classes = class_names(self.path, f["list_classes"][()])
-        except (DataFileError, ValueError):
+        except (DataFileError, ParameterError):
             raise
         except (OSError, KeyError, TypeError) as err:
             raise DataFileError(

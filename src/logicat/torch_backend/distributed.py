@@ -25,6 +25,9 @@ import numpy as np
 import torch
 import torch.distributed as torch_dist
 
+from logicat.errors import ParameterError
+from logicat.metrics import percent_correct
+
 #: Seconds any rendezvous or collective may wait before the processes give up (never a hang).
 DEFAULT_TIMEOUT_S = 300.0
 
@@ -32,7 +35,7 @@ DEFAULT_TIMEOUT_S = 300.0
 def shard_range(m: int, rank: int, world_size: int) -> tuple[int, int]:
     """Rows [start, stop) of rank ``rank`` among ``world_size``: contiguous, sizes differ <= 1."""
     if not 0 <= rank < world_size:
-        raise ValueError(f"rank must be in [0, {world_size}). Got {rank} instead.")
+        raise ParameterError(f"rank must be in [0, {world_size}). Got {rank} instead.")
     base, extra = divmod(m, world_size)
     start = rank * base + min(rank, extra)
     return start, start + base + (rank < extra)
@@ -67,7 +70,7 @@ def timeout_s() -> float:
     except ValueError:
         value = -1.0
     if not value > 0:
-        raise ValueError(
+        raise ParameterError(
             f"LOGICAT_DIST_TIMEOUT must be a number of seconds > 0. Got {raw!r} instead."
         )
     return value
@@ -111,12 +114,16 @@ class ProcessGroup:
     def accuracy_percent(self, predicted: np.ndarray, y: np.ndarray) -> float:
         """Accuracy over all shards, as the lesson prints it: 100 - mean(|y_hat - y|) * 100."""
         wrong = self.sum(float(np.sum(np.abs(predicted - y))))
-        m = self.sum(float(len(y)))
-        return float(100 - (wrong / m) * 100)
+        return percent_correct(wrong, self.sum(float(len(y))))
 
     def close(self) -> None:
+        """Leave the group once every process is done (a process that left while another was
+        still writing its model file could take gloo's threads down with it)."""
         if torch_dist.is_initialized():
-            torch_dist.destroy_process_group()
+            try:
+                torch_dist.barrier()
+            finally:
+                torch_dist.destroy_process_group()
 
 
 def torchrun_command(nproc: int, module_args: Sequence[str]) -> list[str]:
@@ -199,37 +206,11 @@ def _torchrun_noise(line: str) -> bool:
     return bool(_NOISE.match(line)) and not os.environ.get("LOGICAT_DEBUG")
 
 
-def command_line_args(ctx, drop: Sequence[str] = ()) -> list[str]:
-    """The click command of ``ctx`` and its parsed options as command-line arguments again
-    (without the parameters named in ``drop``): what each torchrun process is started with.
-    """
-    args = [ctx.info_name]
-    for param in ctx.command.params:
-        if param.name in drop or getattr(param, "hidden", False) or not param.opts:
-            continue
-        value = ctx.params.get(param.name)
-        if value is None:
-            continue
-        if getattr(param, "is_flag", False) and not getattr(param, "count", False):
-            flag = param.opts[0] if value else (param.secondary_opts or [None])[0]
-            if flag is not None and value != param.default:
-                args.append(flag)
-            continue
-        if getattr(param, "param_type_name", "") == "argument":
-            values = value if param.multiple or param.nargs != 1 else [value]
-            args.extend(str(v) for v in values)
-            continue
-        for v in value if param.multiple else [value]:
-            args.append(param.opts[0])
-            args.extend(str(x) for x in v) if isinstance(v, tuple) else args.append(str(v))
-    return args
-
-
 def load_catvnoncat_shard(folder, group: ProcessGroup):
     """The cat data as this rank sees it: its shard of the training set (read as one slice);
     the test set on rank 0 only (empty elsewhere).
     """
-    from logicat.data import TEST_FILE, TRAIN_FILE, CatData, load_h5_dataset
+    from logicat.data.catvnoncat import TEST_FILE, TRAIN_FILE, CatData, load_h5_dataset
     from logicat.torch_backend.datasets import H5CatDataset, h5_rows
 
     shard = H5CatDataset(folder / TRAIN_FILE, *group.shard(h5_rows(folder / TRAIN_FILE)))

@@ -20,8 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from logicat.errors import LogicatError
-from logicat.model_io import atomic_write_bytes
+from logicat.errors import MissingDependencyError, ParameterError
+from logicat.model import Model
+from logicat.paths import atomic_write_bytes
+from logicat.validation import Options, check_param
 
 INPUTS = ("images", "features")
 OPSET = 17
@@ -31,31 +33,30 @@ def _onnx() -> Any:
     try:
         import onnx
     except ImportError:
-        raise LogicatError(
+        raise MissingDependencyError(
             "Exporting to ONNX needs the onnx package, which is not installed. "
             "Install it with: pip install 'logicat[torch]'"
         ) from None
     return onnx
 
 
-def to_onnx(clf: Any, input: str = "images") -> Any:
-    """The ``onnx.ModelProto`` of a fitted ``LogisticRegression`` (see the module docstring)."""
+def to_onnx(model: Model, input: str = "images") -> Any:
+    """The ``onnx.ModelProto`` of a logistic-regression ``Model`` (see the module docstring)."""
     onnx = _onnx()
     from onnx import TensorProto, helper, numpy_helper
 
-    if input not in INPUTS:
-        raise ValueError(
-            f"The 'input' parameter must be one of {', '.join(map(repr, INPUTS))}. "
-            f"Got {input!r} instead."
-        )
-    coef = np.ascontiguousarray(clf.coef_)
+    check_param("input", input, [Options(INPUTS)])
+    if model.n_layers != 1:
+        raise ParameterError("ONNX export of networks with hidden layers is not supported yet.")
+    coef = np.ascontiguousarray(model.params[0])
     dtype = coef.dtype
     elem = TensorProto.DOUBLE if dtype == np.float64 else TensorProto.FLOAT
     n = coef.shape[0]
-    meta = dict(getattr(clf, "metadata_", {}) or {})
-    size = int(meta.get("preprocessing", {}).get("image_size") or round((n / 3) ** 0.5))
+    meta = dict(model.metadata)
+    spec = model.preprocessing
+    size = int(spec["image_size"]) if spec else 0
     if input == "images" and size * size * 3 != n:
-        raise ValueError(
+        raise ParameterError(
             f"The model has {n} features, not size*size*3 for RGB images; export it with "
             "input='features'."
         )
@@ -63,7 +64,7 @@ def to_onnx(clf: Any, input: str = "images") -> Any:
     def const(name: str, value: Any) -> Any:
         return numpy_helper.from_array(np.asarray(value), name)
 
-    inits = [const("w", coef), const("b", np.array(clf.intercept_, dtype=dtype))]
+    inits = [const("w", coef), const("b", np.array(model.params[1][0], dtype=dtype))]
     nodes = []
     if input == "images":
         graph_input = helper.make_tensor_value_info(
@@ -78,11 +79,11 @@ def to_onnx(clf: Any, input: str = "images") -> Any:
     else:
         graph_input = helper.make_tensor_value_info("x", elem, ["N", n])
     x = "x"
-    mean = getattr(clf, "feature_mean_", None)
+    mean = model.feature_mean
     if mean is not None:
         inits += [
             const("mean", mean.astype(dtype)),
-            const("scale", clf.feature_scale_.astype(dtype)),
+            const("scale", model.feature_scale.astype(dtype)),
         ]
         nodes += [
             helper.make_node("Sub", ["x", "mean"], ["x_centered"]),
@@ -99,32 +100,26 @@ def to_onnx(clf: Any, input: str = "images") -> Any:
         helper.make_tensor_value_info("logit", elem, ["N"]),
     ]
     graph = helper.make_graph(nodes, "logicat", [graph_input], outputs, initializer=inits)
-    model = helper.make_model(
+    proto = helper.make_model(
         graph, producer_name="logicat", opset_imports=[helper.make_opsetid("", OPSET)]
     )
-    model.ir_version = min(model.ir_version, 9)  # readable by onnxruntime >= 1.16
-    model.doc_string = (
+    proto.ir_version = min(proto.ir_version, 9)  # readable by onnxruntime >= 1.16
+    proto.doc_string = (
         "logicat logistic regression: probability = sigmoid(x . w + b), "
-        f"p({meta.get('positive_class', 'class 1')!r})."
+        f"p({model.positive_class!r})."
     )
     header = {k: meta[k] for k in ("class_names", "positive_class", "preprocessing") if k in meta}
-    header["classes"] = [str(c) for c in getattr(clf, "classes_", [])]
-    helper.set_model_props(model, {"logicat": json.dumps(header)})
-    onnx.checker.check_model(model, full_check=True)
-    return model
+    header["classes"] = [str(c) for c in model.classes]
+    helper.set_model_props(proto, {"logicat": json.dumps(header)})
+    onnx.checker.check_model(proto, full_check=True)
+    return proto
 
 
-def export_onnx(model: Any, out: str | os.PathLike[str], input: str = "images") -> Path:
-    """Write a fitted ``LogisticRegression`` (or a logicat model file's path) as ONNX to ``out``.
+def export_onnx(model: Model | str | os.PathLike[str], out: str | os.PathLike[str],
+                input: str = "images") -> Path:
+    """Write a ``Model`` (or a logicat model file's path) as ONNX to ``out``, atomically."""
+    if isinstance(model, str | os.PathLike):
+        from logicat.files import read_model
 
-    The file is written to a temporary name in the same folder and renamed over ``out``, so an
-    interrupted export never leaves a half-written file.
-    """
-    if isinstance(model, (str, os.PathLike)):
-        from logicat.model_io import load_model
-
-        model = load_model(model)
-    proto = to_onnx(model, input)
-    out = Path(out)
-    atomic_write_bytes(out, proto.SerializeToString(), "ONNX model")
-    return out
+        model = read_model(model)
+    return atomic_write_bytes(out, to_onnx(model, input).SerializeToString(), "ONNX model")

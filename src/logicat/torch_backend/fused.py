@@ -1,4 +1,4 @@
-"""The fused loop: gradient descent as three tensor operations per iteration, in a CUDA graph.
+r"""The fused loop: gradient descent as three tensor operations per iteration, in a CUDA graph.
 
 With the bias as a last weight (X1 = [X, 1], theta = [w; b]) and each row signed by its label
 (s_i = 1 - 2 y_i: +1 for label 0, -1 for label 1; Xs = diag(s) X1), the margin u = s z gives
@@ -11,123 +11,115 @@ both losses and their gradients without y:
 
     u = Xs theta;  theta <- theta - (alpha/m) Xs^T sigma(u)          (gemv, sigmoid, gemv)
 
-The margins of each chunk of iterations are kept on the device and the chunk's costs computed
-from them afterwards, so the loop never waits for the host. On CUDA a chunk of ``graph_steps``
-iterations is captured once in a CUDA graph and replayed.
+The margins of a chunk of iterations are kept on the device and the chunk's costs computed from
+them afterwards, so the loop never waits for the host. On CUDA a chunk of ``steps`` iterations is
+captured once in a CUDA graph and replayed. ``FusedLoop`` is the engine of the torch solver's
+"fused" and "cuda_graph" modes (``logicat.torch_backend.solver``).
 """
 
 from __future__ import annotations
 
-import math
 import time
 import warnings
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 import torch
 
-from logicat.optim import GDResult, TrainingState, _diverged
-from logicat.torch_backend.model import torch_loss
+from logicat.errors import ParameterError
 
 
-def train_fused(
-    X: torch.Tensor,
-    y: torch.Tensor,
-    w0: np.ndarray,
-    b0: float,
-    learning_rate: float,
-    max_iter: int,
-    loss: str,
-    dev: torch.device,
-    graph: str,
-    graph_steps: int,
-    divergence_patience: int,
-    timings: dict[str, float] | None,
-    observers: Sequence[Callable[[TrainingState], Any]] = (),
-) -> GDResult:
-    """Full-batch gradient descent in margin form (see the module docstring).
+class FusedLoop:
+    """Full-batch gradient descent of logistic regression in margin form, k iterations a call.
 
     X (m, n) and y (m,) in {0, 1} are float tensors of one dtype; w0 (n,) and b0 the initial
-    parameters. ``graph``: "off" runs the loop eagerly, "on" captures ``graph_steps`` iterations
-    in a CUDA graph and replays it, "try" does the same but, if capturing fails, warns and runs
-    eagerly. ``timings`` (a dict, or None) receives "prepare_s", "capture_s" and "loop_s".
-    ``observers`` are callbacks that only read the iteration and the cost (``cost_only``, see
-    ``logicat.torch_backend.trainer``): they are called for every iteration of a chunk after
-    the chunk has run (one host sync per chunk), with the parameters at the chunk's end.
-    Returns a ``GDResult`` with costs in float64 and coef in X's dtype.
+    parameters; ``steps`` the iterations per chunk (and per CUDA graph). ``graph``: "off" runs
+    the chunk eagerly, "on" captures it in a CUDA graph and replays it, "try" does the same but,
+    if capturing fails, warns and runs eagerly. ``timings`` (a dict, or None) receives
+    "prepare_s", "capture_s" and "loop_s" (measuring synchronizes the device).
     """
-    if loss not in ("cross_entropy", "squared_error"):
-        torch_loss(X[:1, 0], y[:1], loss)  # raises the loss error
-    clock = Clock(dev, timings)
-    m, n = X.shape
-    y = y.to(dev)
-    if not bool(((y == 0) | (y == 1)).all()):
-        raise ValueError("The fused and CUDA-graph loops need labels y in {0, 1}.")
-    sign = (1 - 2 * y).unsqueeze(1)  # (m, 1): s = +1 for label 0, -1 for label 1
-    Xs = torch.empty((m, n + 1), dtype=X.dtype, device=dev)  # (m, n+1): diag(s) [X, 1]
-    torch.mul(X.to(dev), sign, out=Xs[:, :n])
-    Xs[:, n] = sign.squeeze(1)
-    theta = torch.empty(n + 1, dtype=X.dtype, device=dev)  # (n+1,): [w; b]
-    theta[:n] = torch.as_tensor(w0, dtype=X.dtype)
-    theta[n] = float(b0)
-    # One chunk of margins at a time: (k, m), at most ~2^24 numbers.
-    k = max(1, min(int(graph_steps), max_iter, 2**24 // m))
-    U = torch.empty((k, m), dtype=X.dtype, device=dev)
-    history = torch.empty(max_iter, dtype=X.dtype, device=dev)
-    zero = torch.zeros((), dtype=X.dtype, device=dev)
-    step_size = -learning_rate / m
 
-    def run(steps: int) -> None:
+    def __init__(self, X: torch.Tensor, y: torch.Tensor, w0: np.ndarray, b0: float, loss: str,
+                 dev: torch.device, *, steps: int, graph: str = "off",
+                 timings: dict[str, float] | None = None) -> None:
+        self.clock = Clock(dev, timings)
+        m, n = X.shape
+        self.m, self.n, self.loss, self.dev = m, n, loss, dev
+        y = y.to(dev)
+        if not bool(((y == 0) | (y == 1)).all()):
+            raise ParameterError("The fused and CUDA-graph loops need labels y in {0, 1}.")
+        sign = (1 - 2 * y).unsqueeze(1)  # (m, 1): s = +1 for label 0, -1 for label 1
+        self.Xs = torch.empty((m, n + 1), dtype=X.dtype, device=dev)  # (m, n+1): diag(s) [X, 1]
+        torch.mul(X.to(dev), sign, out=self.Xs[:, :n])
+        self.Xs[:, n] = sign.squeeze(1)
+        self.theta = torch.empty(n + 1, dtype=X.dtype, device=dev)  # (n+1,): [w; b]
+        self.set(w0, b0)
+        # One chunk of margins at a time: (k, m), at most ~2^24 numbers.
+        self.k = max(1, min(int(steps), 2**24 // m))
+        self.U = torch.empty((self.k, m), dtype=X.dtype, device=dev)
+        self.zero = torch.zeros((), dtype=X.dtype, device=dev)
+        self.lr: float | None = None
+        self.graph = graph
+        self.replay: Callable[[], None] | None = None
+        self.clock.lap("prepare_s")
+
+    def set(self, w: np.ndarray, b: float) -> None:
+        self.theta[: self.n] = torch.as_tensor(np.asarray(w), dtype=self.theta.dtype)
+        self.theta[self.n] = float(b)
+
+    def _steps(self, steps: int, lr: float) -> None:
+        step_size = -lr / self.m
         for j in range(steps):
-            u = torch.mv(Xs, theta, out=U[j])  # (m,) margins s z, kept for the cost table
+            u = torch.mv(self.Xs, self.theta, out=self.U[j])  # (m,) margins s z, for the costs
             a = torch.sigmoid(u)  # (m,) = |a - y| for cross-entropy
-            if loss == "squared_error":
+            if self.loss == "squared_error":
                 a = a.square_().mul_(torch.sigmoid(-u))  # sigma(u)^2 sigma(-u)
-            theta.addmv_(Xs.T, a, alpha=step_size)  # theta -= alpha/m Xs^T dL/du
+            self.theta.addmv_(self.Xs.T, a, alpha=step_size)  # theta -= alpha/m Xs^T dL/du
 
-    def costs_of(first: int, steps: int) -> None:
-        Uc = U[:steps]  # (steps, m)
-        if loss == "cross_entropy":
-            losses = torch.logaddexp(Uc, zero)  # softplus(u), never overflowing
+    def run(self, steps: int, lr: float) -> np.ndarray:
+        """``steps`` (<= k) iterations at the learning rate ``lr``; their costs, float64 (steps,)."""
+        self.clock.start()
+        if steps == self.k and self.graph != "off":
+            if self.replay is None or lr != self.lr:
+                self._capture(lr)
+            self.replay()
         else:
-            losses = 0.5 * torch.sigmoid(Uc).square()
-        history[first : first + steps] = losses.mean(dim=1)
-        if observers:
-            coef, b = theta[:n].cpu().numpy(), float(theta[n])
-            for i, cost in enumerate(history[first : first + steps].tolist(), start=first):
-                for observe in observers:
-                    observe(TrainingState(i, cost, coef, b, max_iter))
+            self._steps(steps, lr)
+        costs = self.costs(steps)
+        self.clock.lap("loop_s")
+        return costs
 
-    clock.lap("prepare_s")
-    replay: Callable[[], None] = lambda: run(k)  # noqa: E731
-    if graph != "off":
-        theta_0 = theta.clone()
+    def _capture(self, lr: float) -> None:
+        theta_0 = self.theta.clone()
+        self.lr = lr
         try:
-            replay = capture(run, k, dev)
+            self.replay = capture(lambda k: self._steps(k, lr), self.k, self.dev)
         except RuntimeError as err:
-            if graph == "on":
+            if self.graph == "on":
                 raise
             warnings.warn(
                 f"CUDA graph capture failed ({str(err).splitlines()[0]}); "
                 "training without a graph.",
                 RuntimeWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
-        theta.copy_(theta_0)  # undo the warm-up's step
-        clock.lap("capture_s")
-    full, rest = divmod(max_iter, k)
-    for r in range(full):
-        replay()
-        costs_of(r * k, k)
-    if rest:
-        run(rest)
-        costs_of(full * k, rest)
-    clock.lap("loop_s")
-    costs = history.double().cpu().numpy()
-    DivergenceWatch(learning_rate, divergence_patience).check(costs)
-    theta = theta.cpu().numpy()
-    return GDResult(theta[:n].copy(), float(theta[n]), costs, max_iter)
+            self.graph = "off"
+            self.replay = lambda: self._steps(self.k, lr)
+        self.theta.copy_(theta_0)  # undo the warm-up's step
+        self.clock.lap("capture_s")
+
+    def costs(self, steps: int) -> np.ndarray:
+        """J before each of the last ``steps`` iterations, from their margins."""
+        Uc = self.U[:steps]  # (steps, m)
+        if self.loss == "cross_entropy":
+            losses = torch.logaddexp(Uc, self.zero)  # softplus(u), never overflowing
+        else:
+            losses = 0.5 * torch.sigmoid(Uc).square()
+        return losses.mean(dim=1).double().cpu().numpy()
+
+    def params(self) -> tuple[np.ndarray, np.ndarray]:
+        theta = self.theta.cpu().numpy()
+        return theta[: self.n].copy(), theta[self.n:].copy()
 
 
 def capture(run: Callable[[int], None], k: int, dev: torch.device) -> Callable[[], None]:
@@ -145,27 +137,6 @@ def capture(run: Callable[[int], None], k: int, dev: torch.device) -> Callable[[
     return cuda_graph.replay
 
 
-class DivergenceWatch:
-    """The NumPy loop's divergence rule: a non-finite cost, or ``patience`` rises in a row."""
-
-    def __init__(self, learning_rate: float, patience: int) -> None:
-        self.learning_rate, self.patience = learning_rate, patience
-        self.previous, self.worse = math.nan, 0
-
-    def __call__(self, i: int, cost: float) -> None:
-        if not math.isfinite(cost):
-            raise _diverged(i, cost, self.learning_rate, "the cost is no longer finite")
-        self.worse = self.worse + 1 if i and cost > self.previous else 0
-        self.previous = cost
-        if self.worse >= self.patience:
-            why = f"the cost grew {self.worse} times in a row"
-            raise _diverged(i, cost, self.learning_rate, why)
-
-    def check(self, costs: np.ndarray) -> None:
-        for i, cost in enumerate(costs.tolist()):
-            self(i, cost)
-
-
 class Clock:
     """Wall-clock laps into ``timings`` (synchronizing CUDA), or nothing when it is None."""
 
@@ -178,8 +149,13 @@ class Clock:
             torch.cuda.synchronize(self.dev)
         return time.perf_counter()
 
+    def start(self) -> None:
+        if self.timings is not None:
+            self.t = self._now()
+
     def lap(self, name: str) -> None:
+        """Add the time since the last lap (or start) to ``timings[name]``."""
         if self.timings is not None:
             t = self._now()
-            self.timings[name] = t - self.t
+            self.timings[name] = self.timings.get(name, 0.0) + t - self.t
             self.t = t

@@ -43,7 +43,7 @@ except ModuleNotFoundError as err:  # pragma: no cover - depends on the installe
     ) from None
 
 from logicat import __version__
-from logicat.web.pictures import learning_curve_png, weights_png
+from logicat.validation import Interval, check_params
 from logicat.web.service import Predictor
 from logicat.web.uploads import FIELD, UploadError, boundary_of, parse_files
 
@@ -119,8 +119,9 @@ def create_app(
 
     Parameters
     ----------
-    model : path to a model file written by ``logicat train``, or a fitted
-        ``LogisticRegression`` whose ``metadata_`` holds its preprocessing spec.
+    model : path to a model file written by ``logicat train``, a ``logicat.model.Model``, or a
+        fitted ``LogisticRegression`` (its ``metadata_`` or width say how images become
+        features).
     max_upload_bytes : largest request body accepted; larger ones get 413.
     max_pixels : largest width x height accepted; checked before any pixel is decoded.
     max_concurrency : requests parsed/decoded/predicted at once, in worker threads
@@ -128,17 +129,13 @@ def create_app(
     max_queue : requests allowed to wait for a worker; more get 503 at once.
     max_files : files allowed in one request.
     """
-    for name, value, low in [
-        ("max_upload_bytes", max_upload_bytes, 1),
-        ("max_pixels", max_pixels, 1),
-        ("max_concurrency", max_concurrency if max_concurrency is not None else 1, 1),
-        ("max_queue", max_queue, 0),
-        ("max_files", max_files, 1),
-    ]:
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise ValueError(
-                f"The '{name}' parameter must be an int >= {low}. Got {value!r} instead."
-            )
+    check_params(
+        {"max_upload_bytes": [Interval(int, 1)], "max_pixels": [Interval(int, 1)],
+         "max_concurrency": [Interval(int, 1), None], "max_queue": [Interval(int, 0)],
+         "max_files": [Interval(int, 1)]},
+        {"max_upload_bytes": max_upload_bytes, "max_pixels": max_pixels,
+         "max_concurrency": max_concurrency, "max_queue": max_queue, "max_files": max_files},
+    )
     if max_concurrency is None:
         max_concurrency = max(1, min(4, os.cpu_count() or 1))
 
@@ -150,17 +147,23 @@ def create_app(
     drawing = threading.Lock()
 
     def picture(name: str) -> bytes:
-        """The model's pictures, drawn once, on first request (matplotlib is slow to import).
-
-        One lock for both: importing matplotlib from two threads at once can fail.
+        """The model's pictures - the figures ``logicat plot`` draws - made once, on first
+        request (matplotlib is slow to import). One lock for both: importing matplotlib from
+        two threads at once can fail.
         """
+        from logicat.viz.plots import (
+            figure_bytes,
+            model_learning_curves_figure,
+            model_weights_figure,
+        )
+
         with drawing:
             if not pictures:
                 loss = summary["hyperparameters"].get("loss", "cost").replace("_", "-")
-                pictures["learning-curve"] = learning_curve_png(
-                    predictor.clf.cost_history_, f"Learning curve ({loss})"
-                )
-                pictures["weights"] = weights_png(predictor.clf.coef_, predictor.spec["image_size"])
+                model = predictor.model
+                pictures["learning-curve"] = figure_bytes(
+                    model_learning_curves_figure(model, f"Learning curve ({loss})"), "png")
+                pictures["weights"] = figure_bytes(model_weights_figure(model), "png")
             return pictures[name]
 
     limits = {

@@ -1,9 +1,9 @@
 """What the web app computes, without the web: decode uploads, predict, describe the model.
 
-``Predictor`` wraps a fitted model and uses the same two functions as ``logicat predict``:
-``logicat.data.load_image`` (decoding, EXIF, resize; pixel limit checked before decoding) and
-``logicat.features.apply_preprocessing`` (the features the model was trained on). Uploads are
-decoded from memory (``io.BytesIO``); nothing is written to disk.
+``Predictor`` wraps a model (``logicat.model.Model``) and uses the same functions as ``logicat
+predict``: ``logicat.data.load_image`` (decoding, EXIF, resize; pixel limit checked before
+decoding) and ``Model.features`` (the features the model was trained on). Uploads are decoded
+from memory (``io.BytesIO``); nothing is written to disk.
 """
 
 from __future__ import annotations
@@ -15,41 +15,43 @@ from typing import Any
 
 import numpy as np
 
-from logicat.data import load_image
+from logicat.data.images import load_image
 from logicat.errors import ImageLoadError, ModelFileError
-from logicat.features import apply_preprocessing, preprocessing_spec
+from logicat.model import Model
 from logicat.web.uploads import UploadError
 
 
 class Predictor:
-    """A fitted image model, ready to answer "is this a cat?" for uploaded bytes.
+    """A model, ready to answer "is this a cat?" for uploaded bytes.
 
     Parameters
     ----------
-    model : a path to a model file written by ``logicat train``, or a fitted
-        ``LogisticRegression`` with a ``metadata_`` dict holding its ``preprocessing`` spec.
+    model : a path to a model file written by ``logicat train``, a ``logicat.model.Model``, or
+        a fitted ``LogisticRegression`` (its ``to_model()``).
     max_pixels : images with more pixels (width x height) are refused before decoding.
     """
 
     def __init__(self, model: Any, *, max_pixels: int) -> None:
-        from logicat.model_io import load_model
+        from logicat.files import read_model
 
         source = str(model) if isinstance(model, str | Path) else None
-        clf = load_model(model) if source is not None else model
-        meta = dict(getattr(clf, "metadata_", None) or {})
-        spec = meta.get("preprocessing") or _spec_from_width(clf)
+        if source is not None:
+            model = read_model(model)
+        elif not isinstance(model, Model):
+            model = model.to_model()
+        spec = model.preprocessing
         if not spec:
             raise ModelFileError(
                 f"{source or 'the model'}: this model was not trained on images "
                 "(no preprocessing in its metadata, and its width is no size x size x 3)."
             )
-        self.clf = clf
-        self.meta = meta
+        self.model = model
+        self.meta = dict(model.metadata)
         self.spec = spec
         self.source = source
         self.max_pixels = int(max_pixels)
-        self.class_names = [str(c) for c in meta.get("class_names", clf.classes_)]
-        self.positive_class = str(meta.get("positive_class", self.class_names[1]))
+        self.class_names = model.class_names
+        self.positive_class = model.positive_class
 
     def predict(self, files: list[tuple[str, bytes]], *, with_images: bool = False) -> list[dict]:
         """p(positive class) and the label of each ``(filename, data)``, in order.
@@ -67,8 +69,7 @@ class Predictor:
                 images[i] = load_image(source, size=size, max_pixels=self.max_pixels)
             except ImageLoadError as err:
                 raise UploadError(422, "bad_image", str(err)) from None
-        X = apply_preprocessing(images, self.spec, self.clf.coef_.dtype)  # (m, 12288)
-        proba = self.clf.predict_proba(X)[:, 1]  # (m,) p(positive class)
+        proba = self.model.proba(self.model.features(images))  # (m,) p(positive class)
         results = []
         for i, (name, data) in enumerate(files):
             p = float(proba[i])
@@ -86,21 +87,24 @@ class Predictor:
 
     def summary(self) -> dict:
         """What the model page shows: accuracies, hyperparameters, data checksum, ..."""
-        meta, clf = self.meta, self.clf
-        history = np.asarray(clf.cost_history_, dtype=np.float64)
+        meta, model = self.meta, self.model
+        history = np.asarray(model.cost_history, dtype=np.float64)
+        hidden = [int(p.shape[1]) for p in model.params[:-2:2]]
         return {
             "source": Path(self.source).name if self.source else None,
             "class_names": self.class_names,
             "positive_class": self.positive_class,
+            "architecture": {"kind": "network" if hidden else "logistic regression",
+                             "hidden_layer_sizes": hidden},
             "metrics": meta.get("metrics", {}),
-            "hyperparameters": meta.get("hyperparameters", _json_params(clf)),
+            "hyperparameters": meta.get("hyperparameters", {}),
             "training_data": meta.get("training_data", {}),
             "preprocessing": self.spec,
-            "n_features": int(clf.n_features_in_),
-            "n_iter": int(clf.n_iter_),
-            "dtype": str(clf.coef_.dtype),
+            "n_features": model.n_features,
+            "n_iter": int(model.n_iter),
+            "dtype": str(model.dtype),
             "final_cost": float(history[-1]) if history.size else None,
-            "intercept": float(clf.intercept_),
+            "intercept": float(model.params[-1][0]),
             "logicat_version": meta.get("logicat_version"),
         }
 
@@ -116,15 +120,3 @@ def png_bytes(image: np.ndarray) -> bytes:
 
 def png_data_url(image: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(png_bytes(image)).decode("ascii")
-
-
-def _spec_from_width(clf: Any) -> dict | None:
-    """For a model fitted in this session on ``images_to_features`` output: n = s * s * 3."""
-    n = int(getattr(clf, "n_features_in_", 0))
-    size = round((n / 3) ** 0.5)
-    return preprocessing_spec(size) if size > 0 and 3 * size * size == n else None
-
-
-def _json_params(clf: Any) -> dict:
-    params = clf.get_params()
-    return {k: v for k, v in params.items() if v is None or isinstance(v, bool | int | float | str)}

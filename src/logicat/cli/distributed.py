@@ -1,0 +1,31 @@
+"""The command line of each ``torchrun`` process: what ``logicat train --nproc N`` starts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+def command_line_args(ctx, drop: Sequence[str] = ()) -> list[str]:
+    """The click command of ``ctx`` and its parsed options as command-line arguments again
+    (without the parameters named in ``drop``): what each torchrun process is started with.
+    """
+    args = [ctx.info_name]
+    for param in ctx.command.params:
+        if param.name in drop or getattr(param, "hidden", False) or not param.opts:
+            continue
+        value = ctx.params.get(param.name)
+        if value is None:
+            continue
+        if getattr(param, "is_flag", False) and not getattr(param, "count", False):
+            flag = param.opts[0] if value else (param.secondary_opts or [None])[0]
+            if flag is not None and value != param.default:
+                args.append(flag)
+            continue
+        if getattr(param, "param_type_name", "") == "argument":
+            values = value if param.multiple or param.nargs != 1 else [value]
+            args.extend(str(v) for v in values)
+            continue
+        for v in value if param.multiple else [value]:
+            args.append(param.opts[0])
+            args.extend(str(x) for x in v) if isinstance(v, tuple) else args.append(str(v))
+    return args

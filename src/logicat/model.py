@@ -1,0 +1,133 @@
+"""A trained classifier as plain data: what model files hold and what predicting needs.
+
+``Model`` is the network's parameters (``logicat.network``: [w, b] for logistic regression) with
+everything needed to use them: the two classes and which is positive, how images become
+features, the feature standardisation fitted in training, the cost history and the metadata of
+the run. It predicts with NumPy alone, so the command line's hot paths (``logicat predict``,
+``serve``) never import scikit-learn; ``LogisticRegression`` is built from one and gives one back.
+
+    model = logicat.files.read_model("model.safetensors")
+    p = model.proba(model.features(images))          # (m,) p(positive class | image)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from logicat.errors import ModelFileError
+from logicat.features import apply_preprocessing, preprocessing_spec
+from logicat.loss import sigmoid
+from logicat.network import Network, param_names
+from logicat.scaling import standardize
+from logicat.validation import as_matrix
+
+
+@dataclass
+class Model:
+    """A trained binary classifier (see the module docstring).
+
+    params : [W_1, b_1, ..., w, b]; logistic regression: [w (n,), b (1,)]
+    classes : the labels of class 0 and class 1 (1 is the positive class)
+    activation : of the hidden layers
+    feature_mean, feature_scale : (n,) each, when trained with standardisation
+    cost_history, validation_cost_history : J of each iteration (and on the validation set)
+    n_iter : iterations run
+    metadata : the model file's header: preprocessing, class names, hyperparameters, metrics,
+        training data, ...
+    """
+
+    params: list[np.ndarray]
+    classes: list[Any] = field(default_factory=lambda: [0, 1])
+    activation: str = "relu"
+    feature_mean: np.ndarray | None = None
+    feature_scale: np.ndarray | None = None
+    cost_history: np.ndarray = field(default_factory=lambda: np.empty(0))
+    validation_cost_history: np.ndarray | None = None
+    n_iter: int = 0
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def network(self) -> Network:
+        return Network.from_params(self.params, self.activation)
+
+    @property
+    def n_layers(self) -> int:
+        return len(self.params) // 2
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The parameters' tensor names in model files."""
+        return param_names(self.n_layers)
+
+    @property
+    def n_features(self) -> int:
+        return int(self.params[0].shape[0])
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.params[0].dtype
+
+    @property
+    def preprocessing(self) -> dict | None:
+        """How images become this model's features, or None if it was not trained on images.
+
+        Recorded in the file; for a model without the record whose width is size * size * 3,
+        the lesson's preprocessing at that size.
+        """
+        spec = self.metadata.get("preprocessing")
+        if spec:
+            return spec
+        size = round((self.n_features / 3) ** 0.5)
+        return preprocessing_spec(size) if size > 0 and 3 * size * size == self.n_features else None
+
+    @property
+    def class_names(self) -> list[str]:
+        return [str(c) for c in self.metadata.get("class_names", self.classes)]
+
+    @property
+    def positive_class(self) -> str:
+        return str(self.metadata.get("positive_class", self.class_names[1]))
+
+    def features(self, images: np.ndarray) -> np.ndarray:
+        """uint8 images (m, s, s, 3) -> the features (m, n) this model was trained on."""
+        spec = self.preprocessing
+        if spec is None:
+            raise ModelFileError("this model was not trained on images (no preprocessing).")
+        return apply_preprocessing(images, spec, self.dtype)
+
+    def decision_function(self, X: np.ndarray) -> np.ndarray:
+        """The logits z, shape (m,), of features X (m, n) (standardised first, if trained so)."""
+        X = as_matrix("X", X, n_features=self.n_features).astype(self.dtype, copy=False)
+        if self.feature_mean is not None:
+            X = standardize(X, self.feature_mean, self.feature_scale)
+        return self.network.decision_function(X)
+
+    def proba(self, X: np.ndarray) -> np.ndarray:
+        """p(classes[1] | x) = sigma(z) for each row of X, shape (m,)."""
+        return sigmoid(self.decision_function(X))
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """``classes[1]`` where sigma(z) > 0.5, as the lesson decides; shape (m,)."""
+        return np.asarray(self.classes)[(self.proba(X) > 0.5).astype(int)]
+
+    def label_names(self, proba: np.ndarray) -> list[str]:
+        """The class name of each decision p > 0.5."""
+        names = self.class_names
+        return [names[int(p > 0.5)] for p in proba]
+
+    def pixel_weights(self) -> np.ndarray:
+        """The weight of each input feature (pixel / 255) in the first layer: shape (n,) for
+        logistic regression (w in the logit), (n, n_1) for a network (one column per unit).
+
+        That is the first layer's weights themselves, or divided by ``feature_scale`` for a
+        model trained with standardisation (z = sum_j w_j (x_j - mu_j) / sigma_j + b), so that
+        both kinds of model draw their weights in the same units.
+        """
+        W = np.asarray(self.params[0], dtype=np.float64)
+        if self.feature_scale is None:
+            return W
+        scale = np.asarray(self.feature_scale, np.float64)
+        return W / (scale if W.ndim == 1 else scale[:, None])

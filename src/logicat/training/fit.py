@@ -1,0 +1,343 @@
+"""One fit, from validated hyperparameters and arrays to a ``Fit``: the training pipeline.
+
+``LogisticRegression.fit`` (scikit-learn's contract) and ``logicat train`` (which must start fast,
+without scikit-learn) both train through ``fit`` here:
+
+1. the hyperparameters are checked against ``CONSTRAINTS``, one table and one error template;
+2. the sample weights are formed (``sample_weight`` times the class weights);
+3. with ``early_stopping``, a stratified, seeded part of the examples is held out;
+4. with ``standardize``, the features' mean and scale are fitted on the rest;
+5. the initial parameters: zeros, small random numbers, or a previous fit's (``warm_start``);
+6. the solver is chosen (``solver="auto"``: see ``logicat.training.solvers``) and run by the one
+   loop of ``logicat.training.loop``, resumed from a checkpoint if asked;
+7. the result comes back as a ``Fit``, with what stopped it and the warning to give, if any.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from logicat.errors import ParameterError
+from logicat.loss import mean_cost_and_dz
+from logicat.model import Model
+from logicat.network import Network, layer_shapes, param_names, zero_params
+from logicat.scaling import fit_standardization, standardize
+from logicat.training.batches import CHUNK_ROWS, FileRows, InMemory
+from logicat.training.hyperparameters import (
+    CONSTRAINTS,
+    DEFAULTS,
+    check_resumable,
+    convergence_warning,
+    json_params,
+    run_meta,
+)
+from logicat.training.loop import FitResult, Snapshot, Trainer, is_cost_only
+from logicat.training.optimizers import make_optimizer
+from logicat.training.rules import Plateau
+from logicat.training.schedules import make_schedule
+from logicat.training.solvers import GramSolver, PrimalSolver, gram_obstacles, worth_it
+from logicat.validation import check_params
+
+__all__ = ["CONSTRAINTS", "DEFAULTS", "Fit", "Warm", "fit", "fit_file", "json_params"]
+
+@dataclass
+class Fit:
+    """What ``fit`` produced: the loop's result and what the model needs to predict."""
+
+    result: FitResult
+    solver: str
+    feature_mean: np.ndarray | None = None
+    feature_scale: np.ndarray | None = None
+    #: the ConvergenceWarning's message when tol or early stopping ran out of iterations
+    warning: str | None = None
+
+    def to_model(self, params: Mapping[str, Any], classes: Sequence[Any] = (0, 1)) -> Model:
+        """The trained classifier as a ``Model`` (what model files hold), with ``params``, the
+        hyperparameters it was trained with, in its metadata."""
+        r = self.result
+        return Model(params=r.params, classes=list(classes), feature_mean=self.feature_mean,
+                     feature_scale=self.feature_scale, cost_history=r.cost_history,
+                     validation_cost_history=r.val_cost_history, n_iter=r.n_iter,
+                     metadata={"hyperparameters": json_params(params), "solver": self.solver})
+
+
+@dataclass
+class Warm:
+    """A previous fit to continue from (``warm_start``): its parameters, classes, statistics."""
+
+    params: list[np.ndarray]
+    classes: np.ndarray
+    feature_mean: np.ndarray | None = None
+    feature_scale: np.ndarray | None = None
+
+
+def fit(
+    params: Mapping[str, Any],
+    X: np.ndarray,
+    y01: np.ndarray,
+    sample_weight: np.ndarray | None = None,
+    *,
+    classes: Sequence[Any] = (0, 1),
+    callbacks: Sequence = (),
+    warm: Warm | None = None,
+    resume: Snapshot | None = None,
+    resume_source: str = "the checkpoint",
+) -> Fit:
+    """Train on X (m, n) float (C-contiguous, the training dtype) and y01 (m,) in {0, 1}.
+
+    params : the estimator's hyperparameters (``LogisticRegression().get_params()``' names)
+    sample_weight : (m,) weights >= 0 or None; ``params["class_weight"]`` multiplies into them
+    classes : the labels behind 0 and 1 (the keys of a ``class_weight`` dict)
+    callbacks : called after every iteration (see ``logicat.training.callbacks``)
+    warm : continue from a previous fit (``warm_start``)
+    resume : a checkpoint's snapshot to continue from, exactly
+    """
+    check_params(CONSTRAINTS, params)
+    X = np.ascontiguousarray(X)
+    y = y01.astype(X.dtype)
+    weights = class_weighted(y01, sample_weight, params["class_weight"], classes, X.dtype)
+    meta = run_meta(params, X, y, weights)
+    if resume is not None:
+        check_resumable(resume, meta(), resume_source)
+
+    rng = np.random.default_rng(params["random_state"])
+    n = X.shape[1]
+    if warm is not None:
+        start = _warm_params(warm, n, classes, X.dtype)
+    else:
+        start = initial_params(params["init"], n, X.dtype, rng)
+    train, val = _split(y01, params, rng, resume)
+    X_tr, y_tr = (X, y) if val is None else (X[train], y[train])
+    w_tr = weights if weights is None or val is None else weights[train]
+
+    mean = scale = None
+    if params["standardize"]:
+        if warm is not None and warm.feature_mean is not None and len(warm.feature_mean) == n:
+            mean, scale = warm.feature_mean, warm.feature_scale
+        else:
+            mean, scale = fit_standardization(X_tr, w_tr)
+        mean, scale = mean.astype(X.dtype), scale.astype(X.dtype)
+        X_tr = standardize(X_tr, mean, scale)
+
+    validation = None
+    if val is not None:
+        X_val = X[val] if mean is None else standardize(X[val], mean, scale)
+        validation = _validation_cost(X_val, y[val], params["loss"])
+
+    callbacks = list(callbacks)
+    obstacles = gram_obstacles(
+        engine=params["engine"], n_layers=len(start) // 2, optimizer=params["optimizer"],
+        lr_schedule=params["lr_schedule"], batch_size=params["batch_size"], m=len(y_tr),
+        alpha=params["alpha"], weighted=w_tr is not None, early_stopping=val is not None,
+        resume=resume is not None, callbacks=callbacks,
+    )
+    solver_name = choose_solver(params, obstacles, len(y_tr), n)
+    if solver_name == "gram":
+        solver = GramSolver(X_tr, y_tr, start, params["loss"])
+    elif params["engine"] == "torch":
+        solver = _torch_solver(params, X_tr, y_tr, start, w_tr, resume, callbacks)
+    else:
+        data = InMemory(X_tr, y_tr, w_tr, engine=params["engine"], loss=params["loss"],
+                        n_layers=len(start) // 2, alpha=float(params["alpha"]))
+        solver = PrimalSolver(data, start, param_names(len(start) // 2), optimizer(params),
+                              batch_size=params["batch_size"], shuffle=params["shuffle"],
+                              rng=rng)
+    result = _trainer(params, callbacks, validation, meta,
+                      {} if val is None else {"validation_indices": val}).run(solver, resume)
+    return Fit(result, solver_name, mean, scale, convergence_warning(params, result))
+
+
+def fit_file(params: Mapping[str, Any], source, *, chunk_rows: int = CHUNK_ROWS,
+             callbacks: Sequence = ()) -> Fit:
+    """Train out of core on ``source`` (``logicat.data.chunks.H5Images``), from zero weights.
+
+    The primal solver over the file's rows (``batches.FileRows``): exact full-batch gradient
+    descent streams the whole file once per iteration; with ``batch_size``, mini-batches of a
+    block shuffle. Every update rule, schedule, L2 and ``tol`` work as in memory; a validation
+    split, sample weights and standardisation need the data in memory and are refused.
+    """
+    check_params(CONSTRAINTS, params)
+    for name in ("early_stopping", "standardize", "class_weight", "warm_start"):
+        if params[name] not in (False, None):
+            raise ParameterError(f"The {name!r} parameter needs the data in memory; "
+                                 "out-of-core training does not support it.")
+    if params["solver"] == "gram":
+        raise ParameterError("The 'solver' parameter 'gram' needs the data in memory; "
+                             "out-of-core training steps on w ('primal').")
+    dtype = np.dtype(params["dtype"])
+    rng = np.random.default_rng(params["random_state"])
+    start = initial_params(params["init"], source.n, dtype, rng)
+    data = FileRows(source, dtype, chunk_rows=chunk_rows, engine=params["engine"],
+                    loss=params["loss"], n_layers=1, alpha=float(params["alpha"]))
+    solver = PrimalSolver(data, start, param_names(1), optimizer(params),
+                          batch_size=params["batch_size"], shuffle=params["shuffle"], rng=rng)
+    result = _trainer(params, list(callbacks), None, None, None).run(solver)
+    return Fit(result, "primal", warning=convergence_warning(params, result))
+
+
+def _trainer(params, callbacks, validation, meta, extra_tensors) -> Trainer:
+    """The one loop, set up by the hyperparameters: schedule, tol or early stopping."""
+    plateau = None
+    if params["tol"] is not None or params["early_stopping"]:
+        mode = "best" if params["early_stopping"] else "change"
+        plateau = Plateau(float(params["tol"] or 0.0), int(params["n_iter_no_change"]), mode,
+                          warmup=params["early_stopping"])
+    max_iter = int(params["max_iter"])
+    return Trainer(
+        max_iter=max_iter,
+        schedule=make_schedule(params["lr_schedule"], float(params["learning_rate"]),
+                               float(params["lr_decay"]), max_iter),
+        callbacks=callbacks, plateau=plateau, validation=validation, meta=meta,
+        extra_tensors=extra_tensors,
+    )
+
+
+def choose_solver(params: Mapping[str, Any], obstacles: list[str], m: int, n: int) -> str:
+    """The solver that runs: "gram" for "auto" exactly when nothing is in its way and it pays
+    (``worth_it``), "primal" otherwise; the torch engine steps with ``torch.optim`` ("primal").
+    An explicit "gram" that cannot run is a ``ParameterError`` saying why."""
+    asked = params["solver"]
+    if asked == "gram" and obstacles:
+        raise ParameterError(
+            "The 'solver' parameter is 'gram', which needs plain full-batch gradient descent; "
+            f"this run has {', '.join(obstacles)}. Use solver='auto' or 'primal'."
+        )
+    if asked == "gram" or (asked == "auto" and not obstacles
+                           and worth_it(m, n, int(params["max_iter"]))):
+        return "gram"
+    return "primal"
+
+
+def optimizer(params: Mapping[str, Any]):
+    return make_optimizer(params["optimizer"], momentum=float(params["momentum"]),
+                          beta_1=float(params["beta_1"]), beta_2=float(params["beta_2"]),
+                          epsilon=float(params["epsilon"]))
+
+
+def _torch_solver(params, X, y, start, weights, resume, callbacks):
+    from logicat.torch_backend import require_torch
+
+    require_torch()
+    from logicat.torch_backend.solver import TorchSolver
+
+    unsupported = {
+        "sample or class weights": weights is not None,
+        "resume_from": resume is not None,
+    }
+    used = [name for name, on in unsupported.items() if on]
+    if used:
+        raise ParameterError(
+            f"The engine 'torch' does not support {', '.join(used)}. Use engine='numpy'."
+        )
+    seed = params["random_state"] if isinstance(params["random_state"], numbers.Integral) else None
+    return TorchSolver(
+        X, y, start, loss=params["loss"], device=params.get("device", "auto"),
+        optimizer=params["optimizer"], momentum=float(params["momentum"]),
+        betas=(float(params["beta_1"]), float(params["beta_2"])),
+        epsilon=float(params["epsilon"]), alpha=float(params["alpha"]),
+        batch_size=params["batch_size"], shuffle=params["shuffle"], seed=seed,
+        mode=params.get("torch_mode", "auto"),
+        cost_only_callbacks=all(is_cost_only(cb) for cb in callbacks),
+        constant_lr=params["lr_schedule"] == "constant",
+    )
+
+
+def early_stopping_message(result: FitResult) -> str | None:
+    """'Stopped early at iteration N; best validation cost at iteration k', when it did."""
+    if result.best_iteration is None or result.stopped != "converged":
+        return None
+    return (f"Stopped early at iteration {result.n_iter - 1}; best validation cost "
+            f"{result.val_cost_history[result.best_iteration]:.6f} at iteration "
+            f"{result.best_iteration} (its parameters are kept).")
+
+
+# ------------------------------------------------------------------------- the pieces
+def initial_params(init: str, n: int, dtype, rng: np.random.Generator) -> list[np.ndarray]:
+    """Logistic regression's [w (n,), b (1,)]: zeros (the lesson), or w ~ N(0, 0.01^2)."""
+    params = zero_params(layer_shapes(n), dtype)
+    if init == "random":
+        params[0][:] = rng.normal(0.0, 0.01, size=n)
+    return params
+
+
+def _warm_params(warm: Warm, n: int, classes, dtype) -> list[np.ndarray]:
+    if warm.params[0].shape[0] != n:
+        raise ParameterError(
+            f"warm_start: X has {n} features, but the previous fit had {warm.params[0].shape[0]}."
+        )
+    if not np.array_equal(warm.classes, np.asarray(classes)):
+        raise ParameterError(
+            f"warm_start: y has the classes {np.asarray(classes).tolist()}, but the previous fit "
+            f"had {np.asarray(warm.classes).tolist()}."
+        )
+    return [np.array(p, dtype=dtype) for p in warm.params]
+
+
+def class_weighted(y01: np.ndarray, sample_weight: np.ndarray | None, class_weight,
+                   classes: Sequence[Any], dtype) -> np.ndarray | None:
+    """sample_weight times the class weights, shape (m,) in ``dtype``; None if neither.
+
+    "balanced" is m / (2 * count of the class), as in scikit-learn; a dict maps labels to weights.
+    """
+    if sample_weight is None and class_weight is None:
+        return None
+    y01 = y01.astype(int)
+    s = np.ones(len(y01)) if sample_weight is None else np.asarray(sample_weight, np.float64)
+    if class_weight == "balanced":
+        counts = np.bincount(y01, minlength=2)
+        per_class = len(y01) / (2.0 * np.maximum(counts, 1))
+        s = s * per_class[y01]
+    elif class_weight is not None:
+        per_class = np.array([float(class_weight.get(c, 1.0)) for c in classes])
+        s = s * per_class[y01]
+    for c in (0, 1):
+        if not s[y01 == c].sum() > 0:
+            raise ParameterError(
+                "LogisticRegression is a binary classifier: both classes need a positive "
+                f"total sample weight. Got 0 for class {classes[c]!r} instead."
+            )
+    return s.astype(dtype)
+
+
+def _split(y01: np.ndarray, params, rng: np.random.Generator, resume: Snapshot | None):
+    """Stratified (train, validation) indices for early stopping; (None, None) without.
+
+    Each class gives round(validation_fraction x its count) of its examples (at least 1, and at
+    least 1 left for training), drawn by ``rng``; a resumed run takes the checkpoint's.
+    """
+    if not params["early_stopping"]:
+        return None, None
+    m = len(y01)
+    if resume is not None:
+        val = np.asarray(resume.tensors["validation_indices"], dtype=np.intp)
+    else:
+        fraction = float(params["validation_fraction"])
+        parts = []
+        for c in (0, 1):
+            members = np.flatnonzero(y01 == c)
+            k = min(max(1, round(fraction * len(members))), len(members) - 1)
+            if k < 1:
+                raise ParameterError(
+                    f"early_stopping: cannot hold out validation_fraction={fraction} of {m} "
+                    "examples with both classes in each part (a class has fewer than 2)."
+                )
+            parts.append(rng.permutation(members)[:k])
+        val = np.sort(np.concatenate(parts))
+    return np.setdiff1d(np.arange(m), val), val
+
+
+def _validation_cost(X_val: np.ndarray, y_val: np.ndarray, loss: str):
+    """params -> mean loss on the validation set (no penalty, no weights)."""
+
+    def cost(params: list[np.ndarray]) -> float:
+        z = Network.from_params(params).decision_function(X_val)
+        return mean_cost_and_dz(z, y_val, loss)[0]
+
+    return cost
+
+

@@ -1,0 +1,297 @@
+"""The one training loop: a solver takes the steps, the loop keeps the books, the same way for all.
+
+A solver (``logicat.training.solvers``: steps on the parameters, steps in the span of the
+examples, PyTorch's ``torch.optim``, ...) knows how to run iterations. Everything around them
+lives here, once: the learning rate of each epoch, the cost history, the divergence rule, the
+``tol`` / early-stopping rule, the validation cost and the best parameters, the callbacks, the
+snapshot of the whole state for exact resumption, and the ``FitResult``.
+
+A solver is an object with (``Solver`` gives the defaults):
+
+    names            the parameters' names in snapshots ("coef", "intercept"; "coefs.0", ...)
+    chunk            iterations per ``run`` call; with more than 1 the parameters are not formed
+                     between them, so callbacks must be cost-only and there is no validation
+    run(first, lrs)  run len(lrs) iterations from ``first``; return their costs, each J *before*
+                     its iteration's update (as the lesson records it)
+    params()         the current parameters (host NumPy arrays, views allowed)
+    params_after(n)  the parameters after iteration n - 1 of the last ``run`` (chunked solvers)
+    rewind(n)        make those current: training stopped inside a chunk
+    params_finite()  whether every parameter is finite
+    state() / load_state(tensors, meta)   the optimizer's and the shuffling's state
+    set_params(params)
+    sync_stop(stop)  every process agrees to stop (data parallelism); default: ``stop``
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from logicat.errors import ModelFileError, ParameterError
+from logicat.training.rules import Divergence, Plateau
+
+
+@dataclass
+class TrainingState:
+    """What a callback sees after each iteration.
+
+    ``cost`` is J at the parameters *before* this iteration's update (the forward pass of the
+    iteration); ``params`` are the parameters *after* it ([W_1, b_1, ...], or [w, b] for
+    logistic regression), or None in a chunked solver (cost-only callbacks).
+    """
+
+    iteration: int
+    cost: float
+    max_iter: int
+    params: list[np.ndarray] | None = None
+    #: the step size used in this iteration
+    learning_rate: float | None = None
+    #: J on the validation set after this iteration's update (with ``early_stopping`` only)
+    val_cost: float | None = None
+    #: returns the whole state of the loop after this iteration, for a checkpoint
+    snapshot: Callable[[], Snapshot] | None = None
+
+    @property
+    def coef(self) -> np.ndarray | None:
+        """The weights w, shape (n,), of logistic regression (a view of ``params[0]``)."""
+        return None if self.params is None else _logistic(self.params)[0]
+
+    @property
+    def intercept(self) -> float | None:
+        """The bias b of logistic regression."""
+        return None if self.params is None else _logistic(self.params)[1]
+
+
+def _logistic(params: Sequence[np.ndarray]) -> tuple[np.ndarray, float]:
+    W, b = params[0], params[-1]
+    if len(params) != 2 or b.size != 1:
+        raise AttributeError("coef and intercept are logistic regression's; use params")
+    return W.reshape(-1), float(b.reshape(-1)[0])
+
+
+#: A callback returns True to stop training early.
+Callback = Callable[[TrainingState], "bool | None"]
+
+
+def is_cost_only(callback: Callback) -> bool:
+    """True for a callback that reads only the iteration and the cost (a true ``cost_only``
+    attribute): solvers that run a chunk of iterations per call can serve it afterwards."""
+    return getattr(callback, "cost_only", False) is True
+
+
+@dataclass
+class FitResult:
+    """What training produced: the parameters, the cost of every iteration, and why it ended."""
+
+    params: list[np.ndarray]
+    cost_history: np.ndarray  # (n_iter,)
+    n_iter: int
+    #: why training ended: "max_iter", "converged" (tol / early stopping) or "callback"
+    stopped: str = "max_iter"
+    #: validation cost after each iteration, with early stopping; else None
+    val_cost_history: np.ndarray | None = None
+    #: with early stopping: the iteration whose parameters were kept (best validation cost)
+    best_iteration: int | None = None
+
+    @property
+    def coef(self) -> np.ndarray:
+        """w of logistic regression, shape (n,)."""
+        return _logistic(self.params)[0]
+
+    @property
+    def intercept(self) -> float:
+        return _logistic(self.params)[1]
+
+
+@dataclass
+class Snapshot:
+    """The whole state of a run between two epochs: arrays, and JSON-able values."""
+
+    tensors: dict[str, np.ndarray] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+class Solver:
+    """Defaults of the solver protocol (see the module docstring) for one-iteration solvers."""
+
+    names: tuple[str, ...] = ()
+    chunk = 1
+
+    def run(self, first: int, lrs: Sequence[float]) -> np.ndarray:
+        raise NotImplementedError
+
+    def params(self) -> list[np.ndarray]:
+        raise NotImplementedError
+
+    def set_params(self, params: Sequence[np.ndarray]) -> None:
+        for p, value in zip(self.params(), params, strict=True):
+            p[...] = value
+
+    def params_after(self, n_done: int) -> list[np.ndarray]:
+        return self.params()
+
+    def rewind(self, n_done: int) -> None:
+        """Chunked solvers go back to the state after iteration ``n_done - 1``."""
+
+    def params_finite(self) -> bool:
+        return all(bool(np.isfinite(p).all()) for p in self.params())
+
+    def state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        return {}, {}
+
+    def load_state(self, tensors: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
+        """Restore what ``state`` returned."""
+
+    def sync_stop(self, stop: bool) -> bool:
+        return stop
+
+
+class Trainer:
+    """Run a solver for ``max_iter`` epochs (or until a rule or callback stops it).
+
+    Parameters
+    ----------
+    max_iter : number of epochs (iterations in full-batch training)
+    schedule : callable(epoch) -> learning rate
+    callbacks : called with a ``TrainingState`` after every epoch; returning True stops
+    plateau : ``Plateau`` for ``tol`` stopping (on the cost) or early stopping (on the
+        validation cost), or None
+    validation : callable(params) -> validation cost; when given, the plateau watches it and
+        the parameters with the best validation cost are returned (early stopping)
+    maximize : the solver maximizes; the divergence rule watches the negated value
+    meta : JSON-able values copied into every snapshot (the caller's description of the run),
+        or a callable returning them (called only when a snapshot is taken)
+    extra_tensors : arrays copied into every snapshot
+    """
+
+    def __init__(
+        self,
+        *,
+        max_iter: int,
+        schedule: Callable[[int], float],
+        callbacks: Sequence[Callback] = (),
+        plateau: Plateau | None = None,
+        validation: Callable[[list[np.ndarray]], float] | None = None,
+        maximize: bool = False,
+        meta: dict[str, Any] | Callable[[], dict[str, Any]] | None = None,
+        extra_tensors: dict[str, np.ndarray] | None = None,
+    ) -> None:
+        self.max_iter = max_iter
+        self.schedule = schedule
+        self.callbacks = list(callbacks)
+        self.plateau = plateau
+        self.validation = validation
+        self.maximize = maximize
+        self.meta = meta or {}
+        self.extra_tensors = dict(extra_tensors or {})
+
+    def run(self, solver: Solver, resume: Snapshot | None = None) -> FitResult:
+        """Train from the solver's parameters - or from where ``resume`` left off.
+
+        Resuming from the snapshot taken after epoch k and running to ``max_iter`` gives bit for
+        bit the parameters and costs of an uninterrupted run (one-iteration solvers).
+        """
+        if solver.chunk > 1 and self.validation is not None:
+            raise ValueError("a chunked solver cannot be validated after every iteration")
+        self._history = np.empty(self.max_iter)
+        self._val_history = np.empty(self.max_iter) if self.validation else None
+        self._best: list[np.ndarray] | None = None
+        self._divergence = Divergence(self.maximize)
+        epoch = 0 if resume is None else self._restore(solver, resume)
+        stopped, n_iter = "max_iter", self.max_iter
+        while epoch < self.max_iter and stopped == "max_iter":
+            k = min(solver.chunk, self.max_iter - epoch)
+            lrs = [float(self.schedule(t)) for t in range(epoch, epoch + k)]
+            costs = solver.run(epoch, lrs)
+            for j in range(k):
+                why = self._after_iteration(solver, epoch + j, float(costs[j]), lrs[j])
+                if why is not None:
+                    if j < k - 1:
+                        solver.rewind(epoch + j + 1)
+                    stopped, n_iter = why, epoch + j + 1
+                    break
+            epoch += k
+        return self._result(solver, stopped, n_iter)
+
+    def _after_iteration(self, solver: Solver, i: int, cost: float, lr: float) -> str | None:
+        """The books of iteration i; returns why training stops here, or None."""
+        self._history[i] = cost
+        one_step = solver.chunk == 1
+        self._divergence.check(i, cost, lr, solver.params_finite if one_step else None)
+        params = solver.params() if one_step and (self.callbacks or self.validation) else None
+        val_cost = None
+        if self.validation is not None:
+            val_cost = float(self.validation(params))
+            self._val_history[i] = val_cost
+        converged = False
+        if self.plateau is not None:
+            converged = (self.plateau.update(cost) if val_cost is None
+                         else self.plateau.update(val_cost, cost))
+            if val_cost is not None and self.plateau.improved:
+                self._best = [p.copy() for p in params]
+        stop = False
+        if self.callbacks:
+            state = TrainingState(
+                i, cost, self.max_iter, params, lr, val_cost,
+                snapshot=lambda n=i + 1: self._snapshot(solver, n),
+            )
+            stop = any([cb(state) for cb in self.callbacks])
+        stop = solver.sync_stop(stop)
+        if converged:
+            return "converged"
+        return "callback" if stop else None
+
+    def _result(self, solver: Solver, stopped: str, n_iter: int) -> FitResult:
+        params = [p.copy() for p in solver.params()]
+        best_iteration = None
+        if self._best is not None and self.plateau is not None:
+            params = self._best  # early stopping returns the best parameters seen
+            best_iteration = self.plateau.best_epoch
+        val = None if self._val_history is None else self._val_history[:n_iter].copy()
+        return FitResult(params, self._history[:n_iter].copy(), n_iter, stopped, val,
+                         best_iteration)
+
+    # ---------------------------------------------------------------- snapshots
+    def _snapshot(self, solver: Solver, n_done: int) -> Snapshot:
+        params = solver.params_after(n_done)
+        tensors = {k: np.array(v) for k, v in self.extra_tensors.items()}
+        tensors.update({name: np.array(p) for name, p in zip(solver.names, params, strict=True)})
+        tensors["cost_history"] = self._history[:n_done].copy()
+        if self._val_history is not None:
+            tensors["val_cost_history"] = self._val_history[:n_done].copy()
+            best = self._best if self._best is not None else params
+            for name, p in zip(solver.names, best, strict=True):
+                tensors[f"best.{name}"] = np.array(p)
+        solver_tensors, solver_meta = solver.state()
+        tensors.update(solver_tensors)
+        meta = dict(self.meta() if callable(self.meta) else self.meta)
+        meta.update(
+            solver_meta,
+            epoch=n_done,
+            plateau=None if self.plateau is None else self.plateau.state(),
+            divergence_start=self._divergence.start,
+        )
+        return Snapshot(tensors, meta)
+
+    def _restore(self, solver: Solver, snap: Snapshot) -> int:
+        meta, t = snap.meta, snap.tensors
+        n_done = meta.get("epoch")
+        if not isinstance(n_done, int) or isinstance(n_done, bool) or n_done < 1:
+            raise ModelFileError(f"The checkpoint's epoch must be an int >= 1. Got {n_done!r}.")
+        if n_done > self.max_iter:
+            raise ParameterError(
+                f"The checkpoint is after iteration {n_done}, beyond max_iter={self.max_iter}."
+            )
+        solver.set_params([t[name] for name in solver.names])
+        self._history[:n_done] = t["cost_history"]
+        if self._val_history is not None:
+            self._val_history[:n_done] = t["val_cost_history"]
+            self._best = [np.array(t[f"best.{name}"]) for name in solver.names]
+        solver.load_state(t, meta)
+        if self.plateau is not None and meta.get("plateau"):
+            self.plateau.load_state(meta["plateau"])
+        self._divergence.start = meta.get("divergence_start")
+        return n_done

@@ -1,0 +1,154 @@
+"""Update rules: how a gradient becomes a step. Each keeps its own state, for checkpoints.
+
+An optimizer updates the parameters in place from their gradients and a learning rate alpha:
+
+gd          theta <- theta - alpha g
+momentum    v <- mu v + g;                theta <- theta - alpha v           (heavy ball)
+nesterov    v <- mu v + g;                theta <- theta - alpha (g + mu v)  (look-ahead)
+adam        m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;  t <- t + 1
+            theta <- theta - alpha m_hat / (sqrt(v_hat) + eps),
+            m_hat = m / (1 - b1^t),  v_hat = v / (1 - b2^t)
+
+The momentum and Nesterov forms are PyTorch's ``torch.optim.SGD`` (dampening 0), Adam is
+Kingma & Ba (2015) as in ``torch.optim.Adam``. Parameters are a list of arrays, each layer's
+W and b ([w, b] for logistic regression); state arrays have the same shapes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from logicat.validation import Options, check_param
+
+OPTIMIZERS = ("gd", "momentum", "nesterov", "adam")
+
+
+class Optimizer:
+    """Base class: ``step(params, grads, lr)`` updates ``params`` in place."""
+
+    name = "gd"
+
+    def step(self, params: list[np.ndarray], grads: list[np.ndarray], lr: float) -> None:
+        raise NotImplementedError
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """The optimizer's state as named arrays (empty before the first step)."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        """Restore what ``state_dict`` returned (arrays are copied)."""
+
+
+class GD(Optimizer):
+    """Plain (stochastic) gradient descent: theta <- theta - alpha g. No state.
+
+    ``maximize=True`` is gradient ascent, theta <- theta + alpha g (as ``torch.optim.SGD``'s
+    ``maximize``): on F = -J it takes bit for bit the steps of descent on J.
+    """
+
+    name = "gd"
+
+    def __init__(self, maximize: bool = False) -> None:
+        self.maximize = maximize
+
+    def step(self, params, grads, lr):
+        for p, g in zip(params, grads, strict=True):
+            if self.maximize:
+                p += lr * g
+            else:
+                p -= lr * g
+
+
+class Momentum(Optimizer):
+    """Heavy-ball momentum, or Nesterov's look-ahead form with ``nesterov=True``.
+
+    v <- mu v + g, then theta <- theta - alpha v (or alpha (g + mu v) for Nesterov); v starts at 0.
+    """
+
+    def __init__(self, momentum: float = 0.9, nesterov: bool = False) -> None:
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.name = "nesterov" if nesterov else "momentum"
+        self.velocity: list[np.ndarray] | None = None
+
+    def step(self, params, grads, lr):
+        if self.velocity is None:
+            self.velocity = [np.zeros_like(p) for p in params]
+        mu = self.momentum
+        for p, g, v in zip(params, grads, self.velocity, strict=True):
+            v *= mu
+            v += g
+            p -= lr * (g + mu * v) if self.nesterov else lr * v
+
+    def state_dict(self):
+        if self.velocity is None:
+            return {}
+        return {f"velocity.{i}": v.copy() for i, v in enumerate(self.velocity)}
+
+    def load_state_dict(self, state):
+        if state:
+            self.velocity = [np.array(state[f"velocity.{i}"]) for i in range(len(state))]
+
+
+class Adam(Optimizer):
+    """Adam: per-parameter steps from bias-corrected running means of g and g^2."""
+
+    name = "adam"
+
+    def __init__(self, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-8) -> None:
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.t = 0
+        self.m: list[np.ndarray] | None = None
+        self.v: list[np.ndarray] | None = None
+
+    def step(self, params, grads, lr):
+        if self.m is None or self.v is None:
+            self.m = [np.zeros_like(p) for p in params]
+            self.v = [np.zeros_like(p) for p in params]
+        self.t += 1
+        b1, b2 = self.beta_1, self.beta_2
+        correction_1 = 1.0 - b1**self.t
+        correction_2 = 1.0 - b2**self.t
+        for p, g, m, v in zip(params, grads, self.m, self.v, strict=True):
+            m *= b1
+            m += (1.0 - b1) * g
+            v *= b2
+            v += (1.0 - b2) * (g * g)
+            m_hat = m / correction_1
+            v_hat = v / correction_2
+            p -= lr * m_hat / (np.sqrt(v_hat) + self.epsilon)
+
+    def state_dict(self):
+        if self.m is None or self.v is None:
+            return {}
+        state = {"t": np.array([self.t], dtype=np.int64)}
+        for i, (m, v) in enumerate(zip(self.m, self.v, strict=True)):
+            state[f"m.{i}"] = m.copy()
+            state[f"v.{i}"] = v.copy()
+        return state
+
+    def load_state_dict(self, state):
+        if state:
+            self.t = int(state["t"][0])
+            n = (len(state) - 1) // 2
+            self.m = [np.array(state[f"m.{i}"]) for i in range(n)]
+            self.v = [np.array(state[f"v.{i}"]) for i in range(n)]
+
+
+def make_optimizer(
+    name: str,
+    *,
+    momentum: float = 0.9,
+    beta_1: float = 0.9,
+    beta_2: float = 0.999,
+    epsilon: float = 1e-8,
+) -> Optimizer:
+    """The optimizer called ``name`` (one of ``OPTIMIZERS``) with its hyperparameters."""
+    check_param("optimizer", name, [Options(OPTIMIZERS)])
+    if name == "gd":
+        return GD()
+    if name in ("momentum", "nesterov"):
+        return Momentum(momentum, nesterov=name == "nesterov")
+    return Adam(beta_1, beta_2, epsilon)

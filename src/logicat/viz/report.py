@@ -1,0 +1,223 @@
+"""One self-contained HTML page about a trained model: metrics, pictures, hyperparameters, data.
+
+The page has no scripts and loads nothing: every picture is embedded as a ``data:`` URI (line
+charts as SVG, images as PNG), so it can be mailed, archived or opened offline. It holds the same
+numbers for the same model and data, byte for byte (no timestamps).
+
+    model = logicat.files.read_model("model.safetensors")
+    html = build_report(model, data, model_path="model.safetensors")
+    write_report(model, data, "report.html", model_path="model.safetensors")
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from logicat.metrics import METRICS, ClassificationMetrics, model_metrics
+from logicat.paths import atomic_output
+
+
+def build_report(
+    model: Any,
+    data: Any,
+    *,
+    model_path: str | Path | None = None,
+    data_sha256: str | None = None,
+    title: str | None = None,
+) -> str:
+    """The HTML report of a model (``logicat.model.Model``) on the cat data.
+
+    Parameters
+    ----------
+    model : the model, as ``logicat.files.read_model`` returns it (its ``metadata`` supplies
+        the preprocessing, the class names and the recorded training data)
+    data : ``CatData`` (train_x (m, s, s, 3) uint8, train_y (m,), test_x, test_y, classes)
+    model_path : the model file, named in the report with its SHA-256
+    data_sha256 : SHA-256 of the training file the report was computed on, compared with the
+        one recorded in the model
+    """
+    from logicat import __version__
+    from logicat.viz import plots
+
+    meta: Mapping[str, Any] = model.metadata
+    spec = model.preprocessing
+    X_train, X_test = model.features(data.train_x), model.features(data.test_x)
+    names = model.class_names
+    train = model_metrics(model, X_train, data.train_y)
+    test = model_metrics(model, X_test, data.test_y)
+    p_train, p_test = model.proba(X_train), model.proba(X_test)
+    sets = {"train": (data.train_y, p_train), "test": (data.test_y, p_test)}
+
+    image_size = int(spec["image_size"])
+    hyper = {k: v for k, v in (meta.get("hyperparameters") or {}).items() if k != "callbacks"}
+    figures = [
+        ("Learning curve", "Cost J at each gradient-descent iteration.", "svg",
+         plots.model_learning_curves_figure(model)),
+        ("The sigmoid", "Each test image at its logit z = w.x + b; right of z = 0 is "
+         f"predicted {names[1]}.", "svg",
+         plots.sigmoid_figure(model.decision_function(X_test), data.test_y, names)),
+        ("The weights", "w reshaped to the image it multiplies, split into its positive and "
+         "negative parts.", "png", plots.model_weights_figure(model)),
+        ("Misclassified test images", f"With the model's p({names[1]}).", "png",
+         plots.misclassified_figure(data.test_x, data.test_y, p_test, names)),
+        ("ROC curve", "", "svg", plots.roc_figure(sets)),
+        ("Calibration", "Fraction of positives in each bin of predicted probability.", "svg",
+         plots.calibration_figure(sets)),
+    ]
+
+    model_rows = []
+    if model_path is not None:
+        from logicat.data import file_sha256
+
+        model_rows += [("file", Path(model_path).name), ("SHA-256", file_sha256(model_path))]
+    history = model.cost_history
+    model_rows += [
+        ("classes", f"{names[0]} (0), {names[1]} (1, positive)"),
+        ("features", f"{model.n_features} ({_describe_preprocessing(spec)})"),
+        ("dtype", str(model.dtype)),
+        ("iterations run", str(model.n_iter)),
+        ("final cost", f"{history[-1]:.6f}" if len(history) else "-"),
+        ("logicat version (trained)", str(meta.get("logicat_version", "-"))),
+    ]
+    recorded = meta.get("training_data") or {}
+    data_rows = [
+        ("file", str(recorded.get("file", "-"))),
+        ("examples", str(recorded.get("n_samples", len(data.train_y)))),
+        ("SHA-256 (recorded in the model)", str(recorded.get("sha256", "-"))),
+    ]
+    if data_sha256 is not None:
+        same = data_sha256 == recorded.get("sha256")
+        data_rows.append((
+            "SHA-256 (data used for this report)",
+            data_sha256 + ("  (matches)" if same else "  (DIFFERS from the training data)"),
+        ))
+
+    heading = title or (f"logicat report: {Path(model_path).name}" if model_path else
+                        "logicat report")
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        '<link rel="icon" href="data:,">',
+        f"<title>{_e(heading)}</title>",
+        f"<style>{_CSS}</style></head><body>",
+        f"<h1>{_e(heading)}</h1>",
+        f'<p class="note">Written by logicat {_e(__version__)}. Accuracy counts p &gt; 0.5 as '
+        f"{_e(names[1])}; metrics from scikit-learn.</p>",
+        "<h2>Metrics</h2>",
+        _metrics_table(train, test, meta.get("metrics") or {}),
+        "<h2>Confusion matrices</h2>",
+        '<div class="row">',
+        _confusion_table("train", train, names),
+        _confusion_table("test", test, names),
+        "</div>",
+        "<h2>Model</h2>",
+        _kv_table(model_rows, "model"),
+        "<h2>Hyperparameters</h2>",
+        _kv_table([(k, repr(v) if isinstance(v, str) else str(v)) for k, v in hyper.items()],
+                  "hyperparameters"),
+        "<h2>Training data</h2>",
+        _kv_table(data_rows, "training-data"),
+        "<h2>Pictures</h2>",
+        '<div class="pictures">',
+    ]
+    for caption, note, fmt, fig in figures:
+        uri = _data_uri(plots.figure_bytes(fig, fmt), fmt)
+        wide = ' class="wide"' if fig.get_figwidth() > 8 else ""
+        parts.append(
+            f'<figure{wide}><img src="{uri}" alt="{_e(caption)}"><figcaption><b>{_e(caption)}.'
+            f"</b> {_e(note)}</figcaption></figure>"
+        )
+    parts.append("</div></body></html>\n")
+    return "\n".join(parts)
+
+
+def write_report(model: Any, data: Any, path: str | Path, **kwargs: Any) -> Path:
+    """Write ``build_report(model, data, **kwargs)`` to ``path`` atomically."""
+    text = build_report(model, data, **kwargs)
+    with atomic_output(path, "report") as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(path)
+
+
+# ----------------------------------------------------------------------------- pieces
+_CSS = """
+body { font-family: system-ui, sans-serif; max-width: 1200px; margin: 2em auto; padding: 0 1em;
+       color: #222; }
+h1 { font-size: 1.6em; } h2 { margin-top: 1.6em; border-bottom: 1px solid #ddd; }
+table { border-collapse: collapse; margin: 0.5em 1.5em 0.5em 0; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.7em; text-align: left; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+th { background: #f3f3f3; } .note { color: #666; } .row { display: flex; flex-wrap: wrap; }
+code, .mono { font-family: ui-monospace, monospace; word-break: break-all; }
+.pictures { display: flex; flex-wrap: wrap; gap: 0 2em; align-items: flex-start; }
+figure { margin: 1em 0; flex: 0 1 auto; } figure.wide { flex-basis: 100%; }
+figure img { max-width: 100%; height: auto; }
+figcaption { color: #444; }
+"""
+
+
+def _e(text: Any) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _data_uri(payload: bytes, fmt: str) -> str:
+    mime = {"png": "image/png", "svg": "image/svg+xml"}[fmt]
+    return f"data:{mime};base64,{base64.b64encode(payload).decode('ascii')}"
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None or not np.isfinite(value) else f"{value:.4f}"
+
+
+def _metrics_table(train: ClassificationMetrics, test: ClassificationMetrics,
+                   recorded: Mapping[str, Any]) -> str:
+    rows = [
+        "<table id=\"metrics\"><tr><th>metric</th><th>train</th><th>test</th></tr>",
+        f"<tr><td>examples (positive)</td><td class=\"num\">{train.n_samples} "
+        f"({train.n_positive})</td><td class=\"num\">{test.n_samples} ({test.n_positive})</td>"
+        "</tr>",
+    ]
+    for key, name in METRICS:
+        rows.append(
+            f'<tr data-metric="{key}"><td>{_e(name)}</td>'
+            f'<td class="num">{_fmt(getattr(train, key))}</td>'
+            f'<td class="num">{_fmt(getattr(test, key))}</td></tr>'
+        )
+    if "train_accuracy" in recorded or "test_accuracy" in recorded:
+        rows.append(
+            "<tr><td>accuracy % recorded at training</td>"
+            f'<td class="num">{_e(recorded.get("train_accuracy", "-"))}</td>'
+            f'<td class="num">{_e(recorded.get("test_accuracy", "-"))}</td></tr>'
+        )
+    rows.append("</table>")
+    return "\n".join(rows)
+
+
+def _confusion_table(split: str, m: ClassificationMetrics, names: list[str]) -> str:
+    cm = m.confusion_matrix
+    head = "".join(f"<th>predicted {_e(n)}</th>" for n in names)
+    body = "".join(
+        f"<tr><th>true {_e(n)}</th>" + "".join(f'<td class="num">{v}</td>' for v in row) + "</tr>"
+        for n, row in zip(names, cm, strict=True)
+    )
+    return (f'<table id="confusion-{split}"><caption>{split}</caption><tr><th></th>{head}</tr>'
+            f"{body}</table>")
+
+
+def _kv_table(rows: list[tuple[str, str]], table_id: str) -> str:
+    body = "".join(f'<tr><th>{_e(k)}</th><td class="mono">{_e(v)}</td></tr>' for k, v in rows)
+    return f'<table id="{table_id}">{body}</table>'
+
+
+def _describe_preprocessing(spec: Mapping[str, Any] | None) -> str:
+    if not spec:
+        return "no preprocessing recorded"
+    size = spec.get("image_size", "?")
+    return f"{size}x{size}x{spec.get('channels', 3)} pixels, {spec.get('scaling', '?')}"

@@ -1,0 +1,148 @@
+"""``logicat sweep``, ``evaluate --cv``, ``plot ...``: the numbers they print are the library's."""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from logicat import LogisticRegression, load_model
+from logicat.cli import main
+from logicat.metrics import cross_validate_metrics, model_metrics
+
+SVG = "{http://www.w3.org/2000/svg}"
+XLINK = "{http://www.w3.org/1999/xlink}"
+ROW = re.compile(r"^(cross_entropy|squared_error)\s+(\S+)\s+(\S+)\s+(\S+) %\s+(\S+) %$", re.M)
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("model") / "m.safetensors"
+    result = run("train", "--iterations", 60, "--print-every", 0, "--out", path)
+    assert result.exit_code == 0, result.output
+    return path
+
+
+@pytest.mark.slow
+def test_sweep_reproduces_the_lessons_learning_rate_table(tmp_path):
+    out = tmp_path / "rates.png"
+    result = run("sweep", "--learning-rates", "0.01", "0.001", "0.0001", "--iterations", 1500,
+                 "--out", out)
+    assert result.exit_code == 0, result.output
+    rows = [(lr, train, test) for _, lr, _, train, test in ROW.findall(result.output)]
+    # The lesson's published numbers: 99.52 / 88.99 / 68.42 % train, 68 / 64 / 36 % test, which
+    # its notebook prints as 99.52153110047847, 88.99521531100478, 68.42105263157895 (= 208, 186
+    # and 143 of 209 images) and 68.0, 64.0, 36.0.
+    assert rows == [
+        ("0.01", "99.52153110047847", "68.0"),
+        ("0.001", "88.99521531100478", "64.0"),
+        ("0.0001", "68.42105263157895", "36.0"),
+    ]
+    with Image.open(out) as image:
+        assert image.format == "PNG"
+
+
+def test_sweep_accuracies_and_curves_are_the_estimators(cat_features, tmp_path):
+    X_train, y_train, X_test, y_test = cat_features
+    out = tmp_path / "losses.svg"
+    result = run("sweep", "0.02", "0.005", "-n", 15, "--loss-comparison", "--out", out)
+    assert result.exit_code == 0, result.output
+    rows = ROW.findall(result.output)
+    assert [(loss, lr) for loss, lr, *_ in rows] == [
+        ("cross_entropy", "0.02"), ("cross_entropy", "0.005"),
+        ("squared_error", "0.02"), ("squared_error", "0.005"),
+    ]
+    for loss, lr, cost, train, test in rows:
+        clf = LogisticRegression(learning_rate=float(lr), max_iter=15, loss=loss)
+        clf.fit(X_train, y_train)
+        assert float(cost) == pytest.approx(clf.cost_history_[-1], abs=5e-7)
+        assert float(train) == pytest.approx(100 * clf.score(X_train, y_train), abs=1e-12)
+        assert float(test) == pytest.approx(100 * clf.score(X_test, y_test), abs=1e-12)
+    assert ET.parse(out).getroot().tag.endswith("svg")
+
+
+def test_sweep_refuses_a_bad_picture_path_before_training(tmp_path):
+    result = run("sweep", "-n", 1, "--out", tmp_path / "x.gif")
+    assert result.exit_code == 2
+    assert "a plot file must end in .png, .svg, .pdf. Got '.gif' instead." in result.output
+    result = run("sweep", "--learning-rates", "-1")
+    assert result.exit_code == 2 and "expected a finite number > 0" in result.output
+
+
+def test_evaluate_prints_roc_auc_log_loss_and_cross_validation(model_path, cat_features):
+    X_train, y_train, X_test, y_test = cat_features
+    result = run("evaluate", "--model", model_path, "--cv", 3)
+    assert result.exit_code == 0, result.output
+    out = result.output
+    clf = load_model(model_path)
+    m = model_metrics(clf, X_test, y_test)
+    for line in (f"accuracy   {m.accuracy:.4f}", f"F1         {m.f1:.4f}",
+                 f"ROC AUC    {m.roc_auc:.4f}", f"log loss   {m.log_loss:.4f}",
+                 "confusion matrix (rows: true, columns: predicted)"):
+        assert line in out
+    cv = cross_validate_metrics(clf, X_train, y_train, cv=3, random_state=0)
+    assert "stratified 3-fold cross-validation on the training set (209 images" in out
+    for key, name in (("accuracy", "accuracy"), ("roc_auc", "ROC AUC"), ("log_loss", "log loss")):
+        values = cv[key]
+        assert f"{name:<12} {values.mean():.4f} ± {values.std():.4f}" in out
+    assert out.count("held out, accuracy") == 3
+
+
+def test_evaluate_refuses_impossible_cv(model_path):
+    result = run("evaluate", "--model", model_path, "--cv", 1)
+    assert result.exit_code == 2 and "--cv" in result.output
+    result = run("evaluate", "--model", model_path, "--cv", 100)
+    assert result.exit_code == 2  # an option's value, whenever it is found to be impossible
+    assert result.output.strip().splitlines()[-1].startswith("Error: The 'cv' parameter must be")
+
+
+@pytest.mark.parametrize("picture", ["learning-curve", "sigmoid", "weights", "misclassified",
+                                     "roc", "calibration"])
+def test_plot_commands_write_their_picture(model_path, tmp_path, picture):
+    out = tmp_path / f"{picture}.png"
+    result = run("plot", picture, "--model", model_path, "--out", out)
+    assert result.exit_code == 0, result.output
+    assert result.output == f"Saved {out}\n"
+    with Image.open(out) as image:
+        assert image.format == "PNG" and image.width > 300
+
+
+def test_plot_errors_are_one_line(model_path, tmp_path):
+    result = run("plot", "weights", "--model", tmp_path / "none.safetensors",
+                 "--out", tmp_path / "w.png")
+    assert result.exit_code == 1
+    assert result.output.strip() == f"Error: {tmp_path / 'none.safetensors'}: no such model file."
+    result = run("plot", "roc", "--model", model_path, "--out", tmp_path / "r.bmp")
+    assert result.exit_code == 2 and "Got '.bmp' instead." in result.output
+    assert not list(tmp_path.iterdir())
+
+
+def test_weights_svg_embeds_the_64x64_weight_images(model_path, tmp_path):
+    from logicat.viz.plots import weights_images
+
+    out = tmp_path / "w.svg"
+    assert run("plot", "weights", "-m", model_path, "-o", out).exit_code == 0
+    panels = {}
+    for group in ET.parse(out).getroot().iter(f"{SVG}g"):
+        if group.get("id", "").startswith("weights-"):
+            (image,) = group.iter(f"{SVG}image")
+            payload = image.get(f"{XLINK}href").split(",", 1)[1]
+            panels[group.get("id")] = np.asarray(
+                Image.open(io.BytesIO(base64.b64decode(payload))).convert("RGB"), dtype=float
+            )
+    assert sorted(panels) == ["weights-negative", "weights-positive", "weights-sum"]
+    assert {a.shape for a in panels.values()} == {(64, 64, 3)}
+    positive, negative = weights_images(load_model(model_path).coef_)
+    # embedded as 8-bit RGB: within one grey level of the [0, 1] images
+    np.testing.assert_allclose(panels["weights-positive"] / 255, positive, atol=1 / 255 + 1e-9)
+    np.testing.assert_allclose(panels["weights-negative"] / 255, negative, atol=1 / 255 + 1e-9)

@@ -1,0 +1,132 @@
+"""Model files: round trip, metadata, and refusal of truncated, corrupted or foreign files."""
+
+import json
+import os
+import struct
+
+import numpy as np
+import pytest
+from safetensors.numpy import save_file
+
+from logicat import LogisticRegression, ModelFileError, load_model
+from logicat.files import read_metadata
+
+
+@pytest.fixture(scope="module")
+def small_model():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 8))
+    y = np.where(X[:, 0] + X[:, 1] > 0, "yes", "no")
+    return LogisticRegression(learning_rate=0.1, max_iter=50).fit(X, y), X
+
+
+def test_round_trip_keeps_predictions_metadata_and_history(small_model, tmp_model_path):
+    clf, X = small_model
+    clf.save(tmp_model_path, training_data={"sha256": "ab" * 32}, class_names=["no", "yes"])
+    loaded = load_model(tmp_model_path)
+    np.testing.assert_array_equal(loaded.coef_, clf.coef_)
+    assert loaded.intercept_ == clf.intercept_
+    np.testing.assert_array_equal(loaded.cost_history_, clf.cost_history_)
+    np.testing.assert_array_equal(loaded.predict(X), clf.predict(X))
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+    assert loaded.classes_.tolist() == ["no", "yes"]
+    meta = loaded.metadata_
+    assert meta["training_data"]["sha256"] == "ab" * 32
+    assert meta["positive_class"] == "yes"
+    assert meta["hyperparameters"]["learning_rate"] == 0.1
+    assert meta["hyperparameters"]["max_iter"] == 50
+    assert meta["n_features"] == 8
+    assert loaded.get_params()["learning_rate"] == 0.1
+
+
+def test_float32_model_stays_float32(tmp_model_path):
+    rng = np.random.default_rng(1)
+    X, y = rng.normal(size=(20, 3)), np.arange(20) % 2
+    LogisticRegression(dtype="float32", max_iter=5).fit(X, y).save(tmp_model_path)
+    assert load_model(tmp_model_path).coef_.dtype == np.float32
+
+
+def test_save_is_atomic_and_keeps_the_old_model_on_failure(small_model, tmp_path, monkeypatch):
+    clf, _ = small_model
+    path = tmp_path / "model.safetensors"
+    clf.save(path)
+    good = path.read_bytes()
+
+    def interrupted(src, dst):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        clf.save(path)
+    assert path.read_bytes() == good
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.safetensors"]
+
+
+def _corrupt(path, data: bytes):
+    path.write_bytes(data)
+    return path
+
+
+def test_truncated_file_is_refused(small_model, tmp_model_path):
+    clf, _ = small_model
+    clf.save(tmp_model_path)
+    data = tmp_model_path.read_bytes()
+    for cut in (0, 5, 100, len(data) - 8):
+        _corrupt(tmp_model_path, data[:cut])
+        with pytest.raises(ModelFileError, match="model.safetensors"):
+            load_model(tmp_model_path)
+
+
+def test_garbage_header_is_refused(small_model, tmp_model_path):
+    clf, _ = small_model
+    clf.save(tmp_model_path)
+    data = bytearray(tmp_model_path.read_bytes())
+    data[10:20] = b"\xff" * 10
+    _corrupt(tmp_model_path, bytes(data))
+    with pytest.raises(ModelFileError, match="not a logicat model"):
+        load_model(tmp_model_path)
+
+
+def test_foreign_safetensors_file_is_refused(tmp_model_path):
+    save_file({"weight": np.zeros((3, 3), dtype=np.float32)}, tmp_model_path)
+    with pytest.raises(ModelFileError, match="not a logicat model"):
+        load_model(tmp_model_path)
+
+
+def _rewrite_metadata(path, **changes):
+    """Rewrite the JSON metadata of a model file, keeping its tensors."""
+    data = path.read_bytes()
+    n = struct.unpack("<Q", data[:8])[0]
+    header = json.loads(data[8 : 8 + n])
+    meta = json.loads(header["__metadata__"]["logicat"])
+    meta.update(changes)
+    header["__metadata__"]["logicat"] = json.dumps(meta)
+    raw = json.dumps(header).encode()
+    raw += b" " * (-len(raw) % 8)
+    path.write_bytes(struct.pack("<Q", len(raw)) + raw + data[8 + n :])
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"n_features": 9}, "tensor 'coef' has shape"),
+        ({"n_iter": 3}, "tensor 'cost_history' has shape"),
+        ({"classes": [0, 1, 2]}, "must list 2 distinct classes"),
+        ({"format_version": 99}, "version 99 is not supported"),
+    ],
+)
+def test_metadata_that_does_not_match_the_tensors_is_refused(
+    small_model, tmp_model_path, changes, message
+):
+    clf, _ = small_model
+    clf.save(tmp_model_path)
+    _rewrite_metadata(tmp_model_path, **changes)
+    with pytest.raises(ModelFileError, match=message):
+        load_model(tmp_model_path)
+
+
+def test_missing_file_and_folder(tmp_path):
+    with pytest.raises(ModelFileError, match="no such model file"):
+        load_model(tmp_path / "nope.safetensors")
+    with pytest.raises(ModelFileError, match="is a folder"):
+        read_metadata(tmp_path)

@@ -1,0 +1,390 @@
+"""The PyTorch engine: agreement with the NumPy engine, its modes, datasets, and ONNX export."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from click.testing import CliRunner  # noqa: E402
+
+from tests import paths
+from logicat import DivergenceError, LogicatError, LogisticRegression, fit_dataset  # noqa: E402
+from logicat.cli import main  # noqa: E402
+from logicat.kernels.fused import FusedObjective  # noqa: E402
+from logicat.torch_backend import H5CatDataset, ImageFolderDataset, train_torch  # noqa: E402
+from logicat.training.descent import gradient_descent  # noqa: E402
+from logicat.training.objectives import ENGINES  # noqa: E402
+
+ROOT = paths.ROOT
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """One intra-op thread: pytest -n 2 already keeps both cores busy (and it is faster here)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def numpy_run(X, y, loss="cross_entropy", lr=0.005, max_iter=100):
+    w = np.zeros(X.shape[1], dtype=X.dtype)
+    return gradient_descent(
+        FusedObjective(X, y.astype(X.dtype), loss), w, 0.0, learning_rate=lr, max_iter=max_iter
+    )
+
+
+def test_torch_engine_is_registered_and_imported_lazily():
+    assert "torch" in ENGINES
+    code = ("import sys, logicat, logicat.training.fit, logicat.estimator, logicat.cli; "
+            "print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+@pytest.mark.slow
+def test_reference_run_matches_numpy_engine(cat_features):
+    """The lesson's reference run, float64 on the CPU: costs to 1e-10, identical accuracies."""
+    X, y, X_test, y_test = cat_features
+    ref = LogisticRegression(engine="numpy").fit(X, y)
+    clf = LogisticRegression(engine="torch", device="cpu").fit(X, y)
+    assert clf.n_iter_ == 2000
+    np.testing.assert_allclose(clf.cost_history_, ref.cost_history_, rtol=0, atol=1e-10)
+    assert clf.cost_history_[0] == pytest.approx(np.log(2), abs=1e-15)
+    assert clf.score(X, y) == ref.score(X, y) == pytest.approx(0.9904306220095693)
+    assert clf.score(X_test, y_test) == ref.score(X_test, y_test) == 0.70
+    np.testing.assert_allclose(clf.coef_, ref.coef_, rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "squared_error"])
+@pytest.mark.parametrize("mode", ["autograd", "fused"])
+def test_both_losses_and_modes_match_numpy(cat_features, loss, mode):
+    X, y, _, _ = cat_features
+    ref = numpy_run(X, y, loss, max_iter=40)
+    # graph_steps=15: two whole chunks and a remainder of 10 iterations in the fused loop
+    r = train_torch(X, y, max_iter=40, loss=loss, device="cpu", mode=mode, graph_steps=15)
+    np.testing.assert_allclose(r.cost_history, ref.cost_history, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(r.coef, ref.coef, rtol=0, atol=1e-12)
+    assert r.intercept == pytest.approx(ref.intercept, abs=1e-12)
+
+
+@pytest.mark.parametrize("mode", ["autograd", "fused"])
+def test_float32(cat_features, mode):
+    X, y, _, _ = cat_features
+    X32 = X.astype(np.float32)
+    ref = numpy_run(X32, y, max_iter=60)
+    r = train_torch(X32, y.astype(np.float32), max_iter=60, device="cpu", mode=mode)
+    assert r.coef.dtype == np.float32
+    np.testing.assert_allclose(r.cost_history, ref.cost_history, rtol=1e-5)
+    np.testing.assert_allclose(r.coef, ref.coef, rtol=0, atol=1e-5)
+
+
+def test_graph_capture_is_replayed_and_a_failed_one_falls_back(cat_features, monkeypatch):
+    """The CUDA-graph orchestration on the CPU: a stand-in "graph" (the chunk run eagerly),
+    and a capture that fails - "try" (what mode="auto" asks for) warns and trains anyway."""
+    from logicat.torch_backend import fused
+
+    X, y, _, _ = cat_features
+    Xt, yt = torch.from_numpy(X[:60]), torch.from_numpy(y[:60].astype(float))
+    w0 = np.zeros(X.shape[1])
+
+    def run(graph, timings=None):
+        loop = fused.FusedLoop(Xt, yt, w0, 0.0, "cross_entropy", torch.device("cpu"), steps=10,
+                               graph=graph, timings=timings)
+        costs = np.concatenate([loop.run(10, 0.005), loop.run(10, 0.005), loop.run(5, 0.005)])
+        return costs, loop.params()[0]
+
+    ref_costs, ref_w = run("off")
+    captured = []
+
+    def fake_capture(run_k, k, dev):
+        run_k(1)  # the warm-up step, which the caller must undo
+        captured.append(k)
+        return lambda: run_k(k)
+
+    monkeypatch.setattr(fused, "capture", fake_capture)
+    timings = {}
+    costs, w = run("on", timings)
+    assert captured == [10] and set(timings) == {"prepare_s", "capture_s", "loop_s"}
+    np.testing.assert_array_equal(costs, ref_costs)
+    np.testing.assert_array_equal(w, ref_w)
+
+    def failing_capture(run_k, k, dev):
+        run_k(1)
+        raise RuntimeError("operation not permitted when stream is capturing")
+
+    monkeypatch.setattr(fused, "capture", failing_capture)
+    with pytest.raises(RuntimeError, match="not permitted"):
+        run("on")
+    with pytest.warns(RuntimeWarning, match="CUDA graph capture failed"):
+        _, w = run("try")
+    np.testing.assert_array_equal(w, ref_w)
+
+
+def test_callbacks_see_every_iteration_and_can_stop(cat_features):
+    X, y, _, _ = cat_features
+    seen = []
+
+    def stop_after_five(state):
+        seen.append((state.iteration, state.cost, float(state.coef[0]), state.intercept))
+        return state.iteration == 4
+
+    clf = LogisticRegression(engine="torch", device="cpu", max_iter=50, callbacks=[stop_after_five])
+    clf.fit(X, y)
+    assert clf.n_iter_ == 5 and len(clf.cost_history_) == 5
+    assert [s[0] for s in seen] == [0, 1, 2, 3, 4]
+    np.testing.assert_array_equal([s[1] for s in seen], clf.cost_history_)
+    assert seen[-1][2] == clf.coef_[0] and seen[-1][3] == clf.intercept_  # after the update
+    ref = numpy_run(X, y, max_iter=5)
+    np.testing.assert_allclose(clf.cost_history_, ref.cost_history, rtol=0, atol=1e-13)
+
+
+def test_cost_only_callbacks_print_the_same_table_from_the_fused_loop(cat_features):
+    """PrintCost is called a chunk at a time by the fused (CUDA-graph) loop: same lines."""
+    from logicat.training.callbacks import PrintCost
+    from logicat.training.loop import is_cost_only as cost_only
+
+    X, y, _, _ = cat_features
+    tables = {}
+    for mode in ("autograd", "fused"):
+        lines = []
+        train_torch(
+            X,
+            y,
+            max_iter=45,
+            device="cpu",
+            mode=mode,
+            graph_steps=20,
+            callbacks=[PrintCost(10, write=lines.append)],
+        )
+        tables[mode] = lines
+    assert tables["fused"] == tables["autograd"]
+    assert tables["fused"][0] == "Cost after iteration 0: 0.693147" and len(tables["fused"]) == 5
+    assert not cost_only(print) and cost_only(PrintCost())
+
+
+def test_minibatches_are_seeded_and_one_batch_is_full_batch(cat_features):
+    X, y, _, _ = cat_features
+    runs = [train_torch(X, y, max_iter=3, batch_size=64, seed=s, device="cpu") for s in (1, 1, 2)]
+    np.testing.assert_array_equal(runs[0].coef, runs[1].coef)
+    assert not np.array_equal(runs[0].coef, runs[2].coef)
+    assert runs[0].n_iter == len(runs[0].cost_history) == 3  # max_iter counts epochs
+    assert np.all(np.isfinite(runs[0].cost_history))
+    # a batch of all m examples is exactly full-batch gradient descent
+    whole = train_torch(X, y, max_iter=4, batch_size=len(y), device="cpu")
+    np.testing.assert_array_equal(whole.coef, train_torch(X, y, max_iter=4, device="cpu").coef)
+    # through the estimator: batch_size and random_state pick the batches
+    a = LogisticRegression(engine="torch", device="cpu", max_iter=3, batch_size=64, random_state=1)
+    np.testing.assert_array_equal(a.fit(X, y).coef_, runs[0].coef)
+
+
+def test_divergence_is_an_error():
+    X = np.full((6, 3), 1e200)
+    y = np.array([0, 0, 0, 0, 0, 1.0])
+    with pytest.raises(DivergenceError, match="diverged at iteration"):
+        numpy_run(X, y, max_iter=5)
+    for mode in ("autograd", "fused"):
+        with pytest.raises(DivergenceError, match="diverged at iteration"):
+            train_torch(X, y, max_iter=5, device="cpu", mode=mode)
+
+
+def test_bad_settings_are_clear_errors(cat_features, monkeypatch):
+    X, y, _, _ = cat_features
+    Xs, ys = X[:20], y[:20]
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="sees no CUDA device"):
+            LogisticRegression(engine="torch", device="cuda", max_iter=2).fit(Xs, ys)
+        with pytest.raises(ValueError, match="needs a CUDA device"):
+            train_torch(Xs, ys, max_iter=2, device="cpu", mode="cuda_graph")
+    with pytest.raises(ValueError, match="The 'device' parameter must be one of"):
+        train_torch(Xs, ys, max_iter=2, device="tpu")
+    with pytest.raises(ValueError, match="The 'mode' parameter must be one of"):
+        train_torch(Xs, ys, max_iter=2, mode="fast")
+    with pytest.raises(ValueError, match="does not support callbacks other than cost-only"):
+        train_torch(Xs, ys, max_iter=2, device="cpu", mode="fused", callbacks=[print])
+    with pytest.raises(ValueError, match="does not support sample or class weights"):
+        LogisticRegression(engine="torch", device="cpu", max_iter=2).fit(Xs, ys, np.ones(20))
+    with pytest.raises(ValueError, match="The 'batch_size' parameter must be"):
+        train_torch(Xs, ys, max_iter=2, device="cpu", batch_size=0)
+    monkeypatch.setitem(sys.modules, "torch", None)  # as if PyTorch were not installed
+    with pytest.raises(LogicatError, match=r"pip install 'logicat\[torch\]'"):
+        LogisticRegression(engine="torch", max_iter=2).fit(Xs, ys)
+
+
+# ---------------------------------------------------------------------------- datasets
+def test_h5_dataset_reads_lazily_and_in_shards(cat_data):
+    path = Path(os.environ["LOGICAT_DATA"]) / "train_catvnoncat.h5"
+    from logicat.torch_backend.datasets import h5_rows
+
+    ds = H5CatDataset(path)
+    assert len(ds) == 209 == h5_rows(path)
+    assert ds.n_features == 12288 and ds.classes == ("non-cat", "cat")
+    x, label = ds[7]
+    assert x.dtype == torch.uint8 and x.shape == (12288,)
+    np.testing.assert_array_equal(x.numpy(), cat_data.train_x[7].reshape(-1))
+    assert int(label) == cat_data.train_y[7]
+    shard = H5CatDataset(path, 105, 209)
+    images, labels = shard.read()
+    np.testing.assert_array_equal(images, cat_data.train_x[105:])
+    np.testing.assert_array_equal(labels, cat_data.train_y[105:])
+    with pytest.raises(IndexError):
+        shard[104]
+    # two DataLoader workers, each with its own h5py handle, see every image once
+    loader = torch.utils.data.DataLoader(ds, batch_size=50, num_workers=2)
+    seen = torch.cat([xb for xb, _ in loader]).numpy()
+    np.testing.assert_array_equal(seen, cat_data.train_x.reshape(209, -1))
+    ds.close()
+
+
+def test_h5_dataset_bad_files(tmp_path):
+    from logicat import DataFileError
+
+    with pytest.raises(DataFileError, match="no such file"):
+        H5CatDataset(tmp_path / "missing.h5")
+    junk = tmp_path / "junk.h5"
+    junk.write_bytes(b"not hdf5 at all")
+    with pytest.raises(DataFileError, match="junk.h5: not a readable HDF5 file"):
+        H5CatDataset(junk)
+
+
+def test_fit_dataset_equals_in_memory_minibatches(cat_features):
+    """Lazy uint8 batches turned into floats at batch time train exactly as the in-memory path."""
+    X, y, X_test, y_test = cat_features
+    ds = H5CatDataset(Path(os.environ["LOGICAT_DATA"]) / "train_catvnoncat.h5")
+    clf = fit_dataset(ds, batch_size=64, seed=5, max_iter=3, device="cpu")
+    ref = train_torch(X, y, max_iter=3, batch_size=64, seed=5, device="cpu")
+    np.testing.assert_array_equal(clf.coef_, ref.coef)
+    np.testing.assert_array_equal(clf.cost_history_, ref.cost_history)
+    assert clf.metadata_["class_names"] == ["non-cat", "cat"]
+    assert clf.predict(X_test).shape == y_test.shape
+
+
+def test_image_folder_dataset(photos_dir, tmp_path):
+    from logicat import load_image
+
+    for name, files in {
+        "cat": ["tabby_cat.jpg", "cat_in_iran.jpg", "chelsea_cat.png"],
+        "other": ["coffee.png", "rocket.jpg", "camera_gray.png", "logo_rgba.png"],
+    }.items():
+        (tmp_path / name).mkdir()
+        for f in files:
+            shutil.copy(photos_dir / f, tmp_path / name / f)
+    ds = ImageFolderDataset(tmp_path, size=32)
+    assert len(ds) == 7 and ds.classes == ("other", "cat") and ds.n_features == 32 * 32 * 3
+    assert ds.labels.sum() == 3
+    x, label = ds[0]
+    path, expected_label = ds.samples[0]
+    np.testing.assert_array_equal(x.numpy(), load_image(path, 32).reshape(-1))
+    assert int(label) == expected_label
+    clf = fit_dataset(ds, batch_size=4, max_iter=3, learning_rate=0.01, device="cpu")
+    assert clf.n_iter_ == 3 and clf.coef_.shape == (32 * 32 * 3,)
+
+
+# ---------------------------------------------------------------------------- ONNX export
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_export_onnx_matches_logicat(cat_data, cat_features, tmp_path, dtype):
+    ort = pytest.importorskip("onnxruntime")
+    X, y, X_test, _ = cat_features
+    clf = LogisticRegression(max_iter=150, dtype=dtype).fit(X, y)
+    model = clf.save(tmp_path / "m.safetensors", class_names=["non-cat", "cat"])
+    out = tmp_path / "m.onnx"
+    result = CliRunner().invoke(main, ["export", "--format", "onnx", str(model), str(out)])
+    assert result.exit_code == 0, result.output
+    assert f"Saved the ONNX model to {out}" in result.output
+    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    probability, logit = session.run(["probability", "logit"], {"images": cat_data.test_x})
+    expected = clf.predict_proba(X_test.astype(dtype))[:, 1]
+    assert probability.shape == (50,) and probability.dtype == np.dtype(dtype)
+    np.testing.assert_allclose(probability, expected, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(logit, clf.decision_function(X_test.astype(dtype)), atol=1e-4)
+    assert '"positive_class": "cat"' in session.get_modelmeta().custom_metadata_map["logicat"]
+    # the graph that starts from features gives the same probabilities
+    features = tmp_path / "f.onnx"
+    args = ["export", "--input", "features", str(model), str(features)]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    session = ort.InferenceSession(str(features), providers=["CPUExecutionProvider"])
+    (p,) = session.run(["probability"], {"x": X_test.astype(dtype)})
+    np.testing.assert_allclose(p, expected, rtol=0, atol=1e-6)
+
+
+def test_export_onnx_standardized_model(cat_data, cat_features, tmp_path):
+    """A model trained on standardized features exports its (x - mean) / scale too."""
+    ort = pytest.importorskip("onnxruntime")
+    from logicat.torch_backend import export_onnx
+
+    X, y, X_test, _ = cat_features
+    clf = LogisticRegression(max_iter=30, standardize=True).fit(X, y)
+    path = clf.save(tmp_path / "s.safetensors")
+    out = export_onnx(path, tmp_path / "s.onnx")
+    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    (p,) = session.run(["probability"], {"images": cat_data.test_x})
+    np.testing.assert_allclose(p, clf.predict_proba(X_test)[:, 1], rtol=0, atol=1e-6)
+
+
+def test_export_errors(tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(
+        main, ["export", str(tmp_path / "none.safetensors"), str(tmp_path / "o.onnx")]
+    )
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: ") and "no such model file" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    result = runner.invoke(main, ["export", "m.safetensors", str(tmp_path / "no" / "o.onnx")])
+    assert result.exit_code == 2 and "does not exist" in result.output
+    result = runner.invoke(main, ["export", "--format", "tflite", "m.safetensors", "o.onnx"])
+    assert result.exit_code == 2
+    assert list(tmp_path.iterdir()) == []  # nothing half-written
+
+
+# ---------------------------------------------------------------------------- GPU script
+@pytest.fixture(scope="module")
+def gpu_script():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import gpu
+    finally:
+        sys.path.pop(0)
+    return gpu
+
+
+def test_gpu_script_without_cuda_exits_cleanly(gpu_script, capsys):
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA device is present")
+    assert gpu_script.main([]) == 0
+    assert "No CUDA device" in capsys.readouterr().out
+
+
+def test_gpu_script_dry_run_on_cpu(gpu_script, capsys):
+    """The script's checks and timings, run on the CPU ("fused" stands in for the graph)."""
+    args = [os.environ["LOGICAT_DATA"], "--device", "cpu", "--iterations", "12", "--repeat", "1"]
+    assert gpu_script.main(args) == 0
+    out = capsys.readouterr().out
+    assert "check float64   autograd: max |cost - numpy|" in out
+    assert "check float64      fused: max |cost - numpy|" in out
+    assert "all checks passed" in out and "FAIL" not in out
+    assert "idiomatic PyTorch (nn.Linear + BCEWithLogitsLoss + SGD)" in out
+    assert "fused (12 steps per graph), loop only" in out
+
+
+def test_gpu_script_needs_no_sklearn():
+    """On the GPU machine only torch, numpy and h5py are there: the script's imports say so."""
+    blocked = ["sklearn", "scipy", "click", "PIL", "matplotlib", "onnx", "tqdm", "safetensors"]
+    code = (
+        "import sys, runpy\n"
+        f"for m in {blocked!r}: sys.modules[m] = None\n"
+        f"gpu = runpy.run_path({str(ROOT / 'benchmarks' / 'gpu.py')!r})\n"
+        "trainer = gpu['import_engine']()\n"
+        "r = trainer.train_torch([[0.0, 1], [1, 0]], [0.0, 1], max_iter=3, device='cpu')\n"
+        "print(r.n_iter, 'logicat.estimator' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["3", "False"]

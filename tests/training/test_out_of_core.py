@@ -1,0 +1,204 @@
+"""Out-of-core training (``training.fit.fit_file``, ``logicat train --train-file``) against
+in-memory training and the reference math."""
+
+from __future__ import annotations
+
+import tracemalloc
+
+import h5py
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from logicat.cli import main
+from logicat.data.chunks import H5Images, sequential_read
+from logicat.errors import DataFileError
+from logicat.estimator import LogisticRegression
+from logicat.features import images_to_features
+from logicat.loss import cost_and_gradients
+from logicat.model import Model
+from logicat.training.batches import FileRows
+from logicat.training.fit import DEFAULTS, fit_file
+
+
+def stream(source, chunk_rows=512, **params):
+    """Train on the file's rows with these hyperparameters (the lesson's run otherwise)."""
+    return fit_file({**DEFAULTS, **params}, source, chunk_rows=chunk_rows).result
+
+
+def write_h5(path, x, y, classes=(b"non-cat", b"cat"), chunk=16):
+    with h5py.File(path, "w") as f:
+        f.create_dataset("train_set_x", data=x, chunks=(min(chunk, len(x)), *x.shape[1:]))
+        f.create_dataset("train_set_y", data=y)
+        f.create_dataset("list_classes", data=np.array(classes))
+    return path
+
+
+@pytest.fixture(scope="module")
+def cat_h5(tmp_path_factory, cat_data):
+    path = tmp_path_factory.mktemp("streaming") / "train.h5"
+    return write_h5(path, cat_data.train_x, cat_data.train_y)
+
+
+def test_exact_gradient_descent_equals_in_memory_training(cat_h5, cat_data):
+    """Chunks of 50 rows (the last one short) give the in-memory run to 1e-12 in float64."""
+    clf = LogisticRegression(max_iter=40).fit(images_to_features(cat_data.train_x),
+                                              cat_data.train_y)
+    with H5Images(cat_h5) as source:
+        result = stream(source, max_iter=40, chunk_rows=50)
+    np.testing.assert_allclose(result.cost_history, clf.cost_history_, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(result.coef, clf.coef_, rtol=0,
+                               atol=1e-12 * np.abs(clf.coef_).max())
+    assert result.intercept == pytest.approx(clf.intercept_, abs=1e-12)
+
+
+def test_float32_and_squared_error_match_the_reference(cat_h5, cat_data):
+    X = images_to_features(cat_data.train_x, np.float32)
+    y = cat_data.train_y.astype(np.float32)
+    with H5Images(cat_h5) as source:
+        result = stream(source, max_iter=3, dtype="float32", loss="squared_error",
+                        chunk_rows=64)
+    w, b = np.zeros(X.shape[1], np.float32), 0.0
+    for cost in result.cost_history:  # replay the reference run step by step
+        ref_cost, dw, db = cost_and_gradients(w, b, X, y, "squared_error")
+        assert cost == pytest.approx(ref_cost, abs=1e-6)
+        w, b = w - 0.005 * dw, b - 0.005 * db
+    assert result.coef.dtype == np.float32
+
+
+def test_sgd_with_one_batch_per_epoch_is_gradient_descent(cat_h5):
+    with H5Images(cat_h5) as source:
+        gd = stream(source, max_iter=5, chunk_rows=64)
+        sgd = stream(source, max_iter=5, batch_size=10_000, chunk_rows=64, random_state=3)
+    np.testing.assert_allclose(sgd.cost_history, gd.cost_history, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(sgd.coef, gd.coef, rtol=0, atol=1e-12 * np.abs(gd.coef).max())
+
+
+def cat_data_images(path):
+    with h5py.File(path) as f:
+        return f["train_set_x"][()]
+
+
+def test_sgd_is_reproducible_with_a_seed_and_learns(cat_h5):
+    kw = dict(max_iter=6, batch_size=32, chunk_rows=64, learning_rate=0.002)
+    with H5Images(cat_h5) as source:
+        a = stream(source, random_state=1, **kw)
+        b = stream(source, random_state=1, **kw)
+        c = stream(source, random_state=2, **kw)
+        rows = FileRows(source, np.float64, engine="numpy", loss="cross_entropy", n_layers=1)
+        full_cost, _ = rows.full()(a.params)
+        y = source.y
+    p = Model(a.params).proba(images_to_features(cat_data_images(cat_h5)))
+    np.testing.assert_array_equal(a.coef, b.coef)
+    assert not np.array_equal(a.coef, c.coef)
+    assert len(a.cost_history) == 6
+    assert full_cost < 0.66  # log 2 = 0.693 at the start
+    assert np.mean((p > 0.5) == y) > 0.6
+
+
+def test_sgd_step_by_step_against_the_reference(tmp_path, rng):
+    """Unshuffled, batch size 4 over blocks of 6 rows: the same steps as cost_and_gradients."""
+    x = rng.integers(0, 256, size=(13, 2, 2, 3), dtype=np.uint8)
+    y = rng.integers(0, 2, size=13)
+    path = write_h5(tmp_path / "tiny.h5", x, y)
+    with H5Images(path) as source:
+        result = stream(source, max_iter=2, batch_size=4, chunk_rows=6, shuffle=False,
+                        learning_rate=0.1)
+    X = images_to_features(x)
+    w, b, costs = np.zeros(12), 0.0, []
+    for _ in range(2):
+        total = 0.0
+        for lo in range(0, 13, 4):
+            cost, dw, db = cost_and_gradients(w, b, X[lo:lo + 4], y[lo:lo + 4].astype(float))
+            total += cost * len(y[lo:lo + 4])
+            w, b = w - 0.1 * dw, b - 0.1 * db
+        costs.append(total / 13)
+    np.testing.assert_allclose(result.cost_history, costs, rtol=1e-13)
+    np.testing.assert_allclose(result.coef, w, rtol=1e-12, atol=1e-15)
+
+
+def test_memory_stays_bounded_by_the_chunk_size(tmp_path, rng):
+    """4000 images (49 MB as uint8): NumPy allocations during training stay near 2 chunks."""
+    x = rng.integers(0, 256, size=(4000, 64, 64, 3), dtype=np.uint8)
+    y = rng.integers(0, 2, size=4000)
+    path = write_h5(tmp_path / "big.h5", x, y, chunk=100)
+    del x
+    with H5Images(path) as source:
+        tracemalloc.start()
+        stream(source, max_iter=1, chunk_rows=100)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        read = sequential_read(source, 100)
+    chunk_bytes = 100 * 12288
+    assert peak < 8 * chunk_bytes, peak  # 49 MB of data, < 10 MB at the peak
+    assert read.gigabytes == pytest.approx(4000 * 12288 / 1e9)
+
+
+def test_bad_files_give_one_line_errors(tmp_path):
+    with pytest.raises(DataFileError, match="no such file"):
+        H5Images(tmp_path / "missing.h5")
+    (tmp_path / "text.h5").write_text("not hdf5")
+    with pytest.raises(DataFileError, match="not a readable HDF5 file"):
+        H5Images(tmp_path / "text.h5")
+    with h5py.File(tmp_path / "floats.h5", "w") as f:
+        f.create_dataset("train_set_x", data=np.zeros((2, 4, 4, 3)))
+        f.create_dataset("train_set_y", data=np.zeros(2))
+    with pytest.raises(DataFileError, match="must be uint8"):
+        H5Images(tmp_path / "floats.h5")
+
+
+def test_cli_train_file_prints_the_cost_table_and_saves(cat_h5, tmp_path, cat_data):
+    out = tmp_path / "m.safetensors"
+    runner = CliRunner()
+    result = runner.invoke(main, ["train", "--train-file", str(cat_h5), "-n", "30",
+                                  "--print-every", "10", "--chunk-rows", "70", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    clf = LogisticRegression(max_iter=30).fit(images_to_features(cat_data.train_x),
+                                              cat_data.train_y)
+    for i in (0, 10, 20):
+        assert f"Cost after iteration {i}: {clf.cost_history_[i]:f}" in result.output
+    assert "GB/s" in result.output and "test accuracy:" in result.output
+    from logicat import load_model
+
+    loaded = load_model(out)
+    np.testing.assert_allclose(loaded.coef_, clf.coef_, atol=1e-12 * np.abs(clf.coef_).max())
+
+    result = runner.invoke(main, ["train", "--train-file", str(cat_h5), "-n", "2",
+                                  "--batch-size", "50", "--seed", "1", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "mini-batch SGD (batch size 50, seed 1)" in result.output
+
+    result = runner.invoke(main, ["train", "--train-file", str(tmp_path / "nope.h5"),
+                                  "-o", str(out)])
+    assert result.exit_code == 1 and "nope.h5: no such file" in result.output
+
+
+def test_sgd_divergence_is_an_error_not_nan(tmp_path, rng):
+    from logicat.errors import DivergenceError
+
+    x = rng.integers(0, 256, size=(40, 2, 2, 3), dtype=np.uint8)
+    path = write_h5(tmp_path / "d.h5", x, rng.integers(0, 2, size=40))
+    with H5Images(path) as source, pytest.raises(DivergenceError, match="learning rate"):
+        stream(source, max_iter=3, batch_size=8, learning_rate=1e308)
+
+
+def test_the_file_takes_every_update_rule_and_l2_like_memory(cat_h5, cat_data):
+    """The primal solver over the file's rows is the in-memory one: Adam with L2 agrees."""
+    params = dict(max_iter=8, optimizer="adam", alpha=0.5, learning_rate=0.001)
+    clf = LogisticRegression(**params).fit(images_to_features(cat_data.train_x), cat_data.train_y)
+    with H5Images(cat_h5) as source:
+        result = stream(source, chunk_rows=64, **params)
+    np.testing.assert_allclose(result.cost_history, clf.cost_history_, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(result.coef, clf.coef_, rtol=0, atol=1e-10)
+
+
+def test_single_class_data_and_in_memory_options_are_refused(tmp_path, rng, cat_h5):
+    x = rng.integers(0, 256, size=(12, 2, 2, 3), dtype=np.uint8)
+    one = write_h5(tmp_path / "one.h5", x, np.ones(12, int))
+    runner = CliRunner()
+    result = runner.invoke(main, ["train", "--train-file", str(one), "-o", str(tmp_path / "m")])
+    assert result.exit_code == 1 and "must hold both classes" in result.output
+    result = runner.invoke(main, ["train", "--train-file", str(cat_h5), "--early-stopping",
+                                  "-o", str(tmp_path / "m")])
+    assert result.exit_code == 2 and "not available with --train-file" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["one.h5"]

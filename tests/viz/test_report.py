@@ -1,0 +1,132 @@
+"""``logicat report``: one self-contained HTML page of a model's numbers; Chromium renders it."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from tests import paths
+from logicat import load_model
+from logicat.cli import main
+from logicat.data import TRAIN_FILE, file_sha256, find_catvnoncat
+from logicat.metrics import METRICS, model_metrics
+
+ARTIFACTS = paths.ROOT / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+IMG = re.compile(
+    r'<img src="data:(image/png|image/svg\+xml);base64,([A-Za-z0-9+/=]+)" alt="([^"]*)"'
+)
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("report")
+    model = folder / "cat.safetensors"
+    result = run("train", "--iterations", 60, "--print-every", 0, "--out", model)
+    assert result.exit_code == 0, result.output
+    out = folder / "report.html"
+    result = run("report", "--model", model, "--out", out)
+    assert result.exit_code == 0, result.output
+    assert result.output == f"Saved the report to {out}\n"
+    return model, out
+
+
+def test_report_holds_the_models_checksums_hyperparameters_and_metrics(report, cat_features):
+    model, out = report
+    text = out.read_text(encoding="utf-8")
+    clf = load_model(model)
+    assert f"<td class=\"mono\">{file_sha256(model)}</td>" in text
+    data_sha = file_sha256(find_catvnoncat() / TRAIN_FILE)
+    assert clf.metadata_["training_data"]["sha256"] == data_sha
+    assert f"{data_sha}  (matches)" in text
+    assert "<th>max_iter</th><td class=\"mono\">60</td>" in text
+    assert "<th>learning_rate</th><td class=\"mono\">0.005</td>" in text
+    _, _, X_test, y_test = cat_features
+    X_train, y_train = cat_features[0], cat_features[1]
+    train, test = model_metrics(clf, X_train, y_train), model_metrics(clf, X_test, y_test)
+    for key, _ in METRICS:
+        row = re.search(rf'<tr data-metric="{key}">.*?</tr>', text).group(0)
+        cells = re.findall(r'<td class="num">([^<]*)</td>', row)
+        assert cells == [f"{getattr(train, key):.4f}", f"{getattr(test, key):.4f}"]
+    assert clf.metadata_["metrics"]["test_accuracy"] == pytest.approx(100 * test.accuracy)
+    (tn, fp), (fn, tp) = test.confusion_matrix
+    assert (f'<tr><th>true cat</th><td class="num">{fn}</td><td class="num">{tp}</td></tr>'
+            in text)
+
+
+def test_report_is_self_contained_with_every_picture(report):
+    text = report[1].read_text(encoding="utf-8")
+    assert "<script" not in text
+    # nothing is fetched: every src/href is a data: URI
+    assert re.findall(r'(?:src|href)="(?!data:)', text) == []
+    images = IMG.findall(text)
+    assert [html.unescape(alt) for _, _, alt in images] == [
+        "Learning curve", "The sigmoid", "The weights", "Misclassified test images",
+        "ROC curve", "Calibration",
+    ]
+    for mime, payload, _ in images:
+        data = base64.b64decode(payload)
+        if mime == "image/png":
+            with Image.open(io.BytesIO(data)) as image:
+                assert image.format == "PNG" and image.width > 300
+        else:
+            assert ET.fromstring(data).tag == "{http://www.w3.org/2000/svg}svg"
+
+
+def test_report_refuses_a_missing_folder_and_a_bad_model(report, tmp_path):
+    model, _ = report
+    result = run("report", "--model", model, "--out", tmp_path / "no" / "r.html")
+    assert result.exit_code == 2 and "does not exist" in result.output
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"not a model")
+    result = run("report", "--model", bad, "--out", tmp_path / "r.html")
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: {bad}: not a logicat model")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.safetensors"]
+
+
+@pytest.mark.browser
+def test_report_renders_in_headless_chromium(report):
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is not installed (scripts/install-system-deps.sh installs it)")
+    from playwright.sync_api import sync_playwright
+
+    errors: list[str] = []
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(report[1].as_uri(), wait_until="load")
+            sizes = page.evaluate(
+                "Array.from(document.images)"
+                ".map(i => [i.complete, i.naturalWidth, i.naturalHeight])"
+            )
+            title = page.title()
+            metric_rows = page.locator("#metrics tr[data-metric]").count()
+            page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
+        finally:
+            browser.close()
+    assert errors == []
+    assert title == "logicat report: cat.safetensors"
+    assert metric_rows == len(METRICS)
+    assert len(sizes) == 6
+    assert all(complete and width > 0 and height > 0 for complete, width, height in sizes), sizes
+    with Image.open(ARTIFACTS / "report.png") as shot:
+        assert shot.width == 1200 and shot.height > 2000
