@@ -24,7 +24,17 @@ import time
 import numpy as np
 
 from logicat import cost_and_gradients, images_to_features, load_catvnoncat
-from logicat.autograd.objective import make_autograd_objective, make_static_objective
+from logicat.training.objectives import make_objective, static_objective
+
+
+def as_wb(objective, dtype):
+    """An objective of [w, b] as the lesson's (w, b) -> (cost, dw, db)."""
+
+    def wb(w, b):
+        cost, (dw, db) = objective([w, np.array([b], dtype)])
+        return cost, dw, float(db[0])
+
+    return wb
 
 
 def per_step(objective, w, b, steps: int) -> float:
@@ -37,8 +47,8 @@ def per_step(objective, w, b, steps: int) -> float:
 def measure(X: np.ndarray, y: np.ndarray, steps: int, repeat: int) -> dict[str, float]:
     modes = {
         "numpy": lambda w, b: cost_and_gradients(w, b, X, y),
-        "dynamic": make_autograd_objective(X, y, "cross_entropy"),
-        "static": make_static_objective(X, y, "cross_entropy"),
+        "dynamic": as_wb(make_objective("autograd", X, y), X.dtype),
+        "static": as_wb(static_objective(X, y, [(X.shape[1],), (1,)]), X.dtype),
     }
     w, b = np.random.default_rng(0).normal(0, 0.01, X.shape[1]), 0.0
     best = dict.fromkeys(modes, np.inf)

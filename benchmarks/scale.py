@@ -94,7 +94,7 @@ def run_child(cmd: list[str]) -> tuple[float, float, str]:
 
 READ_SCRIPT = """
 import sys, time
-from logicat.fast.streaming import H5Images, sequential_read
+from logicat.data.chunks import H5Images, sequential_read
 with H5Images(sys.argv[1]) as s:
     r = sequential_read(s, int(sys.argv[2]))
 print(f"read {r.gigabytes:.3f} GB in {r.seconds:.3f} s: {r.gb_per_s:.3f} GB/s")

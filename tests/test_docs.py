@@ -2,11 +2,11 @@
 
 import ast
 import re
-from pathlib import Path
 
 import pytest
 
 from tests import paths
+
 ROOT = paths.ROOT
 ENGINE = ROOT / "src" / "logicat" / "autograd" / "tensor.py"
 

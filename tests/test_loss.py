@@ -122,3 +122,50 @@ def test_zero_parameters_cost_log_2(cat_features):
 def test_unknown_loss_is_refused():
     with pytest.raises(ValueError, match="The 'loss' parameter must be one of"):
         loss_and_dz(np.zeros(2), np.zeros(2), "hinge")
+
+
+# ------------------------------------------------------------ shapes are checked where they enter
+def _cost_shapes(w=(5,), X=(8, 5), y=(8,)):
+    rng = np.random.default_rng(0)
+    return cost_and_gradients(rng.normal(size=w), 0.1, rng.normal(size=X),
+                              (rng.random(y) > 0.5).astype(float))
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        # the course's layout: w as a column (n, 1) once gave a wrong cost and a (2, 3) dw
+        (lambda: _cost_shapes(w=(5, 1)), r"w must have shape \(5,\). Got shape \(5, 1\)"),
+        (lambda: _cost_shapes(w=(4,)), r"w must have shape \(5,\). Got shape \(4,\)"),
+        (lambda: _cost_shapes(X=(8,), w=(8,)), r"X must be a 2-D array of numbers"),
+        (lambda: _cost_shapes(y=(8, 1)), r"y must have shape \(8,\), one value per row of X"),
+        (lambda: _cost_shapes(y=(7,)), r"y must have shape \(8,\), one value per row of X"),
+        (lambda: cross_entropy(np.zeros(3), np.zeros(4)), r"y must have the shape of z"),
+        (lambda: squared_error(np.zeros((3, 1)), np.zeros(3)), r"y must have the shape of z"),
+        (lambda: loss_and_dz(np.zeros(3), np.zeros((1, 3)), "cross_entropy"),
+         r"y must have the shape of z, \(3,\)"),
+    ],
+)
+def test_every_public_math_function_checks_its_shapes(call, message):
+    from logicat.errors import ShapeError
+
+    with pytest.raises(ShapeError, match=message) as e:
+        call()
+    assert "\n" not in str(e.value) and "instead" in str(e.value)
+
+
+def test_the_network_and_gradient_descent_check_their_shapes():
+    from logicat import gradient_descent
+    from logicat.errors import ShapeError
+    from logicat.network import Network
+
+    params = [np.zeros((5, 3)), np.zeros(3), np.zeros(3), np.zeros(1)]
+    network = Network.from_params(params)
+    with pytest.raises(ShapeError, match=r"X must have 5 columns \(features\). Got shape \(4, 6\)"):
+        network.cost_and_gradients(np.zeros((4, 6)), np.zeros(4))
+    with pytest.raises(ShapeError, match=r"layer 2 of 2: expected w of shape \(3,\) and b of "
+                       r"shape \(1,\). Got shapes \(4,\) and \(1,\)"):
+        Network.from_params([np.zeros((5, 3)), np.zeros(3), np.zeros(4), np.zeros(1)])
+    with pytest.raises(ShapeError, match=r"w must have shape \(n,\). Got shape \(5, 1\)"):
+        gradient_descent(lambda w, b: (0.0, w, 0.0), np.zeros((5, 1)), 0.0, learning_rate=0.1,
+                         max_iter=1)

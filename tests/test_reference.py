@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from logicat import cost_and_gradients
-from logicat.reference import cost_and_gradients_loops, dot_loops
 from logicat.cli import main
+from logicat.reference import cost_and_gradients_loops, dot_loops
 
 
 @pytest.mark.parametrize("loss", ["cross_entropy", "squared_error"])

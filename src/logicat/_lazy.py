@@ -1,4 +1,5 @@
-"""Lazy re-exports for package ``__init__`` modules: ``from logicat import X`` imports only X's module.
+"""Lazy re-exports for package ``__init__`` modules: ``from logicat import X`` imports X's module
+only.
 
 Importing a submodule runs its package's ``__init__``; if that imported everything it names, the
 CLI's ``--help`` would pay for NumPy, h5py and scikit-learn. A package lists its public names and

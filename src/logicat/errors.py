@@ -14,7 +14,7 @@ from __future__ import annotations
 
 
 class LogicatError(Exception):
-    """Base class of logicat's user-facing errors: one line saying what was expected, what came in."""
+    """Base of logicat's user-facing errors: one line saying what was expected, what came in."""
 
     exit_code = 1
 

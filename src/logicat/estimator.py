@@ -253,6 +253,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self._set_fitted(done.result, self.classes_, X.shape[1], done.feature_mean,
                          done.feature_scale)
         self.solver_ = done.solver
+        self.metadata_ = done.metadata(params)  # what a model file will record of this fit
         if done.warning:
             warnings.warn(done.warning, ConvergenceWarning, stacklevel=2)
         return self
@@ -325,8 +326,6 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         metadata = dict(getattr(self, "metadata_", None) or {})
         metadata["hyperparameters"] = json_params(self.get_params())
-        if hasattr(self, "solver_"):
-            metadata["solver"] = self.solver_
         return Model(
             params=[self.coef_, np.array([self.intercept_], dtype=self.coef_.dtype)],
             classes=self.classes_.tolist(),

@@ -274,7 +274,7 @@ def _check_meta(path: Path, meta: Mapping[str, Any]) -> None:
                     f"Got {positive!r}.")
     _check_architecture(path, meta.get("architecture"), meta["format_version"])
     _check_preprocessing(path, meta.get("preprocessing"), n)
-    for key in ("hyperparameters", "metrics", "training_data"):
+    for key in ("hyperparameters", "metrics", "training_data", "early_stopping"):
         value = meta.get(key)
         if value is not None and not (isinstance(value, dict) and all(
                 isinstance(v, (*scalar, type(None))) for v in value.values())):
@@ -360,8 +360,8 @@ def _check_entries(path: Path, meta: Mapping[str, Any], entries: Mapping[str, An
             raise _fail(path, f"the tensor {name!r} is missing.")
         if not isinstance(entry, dict) or entry.get("dtype") not in dtypes:
             got = entry.get("dtype") if isinstance(entry, dict) else entry
-            raise _fail(path, f"tensor {name!r} must be {' or '.join(_dtype_name(d) for d in dtypes)}"
-                        f". Got {_short(got)}.")
+            wanted = " or ".join(_dtype_name(d) for d in dtypes)
+            raise _fail(path, f"tensor {name!r} must be {wanted}. Got {_short(got)}.")
         if entry.get("shape") != list(shape):
             raise _fail(path, f"tensor {name!r} has shape {tuple(entry.get('shape') or ())}, but "
                         f"the metadata says {shape}.")

@@ -45,7 +45,7 @@ Loss = Literal["cross_entropy", "squared_error"]
 
 
 def _exp_neg_abs(z: np.ndarray) -> np.ndarray:
-    """e^{-|z|}, in (0, 1]: the one exponential sigmoid and softplus are built from (no overflow)."""
+    """e^{-|z|}, in (0, 1]: the one exponential sigmoid and softplus are made of (no overflow)."""
     return np.exp(-np.abs(z))
 
 

@@ -14,7 +14,6 @@ and decide like the estimator: an example is predicted positive where p > 0.5.
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +23,7 @@ from numpy.typing import ArrayLike
 
 from logicat.errors import ParameterError, ShapeError
 from logicat.validation import Interval, check_param
+
 
 def accuracy_percent(predicted: ArrayLike, y: ArrayLike) -> float:
     """Accuracy in percent, computed as the lesson prints it: 100 - mean(|y_hat - y|) * 100.

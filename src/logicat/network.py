@@ -150,8 +150,8 @@ class Network:
             weights = self.params[0::2]
             penalty, extra = l2_penalty(weights, alpha, total)
             cost += penalty
-            for l, dW_penalty in enumerate(extra):
-                grads[2 * l] = grads[2 * l] + dW_penalty
+            for k, dW_penalty in enumerate(extra):
+                grads[2 * k] = grads[2 * k] + dW_penalty
         return cost, grads
 
 
@@ -172,7 +172,7 @@ def param_names(n_layers: int) -> tuple[str, ...]:
     ("coefs.0", "intercepts.0", ..., "coefs.L", "intercepts.L") for a network."""
     if n_layers == 1:
         return ("coef", "intercept")
-    return tuple(f"{kind}.{l}" for l in range(n_layers) for kind in ("coefs", "intercepts"))
+    return tuple(f"{kind}.{i}" for i in range(n_layers) for kind in ("coefs", "intercepts"))
 
 
 def check_params_chain(params: Sequence[np.ndarray]) -> None:
@@ -184,9 +184,9 @@ def check_params_chain(params: Sequence[np.ndarray]) -> None:
             f"{len(params)} instead."
         )
     n_prev = None
-    for l in range(len(params) // 2):
-        W, b = np.asarray(params[2 * l]), np.asarray(params[2 * l + 1])
-        last = 2 * l + 2 == len(params)
+    for i in range(len(params) // 2):
+        W, b = np.asarray(params[2 * i]), np.asarray(params[2 * i + 1])
+        last = 2 * i + 2 == len(params)
         n_out = 1 if last else (W.shape[1] if W.ndim == 2 else -1)
         ok = (W.ndim == (1 if last else 2) and b.shape == (n_out,)
               and (n_prev is None or W.shape[0] == n_prev))
@@ -194,7 +194,7 @@ def check_params_chain(params: Sequence[np.ndarray]) -> None:
             expected = (f"w of shape ({n_prev or 'n_in'},) and b of shape (1,)" if last else
                         f"W of shape ({n_prev or 'n_in'}, n_out) and b of shape (n_out,)")
             raise ShapeError(
-                f"layer {l + 1} of {len(params) // 2}: expected {expected}. Got shapes {W.shape} "
+                f"layer {i + 1} of {len(params) // 2}: expected {expected}. Got shapes {W.shape} "
                 f"and {b.shape} instead."
             )
         n_prev = n_out

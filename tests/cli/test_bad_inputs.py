@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 from safetensors.numpy import save_file
 
-from tests import paths
 from logicat import LogisticRegression, images_to_features, load_image
 from logicat.cli import main
+from tests import paths
 
 SHARED = paths.CAT_DATA
 

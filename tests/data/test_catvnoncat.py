@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests import paths
 from logicat.data import (
     SHA256,
     TEST_FILE,
@@ -26,6 +25,7 @@ from logicat.data import (
     load_image_folder,
 )
 from logicat.errors import DataFileError
+from tests import paths
 
 SHARED = paths.CAT_DATA
 

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from tests import paths
 import logicat.data.download as download_module
 from logicat.data import (
     SHA256,
@@ -23,6 +22,7 @@ from logicat.data import (
     load_catvnoncat,
 )
 from logicat.errors import DownloadError
+from tests import paths
 
 SHARED = paths.CAT_DATA
 

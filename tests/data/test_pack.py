@@ -7,12 +7,11 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from tests import paths
 from logicat.cli import main
 from logicat.data import list_image_folder, load_h5_dataset, load_images
-from logicat.errors import DataFileError
 from logicat.data.decode import load_images_parallel
 from logicat.data.pack import pack_image_folder
+from logicat.errors import DataFileError
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""The fused kernel (logicat.kernels.fused) against the reference logicat.loss.cost_and_gradients."""
+"""The fused kernel (logicat.kernels.fused) against the reference cost_and_gradients."""
 
 from __future__ import annotations
 

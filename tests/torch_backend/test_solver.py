@@ -15,13 +15,13 @@ torch = pytest.importorskip("torch")
 
 from click.testing import CliRunner  # noqa: E402
 
-from tests import paths
 from logicat import DivergenceError, LogicatError, LogisticRegression, fit_dataset  # noqa: E402
 from logicat.cli import main  # noqa: E402
 from logicat.kernels.fused import FusedObjective  # noqa: E402
 from logicat.torch_backend import H5CatDataset, ImageFolderDataset, train_torch  # noqa: E402
 from logicat.training.descent import gradient_descent  # noqa: E402
 from logicat.training.objectives import ENGINES  # noqa: E402
+from tests import paths  # noqa: E402
 
 ROOT = paths.ROOT
 

@@ -15,8 +15,8 @@ from sklearn.datasets import make_classification
 from sklearn.preprocessing import StandardScaler
 
 from logicat import LogisticRegression, ModelFileError
-from logicat.training.callbacks import Checkpoint, GracefulInterrupt, TrainingInterrupted
 from logicat.files import load_checkpoint
+from logicat.training.callbacks import Checkpoint, GracefulInterrupt, TrainingInterrupted
 
 CONFIGS = {
     "adam-minibatch-shuffled": dict(optimizer="adam", learning_rate=0.05, batch_size=16),

@@ -1,4 +1,4 @@
-"""The solvers: the span ("gram") solver takes the primal solver's steps; "auto" is a visible rule."""
+"""The solvers: the span ("gram") solver takes the primal solver's steps; "auto" is a rule."""
 
 import os
 import signal
@@ -24,7 +24,7 @@ def test_auto_takes_gram_for_the_lessons_run_with_the_primal_costs_to_1e_12(cat_
     np.testing.assert_allclose(auto.cost_history_, primal.cost_history_, rtol=0, atol=1e-12)
     np.testing.assert_allclose(auto.coef_, primal.coef_, rtol=0, atol=1e-12)
     assert auto.intercept_ == pytest.approx(primal.intercept_, abs=1e-12)
-    for Xs, ys in ((X, y), (X_test, y_test)):
+    for Xs in (X, X_test):
         np.testing.assert_array_equal(auto.predict(Xs), primal.predict(Xs))
 
 

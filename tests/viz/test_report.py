@@ -13,11 +13,11 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from tests import paths
 from logicat import load_model
 from logicat.cli import main
 from logicat.data import TRAIN_FILE, file_sha256, find_catvnoncat
 from logicat.metrics import METRICS, model_metrics
+from tests import paths
 
 ARTIFACTS = paths.ROOT / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")

@@ -27,12 +27,12 @@ pytest.importorskip("fastapi")
 
 from click.testing import CliRunner  # noqa: E402
 
-from tests import paths
+from logicat import load_model  # noqa: E402
 from logicat.cli import main  # noqa: E402
 from logicat.data import file_sha256, load_image, load_images  # noqa: E402
 from logicat.features import apply_preprocessing  # noqa: E402
-from logicat import load_model  # noqa: E402
 from logicat.files import read_metadata  # noqa: E402
+from tests import paths  # noqa: E402
 
 ROOT = paths.ROOT
 ARTIFACTS = ROOT / "test-artifacts"

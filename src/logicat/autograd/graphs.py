@@ -41,9 +41,9 @@ def network_cost(
     """
     check_loss(loss)
     A = X
-    for l in range(0, len(params) - 2, 2):
-        A = getattr(A @ params[l] + params[l + 1], activation)()
-        A.name = f"A{l // 2 + 1}"
+    for i in range(0, len(params) - 2, 2):
+        A = getattr(A @ params[i] + params[i + 1], activation)()
+        A.name = f"A{i // 2 + 1}"
     z = A @ params[-2] + params[-1]  # (m,) one logit per example
     if loss == "cross_entropy":
         losses = z.softplus() - y * z  # stable form of -[y log a + (1 - y) log(1 - a)]

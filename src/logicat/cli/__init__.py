@@ -32,7 +32,8 @@ class LogicatGroup(click.Group):
         try:
             return super().invoke(ctx)
         except UsageError as e:
-            raise click.UsageError(_one_line(e), ctx=click.get_current_context(silent=True)) from None
+            ctx = click.get_current_context(silent=True)
+            raise click.UsageError(_one_line(e), ctx=ctx) from None
         except LogicatError as e:
             raise _error(_one_line(e), e.exit_code) from None
         except OSError as e:

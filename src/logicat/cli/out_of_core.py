@@ -70,8 +70,7 @@ def train_from_file(params: dict, *, train_file: Path, data_dir, print_every: in
         metrics["test_accuracy"] = test_acc
     what = "iteration" if batch_size is None else "epoch"
     save_and_plot(
-        model, out, plot, params["learning_rate"],
-        f"Learning curve, out of core ({params['loss']}, {dtype}, per {what})",
+        model, out, plot, f"Learning curve, out of core ({params['loss']}, {dtype}, per {what})",
         preprocessing=preprocessing_spec(size), class_names=list(classes),
         positive_class=classes[1],
         training_data={"file": Path(train_file).name, "sha256": sha, "n_samples": m},

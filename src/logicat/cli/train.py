@@ -97,13 +97,12 @@ def train(data_dir, learning_rate, iterations, loss, dtype, engine, print_every,
     elif nproc is not None:
         raise click.BadParameter("needs --engine torch.", param_hint="'--nproc'")
 
+    from logicat.cli.saving import save_and_plot
     from logicat.data import TRAIN_FILE, file_sha256, find_catvnoncat, load_catvnoncat
     from logicat.features import images_to_features, preprocessing_spec
     from logicat.metrics import accuracy_percent
     from logicat.training.callbacks import PrintCost, ProgressBar
     from logicat.training.fit import early_stopping_message
-
-    from logicat.cli.saving import save_and_plot
 
     folder = find_catvnoncat(data_dir)
     if group is None:
@@ -136,7 +135,7 @@ def train(data_dir, learning_rate, iterations, loss, dtype, engine, print_every,
     click.echo(f"train accuracy: {train_acc} %")
     click.echo(f"test accuracy: {test_acc} %")
     save_and_plot(
-        model, out, plot, learning_rate, f"Learning curve ({loss.replace('_', '-')}, {dtype})",
+        model, out, plot, f"Learning curve ({loss.replace('_', '-')}, {dtype})",
         preprocessing=preprocessing_spec(data.train_x.shape[1]),
         class_names=list(data.classes),
         positive_class=data.classes[1],

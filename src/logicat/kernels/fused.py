@@ -184,7 +184,8 @@ def fused_rows_add(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float, loss: 
     code = _LOSS_CODES[check_loss(loss)]
     splits = row_splits(X.shape[0], n_threads)
     if buffers is None:
-        parts, stats = np.zeros((len(splits) - 1, dw.shape[0]), dw.dtype), np.zeros((len(splits), 2))
+        parts = np.zeros((len(splits) - 1, dw.shape[0]), dw.dtype)
+        stats = np.zeros((len(splits), 2))
     else:
         parts, stats = buffers
         parts.fill(0.0)

@@ -8,7 +8,7 @@ line: they give the training loop a solver and the data layer PyTorch Datasets.
 - ``solver``: ``TorchSolver`` (autograd, fused and CUDA-graph modes; mini-batches;
   data-parallel), ``train_torch`` and ``train_dataset``
 - ``fused``: the fused gradient-descent loop and its CUDA-graph capture
-- ``datasets``: ``H5CatDataset`` and ``ImageFolderDataset`` (lazy ``torch.utils.data.Dataset`` objects)
+- ``datasets``: ``H5CatDataset`` and ``ImageFolderDataset`` (lazy torch ``Dataset`` objects)
 - ``distributed``: process-group set-up, sharding and the ``torchrun`` launcher
 - ``export``: ONNX export of a model
 """

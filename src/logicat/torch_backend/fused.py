@@ -77,7 +77,7 @@ class FusedLoop:
             self.theta.addmv_(self.Xs.T, a, alpha=step_size)  # theta -= alpha/m Xs^T dL/du
 
     def run(self, steps: int, lr: float) -> np.ndarray:
-        """``steps`` (<= k) iterations at the learning rate ``lr``; their costs, float64 (steps,)."""
+        """``steps`` (<= k) iterations at the learning rate ``lr``; their costs (steps,) float64."""
         self.clock.start()
         if steps == self.k and self.graph != "off":
             if self.replay is None or lr != self.lr:

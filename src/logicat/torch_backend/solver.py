@@ -202,7 +202,8 @@ class TorchSolver(Solver):
             J.backward()
             if self.distributed:
                 J = self._all_reduce(J)
-            epoch_cost += J.detach() if self.full_batch else J.detach() * (xb.shape[0] / self.m_total)
+            share = 1.0 if self.full_batch else xb.shape[0] / self.m_total
+            epoch_cost += J.detach() * share
             self.optimizer.step()
         return float(epoch_cost)
 

@@ -93,8 +93,8 @@ class FileRows:
             if self.alpha:
                 penalty, extra = l2_penalty(params[0::2], self.alpha, float(self.m))
                 cost += penalty
-                for l, dW in enumerate(extra):
-                    grads[2 * l] += dW
+                for k, dW in enumerate(extra):
+                    grads[2 * k] += dW
             return cost, grads
 
         return objective

@@ -63,7 +63,15 @@ class Fit:
         return Model(params=r.params, classes=list(classes), feature_mean=self.feature_mean,
                      feature_scale=self.feature_scale, cost_history=r.cost_history,
                      validation_cost_history=r.val_cost_history, n_iter=r.n_iter,
-                     metadata={"hyperparameters": json_params(params), "solver": self.solver})
+                     metadata=self.metadata(params))
+
+    def metadata(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """What a model file records of this fit: hyperparameters, solver, early stopping."""
+        meta: dict[str, Any] = {"hyperparameters": json_params(params), "solver": self.solver}
+        if self.result.best_iteration is not None:
+            meta["early_stopping"] = {"best_iteration": self.result.best_iteration,
+                                      "stopped": self.result.stopped}
+        return meta
 
 
 @dataclass

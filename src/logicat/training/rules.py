@@ -51,7 +51,8 @@ class Divergence:
         if cost > self.FACTOR * max(self.start, 1.0):
             raise diverged(
                 i, value, lr,
-                f"the cost climbed from {self.start:.6g} to over {self.FACTOR:g} times that",
+                f"it climbed to more than {self.FACTOR:g} times where it started "
+                f"({self.start:.6g})",
             )
         if params_finite is not None and not params_finite():
             raise diverged(i, value, lr, "the parameters overflowed")
@@ -77,14 +78,19 @@ class Plateau:
         has settled.
     ``mode="best"`` (early stopping on the validation cost, and ``callbacks.EarlyStopping``):
         v_t > best - tol, best = the lowest value so far - the value has stopped improving.
-        With ``warmup``, epochs count only once the *training* cost (``update``'s ``cost``,
-        the value itself by default) has gone below its first value: while training has not
-        even improved on its start - the lesson's first 33 iterations - a rising validation
-        cost says nothing about overfitting. A run that overfits from its first step (the
-        training cost falls, the validation cost rises) is stopped ``patience`` epochs in.
+
+    ``warmup`` (early stopping): watch the value only once training is steady. The lesson's
+    step size overshoots at first - the training cost (``update``'s ``cost``) rises and falls
+    with a period of 3 - and the parameters it passes through then are not a model to keep.
+    So, until the training cost has fallen ``patience`` times in a row and is below where it
+    started, every rise of the training cost starts the watch afresh (``best`` forgets the
+    values before it) and no stop is made; from then on the rule above applies. A run whose
+    training cost falls from its first step keeps its whole history: one that overfits at once
+    (the validation cost rising from the start) is stopped ``patience`` epochs in, with its
+    first parameters.
 
     ``best``, ``best_epoch`` and ``improved`` (this value is a new best) let early stopping keep
-    the best parameters.
+    the best parameters; ``steady_since`` is the epoch the watch started, once it has.
     """
 
     def __init__(self, tol: float, patience: int, mode: str = "best", warmup: bool = False
@@ -94,8 +100,11 @@ class Plateau:
         self.patience = patience
         self.mode = mode
         self.warmup = warmup
-        self.first = math.nan
-        self.started = not warmup
+        self.first = math.nan  # the training cost at epoch 0
+        self.previous = math.nan  # the training cost of the last epoch
+        self.falls = 0  # its decreases in a row
+        self.window = 0  # the epoch the watch (re)started
+        self.steady_since: int | None = None if warmup else 0
         self.last = math.nan
         self.best = math.inf
         self.best_epoch = -1
@@ -106,29 +115,39 @@ class Plateau:
     def update(self, value: float, cost: float | None = None) -> bool:
         """Record epoch t's value (and its training cost, for the warm-up); True: stop."""
         self.epoch += 1
-        progress = value if cost is None else cost
-        if self.epoch == 0:
-            self.first = progress
-        elif progress < self.first:
-            self.started = True
+        cost = value if cost is None else cost
+        if self.steady_since is None:
+            if self.epoch == 0:
+                self.first = cost
+            elif cost < self.previous:
+                self.falls += 1
+            else:  # the training cost rose: what came before is no model to keep
+                self.falls, self.window = 0, self.epoch
+                self.best, self.bad_epochs = math.inf, 0
+            if self.falls >= self.patience and cost < self.first:
+                self.steady_since = self.window
+        self.previous = cost
         if self.mode == "change":
             stalled = abs(value - self.last) < self.tol  # False for the first value (NaN)
         else:
-            stalled = self.started and value > self.best - self.tol
+            stalled = value > self.best - self.tol
         self.bad_epochs = self.bad_epochs + 1 if stalled else 0
         self.improved = value < self.best
         if self.improved:
             self.best, self.best_epoch = value, self.epoch
         self.last = value
-        return self.bad_epochs >= self.patience
+        return self.steady_since is not None and self.bad_epochs >= self.patience
 
-    _STATE = ("first", "started", "last", "best", "best_epoch", "epoch", "bad_epochs")
+    _FLOATS = ("first", "previous", "last", "best")
+    _INTS = ("falls", "window", "best_epoch", "epoch", "bad_epochs")
 
     def state(self) -> dict[str, Any]:
-        return {key: getattr(self, key) for key in self._STATE}
+        return {key: getattr(self, key) for key in (*self._FLOATS, *self._INTS, "steady_since")}
 
     def load_state(self, state: dict[str, Any]) -> None:
-        for key in self._STATE:
-            kind = bool if key == "started" else int if key in ("best_epoch", "epoch",
-                                                                "bad_epochs") else float
-            setattr(self, key, kind(state[key]))
+        for key in self._FLOATS:
+            setattr(self, key, float(state[key]))
+        for key in self._INTS:
+            setattr(self, key, int(state[key]))
+        steady = state["steady_since"]
+        self.steady_since = None if steady is None else int(steady)

@@ -108,12 +108,20 @@ def plot_learning_curves(
 
 
 def model_learning_curves_figure(model: Any, title: str = "Learning curve") -> Any:
-    """A ``logicat.model.Model``'s cost per iteration, with its validation cost if it has one."""
+    """A ``logicat.model.Model``'s cost per iteration, with its validation cost if it has one
+    and, when early stopping chose them, the iteration whose parameters it kept."""
     rate = (model.metadata.get("hyperparameters") or {}).get("learning_rate", "?")
     curves = {f"learning rate = {rate}": model.cost_history}
     if model.validation_cost_history is not None:
         curves["validation cost"] = model.validation_cost_history
-    return learning_curves_figure(curves, title)
+    fig = learning_curves_figure(curves, title)
+    best = (model.metadata.get("early_stopping") or {}).get("best_iteration")
+    if best is not None:
+        ax = fig.axes[0]
+        ax.axvline(best, color="grey", linestyle=":", linewidth=1,
+                   label=f"kept: iteration {best}")
+        ax.legend()
+    return fig
 
 
 def loss_comparison_figure(

@@ -54,7 +54,6 @@ def build_report(
     p_train, p_test = model.proba(X_train), model.proba(X_test)
     sets = {"train": (data.train_y, p_train), "test": (data.test_y, p_test)}
 
-    image_size = int(spec["image_size"])
     hyper = {k: v for k, v in (meta.get("hyperparameters") or {}).items() if k != "callbacks"}
     figures = [
         ("Learning curve", "Cost J at each gradient-descent iteration.", "svg",

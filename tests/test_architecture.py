@@ -1,0 +1,167 @@
+"""The package's shape, read from its source: layers import downward, modules stay small, and
+the command line's hot paths import only what they use."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+
+import pytest
+
+from tests import paths
+
+PACKAGE = paths.ROOT / "src" / "logicat"
+#: Packages a lower layer must never import (the shell around the core); ``python -m logicat``
+#: is the command line itself.
+SHELL = ("logicat.cli", "logicat.web", "logicat.viz", "logicat.estimator", "logicat.__main__")
+
+
+def _module(path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def import_graph() -> dict[str, set[str]]:
+    """module -> the logicat modules it imports anywhere in its source (inside functions too)."""
+    files = {_module(p): p for p in PACKAGE.rglob("*.py")}
+    graph: dict[str, set[str]] = {m: set() for m in files}
+    for module, path in files.items():
+        package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    up = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join(up + ([node.module] if node.module else []))
+                targets = [base] + [f"{base}.{a.name}" for a in node.names]
+            else:
+                continue
+            for target in targets:
+                while target and target not in files:
+                    target = target.rsplit(".", 1)[0] if "." in target else ""
+                if target and target != module and not module.startswith(target + "."):
+                    graph[module].add(target)
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan's, iteratively)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found = []
+    for start in sorted(graph):
+        if start in index:
+            continue
+        work = [(start, iter(sorted(graph[start])))]
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, children = work[-1]
+            for child in children:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph[child]))))
+                    break
+                if child in on_stack:
+                    low[node] = min(low[node], index[child])
+            else:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == index[node]:
+                    component = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        component.append(member)
+                        if member == node:
+                            break
+                    if len(component) > 1:
+                        found.append(sorted(component))
+    return found
+
+
+def test_the_cycle_finder_finds_cycles():
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}, "e": set()}
+    assert cycles(graph) == [["a", "b", "c"]]
+    assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_import_cycles_among_logicats_modules():
+    """Counting the imports inside functions: a lazy import is still a dependency."""
+    graph = import_graph()
+    assert len(graph) > 50
+    assert cycles(graph) == []
+
+
+def test_the_core_never_imports_the_shell():
+    graph = import_graph()
+    for module, imported in graph.items():
+        if module.startswith(SHELL):
+            continue
+        assert not [m for m in imported if m.startswith(SHELL)], module
+
+
+def test_no_module_is_over_400_lines():
+    sizes = {p.relative_to(PACKAGE): len(p.read_text().splitlines()) for p in PACKAGE.rglob("*.py")}
+    assert {p: n for p, n in sizes.items() if n > 400} == {}
+
+
+def _imported_by(code: str) -> set[str]:
+    heavy = ["numpy", "sklearn", "scipy", "numba", "matplotlib", "torch", "pandas", "h5py", "PIL",
+             "tqdm"]
+    out = subprocess.run(
+        [sys.executable, "-c", f"import sys\n{code}\nprint('imported:', *(m for m in {heavy!r} "
+         "if m in sys.modules))"],
+        capture_output=True, text=True, timeout=120, check=True,
+    )
+    return set(out.stdout.splitlines()[-1].split()[1:])
+
+
+def test_import_logicat_and_the_cli_import_no_numpy():
+    assert _imported_by("import logicat, logicat.cli") == set()
+    assert _imported_by("import logicat.cli\ntry:\n    logicat.cli.main(['--help'])\n"
+                        "except SystemExit:\n    pass") == set()
+
+
+def test_predict_and_train_stay_clear_of_scikit_learn(tmp_path, photos_dir):
+    model = tmp_path / "m.safetensors"
+    run = ("from logicat.cli import main\ntry:\n    main({argv!r})\nexcept SystemExit as e:\n"
+           "    assert not e.code, e.code\n")
+    train = ["train", "-n", "150", "--print-every", "0", "-o", str(model)]
+    heavy = {"sklearn", "scipy", "numba", "matplotlib"}
+    assert heavy & _imported_by(run.format(argv=train)) == set()
+    predict = ["predict", "-m", str(model), str(photos_dir / "tabby_cat.jpg")]
+    assert {"sklearn", "scipy", "numba", "matplotlib", "h5py", "tqdm"} & _imported_by(
+        run.format(argv=predict)) == set()
+
+
+def test_every_public_name_resolves():
+    import logicat
+    import logicat.autograd
+    import logicat.data
+    import logicat.torch_backend
+    import logicat.training
+
+    for package in (logicat, logicat.autograd, logicat.data, logicat.training):
+        for name in package.__all__:
+            assert getattr(package, name) is not None, (package.__name__, name)
+    pytest.importorskip("torch")
+    for name in logicat.torch_backend.__all__:
+        assert getattr(logicat.torch_backend, name) is not None
+
+
+def test_the_estimators_defaults_are_the_one_table():
+    from logicat import LogisticRegression
+    from logicat.training.hyperparameters import CONSTRAINTS, DEFAULTS
+
+    assert LogisticRegression().get_params() == DEFAULTS
+    assert set(CONSTRAINTS) == set(DEFAULTS) - {"device", "callbacks"}

@@ -1,0 +1,60 @@
+"""Callbacks: each pickles, clones and joblib-dumps, alone and inside an estimator."""
+
+from __future__ import annotations
+
+import copy
+import io
+import pickle
+
+import joblib
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+from logicat import LogisticRegression
+from logicat.training.callbacks import (
+    Checkpoint,
+    EarlyStopping,
+    GracefulInterrupt,
+    PrintCost,
+    ProgressBar,
+    TerminateOnNaN,
+)
+
+
+def every_callback(tmp_path):
+    bar = ProgressBar(force=True, file=io.StringIO())
+    return [PrintCost(10), PrintCost(10, write=bar.write), bar, EarlyStopping(3, 1e-3),
+            TerminateOnNaN(), Checkpoint(tmp_path / "ck.safetensors", every=5),
+            GracefulInterrupt(tmp_path / "ctrl-c.safetensors")]
+
+
+def test_every_callback_pickles_after_it_has_run(tmp_path, rng):
+    """Even a progress bar that has drawn (tqdm does not pickle) and an installed handler."""
+    X, y = rng.normal(size=(40, 3)), np.arange(40) % 2
+    callbacks = every_callback(tmp_path)
+    with callbacks[-1]:
+        LogisticRegression(max_iter=12, learning_rate=0.5, callbacks=callbacks).fit(X, y)
+    for cb in callbacks:
+        again = pickle.loads(pickle.dumps(cb))
+        assert type(again) is type(cb)
+    bar = pickle.loads(pickle.dumps(callbacks[2]))
+    assert bar._bar is None and bar.enabled
+
+
+def test_an_estimator_with_every_callback_pickles_clones_and_dumps(tmp_path, rng):
+    X, y = rng.normal(size=(40, 3)), np.arange(40) % 2
+    clf = LogisticRegression(max_iter=12, learning_rate=0.5, callbacks=every_callback(tmp_path))
+    clf.fit(X, y)
+    for copied in (pickle.loads(pickle.dumps(clf)), copy.deepcopy(clf), clone(clf)):
+        assert [type(cb) for cb in copied.callbacks] == [type(cb) for cb in clf.callbacks]
+    path = tmp_path / "clf.joblib"
+    joblib.dump(clf, path)
+    restored = joblib.load(path)
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+
+
+def test_early_stopping_refuses_an_unknown_monitor():
+    with pytest.raises(ValueError, match="The 'monitor' parameter must be one of 'cost', "
+                       "'val_cost'. Got 'loss' instead."):
+        EarlyStopping(monitor="loss")
