@@ -73,7 +73,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from logicat.data import load_catvnoncat, load_images
-    from logicat.estimator import LogisticRegression
+    from logicat.estimators import LogisticRegression
     from logicat.features import images_to_features, preprocessing_spec
 
     folder = args.work_dir / "jpegs"

@@ -119,7 +119,7 @@ def run_suite(
 ) -> list[Row]:
     """Run every measurement, print the table, return the rows."""
     from logicat.data import find_catvnoncat, load_catvnoncat
-    from logicat.estimator import LogisticRegression
+    from logicat.estimators import LogisticRegression
     from logicat.features import images_to_features
     from logicat.kernels.fused import FusedObjective
     from logicat.loss import cost_and_gradients

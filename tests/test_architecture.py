@@ -14,7 +14,7 @@ from tests import paths
 PACKAGE = paths.ROOT / "src" / "logicat"
 #: Packages a lower layer must never import (the shell around the core); ``python -m logicat``
 #: is the command line itself.
-SHELL = ("logicat.cli", "logicat.web", "logicat.viz", "logicat.estimator", "logicat.__main__")
+SHELL = ("logicat.cli", "logicat.web", "logicat.viz", "logicat.estimators", "logicat.__main__")
 
 
 def _module(path) -> str:
@@ -160,8 +160,9 @@ def test_every_public_name_resolves():
 
 
 def test_the_estimators_defaults_are_the_one_table():
-    from logicat import LogisticRegression
-    from logicat.training.hyperparameters import CONSTRAINTS, DEFAULTS
+    from logicat import LogisticRegression, MLPClassifier
+    from logicat.training.hyperparameters import CONSTRAINTS, DEFAULTS, MLP_DEFAULTS
 
     assert LogisticRegression().get_params() == DEFAULTS
-    assert set(CONSTRAINTS) == set(DEFAULTS) - {"device", "callbacks"}
+    assert MLPClassifier().get_params() == MLP_DEFAULTS
+    assert set(CONSTRAINTS) == set(MLP_DEFAULTS) - {"device", "callbacks"}

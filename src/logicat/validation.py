@@ -82,6 +82,19 @@ class Options:
         return quoted if len(self.values) == 1 else f"one of {quoted}"
 
 
+@dataclass(frozen=True)
+class Sizes:
+    """A tuple (or list) of ints >= 1, possibly empty: the sizes of hidden layers."""
+
+    def accepts(self, value: Any) -> bool:
+        return isinstance(value, tuple | list) and all(
+            isinstance(v, numbers.Integral) and not isinstance(v, bool | np.bool_) and v >= 1
+            for v in value)
+
+    def describe(self) -> str:
+        return "a tuple of ints >= 1"
+
+
 def _number(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else str(x)
 
@@ -97,13 +110,13 @@ _KINDS: dict[Any, tuple[Callable[[Any], bool], str]] = {
 
 
 def _accepts(constraint: Any, value: Any) -> bool:
-    if isinstance(constraint, Interval | Options):
+    if isinstance(constraint, Interval | Options | Sizes):
         return constraint.accepts(value)
     return _KINDS[constraint][0](value)
 
 
 def _describe(constraint: Any) -> str:
-    if isinstance(constraint, Interval | Options):
+    if isinstance(constraint, Interval | Options | Sizes):
         return constraint.describe()
     return _KINDS[constraint][1]
 

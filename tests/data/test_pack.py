@@ -87,7 +87,7 @@ def test_cli_pack_then_train_on_the_file(image_root, tmp_path):
 
 def test_cli_predict_with_workers_prints_what_the_serial_loop_computes(image_root, cat_features,
                                                                        tmp_path):
-    from logicat.estimator import LogisticRegression
+    from logicat.estimators import LogisticRegression
     from logicat.features import images_to_features, preprocessing_spec
 
     X, y, _, _ = cat_features

@@ -44,7 +44,7 @@ def numpy_run(X, y, loss="cross_entropy", lr=0.005, max_iter=100):
 
 def test_torch_engine_is_registered_and_imported_lazily():
     assert "torch" in ENGINES
-    code = ("import sys, logicat, logicat.training.fit, logicat.estimator, logicat.cli; "
+    code = ("import sys, logicat, logicat.training.fit, logicat.estimators, logicat.cli; "
             "print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
@@ -383,7 +383,7 @@ def test_gpu_script_needs_no_sklearn():
         f"gpu = runpy.run_path({str(ROOT / 'benchmarks' / 'gpu.py')!r})\n"
         "trainer = gpu['import_engine']()\n"
         "r = trainer.train_torch([[0.0, 1], [1, 0]], [0.0, 1], max_iter=3, device='cpu')\n"
-        "print(r.n_iter, 'logicat.estimator' in sys.modules)\n"
+        "print(r.n_iter, 'logicat.estimators' in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr

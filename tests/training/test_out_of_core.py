@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from logicat.cli import main
 from logicat.data.chunks import H5Images, sequential_read
 from logicat.errors import DataFileError
-from logicat.estimator import LogisticRegression
+from logicat.estimators import LogisticRegression
 from logicat.features import images_to_features
 from logicat.loss import cost_and_gradients
 from logicat.model import Model

@@ -41,7 +41,7 @@ def evaluate(model_path, data_dir, split, cv):
     for name, row in zip(names, result.confusion_matrix, strict=True):
         click.echo(f"{name:<{width}}" + "".join(f"{v:>{width}}" for v in row))
     if cv is not None:
-        from logicat.estimator import LogisticRegression
+        from logicat.estimators import LogisticRegression
 
         _cross_validate(LogisticRegression.from_model(model, model_path),
                         model.features(data.train_x), data.train_y, cv)

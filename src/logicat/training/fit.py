@@ -25,7 +25,7 @@ import numpy as np
 from logicat.errors import ParameterError
 from logicat.loss import mean_cost_and_dz
 from logicat.model import Model
-from logicat.network import Network, layer_shapes, param_names, zero_params
+from logicat.network import Network, initial_params, layer_shapes, param_names, zero_params
 from logicat.scaling import fit_standardization, standardize
 from logicat.training.batches import CHUNK_ROWS, FileRows, InMemory
 from logicat.training.hyperparameters import (
@@ -55,12 +55,15 @@ class Fit:
     feature_scale: np.ndarray | None = None
     #: the ConvergenceWarning's message when tol or early stopping ran out of iterations
     warning: str | None = None
+    #: the hidden layers' activation
+    activation: str = "relu"
 
     def to_model(self, params: Mapping[str, Any], classes: Sequence[Any] = (0, 1)) -> Model:
         """The trained classifier as a ``Model`` (what model files hold), with ``params``, the
         hyperparameters it was trained with, in its metadata."""
         r = self.result
-        return Model(params=r.params, classes=list(classes), feature_mean=self.feature_mean,
+        return Model(params=r.params, classes=list(classes), activation=self.activation,
+                     feature_mean=self.feature_mean,
                      feature_scale=self.feature_scale, cost_history=r.cost_history,
                      validation_cost_history=r.val_cost_history, n_iter=r.n_iter,
                      metadata=self.metadata(params))
@@ -115,10 +118,11 @@ def fit(
 
     rng = np.random.default_rng(params["random_state"])
     n = X.shape[1]
+    hidden, activation = architecture(params)
     if warm is not None:
-        start = _warm_params(warm, n, classes, X.dtype)
+        start = _warm_params(warm, n, hidden, classes, X.dtype)
     else:
-        start = initial_params(params["init"], n, X.dtype, rng)
+        start = initial_params(params["init"], n, hidden, X.dtype, params["random_state"], rng)
     train, val = _split(y01, params, rng, resume)
     X_tr, y_tr = (X, y) if val is None else (X[train], y[train])
     w_tr = weights if weights is None or val is None else weights[train]
@@ -135,29 +139,36 @@ def fit(
     validation = None
     if val is not None:
         X_val = X[val] if mean is None else standardize(X[val], mean, scale)
-        validation = _validation_cost(X_val, y[val], params["loss"])
+        validation = _validation_cost(X_val, y[val], params["loss"], activation)
 
     callbacks = list(callbacks)
     obstacles = gram_obstacles(
-        engine=params["engine"], n_layers=len(start) // 2, optimizer=params["optimizer"],
+        engine=params["engine"], optimizer=params["optimizer"],
         lr_schedule=params["lr_schedule"], batch_size=params["batch_size"], m=len(y_tr),
         alpha=params["alpha"], weighted=w_tr is not None, early_stopping=val is not None,
         resume=resume is not None, callbacks=callbacks,
     )
-    solver_name = choose_solver(params, obstacles, len(y_tr), n)
+    solver_name = choose_solver(params, obstacles, len(y_tr), n, hidden)
     if solver_name == "gram":
-        solver = GramSolver(X_tr, y_tr, start, params["loss"])
+        solver = GramSolver(X_tr, y_tr, start, params["loss"], activation)
     elif params["engine"] == "torch":
         solver = _torch_solver(params, X_tr, y_tr, start, w_tr, resume, callbacks)
     else:
         data = InMemory(X_tr, y_tr, w_tr, engine=params["engine"], loss=params["loss"],
-                        n_layers=len(start) // 2, alpha=float(params["alpha"]))
+                        n_layers=len(start) // 2, activation=activation,
+                        alpha=float(params["alpha"]))
         solver = PrimalSolver(data, start, param_names(len(start) // 2), optimizer(params),
                               batch_size=params["batch_size"], shuffle=params["shuffle"],
                               rng=rng)
     result = _trainer(params, callbacks, validation, meta,
                       {} if val is None else {"validation_indices": val}).run(solver, resume)
-    return Fit(result, solver_name, mean, scale, convergence_warning(params, result))
+    return Fit(result, solver_name, mean, scale, convergence_warning(params, result), activation)
+
+
+def architecture(params: Mapping[str, Any]) -> tuple[tuple[int, ...], str]:
+    """(hidden layer sizes, their activation): () for logistic regression."""
+    return tuple(int(h) for h in params.get("hidden_layer_sizes", ())), params.get(
+        "activation", "relu")
 
 
 def fit_file(params: Mapping[str, Any], source, *, chunk_rows: int = CHUNK_ROWS,
@@ -179,13 +190,16 @@ def fit_file(params: Mapping[str, Any], source, *, chunk_rows: int = CHUNK_ROWS,
                              "out-of-core training steps on w ('primal').")
     dtype = np.dtype(params["dtype"])
     rng = np.random.default_rng(params["random_state"])
-    start = initial_params(params["init"], source.n, dtype, rng)
+    hidden, activation = architecture(params)
+    start = initial_params(params["init"], source.n, hidden, dtype, params["random_state"], rng)
     data = FileRows(source, dtype, chunk_rows=chunk_rows, engine=params["engine"],
-                    loss=params["loss"], n_layers=1, alpha=float(params["alpha"]))
-    solver = PrimalSolver(data, start, param_names(1), optimizer(params),
+                    loss=params["loss"], n_layers=len(start) // 2, activation=activation,
+                    alpha=float(params["alpha"]))
+    solver = PrimalSolver(data, start, param_names(len(start) // 2), optimizer(params),
                           batch_size=params["batch_size"], shuffle=params["shuffle"], rng=rng)
     result = _trainer(params, list(callbacks), None, None, None).run(solver)
-    return Fit(result, "primal", warning=convergence_warning(params, result))
+    return Fit(result, "primal", warning=convergence_warning(params, result),
+               activation=activation)
 
 
 def _trainer(params, callbacks, validation, meta, extra_tensors) -> Trainer:
@@ -205,7 +219,8 @@ def _trainer(params, callbacks, validation, meta, extra_tensors) -> Trainer:
     )
 
 
-def choose_solver(params: Mapping[str, Any], obstacles: list[str], m: int, n: int) -> str:
+def choose_solver(params: Mapping[str, Any], obstacles: list[str], m: int, n: int,
+                  hidden: Sequence[int] = ()) -> str:
     """The solver that runs: "gram" for "auto" exactly when nothing is in its way and it pays
     (``worth_it``), "primal" otherwise; the torch engine steps with ``torch.optim`` ("primal").
     An explicit "gram" that cannot run is a ``ParameterError`` saying why."""
@@ -215,8 +230,9 @@ def choose_solver(params: Mapping[str, Any], obstacles: list[str], m: int, n: in
             "The 'solver' parameter is 'gram', which needs plain full-batch gradient descent; "
             f"this run has {', '.join(obstacles)}. Use solver='auto' or 'primal'."
         )
+    units = hidden[0] if hidden else 1
     if asked == "gram" or (asked == "auto" and not obstacles
-                           and worth_it(m, n, int(params["max_iter"]))):
+                           and worth_it(m, n, int(params["max_iter"]), units)):
         return "gram"
     return "primal"
 
@@ -244,7 +260,8 @@ def _torch_solver(params, X, y, start, weights, resume, callbacks):
         )
     seed = params["random_state"] if isinstance(params["random_state"], numbers.Integral) else None
     return TorchSolver(
-        X, y, start, loss=params["loss"], device=params.get("device", "auto"),
+        X, y, start, loss=params["loss"], activation=architecture(params)[1],
+        device=params.get("device", "auto"),
         optimizer=params["optimizer"], momentum=float(params["momentum"]),
         betas=(float(params["beta_1"]), float(params["beta_2"])),
         epsilon=float(params["epsilon"]), alpha=float(params["alpha"]),
@@ -265,19 +282,14 @@ def early_stopping_message(result: FitResult) -> str | None:
 
 
 # ------------------------------------------------------------------------- the pieces
-def initial_params(init: str, n: int, dtype, rng: np.random.Generator) -> list[np.ndarray]:
-    """Logistic regression's [w (n,), b (1,)]: zeros (the lesson), or w ~ N(0, 0.01^2)."""
-    params = zero_params(layer_shapes(n), dtype)
-    if init == "random":
-        params[0][:] = rng.normal(0.0, 0.01, size=n)
-    return params
-
-
-def _warm_params(warm: Warm, n: int, classes, dtype) -> list[np.ndarray]:
+def _warm_params(warm: Warm, n: int, hidden, classes, dtype) -> list[np.ndarray]:
     if warm.params[0].shape[0] != n:
         raise ParameterError(
             f"warm_start: X has {n} features, but the previous fit had {warm.params[0].shape[0]}."
         )
+    shapes = [p.shape for p in zero_params(layer_shapes(n, hidden))]
+    if [p.shape for p in warm.params] != shapes:
+        raise ParameterError("warm_start: hidden_layer_sizes differ from the previous fit's.")
     if not np.array_equal(warm.classes, np.asarray(classes)):
         raise ParameterError(
             f"warm_start: y has the classes {np.asarray(classes).tolist()}, but the previous fit "
@@ -339,11 +351,11 @@ def _split(y01: np.ndarray, params, rng: np.random.Generator, resume: Snapshot |
     return np.setdiff1d(np.arange(m), val), val
 
 
-def _validation_cost(X_val: np.ndarray, y_val: np.ndarray, loss: str):
+def _validation_cost(X_val: np.ndarray, y_val: np.ndarray, loss: str, activation: str):
     """params -> mean loss on the validation set (no penalty, no weights)."""
 
     def cost(params: list[np.ndarray]) -> float:
-        z = Network.from_params(params).decision_function(X_val)
+        z = Network.from_params(params, activation).decision_function(X_val)
         return mean_cost_and_dz(z, y_val, loss)[0]
 
     return cost

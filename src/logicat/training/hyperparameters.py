@@ -1,9 +1,9 @@
 """Every hyperparameter of logicat's estimators: its default, what it may be, its JSON form.
 
-One table (``DEFAULTS``, ``CONSTRAINTS``), one error template ("The 'alpha' parameter must be a
-float in [0, inf). Got -1.0 instead."), used by ``LogisticRegression`` and ``logicat train``
-alike; and what a checkpoint records of a run, to refuse resuming it with other settings or
-other data.
+One table (``DEFAULTS`` and ``MLP_DEFAULTS``, ``CONSTRAINTS``), one error template ("The 'alpha'
+parameter must be a float in [0, inf). Got -1.0 instead."), used by the estimators and
+``logicat train`` alike; and what a checkpoint records of a run, to refuse resuming it with
+other settings or other data.
 """
 
 from __future__ import annotations
@@ -16,16 +16,15 @@ import numpy as np
 
 from logicat.errors import ModelFileError, ParameterError
 from logicat.loss import LOSSES
+from logicat.network import ACTIVATIONS, INITS
 from logicat.training.loop import FitResult, Snapshot
 from logicat.training.objectives import ENGINES
 from logicat.training.optimizers import OPTIMIZERS
 from logicat.training.schedules import SCHEDULES
 from logicat.training.solvers import SOLVERS
-from logicat.validation import Interval, Options
+from logicat.validation import Interval, Options, Sizes
 
 DTYPES = ("float64", "float32")
-INITS = ("zeros", "random")
-KIND = "LogisticRegression"
 
 #: Every hyperparameter and its default: the lesson's run, every other option off. The estimator's
 #: ``__init__`` defaults are these (a test checks it), and ``logicat train`` starts from them.
@@ -38,6 +37,12 @@ DEFAULTS: dict[str, Any] = {
     "early_stopping": False, "validation_fraction": 0.1, "class_weight": None,
     "warm_start": False, "standardize": False,
 }
+#: ``MLPClassifier``'s: the course's deep model (12288 -> 20 -> 7 -> 5 -> 1, ReLU, weights
+#: randn / sqrt(n_in), learning rate 0.0075, 2500 iterations); the rest as above.
+MLP_DEFAULTS: dict[str, Any] = {
+    **DEFAULTS, "hidden_layer_sizes": (20, 7, 5), "activation": "relu", "init": "lecun_normal",
+    "learning_rate": 0.0075, "max_iter": 2500,
+}
 
 #: What each hyperparameter may be: one table, one error template ("The 'alpha' parameter must
 #: be a float in [0, inf). Got -1.0 instead.").
@@ -47,6 +52,8 @@ CONSTRAINTS: dict[str, list[Any]] = {
     "loss": [Options(LOSSES)],
     "dtype": [Options(DTYPES)],
     "init": [Options(INITS)],
+    "hidden_layer_sizes": [Sizes()],
+    "activation": [Options(ACTIVATIONS)],
     "random_state": [Interval(int, 0), np.random.Generator, None],
     "engine": [Options(ENGINES)],
     "solver": [Options(SOLVERS)],
@@ -72,13 +79,22 @@ CONSTRAINTS: dict[str, list[Any]] = {
 RESUME_MAY_DIFFER = frozenset({"max_iter", "callbacks", "device", "warm_start"})
 
 
+def kind_of(params: Mapping[str, Any]) -> str:
+    """Which estimator the hyperparameters are of (the name checkpoints and warnings use)."""
+    return "MLPClassifier" if "hidden_layer_sizes" in params else "LogisticRegression"
+
+
 def json_params(params: Mapping[str, Any]) -> dict[str, Any]:
-    """The hyperparameters that JSON can hold (callbacks and generators are dropped)."""
+    """The hyperparameters that JSON can hold (callbacks and generators are dropped; tuples of
+    sizes become lists)."""
     out = {}
     for key, value in params.items():
         if isinstance(value, np.generic):
             value = value.item()
-        if value is None or isinstance(value, bool | int | float | str):
+        if isinstance(value, tuple | list) and all(isinstance(v, int | np.integer)
+                                                   for v in value):
+            out[key] = [int(v) for v in value]
+        elif value is None or isinstance(value, bool | int | float | str):
             out[key] = value
     return out
 
@@ -99,7 +115,7 @@ def run_meta(params, X, y, weights) -> Callable[[], dict[str, Any]]:
 
     def meta() -> dict[str, Any]:
         if not fingerprint:
-            fingerprint.update(kind=KIND, hyperparameters=json_params(params),
+            fingerprint.update(kind=kind_of(params), hyperparameters=json_params(params),
                                n_features=int(X.shape[1]),
                                data_sha256=data_fingerprint(X, y, weights))
         return fingerprint
@@ -114,7 +130,7 @@ def convergence_warning(params: Mapping[str, Any], result: FitResult) -> str | N
         return None
     what = "validation cost stopped improving" if params["early_stopping"] else "cost settled"
     return (
-        f"{KIND}: max_iter={params['max_iter']} reached before the {what} (by "
+        f"{kind_of(params)}: max_iter={params['max_iter']} reached before the {what} (by "
         f"tol={params['tol'] or 0.0} for n_iter_no_change={params['n_iter_no_change']} "
         "iterations); increase max_iter or the learning rate."
     )
@@ -123,8 +139,8 @@ def convergence_warning(params: Mapping[str, Any], result: FitResult) -> str | N
 def check_resumable(snapshot: Snapshot, mine: Mapping[str, Any], source: str) -> None:
     """The checkpoint must come from this kind of fit, these hyperparameters, this data."""
     meta = snapshot.meta
-    if meta.get("kind") != KIND:
-        raise ModelFileError(f"{source}: not a {KIND} checkpoint.")
+    if meta.get("kind") != mine["kind"]:
+        raise ModelFileError(f"{source}: not a {mine['kind']} checkpoint.")
     saved, ours = meta.get("hyperparameters", {}), mine["hyperparameters"]
     for name in sorted(set(saved) | set(ours)):
         if name not in RESUME_MAY_DIFFER and saved.get(name) != ours.get(name):

@@ -1,0 +1,56 @@
+"""logicat's estimators, with scikit-learn's contract: ``LogisticRegression`` and
+``MLPClassifier`` (``base.GradientDescentClassifier`` holds what they share), and the functions
+that make one from a file or a PyTorch dataset."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from logicat.estimators.base import GradientDescentClassifier
+from logicat.estimators.logistic import LogisticRegression
+from logicat.estimators.mlp import MLPClassifier
+from logicat.files import read_model
+from logicat.training.loop import Callback
+
+__all__ = ["GradientDescentClassifier", "LogisticRegression", "MLPClassifier", "fit_dataset",
+           "load_model"]
+
+
+def load_model(path: str | Path) -> GradientDescentClassifier:
+    """Read a model file written by ``save`` or ``logicat train``: a fitted
+    ``LogisticRegression`` (no hidden layer) or ``MLPClassifier``, with the file's header in
+    ``metadata_``.
+
+    Raises ``ModelFileError`` with a one-line message for a missing, truncated, corrupted or
+    foreign file, or one whose tensors do not match its metadata.
+    """
+    model = read_model(path)
+    cls = LogisticRegression if model.n_layers == 1 else MLPClassifier
+    return cls.from_model(model, source=path)
+
+
+def fit_dataset(dataset: Any, *, batch_size: int = 64, seed: int = 0, num_workers: int = 0,
+                learning_rate: float = 0.005, max_iter: int = 100, loss: str = "cross_entropy",
+                dtype: str = "float64", device: str = "auto",
+                callbacks: Sequence[Callback] | None = None) -> LogisticRegression:
+    """Train by mini-batch SGD with PyTorch on a ``torch.utils.data.Dataset`` of
+    ``(pixels uint8, label)`` (``logicat.torch_backend.H5CatDataset``, ``ImageFolderDataset``;
+    see ``logicat.torch_backend.solver.train_dataset``).
+
+    Returns a fitted ``LogisticRegression`` with ``classes_ = [0, 1]`` (the dataset's labels;
+    their names, ``dataset.classes``, go to ``metadata_["class_names"]`` and so into saved model
+    files) that predicts on features as usual.
+    """
+    from logicat.torch_backend.solver import train_dataset
+
+    result = train_dataset(dataset, batch_size=batch_size, seed=seed, num_workers=num_workers,
+                           learning_rate=learning_rate, max_iter=max_iter, loss=loss, dtype=dtype,
+                           device=device, callbacks=callbacks or ())
+    clf = LogisticRegression(learning_rate=learning_rate, max_iter=max_iter, loss=loss,
+                             dtype=dtype, engine="torch", device=device)
+    clf._set_fitted(result, [0, 1], dataset.n_features)
+    names = [str(c) for c in dataset.classes]
+    clf.metadata_ = {"class_names": names, "positive_class": names[1]}
+    return clf

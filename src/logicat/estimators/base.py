@@ -1,0 +1,205 @@
+"""What logicat's gradient-descent classifiers share: scikit-learn's contract around one fit.
+
+``__init__`` (in each subclass) only stores keyword hyperparameters; ``fit`` validates the data
+(scikit-learn's ``validate_data``), encodes the labels, and trains through
+``logicat.training.fit`` - the pipeline ``logicat train`` uses too - then sets the
+trailing-underscore attributes from the result (``_set_fitted``, the one way a fitted
+estimator is made). Predicting, saving and loading go through the network
+(``logicat.network``) and ``logicat.model.Model``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from logicat.errors import ModelFileError, ParameterError
+from logicat.files import load_checkpoint, save_model
+from logicat.loss import sigmoid
+from logicat.model import Model
+from logicat.network import Network
+from logicat.scaling import standardize
+from logicat.training.fit import CONSTRAINTS, Warm, fit, json_params
+from logicat.training.loop import FitResult
+from logicat.validation import check_params
+
+
+class GradientDescentClassifier(ClassifierMixin, BaseEstimator):
+    """Base of ``LogisticRegression`` and ``MLPClassifier``: a binary classifier trained by the
+    one training loop. Subclasses hold the parameters in their own attributes (``coef_`` /
+    ``intercept_``, ``coefs_`` / ``intercepts_``) through ``_params`` and ``_store_params``."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False  # binary only: multiclass y is refused
+        return tags
+
+    # ------------------------------------------------------------------ training
+    def fit(self, X: Any, y: Any, sample_weight: Any = None, *,
+            resume_from: str | Path | None = None) -> GradientDescentClassifier:
+        """Train on features X of shape (m, n) and labels y of shape (m,) with two classes.
+
+        Parameters
+        ----------
+        X : array-like of shape (m, n)
+        y : array-like of shape (m,), exactly two distinct labels (numbers or strings)
+        sample_weight : array-like of shape (m,) of non-negative weights, or None
+        resume_from : path of a checkpoint written by ``logicat.training.callbacks.Checkpoint``
+            (or on Ctrl-C) from a fit with the same data and hyperparameters (``max_iter`` may
+            differ): training continues after the checkpoint's iteration, bit for bit as if it
+            had never stopped.
+
+        Returns
+        -------
+        self
+        """
+        params = self.get_params()
+        check_params(CONSTRAINTS, params)
+        warm = None
+        if self.warm_start and hasattr(self, "classes_"):
+            warm = Warm(self._params(), self.classes_, getattr(self, "feature_mean_", None),
+                        getattr(self, "feature_scale_", None))
+        X, y = validate_data(self, X, y, dtype=self.dtype, order="C")
+        y01 = self._encode_labels(y)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
+                                                 ensure_non_negative=True)
+        snapshot = None if resume_from is None else load_checkpoint(resume_from)
+        done = fit(params, X, y01, sample_weight, classes=self.classes_,
+                   callbacks=list(self.callbacks or ()), warm=warm, resume=snapshot,
+                   resume_source=str(resume_from))
+        self._set_fitted(done.result, self.classes_, X.shape[1], done.feature_mean,
+                         done.feature_scale)
+        self.solver_ = done.solver
+        self.metadata_ = done.metadata(params)  # what a model file will record of this fit
+        if done.warning:
+            warnings.warn(done.warning, ConvergenceWarning, stacklevel=2)
+        return self
+
+    def _set_fitted(self, result: FitResult | Model, classes, n_features: int,
+                    feature_mean: np.ndarray | None = None,
+                    feature_scale: np.ndarray | None = None) -> GradientDescentClassifier:
+        """The one way a fitted estimator is made: from a training result or a model."""
+        self._store_params(list(result.params))
+        self.classes_ = np.asarray(classes)
+        self.n_features_in_ = int(n_features)
+        self.cost_history_ = result.cost_history
+        self.n_iter_ = int(result.n_iter)
+        if isinstance(result, FitResult):
+            self.validation_cost_history_ = result.val_cost_history
+            self.best_iteration_ = result.best_iteration
+            self.stopped_ = result.stopped
+        else:
+            self.validation_cost_history_ = result.validation_cost_history
+        for name, value in (("feature_mean_", feature_mean), ("feature_scale_", feature_scale)):
+            if value is None:
+                self.__dict__.pop(name, None)
+            else:
+                setattr(self, name, value)
+        return self
+
+    def _encode_labels(self, y: np.ndarray) -> np.ndarray:
+        """Store the two labels in ``classes_`` and return y as 0/1 (1 = ``classes_[1]``)."""
+        name = type(self).__name__
+        check_classification_targets(y)
+        y_type = type_of_target(y, input_name="y", raise_unknown=True)
+        if y_type != "binary":
+            raise ParameterError(
+                "Only binary classification is supported. The type of the target is "
+                f"{y_type}; {name} needs exactly 2 classes in y. "
+                f"Got {len(np.unique(y))} classes instead."
+            )
+        self.classes_, y01 = np.unique(y, return_inverse=True)
+        if len(self.classes_) != 2:
+            raise ParameterError(
+                f"{name} is a binary classifier: y must contain exactly 2 classes. "
+                f"Got {len(self.classes_)} class(es) instead: {self.classes_[:10].tolist()}."
+            )
+        return y01
+
+    # ---------------------------------------------------------------- prediction
+    def decision_function(self, X: Any) -> np.ndarray:
+        """The logits z, shape (m,) (X standardised first with ``standardize=True``)."""
+        check_is_fitted(self)
+        params = self._params()
+        X = validate_data(self, X, reset=False, dtype=params[0].dtype, order="C")
+        mean = getattr(self, "feature_mean_", None)
+        if mean is not None:
+            X = standardize(X, mean, self.feature_scale_)
+        return Network.from_params(params, self._activation()).decision_function(X)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities, shape (m, 2): column 1 is p(classes_[1] | x) = sigma(z)."""
+        p = sigmoid(self.decision_function(X))
+        return np.column_stack([1.0 - p, p])
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The label of each row: ``classes_[1]`` where sigma(z) > 0.5, as the lesson decides."""
+        p = sigmoid(self.decision_function(X))
+        return self.classes_[(p > 0.5).astype(int)]
+
+    # ---------------------------------------------------------------- model files
+    def to_model(self) -> Model:
+        """The fitted parameters as a ``logicat.model.Model`` (what model files hold)."""
+        check_is_fitted(self)
+        metadata = dict(getattr(self, "metadata_", None) or {})
+        metadata["hyperparameters"] = json_params(self.get_params())
+        return Model(
+            params=self._params(),
+            classes=self.classes_.tolist(),
+            activation=self._activation(),
+            feature_mean=getattr(self, "feature_mean_", None),
+            feature_scale=getattr(self, "feature_scale_", None),
+            cost_history=self.cost_history_,
+            validation_cost_history=getattr(self, "validation_cost_history_", None),
+            n_iter=self.n_iter_,
+            metadata=metadata,
+        )
+
+    @classmethod
+    def from_model(cls, model: Model, source: str | Path = "the model"
+                   ) -> GradientDescentClassifier:
+        """A fitted estimator from a ``Model`` (read from the file ``source``, say), with its
+        hyperparameters and ``metadata_``."""
+        known = cls().get_params()
+        if "hidden_layer_sizes" not in known and model.n_layers != 1:
+            raise ModelFileError(f"{source}: a network with {model.n_layers - 1} hidden "
+                                 f"layer(s), not a {cls.__name__} (read it with load_model).")
+        hyper = {k: v for k, v in (model.metadata.get("hyperparameters") or {}).items()
+                 if k in known}
+        if "hidden_layer_sizes" in known:
+            hyper["hidden_layer_sizes"] = tuple(p.shape[1] for p in model.params[:-2:2])
+            hyper["activation"] = model.activation
+        clf = cls(**hyper)
+        try:
+            check_params(CONSTRAINTS, clf.get_params())
+        except ParameterError as err:
+            raise ModelFileError(f"{source}: its hyperparameters are invalid: {err}") from None
+        clf._set_fitted(model, model.classes, model.n_features, model.feature_mean,
+                        model.feature_scale)
+        clf.metadata_ = model.metadata
+        return clf
+
+    def save(self, path: str | Path, **metadata: Any) -> Path:
+        """Write the fitted model to a safetensors file (atomically); see ``logicat.files``."""
+        model = self.to_model()
+        save_model(model, path, **metadata)
+        self.metadata_ = model.metadata
+        return Path(path)
+
+    # ---------------------------------------------------------------- for subclasses
+    def _params(self) -> list[np.ndarray]:
+        raise NotImplementedError
+
+    def _store_params(self, params: list[np.ndarray]) -> None:
+        raise NotImplementedError
+
+    def _activation(self) -> str:
+        return "relu"
