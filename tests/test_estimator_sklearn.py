@@ -12,12 +12,15 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils import get_tags
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from logicat import LogisticRegression
+from logicat import LogisticRegression, MLPClassifier
 
-# The default hyperparameters (the lesson's run) pass every check; none is marked xfail.
-# The options, all on at once, pass every check but one.
+# The default hyperparameters (the lesson's run; the course's deep network) pass every check;
+# none is marked xfail. The options, all on at once, pass every check but one.
 WITH_OPTIONS = LogisticRegression(optimizer="adam", learning_rate=0.05, batch_size=8, alpha=0.1,
                                   standardize=True, random_state=0, max_iter=30)
+NETWORK_WITH_OPTIONS = MLPClassifier(hidden_layer_sizes=(6, 4), activation="tanh",
+                                     optimizer="adam", learning_rate=0.05, batch_size=8,
+                                     alpha=0.1, standardize=True, random_state=0, max_iter=30)
 
 
 def _expected_failures(estimator) -> dict[str, str]:
@@ -29,8 +32,8 @@ def _expected_failures(estimator) -> dict[str, str]:
     }
 
 
-@parametrize_with_checks([LogisticRegression(), WITH_OPTIONS],
-                         expected_failed_checks=_expected_failures)
+@parametrize_with_checks([LogisticRegression(), WITH_OPTIONS, MLPClassifier(),
+                          NETWORK_WITH_OPTIONS], expected_failed_checks=_expected_failures)
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
 

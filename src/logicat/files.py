@@ -274,10 +274,12 @@ def _check_meta(path: Path, meta: Mapping[str, Any]) -> None:
                     f"Got {positive!r}.")
     _check_architecture(path, meta.get("architecture"), meta["format_version"])
     _check_preprocessing(path, meta.get("preprocessing"), n)
+    plain = (*scalar, type(None))
     for key in ("hyperparameters", "metrics", "training_data", "early_stopping"):
         value = meta.get(key)
         if value is not None and not (isinstance(value, dict) and all(
-                isinstance(v, (*scalar, type(None))) for v in value.values())):
+                isinstance(v, plain) or (isinstance(v, list) and all(
+                    isinstance(x, plain) for x in v)) for v in value.values())):
             raise _fail(path, f"the metadata's {key} must be an object of plain values. "
                         f"Got {_short(value)}.")
     for key, value in (meta.get("metrics") or {}).items():

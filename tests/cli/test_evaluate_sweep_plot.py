@@ -128,7 +128,7 @@ def test_plot_errors_are_one_line(model_path, tmp_path):
 
 
 def test_weights_svg_embeds_the_64x64_weight_images(model_path, tmp_path):
-    from logicat.viz.plots import weights_images
+    from logicat.viz.weights import weights_images
 
     out = tmp_path / "w.svg"
     assert run("plot", "weights", "-m", model_path, "-o", out).exit_code == 0

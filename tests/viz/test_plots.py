@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from logicat import LogisticRegression
-from logicat.viz import plots
+from logicat.viz import canvas, plots, weights
 
 SVG = "{http://www.w3.org/2000/svg}"
 XLINK = "{http://www.w3.org/1999/xlink}"
@@ -35,7 +35,7 @@ def _figures(trained):
             {"cross_entropy": {"lr": costs}, "squared_error": {"lr": costs / 4}}
         ),
         "sigmoid": lambda: plots.sigmoid_figure(clf.decision_function(X_test), data.test_y),
-        "weights": lambda: plots.weights_figure(clf.coef_),
+        "weights": lambda: weights.weights_figure(clf.coef_),
         "misclassified": lambda: plots.misclassified_figure(data.test_x, data.test_y, p_test),
         "roc": lambda: plots.roc_figure(sets),
         "calibration": lambda: plots.calibration_figure(sets),
@@ -49,8 +49,8 @@ PICTURES = ["learning_curves", "loss_comparison", "sigmoid", "weights", "misclas
 @pytest.mark.parametrize("name", PICTURES)
 def test_each_picture_writes_png_and_svg_that_parse(trained, tmp_path, name):
     make = _figures(trained)[name]
-    png = plots.save_figure(make(), tmp_path / f"{name}.png")
-    svg = plots.save_figure(make(), tmp_path / f"{name}.svg")
+    png = canvas.save_figure(make(), tmp_path / f"{name}.png")
+    svg = canvas.save_figure(make(), tmp_path / f"{name}.svg")
     with Image.open(png) as image:
         image.verify()
     with Image.open(png) as image:
@@ -62,7 +62,7 @@ def test_each_picture_writes_png_and_svg_that_parse(trained, tmp_path, name):
 
 def test_svg_output_is_reproducible(trained):
     make = _figures(trained)["roc"]
-    assert plots.figure_bytes(make(), "svg") == plots.figure_bytes(make(), "svg")
+    assert canvas.figure_bytes(make(), "svg") == canvas.figure_bytes(make(), "svg")
 
 
 def test_learning_curves_plot_the_cost_history(trained, tmp_path):
@@ -78,7 +78,7 @@ def test_learning_curves_plot_the_cost_history(trained, tmp_path):
 
 def test_weights_image_is_64x64_rgb_and_splits_w_into_its_signs(trained):
     w = trained[0].coef_
-    positive, negative = plots.weights_images(w)
+    positive, negative = weights.weights_images(w)
     assert positive.shape == negative.shape == (64, 64, 3)
     assert positive.min() >= 0 and negative.min() >= 0
     assert max(positive.max(), negative.max()) == pytest.approx(1.0)
@@ -86,7 +86,7 @@ def test_weights_image_is_64x64_rgb_and_splits_w_into_its_signs(trained):
     # pixel (row 0, column 1, green) is feature 0*64*3 + 1*3 + 1 of the unrolled image
     assert positive[0, 1, 1] - negative[0, 1, 1] == pytest.approx(w[4] / np.abs(w).max())
     with pytest.raises(ValueError, match=r"coef must have shape \(12288,\).*Got shape \(10,\)"):
-        plots.weights_images(np.ones(10))
+        weights.weights_images(np.ones(10))
 
 
 def test_misclassified_grid_shows_exactly_the_misclassified_test_images(trained):
@@ -96,7 +96,7 @@ def test_misclassified_grid_shows_exactly_the_misclassified_test_images(trained)
     p = clf.predict_proba(X_test)[:, 1]
     np.testing.assert_array_equal(plots.misclassified_indices(data.test_y, p), expected)
 
-    svg = plots.figure_bytes(plots.misclassified_figure(data.test_x, data.test_y, p), "svg")
+    svg = canvas.figure_bytes(plots.misclassified_figure(data.test_x, data.test_y, p), "svg")
     root = ET.fromstring(svg)
     shown = {}
     for group in root.iter(f"{SVG}g"):
@@ -149,9 +149,9 @@ def test_sigmoid_points_lie_on_the_curve(trained):
 ])
 def test_bad_paths_are_refused_before_drawing(tmp_path, name, message):
     with pytest.raises(ValueError, match=message):
-        plots.check_plot_path(tmp_path / name)
+        canvas.check_plot_path(tmp_path / name)
     with pytest.raises(ValueError, match="'fmt' parameter"):
-        plots.figure_bytes(None, "jpg")
+        canvas.figure_bytes(None, "jpg")
 
 
 def test_pixel_weights_undo_standardisation(cat_features):
@@ -169,10 +169,10 @@ def test_pixel_weights_undo_standardisation(cat_features):
 def test_the_weights_picture_draws_the_pixel_weights_and_says_so(cat_features):
     X_train, y_train, _, _ = cat_features
     model = LogisticRegression(max_iter=10, standardize=True).fit(X_train, y_train).to_model()
-    fig = plots.model_weights_figure(model)
-    expected = plots.weights_figure(model.pixel_weights(), 64, model.class_names)
-    assert plots.figure_bytes(fig, "png") == plots.figure_bytes(expected, "png")
-    assert plots.figure_bytes(fig, "png") != plots.figure_bytes(
-        plots.weights_figure(model.params[0]), "png")  # not the standardised coef_
+    fig = weights.model_weights_figure(model)
+    expected = weights.weights_figure(model.pixel_weights(), 64, model.class_names)
+    assert canvas.figure_bytes(fig, "png") == canvas.figure_bytes(expected, "png")
+    assert canvas.figure_bytes(fig, "png") != canvas.figure_bytes(
+        weights.weights_figure(model.params[0]), "png")  # not the standardised coef_
     label = fig.axes[-1].get_ylabel()  # the colour bar
     assert "sum of w over R, G, B" in label and "max |w|" in label

@@ -12,6 +12,7 @@ into the expression that uses them (``J = 3 * v``) instead of getting a node of 
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -142,14 +143,88 @@ def to_dot(root: Tensor, title: str | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
+@dataclass
+class LayerGraph:
+    """A network drawn a layer to a node, with the shape of what flows on each edge: the view of
+    a computation graph at the scale of layers (``network_graph`` builds one after a forward
+    and a backward pass)."""
+
+    #: (label, lines under it: parameters' shapes, value and gradient summaries)
+    nodes: list[tuple[str, list[str]]]
+    #: the shape on the edge from node i to node i + 1
+    edges: list[str]
+
+    def text(self, title: str | None = None) -> str:
+        lines = [title] if title else []
+        for i, (label, details) in enumerate(self.nodes):
+            lines.append(label + ("  " + "; ".join(details) if details else ""))
+            if i < len(self.edges):
+                lines.append(f"   | {self.edges[i]}")
+        return "\n".join(lines) + "\n"
+
+    def dot(self, title: str | None = None) -> str:
+        lines = [
+            "digraph network {",
+            '  graph [rankdir=LR, fontname="Helvetica", fontsize=12, labelloc=t'
+            + (f", label={_quote(title)}" if title else "") + "];",
+            '  node [shape=box, style="rounded,filled", fillcolor=white, fontname="Helvetica", '
+            "fontsize=11];",
+            '  edge [color=gray40, fontname="Helvetica", fontsize=9];',
+        ]
+        for i, (label, details) in enumerate(self.nodes):
+            rows = [f"<B>{html.escape(label)}</B>"] + [
+                f'<FONT POINT-SIZE="9">{html.escape(d)}</FONT>' for d in details]
+            table = "".join(f"<TR><TD>{r}</TD></TR>" for r in rows)
+            lines.append(f'  n{i} [label=<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1">'
+                         f"{table}</TABLE>>];")
+        for i, shape in enumerate(self.edges):
+            lines.append(f"  n{i} -> n{i + 1} [label={_quote(shape)}];")
+        lines.append("}")
+        return "\n".join(lines) + "\n"
+
+
+def network_graph(params: list[np.ndarray], activation: str, X: np.ndarray, y: np.ndarray,
+                  loss: str = "cross_entropy") -> LayerGraph:
+    """The layers of the network [W_1, b_1, ..., w, b] after one forward and one backward pass
+    on (X (m, n), y (m,)): each layer's parameters, its output's summary and dJ/dW's."""
+    from logicat.network import Network
+
+    network = Network.from_params(params, activation)
+    cost, grads = network.cost_and_gradients(X, y, loss)
+    m = X.shape[0]
+    nodes = [("X", [f"shape ({m}, {X.shape[1]})"])]
+    edges = [f"({m}, {X.shape[1]})"]
+    A = X
+    for l, layer in enumerate(network.hidden, start=1):
+        A, _ = layer.forward(A)
+        dW = grads[2 * (l - 1)]
+        nodes.append((f"layer {l}: {activation}(A W + b)", [
+            f"W {_shape_text(layer.W.shape)}, b {_shape_text(layer.b.shape)}",
+            f"A{l} {summarize(A)}", f"dJ/dW {summarize(dW)}"]))
+        edges.append(f"({m}, {A.shape[1]})")
+    z, _ = network.output.forward(A)
+    nodes.append((f"output: z = A w + b", [
+        f"w {_shape_text(network.output.w.shape)}, b (1,)", f"z {summarize(z)}",
+        f"dJ/dw {summarize(grads[-2])}"]))
+    edges.append(f"({m},)")
+    nodes.append((f"J = mean {loss.replace('_', ' ')}", [f"value {cost:.6g}"]))
+    return LayerGraph(nodes, edges)
+
+
+def _shape_text(shape: tuple[int, ...]) -> str:
+    return f"({shape[0]},)" if len(shape) == 1 else str(tuple(shape))
+
+
 def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def render(
-    root: Tensor, path: str | Path, fmt: str | None = None, title: str | None = None
+    root: Tensor | LayerGraph, path: str | Path, fmt: str | None = None,
+    title: str | None = None,
 ) -> Path:
-    """Write the graph to ``path`` as text, DOT, SVG or PNG (by ``fmt``, else by the suffix).
+    """Write the graph (of tensors, or of layers) to ``path`` as text, DOT, SVG or PNG (by
+    ``fmt``, else by the suffix).
 
     SVG and PNG need the ``graphviz`` Python package (``pip install 'logicat[graph]'``) and the
     Graphviz ``dot`` program (Debian: ``apt-get install graphviz``).
@@ -157,12 +232,20 @@ def render(
     path = Path(path)
     fmt = fmt or format_for(path)
     if fmt == "text":
-        data = to_text(root, title).encode()
+        data = text_of(root, title).encode()
     elif fmt == "dot":
-        data = to_dot(root, title).encode()
+        data = dot_of(root, title).encode()
     else:
-        data = _pipe(to_dot(root, title), fmt)
+        data = _pipe(dot_of(root, title), fmt)
     return atomic_write_bytes(path, data, "graph")
+
+
+def text_of(root: Tensor | LayerGraph, title: str | None = None) -> str:
+    return root.text(title) if isinstance(root, LayerGraph) else to_text(root, title)
+
+
+def dot_of(root: Tensor | LayerGraph, title: str | None = None) -> str:
+    return root.dot(title) if isinstance(root, LayerGraph) else to_dot(root, title)
 
 
 def format_for(path: Path) -> str:

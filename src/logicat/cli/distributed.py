@@ -27,5 +27,8 @@ def command_line_args(ctx, drop: Sequence[str] = ()) -> list[str]:
             continue
         for v in value if param.multiple else [value]:
             args.append(param.opts[0])
-            args.extend(str(x) for x in v) if isinstance(v, tuple) else args.append(str(v))
+            if param.nargs != 1:
+                args.extend(str(x) for x in v)
+            else:  # a value of one argument, as the user would type it again ("20,7,5")
+                args.append(param.type.to_text(v) if hasattr(param.type, "to_text") else str(v))
     return args

@@ -17,7 +17,8 @@ EXAMPLES = ("abc", "logistic", "vectorized")
               help="abc: J = 3(a + bc); logistic: one example, z -> a -> L(a, y); "
               "vectorized: all m cat images at once, Z = Xw + b -> A -> J.")
 @click.option("--model", "-m", "model_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Instead of an example: one training step of this model on its training data.")
+              help="Instead of an example: one training step of this model on its training data "
+              "(a network: its layers as nodes, the shapes on the edges).")
 @data_dir_option
 @click.option("--out", "-o", type=click.Path(path_type=Path), default=None,
               help="Write the picture to FILE.svg, FILE.png, FILE.dot or FILE.txt "
@@ -57,7 +58,7 @@ def graph(example, model_path, data_dir, out, fmt):
         root, title = _model_step(model_path, data_dir)
 
     if out is None:
-        text = draw.to_dot(root, title) if fmt == "dot" else draw.to_text(root, title)
+        text = draw.dot_of(root, title) if fmt == "dot" else draw.text_of(root, title)
         click.echo(text, nl=False)
         return
     draw.render(root, out, fmt, title)
@@ -98,8 +99,6 @@ def _model_step(model_path: Path, data_dir):
     from logicat.scaling import standardize
 
     model = read_model(model_path)
-    if model.n_layers != 1:
-        raise click.ClickException(f"{model_path}: drawing a network's step is not supported yet.")
     hyper = model.metadata.get("hyperparameters") or {}
     X, y = _cat_training_set(data_dir, model.dtype, model.preprocessing)
     if X.shape[1] != model.n_features:
@@ -112,6 +111,13 @@ def _model_step(model_path: Path, data_dir):
     y01 = (np.asarray(y) == model.classes[1]).astype(X.dtype)
     loss = hyper.get("loss", "cross_entropy")
     lr = float(hyper.get("learning_rate", 0.005))
+    if model.n_layers > 1:
+        from logicat.autograd.draw import network_graph
+
+        sizes = " -> ".join(str(p.shape[0]) for p in model.params[::2])
+        return network_graph(model.params, model.activation, X, y01, loss), (
+            f"{model_path.name}: the network {sizes} -> 1 ({model.activation}), one forward and "
+            f"backward pass on its m = {X.shape[0]} training images")
     w, b = model.params
     root = training_step(w, float(b[0]), X, y01, loss, float(hyper.get("alpha") or 0.0))
     title = (

@@ -33,6 +33,28 @@ class FiniteFloat(click.FloatRange):
         return number
 
 
+class Sizes(click.ParamType):
+    """Comma-separated positive ints, e.g. "20,7,5" -> (20, 7, 5); "" -> () (no hidden layer)."""
+
+    name = "sizes"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        text = str(value).strip()
+        try:
+            sizes = tuple(int(part) for part in text.split(",")) if text else ()
+        except ValueError:
+            self.fail(f"expected comma-separated ints like 20,7,5, got {value!r}.", param, ctx)
+        if any(size < 1 for size in sizes):
+            self.fail(f"every size must be >= 1, got {value!r}.", param, ctx)
+        return sizes
+
+    @staticmethod
+    def to_text(sizes) -> str:
+        return ",".join(str(s) for s in sizes)
+
+
 data_dir_option = click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),

@@ -22,7 +22,7 @@ def plot() -> None:
 
 def _check_out(out: Path) -> Path:
     from logicat.errors import LogicatError
-    from logicat.viz.plots import check_plot_path
+    from logicat.viz.canvas import check_plot_path
 
     writable_output(out, "picture")
     try:
@@ -55,7 +55,7 @@ def _model_and_split(model_path, data_dir, split):
 
 
 def _save(fig, out: Path) -> None:
-    from logicat.viz.plots import save_figure
+    from logicat.viz.canvas import save_figure
 
     save_figure(fig, out)
     click.echo(f"Saved {out}")
@@ -99,7 +99,7 @@ def weights(model_path, out):
     """The weights w as a 64x64 RGB image: positive and negative parts (per pixel / 255, also
     for a model trained with standardisation)."""
     from logicat.files import read_model
-    from logicat.viz.plots import model_weights_figure
+    from logicat.viz.weights import model_weights_figure
 
     _check_out(out)
     _save(model_weights_figure(read_model(model_path)), out)

@@ -15,7 +15,8 @@ def save_and_plot(model, out: Path, plot: Path | None, title: str, **metadata) -
     save_model(model, out, **metadata)
     click.echo(f"Saved the model to {out}")
     if plot is not None:
-        from logicat.viz.plots import model_learning_curves_figure, save_figure
+        from logicat.viz.canvas import save_figure
+        from logicat.viz.plots import model_learning_curves_figure
 
         save_figure(model_learning_curves_figure(model, title), plot)
         click.echo(f"Saved the learning curve to {plot}")

@@ -39,12 +39,8 @@ def sweep(more_rates, rates, iterations, loss_comparison, dtype, out, data_dir):
     from logicat.features import images_to_features
     from logicat.metrics import accuracy_percent
     from logicat.training.fit import DEFAULTS, fit
-    from logicat.viz.plots import (
-        check_plot_path,
-        learning_curves_figure,
-        loss_comparison_figure,
-        save_figure,
-    )
+    from logicat.viz.canvas import check_plot_path, save_figure
+    from logicat.viz.plots import learning_curves_figure, loss_comparison_figure
 
     learning_rates = list(dict.fromkeys(rates + more_rates)) or list(LESSON_RATES)
     if out is not None:

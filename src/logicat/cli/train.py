@@ -12,18 +12,31 @@ from pathlib import Path
 
 import click
 
-from logicat.cli.options import PositiveFloat, data_dir_option, writable_output
+from logicat.cli.options import PositiveFloat, Sizes, data_dir_option, writable_output
 from logicat.cli.training_options import training_options
 
 ENGINES = ("numpy", "autograd", "torch")
+INITS = ("zeros", "random", "small_normal", "lecun_normal", "he_normal", "glorot_uniform")
 
 
 @click.command()
 @data_dir_option
-@click.option("--learning-rate", "-a", type=PositiveFloat(), default=0.005, show_default=True,
-              help="Gradient-descent step size alpha.")
-@click.option("--iterations", "-n", type=click.IntRange(min=1), default=2000, show_default=True,
-              help="Full-batch gradient-descent iterations.")
+@click.option("--model", "kind", type=click.Choice(["logistic", "mlp"]), default=None,
+              help="Logistic regression, or a network with hidden layers (mlp: the course's "
+              "deep model 20,7,5 unless --hidden says) [default: logistic, or mlp with --hidden].")
+@click.option("--hidden", type=Sizes(), default=None, metavar="SIZES",
+              help="Hidden layer sizes, e.g. 7 or 20,7,5 (a network; none: logistic regression).")
+@click.option("--activation", type=click.Choice(["relu", "tanh", "sigmoid"]), default=None,
+              help="Activation of the hidden layers [default: relu].")
+@click.option("--init", type=click.Choice(INITS), default=None,
+              help="Initial weights [default: zeros for logistic regression (the lesson), "
+              "lecun_normal for a network (the course's deep model)]; with --seed N the "
+              "course's np.random.seed(N) numbers.")
+@click.option("--learning-rate", "-a", type=PositiveFloat(), default=None,
+              help="Gradient-descent step size alpha [default: 0.005, 0.0075 for a network].")
+@click.option("--iterations", "-n", type=click.IntRange(min=1), default=None,
+              help="Full-batch gradient-descent iterations [default: 2000, 2500 for a "
+              "network].")
 @click.option("--loss", type=click.Choice(["cross_entropy", "squared_error"]),
               default="cross_entropy", show_default=True)
 @click.option("--dtype", type=click.Choice(["float64", "float32"]), default="float64",
@@ -52,25 +65,26 @@ ENGINES = ("numpy", "autograd", "torch")
 @click.option("--chunk-rows", type=click.IntRange(min=1), default=512, show_default=True,
               help="With --train-file: images read per chunk.")
 @training_options
-def train(data_dir, learning_rate, iterations, loss, dtype, engine, print_every, out, plot,
-          device, nproc, train_file, batch_size, seed, chunk_rows, **training):
+def train(data_dir, kind, hidden, activation, init, learning_rate, iterations, loss, dtype,
+          engine, print_every, out, plot, device, nproc, train_file, batch_size, seed, chunk_rows,
+          **training):
     """Train the cat classifier by gradient descent and report train/test accuracy.
 
     The defaults are the lesson's reference run: zero initialisation, learning rate 0.005,
-    2000 full-batch iterations, cross-entropy.
+    2000 full-batch iterations, cross-entropy. With --hidden (or --model mlp), a network: the
+    course's deep model is 'logicat train --hidden 20,7,5 --seed 1' (relu, lecun_normal,
+    learning rate 0.0075, 2500 iterations), its two-layer model 'logicat train --hidden 7
+    --init small_normal --seed 1'.
     """
     from logicat.cli import training_options as topts
 
     writable_output(out, "model")
     if plot is not None:
         _check_plot(plot)
-    from logicat.training.fit import DEFAULTS
-
     params = {
-        **DEFAULTS,
-        "learning_rate": learning_rate, "max_iter": iterations, "loss": loss, "dtype": dtype,
-        "engine": engine, "device": device, "batch_size": batch_size, "random_state": seed,
-        **topts.training_params(training),
+        **architecture_params(kind, hidden, activation, init, learning_rate, iterations),
+        "loss": loss, "dtype": dtype, "engine": engine, "device": device,
+        "batch_size": batch_size, "random_state": seed, **topts.training_params(training),
     }
     if train_file is not None:
         topts.refuse_with_train_file(training)
@@ -145,9 +159,27 @@ def train(data_dir, learning_rate, iterations, loss, dtype, engine, print_every,
     )
 
 
+def architecture_params(kind, hidden, activation, init, learning_rate, iterations) -> dict:
+    """The model's hyperparameters: its defaults (``training.hyperparameters``), with what the
+    options say. A network when --hidden or --model mlp asks for one."""
+    from logicat.training.hyperparameters import DEFAULTS, MLP_DEFAULTS
+
+    network = kind == "mlp" or (kind is None and hidden is not None)
+    if not network:
+        for name, value in (("--hidden", hidden), ("--activation", activation)):
+            if value is not None:
+                raise click.BadParameter("needs a network (--model mlp), not logistic "
+                                         "regression.", param_hint=f"'{name}'")
+    params = dict(MLP_DEFAULTS if network else DEFAULTS)
+    given = {"hidden_layer_sizes": hidden, "activation": activation, "init": init,
+             "learning_rate": learning_rate, "max_iter": iterations}
+    params.update({k: v for k, v in given.items() if v is not None})
+    return params
+
+
 def _check_plot(plot: Path) -> None:
     from logicat.errors import LogicatError
-    from logicat.viz.plots import check_plot_path
+    from logicat.viz.canvas import check_plot_path
 
     try:
         check_plot_path(plot)

@@ -1,10 +1,11 @@
 """ONNX export: the fitted classifier as a small ONNX graph any ONNX runtime can execute.
 
-The graph is written with the ``onnx`` helper API - six nodes, nothing to trace:
+The graph is written with the ``onnx`` helper API - a few nodes per layer, nothing to trace:
 
     images (N, s, s, 3) uint8 --Reshape(N, n)--Cast--Div 255--> x (N, n)      [input="images"]
-    x --(Sub mean, Div scale, with standardize=True)--MatMul w--Add b--> logit (N,)
-    logit --Sigmoid--> probability (N,)                    p(positive class | image)
+    x --(Sub mean, Div scale, with standardize=True)-->
+      (for each hidden layer: --MatMul W--Add b--Relu|Tanh|Sigmoid--> A (N, n_l))
+      --MatMul w--Add b--> logit (N,) --Sigmoid--> probability (N,)     p(positive class)
 
 ``input="features"`` starts from x (N, n) instead (the features ``images_to_features`` makes).
 The arithmetic is in the model's dtype (float64 or float32). The model file's metadata (class
@@ -41,17 +42,15 @@ def _onnx() -> Any:
 
 
 def to_onnx(model: Model, input: str = "images") -> Any:
-    """The ``onnx.ModelProto`` of a logistic-regression ``Model`` (see the module docstring)."""
+    """The ``onnx.ModelProto`` of a ``Model`` (see the module docstring): logistic regression,
+    or a network whose hidden layers are MatMul, Add and the activation each."""
     onnx = _onnx()
     from onnx import TensorProto, helper, numpy_helper
 
     check_param("input", input, [Options(INPUTS)])
-    if model.n_layers != 1:
-        raise ParameterError("ONNX export of networks with hidden layers is not supported yet.")
-    coef = np.ascontiguousarray(model.params[0])
-    dtype = coef.dtype
+    dtype = model.dtype
     elem = TensorProto.DOUBLE if dtype == np.float64 else TensorProto.FLOAT
-    n = coef.shape[0]
+    n = model.n_features
     meta = dict(model.metadata)
     spec = model.preprocessing
     size = int(spec["image_size"]) if spec else 0
@@ -64,8 +63,7 @@ def to_onnx(model: Model, input: str = "images") -> Any:
     def const(name: str, value: Any) -> Any:
         return numpy_helper.from_array(np.asarray(value), name)
 
-    inits = [const("w", coef), const("b", np.array(model.params[1][0], dtype=dtype))]
-    nodes = []
+    inits, nodes = [], []
     if input == "images":
         graph_input = helper.make_tensor_value_info(
             "images", TensorProto.UINT8, ["N", size, size, 3]
@@ -90,6 +88,18 @@ def to_onnx(model: Model, input: str = "images") -> Any:
             helper.make_node("Div", ["x_centered", "scale"], ["x_std"]),
         ]
         x = "x_std"
+    act = {"relu": "Relu", "tanh": "Tanh", "sigmoid": "Sigmoid"}[model.activation]
+    for l in range(model.n_layers - 1):  # hidden layers: A = g(x W + b), (N, n_l)
+        W, b = (np.ascontiguousarray(p) for p in model.params[2 * l:2 * l + 2])
+        inits += [const(f"W{l + 1}", W), const(f"b{l + 1}", b)]
+        nodes += [
+            helper.make_node("MatMul", [x, f"W{l + 1}"], [f"xW{l + 1}"]),
+            helper.make_node("Add", [f"xW{l + 1}", f"b{l + 1}"], [f"Z{l + 1}"]),
+            helper.make_node(act, [f"Z{l + 1}"], [f"A{l + 1}"]),
+        ]
+        x = f"A{l + 1}"
+    w, b = model.params[-2:]
+    inits += [const("w", np.ascontiguousarray(w)), const("b", np.array(b[0], dtype=dtype))]
     nodes += [
         helper.make_node("MatMul", [x, "w"], ["xw"]),  # (N,)
         helper.make_node("Add", ["xw", "b"], ["logit"]),  # z = x . w + b
@@ -104,9 +114,10 @@ def to_onnx(model: Model, input: str = "images") -> Any:
         graph, producer_name="logicat", opset_imports=[helper.make_opsetid("", OPSET)]
     )
     proto.ir_version = min(proto.ir_version, 9)  # readable by onnxruntime >= 1.16
+    kind = (f"network {' -> '.join(str(p.shape[0]) for p in model.params[::2])} -> 1"
+            if model.n_layers > 1 else "logistic regression")
     proto.doc_string = (
-        "logicat logistic regression: probability = sigmoid(x . w + b), "
-        f"p({model.positive_class!r})."
+        f"logicat {kind}: probability = sigmoid(z), p({model.positive_class!r})."
     )
     header = {k: meta[k] for k in ("class_names", "positive_class", "preprocessing") if k in meta}
     header["classes"] = [str(c) for c in model.classes]

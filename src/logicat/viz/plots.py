@@ -1,24 +1,20 @@
-"""Pictures made with matplotlib, headless: PNG, SVG or PDF by file suffix.
-
-Each picture has a ``*_figure`` function that builds a ``matplotlib.figure.Figure`` from arrays
-(no pyplot, no global state, no display needed) and ``save_figure(fig, path)`` writes it
-atomically; ``figure_bytes(fig, "svg")`` renders it in memory (the HTML report embeds those).
+"""Pictures of training and evaluation, built as headless matplotlib Figures on
+``logicat.viz.canvas`` (which writes them: PNG, SVG or PDF by suffix, atomically).
 
     learning_curves_figure({label: cost history})     cost J against iteration, several runs
+    model_learning_curves_figure(model)               a Model's own curves (+ validation)
     loss_comparison_figure({loss: {label: costs}})    cross-entropy vs squared error
     sigmoid_figure(z, y)                              sigma(z), with a model's logits on it
-    weights_figure(model.pixel_weights())             w as a 64x64 RGB image, + and - parts
-    model_weights_figure(model), model_learning_curves_figure(model)   the same, of a Model
     misclassified_figure(images, y, proba)            the wrongly classified images, with p
     roc_figure({label: (y, proba)})                   ROC curves with their AUC
     calibration_figure({label: (y, proba)})           reliability diagram + histogram of p
 
-matplotlib is imported inside the functions, so ``import logicat.viz.plots`` stays cheap.
+The weights as images are in ``logicat.viz.weights``. matplotlib is imported inside the
+functions, so ``import logicat.viz.plots`` stays cheap.
 """
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,54 +22,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from logicat.errors import ParameterError, ShapeError
+from logicat.errors import ShapeError
 from logicat.loss import loss_and_dz, sigmoid
-from logicat.paths import atomic_write_bytes
-from logicat.validation import Options, check_param
-
-FORMATS = (".png", ".svg", ".pdf")
-#: Line colours, one per run, the same in every panel of a figure.
-COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
-# No dates or random ids in the files: the same picture gives the same bytes.
-_METADATA = {"svg": {"Date": None}, "pdf": {"CreationDate": None}, "png": {}}
-_RC = {"svg.hashsalt": "logicat", "svg.fonttype": "path"}
-
-
-def check_plot_path(path: str | Path) -> Path:
-    """Refuse a suffix matplotlib would not write, before any work is done."""
-    path = Path(path)
-    if path.suffix.lower() not in FORMATS:
-        raise ParameterError(
-            f"{path}: a plot file must end in {', '.join(FORMATS)}. Got {path.suffix!r} instead."
-        )
-    if not path.parent.is_dir():
-        raise ParameterError(f"{path}: the folder {path.parent} does not exist.")
-    return path
-
-
-def save_figure(fig: Any, path: str | Path) -> Path:
-    """Write ``fig`` to ``path`` (format from the suffix) atomically; return the path."""
-    path = check_plot_path(path)
-    return atomic_write_bytes(path, figure_bytes(fig, path.suffix.lstrip(".").lower()),
-                              "picture")
-
-
-def figure_bytes(fig: Any, fmt: str = "png") -> bytes:
-    """Render ``fig`` in memory as ``fmt`` ("png", "svg" or "pdf")."""
-    import matplotlib
-
-    check_param("fmt", fmt, [Options(f.lstrip(".") for f in FORMATS)])
-    buffer = io.BytesIO()
-    with matplotlib.rc_context(_RC):
-        fig.savefig(buffer, format=fmt, metadata=_METADATA[fmt])
-    return buffer.getvalue()
-
-
-def _new_figure(width: float, height: float) -> Any:
-    """A Figure not registered with pyplot: nothing to close, nothing shown, thread-safe."""
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=(width, height), dpi=100, layout="constrained")
+from logicat.viz.canvas import COLORS, cycle, new_figure, save_figure
 
 
 # ------------------------------------------------------------------------- learning curves
@@ -84,9 +35,9 @@ def learning_curves_figure(
 
     curves : {label: cost history of shape (n_iter,)}
     """
-    fig = _new_figure(6.4, 4.2)
+    fig = new_figure(6.4, 4.2)
     ax = fig.add_subplot()
-    for (label, costs), color in zip(curves.items(), _cycle(COLORS), strict=False):
+    for (label, costs), color in zip(curves.items(), cycle(COLORS), strict=False):
         ax.plot(np.arange(len(costs)), costs, label=label, color=color)
     ax.set_xlabel("iteration")
     ax.set_ylabel("cost J")
@@ -137,12 +88,12 @@ def loss_comparison_figure(
     (the two costs are on different scales); a run label has the same colour in every panel.
     """
 
-    fig = _new_figure(4.2 * (1 + len(runs)), 4.0)
+    fig = new_figure(4.2 * (1 + len(runs)), 4.0)
     axes = fig.subplots(1, 1 + len(runs), squeeze=False)[0]
     z = np.linspace(-8, 8, 401)
     ones = np.ones_like(z)
     ax = axes[0]
-    for name, color in zip(runs, _cycle(("black", "#9467bd")), strict=False):
+    for name, color in zip(runs, cycle(("black", "#9467bd")), strict=False):
         losses, dz = loss_and_dz(z, ones, name)
         ax.plot(z, losses, color=color, label=f"{_pretty(name)} L")
         ax.plot(z, np.abs(dz), color=color, linestyle="--", label="|dL/dz|")
@@ -181,7 +132,7 @@ def sigmoid_figure(
     drawn on the curve at (z_i, sigma(z_i)), coloured by its true class.
     """
 
-    fig = _new_figure(6.4, 4.2)
+    fig = new_figure(6.4, 4.2)
     ax = fig.add_subplot()
     limit = 8.0
     if z is not None:
@@ -206,65 +157,6 @@ def sigmoid_figure(
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", fontsize="small")
     return fig
-
-
-# ------------------------------------------------------------------------------- weights
-def weights_images(coef: ArrayLike, image_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
-    """The weights w as two RGB images: where they vote "positive" and where "negative".
-
-    coef : array of shape (image_size * image_size * 3,), in the pixel order of
-        ``logicat.features.unroll`` (row, column, channel).
-
-    Returns
-    -------
-    positive, negative : float arrays of shape (image_size, image_size, 3) in [0, 1]:
-        max(w, 0) / max|w| and max(-w, 0) / max|w|, so positive - negative = w / max|w|.
-    """
-    w = np.asarray(coef, dtype=np.float64)
-    expected = image_size * image_size * 3
-    if w.ndim != 1 or w.shape[0] != expected:
-        raise ShapeError(
-            f"coef must have shape ({expected},) for {image_size}x{image_size} RGB images. "
-            f"Got shape {w.shape} instead."
-        )
-    scale = float(np.max(np.abs(w))) or 1.0
-    w = w.reshape(image_size, image_size, 3) / scale
-    return np.maximum(w, 0.0), np.maximum(-w, 0.0)
-
-
-def weights_figure(coef: ArrayLike, image_size: int = 64,
-                   class_names: Sequence[str] = ("negative", "positive")) -> Any:
-    """w as images: its positive part, its negative part (each scaled by max|w|) and the sum
-    over the three channels on a diverging colour scale."""
-    positive, negative = weights_images(coef, image_size)
-    total = (positive - negative).sum(axis=2)  # (s, s) per-pixel vote, in units of max|w|
-    fig = _new_figure(11.0, 4.0)
-    axes = fig.subplots(1, 3)
-    axes[0].imshow(positive, interpolation="none")
-    axes[0].set_title(f"w > 0: pushes towards {class_names[1]}")
-    axes[1].imshow(negative, interpolation="none")
-    axes[1].set_title(f"w < 0: pushes towards {class_names[0]}")
-    bound = float(np.max(np.abs(total))) or 1.0
-    shown = axes[2].imshow(total, cmap="RdBu_r", vmin=-bound, vmax=bound, interpolation="none")
-    axes[2].set_title("sum over R, G, B (red: +)")
-    fig.colorbar(shown, ax=axes[2], shrink=0.8,
-                 label="weight of the pixel: sum of w over R, G, B, in units of max |w|")
-    for ax, gid in zip(axes, ("weights-positive", "weights-negative", "weights-sum"), strict=True):
-        ax.set_gid(gid)  # the SVG id of each panel
-        ax.set_xticks([])
-        ax.set_yticks([])
-    return fig
-
-
-def model_weights_figure(model: Any) -> Any:
-    """``weights_figure`` of a ``logicat.model.Model``: its pixel weights (per pixel / 255,
-    also for a model trained with standardisation), at its image size, with its class names.
-    ``logicat plot weights``, the report and the web page all draw this one picture."""
-    spec = model.preprocessing or {}
-    weights = model.pixel_weights()
-    if weights.ndim == 2:  # a network: the first unit's weights
-        weights = weights[:, 0]
-    return weights_figure(weights, int(spec.get("image_size", 64)), model.class_names)
 
 
 # ------------------------------------------------------------------------ misclassified
@@ -303,7 +195,7 @@ def misclassified_figure(
     wrong = misclassified_indices(y, proba, threshold)
     columns = max(1, min(columns, len(wrong)))
     rows = max(1, -(-len(wrong) // columns))
-    fig = _new_figure(1.9 * columns + 0.2, 2.15 * rows + 0.5)
+    fig = new_figure(1.9 * columns + 0.2, 2.15 * rows + 0.5)
     if len(wrong) == 0:
         fig.text(0.5, 0.5, "No misclassified images.", ha="center", va="center")
         return fig
@@ -331,10 +223,10 @@ def roc_figure(curves: Mapping[str, tuple[ArrayLike, ArrayLike]]) -> Any:
     """
     from sklearn.metrics import roc_auc_score, roc_curve
 
-    fig = _new_figure(5.0, 4.6)
+    fig = new_figure(5.0, 4.6)
     ax = fig.add_subplot()
     ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1, label="chance (AUC 0.5)")
-    for (label, (y, p)), color in zip(curves.items(), _cycle(COLORS), strict=False):
+    for (label, (y, p)), color in zip(curves.items(), cycle(COLORS), strict=False):
         fpr, tpr, _ = roc_curve(y, p)
         auc = roc_auc_score(y, p)
         ax.plot(fpr, tpr, color=color, drawstyle="steps-post", label=f"{label} (AUC {auc:.3f})")
@@ -358,11 +250,11 @@ def calibration_figure(curves: Mapping[str, tuple[ArrayLike, ArrayLike]], n_bins
     """
     from sklearn.calibration import calibration_curve
 
-    fig = _new_figure(5.0, 5.6)
+    fig = new_figure(5.0, 5.6)
     top, bottom = fig.subplots(2, 1, height_ratios=(3, 1), sharex=True)
     top.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1, label="perfectly calibrated")
     edges = np.linspace(0, 1, n_bins + 1)
-    for (label, (y, p)), color in zip(curves.items(), _cycle(COLORS), strict=False):
+    for (label, (y, p)), color in zip(curves.items(), cycle(COLORS), strict=False):
         prob_true, prob_pred = calibration_curve(y, p, n_bins=n_bins, pos_label=1)
         top.plot(prob_pred, prob_true, marker="o", color=color, label=label)
         bottom.hist(np.asarray(p), bins=edges, color=color, alpha=0.5, label=label)
@@ -377,10 +269,6 @@ def calibration_figure(curves: Mapping[str, tuple[ArrayLike, ArrayLike]], n_bins
     bottom.grid(alpha=0.3)
     return fig
 
-
-def _cycle(items: Sequence[str]):
-    while True:
-        yield from items
 
 
 def _pretty(loss: str) -> str:

@@ -43,7 +43,7 @@ def build_report(
         one recorded in the model
     """
     from logicat import __version__
-    from logicat.viz import plots
+    from logicat.viz import canvas, plots, weights
 
     meta: Mapping[str, Any] = model.metadata
     spec = model.preprocessing
@@ -54,15 +54,21 @@ def build_report(
     p_train, p_test = model.proba(X_train), model.proba(X_test)
     sets = {"train": (data.train_y, p_train), "test": (data.test_y, p_test)}
 
+    if model.n_layers == 1:
+        logit = "w.x + b"
+        weights_note = ("w reshaped to the image it multiplies, split into its positive and "
+                        "negative parts.")
+    else:
+        logit = "the output layer's w.a + b, a its last hidden layer's activations"
+        weights_note = ("Each first-layer unit's weights reshaped to the image they multiply.")
     hyper = {k: v for k, v in (meta.get("hyperparameters") or {}).items() if k != "callbacks"}
     figures = [
         ("Learning curve", "Cost J at each gradient-descent iteration.", "svg",
          plots.model_learning_curves_figure(model)),
-        ("The sigmoid", "Each test image at its logit z = w.x + b; right of z = 0 is "
+        ("The sigmoid", f"Each test image at its logit z ({logit}); right of z = 0 is "
          f"predicted {names[1]}.", "svg",
          plots.sigmoid_figure(model.decision_function(X_test), data.test_y, names)),
-        ("The weights", "w reshaped to the image it multiplies, split into its positive and "
-         "negative parts.", "png", plots.model_weights_figure(model)),
+        ("The weights", weights_note, "png", weights.model_weights_figure(model)),
         ("Misclassified test images", f"With the model's p({names[1]}).", "png",
          plots.misclassified_figure(data.test_x, data.test_y, p_test, names)),
         ("ROC curve", "", "svg", plots.roc_figure(sets)),
@@ -127,7 +133,7 @@ def build_report(
         '<div class="pictures">',
     ]
     for caption, note, fmt, fig in figures:
-        uri = _data_uri(plots.figure_bytes(fig, fmt), fmt)
+        uri = _data_uri(canvas.figure_bytes(fig, fmt), fmt)
         wide = ' class="wide"' if fig.get_figwidth() > 8 else ""
         parts.append(
             f'<figure{wide}><img src="{uri}" alt="{_e(caption)}"><figcaption><b>{_e(caption)}.'

@@ -151,11 +151,9 @@ def create_app(
         request (matplotlib is slow to import). One lock for both: importing matplotlib from
         two threads at once can fail.
         """
-        from logicat.viz.plots import (
-            figure_bytes,
-            model_learning_curves_figure,
-            model_weights_figure,
-        )
+        from logicat.viz.canvas import figure_bytes
+        from logicat.viz.plots import model_learning_curves_figure
+        from logicat.viz.weights import model_weights_figure
 
         with drawing:
             if not pictures:

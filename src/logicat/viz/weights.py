@@ -1,0 +1,108 @@
+"""What a model multiplies the image by, as images: logistic regression's w (its positive and
+negative parts and their sum over R, G, B) and a network's first-layer units.
+
+    weights_figure(model.pixel_weights())   w as a 64x64 RGB image, + and - parts
+    units_figure(W1)                        each hidden unit's weights as an RGB image
+    model_weights_figure(model)             the one of the two that fits a Model
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from logicat.errors import ShapeError
+from logicat.viz.canvas import new_figure
+
+def weights_images(coef: ArrayLike, image_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    """The weights w as two RGB images: where they vote "positive" and where "negative".
+
+    coef : array of shape (image_size * image_size * 3,), in the pixel order of
+        ``logicat.features.unroll`` (row, column, channel).
+
+    Returns
+    -------
+    positive, negative : float arrays of shape (image_size, image_size, 3) in [0, 1]:
+        max(w, 0) / max|w| and max(-w, 0) / max|w|, so positive - negative = w / max|w|.
+    """
+    w = np.asarray(coef, dtype=np.float64)
+    expected = image_size * image_size * 3
+    if w.ndim != 1 or w.shape[0] != expected:
+        raise ShapeError(
+            f"coef must have shape ({expected},) for {image_size}x{image_size} RGB images. "
+            f"Got shape {w.shape} instead."
+        )
+    scale = float(np.max(np.abs(w))) or 1.0
+    w = w.reshape(image_size, image_size, 3) / scale
+    return np.maximum(w, 0.0), np.maximum(-w, 0.0)
+
+
+def weights_figure(coef: ArrayLike, image_size: int = 64,
+                   class_names: Sequence[str] = ("negative", "positive")) -> Any:
+    """w as images: its positive part, its negative part (each scaled by max|w|) and the sum
+    over the three channels on a diverging colour scale."""
+    positive, negative = weights_images(coef, image_size)
+    total = (positive - negative).sum(axis=2)  # (s, s) per-pixel vote, in units of max|w|
+    fig = new_figure(11.0, 4.0)
+    axes = fig.subplots(1, 3)
+    axes[0].imshow(positive, interpolation="none")
+    axes[0].set_title(f"w > 0: pushes towards {class_names[1]}")
+    axes[1].imshow(negative, interpolation="none")
+    axes[1].set_title(f"w < 0: pushes towards {class_names[0]}")
+    bound = float(np.max(np.abs(total))) or 1.0
+    shown = axes[2].imshow(total, cmap="RdBu_r", vmin=-bound, vmax=bound, interpolation="none")
+    axes[2].set_title("sum over R, G, B (red: +)")
+    fig.colorbar(shown, ax=axes[2], shrink=0.8,
+                 label="weight of the pixel: sum of w over R, G, B, in units of max |w|")
+    for ax, gid in zip(axes, ("weights-positive", "weights-negative", "weights-sum"), strict=True):
+        ax.set_gid(gid)  # the SVG id of each panel
+        ax.set_xticks([])
+        ax.set_yticks([])
+    return fig
+
+
+def units_figure(W: ArrayLike, image_size: int = 64, columns: int = 10) -> Any:
+    """A network's first layer as images: each hidden unit's weights W[:, j] (the column it
+    multiplies the image by), folded back to the size x size x 3 image they multiply, as
+    0.5 + 0.5 w / max|w| per unit: grey where the weight is 0, brighter in a channel where the
+    unit's input grows with that channel's pixel, darker where it shrinks.
+
+    W : array of shape (size * size * 3, n_1).
+    """
+    W = np.asarray(W, dtype=np.float64)
+    if W.ndim != 2 or W.shape[0] != image_size * image_size * 3:
+        raise ShapeError(f"W must have shape ({image_size * image_size * 3}, n_1). Got shape "
+                         f"{W.shape} instead.")
+    units = W.shape[1]
+    columns = max(1, min(columns, units))
+    rows = -(-units // columns)
+    fig = new_figure(1.6 * columns + 0.3, 1.75 * rows + 0.6)
+    axes = fig.subplots(rows, columns, squeeze=False).ravel()
+    for j, ax in enumerate(axes):
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if j >= units:
+            ax.set_axis_off()
+            continue
+        w = W[:, j].reshape(image_size, image_size, 3)  # (s, s, 3), the image it multiplies
+        ax.imshow(0.5 + 0.5 * w / (float(np.max(np.abs(w))) or 1.0), interpolation="none")
+        ax.set_title(f"unit {j + 1}", fontsize=9)
+        ax.set_gid(f"unit-{j + 1}")
+    fig.suptitle(f"First layer: the weights of its {units} units as RGB images "
+                 "(grey: 0; each unit scaled by its own max |w|)")
+    return fig
+
+
+def model_weights_figure(model: Any) -> Any:
+    """The weights of a ``logicat.model.Model`` as the image they multiply: ``weights_figure``
+    of logistic regression's pixel weights (per pixel / 255, also for a model trained with
+    standardisation), ``units_figure`` of a network's first layer; at its image size, with its
+    class names. ``logicat plot weights``, the report and the web page all draw this picture."""
+    size = int((model.preprocessing or {}).get("image_size", 64))
+    weights = model.pixel_weights()
+    if weights.ndim == 2:
+        return units_figure(weights, size)
+    return weights_figure(weights, size, model.class_names)
