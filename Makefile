@@ -1,4 +1,5 @@
-# logicat: `make demo` trains the reference model on the cat data; `make test` runs the suite.
+# logicat: `make demo` trains the lesson's reference model and the course's deep network on the
+# cat data and predicts the photos with both; `make test` runs the suite.
 # Both create .venv (if missing) and install everything logicat needs, Debian packages included.
 PYTHON  ?= python3
 VENV    ?= .venv
@@ -31,6 +32,9 @@ demo: install
 	$(VENV)/bin/logicat train --learning-rate 0.005 --iterations 2000 \
 		--out $(OUTDIR)/model.safetensors --plot $(OUTDIR)/learning_curve.png
 	$(VENV)/bin/logicat predict --model $(OUTDIR)/model.safetensors $(PHOTOS)
+	$(VENV)/bin/logicat train --hidden 20,7,5 --activation relu --init lecun_normal --seed 1 \
+		--learning-rate 0.0075 --iterations 2500 --out $(OUTDIR)/deep.safetensors
+	$(VENV)/bin/logicat predict --model $(OUTDIR)/deep.safetensors $(PHOTOS)
 
 test: install
 	$(PY) -m pytest -n 2

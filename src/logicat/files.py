@@ -65,12 +65,11 @@ def save_model(model: Model, path: str | os.PathLike[str], **metadata: Any) -> P
 
     header = dict(model.metadata)
     header.update(metadata)
-    hidden = [int(p.shape[1]) for p in model.params[:-2:2]]
     header.update(
         format=FORMAT,
         format_version=FORMAT_VERSION,
         logicat_version=__version__,
-        architecture={"hidden_layer_sizes": hidden, "activation": model.activation},
+        architecture={"hidden_layer_sizes": list(model.hidden_layer_sizes), "activation": model.activation},
         n_features=model.n_features,
         dtype=str(model.dtype),
         classes=[_json_scalar(c) for c in model.classes],

@@ -58,6 +58,19 @@ class Model:
         return len(self.params) // 2
 
     @property
+    def hidden_layer_sizes(self) -> tuple[int, ...]:
+        return tuple(int(W.shape[1]) for W in self.params[:-2:2])
+
+    @property
+    def description(self) -> str:
+        """What the model is, in one line: "logistic regression 12288 -> 1" or
+        "network 12288 -> 20 -> 7 -> 5 -> 1 (relu)"."""
+        sizes = " -> ".join(map(str, (self.n_features, *self.hidden_layer_sizes, 1)))
+        if self.n_layers == 1:
+            return f"logistic regression {sizes}"
+        return f"network {sizes} ({self.activation})"
+
+    @property
     def names(self) -> tuple[str, ...]:
         """The parameters' tensor names in model files."""
         return param_names(self.n_layers)

@@ -7,6 +7,10 @@ One liberty, for speed only: dA0 (the gradient by the input, computed and never 
 course) is not computed.
 """
 
+# The course's own names and its legacy global RNG (np.random.seed), on purpose: its draws
+# are the reference numbers.
+# ruff: noqa: E741, NPY002
+
 from __future__ import annotations
 
 import numpy as np

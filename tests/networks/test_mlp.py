@@ -29,13 +29,13 @@ def test_an_int_random_state_draws_the_courses_numbers(init, scale):
     """np.random.seed(1), then randn(n_l, n_{l-1}) layer after layer: W[1] first."""
     dims = [12, 5, 3, 1]
     params = initial_params(init, 12, (5, 3), random_state=1)
-    np.random.seed(1)
-    for l in range(1, len(dims)):
-        W = np.random.randn(dims[l], dims[l - 1])
-        expected = W / np.sqrt(dims[l - 1]) if init == "lecun_normal" else W * scale(dims[l - 1])
-        got = params[2 * (l - 1)]
+    np.random.seed(1)  # noqa: NPY002 - the course's global RNG is the reference
+    for k in range(1, len(dims)):
+        W = np.random.randn(dims[k], dims[k - 1])  # noqa: NPY002
+        expected = W / np.sqrt(dims[k - 1]) if init == "lecun_normal" else W * scale(dims[k - 1])
+        got = params[2 * (k - 1)]
         np.testing.assert_array_equal(got, expected.T if got.ndim == 2 else expected[0])
-        np.testing.assert_array_equal(params[2 * l - 1], 0.0)
+        np.testing.assert_array_equal(params[2 * k - 1], 0.0)
 
 
 def test_glorot_uniform_and_generators():

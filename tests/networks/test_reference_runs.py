@@ -54,9 +54,9 @@ def test_every_cost_and_the_final_parameters_are_the_courses(reference):
     np.testing.assert_allclose(clf.cost_history_, costs, rtol=0, atol=1e-10)
     assert [float(f"{c:f}") for c in clf.cost_history_[::100]] == MODELS[name]["log"]
     assert len(clf.coefs_) == len(parameters) // 2 == clf.n_layers_ - 1
-    for l, (W, b) in enumerate(zip(clf.coefs_, clf.intercepts_, strict=True), start=1):
-        np.testing.assert_allclose(W, parameters[f"W{l}"].T, rtol=0, atol=1e-10)
-        np.testing.assert_allclose(b, parameters[f"b{l}"][:, 0], rtol=0, atol=1e-10)
+    for k, (W, b) in enumerate(zip(clf.coefs_, clf.intercepts_, strict=True), start=1):
+        np.testing.assert_allclose(W, parameters[f"W{k}"].T, rtol=0, atol=1e-10)
+        np.testing.assert_allclose(b, parameters[f"b{k}"][:, 0], rtol=0, atol=1e-10)
 
 
 @pytest.mark.slow

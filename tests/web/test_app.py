@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import importlib.util
 import io
 import re
 import socket
@@ -43,16 +42,7 @@ MAX_UPLOAD = 2 * 1024 * 1024
 MAX_PIXELS = 4_000_000
 
 
-def _web_load():
-    """benchmarks/web_load.py, which has the server launcher and the load client."""
-    spec = importlib.util.spec_from_file_location("web_load", ROOT / "benchmarks" / "web_load.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("web_load", module)  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return sys.modules["web_load"]
-
-
-web_load = _web_load()
+web_load = paths.benchmark("web_load")  # the server launcher and the load client
 
 
 @pytest.fixture(scope="module")
@@ -465,6 +455,8 @@ def test_page_shows_the_probability_of_tabby_cat(server, model_path, photos_dir)
                 "() => document.querySelector('#training-sha256').textContent.length == 64"
             )
             shown_accuracy = page.inner_text("#train-accuracy")
+            kind, lead = page.inner_text("#model-kind"), page.inner_text("#lead")
+            caption = page.inner_text("#weights-caption")
             page.set_input_files("#files", str(tabby))
             page.wait_for_function("() => document.querySelector('.result[data-probability]')")
             card = page.locator(".result").first
@@ -502,4 +494,8 @@ def test_page_shows_the_probability_of_tabby_cat(server, model_path, photos_dir)
     assert chelsea_shown == f"p(cat) = {expected[1]:.4f}"
     assert failed == "notes.txt: not an image file Pillow can read"
     assert shown_accuracy == f"{train_accuracy:.2f}".rstrip("0").rstrip(".") + " %"
+    assert kind == "logistic regression 12288 -> 1"  # the page says which model it serves
+    assert lead.startswith("A logistic-regression classifier: one weight per input value of a "
+                           "64\u00d764 RGB image")
+    assert "the 12,288 weights folded back into a 64\u00d764\u00d73 image" in caption
     assert (ARTIFACTS / "web.png").stat().st_size > 10_000

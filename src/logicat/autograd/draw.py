@@ -195,15 +195,15 @@ def network_graph(params: list[np.ndarray], activation: str, X: np.ndarray, y: n
     nodes = [("X", [f"shape ({m}, {X.shape[1]})"])]
     edges = [f"({m}, {X.shape[1]})"]
     A = X
-    for l, layer in enumerate(network.hidden, start=1):
+    for k, layer in enumerate(network.hidden, start=1):
         A, _ = layer.forward(A)
-        dW = grads[2 * (l - 1)]
-        nodes.append((f"layer {l}: {activation}(A W + b)", [
+        dW = grads[2 * (k - 1)]
+        nodes.append((f"layer {k}: {activation}(A W + b)", [
             f"W {_shape_text(layer.W.shape)}, b {_shape_text(layer.b.shape)}",
-            f"A{l} {summarize(A)}", f"dJ/dW {summarize(dW)}"]))
+            f"A{k} {summarize(A)}", f"dJ/dW {summarize(dW)}"]))
         edges.append(f"({m}, {A.shape[1]})")
     z, _ = network.output.forward(A)
-    nodes.append((f"output: z = A w + b", [
+    nodes.append(("output: z = A w + b", [
         f"w {_shape_text(network.output.w.shape)}, b (1,)", f"z {summarize(z)}",
         f"dJ/dw {summarize(grads[-2])}"]))
     edges.append(f"({m},)")

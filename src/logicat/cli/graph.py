@@ -114,9 +114,8 @@ def _model_step(model_path: Path, data_dir):
     if model.n_layers > 1:
         from logicat.autograd.draw import network_graph
 
-        sizes = " -> ".join(str(p.shape[0]) for p in model.params[::2])
         return network_graph(model.params, model.activation, X, y01, loss), (
-            f"{model_path.name}: the network {sizes} -> 1 ({model.activation}), one forward and "
+            f"{model_path.name}: the {model.description}, one forward and "
             f"backward pass on its m = {X.shape[0]} training images")
     w, b = model.params
     root = training_step(w, float(b[0]), X, y01, loss, float(hyper.get("alpha") or 0.0))

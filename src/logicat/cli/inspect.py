@@ -41,9 +41,9 @@ def evaluate(model_path, data_dir, split, cv):
     for name, row in zip(names, result.confusion_matrix, strict=True):
         click.echo(f"{name:<{width}}" + "".join(f"{v:>{width}}" for v in row))
     if cv is not None:
-        from logicat.estimators import LogisticRegression
+        from logicat.estimators import estimator_of
 
-        _cross_validate(LogisticRegression.from_model(model, model_path),
+        _cross_validate(estimator_of(model, model_path),
                         model.features(data.train_x), data.train_y, cv)
 
 
@@ -87,6 +87,7 @@ def info(model_opt, model_arg, as_json):
     meta["cost_history"] = (
         f"{len(costs)} values, first {costs[0]:.6f}, last {costs[-1]:.6f}" if len(costs) else "-"
     )
+    click.echo(f"model: {model.description}")
     _echo_tree(meta)
 
 

@@ -12,10 +12,11 @@ from logicat.estimators.base import GradientDescentClassifier
 from logicat.estimators.logistic import LogisticRegression
 from logicat.estimators.mlp import MLPClassifier
 from logicat.files import read_model
+from logicat.model import Model
 from logicat.training.loop import Callback
 
-__all__ = ["GradientDescentClassifier", "LogisticRegression", "MLPClassifier", "fit_dataset",
-           "load_model"]
+__all__ = ["GradientDescentClassifier", "LogisticRegression", "MLPClassifier", "estimator_of",
+           "fit_dataset", "load_model"]
 
 
 def load_model(path: str | Path) -> GradientDescentClassifier:
@@ -26,9 +27,14 @@ def load_model(path: str | Path) -> GradientDescentClassifier:
     Raises ``ModelFileError`` with a one-line message for a missing, truncated, corrupted or
     foreign file, or one whose tensors do not match its metadata.
     """
-    model = read_model(path)
+    return estimator_of(read_model(path), source=path)
+
+
+def estimator_of(model: Model, source: str | Path | None = None) -> GradientDescentClassifier:
+    """The fitted estimator a ``logicat.model.Model`` is: ``LogisticRegression`` without a
+    hidden layer, ``MLPClassifier`` with some, with the model's hyperparameters."""
     cls = LogisticRegression if model.n_layers == 1 else MLPClassifier
-    return cls.from_model(model, source=path)
+    return cls.from_model(model, source=source)
 
 
 def fit_dataset(dataset: Any, *, batch_size: int = 64, seed: int = 0, num_workers: int = 0,

@@ -175,7 +175,7 @@ class GradientDescentClassifier(ClassifierMixin, BaseEstimator):
         hyper = {k: v for k, v in (model.metadata.get("hyperparameters") or {}).items()
                  if k in known}
         if "hidden_layer_sizes" in known:
-            hyper["hidden_layer_sizes"] = tuple(p.shape[1] for p in model.params[:-2:2])
+            hyper["hidden_layer_sizes"] = model.hidden_layer_sizes
             hyper["activation"] = model.activation
         clf = cls(**hyper)
         try:

@@ -89,15 +89,15 @@ def to_onnx(model: Model, input: str = "images") -> Any:
         ]
         x = "x_std"
     act = {"relu": "Relu", "tanh": "Tanh", "sigmoid": "Sigmoid"}[model.activation]
-    for l in range(model.n_layers - 1):  # hidden layers: A = g(x W + b), (N, n_l)
-        W, b = (np.ascontiguousarray(p) for p in model.params[2 * l:2 * l + 2])
-        inits += [const(f"W{l + 1}", W), const(f"b{l + 1}", b)]
+    for k in range(model.n_layers - 1):  # hidden layers: A = g(x W + b), (N, n_l)
+        W, b = (np.ascontiguousarray(p) for p in model.params[2 * k:2 * k + 2])
+        inits += [const(f"W{k + 1}", W), const(f"b{k + 1}", b)]
         nodes += [
-            helper.make_node("MatMul", [x, f"W{l + 1}"], [f"xW{l + 1}"]),
-            helper.make_node("Add", [f"xW{l + 1}", f"b{l + 1}"], [f"Z{l + 1}"]),
-            helper.make_node(act, [f"Z{l + 1}"], [f"A{l + 1}"]),
+            helper.make_node("MatMul", [x, f"W{k + 1}"], [f"xW{k + 1}"]),
+            helper.make_node("Add", [f"xW{k + 1}", f"b{k + 1}"], [f"Z{k + 1}"]),
+            helper.make_node(act, [f"Z{k + 1}"], [f"A{k + 1}"]),
         ]
-        x = f"A{l + 1}"
+        x = f"A{k + 1}"
     w, b = model.params[-2:]
     inits += [const("w", np.ascontiguousarray(w)), const("b", np.array(b[0], dtype=dtype))]
     nodes += [
@@ -114,10 +114,8 @@ def to_onnx(model: Model, input: str = "images") -> Any:
         graph, producer_name="logicat", opset_imports=[helper.make_opsetid("", OPSET)]
     )
     proto.ir_version = min(proto.ir_version, 9)  # readable by onnxruntime >= 1.16
-    kind = (f"network {' -> '.join(str(p.shape[0]) for p in model.params[::2])} -> 1"
-            if model.n_layers > 1 else "logistic regression")
     proto.doc_string = (
-        f"logicat {kind}: probability = sigmoid(z), p({model.positive_class!r})."
+        f"logicat {model.description}: probability = sigmoid(z), p({model.positive_class!r})."
     )
     header = {k: meta[k] for k in ("class_names", "positive_class", "preprocessing") if k in meta}
     header["classes"] = [str(c) for c in model.classes]

@@ -83,6 +83,7 @@ def build_report(
         model_rows += [("file", Path(model_path).name), ("SHA-256", file_sha256(model_path))]
     history = model.cost_history
     model_rows += [
+        ("model", model.description),
         ("classes", f"{names[0]} (0), {names[1]} (1, positive)"),
         ("features", f"{model.n_features} ({_describe_preprocessing(spec)})"),
         ("dtype", str(model.dtype)),

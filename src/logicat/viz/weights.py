@@ -17,6 +17,7 @@ from numpy.typing import ArrayLike
 from logicat.errors import ShapeError
 from logicat.viz.canvas import new_figure
 
+
 def weights_images(coef: ArrayLike, image_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
     """The weights w as two RGB images: where they vote "positive" and where "negative".
 

@@ -89,13 +89,14 @@ class Predictor:
         """What the model page shows: accuracies, hyperparameters, data checksum, ..."""
         meta, model = self.meta, self.model
         history = np.asarray(model.cost_history, dtype=np.float64)
-        hidden = [int(p.shape[1]) for p in model.params[:-2:2]]
         return {
             "source": Path(self.source).name if self.source else None,
             "class_names": self.class_names,
             "positive_class": self.positive_class,
-            "architecture": {"kind": "network" if hidden else "logistic regression",
-                             "hidden_layer_sizes": hidden},
+            "architecture": {"kind": "network" if model.n_layers > 1 else "logistic regression",
+                             "description": model.description,
+                             "hidden_layer_sizes": list(model.hidden_layer_sizes),
+                             "activation": model.activation if model.n_layers > 1 else None},
             "metrics": meta.get("metrics", {}),
             "hyperparameters": meta.get("hyperparameters", {}),
             "training_data": meta.get("training_data", {}),

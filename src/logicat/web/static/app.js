@@ -17,6 +17,7 @@ async function loadModel() {
     if (!response.ok) throw new Error(model.detail || response.statusText);
     limits = model.limits;
     positive = model.positive_class;
+    describe(model);
     const metrics = model.metrics || {};
     const data = model.training_data || {};
     $("#train-accuracy").textContent =
@@ -43,6 +44,31 @@ async function loadModel() {
   } catch (err) {
     $("#model-error").hidden = false;
     $("#model-error").textContent = `Could not load the model description: ${err.message}`;
+  }
+}
+
+// The page says which model it serves: logistic regression or a network, and what its pictures
+// show for that model.
+function describe(model) {
+  const arch = model.architecture;
+  const size = model.preprocessing ? model.preprocessing.image_size : 64;
+  $("#model-kind").textContent = arch.description;
+  if (arch.kind === "network") {
+    $("#lead").textContent =
+      `A neural network with hidden layers of ${arch.hidden_layer_sizes.join(", ")} units ` +
+      `(${arch.activation}) and one sigmoid output unit, trained on ${size}\u00d7${size} RGB ` +
+      "images; it says cat when p(cat) > 0.5.";
+    $("#weights-caption").textContent =
+      `What its first layer learned: each of its ${arch.hidden_layer_sizes[0]} units' weights ` +
+      `folded back into a ${size}\u00d7${size}\u00d73 image (grey: 0).`;
+  } else {
+    $("#lead").textContent =
+      `A logistic-regression classifier: one weight per input value of a ${size}\u00d7${size} ` +
+      "RGB image, a sigmoid, and a threshold at 0.5.";
+    $("#weights-caption").textContent =
+      `What it learned: the ${model.n_features.toLocaleString("en")} weights folded back into ` +
+      `a ${size}\u00d7${size}\u00d73 image. Red pixels push p(${model.positive_class}) up, ` +
+      "blue ones push it down.";
   }
 }
 
