@@ -12,7 +12,6 @@ import io
 import re
 import socket
 import struct
-import sys
 import threading
 import time
 import zlib
