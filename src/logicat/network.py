@@ -114,6 +114,21 @@ class Network:
             A, _ = layer.forward(A)
         return self.output.forward(A)[0]
 
+    def logits_and_input_gradient(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The logits z (m,) and each example's gradient of its own logit by its input,
+        dz_i/dx_i, shape (m, n): the backward pass above started from dz = 1 (example i's
+        logit depends on row i only, so one pass gives every row's gradient)."""
+        X = as_matrix("X", X, n_features=self.n_features)
+        caches, A = [], X
+        for layer in self.hidden:
+            A, cache = layer.forward(A)
+            caches.append(cache)
+        z, A_last = self.output.forward(A)
+        dA, _, _ = self.output.backward(np.ones_like(z), A_last)
+        for layer, cache in zip(reversed(self.hidden), reversed(caches), strict=True):
+            dA, _, _ = layer.backward(dA, cache)
+        return z, dA
+
     def cost_and_gradients(
         self,
         X: np.ndarray,

@@ -76,7 +76,7 @@ def test_report_is_self_contained_with_every_picture(report):
     images = IMG.findall(text)
     assert [html.unescape(alt) for _, _, alt in images] == [
         "Learning curve", "The sigmoid", "The weights", "Misclassified test images",
-        "ROC curve", "Calibration",
+        "Why they were misclassified", "ROC curve", "Calibration",
     ]
     for mime, payload, _ in images:
         data = base64.b64decode(payload)
@@ -126,7 +126,7 @@ def test_report_renders_in_headless_chromium(report):
     assert errors == []
     assert title == "logicat report: cat.safetensors"
     assert metric_rows == len(METRICS)
-    assert len(sizes) == 6
+    assert len(sizes) == 7
     assert all(complete and width > 0 and height > 0 for complete, width, height in sizes), sizes
     with Image.open(ARTIFACTS / "report.png") as shot:
         assert shot.width == 1200 and shot.height > 2000

@@ -136,6 +136,26 @@ def test_predict_returns_the_64x64_image_the_model_sees(client, photos_dir):
     np.testing.assert_array_equal(seen, load_image(photo))
 
 
+def test_predict_explains_each_photo_as_logicat_explain_does(client, model_path, photos_dir):
+    from PIL import Image
+
+    from logicat.explain import explain
+    from logicat.files import read_model
+    from logicat.viz.explanations import map_colors
+
+    photo = photos_dir / "chelsea_cat.png"
+    response = upload(client, (photo.name, photo.read_bytes()), query="?explain=true")
+    assert response.status_code == 200, response.text
+    [result] = response.json()["results"]
+    assert result["explanation_method"] == "contributions" and "input_image" not in result
+    prefix = "data:image/png;base64,"
+    shown = np.asarray(Image.open(io.BytesIO(base64.b64decode(
+        result["explanation_image"][len(prefix):]))))
+    expected = explain(read_model(model_path), load_image(photo)[None]).pixel_map[0]
+    np.testing.assert_array_equal(shown, map_colors(expected))
+    assert shown.shape == (64, 64, 3)
+
+
 def test_model_description(client, model_path):
     meta = read_metadata(model_path)
     body = client.get("/api/model").json()
@@ -463,6 +483,8 @@ def test_page_shows_the_probability_of_tabby_cat(server, model_path, photos_dir)
             label = card.locator(".label").inner_text()
             width = card.locator(".fill").evaluate("e => e.style.width")
             seen = card.locator(".seen").evaluate("e => [e.naturalWidth, e.naturalHeight]")
+            why = card.locator(".why").evaluate("e => [e.naturalWidth, e.naturalHeight]")
+            meta = card.locator(".meta").inner_text()
 
             dropped = page.evaluate_handle(
                 """(files) => {
@@ -490,6 +512,8 @@ def test_page_shows_the_probability_of_tabby_cat(server, model_path, photos_dir)
     assert label == ("cat" if expected[0] > 0.5 else "non-cat")
     assert width == f"{100 * expected[0]:.1f}%"
     assert seen == [64, 64]
+    assert why == [64, 64]  # the explanation map beside the photo
+    assert "right: why (contributions w\u00b7x): red pixels push p(cat) up" in meta
     assert chelsea_shown == f"p(cat) = {expected[1]:.4f}"
     assert failed == "notes.txt: not an image file Pillow can read"
     assert shown_accuracy == f"{train_accuracy:.2f}".rstrip("0").rstrip(".") + " %"

@@ -22,6 +22,18 @@ def _named(tensor: Tensor, name: str) -> Tensor:
     return tensor
 
 
+def network_logits(X: Tensor, params: Sequence[Tensor], activation: str = "relu") -> Tensor:
+    """The logits z (m,) of a network [W_1, b_1, ..., w, b] on X (m, n), as a graph of engine
+    ops: Z_l = A_{l-1} W_l + b_l, A_l = g(Z_l) for the hidden layers, then z = A w + b."""
+    A = X
+    for i in range(0, len(params) - 2, 2):
+        A = getattr(A @ params[i] + params[i + 1], activation)()
+        A.name = f"A{i // 2 + 1}"
+    z = A @ params[-2] + params[-1]  # (m,) one logit per example
+    z.name = "z"
+    return z
+
+
 def network_cost(
     X: Tensor,
     y: Tensor,
@@ -40,16 +52,12 @@ def network_cost(
     alpha / (2 S) times the squared norm of every weight matrix. Returns J, a Tensor of shape ().
     """
     check_loss(loss)
-    A = X
-    for i in range(0, len(params) - 2, 2):
-        A = getattr(A @ params[i] + params[i + 1], activation)()
-        A.name = f"A{i // 2 + 1}"
-    z = A @ params[-2] + params[-1]  # (m,) one logit per example
+    z = network_logits(X, params, activation)
     if loss == "cross_entropy":
         losses = z.softplus() - y * z  # stable form of -[y log a + (1 - y) log(1 - a)]
     else:
         losses = 0.5 * (z.sigmoid() - y) ** 2
-    z.name, losses.name = "z", "L"
+    losses.name = "L"
     if sample_weight is None:
         J = losses.mean()
         total = float(X.shape[0])

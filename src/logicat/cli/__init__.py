@@ -62,6 +62,7 @@ def main() -> None:
 
 from logicat.cli.bench import bench  # noqa: E402
 from logicat.cli.data_commands import download  # noqa: E402
+from logicat.cli.explain import explain  # noqa: E402
 from logicat.cli.export import export  # noqa: E402
 from logicat.cli.graph import graph  # noqa: E402
 from logicat.cli.inspect import evaluate, info  # noqa: E402
@@ -73,6 +74,6 @@ from logicat.cli.serve import serve  # noqa: E402
 from logicat.cli.sweep import sweep  # noqa: E402
 from logicat.cli.train import train  # noqa: E402
 
-for command in (train, predict, evaluate, info, download, serve, graph, bench, sweep, report,
-                plot, export, pack):
+for command in (train, predict, evaluate, explain, info, download, serve, graph, bench, sweep,
+                report, plot, export, pack):
     main.add_command(command)

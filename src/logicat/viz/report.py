@@ -62,6 +62,7 @@ def build_report(
         logit = "the output layer's w.a + b, a its last hidden layer's activations"
         weights_note = ("Each first-layer unit's weights reshaped to the image they multiply.")
     hyper = {k: v for k, v in (meta.get("hyperparameters") or {}).items() if k != "callbacks"}
+    why_figure, why_note = _misclassified_explained(model, data, p_test)
     figures = [
         ("Learning curve", "Cost J at each gradient-descent iteration.", "svg",
          plots.model_learning_curves_figure(model)),
@@ -71,6 +72,7 @@ def build_report(
         ("The weights", weights_note, "png", weights.model_weights_figure(model)),
         ("Misclassified test images", f"With the model's p({names[1]}).", "png",
          plots.misclassified_figure(data.test_x, data.test_y, p_test, names)),
+        ("Why they were misclassified", why_note, "png", why_figure),
         ("ROC curve", "", "svg", plots.roc_figure(sets)),
         ("Calibration", "Fraction of positives in each bin of predicted probability.", "svg",
          plots.calibration_figure(sets)),
@@ -227,3 +229,23 @@ def _describe_preprocessing(spec: Mapping[str, Any] | None) -> str:
         return "no preprocessing recorded"
     size = spec.get("image_size", "?")
     return f"{size}x{size}x{spec.get('channels', 3)} pixels, {spec.get('scaling', '?')}"
+
+
+def _misclassified_explained(model: Any, data: Any, p_test: np.ndarray) -> tuple[Any, str]:
+    """The misclassified test images beside their explanation maps (``logicat explain``)."""
+    from logicat.explain import explain
+    from logicat.viz.explanations import explanation_figure
+    from logicat.viz.plots import misclassified_indices
+
+    wrong = misclassified_indices(data.test_y, p_test)
+    explanation = explain(model, data.test_x[wrong])
+    names = model.class_names
+    figure = explanation_figure(
+        data.test_x[wrong], explanation, [f"test image #{i}" for i in wrong],
+        model.positive_class, model.label_names(explanation.proba), pairs_per_row=3,
+        truths=[names[int(y)] for y in data.test_y[wrong]])
+    note = ("Each misclassified test image beside the push of each of its pixels on the logit "
+            "z (red: towards " + names[1] + "; blue: away): " + (
+                "the contributions w\u00b7x, which add up to z \u2212 b."
+                if explanation.method == "contributions" else "gradient \u00d7 input."))
+    return figure, note

@@ -63,6 +63,8 @@ class PredictResult(BaseModel):
     label: str
     is_positive: bool
     input_image: str | None = None
+    explanation_image: str | None = None
+    explanation_method: str | None = None
 
 
 class PredictResponse(BaseModel):
@@ -265,9 +267,12 @@ def create_app(
         responses=_ERRORS,
         openapi_extra={"requestBody": _UPLOAD_BODY},
     )
-    async def predict(request: Request, image: bool = False) -> dict[str, Any]:
+    async def predict(request: Request, image: bool = False,
+                      explain: bool = False) -> dict[str, Any]:
         """Upload images in the multipart field ``files``. With ``?image=true`` each result
-        also carries ``input_image``: the 64x64 picture the model sees, as a PNG data URL.
+        also carries ``input_image``: the 64x64 picture the model sees, as a PNG data URL;
+        with ``?explain=true``, ``explanation_image``: which of its pixels pushed p up (red)
+        or down (blue), as ``logicat explain`` computes it, and ``explanation_method``.
         All or nothing: one unreadable file fails the request with 422 naming it."""
         nonlocal admitted, limiter
         if limiter is None:
@@ -282,7 +287,7 @@ def create_app(
 
             def work() -> list[dict]:
                 files = parse_files(body, content_type, max_files=max_files)
-                return predictor.predict(files, with_images=image)
+                return predictor.predict(files, with_images=image, with_explanations=explain)
 
             results = await anyio.to_thread.run_sync(work, limiter=limiter)
         finally:

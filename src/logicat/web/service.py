@@ -53,12 +53,15 @@ class Predictor:
         self.class_names = model.class_names
         self.positive_class = model.positive_class
 
-    def predict(self, files: list[tuple[str, bytes]], *, with_images: bool = False) -> list[dict]:
+    def predict(self, files: list[tuple[str, bytes]], *, with_images: bool = False,
+                with_explanations: bool = False) -> list[dict]:
         """p(positive class) and the label of each ``(filename, data)``, in order.
 
         All or nothing: the first file that cannot be decoded raises ``UploadError`` (422)
         naming it. With ``with_images``, each result also has ``input_image``, the
-        ``size x size`` image the model sees, as a PNG data URL.
+        ``size x size`` image the model sees, as a PNG data URL; with ``with_explanations``,
+        ``explanation_image``, its ``logicat explain`` map (red pixels push p up, blue down)
+        as a PNG data URL of the same size, and ``explanation_method``.
         """
         size = self.spec["image_size"]
         images = np.empty((len(files), size, size, 3), np.uint8)  # (m, 64, 64, 3)
@@ -70,6 +73,11 @@ class Predictor:
             except ImageLoadError as err:
                 raise UploadError(422, "bad_image", str(err)) from None
         proba = self.model.proba(self.model.features(images))  # (m,) p(positive class)
+        if with_explanations:
+            from logicat.explain import explain
+            from logicat.viz.explanations import map_colors
+
+            explanation = explain(self.model, images)
         results = []
         for i, (name, data) in enumerate(files):
             p = float(proba[i])
@@ -82,6 +90,9 @@ class Predictor:
             }
             if with_images:
                 result["input_image"] = png_data_url(images[i])
+            if with_explanations:
+                result["explanation_image"] = png_data_url(map_colors(explanation.pixel_map[i]))
+                result["explanation_method"] = explanation.method
             results.append(result)
         return results
 

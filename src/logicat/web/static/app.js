@@ -88,8 +88,13 @@ function showResult(card, result) {
   const seen = card.querySelector(".seen");
   seen.src = result.input_image;
   seen.alt = `${result.filename} as the model sees it: 64x64 pixels`;
+  const why = card.querySelector(".why");
+  why.src = result.explanation_image;
+  why.alt = `why: the pixels of ${result.filename} that pushed p(${positive}) up (red) or down (blue)`;
+  const method = result.explanation_method === "contributions" ? "contributions w·x" : "gradient × input";
   card.querySelector(".meta").textContent =
-    `left: what the model sees, 64×64 pixels · upload ${(result.bytes / 1024).toFixed(1)} KiB`;
+    `left: what the model sees, 64×64 pixels · right: why (${method}): red pixels push ` +
+    `p(${positive}) up, blue ones down · upload ${(result.bytes / 1024).toFixed(1)} KiB`;
   card.querySelector(".fill").style.width = (100 * p).toFixed(1) + "%";
   card.querySelector(".bar").setAttribute("aria-valuenow", String(p));
   card.querySelector(".probability").textContent = `p(${positive}) = ${p.toFixed(4)}`;
@@ -111,7 +116,7 @@ async function classify(file, card) {
   const form = new FormData();
   form.append("files", file, file.name);
   try {
-    const response = await fetch("/api/predict?image=true", { method: "POST", body: form });
+    const response = await fetch("/api/predict?image=true&explain=true", { method: "POST", body: form });
     const answer = await response.json().catch(() => ({ detail: response.statusText }));
     if (!response.ok) throw new Error(answer.detail || `HTTP ${response.status}`);
     showResult(card, answer.results[0]);
