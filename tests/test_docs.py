@@ -40,3 +40,19 @@ def test_the_stated_engine_line_count_is_the_engines(doc):
     stated = re.search(r"\*\*(\d+) lines of code\*\*\s+\((\d+) with docstrings", text)
     assert stated, f"{doc} no longer states the engine's line count"
     assert (int(stated[1]), int(stated[2])) == _engine_line_counts()
+
+
+DOCS = ["README.md", "BENCHMARKS.md", *sorted(p.relative_to(ROOT).as_posix()
+                                            for p in (ROOT / "docs").glob("*.md"))]
+
+
+@pytest.mark.parametrize("doc", DOCS)
+def test_every_file_the_docs_name_exists(doc):
+    """A doc that points at tests/..., src/..., benchmarks/... or scripts/... points at a file
+    that is there (files move; the docs must move with them)."""
+    text = (ROOT / doc).read_text()
+    named = set(re.findall(r"\b((?:tests|src/logicat|benchmarks|scripts|docs)/[\w/.-]*\.(?:py|md))",
+                           text))
+    assert named, doc
+    missing = sorted(name for name in named if not (ROOT / name).exists())
+    assert missing == [], f"{doc} names files that do not exist: {missing}"

@@ -9,10 +9,14 @@ Methods, all in units of the logit z (p = sigma(z); positive pushes towards the 
   the feature x_j = pixel / 255 of each of the n = s*s*3 values (w_j (x_j - mu_j) / sigma_j for
   a model trained with standardisation: contributions relative to the mean training image).
   ``values.sum((1, 2, 3)) + offset`` is the logit, to rounding.
-- ``gradient_input`` (any dense model): x ⊙ dz/dx, the first-order share of each input in z;
-  for logistic regression without standardisation it is exactly the contributions. The
-  gradient comes from any of the three engines: the hand-derived backward pass (numpy),
-  logicat's own graph (autograd) or torch.autograd - they agree to rounding.
+- ``gradient_input`` (any model): x ⊙ dz/dx, the first-order share of each input in z; for
+  logistic regression without standardisation it is exactly the contributions. For the dense
+  models the gradient comes from any of the three engines: the hand-derived backward pass
+  (numpy), logicat's own graph (autograd) or torch.autograd - they agree to rounding; for a
+  ConvNet from torch.autograd.
+- ``grad_cam`` (ConvNets, their default): the last block's feature maps weighted by the mean
+  gradient of z over each map, added and upsampled to the image (signed: positive where the
+  maps push z up; classic Grad-CAM keeps only that part). Relative units, not the logit's.
 
 The maps sum over the three channels: one number per pixel, what the pictures draw.
 """
@@ -24,11 +28,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from logicat.errors import ParameterError
+from logicat.loss import sigmoid
 from logicat.model import Model
 from logicat.scaling import standardize
 from logicat.validation import Options, check_param
 
-METHODS = ("auto", "contributions", "gradient_input")
+METHODS = ("auto", "contributions", "gradient_input", "grad_cam")
 ENGINES = ("numpy", "autograd", "torch")
 
 
@@ -36,28 +41,26 @@ ENGINES = ("numpy", "autograd", "torch")
 class Explanation:
     """Per-input pushes on the logit, for m images of size s.
 
-    method : "contributions" or "gradient_input"
-    values : (m, s, s, 3) each input value's push on z
+    method : "contributions", "gradient_input" or "grad_cam"
+    pixel_map : (m, s, s) each pixel's push on z (its R, G and B added)
     logit, proba : (m,) z and p(positive class)
+    values : (m, s, s, 3) each input value's push on z; None for Grad-CAM (one per pixel)
     offset : what ``values`` leave out of z: b for contributions (values + b sum to z), None
-        for gradient x input (no such identity)
+        otherwise (no such identity)
     """
 
     method: str
-    values: np.ndarray
+    pixel_map: np.ndarray
     logit: np.ndarray
     proba: np.ndarray
+    values: np.ndarray | None = None
     offset: float | None = None
-
-    @property
-    def pixel_map(self) -> np.ndarray:
-        """(m, s, s): the pushes of each pixel's R, G and B, added."""
-        return self.values.sum(axis=3)
 
     @property
     def short_title(self) -> str:
         return {"contributions": "contributions w\u00b7x",
-                "gradient_input": "gradient \u00d7 input"}[self.method]
+                "gradient_input": "gradient \u00d7 input",
+                "grad_cam": "Grad-CAM (signed)"}[self.method]
 
     def identity(self, k: int) -> str:
         """What the map of image k adds up to, in words: "sum + b = z = -0.712"."""
@@ -71,17 +74,24 @@ def explain(model: Model, images: np.ndarray, method: str = "auto",
             engine: str = "numpy") -> Explanation:
     """Explain ``model``'s logit on each of ``images`` (uint8 (m, s, s, 3), the model's size).
 
-    method : "auto" (contributions for logistic regression, gradient_input for a network),
-        "contributions" or "gradient_input"; engine : who computes dz/dx for gradient_input.
+    method : "auto" (contributions for logistic regression, gradient_input for a network,
+        grad_cam for a ConvNet), "contributions", "gradient_input" or "grad_cam"; engine : who
+        computes dz/dx for gradient_input of a dense model (a ConvNet's is torch's).
     """
     check_param("method", method, [Options(METHODS)])
     check_param("engine", engine, [Options(ENGINES)])
     if method == "auto":
-        method = "contributions" if model.n_layers == 1 else "gradient_input"
-    if method == "contributions" and model.n_layers != 1:
+        method = {"logistic": "contributions", "mlp": "gradient_input",
+                  "convnet": "grad_cam"}[model.kind]
+    if method == "contributions" and model.kind != "logistic":
         raise ParameterError(f"contributions add up to the logit for logistic regression only; "
                              f"this is a {model.description}: use method='gradient_input'.")
+    if method == "grad_cam" and model.kind != "convnet":
+        raise ParameterError(f"Grad-CAM needs a ConvNet's feature maps; this is a "
+                             f"{model.description}: use method='gradient_input'.")
     images = np.asarray(images)
+    if model.kind == "convnet":
+        return _explain_convnet(model, images, method)
     X = model.features(images)  # (m, n), the model's own preprocessing
     if method == "contributions":
         w, b = (np.asarray(p, np.float64) for p in model.params)
@@ -95,10 +105,24 @@ def explain(model: Model, images: np.ndarray, method: str = "auto",
         logit, gradient = _logit_gradient(model, X, engine)  # dz/dx (m, n)
         values = np.asarray(X, np.float64) * gradient
         offset = None
-    from logicat.loss import sigmoid
+    values = values.reshape(images.shape[:3] + (3,))
+    return Explanation(method, values.sum(axis=3), logit, sigmoid(logit), values, offset)
 
-    return Explanation(method, values.reshape(images.shape[:1] + images.shape[1:3] + (3,)),
-                       logit, sigmoid(logit), offset)
+
+def _explain_convnet(model: Model, images: np.ndarray, method: str) -> Explanation:
+    """Grad-CAM or gradient x input of a ConvNet, by torch.autograd on its module (float64)."""
+    import torch
+
+    from logicat.torch_backend.convnet import ConvNet, grad_cam, images_to_tensor, input_gradient
+
+    net = ConvNet(model.convnet).double().load_numpy_params(model.named_params).eval()
+    x = images_to_tensor(images, torch.float64)
+    if method == "grad_cam":
+        logit, pixel_map = grad_cam(net, x)
+        return Explanation(method, pixel_map, logit, sigmoid(logit))
+    logit, gradient = input_gradient(net, x)
+    values = (x.numpy() * gradient).transpose(0, 2, 3, 1)  # (m, s, s, 3)
+    return Explanation(method, values.sum(axis=3), logit, sigmoid(logit), values)
 
 
 def _logit_gradient(model: Model, X: np.ndarray, engine: str) -> tuple[np.ndarray, np.ndarray]:

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from logicat.convnet import ConvNetSpec, param_shapes
 from logicat.errors import ModelFileError
 from logicat.features import PIXEL_ORDER, SCALING
 from logicat.model import Model
@@ -69,8 +70,9 @@ def save_model(model: Model, path: str | os.PathLike[str], **metadata: Any) -> P
         format=FORMAT,
         format_version=FORMAT_VERSION,
         logicat_version=__version__,
-        architecture={"hidden_layer_sizes": list(model.hidden_layer_sizes),
-                      "activation": model.activation},
+        architecture=(model.convnet.to_json() if model.convnet is not None else
+                      {"hidden_layer_sizes": list(model.hidden_layer_sizes),
+                       "activation": model.activation}),
         n_features=model.n_features,
         dtype=str(model.dtype),
         classes=[_json_scalar(c) for c in model.classes],
@@ -179,7 +181,7 @@ def read_model(path: str | os.PathLike[str]) -> Model:
         tensors = load_file(path)
     except (SafetensorError, OSError, ValueError) as e:
         raise ModelFileError(f"{path}: corrupted model file ({_first_line(e)}).") from None
-    names = _expected_names(meta)
+    names = list(_param_shapes(path, meta))
     params = [tensors[name] for name in names]
     for name, p in zip(names, params, strict=True):
         if not np.all(np.isfinite(p)):
@@ -195,6 +197,7 @@ def read_model(path: str | os.PathLike[str]) -> Model:
         if not np.all(scale > 0):
             raise ModelFileError(f"{path}: the tensor 'feature_scale' must be > 0.")
     architecture = meta.get("architecture") or {}
+    convnet = _convnet_spec(path, architecture) if architecture.get("kind") == "convnet" else None
     return Model(
         params=params,
         classes=list(meta["classes"]),
@@ -205,6 +208,7 @@ def read_model(path: str | os.PathLike[str]) -> Model:
         validation_cost_history=tensors.get("validation_cost_history"),
         n_iter=int(meta["n_iter"]),
         metadata=meta,
+        convnet=convnet,
     )
 
 
@@ -272,7 +276,7 @@ def _check_meta(path: Path, meta: Mapping[str, Any]) -> None:
     if positive != names[1]:
         raise _fail(path, f"the metadata's positive_class must be {names[1]!r} (class 1). "
                     f"Got {positive!r}.")
-    _check_architecture(path, meta.get("architecture"), meta["format_version"])
+    _check_architecture(path, meta.get("architecture"), meta["format_version"], n)
     _check_preprocessing(path, meta.get("preprocessing"), n)
     plain = (*scalar, type(None))
     for key in ("hyperparameters", "metrics", "training_data", "early_stopping"):
@@ -293,12 +297,18 @@ def _check_meta(path: Path, meta: Mapping[str, Any]) -> None:
         raise _fail(path, "the metadata's feature_standardization must be a string or null.")
 
 
-def _check_architecture(path: Path, architecture: Any, version: int) -> None:
+def _check_architecture(path: Path, architecture: Any, version: int, n: int) -> None:
     if architecture is None and version == 1:
         return
     if not isinstance(architecture, dict):
         raise _fail(path, f"the metadata's architecture must be an object. "
                     f"Got {_short(architecture)}.")
+    if architecture.get("kind") == "convnet":
+        size = _convnet_spec(path, architecture).image_size
+        if 3 * size * size != n:
+            raise _fail(path, f"the ConvNet's {size}x{size}x3 images make {3 * size * size} "
+                        f"features, but the metadata says n_features = {n}.")
+        return
     hidden = architecture.get("hidden_layer_sizes")
     if not (isinstance(hidden, list) and len(hidden) <= 64
             and all(_int(h, 1, MAX_VALUES) for h in hidden)):
@@ -329,23 +339,30 @@ def _check_preprocessing(path: Path, spec: Any, n: int) -> None:
                     f"features, but the model has {n}.")
 
 
-def _expected_names(meta: Mapping[str, Any]) -> list[str]:
-    hidden = (meta.get("architecture") or {}).get("hidden_layer_sizes", [])
-    return list(param_names(len(hidden) + 1))
+def _convnet_spec(path: Path, architecture: Mapping[str, Any]) -> ConvNetSpec:
+    try:
+        return ConvNetSpec.from_json(architecture)
+    except ValueError as e:
+        raise _fail(path, str(e)) from None
+
+
+def _param_shapes(path: Path, meta: Mapping[str, Any]) -> dict[str, tuple[int, ...]]:
+    """The parameters' names and shapes that the header describes, in file order."""
+    architecture = meta.get("architecture") or {}
+    if architecture.get("kind") == "convnet":
+        return param_shapes(_convnet_spec(path, architecture))
+    sizes = [meta["n_features"], *architecture.get("hidden_layer_sizes", [])]
+    shapes: list[tuple[int, ...]] = []
+    for n_in, n_out in zip(sizes, [*sizes[1:], None], strict=True):
+        shapes += [(n_in,), (1,)] if n_out is None else [(n_in, n_out), (n_out,)]
+    return dict(zip(param_names(len(sizes)), shapes, strict=True))
 
 
 def _check_entries(path: Path, meta: Mapping[str, Any], entries: Mapping[str, Any]) -> None:
     """The tensors the header lists: exactly the expected names, dtypes and shapes."""
     n = meta["n_features"]
-    hidden = (meta.get("architecture") or {}).get("hidden_layer_sizes", [])
-    sizes = [n, *hidden]
-    shapes = [(a, b) for a, b in zip(sizes[:-1], sizes[1:], strict=True)] + [(sizes[-1],)]
     dtype = "F64" if meta["dtype"] == "float64" else "F32"
-    param_shapes: list[tuple[int, ...]] = []
-    for shape in shapes:  # each layer's weights, then its bias
-        param_shapes += [shape, (shape[1],) if len(shape) == 2 else (1,)]
-    expected = {name: (shape, (dtype,))
-                for name, shape in zip(_expected_names(meta), param_shapes, strict=True)}
+    expected = {name: (shape, (dtype,)) for name, shape in _param_shapes(path, meta).items()}
     expected["cost_history"] = ((meta["n_iter"],), ("F64", "F32"))
     if meta.get("feature_standardization"):
         expected["feature_mean"] = expected["feature_scale"] = ((n,), (dtype,))

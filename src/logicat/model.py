@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from logicat.convnet import ConvNetSpec, param_shapes
+from logicat.convnet import logits as convnet_logits
 from logicat.errors import ModelFileError
 from logicat.features import apply_preprocessing, preprocessing_spec
 from logicat.loss import sigmoid
@@ -29,7 +31,8 @@ from logicat.validation import as_matrix
 class Model:
     """A trained binary classifier (see the module docstring).
 
-    params : [W_1, b_1, ..., w, b]; logistic regression: [w (n,), b (1,)]
+    params : [W_1, b_1, ..., w, b]; logistic regression: [w (n,), b (1,)]; a ConvNet: its
+        tensors in the order of ``logicat.convnet.param_shapes(convnet)``
     classes : the labels of class 0 and class 1 (1 is the positive class)
     activation : of the hidden layers
     feature_mean, feature_scale : (n,) each, when trained with standardisation
@@ -37,6 +40,8 @@ class Model:
     n_iter : iterations run
     metadata : the model file's header: preprocessing, class names, hyperparameters, metrics,
         training data, ...
+    convnet : the architecture of a ConvNet (``logicat.convnet.ConvNetSpec``), None for the
+        dense models
     """
 
     params: list[np.ndarray]
@@ -48,6 +53,18 @@ class Model:
     validation_cost_history: np.ndarray | None = None
     n_iter: int = 0
     metadata: dict[str, Any] = field(default_factory=dict)
+    convnet: ConvNetSpec | None = None
+
+    @property
+    def kind(self) -> str:
+        """"logistic" (no hidden layer), "mlp" (hidden dense layers) or "convnet"."""
+        if self.convnet is not None:
+            return "convnet"
+        return "logistic" if len(self.params) == 2 else "mlp"
+
+    @property
+    def named_params(self) -> dict[str, np.ndarray]:
+        return dict(zip(self.names, self.params, strict=True))
 
     @property
     def network(self) -> Network:
@@ -65,6 +82,12 @@ class Model:
     def description(self) -> str:
         """What the model is, in one line: "logistic regression 12288 -> 1" or
         "network 12288 -> 20 -> 7 -> 5 -> 1 (relu)"."""
+        if self.convnet is not None:
+            spec = self.convnet
+            hidden = f" -> {spec.hidden}" if spec.hidden else ""
+            return (f"convnet {spec.image_size}x{spec.image_size}x3 -> "
+                    f"{' -> '.join(map(str, spec.widths))} ({spec.convs_per_block} conv(s) per "
+                    f"block, {spec.head}){hidden} -> 1")
         sizes = " -> ".join(map(str, (self.n_features, *self.hidden_layer_sizes, 1)))
         if self.n_layers == 1:
             return f"logistic regression {sizes}"
@@ -73,10 +96,14 @@ class Model:
     @property
     def names(self) -> tuple[str, ...]:
         """The parameters' tensor names in model files."""
+        if self.convnet is not None:
+            return tuple(param_shapes(self.convnet))
         return param_names(self.n_layers)
 
     @property
     def n_features(self) -> int:
+        if self.convnet is not None:
+            return 3 * self.convnet.image_size ** 2
         return int(self.params[0].shape[0])
 
     @property
@@ -114,6 +141,8 @@ class Model:
     def decision_function(self, X: np.ndarray) -> np.ndarray:
         """The logits z, shape (m,), of features X (m, n) (standardised first, if trained so)."""
         X = as_matrix("X", X, n_features=self.n_features).astype(self.dtype, copy=False)
+        if self.convnet is not None:
+            return convnet_logits(self.convnet, self.named_params, X)
         if self.feature_mean is not None:
             X = standardize(X, self.feature_mean, self.feature_scale)
         return self.network.decision_function(X)

@@ -117,7 +117,8 @@ def test_a_network_round_trips_through_its_model_file(problem, tmp_path):
     np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
     assert loaded.metadata_["architecture"] == {"hidden_layer_sizes": [6, 3],
                                                 "activation": "tanh"}
-    with pytest.raises(ModelFileError, match="a network with 2 hidden layer"):
+    with pytest.raises(ModelFileError, match=r"a network 10 -> 6 -> 3 -> 1 \(tanh\), not a "
+                       r"LogisticRegression \(read it with load_model\)"):
         LogisticRegression.from_model(loaded.to_model())
 
 

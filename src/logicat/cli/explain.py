@@ -15,10 +15,11 @@ from logicat.cli.options import model_option
 @click.option("--out", "-o", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("explanations"), show_default=True,
               help="Folder for the pictures (made if missing): one <photo name>.png per photo.")
-@click.option("--method", type=click.Choice(["auto", "contributions", "gradient_input"]),
+@click.option("--method", type=click.Choice(["auto", "contributions", "gradient_input",
+                                             "grad_cam"]),
               default="auto", show_default=True,
-              help="contributions w*x (logistic regression: they add up to z - b) or gradient x "
-              "input (any model); auto picks the first for logistic regression.")
+              help="contributions w*x (logistic regression: they add up to z - b), gradient x "
+              "input (any model) or Grad-CAM (a ConvNet); auto: the first that applies.")
 @click.option("--engine", type=click.Choice(["numpy", "autograd", "torch"]), default="numpy",
               show_default=True, help="Who computes the gradient for gradient_input.")
 @click.option("--format", "fmt", type=click.Choice(["png", "svg", "pdf"]), default="png",
@@ -30,7 +31,8 @@ def explain(model_path, paths, out_dir, method, engine, fmt):
 
     For logistic regression the map is exact: each pixel's w * x (R, G and B added), and the
     pixels' contributions plus the bias b add up to z; the line printed for each photo shows
-    the sum. Unreadable files are reported and skipped (exit status 1).
+    the sum. A network's map is gradient x input, a ConvNet's Grad-CAM (signed: red where its
+    last feature maps push z up). Unreadable files are reported and skipped (exit status 1).
     """
     from logicat.data.folders import image_files
     from logicat.data.images import load_images
@@ -86,5 +88,6 @@ def _select(explanation, k: int):
     """The explanation of image k alone."""
     from dataclasses import replace
 
-    return replace(explanation, values=explanation.values[k:k + 1],
+    values = None if explanation.values is None else explanation.values[k:k + 1]
+    return replace(explanation, values=values, pixel_map=explanation.pixel_map[k:k + 1],
                    logit=explanation.logit[k:k + 1], proba=explanation.proba[k:k + 1])

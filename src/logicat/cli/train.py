@@ -21,9 +21,12 @@ INITS = ("zeros", "random", "small_normal", "lecun_normal", "he_normal", "glorot
 
 @click.command()
 @data_dir_option
-@click.option("--model", "kind", type=click.Choice(["logistic", "mlp"]), default=None,
-              help="Logistic regression, or a network with hidden layers (mlp: the course's "
-              "deep model 20,7,5 unless --hidden says) [default: logistic, or mlp with --hidden].")
+@click.option("--model", "kind", type=click.Choice(["logistic", "mlp", "convnet"]),
+              default=None,
+              help="Logistic regression, a network with hidden layers (mlp: the course's "
+              "deep model 20,7,5 unless --hidden says) or a convolutional network (convnet: "
+              "the recipe chosen by cross-validation) [default: logistic, or mlp with "
+              "--hidden].")
 @click.option("--hidden", type=Sizes(), default=None, metavar="SIZES",
               help="Hidden layer sizes, e.g. 7 or 20,7,5 (a network; none: logistic regression).")
 @click.option("--activation", type=click.Choice(["relu", "tanh", "sigmoid"]), default=None,
@@ -64,23 +67,40 @@ INITS = ("zeros", "random", "small_normal", "lecun_normal", "he_normal", "glorot
               help="The seed of the shuffling (and of the --early-stopping split).")
 @click.option("--chunk-rows", type=click.IntRange(min=1), default=512, show_default=True,
               help="With --train-file: images read per chunk.")
+@click.option("--param", "settings", multiple=True, metavar="NAME=VALUE",
+              help="With --model convnet: one of its hyperparameters (ConvNetClassifier's "
+              "names), e.g. --param widths=16,32,64 --param tta=false; repeatable.")
 @training_options
 def train(data_dir, kind, hidden, activation, init, learning_rate, iterations, loss, dtype,
           engine, print_every, out, plot, device, nproc, train_file, batch_size, seed, chunk_rows,
-          **training):
+          settings, **training):
     """Train the cat classifier by gradient descent and report train/test accuracy.
 
     The defaults are the lesson's reference run: zero initialisation, learning rate 0.005,
     2000 full-batch iterations, cross-entropy. With --hidden (or --model mlp), a network: the
     course's deep model is 'logicat train --hidden 20,7,5 --seed 1' (relu, lecun_normal,
     learning rate 0.0075, 2500 iterations), its two-layer model 'logicat train --hidden 7
-    --init small_normal --seed 1'.
+    --init small_normal --seed 1'. With --model convnet, the ConvNet (PyTorch, data
+    augmentation; --iterations counts epochs, --print-every defaults to 10 epochs).
     """
     from logicat.cli import training_options as topts
 
     writable_output(out, "model")
     if plot is not None:
         _check_plot(plot)
+    ctx = click.get_current_context()
+    if kind == "convnet":
+        from logicat.cli import convnet_train
+
+        convnet_train.refuse_dense_options()
+        given = ctx.get_parameter_source("print_every").name != "DEFAULT"
+        params = convnet_train.convnet_params(learning_rate, iterations, batch_size, seed,
+                                              device, settings)
+        return convnet_train.train_convnet(params, data_dir, print_every if given else None,
+                                           out, plot)
+    if settings:
+        raise click.BadParameter("sets a ConvNet's hyperparameters: give --model convnet.",
+                                 param_hint="'--param'")
     params = {
         **architecture_params(kind, hidden, activation, init, learning_rate, iterations),
         "loss": loss, "dtype": dtype, "engine": engine, "device": device,

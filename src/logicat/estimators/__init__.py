@@ -1,6 +1,6 @@
 """logicat's estimators, with scikit-learn's contract: ``LogisticRegression`` and
-``MLPClassifier`` (``base.GradientDescentClassifier`` holds what they share), and the functions
-that make one from a file or a PyTorch dataset."""
+``MLPClassifier`` (``base.GradientDescentClassifier`` holds what they share),
+``ConvNetClassifier``, and the functions that make one from a file or a PyTorch dataset."""
 
 from __future__ import annotations
 
@@ -9,20 +9,22 @@ from pathlib import Path
 from typing import Any
 
 from logicat.estimators.base import GradientDescentClassifier
+from logicat.estimators.convnet import ConvNetClassifier
 from logicat.estimators.logistic import LogisticRegression
 from logicat.estimators.mlp import MLPClassifier
 from logicat.files import read_model
 from logicat.model import Model
 from logicat.training.loop import Callback
 
-__all__ = ["GradientDescentClassifier", "LogisticRegression", "MLPClassifier", "estimator_of",
-           "fit_dataset", "load_model"]
+__all__ = ["ConvNetClassifier", "GradientDescentClassifier", "LogisticRegression",
+           "MLPClassifier", "estimator_of", "fit_dataset", "load_model"]
+Estimator = GradientDescentClassifier | ConvNetClassifier
 
 
-def load_model(path: str | Path) -> GradientDescentClassifier:
+def load_model(path: str | Path) -> Estimator:
     """Read a model file written by ``save`` or ``logicat train``: a fitted
-    ``LogisticRegression`` (no hidden layer) or ``MLPClassifier``, with the file's header in
-    ``metadata_``.
+    ``LogisticRegression`` (no hidden layer), ``MLPClassifier`` or ``ConvNetClassifier``, with
+    the file's header in ``metadata_``.
 
     Raises ``ModelFileError`` with a one-line message for a missing, truncated, corrupted or
     foreign file, or one whose tensors do not match its metadata.
@@ -30,10 +32,12 @@ def load_model(path: str | Path) -> GradientDescentClassifier:
     return estimator_of(read_model(path), source=path)
 
 
-def estimator_of(model: Model, source: str | Path | None = None) -> GradientDescentClassifier:
+def estimator_of(model: Model, source: str | Path | None = None) -> Estimator:
     """The fitted estimator a ``logicat.model.Model`` is: ``LogisticRegression`` without a
-    hidden layer, ``MLPClassifier`` with some, with the model's hyperparameters."""
-    cls = LogisticRegression if model.n_layers == 1 else MLPClassifier
+    hidden layer, ``MLPClassifier`` with some, ``ConvNetClassifier``; with the model's
+    hyperparameters."""
+    cls = {"logistic": LogisticRegression, "mlp": MLPClassifier,
+           "convnet": ConvNetClassifier}[model.kind]
     return cls.from_model(model, source=source)
 
 

@@ -107,21 +107,7 @@ class GradientDescentClassifier(ClassifierMixin, BaseEstimator):
 
     def _encode_labels(self, y: np.ndarray) -> np.ndarray:
         """Store the two labels in ``classes_`` and return y as 0/1 (1 = ``classes_[1]``)."""
-        name = type(self).__name__
-        check_classification_targets(y)
-        y_type = type_of_target(y, input_name="y", raise_unknown=True)
-        if y_type != "binary":
-            raise ParameterError(
-                "Only binary classification is supported. The type of the target is "
-                f"{y_type}; {name} needs exactly 2 classes in y. "
-                f"Got {len(np.unique(y))} classes instead."
-            )
-        self.classes_, y01 = np.unique(y, return_inverse=True)
-        if len(self.classes_) != 2:
-            raise ParameterError(
-                f"{name} is a binary classifier: y must contain exactly 2 classes. "
-                f"Got {len(self.classes_)} class(es) instead: {self.classes_[:10].tolist()}."
-            )
+        self.classes_, y01 = encode_binary_labels(type(self).__name__, y)
         return y01
 
     # ---------------------------------------------------------------- prediction
@@ -169,9 +155,10 @@ class GradientDescentClassifier(ClassifierMixin, BaseEstimator):
         """A fitted estimator from a ``Model`` (read from the file ``source``, say), with its
         hyperparameters and ``metadata_``."""
         known = cls().get_params()
-        if "hidden_layer_sizes" not in known and model.n_layers != 1:
-            raise ModelFileError(f"{source}: a network with {model.n_layers - 1} hidden "
-                                 f"layer(s), not a {cls.__name__} (read it with load_model).")
+        wanted = "mlp" if "hidden_layer_sizes" in known else "logistic"
+        if model.kind != wanted and not (wanted == "mlp" and model.kind == "logistic"):
+            raise ModelFileError(f"{source}: a {model.description}, not a {cls.__name__} (read "
+                                 "it with load_model).")
         hyper = {k: v for k, v in (model.metadata.get("hyperparameters") or {}).items()
                  if k in known}
         if "hidden_layer_sizes" in known:
@@ -203,3 +190,24 @@ class GradientDescentClassifier(ClassifierMixin, BaseEstimator):
 
     def _activation(self) -> str:
         return "relu"
+
+
+def encode_binary_labels(name: str, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the two labels, sorted: ``classes``; y as 0/1, 1 = ``classes[1]``) for the estimator
+    ``name``, or a ``ParameterError`` saying what y holds instead."""
+    check_classification_targets(y)
+    y_type = type_of_target(y, input_name="y", raise_unknown=True)
+    if y_type != "binary":
+        raise ParameterError(
+            "Only binary classification is supported. The type of the target is "
+            f"{y_type}; {name} needs exactly 2 classes in y. "
+            f"Got {len(np.unique(y))} classes instead."
+        )
+    classes, y01 = np.unique(y, return_inverse=True)
+    if len(classes) != 2:
+        raise ParameterError(
+            f"{name} is a binary classifier: y must contain exactly 2 classes. "
+            f"Got {len(classes)} class(es) instead: {classes[:10].tolist()}."
+        )
+    return classes, y01
+

@@ -29,18 +29,20 @@ from logicat.validation import Interval, Options, check_param
 
 
 class PrintCost:
-    """Print ``Cost after iteration i: J`` every ``every`` iterations, as the lesson does."""
+    """Print ``Cost after iteration i: J`` every ``every`` iterations, as the lesson does
+    (``unit="epoch"``: ``Cost after epoch i: J``, for the ConvNet's epochs)."""
 
     #: reads only the iteration and the cost, so fast loops may call it between chunks
     cost_only = True
 
-    def __init__(self, every: int = 100, write=None) -> None:
+    def __init__(self, every: int = 100, write=None, unit: str = "iteration") -> None:
         self.every = every
         self.write = write or print
+        self.unit = unit
 
     def __call__(self, state: TrainingState) -> None:
         if self.every and state.iteration % self.every == 0:
-            self.write(f"Cost after iteration {state.iteration}: {state.cost:f}")
+            self.write(f"Cost after {self.unit} {state.iteration}: {state.cost:f}")
 
 
 class ProgressBar:

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from logicat.convnet import ConvNetSpec
 from logicat.errors import ParameterError
 from logicat.loss import mean_cost_and_dz
 from logicat.model import Model
@@ -57,6 +58,8 @@ class Fit:
     warning: str | None = None
     #: the hidden layers' activation
     activation: str = "relu"
+    #: a ConvNet's architecture (``logicat.training.convnet``), None for the dense models
+    convnet: ConvNetSpec | None = None
 
     def to_model(self, params: Mapping[str, Any], classes: Sequence[Any] = (0, 1)) -> Model:
         """The trained classifier as a ``Model`` (what model files hold), with ``params``, the
@@ -66,7 +69,7 @@ class Fit:
                      feature_mean=self.feature_mean,
                      feature_scale=self.feature_scale, cost_history=r.cost_history,
                      validation_cost_history=r.val_cost_history, n_iter=r.n_iter,
-                     metadata=self.metadata(params))
+                     metadata=self.metadata(params), convnet=self.convnet)
 
     def metadata(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """What a model file records of this fit: hyperparameters, solver, early stopping."""

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from logicat.convnet import HEADS
 from logicat.errors import ModelFileError, ParameterError
 from logicat.loss import LOSSES
 from logicat.network import ACTIVATIONS, INITS
@@ -75,12 +76,53 @@ CONSTRAINTS: dict[str, list[Any]] = {
     "warm_start": [bool],
     "standardize": [bool],
 }
+#: ``ConvNetClassifier``'s: the recipe chosen by cross-validation on the training images only
+#: (BENCHMARKS.md, "Accuracy"). ``max_iter`` counts epochs; the learning rate is the peak of a
+#: per-step schedule (linear warm-up over ``warmup`` of the steps, then cosine to 0).
+CONVNET_DEFAULTS: dict[str, Any] = {
+    "widths": (16, 32, 64, 128), "convs_per_block": 1, "head": "gap", "hidden": 0,
+    "dropout": 0.0, "max_iter": 60, "batch_size": 32, "learning_rate": 3e-3,
+    "optimizer": "adamw", "momentum": 0.9, "weight_decay": 5e-4, "lr_schedule": "cosine",
+    "warmup": 0.05, "flip": True, "crop": "pad", "crop_pad": 4, "crop_min_scale": 0.6,
+    "rotation": 0.0, "brightness": 0.0, "contrast": 0.0, "saturation": 0.0, "mixup": 0.0,
+    "label_smoothing": 0.0, "tta": True, "random_state": 0, "device": "auto",
+    "callbacks": None,
+}
+CONVNET_CONSTRAINTS: dict[str, list[Any]] = {
+    "widths": [Sizes()],
+    "convs_per_block": [Interval(int, 1, 4, closed="both")],
+    "head": [Options(HEADS)],
+    "hidden": [Interval(int, 0)],
+    "dropout": [Interval(float, 0, 1)],
+    "max_iter": [Interval(int, 1)],
+    "batch_size": [Interval(int, 2)],
+    "learning_rate": [Interval(float, 0, None, closed="neither")],
+    "optimizer": [Options(("adamw", "sgd"))],
+    "momentum": [Interval(float, 0, 1)],
+    "weight_decay": [Interval(float, 0, None)],
+    "lr_schedule": [Options(("cosine", "constant"))],
+    "warmup": [Interval(float, 0, 1)],
+    "flip": [bool],
+    "crop": [Options(("none", "pad", "resized"))],
+    "crop_pad": [Interval(int, 0, 32, closed="both")],
+    "crop_min_scale": [Interval(float, 0, 1, closed="right")],
+    "rotation": [Interval(float, 0, 180, closed="both")],
+    "brightness": [Interval(float, 0, 1, closed="both")],
+    "contrast": [Interval(float, 0, 1, closed="both")],
+    "saturation": [Interval(float, 0, 1, closed="both")],
+    "mixup": [Interval(float, 0, None)],
+    "label_smoothing": [Interval(float, 0, 1)],
+    "tta": [bool],
+    "random_state": [Interval(int, 0), None],
+}
 #: Hyperparameters that may differ between a checkpointed run and its resumption.
 RESUME_MAY_DIFFER = frozenset({"max_iter", "callbacks", "device", "warm_start"})
 
 
 def kind_of(params: Mapping[str, Any]) -> str:
     """Which estimator the hyperparameters are of (the name checkpoints and warnings use)."""
+    if "widths" in params:
+        return "ConvNetClassifier"
     return "MLPClassifier" if "hidden_layer_sizes" in params else "LogisticRegression"
 
 
@@ -94,6 +136,9 @@ def json_params(params: Mapping[str, Any]) -> dict[str, Any]:
         if isinstance(value, tuple | list) and all(isinstance(v, int | np.integer)
                                                    for v in value):
             out[key] = [int(v) for v in value]
+        elif isinstance(value, tuple | list) and all(isinstance(v, float | np.floating)
+                                                     for v in value):
+            out[key] = [float(v) for v in value]
         elif value is None or isinstance(value, bool | int | float | str):
             out[key] = value
     return out

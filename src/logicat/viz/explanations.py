@@ -73,6 +73,7 @@ def explanation_figure(images: np.ndarray, explanation: Any, names: Sequence[str
                                interpolation="none")
         shown.set_title(f"{explanation.short_title}\n{explanation.identity(k)}", fontsize=9)
         shown.set_gid(f"explanation-{k}")
-        fig.colorbar(picture, ax=shown, shrink=0.8, label="push on z")
+        fig.colorbar(picture, ax=shown, shrink=0.8, label="push on z" + (
+            " (relative units)" if explanation.method == "grad_cam" else ""))
     fig.suptitle(f"red pixels push p({positive}) up, blue ones down", fontsize=9)
     return fig

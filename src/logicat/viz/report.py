@@ -54,7 +54,10 @@ def build_report(
     p_train, p_test = model.proba(X_train), model.proba(X_test)
     sets = {"train": (data.train_y, p_train), "test": (data.test_y, p_test)}
 
-    if model.n_layers == 1:
+    if model.kind == "convnet":
+        logit = "the ConvNet's output"
+        weights_note = "The first convolution's 3x3 filters as RGB images."
+    elif model.kind == "logistic":
         logit = "w.x + b"
         weights_note = ("w reshaped to the image it multiplies, split into its positive and "
                         "negative parts.")
@@ -244,8 +247,9 @@ def _misclassified_explained(model: Any, data: Any, p_test: np.ndarray) -> tuple
         data.test_x[wrong], explanation, [f"test image #{i}" for i in wrong],
         model.positive_class, model.label_names(explanation.proba), pairs_per_row=3,
         truths=[names[int(y)] for y in data.test_y[wrong]])
+    how = {"contributions": "the contributions w\u00b7x, which add up to z \u2212 b.",
+           "gradient_input": "gradient \u00d7 input.",
+           "grad_cam": "Grad-CAM of its last feature maps (signed)."}[explanation.method]
     note = ("Each misclassified test image beside the push of each of its pixels on the logit "
-            "z (red: towards " + names[1] + "; blue: away): " + (
-                "the contributions w\u00b7x, which add up to z \u2212 b."
-                if explanation.method == "contributions" else "gradient \u00d7 input."))
+            f"z (red: towards {names[1]}; blue: away): {how}")
     return figure, note

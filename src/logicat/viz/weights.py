@@ -100,10 +100,41 @@ def units_figure(W: ArrayLike, image_size: int = 64, columns: int = 10) -> Any:
 def model_weights_figure(model: Any) -> Any:
     """The weights of a ``logicat.model.Model`` as the image they multiply: ``weights_figure``
     of logistic regression's pixel weights (per pixel / 255, also for a model trained with
-    standardisation), ``units_figure`` of a network's first layer; at its image size, with its
-    class names. ``logicat plot weights``, the report and the web page all draw this picture."""
+    standardisation), ``units_figure`` of a network's first layer, ``filters_figure`` of a
+    ConvNet's first convolution; at its image size, with its class names. ``logicat plot
+    weights``, the report and the web page all draw this picture."""
+    if model.kind == "convnet":
+        return filters_figure(model.named_params["features.0.weight"])
     size = int((model.preprocessing or {}).get("image_size", 64))
     weights = model.pixel_weights()
     if weights.ndim == 2:
         return units_figure(weights, size)
     return weights_figure(weights, size, model.class_names)
+
+
+def filters_figure(W: ArrayLike, columns: int = 16) -> Any:
+    """A ConvNet's first convolution: each 3x3 filter over R, G, B as a tiny RGB image,
+    0.5 + 0.5 w / max|w| per filter (grey: 0), the pattern it answers most to.
+
+    W : (C_out, 3, 3, 3), PyTorch's layout (out, in, height, width).
+    """
+    W = np.asarray(W, dtype=np.float64)
+    if W.ndim != 4 or W.shape[1] != 3:
+        raise ShapeError(f"W must have shape (C_out, 3, k, k). Got shape {W.shape} instead.")
+    n = W.shape[0]
+    columns = max(1, min(columns, n))
+    rows = -(-n // columns)
+    fig = new_figure(0.8 * columns + 0.3, 0.9 * rows + 0.6)
+    axes = fig.subplots(rows, columns, squeeze=False).ravel()
+    for j, ax in enumerate(axes):
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if j >= n:
+            ax.set_axis_off()
+            continue
+        w = W[j].transpose(1, 2, 0)  # (k, k, 3), an RGB patch
+        ax.imshow(0.5 + 0.5 * w / (float(np.max(np.abs(w))) or 1.0), interpolation="none")
+        ax.set_gid(f"filter-{j + 1}")
+    fig.suptitle(f"First convolution: its {n} filters (3x3 over R, G, B; grey: 0)", fontsize=9)
+    return fig
+

@@ -1,0 +1,197 @@
+"""``ConvNetClassifier``: a small convolutional network on the images, with scikit-learn's contract.
+
+The network is ``logicat.convnet``'s (blocks of 3x3 convolutions, BatchNorm, ReLU and 2x2
+max-pooling, then global average pooling and one logit), trained by PyTorch with data
+augmentation (``logicat.torch_backend.convnet_solver``) through the one training loop; it
+predicts with NumPy (``logicat.model.Model``), optionally averaging each image's logit with its
+mirror image's (test-time augmentation, ``tta``). The defaults are the recipe chosen by
+stratified cross-validation on the 209 training images only (BENCHMARKS.md, "Accuracy").
+
+It takes uint8 images (m, s, s, 3) or the lesson's features (m, s*s*3) = pixel / 255, and
+predicts the same way from either.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.validation import check_is_fitted
+
+from logicat.convnet import param_shapes
+from logicat.errors import ModelFileError, ShapeError
+from logicat.estimators.base import encode_binary_labels
+from logicat.files import save_model
+from logicat.loss import sigmoid
+from logicat.model import Model
+from logicat.training.convnet import as_images, fit_convnet
+from logicat.training.hyperparameters import CONVNET_DEFAULTS, json_params
+
+_D = CONVNET_DEFAULTS
+
+
+class ConvNetClassifier(ClassifierMixin, BaseEstimator):
+    """A binary image classifier: a small ConvNet trained with augmentation.
+
+    Parameters
+    ----------
+    widths : channels of each block (one 2x2 max-pool per block), default (16, 32, 64, 128)
+    convs_per_block : 3x3 convolutions (each + BatchNorm + ReLU) per block
+    head : "gap" (global average pooling) or "flatten" before the output layer
+    hidden : units of a hidden layer in the head (0: none)
+    dropout : dropout probability before each linear layer of the head
+    max_iter : epochs
+    batch_size : images per step
+    learning_rate : the peak learning rate of the per-step schedule
+    optimizer : "adamw" or "sgd" (Nesterov momentum ``momentum``)
+    weight_decay : on the convolution and linear weights only
+    lr_schedule : "cosine" (linear warm-up over ``warmup`` of the steps, then cosine to 0) or
+        "constant"
+    flip, crop, crop_pad, crop_min_scale, rotation, brightness, contrast, saturation :
+        the augmentation (``logicat.torch_backend.augment``): mirror images; "pad" crops
+        (shifts of up to ``crop_pad`` pixels) or "resized" crops (down to ``crop_min_scale``
+        of the area, rotated by up to ``rotation`` degrees); colour jitter factors
+    mixup : the Beta(mixup, mixup) mixing of pairs of examples (0: off)
+    label_smoothing : targets y (1 - e) + e / 2
+    tta : predict with the mean logit of each image and its mirror image
+    random_state : the seed of the initial weights, the shuffling and the augmentation: the
+        same seed gives the same model on the same machine
+    device : "auto" (CUDA if available), "cpu" or "cuda"
+    callbacks : called after every epoch with a ``TrainingState`` (see LogisticRegression)
+
+    Attributes
+    ----------
+    classes_ : the two labels; ``classes_[1]`` is the positive class
+    n_features_in_ : s*s*3; image_size_ : s
+    params_ : {name: array}, PyTorch's ``state_dict`` of the trained network (``logicat.convnet``)
+    cost_history_ : (n_iter_,) the mean training loss of each epoch
+    n_iter_ : epochs run
+    """
+
+    def __init__(self, widths=_D["widths"], convs_per_block=_D["convs_per_block"],
+                 head=_D["head"], hidden=_D["hidden"], dropout=_D["dropout"],
+                 max_iter=_D["max_iter"], batch_size=_D["batch_size"],
+                 learning_rate=_D["learning_rate"], optimizer=_D["optimizer"],
+                 momentum=_D["momentum"], weight_decay=_D["weight_decay"],
+                 lr_schedule=_D["lr_schedule"], warmup=_D["warmup"], flip=_D["flip"],
+                 crop=_D["crop"], crop_pad=_D["crop_pad"], crop_min_scale=_D["crop_min_scale"],
+                 rotation=_D["rotation"], brightness=_D["brightness"], contrast=_D["contrast"],
+                 saturation=_D["saturation"], mixup=_D["mixup"],
+                 label_smoothing=_D["label_smoothing"], tta=_D["tta"],
+                 random_state=_D["random_state"], device=_D["device"],
+                 callbacks=_D["callbacks"]):
+        self.widths = widths
+        self.convs_per_block = convs_per_block
+        self.head = head
+        self.hidden = hidden
+        self.dropout = dropout
+        self.max_iter = max_iter
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.optimizer = optimizer
+        self.momentum = momentum
+        self.weight_decay = weight_decay
+        self.lr_schedule = lr_schedule
+        self.warmup = warmup
+        self.flip = flip
+        self.crop = crop
+        self.crop_pad = crop_pad
+        self.crop_min_scale = crop_min_scale
+        self.rotation = rotation
+        self.brightness = brightness
+        self.contrast = contrast
+        self.saturation = saturation
+        self.mixup = mixup
+        self.label_smoothing = label_smoothing
+        self.tta = tta
+        self.random_state = random_state
+        self.device = device
+        self.callbacks = callbacks
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False
+        tags.non_deterministic = False  # seeded: the same random_state, the same model
+        return tags
+
+    # ------------------------------------------------------------------ training
+    def fit(self, X: Any, y: Any) -> ConvNetClassifier:
+        """Train on images X (m, s, s, 3) uint8 (or features (m, s*s*3) in [0, 1]) and labels
+        y (m,) with two classes."""
+        images = as_images(X)
+        y = np.asarray(y)
+        if y.ndim != 1 or len(y) != len(images):
+            raise ShapeError(f"y must have shape ({len(images)},) for {len(images)} images. Got "
+                             f"shape {y.shape} instead.")
+        classes, y01 = encode_binary_labels(type(self).__name__, y)
+        done = fit_convnet(self.get_params(), images, y01, list(self.callbacks or ()))
+        r = done.result
+        self._set_fitted(dict(zip(param_shapes(done.convnet), r.params, strict=True)),
+                         done.convnet, classes, r.cost_history, r.n_iter)
+        self.metadata_ = done.metadata(self.get_params())
+        return self
+
+    def _set_fitted(self, params, spec, classes, cost_history, n_iter) -> ConvNetClassifier:
+        """The one way a fitted ConvNetClassifier is made: from a fit or a model file."""
+        self.params_ = {name: np.asarray(value) for name, value in params.items()}
+        self.spec_ = spec
+        self.classes_ = np.asarray(classes)
+        self.image_size_ = spec.image_size
+        self.n_features_in_ = 3 * spec.image_size ** 2
+        self.cost_history_ = np.asarray(cost_history)
+        self.n_iter_ = int(n_iter)
+        return self
+
+    # ---------------------------------------------------------------- prediction
+    def decision_function(self, X: Any) -> np.ndarray:
+        """The logits z, shape (m,), of images or features."""
+        check_is_fitted(self)
+        images = as_images(X)
+        if images.shape[1] != self.image_size_:
+            raise ShapeError(f"this ConvNet was trained on {self.image_size_}x"
+                             f"{self.image_size_} images. Got {images.shape[1]}x"
+                             f"{images.shape[2]} instead.")
+        model = self.to_model()
+        features = (images.reshape(len(images), -1) / 255.0 if images.dtype == np.uint8
+                    else images.reshape(len(images), -1))
+        return model.decision_function(features)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """(m, 2): column 1 is p(classes_[1] | image) = sigma(z)."""
+        p = sigmoid(self.decision_function(X))
+        return np.column_stack([1.0 - p, p])
+
+    def predict(self, X: Any) -> np.ndarray:
+        return self.classes_[(self.predict_proba(X)[:, 1] > 0.5).astype(int)]
+
+    # ---------------------------------------------------------------- model files
+    def to_model(self) -> Model:
+        check_is_fitted(self)
+        metadata = dict(getattr(self, "metadata_", None) or {})
+        metadata["hyperparameters"] = json_params(self.get_params())
+        return Model(params=list(self.params_.values()), classes=self.classes_.tolist(),
+                     cost_history=self.cost_history_, n_iter=self.n_iter_, metadata=metadata,
+                     convnet=self.spec_)
+
+    @classmethod
+    def from_model(cls, model: Model, source: str | Path = "the model") -> ConvNetClassifier:
+        if model.kind != "convnet":
+            raise ModelFileError(f"{source}: a {model.description}, not a ConvNetClassifier "
+                                 "(read it with load_model).")
+        known = cls().get_params()
+        hyper = {k: (tuple(v) if isinstance(v, list) else v)
+                 for k, v in (model.metadata.get("hyperparameters") or {}).items() if k in known}
+        clf = cls(**hyper)
+        clf._set_fitted(model.named_params, model.convnet, model.classes, model.cost_history,
+                        model.n_iter)
+        clf.metadata_ = model.metadata
+        return clf
+
+    def save(self, path: str | Path, **metadata: Any) -> Path:
+        """Write the fitted model to a safetensors file (atomically); see ``logicat.files``."""
+        model = self.to_model()
+        save_model(model, path, **metadata)
+        self.metadata_ = model.metadata
+        return Path(path)

@@ -1,0 +1,129 @@
+"""``logicat train --model convnet`` and the ConvNet's file through every command."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+pytest.importorskip("torch")
+
+from logicat import load_model  # noqa: E402
+from logicat.cli import main  # noqa: E402
+
+TINY = ["--model", "convnet", "-n", "2", "--param", "widths=4,8", "--print-every", "1",
+        "--device", "cpu"]
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    path = tmp_path_factory.mktemp("convnet") / "cnn.safetensors"
+    result = run("train", *TINY, "-o", path)
+    assert result.exit_code == 0, result.output
+    return path, result.output
+
+
+def test_train_prints_the_epochs_and_both_accuracies(trained, cat_features):
+    path, output = trained
+    costs = [float(c) for c in re.findall(r"Cost after epoch \d+: (\d+\.\d{6})", output)]
+    clf = load_model(path)
+    assert costs == [float(f"{c:f}") for c in clf.cost_history_] and len(costs) == 2
+    _, _, X_test, y_test = cat_features
+    test = float(re.search(r"test accuracy: (\S+) %", output).group(1))
+    assert test == pytest.approx(100 * np.mean(clf.predict(X_test) == y_test))
+    assert clf.widths == (4, 8) and clf.metadata_["metrics"]["test_accuracy"] == test
+
+
+def test_options_of_the_dense_models_are_refused(tmp_path):
+    for args, flag in [(["--loss", "squared_error"], "--loss"), (["--alpha", "1"], "--alpha"),
+                       (["--hidden", "7"], "--hidden")]:
+        result = run("train", "--model", "convnet", *args, "-o", tmp_path / "m")
+        assert result.exit_code == 2, result.output
+        assert f"Invalid value for '{flag}': does not apply to --model convnet" in result.output
+    for setting, message in [("widths=4,0", "The 'widths' parameter must be a tuple of ints"),
+                             ("speed=9", "expected NAME=VALUE with NAME one of widths,")]:
+        result = run("train", "--model", "convnet", "--param", setting, "-o", tmp_path / "m")
+        assert result.exit_code == 2 and message in result.output, result.output
+    result = run("train", "--param", "widths=4", "-o", tmp_path / "m")
+    assert result.exit_code == 2 and "give --model convnet" in result.output
+    assert not (tmp_path / "m").exists()
+
+
+def test_predict_info_report_explain(trained, photos_dir, tmp_path):
+    path, _ = trained
+    predicted = run("predict", "-m", path, photos_dir / "tabby_cat.jpg")
+    assert predicted.exit_code == 0, predicted.output
+    p = float(re.search(r"p\(cat\) = (\S+)", predicted.output).group(1))
+    from logicat.data import load_image
+
+    expected = load_model(path).predict_proba(load_image(photos_dir / "tabby_cat.jpg")[None])
+    assert p == pytest.approx(expected[0, 1], abs=5e-5)
+    info = run("info", path)
+    assert info.output.startswith("model: convnet 64x64x3 -> 4 -> 8")
+    report = run("report", "-m", path, "-o", tmp_path / "r.html")
+    assert report.exit_code == 0, report.output
+    assert "Grad-CAM" in (tmp_path / "r.html").read_text()
+    explained = run("explain", "-m", path, photos_dir / "tabby_cat.jpg", "-o", tmp_path / "why")
+    assert explained.exit_code == 0, explained.output
+    with Image.open(tmp_path / "why" / "tabby_cat.png") as picture:
+        assert picture.format == "PNG"
+    refused = run("explain", "-m", path, photos_dir / "tabby_cat.jpg", "--method",
+                  "contributions", "-o", tmp_path / "why")
+    assert refused.exit_code != 0 and "logistic regression only" in refused.output
+
+
+def test_onnx_export_matches_logicat(trained, cat_data, tmp_path):
+    ort = pytest.importorskip("onnxruntime")
+    path, _ = trained
+    out = tmp_path / "cnn.onnx"
+    assert run("export", "-m", path, out).exit_code == 0
+    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    probability, logit = session.run(["probability", "logit"], {"images": cat_data.test_x})
+    clf = load_model(path)
+    np.testing.assert_allclose(probability, clf.predict_proba(cat_data.test_x)[:, 1], rtol=0,
+                               atol=1e-6)
+    np.testing.assert_allclose(logit, clf.decision_function(cat_data.test_x), rtol=0, atol=1e-5)
+
+
+def test_grad_cam_is_its_formula(trained, cat_data):
+    """Grad-CAM from its definition, in NumPy: with a GAP head and no hidden layer,
+    z = w . mean(maxpool(A)) + b, so dz/dA[c, i, j] = w_c / (s'/2)^2 where A[c, i, j] is the
+    max of its 2x2 tile (the first, on ties, as PyTorch routes it) and 0 elsewhere; alpha_c is
+    its mean over the map, and the picture sum_c alpha_c A_c upsampled. TTA off: one view."""
+    import torch
+
+    from logicat.convnet import feature_maps
+    from logicat.torch_backend.convnet import ConvNet, grad_cam, images_to_tensor
+
+    model = load_model(trained[0]).to_model()
+    spec = replace(model.convnet, tta=False)
+    params = {k: v.astype(np.float64) for k, v in model.named_params.items()}
+    net = ConvNet(spec).double().load_numpy_params(params).eval()
+    images = cat_data.test_x[:4]
+    z, cam = grad_cam(net, images_to_tensor(images, torch.float64))
+
+    A = feature_maps(spec, params, images)  # (m, C, h, w)
+    m, C, h, w = A.shape
+    tiles = A.reshape(m, C, h // 2, 2, w // 2, 2).transpose(0, 1, 2, 4, 3, 5).reshape(
+        m, C, h // 2, w // 2, 4)
+    first_max = np.eye(4)[tiles.argmax(axis=-1)]  # (m, C, h/2, w/2, 4) one-hot
+    mask = first_max.reshape(m, C, h // 2, w // 2, 2, 2).transpose(0, 1, 2, 4, 3, 5).reshape(
+        m, C, h, w)
+    weight = params["head.1.weight"][0]  # (C,)
+    dz_dA = mask * weight[None, :, None, None] / ((h // 2) * (w // 2))
+    alpha = dz_dA.mean(axis=(2, 3))  # (m, C)
+    small = torch.from_numpy((alpha[:, :, None, None] * A).sum(axis=1, keepdims=True))
+    expected = torch.nn.functional.interpolate(small, size=(64, 64), mode="bilinear",
+                                               align_corners=False)[:, 0].numpy()
+    np.testing.assert_allclose(cam, expected, rtol=0, atol=1e-12)
+    pooled = tiles.max(axis=-1).mean(axis=(2, 3))  # (m, C): GAP of the pooled maps
+    np.testing.assert_allclose(z, pooled @ weight + params["head.1.bias"][0], rtol=0,
+                               atol=1e-10)

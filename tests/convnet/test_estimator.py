@@ -1,0 +1,153 @@
+"""``ConvNetClassifier``: scikit-learn's contract on images, seeded reproducibility, files."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+
+from sklearn.base import clone  # noqa: E402
+from sklearn.model_selection import cross_val_score  # noqa: E402
+from sklearn.utils.estimator_checks import (  # noqa: E402
+    check_get_params_invariance,
+    check_no_attributes_set_in_init,
+    check_parameters_default_constructible,
+    check_set_params,
+)
+
+from logicat import ConvNetClassifier, ModelFileError, load_model  # noqa: E402
+from logicat.errors import ParameterError, ShapeError  # noqa: E402
+from logicat.features import preprocessing_spec  # noqa: E402
+from logicat.training.hyperparameters import CONVNET_DEFAULTS  # noqa: E402
+
+#: tiny and quick: two blocks of 4 and 8 channels, three epochs
+TINY = dict(widths=(4, 8), max_iter=3, batch_size=16, device="cpu")
+
+
+@pytest.fixture(scope="module")
+def small(cat_data):
+    """48 training images (16 cats) and 20 test images."""
+    rng = np.random.default_rng(0)
+    cats, others = np.flatnonzero(cat_data.train_y == 1), np.flatnonzero(cat_data.train_y == 0)
+    idx = np.concatenate([rng.choice(cats, 16, replace=False), rng.choice(others, 32,
+                                                                           replace=False)])
+    return cat_data.train_x[idx], cat_data.train_y[idx], cat_data.test_x[:20]
+
+
+@pytest.fixture(scope="module")
+def fitted(small):
+    X, y, _ = small
+    return ConvNetClassifier(**TINY, random_state=3).fit(X, y)
+
+
+def test_the_defaults_are_the_table(cat_data):
+    assert {k: v for k, v in ConvNetClassifier().get_params().items()} == CONVNET_DEFAULTS
+
+
+@pytest.mark.parametrize("check", [check_parameters_default_constructible,
+                                   check_no_attributes_set_in_init, check_get_params_invariance,
+                                   check_set_params])
+def test_sklearn_api_checks_that_need_no_fit(check):
+    """The estimator checks that apply to a classifier of images; the others fit 2-D data of
+    a few arbitrary columns, which is no image (documented in the class's module)."""
+    check("ConvNetClassifier", ConvNetClassifier())
+
+
+def test_the_same_seed_gives_the_same_model(small, fitted):
+    X, y, _ = small
+    again = ConvNetClassifier(**TINY, random_state=3).fit(X, y)
+    assert list(again.params_) == list(fitted.params_)
+    for name, value in fitted.params_.items():
+        np.testing.assert_array_equal(again.params_[name], value, err_msg=name)
+    np.testing.assert_array_equal(again.cost_history_, fitted.cost_history_)
+    other = ConvNetClassifier(**TINY, random_state=4).fit(X, y)
+    assert not np.array_equal(other.params_["features.0.weight"],
+                              fitted.params_["features.0.weight"])
+
+
+def test_images_and_features_are_the_same_input(small, fitted):
+    _, _, X_test = small
+    features = X_test.reshape(len(X_test), -1) / 255.0
+    np.testing.assert_allclose(fitted.predict_proba(features), fitted.predict_proba(X_test),
+                               rtol=0, atol=1e-6)
+    proba = fitted.predict_proba(X_test)
+    assert proba.shape == (20, 2) and np.allclose(proba.sum(axis=1), 1)
+    assert set(fitted.predict(X_test)) <= {0, 1}
+    assert fitted.n_features_in_ == 12288 and fitted.n_iter_ == 3
+    assert fitted.cost_history_.shape == (3,) and np.all(np.isfinite(fitted.cost_history_))
+
+
+def test_the_numpy_prediction_is_the_torch_modules(small, fitted):
+    import torch
+
+    from logicat.torch_backend.convnet import ConvNet, images_to_tensor
+
+    _, _, X_test = small
+    net = ConvNet(fitted.spec_).load_numpy_params(fitted.params_).eval()
+    with torch.no_grad():
+        z = net.predict_logits(images_to_tensor(X_test)).numpy()
+    np.testing.assert_allclose(fitted.decision_function(X_test), z, rtol=0, atol=1e-5)
+
+
+def test_string_labels_clone_pickle_and_cross_validation(small):
+    X, y, X_test = small
+    names = np.array(["non-cat", "cat"])[y]
+    clf = ConvNetClassifier(**dict(TINY, max_iter=1), tta=False).fit(X, names)
+    assert clf.classes_.tolist() == ["cat", "non-cat"]
+    assert set(clf.predict(X_test)) <= {"cat", "non-cat"}
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.predict_proba(X_test), clf.predict_proba(X_test))
+    assert clone(clf).get_params() == clf.get_params()
+    scores = cross_val_score(ConvNetClassifier(**dict(TINY, max_iter=1)), X, y, cv=2)
+    assert scores.shape == (2,) and np.all((0 <= scores) & (scores <= 1))
+
+
+def test_a_model_file_round_trip(small, fitted, tmp_path):
+    _, _, X_test = small
+    path = fitted.save(tmp_path / "cnn.safetensors", preprocessing=preprocessing_spec(64),
+                       class_names=["non-cat", "cat"])
+    loaded = load_model(path)
+    assert type(loaded) is ConvNetClassifier and loaded.widths == (4, 8)
+    np.testing.assert_array_equal(loaded.predict_proba(X_test), fitted.predict_proba(X_test))
+    assert loaded.metadata_["architecture"] == {
+        "widths": [4, 8], "convs_per_block": 1, "head": "gap", "hidden": 0, "image_size": 64,
+        "tta": True, "kind": "convnet"}
+
+
+def test_a_file_whose_tensors_do_not_match_its_architecture_is_refused(fitted, tmp_path):
+    import json
+
+    from safetensors.numpy import load_file, save_file
+
+    path = fitted.save(tmp_path / "cnn.safetensors", preprocessing=preprocessing_spec(64))
+    with open(path, "rb") as f:
+        header = json.loads(f.read(int.from_bytes(f.read(8), "little")))
+    meta = json.loads(header["__metadata__"]["logicat"])
+    for change, message in [
+        ({"widths": [4, 9]}, r"tensor 'features.4.weight' has shape \(8, 4, 3, 3\), but the "
+                             r"metadata says \(9, 4, 3, 3\)"),
+        ({"widths": [4, 8, 16, 32, 64, 128, 256]}, "image_size must be an int in"),
+        ({"head": "attention"}, "the ConvNet's head must be one of 'gap', 'flatten'"),
+        ({"tta": "yes"}, "the ConvNet's tta must be true or false"),
+    ]:
+        bad = dict(meta, architecture={**meta["architecture"], **change})
+        save_file(load_file(path), tmp_path / "bad.safetensors",
+                  metadata={"logicat": json.dumps(bad)})
+        with pytest.raises(ModelFileError, match=message):
+            load_model(tmp_path / "bad.safetensors")
+
+
+def test_bad_input_is_a_clear_error(small, fitted):
+    X, y, _ = small
+    with pytest.raises(ShapeError, match=r"images of shape \(m, s, s, 3\) or the lesson's "
+                       r"features of shape \(m, s \* s \* 3\). Got shape \(48, 10\)"):
+        ConvNetClassifier(**TINY).fit(np.zeros((48, 10)), y)
+    with pytest.raises(ShapeError, match="trained on 64x64 images. Got 32x32"):
+        fitted.predict(X[:, ::2, ::2])
+    with pytest.raises(ParameterError, match="The 'crop' parameter must be one of"):
+        ConvNetClassifier(**TINY, crop="zoom").fit(X, y)
+    with pytest.raises(ParameterError, match="needs exactly 2 classes"):
+        ConvNetClassifier(**TINY).fit(X, np.arange(48) % 3)
