@@ -1,4 +1,5 @@
-"""Shared fixtures: the cat data, the real photos, a seeded generator, a temporary model path."""
+"""Shared fixtures: the cat data, the real photos, a seeded generator, one torch thread, a temporary
+model path."""
 
 from __future__ import annotations
 
@@ -50,6 +51,17 @@ def photos_dir() -> Path:
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(0)
+
+
+@pytest.fixture
+def one_torch_thread():
+    """One intra-op torch thread: pytest -n 2 already keeps both cores busy (and it is faster
+    here). For modules that use torch: ``pytestmark = pytest.mark.usefixtures(...)``."""
+    torch = pytest.importorskip("torch")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture

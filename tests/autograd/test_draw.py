@@ -181,3 +181,28 @@ def test_model_step_with_standardisation_and_l2(cat_features, tmp_model_path):
     J, _, _ = cost_and_gradients(clf.coef_, clf.intercept_, Xs, y.astype(float))
     J += 0.25 / len(y) * float(clf.coef_ @ clf.coef_)
     assert f"J = {J:.6g}" in result.output
+
+
+def test_cli_draws_the_tiny_convnet_after_forward_and_backward(cat_data):
+    result = _run("--example", "convnet")
+    assert result.exit_code == 0, result.output
+    rows = [line.split("  ")[0] for line in result.output.splitlines()[3:]]
+    for expected in ["conv0 = conv2d(X, 0.weight, stride=1, padding=1)",
+                     "batchnorm1 = batch_norm(conv0, 1.weight, 1.bias, eps=1e-05)",
+                     "relu2 = relu(batchnorm1)",
+                     "maxpool3 = max_pool2d(relu2, kernel=2, stride=2, padding=0)",
+                     "gap4 = mean(maxpool3, axis=(2, 3))", "flatten5 = reshape(gap4)",
+                     "z = reshape(linear6)", "J = mean(L)"]:
+        assert expected in rows, expected
+    # the drawn J is the cost of the example's network on its 8 images, gradients on every node
+    from logicat.autograd.convnet import example
+
+    y = cat_data.train_y
+    pick = np.concatenate([np.flatnonzero(y == 1)[:4], np.flatnonzero(y == 0)[:4]])
+    J = example(cat_data.train_x[pick, ::4, ::4], y[pick])
+    assert result.output.splitlines()[-1].split()[-2:] == [draw.summarize(J.data), "1"]
+    by_name = _by_name(J)
+    assert by_name["X"].shape == (8, 3, 16, 16) and by_name["maxpool3"].shape == (8, 4, 8, 8)
+    assert all(n.grad is not None for n in topological_order(J) if n.requires_grad)
+    dot = _run("--example", "convnet", "--format", "dot").output
+    assert dot.startswith("digraph") and dot.count("[label=<") == len(rows)

@@ -26,13 +26,7 @@ from tests import paths  # noqa: E402
 ROOT = paths.ROOT
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """One intra-op thread: pytest -n 2 already keeps both cores busy (and it is faster here)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def numpy_run(X, y, loss="cross_entropy", lr=0.005, max_iter=100):

@@ -3,6 +3,10 @@
 - ``tensor``: ``Tensor``, the define-by-run graph and reverse-mode ``backward()`` (PyTorch's way).
 - ``static``: placeholders, a graph captured once and run many times with fed data
   (TensorFlow 1.x's define-and-run way), giving exactly the same numbers.
+- ``conv``: the image ops, each forward rule beside its backward rule: ``conv2d`` (im2col),
+  ``max_pool2d``, ``batch_norm`` (training and evaluation), dropout with a given mask.
+- ``convnet``: ``ConvNet``, a small convolutional network's cost from a plain spec and
+  PyTorch-ordered parameters (checked against torch, step by step).
 - ``gradient_check``: ``gradcheck``, autograd gradients against central finite differences.
 - ``graphs``: the cost of any network as a graph (the "autograd" engine's forward pass) and the
   lesson's small graphs.
@@ -12,6 +16,7 @@
 from logicat._lazy import lazy_exports
 
 _WHERE = {
+    "ConvNet": "logicat.autograd.convnet",
     "Tensor": "logicat.autograd.tensor",
     "no_grad": "logicat.autograd.tensor",
     "GradcheckResult": "logicat.autograd.gradient_check",

@@ -74,11 +74,11 @@ class _Names:
             expr = f"{args[0]} ** {op[2:]}"
         elif op == "[]":
             expr = f"{args[0]}[...]"
-        elif "(" in op:  # sum(axis=0) -> sum(x, axis=0)
+        elif "(" in op:  # sum(axis=0) -> sum(x, axis=0); conv2d(stride=1) -> conv2d(X, W, stride=1)
             fn, rest = op.split("(", 1)
-            expr = f"{fn}({args[0]}, {rest}"
+            expr = f"{fn}({', '.join(args)}, {rest}"
         else:
-            expr = f"{op}({args[0]})"
+            expr = f"{op}({', '.join(args)})"
         return f"{self[node]} = {expr}"
 
 

@@ -34,6 +34,12 @@ def network_logits(X: Tensor, params: Sequence[Tensor], activation: str = "relu"
     return z
 
 
+def cross_entropy_from_logit(z: Tensor, y: Tensor | np.ndarray) -> Tensor:
+    """The cross-entropy of each example from its logit z, stably:
+    L = softplus(z) - y z (= -[y log sigma(z) + (1 - y) log(1 - sigma(z))]), of z's shape."""
+    return z.softplus() - y * z
+
+
 def network_cost(
     X: Tensor,
     y: Tensor,
@@ -54,7 +60,7 @@ def network_cost(
     check_loss(loss)
     z = network_logits(X, params, activation)
     if loss == "cross_entropy":
-        losses = z.softplus() - y * z  # stable form of -[y log a + (1 - y) log(1 - a)]
+        losses = cross_entropy_from_logit(z, y)
     else:
         losses = 0.5 * (z.sigmoid() - y) ** 2
     losses.name = "L"

@@ -9,13 +9,15 @@ import click
 from logicat.cli.options import data_dir_option, writable_output
 from logicat.errors import LogicatError
 
-EXAMPLES = ("abc", "logistic", "vectorized")
+EXAMPLES = ("abc", "logistic", "vectorized", "convnet")
 
 
 @click.command()
 @click.option("--example", type=click.Choice(EXAMPLES),
               help="abc: J = 3(a + bc); logistic: one example, z -> a -> L(a, y); "
-              "vectorized: all m cat images at once, Z = Xw + b -> A -> J.")
+              "vectorized: all m cat images at once, Z = Xw + b -> A -> J; "
+              "convnet: a tiny ConvNet (conv, batch norm, ReLU, max-pool, average pool, "
+              "linear) on 8 cat images at 16 x 16.")
 @click.option("--model", "-m", "model_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Instead of an example: one training step of this model on its training data "
               "(a network: its layers as nodes, the shapes on the edges).")
@@ -35,6 +37,7 @@ def graph(example, model_path, data_dir, out, fmt):
     Examples:
       logicat graph --example abc
       logicat graph --example logistic --out logistic.svg
+      logicat graph --example convnet --out convnet.svg
       logicat graph --model model.safetensors --out step.png
     """
     from logicat.autograd import draw
@@ -85,10 +88,28 @@ def _example(name: str, data_dir):
         return examples.abc(), "J = 3(a + bc)"
     if name == "logistic":
         return examples.logistic(), "One example: z = w1 x1 + w2 x2 + b, a = sigmoid(z), L(a, y)"
+    if name == "convnet":
+        return _convnet_example(data_dir)
     X, y = _cat_training_set(data_dir)
     m, n = X.shape
     title = f"All m = {m} examples at once: Z = Xw + b, A = sigmoid(Z), J = mean L(A, Y); w = 0"
     return examples.vectorized(X, y.astype(X.dtype)), title
+
+
+def _convnet_example(data_dir):
+    import numpy as np
+
+    from logicat.autograd import convnet
+    from logicat.data import find_catvnoncat, load_catvnoncat
+
+    data = load_catvnoncat(find_catvnoncat(data_dir))
+    y = data.train_y
+    pick = np.concatenate([np.flatnonzero(y == 1)[:4], np.flatnonzero(y == 0)[:4]])
+    images = data.train_x[pick, ::4, ::4]  # 8 images, every fourth pixel: (8, 16, 16, 3)
+    title = ("A tiny ConvNet on 8 cat images (4 cats) at 16 x 16: conv 3x3 (3 -> 4) -> batch norm "
+             "-> ReLU -> max-pool 2 -> average pool -> flatten -> linear -> z; "
+             "J = mean cross-entropy")
+    return convnet.example(images, y[pick]), title
 
 
 def _model_step(model_path: Path, data_dir):
