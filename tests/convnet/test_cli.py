@@ -127,3 +127,22 @@ def test_grad_cam_is_its_formula(trained, cat_data):
     pooled = tiles.max(axis=-1).mean(axis=(2, 3))  # (m, C): GAP of the pooled maps
     np.testing.assert_allclose(z, pooled @ weight + params["head.1.bias"][0], rtol=0,
                                atol=1e-10)
+
+
+def test_graph_draws_the_convnet_in_the_engine(trained, cat_data):
+    """`logicat graph -m` runs the ConvNet through logicat's own engine; its J is the model's
+    own cross-entropy (without TTA) on the 8 images it draws."""
+    from logicat import convnet
+
+    path, _ = trained
+    result = run("graph", "-m", path)
+    assert result.exit_code == 0, result.output
+    assert "conv2d(X, features.0.weight, stride=1, padding=1)" in result.output
+    assert "max_pool2d(" in result.output
+    J = float(re.search(r"J = (\S+)$", result.output.splitlines()[0]).group(1))
+    model = load_model(path).to_model()
+    params = {k: v.astype(np.float64) for k, v in model.named_params.items()}
+    z = convnet.logits(replace(model.convnet, tta=False), params,
+                       cat_data.train_x[:8].reshape(8, -1) / 255.0)
+    y = cat_data.train_y[:8]
+    assert J == pytest.approx(np.mean(np.logaddexp(0, z) - y * z), rel=1e-5)

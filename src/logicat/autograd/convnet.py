@@ -37,6 +37,7 @@ import numpy as np
 from logicat.autograd import conv
 from logicat.autograd.graphs import cross_entropy_from_logit
 from logicat.autograd.tensor import Tensor
+from logicat.convnet import ConvNetSpec
 from logicat.errors import ParameterError, ShapeError
 
 #: each layer's options and their defaults (those of its torch.nn twin)
@@ -230,6 +231,21 @@ class ConvNet:
         result.cost.backward()
         after = None if running is None else self.updated_running(result, running)
         return float(result.cost.data), [p.grad for p in leaves], after
+
+
+def layers_of(spec: ConvNetSpec, dropout: float = 0.0) -> list[tuple[str, dict]]:
+    """The layers of ``ConvNetClassifier``'s network (``logicat.convnet.ConvNetSpec``) as a
+    spec of this module, after its input normalisation: its parameters in the order of the
+    PyTorch module's ``parameters()`` are the ones this spec takes."""
+    layers: list[tuple[str, dict]] = []
+    for _ in spec.widths:
+        layers += [("conv", {"padding": 1, "bias": False}), ("batchnorm", {}),
+                   ("relu", {})] * spec.convs_per_block
+        layers.append(("maxpool", {"kernel": 2}))
+    layers += [("gap", {}), ("flatten", {})] if spec.head == "gap" else [("flatten", {})]
+    if spec.hidden:
+        layers += [("dropout", {"p": dropout}), ("linear", {}), ("relu", {})]
+    return layers + [("dropout", {"p": dropout}), ("linear", {})]
 
 
 def split_state_dict(state: Mapping[str, object]) -> tuple[list[np.ndarray], list[np.ndarray]]:

@@ -112,6 +112,31 @@ def _convnet_example(data_dir):
     return convnet.example(images, y[pick]), title
 
 
+def _convnet_model(model, model_path: Path, data_dir, m: int = 8):
+    """A ConvNet's graph in logicat's own engine (``autograd.convnet``), as it predicts (batch
+    norm on its running statistics), with the gradients of J on m of its training images."""
+    import numpy as np
+
+    from logicat.autograd import convnet
+    from logicat.autograd.tensor import Tensor
+    from logicat.data import find_catvnoncat, load_catvnoncat
+
+    data = load_catvnoncat(find_catvnoncat(data_dir))
+    params = {k: v.astype(np.float64) for k, v in model.named_params.items()}
+    x = (convnet.nchw(data.train_x[:m]) - params["input.mean"][:, None, None]) / params[
+        "input.std"][:, None, None]
+    weights = [Tensor(v, requires_grad=True, name=k) for k, v in params.items()
+               if not k.startswith("input.") and not k.endswith(("running_mean", "running_var"))]
+    running = [v for k, v in params.items() if k.endswith(("running_mean", "running_var"))]
+    y = Tensor(data.train_y[:m].astype(np.float64), name="y")
+    J = convnet.ConvNet(convnet.layers_of(model.convnet)).forward(
+        Tensor(x, name="X"), weights, y, training=False, running=running).cost
+    J.backward()
+    return J, (f"{model_path.name}: the {model.description} in logicat's own engine, on {m} "
+               f"training images (normalised; batch norm on its running statistics): "
+               f"J = {float(J.data):.6g}")
+
+
 def _model_step(model_path: Path, data_dir):
     import numpy as np
 
@@ -120,6 +145,8 @@ def _model_step(model_path: Path, data_dir):
     from logicat.scaling import standardize
 
     model = read_model(model_path)
+    if model.kind == "convnet":
+        return _convnet_model(model, model_path, data_dir)
     hyper = model.metadata.get("hyperparameters") or {}
     X, y = _cat_training_set(data_dir, model.dtype, model.preprocessing)
     if X.shape[1] != model.n_features:
@@ -132,7 +159,7 @@ def _model_step(model_path: Path, data_dir):
     y01 = (np.asarray(y) == model.classes[1]).astype(X.dtype)
     loss = hyper.get("loss", "cross_entropy")
     lr = float(hyper.get("learning_rate", 0.005))
-    if model.n_layers > 1:
+    if model.kind == "mlp":
         from logicat.autograd.draw import network_graph
 
         return network_graph(model.params, model.activation, X, y01, loss), (

@@ -36,24 +36,26 @@ class ConvNetSolver(Solver):
 
     images : uint8 (m, s, s, 3); y : (m,) labels 0/1; hyper : the ConvNet hyperparameters
     (``logicat.training.hyperparameters.CONVNET_DEFAULTS``' names); epochs : the run's length
-    (for the per-step schedule); device : a ``torch.device``.
+    (for the per-step schedule); device : a ``torch.device``; dtype : of the arithmetic
+    (float32; float64 to check it against logicat's own engine).
     """
 
     def __init__(self, spec: ConvNetSpec, images: np.ndarray, y: np.ndarray,
-                 hyper: dict[str, Any], epochs: int, device: torch.device) -> None:
+                 hyper: dict[str, Any], epochs: int, device: torch.device,
+                 dtype: torch.dtype = torch.float32) -> None:
         self.spec, self.hyper, self.device = spec, hyper, device
         self.names = tuple(param_shapes(spec))
         seed = int(hyper["random_state"] or 0)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            net = ConvNet(spec, dropout=float(hyper["dropout"]))
-        x = images_to_tensor(images)  # (m, 3, s, s) in [0, 1], float32 on the CPU
+            net = ConvNet(spec, dropout=float(hyper["dropout"])).to(dtype)
+        x = images_to_tensor(images, dtype)  # (m, 3, s, s) in [0, 1] on the CPU
         with torch.no_grad():  # the input normalisation: the training images' channel stats
             net.input.mean.copy_(x.mean(dim=(0, 2, 3)))
             net.input.std.copy_(x.std(dim=(0, 2, 3)).clamp_min(1e-3))
         self.net = net.to(device)
         self.x = x.to(device)
-        self.y = torch.as_tensor(np.asarray(y, np.float32), device=device)
+        self.y = torch.as_tensor(np.asarray(y), dtype=dtype, device=device)
         self.generator = torch.Generator().manual_seed(seed + 1)
         self.augmentation = Augmentation(
             flip=bool(hyper["flip"]), crop=hyper["crop"], pad=int(hyper["crop_pad"]),
@@ -68,8 +70,9 @@ class ConvNetSolver(Solver):
         if hyper["optimizer"] == "adamw":
             self.optimizer = torch.optim.AdamW(groups, lr=lr)
         else:
-            self.optimizer = torch.optim.SGD(groups, lr=lr, momentum=float(hyper["momentum"]),
-                                             nesterov=True)
+            momentum = float(hyper["momentum"])
+            self.optimizer = torch.optim.SGD(groups, lr=lr, momentum=momentum,
+                                             nesterov=momentum > 0)
         self.batch_size = int(hyper["batch_size"])
         self.steps_per_epoch = math.ceil(len(self.y) / self.batch_size)
         self.total_steps = epochs * self.steps_per_epoch
