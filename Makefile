@@ -1,5 +1,6 @@
-# logicat: `make demo` trains the lesson's reference model and the course's deep network on the
-# cat data and predicts the photos with both; `make test` runs the suite.
+# logicat: `make demo` trains the lesson's reference model, the course's deep network and the
+# ConvNet on the cat data, predicts the photos with all three side by side and explains the
+# ConvNet's answers; `make test` runs the suite.
 # Both create .venv (if missing) and install everything logicat needs, Debian packages included.
 PYTHON  ?= python3
 VENV    ?= .venv
@@ -34,7 +35,10 @@ demo: install
 	$(VENV)/bin/logicat predict --model $(OUTDIR)/model.safetensors $(PHOTOS)
 	$(VENV)/bin/logicat train --hidden 20,7,5 --activation relu --init lecun_normal --seed 1 \
 		--learning-rate 0.0075 --iterations 2500 --out $(OUTDIR)/deep.safetensors
-	$(VENV)/bin/logicat predict --model $(OUTDIR)/deep.safetensors $(PHOTOS)
+	$(VENV)/bin/logicat train --model convnet --out $(OUTDIR)/convnet.safetensors
+	$(VENV)/bin/logicat predict --model $(OUTDIR)/model.safetensors \
+		--model $(OUTDIR)/deep.safetensors --model $(OUTDIR)/convnet.safetensors $(PHOTOS)
+	$(VENV)/bin/logicat explain --model $(OUTDIR)/convnet.safetensors --out $(OUTDIR)/explanations $(PHOTOS)
 
 test: install
 	$(PY) -m pytest -n 2

@@ -76,6 +76,9 @@ class Model:
 
     @property
     def hidden_layer_sizes(self) -> tuple[int, ...]:
+        """The dense hidden layers' widths; () for logistic regression and for a ConvNet."""
+        if self.convnet is not None:
+            return ()
         return tuple(int(W.shape[1]) for W in self.params[:-2:2])
 
     @property

@@ -146,3 +146,39 @@ def test_graph_draws_the_convnet_in_the_engine(trained, cat_data):
                        cat_data.train_x[:8].reshape(8, -1) / 255.0)
     y = cat_data.train_y[:8]
     assert J == pytest.approx(np.mean(np.logaddexp(0, z) - y * z), rel=1e-5)
+
+
+def test_predict_shows_several_models_side_by_side(trained, photos_dir, tmp_path):
+    convnet, _ = trained
+    logistic = tmp_path / "lr.safetensors"
+    assert run("train", "-n", "20", "--print-every", "0", "-o", logistic).exit_code == 0
+    both = run("predict", "-m", logistic, "-m", convnet, photos_dir)
+    assert both.exit_code == 0, both.output
+    header, *rows = both.output.splitlines()
+    assert header.split() == ["lr.safetensors", "cnn.safetensors"]
+    singles = [run("predict", "-m", m, photos_dir).output.splitlines() for m in (logistic,
+                                                                                 convnet)]
+    assert len(rows) == len(singles[0]) == len(singles[1]) == 7
+    for row, a, b in zip(rows, *singles, strict=True):
+        assert row.split() == a.split() + b.split()[1:]  # path, then each model's answer
+
+
+def test_the_web_app_serves_a_convnet_with_its_grad_cam(trained, photos_dir):
+    httpx = pytest.importorskip("httpx")
+    from tests import paths
+
+    path, _ = trained
+    photo = photos_dir / "chelsea_cat.png"
+    with paths.benchmark("web_load").serve(path) as url, httpx.Client(base_url=url,
+                                                                       timeout=60) as client:
+        body = client.get("/api/model").json()
+        answer = client.post("/api/predict?explain=true",
+                             files=[("files", (photo.name, photo.read_bytes()))])
+        weights = client.get("/api/model/weights.png")
+    assert body["architecture"]["kind"] == "convnet" and body["architecture"]["widths"] == [4, 8]
+    assert body["intercept"] == pytest.approx(float(load_model(path).params_["head.1.bias"][0]))
+    assert answer.status_code == 200, answer.text
+    [result] = answer.json()["results"]
+    assert result["explanation_method"] == "grad_cam"
+    assert result["explanation_image"].startswith("data:image/png;base64,")
+    assert weights.status_code == 200 and weights.headers["content-type"] == "image/png"

@@ -10,15 +10,19 @@ from logicat.cli.options import model_option
 
 
 @click.command()
-@model_option
+@click.option("--model", "-m", "model_paths", required=True, multiple=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="A model file written by 'logicat train'; give -m several times to see "
+              "the models' answers side by side.")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--workers", "-j", type=click.IntRange(min=1), default=None,
               help="Processes decoding images [default: the CPUs available].")
-def predict(model_path, paths, workers):
+def predict(model_paths, paths, workers):
     """Print p(positive class) and the label of each image in PATHS (files or folders).
 
     Folders are searched recursively for image files. Unreadable files are reported on stderr
-    and skipped; the exit status is then 1.
+    and skipped; the exit status is then 1. With several -m, one column per model, in order
+    (each model decodes the images at its own size).
     """
     import numpy as np
 
@@ -26,26 +30,43 @@ def predict(model_path, paths, workers):
     from logicat.data.folders import image_files
     from logicat.files import read_model
 
-    model = read_model(model_path)
-    spec = model.preprocessing
-    if not spec:
-        raise click.ClickException(f"{model_path}: this model was not trained on images.")
+    models = [read_model(path) for path in model_paths]
+    for path, model in zip(model_paths, models, strict=True):
+        if not model.preprocessing:
+            raise click.ClickException(f"{path}: this model was not trained on images.")
     files = [f for path in paths for f in (image_files(path) if path.is_dir() else [path])]
     if not files:
         raise click.ClickException(f"no image files found in {', '.join(map(str, paths))}.")
+    sizes = sorted({int(model.preprocessing["image_size"]) for model in models})
     # Decoded by worker processes, a batch at a time; each batch is predicted as it arrives.
-    ok_paths, failures, probas = [], [], []
-    for images, ok, bad in iter_decoded(files, spec["image_size"], workers=workers):
-        if ok:
-            probas.append(model.proba(model.features(images)))
-        ok_paths += ok
-        failures += bad
+    probas: dict[Path, list[float]] = {}
+    failures: dict[Path, str] = {}
+    for size in sizes:
+        chosen = [k for k, model in enumerate(models)
+                  if int(model.preprocessing["image_size"]) == size]
+        for images, ok, bad in iter_decoded(files, size, workers=workers):
+            for k in chosen:
+                for path, p in zip(ok, models[k].proba(models[k].features(images)), strict=True):
+                    probas.setdefault(path, [np.nan] * len(models))[k] = float(p)
+            failures.update(bad)
+    ok_paths = [f for f in files if f in probas and f not in failures]
     if ok_paths:
-        proba = np.concatenate(probas)
         width = max(len(str(p)) for p in ok_paths)
-        for path, p, label in zip(ok_paths, proba, model.label_names(proba), strict=True):
-            click.echo(f"{str(path):<{width}}  p({model.positive_class}) = {p:.4f}  {label}")
-    for path, reason in failures:
+        if len(models) > 1:
+            click.echo((" " * width + "".join(f"  {_column(path, 26)}"
+                                              for path in model_paths)).rstrip())
+        for path in ok_paths:
+            cells = [f"p({m.positive_class}) = {p:.4f}  {m.label_names([p])[0]}"
+                     for m, p in zip(models, probas[path], strict=True)]
+            click.echo(f"{str(path):<{width}}" + "".join(
+                f"  {cell:<26}" if len(models) > 1 else f"  {cell}" for cell in cells).rstrip())
+    for path, reason in failures.items():
         click.echo(f"Error: {path}: {reason}", err=True)
     if failures:
         raise SystemExit(1)
+
+
+def _column(path: Path, width: int) -> str:
+    """A model's column header: its file name, cut to fit."""
+    name = path.name
+    return (name if len(name) <= width else name[:width - 3] + "...").ljust(width)

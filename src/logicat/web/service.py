@@ -108,7 +108,9 @@ class Predictor:
                                       "convnet": "convnet"}[model.kind],
                              "description": model.description,
                              "hidden_layer_sizes": list(model.hidden_layer_sizes),
-                             "activation": model.activation if model.kind == "mlp" else None},
+                             "activation": model.activation if model.kind == "mlp" else None,
+                             **({"widths": list(model.convnet.widths)} if model.convnet
+                                else {})},
             "metrics": meta.get("metrics", {}),
             "hyperparameters": meta.get("hyperparameters", {}),
             "training_data": meta.get("training_data", {}),
@@ -117,7 +119,7 @@ class Predictor:
             "n_iter": int(model.n_iter),
             "dtype": str(model.dtype),
             "final_cost": float(history[-1]) if history.size else None,
-            "intercept": float(model.params[-1][0]),
+            "intercept": float(_output_bias(model)),
             "logicat_version": meta.get("logicat_version"),
         }
 
@@ -133,3 +135,12 @@ def png_bytes(image: np.ndarray) -> bytes:
 
 def png_data_url(image: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(png_bytes(image)).decode("ascii")
+
+
+def _output_bias(model: Model) -> float:
+    """b of the output unit: the last parameter of a dense model, the head's last bias of a
+    ConvNet (whose tensors end with the input normalisation)."""
+    if model.convnet is None:
+        return float(model.params[-1][0])
+    return float([v for k, v in model.named_params.items() if k.startswith("head.")][-1][0])
+

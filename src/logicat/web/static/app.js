@@ -53,7 +53,14 @@ function describe(model) {
   const arch = model.architecture;
   const size = model.preprocessing ? model.preprocessing.image_size : 64;
   $("#model-kind").textContent = arch.description;
-  if (arch.kind === "network") {
+  if (arch.kind === "convnet") {
+    $("#lead").textContent =
+      `A convolutional network on ${size}\u00d7${size} RGB images: blocks of 3\u00d73 ` +
+      `convolutions (${arch.widths.join(", ")} channels), batch norm, ReLU and max-pooling, ` +
+      "then one sigmoid output; trained with data augmentation. It says cat when p(cat) > 0.5.";
+    $("#weights-caption").textContent =
+      "Its first convolution's 3\u00d73 filters over R, G and B, each as a tiny image (grey: 0).";
+  } else if (arch.kind === "network") {
     $("#lead").textContent =
       `A neural network with hidden layers of ${arch.hidden_layer_sizes.join(", ")} units ` +
       `(${arch.activation}) and one sigmoid output unit, trained on ${size}\u00d7${size} RGB ` +
@@ -91,7 +98,8 @@ function showResult(card, result) {
   const why = card.querySelector(".why");
   why.src = result.explanation_image;
   why.alt = `why: the pixels of ${result.filename} that pushed p(${positive}) up (red) or down (blue)`;
-  const method = result.explanation_method === "contributions" ? "contributions w·x" : "gradient × input";
+  const method = {contributions: "contributions w·x", gradient_input: "gradient × input",
+                  grad_cam: "Grad-CAM"}[result.explanation_method];
   card.querySelector(".meta").textContent =
     `left: what the model sees, 64×64 pixels · right: why (${method}): red pixels push ` +
     `p(${positive}) up, blue ones down · upload ${(result.bytes / 1024).toFixed(1)} KiB`;
