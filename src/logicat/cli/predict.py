@@ -6,8 +6,6 @@ from pathlib import Path
 
 import click
 
-from logicat.cli.options import model_option
-
 
 @click.command()
 @click.option("--model", "-m", "model_paths", required=True, multiple=True,
