@@ -12,7 +12,9 @@ from pathlib import Path
 
 import click
 
-from logicat.cli.options import PositiveFloat, Sizes, data_dir_option, writable_output
+from logicat.cli.options import (PositiveFloat, Sizes, data_dir_option, data_files,
+                                 writable_output)
+from logicat.paths import check_outputs
 from logicat.cli.training_options import training_options
 
 ENGINES = ("numpy", "autograd", "torch")
@@ -88,6 +90,10 @@ def train(data_dir, kind, hidden, activation, init, learning_rate, iterations, l
     writable_output(out, "model")
     if plot is not None:
         _check_plot(plot)
+    resume, ckpt = training["resume"], training["checkpoint"]
+    check_outputs({"--out": out, "--plot": plot, "--checkpoint": None if resume else ckpt},
+                  {**data_files(data_dir), "--train-file": train_file,
+                   "the checkpoint resumed (--checkpoint)": ckpt if resume else None})
     ctx = click.get_current_context()
     if kind == "convnet":
         from logicat.cli import convnet_train

@@ -26,7 +26,7 @@ import numpy as np
 from logicat.data.decode import BATCH, iter_decoded
 from logicat.data.folders import list_image_folder
 from logicat.errors import DataFileError
-from logicat.paths import atomic_output
+from logicat.paths import atomic_output, check_outputs
 
 #: Images per HDF5 chunk (256 images of 64x64x3 = 3 MiB).
 CHUNK_IMAGES = 256
@@ -59,6 +59,7 @@ def pack_image_folder(
     samples, classes = list_image_folder(root, positive)
     out = Path(out)
     paths = [path for path, _ in samples]
+    check_outputs({"OUT": out}, {f"the input image {i + 1}": p for i, p in enumerate(paths)})
     label_of = {path: label for path, label in samples}
     m_max = len(paths)
     skipped: list[tuple[Path, str]] = []

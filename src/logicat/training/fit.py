@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from logicat.convnet import ConvNetSpec
-from logicat.errors import ParameterError
+from logicat.errors import ModelFileError, ParameterError
 from logicat.loss import mean_cost_and_dz
 from logicat.model import Model
 from logicat.network import Network, initial_params, layer_shapes, param_names, zero_params
@@ -338,6 +338,9 @@ def _split(y01: np.ndarray, params, rng: np.random.Generator, resume: Snapshot |
     m = len(y01)
     if resume is not None:
         val = np.asarray(resume.tensors["validation_indices"], dtype=np.intp)
+        if val.size and (val.min() < 0 or val.max() >= m):
+            raise ModelFileError(f"{resume.source}: the checkpoint holds out rows up to "
+                                 f"{val.max()}, but the training set has {m}.")
     else:
         fraction = float(params["validation_fraction"])
         parts = []

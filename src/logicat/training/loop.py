@@ -112,6 +112,7 @@ class Snapshot:
 
     tensors: dict[str, np.ndarray] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
+    source: str = "the checkpoint"  # where it was read from, for messages
 
 
 class Solver:
@@ -280,10 +281,12 @@ class Trainer:
         meta, t = snap.meta, snap.tensors
         n_done = meta.get("epoch")
         if not isinstance(n_done, int) or isinstance(n_done, bool) or n_done < 1:
-            raise ModelFileError(f"The checkpoint's epoch must be an int >= 1. Got {n_done!r}.")
+            raise ModelFileError(f"{snap.source}: the checkpoint's epoch must be an int >= 1. "
+                                 f"Got {n_done!r}.")
         if n_done > self.max_iter:
             raise ParameterError(
-                f"The checkpoint is after iteration {n_done}, beyond max_iter={self.max_iter}."
+                f"{snap.source}: the checkpoint is after iteration {n_done}, beyond "
+                f"max_iter={self.max_iter}."
             )
         solver.set_params([t[name] for name in solver.names])
         self._history[:n_done] = t["cost_history"]
