@@ -19,9 +19,7 @@ never replaces a good file with a broken one.
 from __future__ import annotations
 
 import json
-import math
 import os
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 

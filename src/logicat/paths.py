@@ -51,7 +51,8 @@ def not_regular(path: str | os.PathLike[str], what: str = "file") -> str | None:
     if stat.S_ISDIR(mode):
         return f"is a folder, not a {what}"
     if not stat.S_ISREG(mode):
-        return f"not a regular file (a FIFO, socket or device), so not a {what}"
+        article = "an" if what[:1].lower() in "aeiou" or what.startswith("HDF") else "a"
+        return f"not a regular file (a FIFO, socket or device), so not {article} {what}"
     return None
 
 

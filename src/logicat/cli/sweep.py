@@ -7,10 +7,9 @@ from pathlib import Path
 
 import click
 
-from logicat.cli.options import (PositiveFloat, Sizes, data_dir_option, data_files,
-                                 writable_output)
-from logicat.paths import check_outputs
+from logicat.cli.options import PositiveFloat, Sizes, data_dir_option, data_files, writable_output
 from logicat.cli.train import INITS
+from logicat.paths import check_outputs
 
 LESSON_RATES = (0.01, 0.001, 0.0001)
 

@@ -32,6 +32,7 @@ import numpy as np
 
 from logicat.errors import ModelFileError, ParameterError
 from logicat.training.rules import Divergence, Plateau
+from logicat.validation import check_memory
 
 
 @dataclass
@@ -197,6 +198,9 @@ class Trainer:
         """
         if solver.chunk > 1 and self.validation is not None:
             raise ValueError("a chunked solver cannot be validated after every iteration")
+        # one float per epoch (two with a validation set), held for the whole run
+        check_memory(8 * self.max_iter * (2 if self.validation else 1),
+                     f"max_iter={self.max_iter} (the cost of every iteration)")
         self._history = np.empty(self.max_iter)
         self._val_history = np.empty(self.max_iter) if self.validation else None
         self._best: list[np.ndarray] | None = None
