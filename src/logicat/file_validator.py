@@ -125,7 +125,7 @@ def check_model(path: Path, meta: Mapping[str, Any], entries: Mapping[str, Any])
     """Every entry of a model file's header that logicat uses, and the tensors it lists."""
     if meta.get("format") != FORMAT:
         raise _fail(path, f"not a logicat model (format is not {FORMAT!r}).")
-    if meta.get("format_version") not in READS:
+    if not (_int(meta.get("format_version"), 0, 99) and meta["format_version"] in READS):
         raise _fail(path, f"model format version {_short(meta.get('format_version'))} is not "
                     f"supported (this logicat reads versions {', '.join(map(str, READS))}).")
     n = meta.get("n_features")
@@ -226,7 +226,8 @@ def _check_architecture(path: Path, architecture: Any, version: int, n: int) -> 
             and all(_int(h, 1, MAX_VALUES) for h in hidden)):
         raise _fail(path, f"the architecture's hidden_layer_sizes must be a list of ints >= 1 "
                     f"(at most {MAX_LAYERS}). Got {_short(hidden)}.")
-    if architecture.get("activation") not in ACTIVATIONS:
+    if not isinstance(architecture.get("activation"), str) or (
+            architecture["activation"] not in ACTIVATIONS):
         raise _fail(path, f"the architecture's activation must be one of "
                     f"{', '.join(map(repr, ACTIVATIONS))}. "
                     f"Got {_short(architecture.get('activation'))}.")
@@ -330,7 +331,8 @@ def check_checkpoint(path: Path, meta: Mapping[str, Any], entries: Mapping[str, 
     where it stopped, the state of the random generator, optimizer and rules, its tensors."""
     if meta.get("format") != CHECKPOINT_FORMAT:
         raise _fail(path, f"not a logicat checkpoint (format is not {CHECKPOINT_FORMAT!r}).")
-    if meta.get("format_version") != CHECKPOINT_VERSION:
+    if not _int(meta.get("format_version"), 0, 99) or (
+            meta["format_version"] != CHECKPOINT_VERSION):
         raise _fail(path, f"checkpoint format version {_short(meta.get('format_version'))} is "
                     f"not supported (this logicat reads version {CHECKPOINT_VERSION}).")
     if meta.get("kind") not in KINDS:

@@ -25,8 +25,15 @@ from PIL import Image
 from logicat.data import load_image
 from logicat.data.download import fetch_verified
 from logicat.errors import DownloadError, ImageLoadError
-from tests.hostile.common import (CAT_DATA, PHOTOS, assert_refused, cli, cli_process,
-                                  small_model, snapshot)
+from tests.hostile.common import (
+    CAT_DATA,
+    PHOTOS,
+    assert_refused,
+    cli,
+    cli_process,
+    small_model,
+    snapshot,
+)
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
