@@ -25,10 +25,17 @@ from typing import Any
 
 import numpy as np
 
+from logicat.checkpoint_validator import CHECKPOINT_FORMAT, CHECKPOINT_VERSION, check_checkpoint
 from logicat.errors import ModelFileError
-from logicat.file_validator import (CHECKPOINT_FORMAT, CHECKPOINT_VERSION, FORMAT,
-                                    FORMAT_VERSION, check_checkpoint, check_model, check_values,
-                                    convnet_spec, model_parameter_shapes, read_header)
+from logicat.file_validator import (
+    FORMAT,
+    FORMAT_VERSION,
+    check_model,
+    check_values,
+    convnet_spec,
+    model_parameter_shapes,
+    read_header,
+)
 from logicat.model import Model
 from logicat.paths import atomic_write_bytes, regular_file
 from logicat.training.loop import Snapshot

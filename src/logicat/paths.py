@@ -28,7 +28,7 @@ import contextlib
 import os
 import stat
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from logicat.errors import LogicatError, OutputCollisionError
@@ -65,13 +65,23 @@ def regular_file(path: str | os.PathLike[str], what: str = "file",
     return Path(path)
 
 
-def check_outputs(outputs: Mapping[str, str | os.PathLike[str] | None],
-                  inputs: Mapping[str, str | os.PathLike[str] | None] | None = None) -> None:
+Named = Mapping[str, "str | os.PathLike[str] | None"] | Iterable[
+    tuple[str, "str | os.PathLike[str] | None"]]
+
+
+def _pairs(named: Named | None) -> list[tuple[str, str | os.PathLike[str] | None]]:
+    if named is None:
+        return []
+    return list(named.items()) if isinstance(named, Mapping) else list(named)
+
+
+def check_outputs(outputs: Named, inputs: Named | None = None) -> None:
     """Refuse, before any work, outputs that would overwrite an input or each other.
 
     ``outputs`` and ``inputs`` map what each path is ("--out", "the training data") to the path
-    (None: not given). Two paths are one file when they resolve to the same path (symlinks
-    followed) or, both existing, are the same inode (a hard link). ``OutputCollisionError`` (a
+    (None: not given), as a mapping or as (what, path) pairs. Two paths are one file when they
+    resolve to the same path (symlinks followed) or, both existing, are the same inode (a hard
+    link). ``OutputCollisionError`` (a
     usage error, exit 2) names both: "--out data/train_catvnoncat.h5 is the training data
     (data/train_catvnoncat.h5): writing it would destroy that input."
     """
@@ -83,9 +93,8 @@ def check_outputs(outputs: Mapping[str, str | os.PathLike[str] | None],
             inode = None
         return os.path.realpath(path), inode
 
-    given = [(what, Path(p), identity(Path(p))) for what, p in outputs.items() if p is not None]
-    sources = [(what, Path(p), identity(Path(p))) for what, p in (inputs or {}).items()
-               if p is not None]
+    given = [(what, Path(p), identity(Path(p))) for what, p in _pairs(outputs) if p is not None]
+    sources = [(what, Path(p), identity(Path(p))) for what, p in _pairs(inputs) if p is not None]
 
     def same(a, b) -> bool:
         return a[0] == b[0] or (a[1] is not None and a[1] == b[1])

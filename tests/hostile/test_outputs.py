@@ -55,6 +55,8 @@ COLLISIONS = {
     "report -m M --out M": ["report", "-m", "{w}/model.safetensors", "--out",
                             "{w}/model.safetensors"],
     "pack OUT among its images": ["pack", "{w}/photos", "{w}/photos/cat/tabby_cat.jpg"],
+    "explain --out the photos' folder": ["explain", "-m", "{w}/model.safetensors",
+                                         "{w}/photos/dog", "--out", "{w}/photos/dog"],
     "graph --out on the data": ["graph", "--example", "abc", "--data-dir", "{w}/data",
                                 "--out", "{w}/data/train_catvnoncat.h5"],
 }

@@ -59,7 +59,7 @@ def pack_image_folder(
     samples, classes = list_image_folder(root, positive)
     out = Path(out)
     paths = [path for path, _ in samples]
-    check_outputs({"OUT": out}, {f"the input image {i + 1}": p for i, p in enumerate(paths)})
+    check_outputs({"OUT": out}, [("an input image", p) for p in paths])
     label_of = {path: label for path, label in samples}
     m_max = len(paths)
     skipped: list[tuple[Path, str]] = []
