@@ -4,6 +4,10 @@
 file, a folder, a FIFO or a device named like a photo or a model is refused with one line
 instead of being opened (opening a FIFO would block forever).
 
+``check_outputs(outputs, inputs)`` is how every command refuses, before any work, an output path
+that is one of its inputs (``train --out`` on the training data, ``export M M``) or that two of
+its outputs share (``--out x.png --plot x.png``).
+
 ``atomic_output(path)`` yields the path of a new temporary file in the target's folder, created
 exclusively under an unpredictable name (``tempfile.mkstemp``: a file or symlink planted at a
 guessable name cannot redirect the write); the caller writes it; on success the file is flushed
@@ -24,10 +28,10 @@ import contextlib
 import os
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
-from logicat.errors import LogicatError
+from logicat.errors import LogicatError, OutputCollisionError
 
 
 def _umask() -> int:
@@ -47,7 +51,8 @@ def not_regular(path: str | os.PathLike[str], what: str = "file") -> str | None:
     if stat.S_ISDIR(mode):
         return f"is a folder, not a {what}"
     if not stat.S_ISREG(mode):
-        return f"not a regular file (a FIFO, socket or device), so not a {what}"
+        article = "an" if what[:1].lower() in "aeiou" or what.startswith("HDF") else "a"
+        return f"not a regular file (a FIFO, socket or device), so not {article} {what}"
     return None
 
 
@@ -58,6 +63,53 @@ def regular_file(path: str | os.PathLike[str], what: str = "file",
     if why is not None:
         raise error(f"{path}: {why}.")
     return Path(path)
+
+
+Named = Mapping[str, "str | os.PathLike[str] | None"] | Iterable[
+    tuple[str, "str | os.PathLike[str] | None"]]
+
+
+def _pairs(named: Named | None) -> list[tuple[str, str | os.PathLike[str] | None]]:
+    if named is None:
+        return []
+    return list(named.items()) if isinstance(named, Mapping) else list(named)
+
+
+def check_outputs(outputs: Named, inputs: Named | None = None) -> None:
+    """Refuse, before any work, outputs that would overwrite an input or each other.
+
+    ``outputs`` and ``inputs`` map what each path is ("--out", "the training data") to the path
+    (None: not given), as a mapping or as (what, path) pairs. Two paths are one file when they
+    resolve to the same path (symlinks followed) or, both existing, are the same inode (a hard
+    link). ``OutputCollisionError`` (a
+    usage error, exit 2) names both: "--out data/train_catvnoncat.h5 is the training data
+    (data/train_catvnoncat.h5): writing it would destroy that input."
+    """
+    def identity(path: Path) -> tuple[str, tuple[int, int] | None]:
+        try:
+            info = os.stat(path)
+            inode = (info.st_dev, info.st_ino)
+        except OSError:  # not there (yet): only its resolved path can collide
+            inode = None
+        return os.path.realpath(path), inode
+
+    given = [(what, Path(p), identity(Path(p))) for what, p in _pairs(outputs) if p is not None]
+    sources = [(what, Path(p), identity(Path(p))) for what, p in _pairs(inputs) if p is not None]
+
+    def same(a, b) -> bool:
+        return a[0] == b[0] or (a[1] is not None and a[1] == b[1])
+
+    for i, (what, path, key) in enumerate(given):
+        for other, source, source_key in sources:
+            if same(key, source_key):
+                raise OutputCollisionError(
+                    f"{what} {path} is {other} ({source}): writing it would destroy that input. "
+                    "Choose another output path.")
+        for other, _, second_key in given[i + 1:]:
+            if same(key, second_key):
+                raise OutputCollisionError(
+                    f"{what} and {other} are the same file ({path}): give each output its own "
+                    "path.")
 
 
 def check_output_folder(path: Path, what: str = "file") -> Path:

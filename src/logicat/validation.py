@@ -186,3 +186,52 @@ def check_rows(name: str, a: np.ndarray, m: int, other: str = "X") -> np.ndarray
 def _what(a: np.ndarray) -> str:
     kind = "" if a.dtype.kind in "fiub" else f" of dtype {a.dtype}"
     return f"shape {_shape_text(a.shape)}{kind}"
+
+
+# ------------------------------------------------------------------------------- memory
+def available_memory() -> int:
+    """Bytes this process can still allocate: the kernel's MemAvailable, capped by a cgroup's
+    memory.max and by RLIMIT_AS when they are set (Linux; elsewhere no limit is known)."""
+    import resource
+
+    limits = []
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    limits.append(int(line.split()[1]) * 1024)
+    except OSError:
+        pass
+    try:
+        with open("/sys/fs/cgroup/memory.max") as f:
+            text = f.read().strip()
+        with open("/sys/fs/cgroup/memory.current") as f:
+            if text.isdigit():
+                limits.append(int(text) - int(f.read().strip()))
+    except (OSError, ValueError):
+        pass
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    if soft != resource.RLIM_INFINITY:
+        limits.append(soft)
+    return max(0, min(limits)) if limits else 2**63 - 1
+
+
+def _bytes_text(n: float) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if n < 1024 or unit == "PiB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    raise AssertionError  # pragma: no cover
+
+
+def check_memory(nbytes: int, what: str, error: type[Exception] = ParameterError) -> None:
+    """Refuse, before allocating, an array of ``nbytes`` that this machine cannot hold.
+
+    Sizes that come from outside (a file's declared shape, an option's value) are checked here
+    so that they end as one line naming what asked, never as numpy's MemoryError traceback:
+    "``what`` needs 7.3 TiB of memory; 21.3 GiB are available."
+    """
+    available = available_memory()
+    if nbytes > available:
+        raise error(f"{what} needs {_bytes_text(nbytes)} of memory; {_bytes_text(available)} "
+                    "are available.")

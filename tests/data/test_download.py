@@ -183,7 +183,7 @@ def test_not_a_url(tmp_path):
 
 
 def test_interruption_removes_the_temporary_file(server, tmp_path, monkeypatch):
-    def interrupted(url, out, timeout):
+    def interrupted(url, out, *limits):
         out.write(b"some bytes")
         (temporary,) = _left_in(tmp_path)  # the bytes go to a hidden temporary file first
         assert temporary.startswith(f".{TRAIN_FILE}.") and temporary.endswith(".tmp")

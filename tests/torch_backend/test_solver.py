@@ -245,7 +245,7 @@ def test_h5_dataset_bad_files(tmp_path):
         H5CatDataset(tmp_path / "missing.h5")
     junk = tmp_path / "junk.h5"
     junk.write_bytes(b"not hdf5 at all")
-    with pytest.raises(DataFileError, match="junk.h5: not a readable HDF5 file"):
+    with pytest.raises(DataFileError, match="junk.h5: not an HDF5 file"):
         H5CatDataset(junk)
 
 

@@ -138,7 +138,7 @@ def test_bad_files_give_one_line_errors(tmp_path):
     with pytest.raises(DataFileError, match="no such file"):
         H5Images(tmp_path / "missing.h5")
     (tmp_path / "text.h5").write_text("not hdf5")
-    with pytest.raises(DataFileError, match="not a readable HDF5 file"):
+    with pytest.raises(DataFileError, match="not an HDF5 file"):
         H5Images(tmp_path / "text.h5")
     with h5py.File(tmp_path / "floats.h5", "w") as f:
         f.create_dataset("train_set_x", data=np.zeros((2, 4, 4, 3)))

@@ -69,3 +69,6 @@ def test_cli_defaults_agree_with_the_app():
 
     assert serve_module.DEFAULT_MAX_PIXELS == MAX_PIXELS
     assert serve_module.DEFAULT_MAX_UPLOAD_MB * 2**20 == MAX_UPLOAD_BYTES
+    from logicat.web.app import BODY_TIMEOUT
+
+    assert serve_module.DEFAULT_BODY_TIMEOUT == BODY_TIMEOUT

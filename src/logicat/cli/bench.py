@@ -95,7 +95,10 @@ def _vectorize_rows(dot_size, m, n, repeat, data_dir):
     from logicat.features import images_to_features
     from logicat.loss import cost_and_gradients
     from logicat.reference import cost_and_gradients_loops, dot_loops
+    from logicat.validation import check_memory
 
+    # two float64 vectors (16 bytes an element) and their Python lists (2 x 32 bytes)
+    check_memory(80 * dot_size, f"--dot-size {dot_size} (two vectors, as arrays and as lists)")
     rng = np.random.default_rng(0)
     a, b = rng.random(dot_size), rng.random(dot_size)
     a_list, b_list = a.tolist(), b.tolist()

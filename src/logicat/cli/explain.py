@@ -48,12 +48,15 @@ def explain(model_path, paths, out_dir, method, engine, fmt):
     files = [f for path in paths for f in (image_files(path) if path.is_dir() else [path])]
     if not files:
         raise click.ClickException(f"no image files found in {', '.join(map(str, paths))}.")
+    inputs = [("the model", model_path), *(("a photo explained", f) for f in files)]
+    _check_pictures(_picture_names(files, out_dir, fmt), inputs)
     images, ok_paths, failures = load_images(files, spec["image_size"])
     if ok_paths:
+        outputs = _picture_names(ok_paths, out_dir, fmt)
+        _check_pictures(outputs, inputs)  # numbered anew once the unreadable ones are out
         out_dir.mkdir(parents=True, exist_ok=True)
         explanation = explain_images(model, images, method=method, engine=engine)
         labels = model.label_names(explanation.proba)
-        outputs = _picture_names(ok_paths, out_dir, fmt)
         width = max(len(str(p)) for p in ok_paths)
         for k, (path, out) in enumerate(zip(ok_paths, outputs, strict=True)):
             one = _select(explanation, k)
@@ -70,6 +73,14 @@ def explain(model_path, paths, out_dir, method, engine, fmt):
         click.echo(f"Error: {path}: {reason}", err=True)
     if failures:
         raise SystemExit(1)
+
+
+def _check_pictures(outputs: list[Path], inputs: list) -> None:
+    """No picture may overwrite a photo being explained or the model (``--out`` the photos'
+    folder, say)."""
+    from logicat.paths import check_outputs
+
+    check_outputs([("the picture", out) for out in outputs], inputs)
 
 
 def _picture_names(paths: list[Path], out_dir: Path, fmt: str) -> list[Path]:

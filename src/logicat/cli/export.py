@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from logicat.cli.options import model_option_or_argument, one_model, writable_output
+from logicat.paths import check_outputs
 
 
 @click.command()
@@ -35,5 +36,6 @@ def export(fmt, input_kind, model_opt, model_arg, out):
         raise click.UsageError("Missing argument 'OUT'.")
     model_path = one_model(model_opt, model_arg)
     writable_output(out, "ONNX")
+    check_outputs({"OUT": out}, {"the model": model_path})
     export_onnx(read_model(model_path), out, input=input_kind)
     click.echo(f"Saved the {fmt.upper()} model to {out}")

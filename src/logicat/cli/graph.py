@@ -6,8 +6,9 @@ from pathlib import Path
 
 import click
 
-from logicat.cli.options import data_dir_option, writable_output
+from logicat.cli.options import data_dir_option, data_files, writable_output
 from logicat.errors import LogicatError
+from logicat.paths import check_outputs
 
 EXAMPLES = ("abc", "logistic", "vectorized", "convnet")
 
@@ -46,6 +47,8 @@ def graph(example, model_path, data_dir, out, fmt):
         raise click.UsageError("Give either --example or --model (one of them).")
     if out is not None:
         writable_output(out, "graph")
+        check_outputs({"--out": out}, {"the model": model_path,
+                                       **data_files(data_dir)})
         if fmt is None:
             try:
                 fmt = draw.format_for(out)

@@ -89,6 +89,19 @@ def one_model(model_opt: Path | None, model_arg: Path | None) -> Path:
     return model_opt or model_arg
 
 
+def data_files(data_dir: Path | None) -> dict[str, Path]:
+    """The cat-data files a command will read, by what they are (for ``paths.check_outputs``);
+    none when they cannot be found (the command then fails saying so)."""
+    from logicat.data import TEST_FILE, TRAIN_FILE, find_catvnoncat
+    from logicat.errors import LogicatError
+
+    try:
+        folder = find_catvnoncat(data_dir)
+    except LogicatError:
+        return {}
+    return {"the training data": folder / TRAIN_FILE, "the test data": folder / TEST_FILE}
+
+
 def writable_output(path: Path, what: str) -> Path:
     """Check before any work that ``path`` can be written: its folder exists, it is no folder."""
     if path.is_dir():

@@ -20,7 +20,6 @@ def train_from_file(params: dict, *, train_file: Path, data_dir, print_every: in
     from logicat.cli.saving import save_and_plot
     from logicat.data import TEST_FILE, file_sha256, find_catvnoncat, load_h5_dataset
     from logicat.data.chunks import H5Images
-    from logicat.errors import DataFileError
     from logicat.features import images_to_features, preprocessing_spec
     from logicat.metrics import accuracy_percent
     from logicat.training.callbacks import PrintCost, ProgressBar
@@ -30,9 +29,6 @@ def train_from_file(params: dict, *, train_file: Path, data_dir, print_every: in
     callbacks = [PrintCost(print_every, write=bar.write), bar]
     batch_size, dtype = params["batch_size"], params["dtype"]
     with H5Images(train_file) as source:
-        if len(np.unique(source.y)) < 2:
-            raise DataFileError(f"{train_file}: the training images must hold both classes "
-                                f"(0 and 1). Got only {int(source.y[0])}.")
         gb = source.m * source.n / 1e9
         mode = "exact full-batch gradient descent" if batch_size is None else (
             f"mini-batch SGD (batch size {batch_size}, seed {params['random_state']})")

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from logicat.cli.options import data_dir_option, model_option, writable_output
+from logicat.cli.options import data_dir_option, data_files, model_option, writable_output
+from logicat.paths import check_outputs
 
 out_option = click.option("--out", "-o", type=click.Path(path_type=Path), required=True,
                           help="The picture file (.png, .svg or .pdf).")
@@ -20,11 +21,14 @@ def plot() -> None:
     calibration."""
 
 
-def _check_out(out: Path) -> Path:
+def _check_out(out: Path, model_path: Path, data_dir=None, reads_data: bool = True) -> Path:
+    """--out must be a picture path that is none of the command's inputs."""
     from logicat.errors import LogicatError
     from logicat.viz.canvas import check_plot_path
 
     writable_output(out, "picture")
+    check_outputs({"--out": out}, {"the model": model_path,
+                                   **(data_files(data_dir) if reads_data else {})})
     try:
         return check_plot_path(out)
     except LogicatError as e:
@@ -70,7 +74,7 @@ def learning_curve(model_path, out):
     from logicat.files import read_model
     from logicat.viz.plots import model_learning_curves_figure
 
-    _check_out(out)
+    _check_out(out, model_path, reads_data=False)
     _save(model_learning_curves_figure(read_model(model_path)), out)
 
 
@@ -84,7 +88,7 @@ def sigmoid(model_path, out, no_data, split, data_dir):
     """The sigmoid, with each image of a split drawn at its logit z."""
     from logicat.viz.plots import sigmoid_figure
 
-    _check_out(out)
+    _check_out(out, model_path, data_dir)
     if no_data:
         _save(sigmoid_figure(), out)
         return
@@ -101,7 +105,7 @@ def weights(model_path, out):
     from logicat.files import read_model
     from logicat.viz.weights import model_weights_figure
 
-    _check_out(out)
+    _check_out(out, model_path, reads_data=False)
     _save(model_weights_figure(read_model(model_path)), out)
 
 
@@ -114,7 +118,7 @@ def misclassified(model_path, out, split, data_dir):
     """A grid of the misclassified images with the model's probabilities."""
     from logicat.viz.plots import misclassified_figure
 
-    _check_out(out)
+    _check_out(out, model_path, data_dir)
     model, names, images, y, X = _model_and_split(model_path, data_dir, split)
     _save(misclassified_figure(images, y, model.proba(X), names), out)
 
@@ -127,7 +131,7 @@ def roc(model_path, out, data_dir):
     """ROC curves on the train and test sets, with their AUC."""
     from logicat.viz.plots import roc_figure
 
-    _check_out(out)
+    _check_out(out, model_path, data_dir)
     _save(roc_figure(_both_splits(model_path, data_dir)), out)
 
 
@@ -140,7 +144,7 @@ def calibration(model_path, out, bins, data_dir):
     """Reliability diagram on the train and test sets."""
     from logicat.viz.plots import calibration_figure
 
-    _check_out(out)
+    _check_out(out, model_path, data_dir)
     _save(calibration_figure(_both_splits(model_path, data_dir), n_bins=bins), out)
 
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from logicat.cli.options import data_dir_option, model_option, writable_output
+from logicat.cli.options import data_dir_option, data_files, model_option, writable_output
+from logicat.paths import check_outputs
 
 
 @click.command()
@@ -23,6 +24,7 @@ def report(model_path, out, data_dir):
     from logicat.viz.report import write_report
 
     writable_output(out, "HTML")
+    check_outputs({"--out": out}, {"the model": model_path, **data_files(data_dir)})
     model = read_model(model_path)
     if not model.preprocessing:
         raise click.ClickException(f"{model_path}: this model was not trained on images.")

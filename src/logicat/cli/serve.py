@@ -13,6 +13,7 @@ from logicat.cli.options import PositiveFloat, model_option
 # tests/test_web_cli.py checks they agree with logicat.web.
 DEFAULT_MAX_UPLOAD_MB = 8.0
 DEFAULT_MAX_PIXELS = 50_000_000
+DEFAULT_BODY_TIMEOUT = 60.0
 
 
 @click.command()
@@ -28,13 +29,16 @@ DEFAULT_MAX_PIXELS = 50_000_000
               help="Largest image (width x height) accepted; checked before decoding.")
 @click.option("--max-concurrency", type=click.IntRange(min=1), default=None,
               help="Uploads decoded and predicted at once [default: CPUs, at most 4].")
+@click.option("--body-timeout", type=PositiveFloat(), default=DEFAULT_BODY_TIMEOUT,
+              show_default=True, help="Seconds an upload may take to arrive; slower ones get "
+              "HTTP 408.")
 @click.option("--blas-threads", type=click.IntRange(min=0), default=1, show_default=True,
               help="Threads each prediction's BLAS call may use (0: the BLAS library's "
               "default). Requests already run in parallel, so 1 avoids oversubscription.")
 @click.option("--access-log/--no-access-log", default=True, show_default=True,
               help="Log one line per request.")
-def serve(model_path, host, port, max_upload_mb, max_pixels, max_concurrency, blas_threads,
-          access_log):
+def serve(model_path, host, port, max_upload_mb, max_pixels, max_concurrency, body_timeout,
+          blas_threads, access_log):
     """Serve a web page and a JSON API that classify uploaded photos with a model.
 
     Open the printed URL, drop photos on the page, and see for each the 64x64 image the model
@@ -53,6 +57,7 @@ def serve(model_path, host, port, max_upload_mb, max_pixels, max_concurrency, bl
         max_upload_bytes=max(1, int(max_upload_mb * 1024 * 1024)),
         max_pixels=max_pixels,
         max_concurrency=max_concurrency,
+        body_timeout=body_timeout,
     )
     sock = _listen(host, port)
     if blas_threads:  # for the whole server process; after create_app has loaded BLAS

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import click
 
-from logicat.cli.options import PositiveFloat, Sizes, data_dir_option, writable_output
+from logicat.cli.options import PositiveFloat, Sizes, data_dir_option, data_files, writable_output
 from logicat.cli.train import INITS
+from logicat.paths import check_outputs
 
 LESSON_RATES = (0.01, 0.001, 0.0001)
 
@@ -73,6 +74,7 @@ def sweep(more_rates, rates, hidden, activation, init, seed, iterations, loss_co
         iterations = 2500 if networks else 1500
     if out is not None:
         writable_output(out, "picture")
+        check_outputs({"--out": out}, data_files(data_dir))
         try:
             check_plot_path(out)
         except LogicatError as e:

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import click
 
-from logicat.cli.options import PositiveFloat, Sizes, data_dir_option, writable_output
+from logicat.cli.options import PositiveFloat, Sizes, data_dir_option, data_files, writable_output
 from logicat.cli.training_options import training_options
+from logicat.paths import check_outputs
 
 ENGINES = ("numpy", "autograd", "torch")
 INITS = ("zeros", "random", "small_normal", "lecun_normal", "he_normal", "glorot_uniform")
@@ -88,6 +89,10 @@ def train(data_dir, kind, hidden, activation, init, learning_rate, iterations, l
     writable_output(out, "model")
     if plot is not None:
         _check_plot(plot)
+    resume, ckpt = training["resume"], training["checkpoint"]
+    check_outputs({"--out": out, "--plot": plot, "--checkpoint": None if resume else ckpt},
+                  {**data_files(data_dir), "--train-file": train_file,
+                   "the checkpoint resumed (--checkpoint)": ckpt if resume else None})
     ctx = click.get_current_context()
     if kind == "convnet":
         from logicat.cli import convnet_train
@@ -136,13 +141,15 @@ def train(data_dir, kind, hidden, activation, init, learning_rate, iterations, l
     from logicat.features import images_to_features, preprocessing_spec
     from logicat.metrics import accuracy_percent
     from logicat.training.callbacks import PrintCost, ProgressBar
-    from logicat.training.fit import early_stopping_message
+    from logicat.training.fit import check_both_classes, early_stopping_message
 
     folder = find_catvnoncat(data_dir)
     if group is None:
         data = load_catvnoncat(folder)
     else:
         data = distributed.load_catvnoncat_shard(folder, group)
+    if group is None:
+        check_both_classes(data.train_y, str(folder / TRAIN_FILE))
     n_train = len(data.train_y) if group is None else int(group.sum(len(data.train_y)))
     X_train = images_to_features(data.train_x, dtype=dtype)
 

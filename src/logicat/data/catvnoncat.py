@@ -11,7 +11,9 @@ user cache ``$XDG_CACHE_HOME/logicat/catvnoncat`` (``~/.cache/logicat/catvnoncat
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -19,8 +21,12 @@ import h5py
 import numpy as np
 
 from logicat.data.download import DEFAULT_TIMEOUT, fetch_verified
-from logicat.errors import DataFileError
+from logicat.errors import DataFileError, LogicatError
+from logicat.paths import not_regular
+from logicat.validation import check_memory
 
+#: The largest image side a data file may declare (as ``logicat.data.images.MAX_SIZE``).
+MAX_IMAGE_SIZE = 4096
 TRAIN_FILE = "train_catvnoncat.h5"
 TEST_FILE = "test_catvnoncat.h5"
 #: SHA-256 digests of the published files; a download must match them to be kept.
@@ -145,14 +151,27 @@ def load_h5_dataset(
     missing, not HDF5, truncated, or not in the layout.
     """
     path = Path(path)
-    if not path.exists():
-        raise DataFileError(f"{path}: no such file")
-    if path.is_dir():
-        raise DataFileError(f"{path}: is a folder, not an HDF5 file")
+    with open_h5(path) as f:
+        return _read_layout(path, f)
+
+
+def open_h5_file(path: str | os.PathLike[str]) -> h5py.File:
+    """The one way an HDF5 data file is opened: only a regular file (a FIFO named like one
+    would block forever), read-only, HDF5's refusal as one line (``DataFileError``)."""
+    path = Path(path)
+    why = not_regular(path, "HDF5 file")
+    if why is not None:
+        raise DataFileError(f"{path}: {'no such file' if why.startswith('no such') else why}")
+    with h5_errors(path):
+        return h5py.File(path, "r")
+
+
+@contextlib.contextmanager
+def h5_errors(path: Path) -> Iterator[None]:
+    """HDF5's errors while reading ``path`` (truncated data, a broken link, ...) as one line."""
     try:
-        with h5py.File(path, "r") as f:
-            return _read_layout(path, f)
-    except DataFileError:
+        yield
+    except LogicatError:  # ours, already one line (a ParameterError is a ValueError too)
         raise
     except (OSError, KeyError, TypeError, ValueError, RuntimeError) as err:
         # h5py reports a non-HDF5 or truncated file as OSError, with HDF5's wording.
@@ -162,8 +181,20 @@ def load_h5_dataset(
         elif "truncated file" in detail:
             problem = f"truncated HDF5 file, {path.stat().st_size} bytes long ({detail})"
         else:
-            problem = f"not a readable HDF5 file ({detail})"
+            problem = f"not a readable HDF5 file ({detail[:200]})"
         raise DataFileError(f"{path}: {problem}") from None
+
+
+@contextlib.contextmanager
+def open_h5(path: str | os.PathLike[str]) -> Iterator[h5py.File]:
+    """``open_h5_file`` for a ``with`` block, whose HDF5 errors become one line too."""
+    path = Path(path)
+    f = open_h5_file(path)
+    try:
+        with h5_errors(path):
+            yield f
+    finally:
+        f.close()
 
 
 class H5Layout(NamedTuple):
@@ -190,6 +221,10 @@ def h5_layout(path: Path, f: h5py.File) -> H5Layout:
     x_name = x_names[0]
     y_name = x_name[: -len("x")] + "y"
     x, y = _dataset(path, f, x_name), _dataset(path, f, y_name)
+    if x.ndim == 4 and x.shape[1] > MAX_IMAGE_SIZE:
+        raise DataFileError(f"{path}: dataset '{x_name}' declares {x.shape[1]}x{x.shape[2]} "
+                            f"images; logicat reads images up to {MAX_IMAGE_SIZE}x"
+                            f"{MAX_IMAGE_SIZE}")
     if x.dtype != np.uint8:
         raise DataFileError(f"{path}: dataset '{x_name}' must be uint8 pixels, got {x.dtype}")
     if x.ndim != 4 or x.shape[3] != 3:
@@ -224,15 +259,38 @@ def check_labels(path: Path, y_name: str, y: np.ndarray) -> np.ndarray:
 
 
 def _dataset(path: Path, f: h5py.File, name: str) -> h5py.Dataset:
-    if name not in f:
+    """``f[name]``: a dataset whose data is stored in this file, as much of it as it declares.
+
+    Links (soft links can loop; external links and external or virtual storage read other
+    files, anywhere on the machine) are refused, and so is an uncompressed dataset that stores
+    fewer bytes than its shape declares (truncated, or a 2 KB file that claims 2^31 rows).
+    """
+    link = f.get(name, getlink=True)
+    if link is None:
         raise DataFileError(f"{path}: no dataset '{name}' (found: {', '.join(sorted(f))})")
+    if not isinstance(link, h5py.HardLink):
+        kind = "an external" if isinstance(link, h5py.ExternalLink) else "a soft"
+        raise DataFileError(f"{path}: '{name}' is {kind} link; logicat reads only datasets "
+                            "stored in the file itself")
     if not isinstance(f[name], h5py.Dataset):
         raise DataFileError(f"{path}: '{name}' is a group, not a dataset")
-    return f[name]
+    ds = f[name]
+    if ds.external or ds.is_virtual:
+        raise DataFileError(f"{path}: dataset '{name}' keeps its data in other files; logicat "
+                            "reads only data stored in the file itself")
+    stored, declared = ds.id.get_storage_size(), ds.size * ds.dtype.itemsize
+    if ds.id.get_create_plist().get_nfilters() == 0 and stored < declared:
+        raise DataFileError(f"{path}: dataset '{name}' declares shape {ds.shape} "
+                            f"({declared} bytes) but stores {stored} bytes")
+    return ds
 
 
 def _read_layout(path: Path, f: h5py.File) -> tuple[np.ndarray, np.ndarray, tuple[str, str]]:
-    x_name, y_name, _ = h5_layout(path, f)
+    x_name, y_name, shape = h5_layout(path, f)
+    # read whole: the images (m, s, s, 3) uint8 and the labels, twice (as stored, as int64)
+    check_memory(int(np.prod(shape)) + shape[0] * (f[y_name].dtype.itemsize + 8),
+                 f"{path}: reading its {shape[0]} images of {shape[1]}x{shape[2]}",
+                 DataFileError)
     y = check_labels(path, y_name, f[y_name][()])
     return f[x_name][()], y, class_names(path, f["list_classes"][()])
 

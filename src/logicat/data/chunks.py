@@ -20,8 +20,9 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from logicat.data.catvnoncat import check_labels, class_names, h5_layout
-from logicat.errors import DataFileError
+from logicat.data.catvnoncat import check_labels, class_names, h5_errors, h5_layout, open_h5_file
+from logicat.errors import DataFileError, ParameterError
+from logicat.validation import check_memory
 
 #: Default rows per chunk: 512 images of 64x64x3 = 6 MiB of uint8.
 CHUNK_ROWS = 512
@@ -36,21 +37,19 @@ class H5Images:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        if not self.path.is_file():
-            problem = "is a folder, not an HDF5 file" if self.path.is_dir() else "no such file"
-            raise DataFileError(f"{self.path}: {problem}")
+        self._file = open_h5_file(self.path)
         try:
-            self._file = h5py.File(self.path, "r")
-        except OSError as err:
-            raise DataFileError(f"{self.path}: not a readable HDF5 file ({err})") from None
-        try:
-            self._read_layout(self._file)
+            with h5_errors(self.path):
+                self._read_layout(self._file)
         except BaseException:
             self._file.close()
             raise
 
     def _read_layout(self, f: h5py.File) -> None:
         x_name, y_name, shape = h5_layout(self.path, f)
+        # the labels are held (as stored, then as int64); the images are streamed
+        check_memory(shape[0] * (f[y_name].dtype.itemsize + 8),
+                     f"{self.path}: holding the labels of its {shape[0]} images", DataFileError)
         self.x = f[x_name]
         self.y = check_labels(self.path, y_name, f[y_name][:])
         self.m, self.image_size = int(shape[0]), int(shape[1])
@@ -71,6 +70,9 @@ class H5Images:
         a background thread while the caller works on this one (two preallocated buffers); a
         yielded chunk is valid until the next one is requested.
         """
+        rows = min(rows, self.m)  # a chunk is never larger than the file
+        check_memory(2 * rows * self.n, f"reading {self.path} in chunks of {rows} rows",
+                     ParameterError)
         n_blocks = math.ceil(self.m / rows)
         order = list(range(n_blocks)) if order is None else list(order)
         buffers = [np.empty((rows, self.n), np.uint8) for _ in range(2)]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import http.client
 import os
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -20,6 +21,10 @@ from logicat.paths import atomic_output
 
 #: Seconds to wait for the server to connect or to send the next bytes.
 DEFAULT_TIMEOUT = 30.0
+#: Seconds a whole download may take, and the most bytes it may bring: a server that streams
+#: forever (or slowly, a byte under every ``timeout``) is cut off, not waited for.
+DEFAULT_DEADLINE = 600.0
+MAX_DOWNLOAD_BYTES = 256 * 1024 * 1024
 _CHUNK = 1 << 16
 
 
@@ -33,11 +38,14 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
 
 
 def fetch_verified(
-    url: str, dest: str | os.PathLike[str], sha256: str, *, timeout: float = DEFAULT_TIMEOUT
+    url: str, dest: str | os.PathLike[str], sha256: str, *, timeout: float = DEFAULT_TIMEOUT,
+    deadline: float = DEFAULT_DEADLINE, max_bytes: int = MAX_DOWNLOAD_BYTES,
 ) -> Path:
     """Download ``url`` to ``dest`` unless ``dest`` already holds a file with digest ``sha256``.
 
-    Returns the destination path. Raises ``DownloadError`` (naming the URL and the reason) when
+    ``timeout``: seconds for each connect or read; ``deadline``: seconds for the whole
+    download; ``max_bytes``: the largest body accepted. Returns the destination path.
+    Raises ``DownloadError`` (naming the URL and the reason) when
     the download fails or its digest is not ``sha256``; nothing partial is left behind.
     """
     dest = Path(dest)
@@ -48,7 +56,7 @@ def fetch_verified(
         dest.parent.mkdir(parents=True, exist_ok=True)
         with atomic_output(dest, "download") as tmp:  # kept only if the block succeeds
             with open(tmp, "wb") as out:
-                got = _stream(url, out, timeout)
+                got = _stream(url, out, timeout, deadline, max_bytes)
             if got != sha256:
                 raise DownloadError(
                     f"{url}: SHA-256 mismatch for {dest.name}: expected {sha256}, got {got}; "
@@ -59,17 +67,34 @@ def fetch_verified(
     return dest
 
 
-def _stream(url: str, out, timeout: float) -> str:
-    """Copy the response body of ``url`` into ``out``; return the SHA-256 of what was written."""
+def _stream(url: str, out, timeout: float, deadline: float, max_bytes: int) -> str:
+    """Copy the response body of ``url`` into ``out``; return the SHA-256 of what was written.
+
+    Stops with ``DownloadError`` once the body passes ``max_bytes`` (or says it will) or the
+    download has taken ``deadline`` seconds.
+    """
     digest = hashlib.sha256()
     written = 0
+    end = time.monotonic() + deadline
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
+        with urllib.request.urlopen(url, timeout=min(timeout, deadline)) as response:
             length = response.headers.get("Content-Length")
-            for chunk in iter(lambda: response.read(_CHUNK), b""):
+            if length is not None and length.isdigit() and int(length) > max_bytes:
+                raise DownloadError(f"{url}: the server announces {length} bytes, more than "
+                                    f"the limit of {max_bytes}; nothing was kept")
+            # read1: what has arrived, so that a server dripping bytes meets the deadline too
+            for chunk in iter(lambda: response.read1(_CHUNK), b""):
                 digest.update(chunk)
                 out.write(chunk)
                 written += len(chunk)
+                if written > max_bytes:
+                    raise DownloadError(f"{url}: more than {max_bytes} bytes; the download was "
+                                        "stopped and nothing was kept")
+                if time.monotonic() > end:
+                    raise DownloadError(f"{url}: not finished after {deadline:g} s; the "
+                                        "download was stopped and nothing was kept")
+    except DownloadError:
+        raise
     except urllib.error.HTTPError as err:
         err.close()  # it holds the open response; left to the garbage collector it warns
         raise DownloadError(f"{url}: HTTP {err.code} {err.reason}") from None

@@ -47,16 +47,22 @@ def _visible(path: Path) -> bool:
 
 def image_files(folder: str | os.PathLike[str]) -> list[Path]:
     """Every image-named entry under ``folder`` (by extension, case-insensitively; hidden names
-    skipped), recursively, in sorted order, following symlinks but never round a loop.
+    skipped), recursively, in sorted order, following symlinks but never round a loop nor up
+    to a folder that holds ``folder``.
 
     Nothing is opened here: an entry that is not a regular file (a FIFO named ``photo.jpg``) is
     listed, and the loader reports it and skips it like any unreadable image.
     """
     files = []
     seen: set[tuple[int, int]] = set()
+    top = os.path.realpath(folder)
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
         info = os.stat(dirpath)
-        if (info.st_dev, info.st_ino) in seen:  # a symlink back to a folder already walked
+        real = os.path.realpath(dirpath)
+        # a symlink back to a folder already walked, or up to one that holds this walk's top
+        # (root/dog/up -> .. would walk root/cat as dogs)
+        if (info.st_dev, info.st_ino) in seen or (
+                real != top and os.path.commonpath([real, top]) == real):
             dirnames[:] = []
             continue
         seen.add((info.st_dev, info.st_ino))

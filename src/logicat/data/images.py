@@ -23,6 +23,7 @@ truncated data, too many pixels - raises ``ImageLoadError("{path}: {reason}")``,
 from __future__ import annotations
 
 import os
+import struct
 import warnings
 from collections.abc import Iterable
 from typing import BinaryIO, TypeVar
@@ -40,6 +41,14 @@ MAX_PIXELS = 100_000_000
 MAX_SIZE = 4096
 
 ImageSource = str | os.PathLike[str] | BinaryIO
+#: What Pillow raises on files it cannot read, beyond OSError: its plugins parse strangers'
+#: bytes with plain Python, so a malformed file can end in ValueError (a PNG text chunk that
+#: inflates past MAX_TEXT_CHUNK), SyntaxError, EOFError, struct.error, IndexError, KeyError,
+#: TypeError, ZeroDivisionError, or MemoryError (a header that declares a huge palette, ...).
+#: Every one of them means "this file is not a usable image", for one file, never a crash.
+PILLOW_ERRORS = (OSError, ValueError, SyntaxError, EOFError, struct.error, IndexError,
+                 KeyError, TypeError, ZeroDivisionError, MemoryError, RecursionError,
+                 Image.DecompressionBombError)
 P = TypeVar("P", bound=str | os.PathLike[str])
 
 
@@ -105,16 +114,21 @@ def _load(source: ImageSource, size: int, max_pixels: int) -> np.ndarray:
         why = not_regular(source, "file")
         if why is not None:
             raise _Unreadable(why)
+    # Pillow warns about what it tolerates (corrupt EXIF, ~89 Mpx and more): the image either
+    # decodes or is refused here with its reason, so its warnings would only repeat that.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _decode(source, size, max_pixels)
+
+
+def _decode(source: ImageSource, size: int, max_pixels: int) -> np.ndarray:
     try:
-        # Pillow warns above ~89 Mpx and raises above twice that; our own limit decides instead.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(source)
+        image = Image.open(source)
     except Image.DecompressionBombError as err:
         raise _Unreadable(f"too many pixels, refused before decoding ({_one_line(err)})") from None
     except UnidentifiedImageError:
         raise _Unreadable("not an image file Pillow can read") from None
-    except OSError as err:
+    except PILLOW_ERRORS as err:
         raise _Unreadable(f"cannot open: {_one_line(err)}") from None
     with image:
         width, height = image.size
@@ -129,7 +143,7 @@ def _load(source: ImageSource, size: int, max_pixels: int) -> np.ndarray:
             image.load()
             upright = ImageOps.exif_transpose(image)
             rgb = _to_rgb(upright).resize((size, size), Image.Resampling.LANCZOS)
-        except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as err:
+        except PILLOW_ERRORS as err:
             # Pillow reports truncated or corrupt pixel data as OSError (sometimes SyntaxError).
             raise _Unreadable(f"cannot decode the image data: {_one_line(err)}") from None
     return np.asarray(rgb, dtype=np.uint8).copy()

@@ -18,8 +18,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from logicat.data.catvnoncat import check_labels, class_names, h5_layout
-from logicat.errors import DataFileError, ParameterError
+from logicat.data.catvnoncat import check_labels, class_names, h5_layout, open_h5
+from logicat.errors import ParameterError
 
 
 class H5CatDataset(Dataset):
@@ -34,26 +34,16 @@ class H5CatDataset(Dataset):
 
     def __init__(self, path: str | os.PathLike[str], start: int = 0, stop: int | None = None):
         self.path = Path(path)
-        if not self.path.is_file():
-            problem = "is a folder, not an HDF5 file" if self.path.is_dir() else "no such file"
-            raise DataFileError(f"{self.path}: {problem}")
-        try:
-            with h5py.File(self.path, "r") as f:
-                self._x_name, y_name, shape = h5_layout(self.path, f)
-                m = shape[0]
-                stop = m if stop is None else stop
-                if not 0 <= start <= stop <= m:
-                    raise ParameterError(
-                        f"rows [{start}, {stop}) are not within the {m} images of {self.path}."
-                    )
-                self.labels = f[y_name][start:stop].astype(np.int64)
-                self.classes = class_names(self.path, f["list_classes"][()])
-        except (DataFileError, ParameterError):
-            raise
-        except (OSError, KeyError, TypeError) as err:
-            raise DataFileError(
-                f"{self.path}: not a readable HDF5 file ({_first_line(err)})"
-            ) from None
+        with open_h5(self.path) as f:
+            self._x_name, y_name, shape = h5_layout(self.path, f)
+            m = shape[0]
+            stop = m if stop is None else stop
+            if not 0 <= start <= stop <= m:
+                raise ParameterError(
+                    f"rows [{start}, {stop}) are not within the {m} images of {self.path}."
+                )
+            self.labels = f[y_name][start:stop].astype(np.int64)
+            self.classes = class_names(self.path, f["list_classes"][()])
         self.labels = check_labels(self.path, y_name, self.labels)
         self.start, self.stop = start, stop
         self.image_shape = tuple(shape[1:])
@@ -94,13 +84,8 @@ class H5CatDataset(Dataset):
 def h5_rows(path: str | os.PathLike[str]) -> int:
     """The number of images in a cat-layout HDF5 file, from its metadata (no data is read)."""
     path = Path(path)
-    try:
-        with h5py.File(path, "r") as f:
-            return h5_layout(path, f)[2][0]
-    except DataFileError:
-        raise
-    except (OSError, KeyError, TypeError) as err:
-        raise DataFileError(f"{path}: not a readable HDF5 file ({_first_line(err)})") from None
+    with open_h5(path) as f:
+        return h5_layout(path, f)[2][0]
 
 
 class ImageFolderDataset(Dataset):

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from logicat.convnet import ConvNetSpec
-from logicat.errors import ParameterError
+from logicat.errors import DataFileError, ModelFileError, ParameterError
 from logicat.loss import mean_cost_and_dz
 from logicat.model import Model
 from logicat.network import Network, initial_params, layer_shapes, param_names, zero_params
@@ -112,6 +112,7 @@ def fit(
     resume : a checkpoint's snapshot to continue from, exactly
     """
     check_params(CONSTRAINTS, params)
+    check_both_classes(y01, "y")
     X = np.ascontiguousarray(X)
     y = y01.astype(X.dtype)
     weights = class_weighted(y01, sample_weight, params["class_weight"], classes, X.dtype)
@@ -174,6 +175,16 @@ def architecture(params: Mapping[str, Any]) -> tuple[tuple[int, ...], str]:
         "activation", "relu")
 
 
+def check_both_classes(y01: np.ndarray, source: str) -> None:
+    """A classifier learns from examples of both classes: refuse labels (m,) of one class only,
+    wherever they come from (arrays, the cat-data files, ``--train-file``)."""
+    present = np.unique(y01)
+    if len(present) < 2:
+        got = f"only class {int(present[0])}" if len(present) else "no labels"
+        raise DataFileError(f"{source}: the training labels must hold both classes (0 and 1). "
+                            f"Got {got} ({len(y01)} examples).")
+
+
 def fit_file(params: Mapping[str, Any], source, *, chunk_rows: int = CHUNK_ROWS,
              callbacks: Sequence = ()) -> Fit:
     """Train out of core on ``source`` (``logicat.data.chunks.H5Images``), from zero weights.
@@ -191,6 +202,7 @@ def fit_file(params: Mapping[str, Any], source, *, chunk_rows: int = CHUNK_ROWS,
     if params["solver"] == "gram":
         raise ParameterError("The 'solver' parameter 'gram' needs the data in memory; "
                              "out-of-core training steps on w ('primal').")
+    check_both_classes(source.y, str(source.path))
     dtype = np.dtype(params["dtype"])
     rng = np.random.default_rng(params["random_state"])
     hidden, activation = architecture(params)
@@ -338,6 +350,9 @@ def _split(y01: np.ndarray, params, rng: np.random.Generator, resume: Snapshot |
     m = len(y01)
     if resume is not None:
         val = np.asarray(resume.tensors["validation_indices"], dtype=np.intp)
+        if val.size and (val.min() < 0 or val.max() >= m):
+            raise ModelFileError(f"{resume.source}: the checkpoint holds out rows up to "
+                                 f"{val.max()}, but the training set has {m}.")
     else:
         fraction = float(params["validation_fraction"])
         parts = []

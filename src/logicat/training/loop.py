@@ -32,6 +32,7 @@ import numpy as np
 
 from logicat.errors import ModelFileError, ParameterError
 from logicat.training.rules import Divergence, Plateau
+from logicat.validation import check_memory
 
 
 @dataclass
@@ -112,6 +113,7 @@ class Snapshot:
 
     tensors: dict[str, np.ndarray] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
+    source: str = "the checkpoint"  # where it was read from, for messages
 
 
 class Solver:
@@ -196,6 +198,9 @@ class Trainer:
         """
         if solver.chunk > 1 and self.validation is not None:
             raise ValueError("a chunked solver cannot be validated after every iteration")
+        # one float per epoch (two with a validation set), held for the whole run
+        check_memory(8 * self.max_iter * (2 if self.validation else 1),
+                     f"max_iter={self.max_iter} (the cost of every iteration)")
         self._history = np.empty(self.max_iter)
         self._val_history = np.empty(self.max_iter) if self.validation else None
         self._best: list[np.ndarray] | None = None
@@ -280,10 +285,12 @@ class Trainer:
         meta, t = snap.meta, snap.tensors
         n_done = meta.get("epoch")
         if not isinstance(n_done, int) or isinstance(n_done, bool) or n_done < 1:
-            raise ModelFileError(f"The checkpoint's epoch must be an int >= 1. Got {n_done!r}.")
+            raise ModelFileError(f"{snap.source}: the checkpoint's epoch must be an int >= 1. "
+                                 f"Got {n_done!r}.")
         if n_done > self.max_iter:
             raise ParameterError(
-                f"The checkpoint is after iteration {n_done}, beyond max_iter={self.max_iter}."
+                f"{snap.source}: the checkpoint is after iteration {n_done}, beyond "
+                f"max_iter={self.max_iter}."
             )
         solver.set_params([t[name] for name in solver.names])
         self._history[:n_done] = t["cost_history"]

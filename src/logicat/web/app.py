@@ -11,11 +11,13 @@ Routes::
     GET  /openapi.json, /docs          the API description (/docs loads Swagger UI from a CDN)
 
 Limits: a request body over ``max_upload_bytes`` gets 413 (from Content-Length before reading,
-or while streaming); an image over ``max_pixels`` is refused from its header before decoding
-(422); anything that is not a decodable image gets 422; every error is JSON
-``{"detail": message, "code": code}``. The body is read into memory only; parsing, decoding and
-prediction run in worker threads, at most ``max_concurrency`` at once, with at most
-``max_queue`` more requests waiting; beyond that the server answers 503 at once.
+or while streaming; the rest of the body is drained first, within bounds, so that every client
+sees the 413); a body that takes longer than ``body_timeout`` to arrive gets 408; an image
+over ``max_pixels`` is refused from its header before decoding (422); anything that is not a
+decodable image gets 422; every error is JSON ``{"detail": message, "code": code}``. The body
+is read into memory only; parsing, decoding and prediction run in worker threads, at most
+``max_concurrency`` at once, with at most ``max_queue`` more requests waiting (counted once
+their body has arrived); beyond that the server answers 503 at once.
 """
 
 from __future__ import annotations
@@ -51,6 +53,13 @@ from logicat.web.uploads import FIELD, UploadError, boundary_of, parse_files
 MAX_UPLOAD_BYTES = 8 * 1024 * 1024
 MAX_PIXELS = 50_000_000
 MAX_FILES = 16
+#: Seconds a request body may take to arrive (then 408): a client dripping bytes is cut off.
+BODY_TIMEOUT = 60.0
+#: An oversized body is read and discarded, up to these bytes and seconds, before its 413 is
+#: sent: clients that write the whole body before reading the answer (urllib, requests) then
+#: see the 413 instead of a reset connection.
+DRAIN_BYTES = 128 * 1024 * 1024
+DRAIN_SECONDS = 10.0
 STATIC = Path(__file__).parent / "static"
 
 log = logging.getLogger("logicat.web")
@@ -81,6 +90,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorResponse, "description": description}
     for status, description in [
         (400, "Malformed multipart data, no file in 'files', or too many files"),
+        (408, "The request body did not arrive in time"),
         (413, "The request body is larger than the upload limit"),
         (415, "The body is not multipart/form-data"),
         (422, "A file is not an image, is truncated, or has too many pixels"),
@@ -116,6 +126,7 @@ def create_app(
     max_concurrency: int | None = None,
     max_queue: int = 64,
     max_files: int = MAX_FILES,
+    body_timeout: float = BODY_TIMEOUT,
 ) -> FastAPI:
     """Build the web app for one model.
 
@@ -130,13 +141,15 @@ def create_app(
         (default: the number of CPUs, at most 4).
     max_queue : requests allowed to wait for a worker; more get 503 at once.
     max_files : files allowed in one request.
+    body_timeout : seconds a request body may take to arrive; slower ones get 408.
     """
     check_params(
         {"max_upload_bytes": [Interval(int, 1)], "max_pixels": [Interval(int, 1)],
          "max_concurrency": [Interval(int, 1), None], "max_queue": [Interval(int, 0)],
-         "max_files": [Interval(int, 1)]},
+         "max_files": [Interval(int, 1)], "body_timeout": [Interval(float, 0, None, "neither")]},
         {"max_upload_bytes": max_upload_bytes, "max_pixels": max_pixels,
-         "max_concurrency": max_concurrency, "max_queue": max_queue, "max_files": max_files},
+         "max_concurrency": max_concurrency, "max_queue": max_queue, "max_files": max_files,
+         "body_timeout": body_timeout},
     )
     if max_concurrency is None:
         max_concurrency = max(1, min(4, os.cpu_count() or 1))
@@ -172,6 +185,7 @@ def create_app(
         "max_files": max_files,
         "max_concurrency": max_concurrency,
         "max_queue": max_queue,
+        "body_timeout": body_timeout,
     }
     admitted = 0  # requests past the door: working or waiting for a worker
     limiter = None  # anyio.CapacityLimiter(max_concurrency), made inside the event loop
@@ -277,14 +291,15 @@ def create_app(
         nonlocal admitted, limiter
         if limiter is None:
             limiter = anyio.CapacityLimiter(max_concurrency)
+        content_type = request.headers.get("content-type", "")
+        boundary_of(content_type)  # 415 before reading a body of the wrong kind
+        # The body arrives first, within its deadline; only then does the request take a place
+        # among the working and waiting ones, so slow uploads cannot crowd out quick ones.
+        body = await _read_body(request, max_upload_bytes, body_timeout)
         if admitted >= max_concurrency + max_queue:
             raise UploadError(503, "busy", "The server is busy; retry in a moment.")
         admitted += 1
         try:
-            content_type = request.headers.get("content-type", "")
-            boundary_of(content_type)  # 415 before reading a body of the wrong kind
-            body = await _read_body(request, max_upload_bytes)
-
             def work() -> list[dict]:
                 files = parse_files(body, content_type, max_files=max_files)
                 return predictor.predict(files, with_images=image, with_explanations=explain)
@@ -297,23 +312,55 @@ def create_app(
     return app
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
-    """The request body in memory, refused with 413 as soon as it is known to exceed ``limit``."""
+async def _read_body(request: Request, limit: int, timeout: float) -> bytes:
+    """The request body in memory: 413 as soon as it is known to exceed ``limit`` (after
+    draining it, see ``_drain``), 408 if it has not all arrived after ``timeout`` seconds."""
     too_large = UploadError(
         413, "too_large", f"The upload is larger than the limit of {limit} bytes."
     )
+    chunks = request.stream().__aiter__()  # one iterator: the drain goes on where reading stops
     length = request.headers.get("content-length")
     if length is not None:
         if not length.isdigit():
             raise UploadError(400, "bad_request", f"Invalid Content-Length {length!r}.")
         if int(length) > limit:
+            await _drain(request, chunks)
             raise too_large
     body = bytearray()
     try:
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > limit:
-                raise too_large
+        with anyio.fail_after(timeout):
+            async for chunk in chunks:
+                body += chunk
+                if len(body) > limit:
+                    break
+    except TimeoutError:
+        raise UploadError(408, "timeout", f"The upload did not arrive within {timeout:g} s."
+                          ) from None
     except ClientDisconnect:
         raise UploadError(400, "client_disconnected", "The client went away mid-upload.") from None
+    if len(body) > limit:
+        await _drain(request, chunks)
+        raise too_large
     return bytes(body)
+
+
+async def _drain(request: Request, chunks) -> None:
+    """Read and discard the rest of an oversized body, at most ``DRAIN_BYTES`` for at most
+    ``DRAIN_SECONDS``, before the 413 is sent.
+
+    A server that answers and closes while the body is still arriving makes the client's
+    kernel see a reset, and clients that read the answer only after sending everything
+    (Python's urllib, requests) report "connection reset" instead of the 413. A client that
+    asked "Expect: 100-continue" has sent nothing yet: it gets the 413 at once.
+    """
+    if request.headers.get("expect", "").lower() == "100-continue":
+        return
+    drained = 0
+    with anyio.move_on_after(DRAIN_SECONDS):
+        try:
+            async for chunk in chunks:
+                drained += len(chunk)
+                if drained > DRAIN_BYTES:
+                    break
+        except ClientDisconnect:
+            pass

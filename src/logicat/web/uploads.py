@@ -12,6 +12,9 @@ from dataclasses import dataclass
 
 #: The multipart field the API reads files from.
 FIELD = "files"
+#: The longest multipart boundary accepted (RFC 2046 allows 70 characters; python-multipart's
+#: parser takes up to 256 and raises its own error beyond, which would be a 500).
+MAX_BOUNDARY = 256
 
 
 @dataclass
@@ -42,6 +45,9 @@ def boundary_of(content_type: str) -> bytes:
     boundary = options.get(b"boundary")
     if not boundary:
         raise UploadError(400, "bad_multipart", "The multipart Content-Type has no boundary.")
+    if len(boundary) > MAX_BOUNDARY:
+        raise UploadError(400, "bad_multipart", f"The multipart boundary must be at most "
+                          f"{MAX_BOUNDARY} characters. Got {len(boundary)}.")
     return boundary
 
 
@@ -51,7 +57,7 @@ def parse_files(body: bytes, content_type: str, *, max_files: int) -> list[tuple
     Other fields are ignored. Raises ``UploadError`` (400) for malformed or truncated multipart
     data, no ``files`` part, or more than ``max_files`` of them.
     """
-    from python_multipart.exceptions import MultipartParseError
+    from python_multipart.exceptions import FormParserError
     from python_multipart.multipart import MultipartParser, parse_options_header
 
     boundary = boundary_of(content_type)
@@ -91,7 +97,7 @@ def parse_files(body: bytes, content_type: str, *, max_files: int) -> list[tuple
     try:
         parser.write(body)
         parser.finalize()
-    except MultipartParseError as err:
+    except FormParserError as err:  # every refusal of the parser (MultipartParseError, ...)
         raise UploadError(400, "bad_multipart", f"Malformed multipart data: {err}.") from None
     if not state["ended"]:
         raise UploadError(400, "bad_multipart", "Truncated multipart data (no final boundary).")

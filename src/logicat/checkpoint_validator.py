@@ -1,0 +1,129 @@
+"""The checkpoint half of the one validator (``file_validator`` has the header and model files).
+
+A checkpoint (``training.loop.Snapshot`` on disk) claims the run it belongs to, where it
+stopped, the state of its random generator, optimizer and rules, and its tensors; each claim
+is checked here before ``--resume`` uses it, with the one-line ``<file>: ...`` refusal.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from logicat.file_validator import (
+    MAX_LAYERS,
+    MAX_VALUES,
+    check_hyperparameters,
+    check_tensors,
+    fail,
+    is_int,
+    parameter_shapes,
+    short,
+)
+from logicat.training.optimizers import OPTIMIZERS
+
+CHECKPOINT_FORMAT = "logicat-checkpoint"
+CHECKPOINT_VERSION = 2
+KINDS = ("LogisticRegression", "MLPClassifier")
+_BIT_GENERATORS = {"PCG64": np.random.PCG64, "PCG64DXSM": np.random.PCG64DXSM,
+                   "MT19937": np.random.MT19937, "Philox": np.random.Philox,
+                   "SFC64": np.random.SFC64}
+
+
+def check_checkpoint(path: Path, meta: Mapping[str, Any], entries: Mapping[str, Any]) -> None:
+    """Everything a checkpoint claims (``training.loop.Snapshot``): the run it belongs to,
+    where it stopped, the state of the random generator, optimizer and rules, its tensors."""
+    if meta.get("format") != CHECKPOINT_FORMAT:
+        raise fail(path, f"not a logicat checkpoint (format is not {CHECKPOINT_FORMAT!r}).")
+    if not is_int(meta.get("format_version"), 0, 99) or (
+            meta["format_version"] != CHECKPOINT_VERSION):
+        raise fail(path, f"checkpoint format version {short(meta.get('format_version'))} is "
+                    f"not supported (this logicat reads version {CHECKPOINT_VERSION}).")
+    if meta.get("kind") not in KINDS:
+        raise fail(path, f"the checkpoint's kind must be one of {', '.join(KINDS)}. "
+                    f"Got {short(meta.get('kind'))}.")
+    hyper = meta.get("hyperparameters")
+    if not isinstance(hyper, dict):
+        raise fail(path, f"the checkpoint's hyperparameters must be an object. "
+                    f"Got {short(hyper)}.")
+    check_hyperparameters(path, hyper)
+    n, epoch = meta.get("n_features"), meta.get("epoch")
+    for name, value in (("n_features", n), ("epoch", epoch)):
+        if not is_int(value, 1, MAX_VALUES):
+            raise fail(path, f"the checkpoint's {name} must be an int in [1, {MAX_VALUES}]. "
+                        f"Got {short(value)}.")
+    sha = meta.get("data_sha256")
+    if not (isinstance(sha, str) and len(sha) == 64 and all(c in "0123456789abcdef"
+                                                            for c in sha)):
+        raise fail(path, f"the checkpoint's data_sha256 must be 64 hex digits. "
+                    f"Got {short(sha)}.")
+    optimizer = meta.get("optimizer", "gd")
+    if optimizer not in OPTIMIZERS:
+        raise fail(path, f"the checkpoint's optimizer must be one of "
+                    f"{', '.join(OPTIMIZERS)}. Got {short(optimizer)}.")
+    _check_rng_state(path, meta.get("rng_state"))
+    _check_plateau(path, meta.get("plateau"))
+    start = meta.get("divergence_start")
+    if start is not None and not (isinstance(start, int | float) and not isinstance(start, bool)
+                                  and math.isfinite(start)):
+        raise fail(path, f"the checkpoint's divergence_start must be a finite number or null. "
+                    f"Got {short(start)}.")
+    hidden = list(hyper.get("hidden_layer_sizes", [])) if meta["kind"] == "MLPClassifier" else []
+    if len(hidden) > MAX_LAYERS:
+        raise fail(path, f"the checkpoint's network has more than {MAX_LAYERS} layers.")
+    floats = ("F64", "F32")
+    params = {name: (shape, floats) for name, shape in parameter_shapes(n, hidden).items()}
+    expected = {**params, "cost_history": ((epoch,), floats)}
+    optional: dict[str, tuple[tuple[int, ...], tuple[str, ...]]] = {
+        "val_cost_history": ((epoch,), floats)}
+    held_out = entries.get("validation_indices")
+    if held_out is not None:  # early stopping: the rows held out, and the best parameters
+        shape = held_out.get("shape") if isinstance(held_out, dict) else None
+        if not (isinstance(shape, list) and len(shape) == 1 and is_int(shape[0], 1, MAX_VALUES)):
+            raise fail(path, f"tensor 'validation_indices' must be 1-D. Got shape "
+                        f"{short(shape)}.")
+        optional["validation_indices"] = ((shape[0],), ("I64",))
+        optional.update({f"best.{k}": v for k, v in params.items()})
+    shapes = list(params.values())
+    if optimizer in ("momentum", "nesterov"):
+        optional.update({f"optimizer.velocity.{i}": s for i, s in enumerate(shapes)})
+    elif optimizer == "adam":
+        optional["optimizer.t"] = ((1,), ("I64",))
+        optional.update({f"optimizer.{k}.{i}": s for i, s in enumerate(shapes) for k in "mv"})
+    check_tensors(path, entries, expected, optional)
+    state = [name for name in optional if name.startswith("optimizer.")]
+    present = [name for name in state if name in entries]
+    if present and len(present) != len(state):  # all of the optimizer's state, or none yet
+        missing = sorted(set(state) - set(present))
+        raise fail(path, f"the optimizer state is incomplete: {', '.join(missing)} missing.")
+
+
+def _check_rng_state(path: Path, state: Any) -> None:
+    """The shuffling generator's state, as numpy's PCG64 would accept it."""
+    if state is None:
+        return
+    try:
+        bit_generator = _BIT_GENERATORS[state["bit_generator"]]
+        bit_generator().state = state
+    except (TypeError, KeyError, ValueError, OverflowError):
+        raise fail(path, f"the checkpoint's rng_state is not the state of a numpy random "
+                    f"generator. Got {short(state)}.") from None
+
+
+def _check_plateau(path: Path, state: Any) -> None:
+    """The tol / early-stopping rule's state (``training.rules.Plateau.state``)."""
+    if state is None:
+        return
+    ints = ("falls", "window", "best_epoch", "epoch", "bad_epochs")
+    ok = isinstance(state, dict) and all(
+        isinstance(state.get(k), int | float) and not isinstance(state.get(k), bool)
+        for k in ("first", "previous", "last", "best")) and all(
+        is_int(state.get(k), -1, MAX_VALUES) for k in ints) and (
+        state.get("steady_since") is None or is_int(state.get("steady_since"), 0, MAX_VALUES))
+    if not ok:
+        raise fail(path, f"the checkpoint's plateau state is not one logicat writes. "
+                    f"Got {short(state)}.")

@@ -1,0 +1,181 @@
+"""Fuzzing the three parsers of strangers' files: model files, HDF5 data files, images.
+
+Each property starts from a real file and mutates it - truncation, bit flips, byte runs
+overwritten, JSON header values replaced - and asserts that the parser either returns a
+usable result or refuses with its one-line error; nothing else escapes (no traceback, no
+NaN). ``make test`` runs a fixed, derandomised handful of examples; a longer run:
+
+    LOGICAT_FUZZ_EXAMPLES=2000 .venv/bin/python -m pytest tests/hostile/test_fuzz.py -p no:randomly
+
+(``LOGICAT_FUZZ_RANDOM=1`` draws new examples on every run instead of the fixed ones.)
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from logicat.data import load_h5_dataset, load_image
+from logicat.data.chunks import H5Images
+from logicat.errors import DataFileError, ImageLoadError, ModelFileError
+from logicat.files import read_model
+from tests.hostile.common import CAT_DATA, PHOTOS, small_model
+
+EXAMPLES = int(os.environ.get("LOGICAT_FUZZ_EXAMPLES", "15"))
+RANDOM = os.environ.get("LOGICAT_FUZZ_RANDOM") == "1"
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=not RANDOM,
+                suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                       HealthCheck.too_slow], database=None)
+
+
+def _mutations(size: int):
+    """A list of edits of a file of ``size`` bytes: ("cut", n), ("flip", i, bit), ("put", i,
+    bytes)."""
+    cut = st.tuples(st.just("cut"), st.integers(0, size - 1))
+    flip = st.tuples(st.just("flip"), st.integers(0, size - 1), st.integers(0, 7))
+    put = st.tuples(st.just("put"), st.integers(0, size - 1), st.binary(min_size=1, max_size=16))
+    return st.lists(st.one_of(cut, flip, put), min_size=1, max_size=4)
+
+
+def _apply(data: bytes, edits) -> bytes:
+    out = bytearray(data)
+    for edit in edits:
+        if edit[0] == "cut":
+            del out[max(1, edit[1]):]
+        elif edit[0] == "flip" and edit[1] < len(out):
+            out[edit[1]] ^= 1 << edit[2]
+        elif edit[0] == "put":
+            out[edit[1]:edit[1] + len(edit[2])] = edit[2]
+    return bytes(out)
+
+
+# ------------------------------------------------------------------------------ model files
+@pytest.fixture(scope="module")
+def model_bytes(tmp_path_factory) -> bytes:
+    return small_model(tmp_path_factory.mktemp("fuzz")).read_bytes()
+
+
+def _check_model(path: Path) -> None:
+    try:
+        model = read_model(path)
+    except ModelFileError as err:
+        assert str(err).startswith(f"{path}: ") and "\n" not in str(err)
+        return
+    images = np.full((1, *[model.preprocessing["image_size"]] * 2, 3), 128, np.uint8)
+    assert np.isfinite(model.proba(model.features(images))).all()
+
+
+@FUZZ
+@given(data=st.data())
+def test_model_files_with_flipped_or_cut_bytes(model_bytes, tmp_path, data):
+    header = 8 + int.from_bytes(model_bytes[:8], "little")  # most edits land in the header
+    size = st.sampled_from([header, len(model_bytes)])
+    edits = data.draw(size.flatmap(_mutations))
+    path = tmp_path / "m.safetensors"
+    path.write_bytes(_apply(model_bytes, edits))
+    _check_model(path)
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
+                                                                max_size=3),
+    max_leaves=6)
+
+
+def _key_paths(value, prefix=()):
+    yield prefix
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _key_paths(v, (*prefix, k))
+
+
+@FUZZ
+@given(data=st.data())
+def test_model_files_with_edited_header_values(model_bytes, tmp_path, data):
+    from safetensors.numpy import load, save
+
+    n = int.from_bytes(model_bytes[:8], "little")
+    meta = json.loads(json.loads(model_bytes[8:8 + n])["__metadata__"]["logicat"])
+    where = data.draw(st.sampled_from(list(_key_paths(meta))[1:]))
+    target = meta
+    for key in where[:-1]:
+        target = target[key]
+    target[where[-1]] = data.draw(JSON_VALUES)
+    path = tmp_path / "m.safetensors"
+    path.write_bytes(save(load(model_bytes), metadata={"logicat": json.dumps(meta)}))
+    _check_model(path)
+
+
+# ------------------------------------------------------------------------------ HDF5 files
+@pytest.fixture(scope="module")
+def h5_bytes(tmp_path_factory) -> bytes:
+    """The first 6 cat images, as an HDF5 file of the cat-data layout (~75 KB)."""
+    import h5py
+
+    path = tmp_path_factory.mktemp("fuzz") / "small.h5"
+    with h5py.File(CAT_DATA / "train_catvnoncat.h5") as f, h5py.File(path, "w") as out:
+        out["train_set_x"] = f["train_set_x"][:6]
+        out["train_set_y"] = np.array([0, 1, 0, 1, 0, 1])
+        out["list_classes"] = f["list_classes"][()]
+    return path.read_bytes()
+
+
+@FUZZ
+@given(data=st.data())
+def test_hdf5_files_with_flipped_or_cut_bytes(h5_bytes, tmp_path, data):
+    edits = data.draw(st.sampled_from([4096, len(h5_bytes)]).flatmap(_mutations))
+    path = tmp_path / "d.h5"
+    path.write_bytes(_apply(h5_bytes, edits))
+    for read in (load_h5_dataset, H5Images):
+        try:
+            result = read(path)
+        except DataFileError as err:
+            assert str(err).startswith(f"{path}: ") and "\n" not in str(err)
+            continue
+        if isinstance(result, H5Images):
+            with result:
+                for _, _, chunk in result.chunks(4):
+                    assert chunk.dtype == np.uint8
+        else:
+            x, y, _ = result
+            assert x.dtype == np.uint8 and set(np.unique(y)) <= {0, 1}
+
+
+# ------------------------------------------------------------------------------ images
+@pytest.fixture(scope="module")
+def image_files() -> dict[str, bytes]:
+    """Small real images: a JPEG, a PNG with transparency, a GIF, a TIFF, a WebP."""
+    from PIL import Image
+
+    photo = Image.open(PHOTOS / "tabby_cat.jpg").convert("RGB").resize((40, 30))
+    out = {}
+    for fmt, image in (("JPEG", photo), ("PNG", photo.convert("RGBA")),
+                       ("GIF", photo.convert("P")), ("TIFF", photo), ("WEBP", photo)):
+        buffer = io.BytesIO()
+        image.save(buffer, fmt)
+        out[fmt] = buffer.getvalue()
+    return out
+
+
+@FUZZ
+@given(data=st.data())
+def test_uploaded_images_with_flipped_or_cut_bytes(image_files, data):
+    fmt = data.draw(st.sampled_from(sorted(image_files)))
+    raw = image_files[fmt]
+    edits = data.draw(st.sampled_from([64, len(raw)]).flatmap(_mutations))
+    source = io.BytesIO(_apply(raw, edits))
+    source.name = f"upload.{fmt.lower()}"
+    try:
+        image = load_image(source)
+    except ImageLoadError as err:
+        assert str(err).startswith(f"upload.{fmt.lower()}: ") and "\n" not in str(err)
+        return
+    assert image.shape == (64, 64, 3) and image.dtype == np.uint8
