@@ -24,6 +24,7 @@ import argparse
 import os
 import statistics
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -47,6 +48,57 @@ def models(seed: int) -> dict:
     }
 
 
+@dataclass
+class Row:
+    """One model's line of the table: CV accuracies per fold (train only), test accuracy per
+    seed, and the seconds of each training on the full training set."""
+
+    cv: np.ndarray
+    tests: list[float]
+    seconds: list[float]
+
+
+def compare(make, train, test, *, folds: int, seeds: int) -> Row:
+    """CV on ``train`` (the only numbers a choice may be made on), then one model per seed
+    fitted on all of ``train`` and evaluated once on ``test``.
+
+    ``make(seed)`` returns an unfitted estimator; ``train`` and ``test`` are ``(X, y)`` pairs.
+    The test pair is only ever passed to ``predict``, after the CV has finished.
+    """
+    from sklearn.base import clone
+
+    from logicat.metrics import accuracy_percent, cross_validate_metrics
+
+    (X_train, y_train), (X_test, y_test) = train, test
+    cv = 100 * cross_validate_metrics(make(0), X_train, y_train, cv=folds,
+                                      random_state=0)["accuracy"]
+    tests, seconds = [], []
+    for seed in range(seeds):
+        start = time.perf_counter()
+        fitted = clone(make(seed)).fit(X_train, y_train)
+        seconds.append(time.perf_counter() - start)
+        tests.append(accuracy_percent(fitted.predict(X_test), y_test))
+    return Row(cv, tests, seconds)
+
+
+def other_splits(make, X, y, *, n_test: int, splits: int) -> list[float]:
+    """The recipe (seed 0) on ``splits`` other stratified splits of all the images ``X``, ``y``
+    (``StratifiedShuffleSplit`` seeds 1..splits, ``n_test`` held out each): test accuracy of
+    each."""
+    from sklearn.base import clone
+    from sklearn.model_selection import StratifiedShuffleSplit
+
+    from logicat.metrics import accuracy_percent
+
+    accuracies = []
+    for split in range(1, splits + 1):
+        fit_rows, test_rows = next(StratifiedShuffleSplit(1, test_size=n_test,
+                                                          random_state=split).split(X, y))
+        fitted = clone(make(0)).fit(X[fit_rows], y[fit_rows])
+        accuracies.append(accuracy_percent(fitted.predict(X[test_rows]), y[test_rows]))
+    return accuracies
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
@@ -58,12 +110,9 @@ def main() -> None:
     args = parser.parse_args()
 
     import torch
-    from sklearn.base import clone
-    from sklearn.model_selection import StratifiedShuffleSplit
     from threadpoolctl import threadpool_limits
 
     from logicat import images_to_features, load_catvnoncat
-    from logicat.metrics import accuracy_percent, cross_validate_metrics
 
     torch.set_num_threads(args.threads)
     data = load_catvnoncat()
@@ -77,34 +126,24 @@ def main() -> None:
           f"{'s/fit':>7}")
     with threadpool_limits(args.threads):
         for name in names:
-            estimator, on_images = models(0)[name]
+            on_images = models(0)[name][1]
             X_train, X_test = inputs[on_images]
-            cv = 100 * cross_validate_metrics(estimator, X_train, data.train_y, cv=args.folds,
-                                              random_state=0)["accuracy"]
-            tests, seconds = [], []
-            for seed in range(args.seeds):
-                estimator, _ = models(seed)[name]
-                start = time.perf_counter()
-                fitted = clone(estimator).fit(X_train, data.train_y)
-                seconds.append(time.perf_counter() - start)
-                tests.append(accuracy_percent(fitted.predict(X_test), data.test_y))
-            print(f"{name:<36} {_pm(cv):>20} {_pm(tests):>22} "
-                  f"{min(tests):>6.1f}-{max(tests):<5.1f} {statistics.mean(seconds):>7.1f}")
+            row = compare(lambda seed, name=name: models(seed)[name][0],
+                          (X_train, data.train_y), (X_test, data.test_y),
+                          folds=args.folds, seeds=args.seeds)
+            print(f"{name:<36} {_pm(row.cv):>20} {_pm(row.tests):>22} "
+                  f"{min(row.tests):>6.1f}-{max(row.tests):<5.1f} "
+                  f"{statistics.mean(row.seconds):>7.1f}", flush=True)
 
-        if args.splits and any("default recipe" in n for n in names):
-            estimator, _ = models(0)["ConvNet (default recipe)"]
-            images = np.concatenate([data.train_x, data.test_x])
-            labels = np.concatenate([data.train_y, data.test_y])
-            accuracies = []
-            for split in range(1, args.splits + 1):
-                train, test = next(StratifiedShuffleSplit(1, test_size=len(data.test_y),
-                                                          random_state=split).split(images,
-                                                                                    labels))
-                fitted = clone(estimator).fit(images[train], labels[train])
-                accuracies.append(accuracy_percent(fitted.predict(images[test]), labels[test]))
-            print(f"ConvNet (default recipe) on {args.splits} other stratified splits of the "
-                  f"{len(labels)} images ({len(data.test_y)} held out each): "
-                  + ", ".join(f"{a:.0f}" for a in accuracies)
+        recipe = "ConvNet (default recipe)"
+        if args.splits and recipe in names:
+            accuracies = other_splits(lambda seed: models(seed)[recipe][0],
+                                      np.concatenate([data.train_x, data.test_x]),
+                                      np.concatenate([data.train_y, data.test_y]),
+                                      n_test=len(data.test_y), splits=args.splits)
+            print(f"{recipe} on {args.splits} other stratified splits of the "
+                  f"{len(data.train_y) + len(data.test_y)} images ({len(data.test_y)} held out "
+                  f"each): " + ", ".join(f"{a:.0f}" for a in accuracies)
                   + f" %; mean {statistics.mean(accuracies):.1f} %, min {min(accuracies):.0f} %")
 
 

@@ -81,7 +81,7 @@ CONSTRAINTS: dict[str, list[Any]] = {
 #: per-step schedule (linear warm-up over ``warmup`` of the steps, then cosine to 0).
 CONVNET_DEFAULTS: dict[str, Any] = {
     "widths": (16, 32, 64, 128), "convs_per_block": 1, "head": "gap", "hidden": 0,
-    "dropout": 0.0, "max_iter": 60, "batch_size": 32, "learning_rate": 3e-3,
+    "dropout": 0.0, "max_iter": 120, "batch_size": 32, "learning_rate": 3e-3,
     "optimizer": "adamw", "momentum": 0.9, "weight_decay": 5e-4, "lr_schedule": "cosine",
     "warmup": 0.05, "flip": True, "crop": "pad", "crop_pad": 4, "crop_min_scale": 0.6,
     "rotation": 0.0, "brightness": 0.0, "contrast": 0.0, "saturation": 0.0, "mixup": 0.0,
