@@ -155,8 +155,9 @@ def check_model(path: Path, meta: Mapping[str, Any], entries: Mapping[str, Any])
         if not isinstance(meta.get(key), str | type(None)):
             raise fail(path, f"the metadata's {key} must be a string. Got "
                         f"{short(meta.get(key))}.")
-    if meta.get("solver", "primal") not in ("primal", "gram"):
-        raise fail(path, f"the metadata's solver must be 'primal' or 'gram'. "
+    solvers = ("convnet",) if convnet else ("primal", "gram")
+    if meta.get("solver", solvers[0]) not in solvers:
+        raise fail(path, f"the metadata's solver must be {' or '.join(map(repr, solvers))}. "
                     f"Got {short(meta.get('solver'))}.")
     training = meta.get("training_data") or {}
     if not isinstance(training.get("sha256", ""), str) or not is_int(

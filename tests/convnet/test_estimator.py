@@ -115,6 +115,7 @@ def test_a_model_file_round_trip(small, fitted, tmp_path):
     assert loaded.metadata_["architecture"] == {
         "widths": [4, 8], "convs_per_block": 1, "head": "gap", "hidden": 0, "image_size": 64,
         "tta": True, "kind": "convnet"}
+    assert loaded.metadata_["solver"] == "convnet"  # what ran (ConvNetSolver), not "primal"
 
 
 def test_a_file_whose_tensors_do_not_match_its_architecture_is_refused(fitted, tmp_path):
@@ -138,6 +139,11 @@ def test_a_file_whose_tensors_do_not_match_its_architecture_is_refused(fitted, t
                   metadata={"logicat": json.dumps(bad)})
         with pytest.raises(ModelFileError, match=message):
             load_model(tmp_path / "bad.safetensors")
+    save_file(load_file(path), tmp_path / "bad.safetensors",
+              metadata={"logicat": json.dumps(dict(meta, solver="gram"))})
+    with pytest.raises(ModelFileError, match="the metadata's solver must be 'convnet'. Got "
+                                             "'gram'"):
+        load_model(tmp_path / "bad.safetensors")
 
 
 def test_bad_input_is_a_clear_error(small, fitted):

@@ -65,4 +65,4 @@ def fit_convnet(params: Mapping[str, Any], images: np.ndarray, y01: np.ndarray,
     lr = float(params["learning_rate"])
     result = Trainer(max_iter=int(params["max_iter"]), schedule=lambda epoch: lr,
                      callbacks=callbacks).run(solver)
-    return Fit(result, "primal", convnet=spec)
+    return Fit(result, "convnet", convnet=spec)  # ConvNetSolver: epochs of mini-batches
