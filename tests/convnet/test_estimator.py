@@ -141,8 +141,8 @@ def test_a_file_whose_tensors_do_not_match_its_architecture_is_refused(fitted, t
             load_model(tmp_path / "bad.safetensors")
     save_file(load_file(path), tmp_path / "bad.safetensors",
               metadata={"logicat": json.dumps(dict(meta, solver="gram"))})
-    with pytest.raises(ModelFileError, match="the metadata's solver must be 'convnet'. Got "
-                                             "'gram'"):
+    with pytest.raises(ModelFileError, match="the metadata's solver must be 'convnet' or "
+                                             "'primal'. Got 'gram'"):
         load_model(tmp_path / "bad.safetensors")
 
 
