@@ -54,7 +54,9 @@ def build_report(
     p_train, p_test = model.proba(X_train), model.proba(X_test)
     sets = {"train": (data.train_y, p_train), "test": (data.test_y, p_test)}
 
+    curve_note = "Cost J at each gradient-descent iteration."
     if model.kind == "convnet":
+        curve_note = "The mean training loss of each epoch's augmented mini-batches."
         logit = "the ConvNet's output"
         weights_note = "The first convolution's 3x3 filters as RGB images."
     elif model.kind == "logistic":
@@ -67,7 +69,7 @@ def build_report(
     hyper = {k: v for k, v in (meta.get("hyperparameters") or {}).items() if k != "callbacks"}
     why_figure, why_note = _misclassified_explained(model, data, p_test)
     figures = [
-        ("Learning curve", "Cost J at each gradient-descent iteration.", "svg",
+        ("Learning curve", curve_note, "svg",
          plots.model_learning_curves_figure(model)),
         ("The sigmoid", f"Each test image at its logit z ({logit}); right of z = 0 is "
          f"predicted {names[1]}.", "svg",
