@@ -31,15 +31,38 @@ from logicat.training.loop import FitResult
 from logicat.validation import check_params
 
 
-class GradientDescentClassifier(ClassifierMixin, BaseEstimator):
-    """Base of ``LogisticRegression`` and ``MLPClassifier``: a binary classifier trained by the
-    one training loop. Subclasses hold the parameters in their own attributes (``coef_`` /
-    ``intercept_``, ``coefs_`` / ``intercepts_``) through ``_params`` and ``_store_params``."""
+class BinaryClassifier(ClassifierMixin, BaseEstimator):
+    """What every logicat estimator shares: one logit z per example (``decision_function``),
+    p = sigma(z), the label where p > 0.5, and the fitted model as a ``Model`` (``to_model``)
+    saved to a model file."""
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = False  # binary only: multiclass y is refused
         return tags
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities, shape (m, 2): column 1 is p(classes_[1] | x) = sigma(z)."""
+        p = sigmoid(self.decision_function(X))
+        return np.column_stack([1.0 - p, p])
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The label of each row: ``classes_[1]`` where sigma(z) > 0.5, as the lesson decides."""
+        p = sigmoid(self.decision_function(X))
+        return self.classes_[(p > 0.5).astype(int)]
+
+    def save(self, path: str | Path, **metadata: Any) -> Path:
+        """Write the fitted model to a safetensors file (atomically); see ``logicat.files``."""
+        model = self.to_model()
+        save_model(model, path, **metadata)
+        self.metadata_ = model.metadata
+        return Path(path)
+
+
+class GradientDescentClassifier(BinaryClassifier):
+    """Base of ``LogisticRegression`` and ``MLPClassifier``: a binary classifier trained by the
+    one training loop. Subclasses hold the parameters in their own attributes (``coef_`` /
+    ``intercept_``, ``coefs_`` / ``intercepts_``) through ``_params`` and ``_store_params``."""
 
     # ------------------------------------------------------------------ training
     def fit(self, X: Any, y: Any, sample_weight: Any = None, *,
@@ -121,16 +144,6 @@ class GradientDescentClassifier(ClassifierMixin, BaseEstimator):
             X = standardize(X, mean, self.feature_scale_)
         return Network.from_params(params, self._activation()).decision_function(X)
 
-    def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities, shape (m, 2): column 1 is p(classes_[1] | x) = sigma(z)."""
-        p = sigmoid(self.decision_function(X))
-        return np.column_stack([1.0 - p, p])
-
-    def predict(self, X: Any) -> np.ndarray:
-        """The label of each row: ``classes_[1]`` where sigma(z) > 0.5, as the lesson decides."""
-        p = sigmoid(self.decision_function(X))
-        return self.classes_[(p > 0.5).astype(int)]
-
     # ---------------------------------------------------------------- model files
     def to_model(self) -> Model:
         """The fitted parameters as a ``logicat.model.Model`` (what model files hold)."""
@@ -173,13 +186,6 @@ class GradientDescentClassifier(ClassifierMixin, BaseEstimator):
                         model.feature_scale)
         clf.metadata_ = model.metadata
         return clf
-
-    def save(self, path: str | Path, **metadata: Any) -> Path:
-        """Write the fitted model to a safetensors file (atomically); see ``logicat.files``."""
-        model = self.to_model()
-        save_model(model, path, **metadata)
-        self.metadata_ = model.metadata
-        return Path(path)
 
     # ---------------------------------------------------------------- for subclasses
     def _params(self) -> list[np.ndarray]:

@@ -17,14 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from logicat.convnet import param_shapes
 from logicat.errors import ModelFileError, ShapeError
-from logicat.estimators.base import encode_binary_labels
-from logicat.files import save_model
-from logicat.loss import sigmoid
+from logicat.estimators.base import BinaryClassifier, encode_binary_labels
 from logicat.model import Model
 from logicat.training.convnet import as_images, fit_convnet
 from logicat.training.hyperparameters import CONVNET_DEFAULTS, json_params
@@ -32,7 +29,7 @@ from logicat.training.hyperparameters import CONVNET_DEFAULTS, json_params
 _D = CONVNET_DEFAULTS
 
 
-class ConvNetClassifier(ClassifierMixin, BaseEstimator):
+class ConvNetClassifier(BinaryClassifier):
     """A binary image classifier: a small ConvNet trained with augmentation.
 
     Parameters
@@ -112,7 +109,6 @@ class ConvNetClassifier(ClassifierMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_class = False
         tags.non_deterministic = False  # seeded: the same random_state, the same model
         return tags
 
@@ -158,14 +154,6 @@ class ConvNetClassifier(ClassifierMixin, BaseEstimator):
                     else images.reshape(len(images), -1))
         return model.decision_function(features)
 
-    def predict_proba(self, X: Any) -> np.ndarray:
-        """(m, 2): column 1 is p(classes_[1] | image) = sigma(z)."""
-        p = sigmoid(self.decision_function(X))
-        return np.column_stack([1.0 - p, p])
-
-    def predict(self, X: Any) -> np.ndarray:
-        return self.classes_[(self.predict_proba(X)[:, 1] > 0.5).astype(int)]
-
     # ---------------------------------------------------------------- model files
     def to_model(self) -> Model:
         check_is_fitted(self)
@@ -188,10 +176,3 @@ class ConvNetClassifier(ClassifierMixin, BaseEstimator):
                         model.n_iter)
         clf.metadata_ = model.metadata
         return clf
-
-    def save(self, path: str | Path, **metadata: Any) -> Path:
-        """Write the fitted model to a safetensors file (atomically); see ``logicat.files``."""
-        model = self.to_model()
-        save_model(model, path, **metadata)
-        self.metadata_ = model.metadata
-        return Path(path)

@@ -78,20 +78,8 @@ def units_figure(W: ArrayLike, image_size: int = 64, columns: int = 10) -> Any:
         raise ShapeError(f"W must have shape ({image_size * image_size * 3}, n_1). Got shape "
                          f"{W.shape} instead.")
     units = W.shape[1]
-    columns = max(1, min(columns, units))
-    rows = -(-units // columns)
-    fig = new_figure(1.6 * columns + 0.3, 1.75 * rows + 0.6)
-    axes = fig.subplots(rows, columns, squeeze=False).ravel()
-    for j, ax in enumerate(axes):
-        ax.set_xticks([])
-        ax.set_yticks([])
-        if j >= units:
-            ax.set_axis_off()
-            continue
-        w = W[:, j].reshape(image_size, image_size, 3)  # (s, s, 3), the image it multiplies
-        ax.imshow(0.5 + 0.5 * w / (float(np.max(np.abs(w))) or 1.0), interpolation="none")
-        ax.set_title(f"unit {j + 1}", fontsize=9)
-        ax.set_gid(f"unit-{j + 1}")
+    patches = W.T.reshape(units, image_size, image_size, 3)  # each the image it multiplies
+    fig = _patch_grid(patches, columns, (1.6, 1.75), "unit", titled=True)
     fig.suptitle(f"First layer: the weights of its {units} units as RGB images "
                  "(grey: 0; each unit scaled by its own max |w|)")
     return fig
@@ -122,19 +110,30 @@ def filters_figure(W: ArrayLike, columns: int = 16) -> Any:
     if W.ndim != 4 or W.shape[1] != 3:
         raise ShapeError(f"W must have shape (C_out, 3, k, k). Got shape {W.shape} instead.")
     n = W.shape[0]
+    fig = _patch_grid(W.transpose(0, 2, 3, 1), columns, (0.8, 0.9), "filter")  # (n, k, k, 3)
+    fig.suptitle(f"First convolution: its {n} filters (3x3 over R, G, B; grey: 0)", fontsize=9)
+    return fig
+
+
+def _patch_grid(patches: np.ndarray, columns: int, cell: tuple[float, float], name: str,
+                titled: bool = False) -> Any:
+    """A grid of RGB patches (n, h, w, 3), each shown as 0.5 + 0.5 p / max|p| (grey: 0, each
+    scaled by its own largest weight), panel j's SVG id "{name}-{j+1}"; ``cell`` is a panel's
+    (width, height) in inches."""
+    n = len(patches)
     columns = max(1, min(columns, n))
     rows = -(-n // columns)
-    fig = new_figure(0.8 * columns + 0.3, 0.9 * rows + 0.6)
-    axes = fig.subplots(rows, columns, squeeze=False).ravel()
-    for j, ax in enumerate(axes):
+    fig = new_figure(cell[0] * columns + 0.3, cell[1] * rows + 0.6)
+    for j, ax in enumerate(fig.subplots(rows, columns, squeeze=False).ravel()):
         ax.set_xticks([])
         ax.set_yticks([])
         if j >= n:
             ax.set_axis_off()
             continue
-        w = W[j].transpose(1, 2, 0)  # (k, k, 3), an RGB patch
-        ax.imshow(0.5 + 0.5 * w / (float(np.max(np.abs(w))) or 1.0), interpolation="none")
-        ax.set_gid(f"filter-{j + 1}")
-    fig.suptitle(f"First convolution: its {n} filters (3x3 over R, G, B; grey: 0)", fontsize=9)
+        patch = patches[j]
+        ax.imshow(0.5 + 0.5 * patch / (float(np.max(np.abs(patch))) or 1.0),
+                  interpolation="none")
+        if titled:
+            ax.set_title(f"{name} {j + 1}", fontsize=9)
+        ax.set_gid(f"{name}-{j + 1}")
     return fig
-
