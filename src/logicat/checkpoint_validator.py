@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from logicat.convnet import param_shapes as convnet_param_shapes
+from logicat.errors import ParameterError
 from logicat.file_validator import (
     MAX_LAYERS,
     MAX_VALUES,
@@ -24,11 +26,15 @@ from logicat.file_validator import (
     parameter_shapes,
     short,
 )
-from logicat.training.optimizers import OPTIMIZERS
+from logicat.training.convnet import spec_of
+from logicat.training.hyperparameters import CONSTRAINTS, CONVNET_CONSTRAINTS, CONVNET_DEFAULTS
+from logicat.training.optimizers import OPTIMIZERS, optimizer_state_shapes
 
 CHECKPOINT_FORMAT = "logicat-checkpoint"
 CHECKPOINT_VERSION = 2
-KINDS = ("LogisticRegression", "MLPClassifier")
+KINDS = ("LogisticRegression", "MLPClassifier", "ConvNetClassifier")
+#: the most bytes a torch generator's state may have (the CPU Mersenne Twister's is 5056)
+_MAX_RNG_BYTES = 1 << 16
 _BIT_GENERATORS = {"PCG64": np.random.PCG64, "PCG64DXSM": np.random.PCG64DXSM,
                    "MT19937": np.random.MT19937, "Philox": np.random.Philox,
                    "SFC64": np.random.SFC64}
@@ -50,7 +56,8 @@ def check_checkpoint(path: Path, meta: Mapping[str, Any], entries: Mapping[str, 
     if not isinstance(hyper, dict):
         raise fail(path, f"the checkpoint's hyperparameters must be an object. "
                     f"Got {short(hyper)}.")
-    check_hyperparameters(path, hyper)
+    convnet = meta["kind"] == "ConvNetClassifier"
+    check_hyperparameters(path, hyper, CONVNET_CONSTRAINTS if convnet else CONSTRAINTS)
     n, epoch = meta.get("n_features"), meta.get("epoch")
     for name, value in (("n_features", n), ("epoch", epoch)):
         if not is_int(value, 1, MAX_VALUES):
@@ -62,7 +69,7 @@ def check_checkpoint(path: Path, meta: Mapping[str, Any], entries: Mapping[str, 
         raise fail(path, f"the checkpoint's data_sha256 must be 64 hex digits. "
                     f"Got {short(sha)}.")
     optimizer = meta.get("optimizer", "gd")
-    if optimizer not in OPTIMIZERS:
+    if not convnet and optimizer not in OPTIMIZERS:
         raise fail(path, f"the checkpoint's optimizer must be one of "
                     f"{', '.join(OPTIMIZERS)}. Got {short(optimizer)}.")
     _check_rng_state(path, meta.get("rng_state"))
@@ -76,7 +83,12 @@ def check_checkpoint(path: Path, meta: Mapping[str, Any], entries: Mapping[str, 
     if len(hidden) > MAX_LAYERS:
         raise fail(path, f"the checkpoint's network has more than {MAX_LAYERS} layers.")
     floats = ("F64", "F32")
-    params = {name: (shape, floats) for name, shape in parameter_shapes(n, hidden).items()}
+    if convnet:
+        spec = _convnet_spec(path, hyper, n)
+        shapes = convnet_param_shapes(spec)
+    else:
+        shapes = parameter_shapes(n, hidden)
+    params = {name: (shape, floats) for name, shape in shapes.items()}
     expected = {**params, "cost_history": ((epoch,), floats)}
     optional: dict[str, tuple[tuple[int, ...], tuple[str, ...]]] = {
         "val_cost_history": ((epoch,), floats)}
@@ -89,7 +101,14 @@ def check_checkpoint(path: Path, meta: Mapping[str, Any], entries: Mapping[str, 
         optional["validation_indices"] = ((shape[0],), ("I64",))
         optional.update({f"best.{k}": v for k, v in params.items()})
     shapes = list(params.values())
-    if optimizer in ("momentum", "nesterov"):
+    if convnet:
+        for name in ("rng.generator", "rng.dropout"):
+            expected[name] = ((_rng_length(path, entries, name),), ("U8",))
+        state = optimizer_state_shapes(spec, str(hyper.get("optimizer", "adamw")),
+                                       float(hyper.get("momentum", 0.9)))
+        optional.update({name: (shape, ("I64",) if name == "optimizer.step" else floats)
+                         for name, shape in state.items()})
+    elif optimizer in ("momentum", "nesterov"):
         optional.update({f"optimizer.velocity.{i}": s for i, s in enumerate(shapes)})
     elif optimizer == "adam":
         optional["optimizer.t"] = ((1,), ("I64",))
@@ -100,6 +119,26 @@ def check_checkpoint(path: Path, meta: Mapping[str, Any], entries: Mapping[str, 
     if present and len(present) != len(state):  # all of the optimizer's state, or none yet
         missing = sorted(set(state) - set(present))
         raise fail(path, f"the optimizer state is incomplete: {', '.join(missing)} missing.")
+
+
+def _convnet_spec(path: Path, hyper: Mapping[str, Any], n: int):
+    """The architecture a ConvNet checkpoint's hyperparameters describe for its n features."""
+    size = round((n / 3) ** 0.5)
+    if 3 * size * size != n:
+        raise fail(path, f"the checkpoint's n_features {n} is not the size of s x s x 3 images.")
+    try:
+        return spec_of({**CONVNET_DEFAULTS, **hyper}, size)
+    except (ParameterError, TypeError, ValueError) as e:
+        raise fail(path, f"its architecture is invalid: {short(str(e))}") from None
+
+
+def _rng_length(path: Path, entries: Mapping[str, Any], name: str) -> int:
+    """The length of a saved torch generator state (uint8, 1-D, at most _MAX_RNG_BYTES)."""
+    shape = entries.get(name, {}).get("shape") if isinstance(entries.get(name), dict) else None
+    if not (isinstance(shape, list) and len(shape) == 1 and is_int(shape[0], 1, _MAX_RNG_BYTES)):
+        raise fail(path, f"tensor {name!r} must be a torch generator's state, 1-D uint8 of at "
+                    f"most {_MAX_RNG_BYTES} bytes. Got shape {short(shape)}.")
+    return shape[0]
 
 
 def _check_rng_state(path: Path, state: Any) -> None:

@@ -155,10 +155,11 @@ def check_model(path: Path, meta: Mapping[str, Any], entries: Mapping[str, Any])
         if not isinstance(meta.get(key), str | type(None)):
             raise fail(path, f"the metadata's {key} must be a string. Got "
                         f"{short(meta.get(key))}.")
-    # a ConvNet's files said "primal" before its solver had its own name: still readable
-    solvers = ("convnet", "primal") if convnet else ("primal", "gram")
+    # a ConvNet's files said "primal", then "convnet", before its solver had its own name
+    solvers = ("minibatch", "convnet", "primal") if convnet else ("primal", "gram")
     if meta.get("solver", solvers[0]) not in solvers:
-        raise fail(path, f"the metadata's solver must be {' or '.join(map(repr, solvers))}. "
+        raise fail(path, f"the metadata's solver must be one of "
+                    f"{', '.join(map(repr, solvers))}. "
                     f"Got {short(meta.get('solver'))}.")
     training = meta.get("training_data") or {}
     if not isinstance(training.get("sha256", ""), str) or not is_int(

@@ -12,6 +12,7 @@ from logicat.autograd.convnet import ConvNet as EngineConvNet  # noqa: E402
 from logicat.autograd.convnet import layers_of  # noqa: E402
 from logicat.convnet import ConvNetSpec  # noqa: E402
 from logicat.torch_backend.convnet_solver import ConvNetSolver  # noqa: E402
+from logicat.training.convnet import InMemoryImages  # noqa: E402
 from logicat.training.hyperparameters import CONVNET_DEFAULTS  # noqa: E402
 
 
@@ -25,7 +26,8 @@ def test_three_sgd_steps_in_both_engines(spec, cat_data):
     hyper = {**CONVNET_DEFAULTS, "optimizer": "sgd", "momentum": 0.0, "weight_decay": 0.0,
              "lr_schedule": "constant", "learning_rate": 0.1, "batch_size": 12, "flip": False,
              "crop": "none", "random_state": 5}
-    solver = ConvNetSolver(spec, images, y, hyper, 3, torch.device("cpu"), torch.float64)
+    solver = ConvNetSolver(spec, InMemoryImages(images), y, np.arange(12), hyper,
+                           torch.device("cpu"), dtype=torch.float64)
     params = [p.detach().numpy().copy() for p in solver.net.parameters()]
     state = solver.net.state_dict()
     running = [state[name].numpy().copy() for name in state if name.endswith(

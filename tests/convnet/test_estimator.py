@@ -115,7 +115,7 @@ def test_a_model_file_round_trip(small, fitted, tmp_path):
     assert loaded.metadata_["architecture"] == {
         "widths": [4, 8], "convs_per_block": 1, "head": "gap", "hidden": 0, "image_size": 64,
         "tta": True, "kind": "convnet"}
-    assert loaded.metadata_["solver"] == "convnet"  # what ran (ConvNetSolver), not "primal"
+    assert loaded.metadata_["solver"] == "minibatch"  # the solver that ran, not the family
 
 
 def test_a_file_whose_tensors_do_not_match_its_architecture_is_refused(fitted, tmp_path):
@@ -141,8 +141,8 @@ def test_a_file_whose_tensors_do_not_match_its_architecture_is_refused(fitted, t
             load_model(tmp_path / "bad.safetensors")
     save_file(load_file(path), tmp_path / "bad.safetensors",
               metadata={"logicat": json.dumps(dict(meta, solver="gram"))})
-    with pytest.raises(ModelFileError, match="the metadata's solver must be 'convnet' or "
-                                             "'primal'. Got 'gram'"):
+    with pytest.raises(ModelFileError, match="the metadata's solver must be one of 'minibatch', "
+                                             "'convnet', 'primal'. Got 'gram'"):
         load_model(tmp_path / "bad.safetensors")
 
 

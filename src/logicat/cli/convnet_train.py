@@ -7,27 +7,49 @@ from pathlib import Path
 from typing import Any
 
 import click
+import numpy as np
 
-#: train's options that mean something for the dense models only
-DENSE_ONLY = ("hidden", "activation", "init", "loss", "dtype", "engine", "nproc", "train_file",
-              "chunk_rows", "solver", "alpha", "optimizer", "momentum", "shuffle", "lr_schedule",
-              "lr_decay", "tol", "n_iter_no_change", "early_stopping", "validation_fraction",
-              "class_weight", "scaling", "checkpoint", "checkpoint_every", "resume")
+#: train's options that have no meaning for a ConvNet, and why (what to use instead)
+NO_MEANING = {
+    "hidden": "its layers are set with --param widths=16,32,64,128 (and hidden=N for a "
+              "hidden layer in its head)",
+    "activation": "its blocks use ReLU",
+    "init": "its initial weights are PyTorch's, seeded by --seed",
+    "loss": "it trains on cross-entropy (--param label_smoothing=E softens the targets)",
+    "dtype": "it trains in float32",
+    "engine": "it trains with PyTorch",
+    "nproc": "data-parallel training of the ConvNet is not built yet: it trains in one "
+             "process (--device cuda for a GPU)",
+    "solver": "it takes torch.optim steps on augmented mini-batches",
+    "alpha": "its L2 is decoupled weight decay: --param weight_decay=W",
+    "optimizer": "its update rules are --param optimizer=adamw or optimizer=sgd",
+    "momentum": "its SGD momentum is --param momentum=M",
+    "shuffle": "it reshuffles the images every epoch",
+    "lr_schedule": "its schedule is --param lr_schedule=cosine|constant (and warmup=F)",
+    "lr_decay": "its schedule is --param lr_schedule=cosine|constant (and warmup=F)",
+    "tol": "it stops on the validation cost (--early-stopping), not on the noisy training "
+           "cost",
+    "scaling": "it normalises each channel by the training images' mean and standard "
+               "deviation itself",
+}
+#: train's options that set a ConvNet hyperparameter of the same name
+PASSED = ("early_stopping", "validation_fraction", "n_iter_no_change", "class_weight")
 
 
-def refuse_dense_options() -> None:
-    """A usage error for each option of train that was given but does not apply to a ConvNet."""
+def refuse_options() -> None:
+    """A usage error, with the reason, for an option of train given with --model convnet
+    that has no meaning for it."""
     ctx = click.get_current_context()
-    for name in DENSE_ONLY:
+    for name, why in NO_MEANING.items():
         source = ctx.get_parameter_source(name)
         if source is not None and source.name != "DEFAULT":
             flag = "--" + name.replace("_", "-")
-            raise click.BadParameter("does not apply to --model convnet (its hyperparameters "
-                                     "are set with --param NAME=VALUE).", param_hint=f"'{flag}'")
+            raise click.BadParameter(f"does not apply to --model convnet: {why}.",
+                                     param_hint=f"'{flag}'")
 
 
 def convnet_params(learning_rate, iterations, batch_size, seed, device,
-                   settings: tuple[str, ...]) -> dict[str, Any]:
+                   settings: tuple[str, ...], training: dict[str, Any]) -> dict[str, Any]:
     """The ConvNet's hyperparameters: its defaults, train's options, then each --param."""
     from logicat.errors import ParameterError
     from logicat.training.hyperparameters import CONVNET_CONSTRAINTS, CONVNET_DEFAULTS
@@ -37,6 +59,11 @@ def convnet_params(learning_rate, iterations, batch_size, seed, device,
     given = {"learning_rate": learning_rate, "max_iter": iterations, "batch_size": batch_size,
              "random_state": seed, "device": device}
     params.update({k: v for k, v in given.items() if v is not None})
+    ctx = click.get_current_context()
+    for name in PASSED:
+        source = ctx.get_parameter_source(name)
+        if source is not None and source.name != "DEFAULT":
+            params[name] = training[name]
     for setting in settings:
         name, sep, text = setting.partition("=")
         name = name.strip().replace("-", "_")
@@ -72,35 +99,81 @@ def _value(text: str, default: Any) -> Any:
     return value
 
 
-def train_convnet(params: dict[str, Any], data_dir: Path | None, print_every: int | None,
-                  out: Path, plot: Path | None) -> None:
-    """Train, print the epochs' costs and both accuracies, save the model (and its curve)."""
+def train_convnet(params: dict[str, Any], data_dir: Path | None, train_file: Path | None,
+                  print_every: int | None, out: Path, plot: Path | None,
+                  training: dict[str, Any], chunk_rows: int) -> None:
+    """Train, print the epochs' costs and the accuracies, save the model (and its curve).
+
+    On the cat data: train and test accuracy. From ``--train-file`` (a file ``logicat pack``
+    wrote): the accuracy on its images and, with ``--early-stopping``, on the part held out;
+    the cat data's test set says nothing of the user's photos, so it is not scored.
+    """
+    from logicat.cli import training_options as topts
     from logicat.cli.saving import save_and_plot
     from logicat.data import TRAIN_FILE, file_sha256, find_catvnoncat, load_catvnoncat
     from logicat.features import images_to_features, preprocessing_spec
     from logicat.metrics import accuracy_percent
     from logicat.training.callbacks import PrintCost, ProgressBar
     from logicat.training.convnet import fit_convnet
+    from logicat.training.fit import early_stopping_message
 
-    folder = find_catvnoncat(data_dir)
-    data = load_catvnoncat(folder)
+    checkpoint = topts.check_checkpoint_options(training, "numpy", out)
     bar = ProgressBar()
     callbacks = [PrintCost(10 if print_every is None else print_every, write=bar.write,
                            unit="epoch"), bar]
-    try:
-        done = fit_convnet(params, data.train_x, data.train_y, callbacks)
-    finally:
-        bar.close()
-    model = done.to_model(params)
-    train_acc = accuracy_percent(model.predict(images_to_features(data.train_x)), data.train_y)
-    test_acc = accuracy_percent(model.predict(images_to_features(data.test_x)), data.test_y)
-    click.echo(f"train accuracy: {train_acc} %")
-    click.echo(f"test accuracy: {test_acc} %")
+
+    def fit(images, y):
+        try:
+            return topts.fit_with_checkpoints(params, images, y, training, checkpoint,
+                                              callbacks, fit=fit_convnet, unit="epoch")
+        finally:
+            bar.close()
+
+    metrics: dict[str, float] = {}
+    if train_file is None:
+        folder = find_catvnoncat(data_dir)
+        data = load_catvnoncat(folder)
+        done = fit(data.train_x, data.train_y)
+        model = done.to_model(params)
+        predicted, y = model.predict(images_to_features(data.train_x)), data.train_y
+        test_accuracy = accuracy_percent(model.predict(images_to_features(data.test_x)),
+                                         data.test_y)
+        classes, size, n = list(data.classes), data.train_x.shape[1], len(data.train_y)
+        trained_on = {"file": TRAIN_FILE, "sha256": file_sha256(folder / TRAIN_FILE),
+                      "n_samples": n}
+    else:
+        from logicat.data.chunks import H5Images
+
+        with H5Images(train_file) as source:
+            click.echo(f"Training on {train_file}: {source.m} images of {source.image_size}x"
+                       f"{source.image_size} ({source.classes[1]}: {int(source.y.sum())}, "
+                       f"{source.classes[0]}: {source.m - int(source.y.sum())}), read a "
+                       "mini-batch at a time")
+            done = fit(source, source.y)
+            model = done.to_model(params)
+            predicted = np.concatenate([model.predict(images_to_features(X.reshape(
+                len(X), source.image_size, source.image_size, 3)))
+                for _, _, X in source.chunks(chunk_rows)])
+            classes, size, n = list(source.classes), source.image_size, source.m
+            y, test_accuracy = source.y, None
+        trained_on = {"file": Path(train_file).name, "sha256": file_sha256(train_file),
+                      "n_samples": n}
+    metrics["train_accuracy"] = accuracy_percent(predicted, y)
+    if test_accuracy is not None:
+        metrics["test_accuracy"] = test_accuracy
+    if done.held_out is not None:
+        rows = done.held_out
+        metrics["validation_accuracy"] = accuracy_percent(predicted[rows], y[rows])
+    stopped = early_stopping_message(done.result, unit="epoch")
+    if stopped:
+        click.echo(stopped)
+    for key, label in (("train_accuracy", "train accuracy"), ("test_accuracy", "test accuracy"),
+                       ("validation_accuracy", "validation accuracy (the images held out)")):
+        if key in metrics:
+            click.echo(f"{label}: {metrics[key]} %")
     save_and_plot(
         model, out, plot, "Learning curve (mean training loss of each epoch)",
-        preprocessing=preprocessing_spec(data.train_x.shape[1]),
-        class_names=list(data.classes), positive_class=data.classes[1],
-        training_data={"file": TRAIN_FILE, "sha256": file_sha256(folder / TRAIN_FILE),
-                       "n_samples": len(data.train_y)},
-        metrics={"train_accuracy": train_acc, "test_accuracy": test_acc},
+        preprocessing=preprocessing_spec(size), class_names=classes,
+        positive_class=classes[1], training_data=trained_on, metrics=metrics,
     )
+

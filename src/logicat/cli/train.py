@@ -97,12 +97,13 @@ def train(data_dir, kind, hidden, activation, init, learning_rate, iterations, l
     if kind == "convnet":
         from logicat.cli import convnet_train
 
-        convnet_train.refuse_dense_options()
+        convnet_train.refuse_options()
         given = ctx.get_parameter_source("print_every").name != "DEFAULT"
         params = convnet_train.convnet_params(learning_rate, iterations, batch_size, seed,
-                                              device, settings)
-        return convnet_train.train_convnet(params, data_dir, print_every if given else None,
-                                           out, plot)
+                                              device, settings, training)
+        return convnet_train.train_convnet(params, data_dir, train_file,
+                                           print_every if given else None, out, plot,
+                                           training, chunk_rows)
     if settings:
         raise click.BadParameter("sets a ConvNet's hyperparameters: give --model convnet.",
                                  param_hint="'--param'")

@@ -123,17 +123,20 @@ def check_checkpoint_options(options: dict[str, Any], engine: str, out: Path) ->
 
 
 def fit_with_checkpoints(params: dict[str, Any], X, y, options: dict[str, Any],
-                         path: Path | None, callbacks: list):
-    """``logicat.training.fit.fit`` with the checkpoint callbacks; Ctrl-C saves and exits 130.
+                         path: Path | None, callbacks: list, fit=None, unit: str = "iteration"):
+    """``fit`` (default ``logicat.training.fit.fit``; the ConvNet's is
+    ``logicat.training.convnet.fit_convnet``) with the checkpoint callbacks; Ctrl-C saves and
+    exits 130.
 
     Warnings from training (``tol`` running out of iterations, a failed CUDA-graph capture)
     are printed as one line each.
     """
-    from logicat.training.fit import fit
+    if fit is None:
+        from logicat.training.fit import fit
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        done = _fit(fit, params, X, y, options, path, callbacks)
+        done = _fit(fit, params, X, y, options, path, callbacks, unit)
     for w in caught:
         click.echo(f"Warning: {w.message}", err=True)
     if done.warning:
@@ -141,7 +144,8 @@ def fit_with_checkpoints(params: dict[str, Any], X, y, options: dict[str, Any],
     return done
 
 
-def _fit(fit, params, X, y, options: dict[str, Any], path: Path | None, callbacks: list):
+def _fit(fit, params, X, y, options: dict[str, Any], path: Path | None, callbacks: list,
+         unit: str):
     from logicat.files import load_checkpoint
     from logicat.training.callbacks import Checkpoint, GracefulInterrupt, TrainingInterrupted
 
@@ -157,7 +161,7 @@ def _fit(fit, params, X, y, options: dict[str, Any], path: Path | None, callback
                        resume_source=str(path))
     except TrainingInterrupted as e:
         click.echo(
-            f"Interrupted after iteration {e.iteration}: saved a checkpoint to {e.path} "
+            f"Interrupted after {unit} {e.iteration}: saved a checkpoint to {e.path} "
             f"(continue with --resume --checkpoint {e.path}).",
             err=True,
         )

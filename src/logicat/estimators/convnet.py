@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from logicat.convnet import param_shapes
 from logicat.errors import ModelFileError, ShapeError
@@ -53,6 +53,12 @@ class ConvNetClassifier(BinaryClassifier):
     mixup : the Beta(mixup, mixup) mixing of pairs of examples (0: off)
     label_smoothing : targets y (1 - e) + e / 2
     tta : predict with the mean logit of each image and its mirror image
+    class_weight : None, "balanced" (m / (2 * count of the class)) or {label: weight}: each
+        image's loss is weighted by its class's weight (times ``sample_weight``)
+    early_stopping : hold out a stratified ``validation_fraction`` of the images, stop when
+        their cost has not improved for ``n_iter_no_change`` epochs, and keep the parameters
+        of the best epoch
+    validation_fraction, n_iter_no_change : see ``early_stopping``
     random_state : the seed of the initial weights, the shuffling and the augmentation: the
         same seed gives the same model on the same machine
     device : "auto" (CUDA if available), "cpu" or "cuda"
@@ -77,8 +83,10 @@ class ConvNetClassifier(BinaryClassifier):
                  rotation=_D["rotation"], brightness=_D["brightness"], contrast=_D["contrast"],
                  saturation=_D["saturation"], mixup=_D["mixup"],
                  label_smoothing=_D["label_smoothing"], tta=_D["tta"],
-                 random_state=_D["random_state"], device=_D["device"],
-                 callbacks=_D["callbacks"]):
+                 class_weight=_D["class_weight"], early_stopping=_D["early_stopping"],
+                 validation_fraction=_D["validation_fraction"],
+                 n_iter_no_change=_D["n_iter_no_change"], random_state=_D["random_state"],
+                 device=_D["device"], callbacks=_D["callbacks"]):
         self.widths = widths
         self.convs_per_block = convs_per_block
         self.head = head
@@ -103,6 +111,10 @@ class ConvNetClassifier(BinaryClassifier):
         self.mixup = mixup
         self.label_smoothing = label_smoothing
         self.tta = tta
+        self.class_weight = class_weight
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
         self.random_state = random_state
         self.device = device
         self.callbacks = callbacks
@@ -113,16 +125,29 @@ class ConvNetClassifier(BinaryClassifier):
         return tags
 
     # ------------------------------------------------------------------ training
-    def fit(self, X: Any, y: Any) -> ConvNetClassifier:
+    def fit(self, X: Any, y: Any, sample_weight: Any = None, *,
+            resume_from: str | Path | None = None) -> ConvNetClassifier:
         """Train on images X (m, s, s, 3) uint8 (or features (m, s*s*3) in [0, 1]) and labels
-        y (m,) with two classes."""
+        y (m,) with two classes; ``sample_weight`` (m,) weights each image's loss.
+        ``resume_from``: a checkpoint (``logicat.training.callbacks.Checkpoint``) of a fit with
+        the same hyperparameters and data, continued exactly where it stopped."""
         images = as_images(X)
         y = np.asarray(y)
         if y.ndim != 1 or len(y) != len(images):
             raise ShapeError(f"y must have shape ({len(images)},) for {len(images)} images. Got "
                              f"shape {y.shape} instead.")
         classes, y01 = encode_binary_labels(type(self).__name__, y)
-        done = fit_convnet(self.get_params(), images, y01, list(self.callbacks or ()))
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, y, dtype=np.float64,
+                                                 ensure_non_negative=True)
+        snapshot = None
+        if resume_from is not None:
+            from logicat.files import load_checkpoint
+
+            snapshot = load_checkpoint(resume_from)
+        done = fit_convnet(self.get_params(), images, y01, list(self.callbacks or ()),
+                           sample_weight=sample_weight, classes=classes, resume=snapshot,
+                           resume_source=str(resume_from))
         r = done.result
         self._set_fitted(dict(zip(param_shapes(done.convnet), r.params, strict=True)),
                          done.convnet, classes, r.cost_history, r.n_iter)

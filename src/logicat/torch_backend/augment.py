@@ -93,12 +93,15 @@ def _resized_crop(x: torch.Tensor, aug: Augmentation, generator: torch.Generator
                          align_corners=False)
 
 
-def mix_batch(x: torch.Tensor, y: torch.Tensor, alpha: float, generator: torch.Generator
-              ) -> tuple[torch.Tensor, torch.Tensor]:
-    """mixup: lam x + (1 - lam) x[perm], the same for y, lam ~ Beta(alpha, alpha)."""
+def mix_batch(x: torch.Tensor, y: torch.Tensor, alpha: float, generator: torch.Generator,
+              w: torch.Tensor | None = None
+              ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """mixup: lam x + (1 - lam) x[perm], the same for y (and the sample weights w, if any),
+    lam ~ Beta(alpha, alpha)."""
     lam = _beta(alpha, generator)
     perm = torch.randperm(x.shape[0], generator=generator).to(x.device)
-    return lam * x + (1 - lam) * x[perm], lam * y + (1 - lam) * y[perm]
+    mixed_w = None if w is None else lam * w + (1 - lam) * w[perm]
+    return lam * x + (1 - lam) * x[perm], lam * y + (1 - lam) * y[perm], mixed_w
 
 
 def _beta(alpha: float, generator: torch.Generator) -> float:

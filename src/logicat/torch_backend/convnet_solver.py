@@ -1,71 +1,107 @@
 """The ConvNet trained by PyTorch, as a solver of the one training loop: one epoch per iteration.
 
-Each epoch shuffles the training images (one ``torch.Generator``, seeded), augments each
-mini-batch (``augment``), optionally mixes pairs of examples (mixup) and smooths the labels,
+Each epoch shuffles the training rows (one ``torch.Generator``, seeded), reads each mini-batch
+from its source (images in memory, or rows of a packed HDF5 file read as they are needed),
+augments it (``augment``), optionally mixes pairs of examples (mixup) and smooths the labels,
 and takes one optimizer step per batch (AdamW or SGD with Nesterov momentum; weight decay on the
-convolution and linear weights only, not on biases or BatchNorm's scale and shift), with the
-learning rate of each *step* following a linear warm-up and a cosine decay to 0 over the whole
-run. The cost the loop records for an epoch is the mean training loss of its batches (on the
-augmented images, as they were trained on). Batches of one image are skipped: BatchNorm needs
-two.
+convolution and linear weights only, not on biases or BatchNorm's scale and shift). The loop owns
+the schedule: it hands each epoch the learning rate of each of its steps
+(``steps_per_epoch``, ``logicat.training.schedules``). The cost the loop records for an epoch
+is the mean training loss of its batches (on the augmented images, as they were trained on;
+weighted by the sample weights, if any). Batches of one image are skipped: BatchNorm needs two.
 
 Seeded and reproducible: the initial weights come from ``torch.manual_seed(seed)`` on the CPU
 (then moved to the device), every random draw of shuffling and augmentation from the solver's
 generator on the CPU, and deterministic algorithms are asked for while training, so the same
-seed gives the same model on the same machine.
+seed gives the same model on the same machine. Dropout draws from torch's global generator, so the
+solver sets it to a state of its own (seeded by ``seed + 2``) while it trains and puts the
+caller's back after. ``state()`` holds everything else a run needs to go on exactly where it
+stopped - the optimizer's moments and step count, both generators' states - and a checkpoint
+saves it with the parameters and the BatchNorm statistics. (On a CUDA device, dropout draws from
+the device's generator, which is not kept: a resumed run with dropout on CUDA is not exact.)
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import torch
 from torch.nn import functional as F
 
 from logicat.convnet import ConvNetSpec, param_shapes
+from logicat.errors import ModelFileError
 from logicat.torch_backend.augment import Augmentation, augment, mix_batch
 from logicat.torch_backend.convnet import ConvNet, images_to_tensor
 from logicat.training.loop import Solver
+from logicat.training.optimizers import moments
+
+#: images per forward pass when the validation cost is computed
+_EVAL_BATCH = 256
+
+
+class ImageRows(Protocol):
+    """Where the training images come from (``logicat.training.convnet``: in memory or a
+    packed file): ``m`` images of ``image_size``; ``rows(idx)`` gives images idx as uint8 (or
+    [0, 1] float) (k, s, s, 3); ``channel_stats()`` the per-channel mean and standard
+    deviation of all of them in [0, 1]."""
+
+    m: int
+    image_size: int
+
+    def rows(self, idx: np.ndarray) -> np.ndarray: ...
+
+    def channel_stats(self) -> tuple[np.ndarray, np.ndarray]: ...
 
 
 class ConvNetSolver(Solver):
     """One epoch of mini-batch training per ``run`` iteration.
 
-    images : uint8 (m, s, s, 3); y : (m,) labels 0/1; hyper : the ConvNet hyperparameters
-    (``logicat.training.hyperparameters.CONVNET_DEFAULTS``' names); epochs : the run's length
-    (for the per-step schedule); device : a ``torch.device``; dtype : of the arithmetic
-    (float32; float64 to check it against logicat's own engine).
+    spec : the architecture; source : the images (``ImageRows``); y : (m,) labels 0/1;
+    train : the rows trained on (the others are held out for validation); hyper : the ConvNet
+    hyperparameters (``logicat.training.hyperparameters.CONVNET_DEFAULTS``' names); device : a
+    ``torch.device``; weights : (m,) sample weights or None; dtype : of the arithmetic (float32;
+    float64 to check it against logicat's own engine).
     """
 
-    def __init__(self, spec: ConvNetSpec, images: np.ndarray, y: np.ndarray,
-                 hyper: dict[str, Any], epochs: int, device: torch.device,
-                 dtype: torch.dtype = torch.float32) -> None:
-        self.spec, self.hyper, self.device = spec, hyper, device
+    def __init__(self, spec: ConvNetSpec, source: ImageRows, y: np.ndarray, train: np.ndarray,
+                 hyper: dict[str, Any], device: torch.device,
+                 weights: np.ndarray | None = None, dtype: torch.dtype = torch.float32) -> None:
+        self.spec, self.hyper, self.device, self.dtype = spec, hyper, device, dtype
+        self.source = source
         self.names = tuple(param_shapes(spec))
         seed = int(hyper["random_state"] or 0)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             net = ConvNet(spec, dropout=float(hyper["dropout"])).to(dtype)
-        x = images_to_tensor(images, dtype)  # (m, 3, s, s) in [0, 1] on the CPU
-        with torch.no_grad():  # the input normalisation: the training images' channel stats
-            net.input.mean.copy_(x.mean(dim=(0, 2, 3)))
-            net.input.std.copy_(x.std(dim=(0, 2, 3)).clamp_min(1e-3))
+        mean, std = source.channel_stats()  # the input normalisation: the images' channel stats
+        with torch.no_grad():
+            net.input.mean.copy_(torch.as_tensor(mean, dtype=dtype))
+            net.input.std.copy_(torch.as_tensor(std, dtype=dtype).clamp_min(1e-3))
         self.net = net.to(device)
-        self.x = x.to(device)
         self.y = torch.as_tensor(np.asarray(y), dtype=dtype, device=device)
+        self.train = np.asarray(train, dtype=np.int64)
+        self.weights = None
+        if weights is not None:  # normalised to mean 1 over the rows trained on
+            w = np.asarray(weights, np.float64)
+            self.weights = torch.as_tensor(w / w[self.train].mean(), dtype=dtype, device=device)
         self.generator = torch.Generator().manual_seed(seed + 1)
+        # dropout draws from torch's global generator: the solver keeps that state for itself
+        self.dropout_state = torch.Generator().manual_seed(seed + 2).get_state()
         self.augmentation = Augmentation(
             flip=bool(hyper["flip"]), crop=hyper["crop"], pad=int(hyper["crop_pad"]),
             scale=(float(hyper["crop_min_scale"]), 1.0), rotation=float(hyper["rotation"]),
             brightness=float(hyper["brightness"]), contrast=float(hyper["contrast"]),
             saturation=float(hyper["saturation"]))
-        decay = [p for p in self.net.parameters() if p.ndim > 1]
-        no_decay = [p for p in self.net.parameters() if p.ndim <= 1]
-        groups = [{"params": decay, "weight_decay": float(hyper["weight_decay"])},
-                  {"params": no_decay, "weight_decay": 0.0}]
+        named = list(self.net.named_parameters())
+        decay = [(n, p) for n, p in named if p.ndim > 1]
+        no_decay = [(n, p) for n, p in named if p.ndim <= 1]
+        #: the trained tensors' names, in the optimizer's order (its state is saved by name)
+        self.trainable = tuple(n for n, _ in decay + no_decay)
+        groups = [{"params": [p for _, p in decay], "weight_decay": float(hyper["weight_decay"])},
+                  {"params": [p for _, p in no_decay], "weight_decay": 0.0}]
         lr = float(hyper["learning_rate"])
         if hyper["optimizer"] == "adamw":
             self.optimizer = torch.optim.AdamW(groups, lr=lr)
@@ -74,52 +110,65 @@ class ConvNetSolver(Solver):
             self.optimizer = torch.optim.SGD(groups, lr=lr, momentum=momentum,
                                              nesterov=momentum > 0)
         self.batch_size = int(hyper["batch_size"])
-        self.steps_per_epoch = math.ceil(len(self.y) / self.batch_size)
-        self.total_steps = epochs * self.steps_per_epoch
-        self.step = 0
+        self.steps_per_epoch = math.ceil(len(self.train) / self.batch_size)
 
     # ------------------------------------------------------------------ the epochs
-    def run(self, first: int, lrs: Sequence[float]) -> np.ndarray:
+    def run(self, first: int, lrs: Sequence[Sequence[float]]) -> np.ndarray:
         costs = np.empty(len(lrs))
         self.net.train()
-        with _deterministic():
-            for k, lr in enumerate(lrs):
-                costs[k] = self._epoch(lr)
+        with _deterministic(), torch.random.fork_rng(devices=[]):
+            torch.random.set_rng_state(self.dropout_state)
+            for k, rates in enumerate(lrs):  # one epoch of one step gets a float
+                costs[k] = self._epoch(np.atleast_1d(rates).tolist())
+            self.dropout_state = torch.random.get_rng_state()
         return costs
 
-    def _epoch(self, base_lr: float) -> float:
+    def batch(self, idx: np.ndarray) -> torch.Tensor:
+        """Images idx as (k, 3, s, s) floats in [0, 1] on the device."""
+        return images_to_tensor(self.source.rows(idx), self.dtype, self.device)
+
+    def _epoch(self, rates: Sequence[float]) -> float:
         hyper, total, n = self.hyper, 0.0, 0
-        order = torch.randperm(len(self.y), generator=self.generator).to(self.device)
+        order = self.train[torch.randperm(len(self.train), generator=self.generator).numpy()]
         for b in range(self.steps_per_epoch):
             idx = order[b * self.batch_size:(b + 1) * self.batch_size]
             if len(idx) < 2:
                 continue
-            x = augment(self.x[idx], self.augmentation, self.generator)
-            y = self.y[idx]
+            x = augment(self.batch(idx), self.augmentation, self.generator)
+            rows = torch.from_numpy(idx).to(self.device)
+            y = self.y[rows]
+            w = None if self.weights is None else self.weights[rows]
             if hyper["label_smoothing"]:
                 y = y * (1 - hyper["label_smoothing"]) + 0.5 * hyper["label_smoothing"]
             if hyper["mixup"]:
-                x, y = mix_batch(x, y, float(hyper["mixup"]), self.generator)
+                x, y, w = mix_batch(x, y, float(hyper["mixup"]), self.generator, w)
             for group in self.optimizer.param_groups:
-                group["lr"] = base_lr * self._factor(self.step)
-            loss = F.binary_cross_entropy_with_logits(self.net(x), y)
+                group["lr"] = rates[b]
+            z = self.net(x)
+            if w is None:
+                loss = F.binary_cross_entropy_with_logits(z, y)
+            else:
+                loss = (w * F.binary_cross_entropy_with_logits(z, y, reduction="none")).mean()
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             self.optimizer.step()
-            self.step += 1
             total += float(loss.detach()) * len(idx)
             n += len(idx)
         return total / max(n, 1)
 
-    def _factor(self, step: int) -> float:
-        """The step's share of the base learning rate: warm-up, then cosine to 0."""
-        if self.hyper["lr_schedule"] == "constant":
-            return 1.0
-        warmup = int(self.hyper["warmup"] * self.total_steps)
-        if step < warmup:
-            return (step + 1) / warmup
-        t = (step - warmup) / max(1, self.total_steps - warmup)
-        return 0.5 * (1 + math.cos(math.pi * min(t, 1.0)))
+    def validation_cost(self, rows: np.ndarray) -> float:
+        """The mean cross-entropy of the model's logit (TTA included) on images ``rows``, in
+        inference mode (BatchNorm's running statistics, no dropout), unweighted."""
+        self.net.eval()
+        total = 0.0
+        with torch.no_grad():
+            for start in range(0, len(rows), _EVAL_BATCH):
+                idx = rows[start:start + _EVAL_BATCH]
+                z = self.net.predict_logits(self.batch(idx))
+                y = self.y[torch.from_numpy(idx).to(self.device)]
+                total += float(F.binary_cross_entropy_with_logits(z, y, reduction="sum"))
+        self.net.train()
+        return total / len(rows)
 
     # ------------------------------------------------------------------ the protocol
     def params(self) -> list[np.ndarray]:
@@ -135,6 +184,46 @@ class ConvNetSolver(Solver):
     def params_finite(self) -> bool:
         return all(bool(torch.isfinite(p).all()) for p in self.net.state_dict().values()
                    if p.is_floating_point())
+
+    def state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """The optimizer's state by tensor name (``optimizer.<name>.exp_avg``, ...,
+        ``optimizer.step``), the states of the shuffling and augmentation generator and of
+        dropout's (``rng.generator``, ``rng.dropout``: uint8)."""
+        tensors = {"rng.generator": self.generator.get_state().numpy().copy(),
+                   "rng.dropout": self.dropout_state.numpy().copy()}
+        for i, values in self.optimizer.state_dict()["state"].items():
+            for key, value in values.items():
+                if value is None:  # SGD without momentum keeps no buffer
+                    continue
+                if key == "step":
+                    tensors["optimizer.step"] = np.array([int(value)], np.int64)
+                else:
+                    tensors[f"optimizer.{self.trainable[i]}.{key}"] = (
+                        value.detach().cpu().numpy().copy())
+        return tensors, {}
+
+    def load_state(self, tensors: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
+        try:
+            self.generator.set_state(torch.from_numpy(np.array(tensors["rng.generator"])))
+            dropout = torch.from_numpy(np.array(tensors["rng.dropout"]))
+            torch.Generator().set_state(dropout)  # refused here if it is not a state
+            self.dropout_state = dropout
+        except (KeyError, RuntimeError, ValueError) as e:
+            raise ModelFileError(f"the checkpoint's random generator state is not one torch "
+                                 f"wrote ({str(e).splitlines()[0][:80]}).") from None
+        keys = moments(self.hyper["optimizer"], float(self.hyper["momentum"]))
+        if not keys or f"optimizer.{self.trainable[0]}.{keys[0]}" not in tensors:
+            return  # no state kept, or saved before the first step: nothing to restore
+        state = {}
+        for i, name in enumerate(self.trainable):
+            entry: dict[str, Any] = {key: torch.from_numpy(np.array(
+                tensors[f"optimizer.{name}.{key}"])) for key in keys}
+            if "optimizer.step" in tensors:  # AdamW's
+                entry["step"] = torch.tensor(float(tensors["optimizer.step"][0]),
+                                             dtype=torch.float32)
+            state[i] = entry
+        saved = self.optimizer.state_dict()
+        self.optimizer.load_state_dict({"state": state, "param_groups": saved["param_groups"]})
 
 
 class _deterministic:

@@ -1,23 +1,33 @@
 """One fit of the ConvNet: hyperparameters and images -> the one loop -> a ``Fit``.
 
-The same loop as every other model (``logicat.training.loop``: the cost history, the
-divergence rule, callbacks), run by ``torch_backend.convnet_solver.ConvNetSolver`` one epoch
-per iteration; ``ConvNetClassifier.fit`` and ``logicat train --model convnet`` both come here.
+The same loop as every other model (``logicat.training.loop``: the schedule, the cost history,
+the divergence rule, early stopping on a held-out part, callbacks, checkpoints and exact
+resumption), run by ``torch_backend.convnet_solver.ConvNetSolver`` one epoch per iteration;
+``ConvNetClassifier.fit`` and ``logicat train --model convnet`` both come here. The images come
+from memory (uint8 (m, s, s, 3), or [0, 1] floats) or from a packed HDF5 file
+(``logicat.data.chunks.H5Images``, as ``logicat pack`` writes it), whose rows are read a
+mini-batch at a time and never loaded whole.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from logicat.convnet import ConvNetSpec
+from logicat.convnet import ConvNetSpec, param_shapes
 from logicat.errors import ParameterError, ShapeError
-from logicat.training.fit import Fit
-from logicat.training.hyperparameters import CONVNET_CONSTRAINTS
-from logicat.training.loop import Callback, Trainer
-from logicat.validation import check_params
+from logicat.training.fit import Fit, _split, check_both_classes, class_weighted
+from logicat.training.hyperparameters import CONVNET_CONSTRAINTS, check_resumable, json_params
+from logicat.training.loop import Callback, Snapshot, Trainer
+from logicat.training.rules import Plateau
+from logicat.training.schedules import make_schedule
+from logicat.validation import check_memory, check_params
+
+#: The name of the ConvNet's solver in model files: torch.optim steps on augmented mini-batches.
+SOLVER = "minibatch"
 
 
 def as_images(X: Any) -> np.ndarray:
@@ -46,10 +56,85 @@ def spec_of(params: Mapping[str, Any], image_size: int) -> ConvNetSpec:
     return spec
 
 
-def fit_convnet(params: Mapping[str, Any], images: np.ndarray, y01: np.ndarray,
-                callbacks: Sequence[Callback] = ()) -> Fit:
-    """Train the ConvNet of ``params`` on ``images`` (uint8 or [0, 1] floats (m, s, s, 3)) and
-    labels ``y01`` (m,) in {0, 1}."""
+# ------------------------------------------------------------------ where the images come from
+class InMemoryImages:
+    """Images held in memory: uint8 (m, s, s, 3) or [0, 1] floats of that shape."""
+
+    def __init__(self, images: np.ndarray) -> None:
+        self.images = images
+        self.m, self.image_size = len(images), int(images.shape[1])
+
+    def rows(self, idx: np.ndarray) -> np.ndarray:
+        return self.images[idx]
+
+    def channel_stats(self) -> tuple[np.ndarray, np.ndarray]:
+        """The per-channel mean and (unbiased) standard deviation of the images in [0, 1],
+        reduced by torch in float32 over the whole set at once."""
+        from logicat.torch_backend.convnet import images_to_tensor
+
+        x = images_to_tensor(self.images)  # (m, 3, s, s) float32
+        return x.mean(dim=(0, 2, 3)).numpy(), x.std(dim=(0, 2, 3)).numpy()
+
+    def fingerprint(self) -> str:
+        h = hashlib.sha256(str((self.images.dtype.str, self.images.shape)).encode())
+        h.update(np.ascontiguousarray(self.images).data)
+        return h.hexdigest()
+
+
+class FileImages:
+    """The images of a packed HDF5 file (``H5Images``): each mini-batch's rows are read when it
+    is trained on (in increasing order, as HDF5 reads fastest), so memory holds one batch."""
+
+    def __init__(self, source) -> None:
+        self.source = source
+        self.m, self.image_size = source.m, source.image_size
+        self._shape = (source.image_size, source.image_size, 3)
+
+    def rows(self, idx: np.ndarray) -> np.ndarray:
+        order = np.argsort(idx, kind="stable")
+        got = self.source.x[np.asarray(idx)[order]]  # h5py: increasing indices
+        out = np.empty_like(got)
+        out[order] = got
+        return out
+
+    def channel_stats(self) -> tuple[np.ndarray, np.ndarray]:
+        """As ``InMemoryImages.channel_stats``, streamed in chunks and summed in float64."""
+        total = np.zeros(3)
+        squares = np.zeros(3)
+        for _, _, chunk in self.source.chunks(512):
+            x = chunk.reshape(-1, 3).astype(np.float64) / 255.0
+            total += x.sum(axis=0)
+            squares += (x * x).sum(axis=0)
+        count = self.m * self.image_size ** 2
+        mean = total / count
+        var = np.maximum(squares - count * mean * mean, 0.0) / max(count - 1, 1)
+        return mean.astype(np.float32), np.sqrt(var).astype(np.float32)
+
+    def fingerprint(self) -> str:
+        from logicat.data import file_sha256
+
+        return file_sha256(self.source.path)
+
+
+def image_source(images: Any) -> InMemoryImages | FileImages:
+    """What ``fit_convnet`` trains on: a packed file (``H5Images``) or images in memory."""
+    if hasattr(images, "chunks") and hasattr(images, "x"):
+        return FileImages(images)
+    return InMemoryImages(as_images(images))
+
+
+# ------------------------------------------------------------------------------ the fit
+def fit_convnet(params: Mapping[str, Any], images: Any, y01: np.ndarray,
+                callbacks: Sequence[Callback] = (), *, sample_weight: np.ndarray | None = None,
+                classes: Sequence[Any] = (0, 1), resume: Snapshot | None = None,
+                resume_source: str = "the checkpoint") -> Fit:
+    """Train the ConvNet of ``params`` on ``images`` - uint8 or [0, 1] floats (m, s, s, 3), or
+    a packed file (``logicat.data.chunks.H5Images``) - and labels ``y01`` (m,) in {0, 1}.
+
+    sample_weight : (m,) weights >= 0 or None; ``params["class_weight"]`` multiplies into them
+    classes : the labels behind 0 and 1 (the keys of a ``class_weight`` dict)
+    resume : a checkpoint's snapshot to continue from, exactly
+    """
     from logicat.torch_backend import require_torch
 
     require_torch()
@@ -58,11 +143,59 @@ def fit_convnet(params: Mapping[str, Any], images: np.ndarray, y01: np.ndarray,
 
     check_params(CONVNET_CONSTRAINTS, {k: v for k, v in params.items()
                                        if k in CONVNET_CONSTRAINTS})
-    images = as_images(images)
-    spec = spec_of(params, images.shape[1])
-    solver = ConvNetSolver(spec, images, y01, dict(params), int(params["max_iter"]),
-                           resolve_device(params["device"]))
-    lr = float(params["learning_rate"])
-    result = Trainer(max_iter=int(params["max_iter"]), schedule=lambda epoch: lr,
-                     callbacks=callbacks).run(solver)
-    return Fit(result, "convnet", convnet=spec)  # ConvNetSolver: epochs of mini-batches
+    source = image_source(images)
+    y01 = np.asarray(y01)
+    if y01.shape != (source.m,):
+        raise ShapeError(f"y must have shape ({source.m},) for {source.m} images. Got shape "
+                         f"{y01.shape} instead.")
+    check_both_classes(y01, "y")
+    spec = spec_of(params, source.image_size)
+    weights = class_weighted(y01, sample_weight, params["class_weight"], classes, np.float64)
+    meta = _run_meta(params, source, y01, weights)
+    if resume is not None:
+        check_resumable(resume, meta(), resume_source)
+    train, val = _split(y01, params, np.random.default_rng(params["random_state"]), resume)
+    if train is None:
+        train = np.arange(source.m)
+    check_memory(4 * (len(train) + 2 * sum(np.prod(s) for s in param_shapes(spec).values())),
+                 "the ConvNet's parameters and optimizer state")
+    solver = ConvNetSolver(spec, source, y01, train, dict(params),
+                           resolve_device(params["device"]), weights)
+    epochs = int(params["max_iter"])
+    plateau = validation = None
+    if val is not None:
+        # mini-batch costs are noisy and the warm-up steadies training: the watch starts at once
+        plateau = Plateau(0.0, int(params["n_iter_no_change"]), "best", warmup=False)
+        validation = _validation(solver, val)
+    trainer = Trainer(
+        max_iter=epochs,
+        schedule=make_schedule(params["lr_schedule"], float(params["learning_rate"]), 0.0,
+                               epochs * solver.steps_per_epoch, float(params["warmup"])),
+        callbacks=callbacks, plateau=plateau, validation=validation, meta=meta,
+        extra_tensors={} if val is None else {"validation_indices": val})
+    # the schedule decays to 0 by design: running to max_iter is no failure to converge, and
+    # early stopping only guards against overfitting (no ConvergenceWarning)
+    return Fit(trainer.run(solver, resume), SOLVER, convnet=spec, held_out=val)
+
+
+def _validation(solver, rows: np.ndarray) -> Callable[[list[np.ndarray]], float]:
+    """params -> the validation cost, computed by the solver's own network (which holds them)."""
+    return lambda params: solver.validation_cost(rows)
+
+
+def _run_meta(params, source, y01, weights) -> Callable[[], dict[str, Any]]:
+    """What every checkpoint of this fit records about the run (computed once, on demand)."""
+    fingerprint: dict[str, Any] = {}
+
+    def meta() -> dict[str, Any]:
+        if not fingerprint:
+            h = hashlib.sha256(source.fingerprint().encode())
+            for a in (y01.astype(np.int64), weights):
+                if a is not None:
+                    h.update(np.ascontiguousarray(a).data)
+            fingerprint.update(kind="ConvNetClassifier", hyperparameters=json_params(params),
+                               n_features=3 * source.image_size ** 2,
+                               data_sha256=h.hexdigest())
+        return fingerprint
+
+    return meta

@@ -60,6 +60,8 @@ class Fit:
     activation: str = "relu"
     #: a ConvNet's architecture (``logicat.training.convnet``), None for the dense models
     convnet: ConvNetSpec | None = None
+    #: the rows held out for early stopping (increasing), or None
+    held_out: np.ndarray | None = None
 
     def to_model(self, params: Mapping[str, Any], classes: Sequence[Any] = (0, 1)) -> Model:
         """The trained classifier as a ``Model`` (what model files hold), with ``params``, the
@@ -287,12 +289,13 @@ def _torch_solver(params, X, y, start, weights, resume, callbacks):
     )
 
 
-def early_stopping_message(result: FitResult) -> str | None:
-    """'Stopped early at iteration N; best validation cost at iteration k', when it did."""
+def early_stopping_message(result: FitResult, unit: str = "iteration") -> str | None:
+    """'Stopped early at iteration N; best validation cost at iteration k', when it did
+    (``unit="epoch"`` for the ConvNet's epochs)."""
     if result.best_iteration is None or result.stopped != "converged":
         return None
-    return (f"Stopped early at iteration {result.n_iter - 1}; best validation cost "
-            f"{result.val_cost_history[result.best_iteration]:.6f} at iteration "
+    return (f"Stopped early at {unit} {result.n_iter - 1}; best validation cost "
+            f"{result.val_cost_history[result.best_iteration]:.6f} at {unit} "
             f"{result.best_iteration} (its parameters are kept).")
 
 
@@ -333,8 +336,8 @@ def class_weighted(y01: np.ndarray, sample_weight: np.ndarray | None, class_weig
     for c in (0, 1):
         if not s[y01 == c].sum() > 0:
             raise ParameterError(
-                "LogisticRegression is a binary classifier: both classes need a positive "
-                f"total sample weight. Got 0 for class {classes[c]!r} instead."
+                "A binary classifier: both classes need a positive total sample weight. "
+                f"Got 0 for class {classes[c]!r} instead."
             )
     return s.astype(dtype)
 

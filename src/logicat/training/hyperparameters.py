@@ -20,7 +20,7 @@ from logicat.loss import LOSSES
 from logicat.network import ACTIVATIONS, INITS
 from logicat.training.loop import FitResult, Snapshot
 from logicat.training.objectives import ENGINES
-from logicat.training.optimizers import OPTIMIZERS
+from logicat.training.optimizers import OPTIMIZERS, TORCH_OPTIMIZERS
 from logicat.training.schedules import SCHEDULES
 from logicat.training.solvers import SOLVERS
 from logicat.validation import Interval, Options, Sizes
@@ -85,7 +85,8 @@ CONVNET_DEFAULTS: dict[str, Any] = {
     "optimizer": "adamw", "momentum": 0.9, "weight_decay": 5e-4, "lr_schedule": "cosine",
     "warmup": 0.05, "flip": True, "crop": "pad", "crop_pad": 4, "crop_min_scale": 0.6,
     "rotation": 0.0, "brightness": 0.0, "contrast": 0.0, "saturation": 0.0, "mixup": 0.0,
-    "label_smoothing": 0.0, "tta": True, "random_state": 0, "device": "auto",
+    "label_smoothing": 0.0, "tta": True, "class_weight": None, "early_stopping": False,
+    "validation_fraction": 0.1, "n_iter_no_change": 10, "random_state": 0, "device": "auto",
     "callbacks": None,
 }
 CONVNET_CONSTRAINTS: dict[str, list[Any]] = {
@@ -97,7 +98,7 @@ CONVNET_CONSTRAINTS: dict[str, list[Any]] = {
     "max_iter": [Interval(int, 1)],
     "batch_size": [Interval(int, 2)],
     "learning_rate": [Interval(float, 0, None, closed="neither")],
-    "optimizer": [Options(("adamw", "sgd"))],
+    "optimizer": [Options(TORCH_OPTIMIZERS)],
     "momentum": [Interval(float, 0, 1)],
     "weight_decay": [Interval(float, 0, None)],
     "lr_schedule": [Options(("cosine", "constant"))],
@@ -113,6 +114,10 @@ CONVNET_CONSTRAINTS: dict[str, list[Any]] = {
     "mixup": [Interval(float, 0, None)],
     "label_smoothing": [Interval(float, 0, 1)],
     "tta": [bool],
+    "class_weight": [Options(["balanced"]), dict, None],
+    "early_stopping": [bool],
+    "validation_fraction": [Interval(float, 0, 1, closed="neither")],
+    "n_iter_no_change": [Interval(int, 1)],
     "random_state": [Interval(int, 0), None],
 }
 #: Hyperparameters that may differ between a checkpointed run and its resumption.

@@ -11,8 +11,12 @@ A solver is an object with (``Solver`` gives the defaults):
     names            the parameters' names in snapshots ("coef", "intercept"; "coefs.0", ...)
     chunk            iterations per ``run`` call; with more than 1 the parameters are not formed
                      between them, so callbacks must be cost-only and there is no validation
+    steps_per_epoch  schedule steps per iteration: 1 (the step size changes once an epoch), or
+                     the mini-batches of an epoch (the ConvNet's solver: one rate per step)
     run(first, lrs)  run len(lrs) iterations from ``first``; return their costs, each J *before*
-                     its iteration's update (as the lesson records it)
+                     its iteration's update (as the lesson records it). With
+                     ``steps_per_epoch`` S > 1, each entry of ``lrs`` is the S rates of that
+                     epoch's steps.
     params()         the current parameters (host NumPy arrays, views allowed)
     params_after(n)  the parameters after iteration n - 1 of the last ``run`` (chunked solvers)
     rewind(n)        make those current: training stopped inside a chunk
@@ -48,7 +52,7 @@ class TrainingState:
     cost: float
     max_iter: int
     params: list[np.ndarray] | None = None
-    #: the step size used in this iteration
+    #: the step size used in this iteration (its last step's, when the rate changes per step)
     learning_rate: float | None = None
     #: J on the validation set after this iteration's update (with ``early_stopping`` only)
     val_cost: float | None = None
@@ -121,6 +125,7 @@ class Solver:
 
     names: tuple[str, ...] = ()
     chunk = 1
+    steps_per_epoch = 1
 
     def run(self, first: int, lrs: Sequence[float]) -> np.ndarray:
         raise NotImplementedError
@@ -157,7 +162,8 @@ class Trainer:
     Parameters
     ----------
     max_iter : number of epochs (iterations in full-batch training)
-    schedule : callable(epoch) -> learning rate
+    schedule : callable(step) -> learning rate, over ``max_iter * solver.steps_per_epoch``
+        schedule steps (``logicat.training.schedules``)
     callbacks : called with a ``TrainingState`` after every epoch; returning True stops
     plateau : ``Plateau`` for ``tol`` stopping (on the cost) or early stopping (on the
         validation cost), or None
@@ -209,10 +215,11 @@ class Trainer:
         stopped, n_iter = "max_iter", self.max_iter
         while epoch < self.max_iter and stopped == "max_iter":
             k = min(solver.chunk, self.max_iter - epoch)
-            lrs = [float(self.schedule(t)) for t in range(epoch, epoch + k)]
+            lrs = self._rates(epoch, k, solver.steps_per_epoch)
             costs = solver.run(epoch, lrs)
             for j in range(k):
-                why = self._after_iteration(solver, epoch + j, float(costs[j]), lrs[j])
+                last = lrs[j][-1] if solver.steps_per_epoch > 1 else lrs[j]
+                why = self._after_iteration(solver, epoch + j, float(costs[j]), last)
                 if why is not None:
                     if j < k - 1:
                         solver.rewind(epoch + j + 1)
@@ -220,6 +227,14 @@ class Trainer:
                     break
             epoch += k
         return self._result(solver, stopped, n_iter)
+
+    def _rates(self, epoch: int, k: int, steps: int) -> list:
+        """The learning rates of epochs epoch..epoch+k-1: one float each, or (steps > 1) the
+        tuple of the rates of each epoch's steps."""
+        if steps == 1:
+            return [float(self.schedule(t)) for t in range(epoch, epoch + k)]
+        return [tuple(float(self.schedule(e * steps + s)) for s in range(steps))
+                for e in range(epoch, epoch + k)]
 
     def _after_iteration(self, solver: Solver, i: int, cost: float, lr: float) -> str | None:
         """The books of iteration i; returns why training stops here, or None."""

@@ -1,0 +1,133 @@
+"""The ConvNet's training on the one path: in memory, from a packed file, and the solver it
+replaced, side by side in one run.
+
+    LOGICAT_DATA=../shared/data/catvnoncat python benchmarks/convnet_training.py \
+        [--epochs 30] [--repeats 3] [--threads N] [--baseline-rev 66544d2]
+
+Rows (the default recipe on the 209 training images, ``--epochs`` epochs each; the per-epoch
+cost does not depend on the run's length, so the ratios hold for the default 120):
+
+- B: the ConvNet's solver at git revision ``--baseline-rev`` (before it joined the one
+  training path: its own schedule, the images held as one float tensor), run from that
+  revision's ``src/`` in a subprocess (``git archive``);
+- M: ``fit_convnet`` on the images in memory (uint8, converted a batch at a time);
+- F: ``fit_convnet`` on the same images packed by ``logicat pack`` (``--train-file``): each
+  mini-batch's rows read from the HDF5 file when they are trained on.
+
+Each row: the median wall time of ``--repeats`` fits (rows round-robin, so a busy spell on a
+shared machine hits them alike) and its speed against B and M; and whether its costs equal B's
+(M must, bit for bit: the same batches, the same schedule; F's channel statistics are summed in
+float64 from the file, B's and M's in float32 by torch, so F agrees to ~1e-6). Targets (the
+model-vocabulary issue): M no slower than B; F >= 0.8x M.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+
+_BASELINE = """
+import json, sys, time
+import numpy as np, torch
+torch.set_num_threads({threads})
+from logicat import load_catvnoncat
+from logicat.training.convnet import fit_convnet
+from logicat.training.hyperparameters import CONVNET_DEFAULTS
+d = load_catvnoncat()
+params = {{**CONVNET_DEFAULTS, "max_iter": {epochs}, "device": "cpu"}}
+start = time.perf_counter()
+done = fit_convnet(params, d.train_x, d.train_y)
+print(json.dumps({{"seconds": time.perf_counter() - start,
+                  "costs": done.result.cost_history.tolist()}}))
+"""
+
+
+def baseline(src: Path, epochs: int, threads: int) -> tuple[float, np.ndarray]:
+    """B: one fit by the old revision's code, in its own process."""
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    out = subprocess.run([sys.executable, "-c", _BASELINE.format(epochs=epochs,
+                                                                  threads=threads)],
+                         env=env, check=True, capture_output=True, text=True).stdout
+    got = json.loads(out.strip().splitlines()[-1])
+    return got["seconds"], np.array(got["costs"])
+
+
+def current(images, y, epochs: int) -> tuple[float, np.ndarray]:
+    """M or F: one fit on this checkout's one path."""
+    from logicat.training.convnet import fit_convnet
+    from logicat.training.hyperparameters import CONVNET_DEFAULTS
+
+    params = {**CONVNET_DEFAULTS, "max_iter": epochs, "device": "cpu"}
+    start = time.perf_counter()
+    done = fit_convnet(params, images, y)
+    return time.perf_counter() - start, done.result.cost_history
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--baseline-rev", default="66544d2")
+    args = parser.parse_args()
+
+    import torch
+    from PIL import Image
+
+    from logicat import load_catvnoncat
+    from logicat.data.chunks import H5Images
+    from logicat.data.pack import pack_image_folder
+
+    torch.set_num_threads(args.threads)
+    data = load_catvnoncat()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.baseline_rev, "src"],
+                                 check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(tmp)], input=archive, check=True)
+        for i, (image, label) in enumerate(zip(data.train_x, data.train_y, strict=True)):
+            folder = tmp / "photos" / ("cat" if label else "other")
+            folder.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(image).save(folder / f"{i:03d}.png")  # lossless
+        pack_image_folder(tmp / "photos", tmp / "mine.h5", size=64, positive="cat", workers=1)
+        with H5Images(tmp / "mine.h5") as source:
+            rows = {
+                "B": lambda: baseline(tmp / "src", args.epochs, args.threads),
+                "M": lambda: current(source.x[:], source.y, args.epochs),
+                "F": lambda: current(source, source.y, args.epochs),
+            }
+            times: dict[str, list[float]] = {k: [] for k in rows}
+            costs: dict[str, np.ndarray] = {}
+            for _ in range(args.repeats):
+                for key, run in rows.items():
+                    seconds, history = run()
+                    times[key].append(seconds)
+                    costs[key] = history
+
+    median = {k: statistics.median(v) for k, v in times.items()}
+    print(f"ConvNet default recipe, 209 images, {args.epochs} epochs; {args.threads} torch "
+          f"thread(s); median of {args.repeats}; baseline B = {args.baseline_rev}")
+    labels = {"B": f"B  ConvNetSolver at {args.baseline_rev}",
+              "M": "M  one path, images in memory",
+              "F": "F  one path, --train-file (HDF5)"}
+    print(f"{'row':40s} {'s/fit':>8s} {'s/epoch':>8s} {'vs B':>7s} {'vs M':>7s}  costs vs B")
+    for key, label in labels.items():
+        gap = float(np.max(np.abs(costs[key] - costs["B"])))
+        same = "equal" if gap == 0 else f"max |diff| {gap:.1e}"
+        print(f"{label:40s} {median[key]:8.2f} {median[key] / args.epochs:8.3f} "
+              f"{median['B'] / median[key]:6.2f}x {median['M'] / median[key]:6.2f}x  {same}")
+
+
+if __name__ == "__main__":
+    main()

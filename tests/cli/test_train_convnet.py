@@ -1,0 +1,159 @@
+"""``logicat train --model convnet`` with train's options: your own photos from ``logicat pack``,
+early stopping, class weights, checkpoints killed and resumed, Ctrl-C, and what is refused."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+from safetensors import safe_open
+
+pytest.importorskip("torch")
+
+from logicat.cli import main  # noqa: E402
+
+TINY = ["--model", "convnet", "--param", "widths=4,8", "--param", "batch_size=16",
+        "--device", "cpu"]
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def _tensors(path) -> dict[str, np.ndarray]:
+    with safe_open(path, framework="numpy") as f:
+        return {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
+
+
+@pytest.fixture(scope="module")
+def my_photos(tmp_path_factory, cat_data):
+    """A newcomer's folder: 90 of the cat images as 96x96 JPEGs in cat/ and other/, packed."""
+    root = tmp_path_factory.mktemp("mine")
+    rng = np.random.default_rng(0)
+    for i in rng.choice(len(cat_data.train_y), 90, replace=False):
+        folder = root / "photos" / ("cat" if cat_data.train_y[i] else "other")
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(cat_data.train_x[i]).resize((96, 96)).save(folder / f"{i}.jpg")
+    packed = run("pack", root / "photos", root / "mine.h5", "-j", "1")
+    assert packed.exit_code == 0, packed.output
+    return root
+
+
+def test_pack_then_train_a_convnet_on_your_own_photos_then_use_it(my_photos, photos_dir):
+    out = my_photos / "mine.safetensors"
+    trained = run("train", *TINY, "-n", "3", "--train-file", my_photos / "mine.h5",
+                  "--early-stopping", "--validation-fraction", "0.2", "--class-weight",
+                  "balanced", "--print-every", "1", "-o", out)
+    assert trained.exit_code == 0, trained.output
+    lines = trained.output.splitlines()
+    assert re.match(r"Training on .*mine\.h5: 90 images of 64x64 \(cat: \d+, other: \d+\)",
+                    lines[0])
+    assert len(re.findall(r"Cost after epoch \d: \d\.\d{6}", trained.output)) == 3
+    assert "test accuracy" not in trained.output  # the cat test set is not the user's
+    train_acc = float(re.search(r"train accuracy: (\S+) %", trained.output).group(1))
+    val_acc = float(re.search(r"validation accuracy \(the images held out\): (\S+) %",
+                              trained.output).group(1))
+    from logicat import load_model
+
+    clf = load_model(out)
+    meta = clf.metadata_
+    assert meta["class_names"] == ["other", "cat"] and meta["solver"] == "minibatch"
+    assert meta["training_data"]["file"] == "mine.h5" and meta["training_data"][
+        "n_samples"] == 90
+    assert meta["metrics"] == {"train_accuracy": train_acc, "validation_accuracy": val_acc}
+    assert meta["hyperparameters"]["class_weight"] == "balanced"
+    assert meta["hyperparameters"]["early_stopping"] is True
+    assert len(clf.metadata_["early_stopping"]) == 2
+
+    predicted = run("predict", "-m", out, photos_dir / "tabby_cat.jpg")
+    assert predicted.exit_code == 0, predicted.output
+    assert re.search(r"p\(cat\) = 0\.\d{4}  (cat|other)", predicted.output)
+    explained = run("explain", "-m", out, photos_dir / "tabby_cat.jpg", "-o",
+                    my_photos / "why")
+    assert explained.exit_code == 0, explained.output
+    assert (my_photos / "why" / "tabby_cat.png").is_file()
+
+
+def _train(tmp_path, *extra):
+    return [sys.executable, "-m", "logicat", "train", *TINY, "-n", "5", "--print-every", "1",
+            "--seed", "3", *map(str, extra)]
+
+
+@pytest.mark.slow  # three short ConvNet trainings in their own processes
+def test_a_run_killed_after_a_checkpoint_and_resumed_ends_where_the_whole_run_does(tmp_path):
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    subprocess.run(_train(tmp_path, "-o", tmp_path / "whole.safetensors"), check=True,
+                   capture_output=True, env=env)
+    ck = tmp_path / "ck.safetensors"
+    command = _train(tmp_path, "-o", tmp_path / "resumed.safetensors", "--checkpoint", ck,
+                     "--checkpoint-every", "1")
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                          text=True, env=env) as job:
+        for line in job.stdout:
+            if line.startswith("Cost after epoch 1:") and ck.exists():
+                job.send_signal(signal.SIGKILL)  # no chance to save anything more
+                break
+        job.wait(timeout=120)
+    assert job.returncode == -signal.SIGKILL
+    assert not (tmp_path / "resumed.safetensors").exists()
+    from logicat.files import load_checkpoint
+
+    assert 1 <= load_checkpoint(ck).meta["epoch"] < 5
+    subprocess.run([*command, "--resume"], check=True, capture_output=True, env=env)
+    whole, resumed = _tensors(tmp_path / "whole.safetensors"), _tensors(
+        tmp_path / "resumed.safetensors")
+    assert whole.keys() == resumed.keys()
+    for name in whole:  # same machine, float32: the issue allows 1e-6; here it is exact
+        np.testing.assert_allclose(resumed[name], whole[name], rtol=0, atol=1e-6, err_msg=name)
+
+
+@pytest.mark.slow
+def test_ctrl_c_saves_a_checkpoint_and_exits_130(tmp_path):
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    ck = tmp_path / "ck.safetensors"
+    with subprocess.Popen(_train(tmp_path, "-n", "50", "-o", tmp_path / "m", "--checkpoint",
+                                 ck),
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          env=env) as job:
+        for line in job.stdout:
+            if line.startswith("Cost after epoch 1:"):
+                job.send_signal(signal.SIGINT)
+                break
+        _, err = job.communicate(timeout=120)
+    assert job.returncode == 130, err
+    assert re.fullmatch(r"Interrupted after epoch \d+: saved a checkpoint to .*ck\.safetensors "
+                        r"\(continue with --resume --checkpoint .*\)\.", err.strip())
+    assert not (tmp_path / "m").exists()
+
+
+@pytest.mark.parametrize("args, flag, why", [
+    (["--loss", "squared_error"], "--loss", "it trains on cross-entropy"),
+    (["--alpha", "1"], "--alpha", "--param weight_decay=W"),
+    (["--optimizer", "adam"], "--optimizer", "--param optimizer=adamw or optimizer=sgd"),
+    (["--nproc", "2"], "--nproc", "data-parallel training of the ConvNet is not built yet"),
+    (["--tol", "0.1"], "--tol", "it stops on the validation cost (--early-stopping)"),
+    (["--scaling", "standardize"], "--scaling", "normalises each channel"),
+])
+def test_what_has_no_meaning_is_refused_with_the_reason(tmp_path, args, flag, why):
+    result = run("train", "--model", "convnet", *args, "-o", tmp_path / "m")
+    assert result.exit_code == 2, result.output
+    message = " ".join(result.output.split())
+    assert f"Error: Invalid value for '{flag}': does not apply to --model convnet: " in message
+    assert why in message.partition("--model convnet: ")[2]
+    assert not (tmp_path / "m").exists()
+
+
+def test_resume_needs_its_checkpoint(tmp_path):
+    result = run("train", *TINY, "--resume", "-o", tmp_path / "m")
+    assert result.exit_code == 2 and "needs --checkpoint PATH" in result.output
+    result = run("train", *TINY, "--resume", "--checkpoint", tmp_path / "none.safetensors",
+                 "-o", tmp_path / "m")
+    assert result.exit_code == 2 and "no such checkpoint file" in result.output
+    assert not (tmp_path / "m").exists()
