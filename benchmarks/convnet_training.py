@@ -11,8 +11,9 @@ cost does not depend on the run's length, so the ratios hold for the default 120
   training path: its own schedule, the images held as one float tensor), run from that
   revision's ``src/`` in a subprocess (``git archive``);
 - M: ``fit_convnet`` on the images in memory (uint8, converted a batch at a time);
-- F: ``fit_convnet`` on the same images packed by ``logicat pack`` (``--train-file``): each
-  mini-batch's rows read from the HDF5 file when they are trained on.
+- F: ``fit_convnet`` on the same images in a file of the layout ``logicat pack`` writes
+  (``--train-file``; chunks of 256 images, the cat file's order): each mini-batch's rows read
+  from the HDF5 file when they are trained on.
 
 Each row: the median wall time of ``--repeats`` fits (rows round-robin, so a busy spell on a
 shared machine hits them alike) and its speed against B and M; and whether its costs equal B's
@@ -74,6 +75,22 @@ def current(images, y, epochs: int) -> tuple[float, np.ndarray]:
     return time.perf_counter() - start, done.result.cost_history
 
 
+def pack_like(path: Path, data) -> Path:
+    """The training images in the layout ``logicat pack`` writes (chunks of 256 images), in
+    the cat file's order, so that F trains on M's batches."""
+    import h5py
+
+    from logicat.data.pack import CHUNK_IMAGES
+
+    m = len(data.train_y)
+    with h5py.File(path, "w") as f:
+        f.create_dataset("train_set_x", data=data.train_x,
+                         chunks=(min(CHUNK_IMAGES, m), *data.train_x.shape[1:]))
+        f.create_dataset("train_set_y", data=data.train_y.astype(np.int64))
+        f.create_dataset("list_classes", data=np.array([c.encode() for c in data.classes]))
+    return path
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=30)
@@ -83,11 +100,9 @@ def main() -> None:
     args = parser.parse_args()
 
     import torch
-    from PIL import Image
 
     from logicat import load_catvnoncat
     from logicat.data.chunks import H5Images
-    from logicat.data.pack import pack_image_folder
 
     torch.set_num_threads(args.threads)
     data = load_catvnoncat()
@@ -96,15 +111,11 @@ def main() -> None:
         archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.baseline_rev, "src"],
                                  check=True, capture_output=True).stdout
         subprocess.run(["tar", "-x", "-C", str(tmp)], input=archive, check=True)
-        for i, (image, label) in enumerate(zip(data.train_x, data.train_y, strict=True)):
-            folder = tmp / "photos" / ("cat" if label else "other")
-            folder.mkdir(parents=True, exist_ok=True)
-            Image.fromarray(image).save(folder / f"{i:03d}.png")  # lossless
-        pack_image_folder(tmp / "photos", tmp / "mine.h5", size=64, positive="cat", workers=1)
-        with H5Images(tmp / "mine.h5") as source:
+        packed = pack_like(tmp / "train.h5", data)
+        with H5Images(packed) as source:
             rows = {
                 "B": lambda: baseline(tmp / "src", args.epochs, args.threads),
-                "M": lambda: current(source.x[:], source.y, args.epochs),
+                "M": lambda: current(data.train_x, data.train_y, args.epochs),
                 "F": lambda: current(source, source.y, args.epochs),
             }
             times: dict[str, list[float]] = {k: [] for k in rows}

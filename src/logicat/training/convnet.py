@@ -83,7 +83,7 @@ class InMemoryImages:
 
 class FileImages:
     """The images of a packed HDF5 file (``H5Images``): each mini-batch's rows are read when it
-    is trained on (in increasing order, as HDF5 reads fastest), so memory holds one batch."""
+    is trained on (in file order), so memory holds one batch, not the file."""
 
     def __init__(self, source) -> None:
         self.source = source
@@ -91,10 +91,10 @@ class FileImages:
         self._shape = (source.image_size, source.image_size, 3)
 
     def rows(self, idx: np.ndarray) -> np.ndarray:
-        order = np.argsort(idx, kind="stable")
-        got = self.source.x[np.asarray(idx)[order]]  # h5py: increasing indices
-        out = np.empty_like(got)
-        out[order] = got
+        # one simple slice per row: h5py's point selection (x[sorted idx]) is ~100x slower
+        out = np.empty((len(idx), *self._shape), np.uint8)
+        for k in np.argsort(idx, kind="stable"):  # in file order
+            out[k] = self.source.x[int(idx[k])]
         return out
 
     def channel_stats(self) -> tuple[np.ndarray, np.ndarray]:
