@@ -1,5 +1,5 @@
-r"""A small convolutional network: its architecture, its parameters, and its forward pass in
-NumPy (what predicting needs; training is PyTorch's, ``logicat.torch_backend.convnet``).
+r"""The ConvNet family: its hyperparameter-level description (``ConvNetSpec``), the tensors it
+holds, and what predicting needs in NumPy.
 
 The network, for images of size s (examples as rows, channels first inside: (m, 3, s, s)):
 
@@ -14,9 +14,12 @@ The network, for images of size s (examples as rows, channels first inside: (m, 
 BN in inference: (x - running_mean) / sqrt(running_var + eps) * gamma + beta, per channel.
 Dropout (training only) sits before each linear layer of the head.
 
-The parameters are named and laid out as PyTorch's ``state_dict`` of the module that trains
-them (``features.<i>.weight`` (C_out, C_in, 3, 3), ``features.<i>.running_mean``, ...,
-``head.<j>.weight`` (n_out, n_in)), plus ``input.mean`` and ``input.std`` (3,), so a file holds
+That network is written once, as a list of layers: ``logicat.nn.families.convnet_layers(spec)``;
+this module, PyTorch's module (``torch_backend.convnet``), logicat's own engine
+(``autograd.convnet``) and the ONNX exporter each interpret that list. Its tensors are named
+and laid out as PyTorch's ``state_dict`` of the module that trains them
+(``features.<i>.weight`` (C_out, C_in, 3, 3), ``features.<i>.running_mean``, ...,
+``head.<j>.weight`` (n_out, n_in), ``input.mean`` and ``input.std`` (3,)), so a file holds
 exactly what torch holds and no transposes happen on the way.
 """
 
@@ -28,6 +31,9 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from logicat.errors import ShapeError
+from logicat.nn import forward
+from logicat.nn.families import convnet_layers
+from logicat.nn.layers import Layer, shapes
 
 BN_EPS = 1e-5
 HEADS = ("gap", "flatten")
@@ -86,27 +92,15 @@ class ConvNetSpec:
         return self.widths[-1] * (1 if self.head == "gap" else side * side)
 
 
+def layers(spec: ConvNetSpec, dropout: float = 0.0) -> list[Layer]:
+    """The ConvNet's list of layers (``logicat.nn.families.convnet_layers``)."""
+    return convnet_layers(spec, dropout)
+
+
 def param_shapes(spec: ConvNetSpec) -> dict[str, tuple[int, ...]]:
-    """Every tensor's name and shape, in the order of PyTorch's state_dict (then the input
-    normalisation): each conv's weight, its BN's weight, bias, running_mean, running_var."""
-    shapes: dict[str, tuple[int, ...]] = {}
-    index, channels = 0, 3
-    for width in spec.widths:
-        for _ in range(spec.convs_per_block):
-            shapes[f"features.{index}.weight"] = (width, channels, 3, 3)
-            for name in ("weight", "bias", "running_mean", "running_var"):
-                shapes[f"features.{index + 1}.{name}"] = (width,)
-            index, channels = index + 3, width  # conv, BN, ReLU
-        index += 1  # the block's max-pool
-    n_in, j = spec.head_inputs, 0
-    for n_out in ([spec.hidden] if spec.hidden else []) + [1]:
-        j += 1  # the Dropout before each linear layer
-        shapes[f"head.{j}.weight"] = (n_out, n_in)
-        shapes[f"head.{j}.bias"] = (n_out,)
-        n_in, j = n_out, j + 2  # Linear, ReLU
-    shapes["input.mean"] = (3,)
-    shapes["input.std"] = (3,)
-    return shapes
+    """Every tensor's name and shape, in the order of the layers (the input normalisation, then
+    each conv's weight, its BN's weight, bias, running_mean, running_var, ..., the head)."""
+    return shapes(layers(spec), (3, spec.image_size, spec.image_size))[0]
 
 
 def check_params(spec: ConvNetSpec, params: Mapping[str, np.ndarray]) -> None:
@@ -124,34 +118,21 @@ def check_params(spec: ConvNetSpec, params: Mapping[str, np.ndarray]) -> None:
         raise ShapeError(f"unexpected tensor {extra[0]!r} for this ConvNet architecture.")
 
 
-def conv3x3(x: np.ndarray, W: np.ndarray, batch: int = 32) -> np.ndarray:
-    """3x3 convolution, stride 1, padding 1 (cross-correlation, as PyTorch), channels last:
-    (m, s, s, C) with W (C_out, C, 3, 3) -> (m, s, s, C_out). im2col over ``batch`` images at
-    a time: each output pixel's 3x3xC patch becomes one row of a matrix that multiplies W."""
-    m, H, Wd, C = x.shape
-    out = np.empty((m, H, Wd, W.shape[0]), dtype=np.result_type(x, W))
-    kernel = W.reshape(W.shape[0], -1).T  # (C * 9, C_out), rows in (c, dy, dx) order
-    for start in range(0, m, batch):
-        padded = np.pad(x[start:start + batch], ((0, 0), (1, 1), (1, 1), (0, 0)))
-        patches = np.lib.stride_tricks.sliding_window_view(padded, (3, 3), axis=(1, 2))
-        # (b, H, W, C, 3, 3): one row of C*9 values per output pixel, the im2col matrix
-        out[start:start + batch] = (patches.reshape(-1, C * 9) @ kernel).reshape(
-            -1, H, Wd, W.shape[0])
-    return out
-
-
-def maxpool2x2(x: np.ndarray) -> np.ndarray:
-    """(m, s, s, C) -> (m, s / 2, s / 2, C): the max of each 2x2 tile (s even), as three
-    element-wise maxima of the tiles' four corners."""
-    return np.maximum(np.maximum(x[:, 0::2, 0::2], x[:, 0::2, 1::2]),
-                      np.maximum(x[:, 1::2, 0::2], x[:, 1::2, 1::2]))
+def grad_cam_layer(net_layers: Sequence[Layer]) -> int:
+    """The index of the layer whose input Grad-CAM weighs: the last max-pool (the last block's
+    output before its pooling)."""
+    pools = [i for i, lay in enumerate(net_layers) if lay.type == "maxpool"]
+    if not pools:
+        raise ShapeError("Grad-CAM needs a convolutional block with a max-pool.")
+    return pools[-1]
 
 
 def feature_maps(spec: ConvNetSpec, params: Mapping[str, np.ndarray], images: np.ndarray
                  ) -> np.ndarray:
     """The last block's output before its max-pool, (m, C_K, s / 2^(K-1), s / 2^(K-1)) as
     PyTorch lays it out - what Grad-CAM weighs - for uint8 or [0, 1] float images (m, s, s, 3)."""
-    return _features(spec, params, images, stop_before_last_pool=True).transpose(0, 3, 1, 2)
+    net = layers(spec)
+    return forward.maps_before(net, params, np.asarray(images), grad_cam_layer(net))
 
 
 def logits(spec: ConvNetSpec, params: Mapping[str, np.ndarray], features: np.ndarray
@@ -164,46 +145,8 @@ def logits(spec: ConvNetSpec, params: Mapping[str, np.ndarray], features: np.nda
         raise ShapeError(f"X must have shape (m, {s * s * 3}) for this ConvNet. Got shape "
                          f"{X.shape} instead.")
     images = X.reshape(-1, s, s, 3)
-    z = _head(spec, params, _features(spec, params, images, stop_before_last_pool=False))
+    net = layers(spec)
+    z = forward.logit(net, params, images)
     if spec.tta:
-        mirrored = images[:, :, ::-1]
-        z = 0.5 * (z + _head(spec, params, _features(spec, params, mirrored, False)))
+        z = 0.5 * (z + forward.logit(net, params, images[:, :, ::-1]))
     return z
-
-
-def _features(spec: ConvNetSpec, params: Mapping[str, np.ndarray], images: np.ndarray,
-              stop_before_last_pool: bool) -> np.ndarray:
-    """The blocks, channels last: (m, s, s, 3) images -> (m, s', s', C_K). The arithmetic is
-    in the parameters' dtype (float32 for a trained ConvNet)."""
-    images = np.asarray(images)
-    dtype = np.result_type(*(params[name] for name in ("input.mean", "features.0.weight")))
-    scale = 255.0 if images.dtype == np.uint8 else 1.0
-    x = images.astype(dtype) / dtype.type(scale)  # (m, s, s, 3) in [0, 1]
-    x = (x - params["input.mean"]) / params["input.std"]
-    index = 0
-    for k in range(len(spec.widths)):
-        for _ in range(spec.convs_per_block):
-            x = conv3x3(x, params[f"features.{index}.weight"])
-            bn = f"features.{index + 1}."  # inference BN: one scale and shift per channel
-            scale_c = params[bn + "weight"] / np.sqrt(params[bn + "running_var"] + BN_EPS)
-            shift_c = params[bn + "bias"] - params[bn + "running_mean"] * scale_c
-            x = np.maximum(x * scale_c + shift_c, 0)
-            index += 3
-        if stop_before_last_pool and k == len(spec.widths) - 1:
-            return x
-        x = maxpool2x2(x)
-        index += 1
-    return x
-
-
-def _head(spec: ConvNetSpec, params: Mapping[str, np.ndarray], x: np.ndarray) -> np.ndarray:
-    # "flatten" in PyTorch's (C, s', s') order, so that the weights are torch's own
-    h = x.mean(axis=(1, 2)) if spec.head == "gap" else x.transpose(0, 3, 1, 2).reshape(len(x),
-                                                                                      -1)
-    names = [name for name in param_shapes(spec) if name.startswith("head.")]
-    linears: Sequence[tuple[str, str]] = list(zip(names[0::2], names[1::2], strict=True))
-    for i, (weight, bias) in enumerate(linears):
-        h = h @ params[weight].T + params[bias]
-        if i < len(linears) - 1:
-            h = np.maximum(h, 0.0)
-    return h[:, 0]

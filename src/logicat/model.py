@@ -23,7 +23,9 @@ from logicat.errors import ModelFileError
 from logicat.features import apply_preprocessing, preprocessing_spec
 from logicat.loss import sigmoid
 from logicat.network import Network, param_names
-from logicat.scaling import standardize
+from logicat.nn import forward
+from logicat.nn.families import convnet_layers, dense_layers
+from logicat.nn.layers import Layer, layer
 from logicat.validation import as_matrix
 
 
@@ -65,6 +67,27 @@ class Model:
     @property
     def named_params(self) -> dict[str, np.ndarray]:
         return dict(zip(self.names, self.params, strict=True))
+
+    @property
+    def layers(self) -> list[Layer]:
+        """The model as a list of layers (``logicat.nn.layers``), what every engine interprets:
+        the ConvNet's, or the dense network's with its feature standardisation (a
+        ``normalize`` of each feature) first when it was trained with one."""
+        if self.convnet is not None:
+            return convnet_layers(self.convnet)
+        layers = dense_layers(self.hidden_layer_sizes, self.activation)
+        if self.feature_mean is not None:
+            layers.insert(0, layer("normalize", tensors={"mean": "feature_mean",
+                                                         "std": "feature_scale"}))
+        return layers
+
+    @property
+    def tensors(self) -> dict[str, np.ndarray]:
+        """Every tensor the layers name (the parameters, and the standardisation's)."""
+        out = self.named_params
+        if self.feature_mean is not None:
+            out.update(feature_mean=self.feature_mean, feature_scale=self.feature_scale)
+        return out
 
     @property
     def network(self) -> Network:
@@ -144,11 +167,9 @@ class Model:
     def decision_function(self, X: np.ndarray) -> np.ndarray:
         """The logits z, shape (m,), of features X (m, n) (standardised first, if trained so)."""
         X = as_matrix("X", X, n_features=self.n_features).astype(self.dtype, copy=False)
-        if self.convnet is not None:
+        if self.convnet is not None:  # images, and the mean logit with the mirror's (TTA)
             return convnet_logits(self.convnet, self.named_params, X)
-        if self.feature_mean is not None:
-            X = standardize(X, self.feature_mean, self.feature_scale)
-        return self.network.decision_function(X)
+        return forward.logit(self.layers, self.tensors, X)
 
     def proba(self, X: np.ndarray) -> np.ndarray:
         """p(classes[1] | x) = sigma(z) for each row of X, shape (m,)."""

@@ -8,6 +8,7 @@ import pytest
 from logicat import convnet
 from logicat.convnet import ConvNetSpec
 from logicat.errors import ShapeError
+from logicat.nn import forward
 
 torch = pytest.importorskip("torch")
 from logicat.torch_backend.convnet import ConvNet, images_to_tensor  # noqa: E402
@@ -49,12 +50,23 @@ def test_numpy_forward_is_the_modules_to_1e_10(spec, cat_data):
                                atol=1e-10)
 
 
-def test_conv3x3_against_torch():
+@pytest.mark.parametrize("kernel, stride, padding", [(3, 1, 1), (5, 2, 0), (2, 3, 2)])
+def test_conv2d_against_torch(kernel, stride, padding):
     rng = np.random.default_rng(1)
-    x, W = rng.normal(size=(5, 3, 9, 7)), rng.normal(size=(4, 3, 3, 3))
-    expected = torch.nn.functional.conv2d(torch.from_numpy(x), torch.from_numpy(W), padding=1)
-    got = convnet.conv3x3(x.transpose(0, 2, 3, 1), W, batch=2)  # channels last
+    x, W = rng.normal(size=(35, 3, 9, 7)), rng.normal(size=(4, 3, kernel, kernel))
+    b = rng.normal(size=4)
+    expected = torch.nn.functional.conv2d(torch.from_numpy(x), torch.from_numpy(W),
+                                          torch.from_numpy(b), stride=stride, padding=padding)
+    got = forward.conv2d(x.transpose(0, 2, 3, 1), W, b, stride, padding)  # channels last
     np.testing.assert_allclose(got.transpose(0, 3, 1, 2), expected.numpy(), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("kernel, stride", [(2, 2), (3, 3), (3, 2)])
+def test_maxpool_against_torch(kernel, stride):
+    x = np.random.default_rng(2).normal(size=(3, 2, 9, 8))
+    expected = torch.nn.functional.max_pool2d(torch.from_numpy(x), kernel, stride)
+    got = forward.maxpool(x.transpose(0, 2, 3, 1), kernel, stride)
+    np.testing.assert_array_equal(got.transpose(0, 3, 1, 2), expected.numpy())
 
 
 def test_parameters_must_match_the_architecture():

@@ -34,11 +34,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from logicat import convnet
 from logicat.autograd import conv
 from logicat.autograd.graphs import cross_entropy_from_logit
 from logicat.autograd.tensor import Tensor
 from logicat.convnet import ConvNetSpec
 from logicat.errors import ParameterError, ShapeError
+from logicat.nn.layers import Layer, logit_layers
 
 #: each layer's options and their defaults (those of its torch.nn twin)
 LAYERS: dict[str, dict[str, object]] = {
@@ -234,18 +236,47 @@ class ConvNet:
 
 
 def layers_of(spec: ConvNetSpec, dropout: float = 0.0) -> list[tuple[str, dict]]:
-    """The layers of ``ConvNetClassifier``'s network (``logicat.convnet.ConvNetSpec``) as a
-    spec of this module, after its input normalisation: its parameters in the order of the
-    PyTorch module's ``parameters()`` are the ones this spec takes."""
-    layers: list[tuple[str, dict]] = []
-    for _ in spec.widths:
-        layers += [("conv", {"padding": 1, "bias": False}), ("batchnorm", {}),
-                   ("relu", {})] * spec.convs_per_block
-        layers.append(("maxpool", {"kernel": 2}))
-    layers += [("gap", {}), ("flatten", {})] if spec.head == "gap" else [("flatten", {})]
-    if spec.hidden:
-        layers += [("dropout", {"p": dropout}), ("linear", {}), ("relu", {})]
-    return layers + [("dropout", {"p": dropout}), ("linear", {})]
+    """The layers of ``ConvNetClassifier``'s network - its one description,
+    ``logicat.convnet.layers(spec)`` - in this engine's terms, after its input normalisation:
+    its parameters in the order of the PyTorch module's ``parameters()`` are the ones this spec
+    takes."""
+    return engine_layers(convnet.layers(spec, dropout))
+
+
+def engine_layers(layers: Sequence[Layer]) -> list[tuple[str, dict]]:
+    """A list of the layer vocabulary (``logicat.nn.layers``) as this engine's spec: one entry
+    per layer type. The input normalisation (a first ``normalize``) is the caller's, and the
+    final ``sigmoid`` the loss's (the spec ends at the logit)."""
+    out: list[tuple[str, dict]] = []
+    for i, lay in enumerate(logit_layers(layers)):
+        o = lay.options
+        if lay.type == "normalize":
+            if i:
+                raise ParameterError("logicat's engine takes the input normalised: a normalize "
+                                     "layer must come first.")
+            continue
+        if lay.type == "conv2d":
+            out.append(("conv", {"stride": o["stride"], "padding": o["padding"],
+                                 "bias": o["bias"]}))
+        elif lay.type == "batchnorm":
+            out.append(("batchnorm", {"eps": o["eps"], "momentum": o["momentum"]}))
+        elif lay.type == "maxpool":
+            out.append(("maxpool", {"kernel": o["kernel"], "stride": o["stride"]}))
+        elif lay.type == "gap":  # the engine's gap keeps (m, C, 1, 1), as AdaptiveAvgPool2d(1)
+            out += [("gap", {}), ("flatten", {})]
+        elif lay.type == "dropout":
+            out.append(("dropout", {"p": o["rate"]}))
+        elif lay.type == "dense":
+            if o["layout"] != "out_in":
+                raise ParameterError("logicat's engine takes dense weights laid out as "
+                                     "PyTorch's (units, n).")
+            out.append(("linear", {"bias": o["bias"]}))
+        elif lay.type == "sigmoid":
+            raise ParameterError("logicat's ConvNet engine has no sigmoid layer before the "
+                                 "logit.")
+        else:  # relu, tanh, flatten
+            out.append((lay.type, {}))
+    return out
 
 
 def split_state_dict(state: Mapping[str, object]) -> tuple[list[np.ndarray], list[np.ndarray]]:

@@ -1,59 +1,30 @@
 """The ConvNet of ``logicat.convnet`` as a PyTorch module, which trains it.
 
-``ConvNet(spec)`` is ``input`` (the per-channel normalisation, as buffers), ``features``
-(``[Conv2d 3x3 -> BatchNorm2d -> ReLU] x convs_per_block -> MaxPool2d(2)`` per width) and
-``head`` (``Dropout -> Linear`` [``-> ReLU -> Dropout -> Linear``]); its ``state_dict`` names and
-shapes are ``logicat.convnet.param_shapes(spec)`` (plus BN's ``num_batches_tracked``), so model
-files hold exactly what it holds.
+``ConvNet(spec)`` is the ``LayerNet`` (``torch_backend.layers``) of the ConvNet's list of layers
+(``logicat.nn.families.convnet_layers``): ``input`` (the per-channel normalisation, as buffers),
+``features`` (``[Conv2d 3x3 -> BatchNorm2d -> ReLU] x convs_per_block -> MaxPool2d(2)`` per
+width) and ``head`` (``Dropout -> Linear`` [``-> ReLU -> Dropout -> Linear``]); its
+``state_dict`` names and shapes are ``logicat.convnet.param_shapes(spec)`` (plus BN's
+``num_batches_tracked``), so model files hold exactly what it holds. What it adds to the list:
+test-time augmentation (``predict_logits``) and the maps Grad-CAM weighs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
 import torch
-from torch import nn
 
-from logicat.convnet import ConvNetSpec, check_params, param_shapes
-
-
-class Normalize(nn.Module):
-    """x -> (x - mean_c) / std_c per channel of (m, 3, s, s); the statistics are buffers."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.register_buffer("mean", torch.zeros(3))
-        self.register_buffer("std", torch.ones(3))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return (x - self.mean.view(1, 3, 1, 1)) / self.std.view(1, 3, 1, 1)
+from logicat.convnet import ConvNetSpec, grad_cam_layer, layers
+from logicat.torch_backend.layers import LayerNet
 
 
-class ConvNet(nn.Module):
+class ConvNet(LayerNet):
     """``forward(x (m, 3, s, s) in [0, 1]) -> z (m,)`` logits (see ``logicat.convnet``)."""
 
     def __init__(self, spec: ConvNetSpec, dropout: float = 0.0) -> None:
-        super().__init__()
+        super().__init__(layers(spec, dropout), (3, spec.image_size, spec.image_size))
         self.spec = spec
-        self.input = Normalize()
-        layers: list[nn.Module] = []
-        channels = 3
-        for width in spec.widths:
-            for _ in range(spec.convs_per_block):
-                layers += [nn.Conv2d(channels, width, 3, padding=1, bias=False),
-                           nn.BatchNorm2d(width), nn.ReLU()]
-                channels = width
-            layers.append(nn.MaxPool2d(2))
-        self.features = nn.Sequential(*layers)
-        head: list[nn.Module] = [nn.Dropout(dropout)]
-        if spec.hidden:
-            head += [nn.Linear(spec.head_inputs, spec.hidden), nn.ReLU(), nn.Dropout(dropout)]
-        head.append(nn.Linear(spec.hidden or spec.head_inputs, 1))
-        self.head = nn.Sequential(*head)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.logits_from(self.features(self.input(x)))
+        self.cam_layer = grad_cam_layer(self.layers)
 
     def predict_logits(self, x: torch.Tensor) -> torch.Tensor:
         """The model's logit: with ``spec.tta`` the mean of the image's and its mirror's."""
@@ -62,26 +33,8 @@ class ConvNet(nn.Module):
 
     def maps_and_logits(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(the last block's output before its max-pool (m, C_K, s', s'), the logits (m,))."""
-        maps = self.features[:-1](self.input(x))
-        return maps, self.logits_from(self.features[-1](maps))
-
-    def logits_from(self, maps: torch.Tensor) -> torch.Tensor:
-        """The head: (m, C_K, s', s') feature maps -> (m,) logits."""
-        h = maps.mean(dim=(2, 3)) if self.spec.head == "gap" else maps.flatten(1)
-        return self.head(h).squeeze(1)
-
-    def numpy_params(self) -> dict[str, np.ndarray]:
-        """The parameters and buffers by name (``param_shapes`` order), as float NumPy arrays."""
-        state = self.state_dict()
-        return {name: state[name].detach().cpu().numpy().copy() for name in param_shapes(self.spec)}
-
-    def load_numpy_params(self, params: Mapping[str, np.ndarray]) -> ConvNet:
-        check_params(self.spec, params)
-        state = self.state_dict()
-        with torch.no_grad():
-            for name in param_shapes(self.spec):
-                state[name].copy_(torch.as_tensor(np.asarray(params[name])))
-        return self
+        maps = self.run(x, stop=self.cam_layer)
+        return maps, self.run(maps, start=self.cam_layer).squeeze(1)
 
 
 def images_to_tensor(images: np.ndarray, dtype: torch.dtype = torch.float32,
