@@ -1,24 +1,29 @@
 """ONNX export: the fitted classifier as a small ONNX graph any ONNX runtime can execute.
 
-The graph is written with the ``onnx`` helper API - a few nodes per layer, nothing to trace:
+The graph is written with the ``onnx`` helper API - nothing to trace: it interprets the model's
+list of layers (``Model.layers``, ``logicat.nn.layers``), a few nodes per layer type:
 
     images (N, s, s, 3) uint8 --Reshape(N, n)--Cast--Div 255--> x (N, n)      [input="images"]
-    x --(Sub mean, Div scale, with standardize=True)-->
-      (for each hidden layer: --MatMul W--Add b--Relu|Tanh|Sigmoid--> A (N, n_l))
-      --MatMul w--Add b--> logit (N,) --Sigmoid--> probability (N,)     p(positive class)
+    normalize   Sub mean, Div std (per feature; per channel of images, as (1, C, 1, 1))
+    conv2d      Conv (kernel, strides, pads)          batchnorm   BatchNormalization (eps)
+    relu, tanh, sigmoid   Relu, Tanh, Sigmoid          maxpool     MaxPool (kernel, strides)
+    gap         GlobalAveragePool, Flatten             flatten     Flatten
+    dropout     (nothing: inference)
+    dense       Gemm (PyTorch's (units, n) weight, transB) or MatMul and Add
+    --> logit (N,) --Sigmoid--> probability (N,)                         p(positive class)
 
-A ConvNet: x --Reshape (N, s, s, 3)--Transpose (N, 3, s, s)--normalise--> blocks of
-Conv--BatchNormalization--Relu and MaxPool --GlobalAveragePool|Flatten--Gemm...--> logit
-(with TTA the mean of the image's and its mirror image's) --Sigmoid--> probability.
-
-``input="features"`` starts from x (N, n) instead (the features ``images_to_features`` makes).
-The arithmetic is in the model's dtype (float64 or float32). The model file's metadata (class
-names, positive class, preprocessing) is copied into the ONNX metadata as JSON under "logicat".
+Layers that take images start with a Reshape of x to (N, s, s, 3) and a Transpose to
+(N, 3, s, s); a ConvNet with TTA runs its layers on the mirrored image too and the logit is the
+mean of the two. ``input="features"`` starts from x (N, n) instead (the features
+``images_to_features`` makes). The arithmetic is in the model's dtype (float64 or float32). The
+model file's metadata (class names, positive class, preprocessing) is copied into the ONNX
+metadata as JSON under "logicat".
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -27,6 +32,7 @@ import numpy as np
 
 from logicat.errors import MissingDependencyError, ParameterError
 from logicat.model import Model
+from logicat.nn.layers import Layer, has, logit_layers
 from logicat.paths import atomic_write_bytes
 from logicat.validation import Options, check_param
 
@@ -80,8 +86,7 @@ def to_onnx(model: Model, input: str = "images") -> Any:
         ]
     else:
         graph_input = helper.make_tensor_value_info("x", elem, ["N", n])
-    build = _convnet_graph if model.convnet is not None else _dense_graph
-    more_inits, more_nodes = build(model, "x", const, helper)
+    more_inits, more_nodes = _graph(model, "x", const, helper)
     inits += more_inits
     nodes += more_nodes
     outputs = [
@@ -103,100 +108,99 @@ def to_onnx(model: Model, input: str = "images") -> Any:
     return proto
 
 
-def _dense_graph(model: Model, x: str, const, helper) -> tuple[list, list]:
-    """The dense model's nodes from the features x (N, n) to "logit" and "probability":
-    standardisation if trained with it, MatMul-Add-activation per hidden layer, the output."""
-    dtype, inits, nodes = model.dtype, [], []
-    if model.feature_mean is not None:
-        inits += [const("mean", model.feature_mean.astype(dtype)),
-                  const("scale", model.feature_scale.astype(dtype))]
-        nodes += [helper.make_node("Sub", [x, "mean"], ["x_centered"]),
-                  helper.make_node("Div", ["x_centered", "scale"], ["x_std"])]
-        x = "x_std"
-    act = {"relu": "Relu", "tanh": "Tanh", "sigmoid": "Sigmoid"}[model.activation]
-    for k in range(model.n_layers - 1):  # hidden layers: A = g(x W + b), (N, n_l)
-        W, b = (np.ascontiguousarray(p) for p in model.params[2 * k:2 * k + 2])
-        inits += [const(f"W{k + 1}", W), const(f"b{k + 1}", b)]
-        nodes += [helper.make_node("MatMul", [x, f"W{k + 1}"], [f"xW{k + 1}"]),
-                  helper.make_node("Add", [f"xW{k + 1}", f"b{k + 1}"], [f"Z{k + 1}"]),
-                  helper.make_node(act, [f"Z{k + 1}"], [f"A{k + 1}"])]
-        x = f"A{k + 1}"
-    w, b = model.params[-2:]
-    inits += [const("w", np.ascontiguousarray(w)), const("b", np.array(b[0], dtype=dtype))]
-    nodes += [helper.make_node("MatMul", [x, "w"], ["xw"]),  # (N,)
-              helper.make_node("Add", ["xw", "b"], ["logit"]),  # z = x . w + b
-              helper.make_node("Sigmoid", ["logit"], ["probability"])]  # sigma(z)
-    return inits, nodes
-
-
-def _convnet_graph(model: Model, x: str, const, helper) -> tuple[list, list]:
-    """The ConvNet's nodes from the features x (N, s*s*3) to "logit" and "probability":
-    Reshape to (N, s, s, 3), Transpose to (N, 3, s, s), normalise, then Conv (pads 1),
-    BatchNormalization (its running statistics), Relu and MaxPool per ``logicat.convnet``, the
-    head as Gemm; with TTA the same network on the mirrored image too, and the mean logit."""
-    spec, params = model.convnet, model.named_params
+def _graph(model: Model, x: str, const, helper) -> tuple[list, list]:
+    """The nodes from the features x (N, n) to "logit" and "probability": the model's layers
+    (``Model.layers``), one entry per layer type (``_layer_nodes``); a ConvNet's first reshape
+    its x to (N, 3, s, s) images, and with TTA run on the mirrored image too, the logit being
+    the mean of the two."""
+    layers = logit_layers(model.layers)
     dtype = model.dtype
-    s = spec.image_size
-    inits = [const(name.replace(".", "_"), np.ascontiguousarray(value.astype(dtype)))
-             for name, value in params.items()]
-    inits += [const("image_shape", np.array([-1, s, s, 3], np.int64)),
-              const("channel_shape", np.array([1, 3, 1, 1], np.int64)),
+    inits = [const(_onnx_name(name), np.ascontiguousarray(np.asarray(value, dtype)))
+             for name, value in model.tensors.items()]
+    inits += [const("channel_shape", np.array([1, -1, 1, 1], np.int64)),
               const("logit_shape", np.array([-1], np.int64)),
-              const("half", dtype.type(0.5)),
-              const("flip_starts", np.array([-1], np.int64)),
-              const("flip_ends", np.array([np.iinfo(np.int64).min], np.int64)),
-              const("flip_axes", np.array([3], np.int64)),
-              const("flip_steps", np.array([-1], np.int64))]
-    nodes = [helper.make_node("Reshape", [x, "image_shape"], ["nhwc"]),
-             helper.make_node("Transpose", ["nhwc"], ["nchw"], perm=[0, 3, 1, 2]),
-             helper.make_node("Reshape", ["input_mean", "channel_shape"], ["mean_c"]),
-             helper.make_node("Reshape", ["input_std", "channel_shape"], ["std_c"])]
-    views = [("", "nchw")]
-    if spec.tta:  # the mirror image: reverse the width axis
-        nodes.append(helper.make_node("Slice", ["nchw", "flip_starts", "flip_ends", "flip_axes",
-                                                "flip_steps"], ["nchw_flip"]))
-        views.append(("flip_", "nchw_flip"))
-    for prefix, image in views:
-        nodes += [helper.make_node("Sub", [image, "mean_c"], [prefix + "centered"]),
-                  helper.make_node("Div", [prefix + "centered", "std_c"], [prefix + "h0"])]
-        h, index = prefix + "h0", 0
-        for k in range(len(spec.widths)):
-            for _ in range(spec.convs_per_block):
-                conv, bn = f"features_{index}_", f"features_{index + 1}_"
-                nodes += [
-                    helper.make_node("Conv", [h, conv + "weight"], [prefix + conv + "out"],
-                                     kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
-                    helper.make_node("BatchNormalization", [prefix + conv + "out"] + [
-                        bn + p for p in ("weight", "bias", "running_mean", "running_var")],
-                        [prefix + bn + "out"], epsilon=1e-5),
-                    helper.make_node("Relu", [prefix + bn + "out"], [prefix + f"relu{index}"])]
-                h, index = prefix + f"relu{index}", index + 3
-            nodes.append(helper.make_node("MaxPool", [h], [prefix + f"pool{k}"],
-                                          kernel_shape=[2, 2], strides=[2, 2]))
-            h, index = prefix + f"pool{k}", index + 1
-        if spec.head == "gap":
-            nodes.append(helper.make_node("GlobalAveragePool", [h], [prefix + "gap"]))
-            h = prefix + "gap"
-        nodes.append(helper.make_node("Flatten", [h], [prefix + "flat"]))
-        h = prefix + "flat"
-        linears = [name for name in params if name.startswith("head.") and
-                   name.endswith(".weight")]
-        for j, weight in enumerate(linears):
-            name = weight[:-len(".weight")].replace(".", "_")
-            nodes.append(helper.make_node("Gemm", [h, name + "_weight", name + "_bias"],
-                                          [prefix + name + "_out"], transB=1))
-            h = prefix + name + "_out"
-            if j < len(linears) - 1:
-                nodes.append(helper.make_node("Relu", [h], [prefix + name + "_relu"]))
-                h = prefix + name + "_relu"
+              const("one_axis", np.array([1], np.int64))]
+    nodes = []
+    views = [("", x)]
+    if has(layers, "conv2d") or has(layers, "maxpool"):  # the layers take images
+        s = math.isqrt(model.n_features // 3)  # (N, s * s * 3) -> (N, 3, s, s)
+        inits.append(const("image_shape", np.array([-1, s, s, 3], np.int64)))
+        nodes += [helper.make_node("Reshape", [x, "image_shape"], ["nhwc"]),
+                  helper.make_node("Transpose", ["nhwc"], ["nchw"], perm=[0, 3, 1, 2])]
+        views = [("", "nchw")]
+        if model.convnet is not None and model.convnet.tta:  # the mirror: reverse the width
+            inits += [const("flip_starts", np.array([-1], np.int64)),
+                      const("flip_ends", np.array([np.iinfo(np.int64).min], np.int64)),
+                      const("flip_axes", np.array([3], np.int64)),
+                      const("flip_steps", np.array([-1], np.int64)),
+                      const("half", dtype.type(0.5))]
+            nodes.append(helper.make_node("Slice", ["nchw", "flip_starts", "flip_ends",
+                                                    "flip_axes", "flip_steps"], ["nchw_flip"]))
+            views.append(("flip_", "nchw_flip"))
+    for prefix, h in views:
+        for i, lay in enumerate(layers):
+            more, h = _layer_nodes(lay, h, f"{prefix}l{i}", helper)
+            nodes += more
         nodes.append(helper.make_node("Reshape", [h, "logit_shape"], [prefix + "z"]))
-    if spec.tta:
+    if len(views) == 2:
         nodes += [helper.make_node("Add", ["z", "flip_z"], ["z_sum"]),
                   helper.make_node("Mul", ["z_sum", "half"], ["logit"])]
     else:
         nodes.append(helper.make_node("Identity", ["z"], ["logit"]))
     nodes.append(helper.make_node("Sigmoid", ["logit"], ["probability"]))
     return inits, nodes
+
+
+def _layer_nodes(lay: Layer, h: str, out: str, helper) -> tuple[list, str]:
+    """The ONNX nodes of one layer from the value ``h``, and the name of what they give."""
+    t = {role: _onnx_name(name) for role, name in lay.tensor_names().items()}
+    o, make = lay.options, helper.make_node
+    if lay.type == "normalize":  # per channel of images, or per feature of vectors
+        nodes = []
+        mean, std = t["mean"], t["std"]
+        if lay.name is not None:  # images: the statistics as (1, C, 1, 1)
+            nodes += [make("Reshape", [mean, "channel_shape"], [out + "_mean"]),
+                      make("Reshape", [std, "channel_shape"], [out + "_std"])]
+            mean, std = out + "_mean", out + "_std"
+        return nodes + [make("Sub", [h, mean], [out + "_centered"]),
+                        make("Div", [out + "_centered", std], [out])], out
+    if lay.type == "conv2d":
+        k, p = o["kernel"], o["padding"]
+        inputs = [h, t["weight"]] + ([t["bias"]] if o["bias"] else [])
+        return [make("Conv", inputs, [out], kernel_shape=[k, k], pads=[p, p, p, p],
+                     strides=[o["stride"]] * 2)], out
+    if lay.type == "batchnorm":
+        return [make("BatchNormalization", [h] + [t[r] for r in lay.roles()], [out],
+                     epsilon=float(o["eps"]))], out
+    if lay.type in ("relu", "tanh", "sigmoid"):
+        return [make(lay.type.capitalize(), [h], [out])], out
+    if lay.type == "maxpool":
+        return [make("MaxPool", [h], [out], kernel_shape=[o["kernel"]] * 2,
+                     strides=[o["stride"]] * 2)], out
+    if lay.type == "gap":
+        return [make("GlobalAveragePool", [h], [out + "_pooled"]),
+                make("Flatten", [out + "_pooled"], [out])], out
+    if lay.type == "flatten":
+        return [make("Flatten", [h], [out])], out
+    if lay.type == "dropout":
+        return [], h
+    # dense: Gemm with PyTorch's (units, n) weight; MatMul then Add otherwise
+    bias = [t["bias"]] if o["bias"] else []
+    if o["layout"] == "out_in":
+        return [make("Gemm", [h, t["weight"], *bias], [out], transB=1)], out
+    nodes = [make("MatMul", [h, t["weight"]], [out + "_xw"])]  # (N, units), or (N,)
+    last = out + "_xw"
+    if o["layout"] == "vector":  # back to one column (N, 1)
+        nodes.append(make("Unsqueeze", [last, "one_axis"], [out + "_col"]))
+        last = out + "_col"
+    if bias:
+        nodes.append(make("Add", [last, bias[0]], [out]))
+        last = out
+    return nodes, last
+
+
+def _onnx_name(name: str) -> str:
+    return name.replace(".", "_")
 
 
 def export_onnx(model: Model | str | os.PathLike[str], out: str | os.PathLike[str],
