@@ -30,6 +30,7 @@ import numpy as np
 from logicat.errors import ParameterError
 from logicat.loss import sigmoid
 from logicat.model import Model
+from logicat.nn.layers import has, is_linear
 from logicat.scaling import standardize
 from logicat.validation import Options, check_param
 
@@ -74,23 +75,26 @@ def explain(model: Model, images: np.ndarray, method: str = "auto",
             engine: str = "numpy") -> Explanation:
     """Explain ``model``'s logit on each of ``images`` (uint8 (m, s, s, 3), the model's size).
 
-    method : "auto" (contributions for logistic regression, gradient_input for a network,
-        grad_cam for a ConvNet), "contributions", "gradient_input" or "grad_cam"; engine : who
+    method : "auto" - read from the model's layers: contributions when the logit is one dense
+        unit of the input (logistic regression), grad_cam where there is a convolution,
+        gradient_input otherwise - or "contributions", "gradient_input" or "grad_cam"; engine : who
         computes dz/dx for gradient_input of a dense model (a ConvNet's is torch's).
     """
     check_param("method", method, [Options(METHODS)])
     check_param("engine", engine, [Options(ENGINES)])
+    layers = model.layers  # the method follows from what the model is made of
+    convolutional, linear = has(layers, "conv2d"), is_linear(layers)
     if method == "auto":
-        method = {"logistic": "contributions", "mlp": "gradient_input",
-                  "convnet": "grad_cam"}[model.kind]
-    if method == "contributions" and model.kind != "logistic":
+        method = ("grad_cam" if convolutional else "contributions" if linear
+                  else "gradient_input")
+    if method == "contributions" and not linear:
         raise ParameterError(f"contributions add up to the logit for logistic regression only; "
                              f"this is a {model.description}: use method='gradient_input'.")
-    if method == "grad_cam" and model.kind != "convnet":
+    if method == "grad_cam" and not convolutional:
         raise ParameterError(f"Grad-CAM needs a ConvNet's feature maps; this is a "
                              f"{model.description}: use method='gradient_input'.")
     images = np.asarray(images)
-    if model.kind == "convnet":
+    if convolutional:
         return _explain_convnet(model, images, method)
     X = model.features(images)  # (m, n), the model's own preprocessing
     if method == "contributions":

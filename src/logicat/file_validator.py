@@ -28,13 +28,18 @@ from logicat.convnet import param_shapes as convnet_param_shapes
 from logicat.errors import ModelFileError, ParameterError
 from logicat.features import PIXEL_ORDER, SCALING
 from logicat.network import ACTIVATIONS, param_names
+from logicat.nn.families import convnet_layers, dense_layers, standardized
+from logicat.nn.layers import Layer
+from logicat.nn.layers import from_json as layers_from_json
 from logicat.paths import regular_file
 from logicat.training.hyperparameters import CONSTRAINTS, CONVNET_CONSTRAINTS
 from logicat.validation import check_param
 
 FORMAT = "logicat-model"
-FORMAT_VERSION = 2
-READS = (1, 2)  # version 1: logistic regression only, no architecture entry
+FORMAT_VERSION = 3
+#: 1: logistic regression only, no architecture entry; 2: the architecture by its family's
+#: hyperparameters; 3: and the model as a list of layers, ``architecture.layers``
+READS = (1, 2, 3)
 #: safetensors' own limit on the JSON header; nobody's metadata comes near it
 MAX_HEADER_BYTES = 100_000_000
 #: deeper JSON than this is refused (logicat writes depth 3)
@@ -134,6 +139,8 @@ def check_model(path: Path, meta: Mapping[str, Any], entries: Mapping[str, Any])
                     f"Got {short(meta.get('n_iter'))}.")
     _check_classes(path, meta)
     _check_architecture(path, meta.get("architecture"), meta["format_version"], n)
+    if meta["format_version"] >= 3:
+        _check_layers(path, meta)
     _check_preprocessing(path, meta.get("preprocessing"), n)
     plain = (str, int, float, bool, type(None))
     for key in ("hyperparameters", "metrics", "training_data", "early_stopping"):
@@ -232,6 +239,33 @@ def _check_architecture(path: Path, architecture: Any, version: int, n: int) -> 
         raise fail(path, f"the architecture's activation must be one of "
                     f"{', '.join(map(repr, ACTIVATIONS))}. "
                     f"Got {short(architecture.get('activation'))}.")
+
+
+def family_layers(path: Path, meta: Mapping[str, Any]) -> list[Layer]:
+    """The list of layers the architecture's family entries describe (``nn.families``)."""
+    architecture = meta.get("architecture") or {}
+    if architecture.get("kind") == "convnet":
+        return convnet_layers(convnet_spec(path, architecture))
+    layers = dense_layers(architecture.get("hidden_layer_sizes", []),
+                          architecture.get("activation", "relu"))
+    return standardized(layers) if meta.get("feature_standardization") else layers
+
+
+def _check_layers(path: Path, meta: Mapping[str, Any]) -> None:
+    """``architecture.layers`` (format 3): a list of the layer vocabulary, checked layer by
+    layer, and the very list its family's entries describe (no file describes two models)."""
+    try:
+        stored = layers_from_json((meta.get("architecture") or {}).get("layers"))
+    except ParameterError as e:
+        raise fail(path, f"the architecture's {_short_message(e)}") from None
+    expected = family_layers(path, meta)
+    for i, (mine, theirs) in enumerate(zip(stored, expected, strict=False)):
+        if mine != theirs:
+            raise fail(path, f"the architecture's layer {i} is {short(mine.to_json())}, but "
+                        f"its other entries describe {short(theirs.to_json())}.")
+    if len(stored) != len(expected):
+        raise fail(path, f"the architecture lists {len(stored)} layers, but its other entries "
+                    f"describe {len(expected)}.")
 
 
 def _check_preprocessing(path: Path, spec: Any, n: int) -> None:

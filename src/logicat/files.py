@@ -4,10 +4,12 @@ A model file holds the network's parameters - ``coef`` (n,) and ``intercept`` (1
 regression; ``coefs.l`` / ``intercepts.l`` per layer for a network - its ``cost_history``
 (n_iter,) and, when used, ``validation_cost_history`` and the standardisation statistics
 ``feature_mean`` / ``feature_scale`` (n,); and one header entry, ``logicat``, a JSON object with
-the architecture, the image size, the pixel order, the scaling, the class names and which one is
-positive, the hyperparameters, the metrics, the logicat version and the SHA-256 of the training
-data. A checkpoint holds the whole state of a run (``logicat.training.loop.Snapshot``).
-safetensors never executes code on load (unlike pickle).
+the architecture (its family's entries and, from format 3 on, the model itself as a list of
+layers, ``architecture.layers``: ``logicat.nn.layers``), the image size, the pixel order, the
+scaling, the class names and which one is positive, the hyperparameters, the metrics, the
+logicat version and the SHA-256 of the training data. A checkpoint holds the whole state of a
+run (``logicat.training.loop.Snapshot``). safetensors never executes code on load (unlike
+pickle).
 
 Nothing a file claims is trusted before it is checked: ``read_model`` validates the header's
 JSON (types, ranges, sizes and depth, known versions) and every tensor's name, dtype, shape and
@@ -37,6 +39,7 @@ from logicat.file_validator import (
     read_header,
 )
 from logicat.model import Model
+from logicat.nn.layers import to_json as layers_to_json
 from logicat.paths import atomic_write_bytes, regular_file
 from logicat.training.loop import Snapshot
 
@@ -62,9 +65,10 @@ def save_model(model: Model, path: str | os.PathLike[str], **metadata: Any) -> P
         format=FORMAT,
         format_version=FORMAT_VERSION,
         logicat_version=__version__,
-        architecture=(model.convnet.to_json() if model.convnet is not None else
-                      {"hidden_layer_sizes": list(model.hidden_layer_sizes),
-                       "activation": model.activation}),
+        architecture={**(model.convnet.to_json() if model.convnet is not None else
+                         {"hidden_layer_sizes": list(model.hidden_layer_sizes),
+                          "activation": model.activation}),
+                      "layers": layers_to_json(model.layers)},
         n_features=model.n_features,
         dtype=str(model.dtype),
         classes=[_json_scalar(c) for c in model.classes],

@@ -24,8 +24,8 @@ from logicat.features import apply_preprocessing, preprocessing_spec
 from logicat.loss import sigmoid
 from logicat.network import Network, param_names
 from logicat.nn import forward
-from logicat.nn.families import convnet_layers, dense_layers
-from logicat.nn.layers import Layer, layer
+from logicat.nn.families import convnet_layers, dense_layers, standardized
+from logicat.nn.layers import Layer
 from logicat.validation import as_matrix
 
 
@@ -76,10 +76,13 @@ class Model:
         if self.convnet is not None:
             return convnet_layers(self.convnet)
         layers = dense_layers(self.hidden_layer_sizes, self.activation)
-        if self.feature_mean is not None:
-            layers.insert(0, layer("normalize", tensors={"mean": "feature_mean",
-                                                         "std": "feature_scale"}))
-        return layers
+        return layers if self.feature_mean is None else standardized(layers)
+
+    @property
+    def tta(self) -> bool:
+        """Whether the logit is the mean of the image's and its mirror image's (test-time
+        augmentation, a ConvNet's choice)."""
+        return bool(self.convnet is not None and self.convnet.tta)
 
     @property
     def tensors(self) -> dict[str, np.ndarray]:

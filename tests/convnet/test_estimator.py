@@ -112,9 +112,16 @@ def test_a_model_file_round_trip(small, fitted, tmp_path):
     loaded = load_model(path)
     assert type(loaded) is ConvNetClassifier and loaded.widths == (4, 8)
     np.testing.assert_array_equal(loaded.predict_proba(X_test), fitted.predict_proba(X_test))
-    assert loaded.metadata_["architecture"] == {
+    architecture = dict(loaded.metadata_["architecture"])
+    layers = architecture.pop("layers")
+    assert architecture == {
         "widths": [4, 8], "convs_per_block": 1, "head": "gap", "hidden": 0, "image_size": 64,
         "tta": True, "kind": "convnet"}
+    assert [layer["type"] for layer in layers] == [
+        "normalize", "conv2d", "batchnorm", "relu", "maxpool", "conv2d", "batchnorm", "relu",
+        "maxpool", "gap", "dropout", "dense", "sigmoid"]
+    assert layers[1] == {"type": "conv2d", "filters": 4, "kernel": 3, "stride": 1,
+                         "padding": 1, "bias": False, "name": "features.0"}
     assert loaded.metadata_["solver"] == "minibatch"  # the solver that ran, not the family
 
 
@@ -127,9 +134,15 @@ def test_a_file_whose_tensors_do_not_match_its_architecture_is_refused(fitted, t
     with open(path, "rb") as f:
         header = json.loads(f.read(int.from_bytes(f.read(8), "little")))
     meta = json.loads(header["__metadata__"]["logicat"])
+    wider = [dict(layer) for layer in meta["architecture"]["layers"]]
+    wider[5]["filters"] = 9  # the second block's convolution
     for change, message in [
-        ({"widths": [4, 9]}, r"tensor 'features.4.weight' has shape \(8, 4, 3, 3\), but the "
-                             r"metadata says \(9, 4, 3, 3\)"),
+        ({"widths": [4, 9], "layers": wider},
+         r"tensor 'features.4.weight' has shape \(8, 4, 3, 3\), but the metadata says "
+         r"\(9, 4, 3, 3\)"),
+        ({"widths": [4, 9]}, r"the architecture's layer 5 is \{'type': 'conv2d', 'filters': 8, "
+                             r".*, but its other entries describe \{'type': 'conv2d', "
+                             r"'filters': 9, "),
         ({"widths": [4, 8, 16, 32, 64, 128, 256]}, "image_size must be an int in"),
         ({"head": "attention"}, "the ConvNet's head must be one of 'gap', 'flatten'"),
         ({"tta": "yes"}, "the ConvNet's tta must be true or false"),

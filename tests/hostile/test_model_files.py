@@ -66,7 +66,18 @@ MODEL_CASES = {
     "alpha negative": _set("hyperparameters.alpha", -1),
     "n_iter null": _set("n_iter", None),
     "n_iter 10**400": _set("n_iter", 10**400),
-    "format version 3": _set("format_version", 3),
+    "format version 4": _set("format_version", 4),
+    "layers a string": _set("architecture.layers", "dense"),
+    "layers empty": _set("architecture.layers", []),
+    "a layer of no type": _set("architecture.layers", [{"type": "attention"}]),
+    "a layer with 10**9 units": lambda t, m: m["architecture"]["layers"][0].update(units=10**9),
+    "a layer with an unknown option": lambda t, m: m["architecture"]["layers"][0].update(
+        activation="relu"),
+    "a layer named by a newline": lambda t, m: m["architecture"]["layers"][0].update(
+        tensors={"weight": "co\nef", "bias": "intercept"}),
+    "layers that are another model": lambda t, m: m["architecture"]["layers"].insert(
+        1, {"type": "relu"}),
+    "a layer too few": lambda t, m: m["architecture"]["layers"].pop(),
     "NaN in the metadata": _set("metrics.train_accuracy", float("nan")),
     "nested 100000 deep": lambda t, m: '{"a": ' + "[" * 100_000 + "]" * 100_000 + "}",
     "metadata a list": lambda t, m: "[1, 2]",

@@ -13,6 +13,8 @@ from sklearn.preprocessing import StandardScaler
 
 from logicat import LogisticRegression, MLPClassifier, ModelFileError, load_model
 from logicat.network import initial_params
+from logicat.nn.families import dense_layers
+from logicat.nn.layers import to_json
 from logicat.training.callbacks import Checkpoint
 
 
@@ -115,8 +117,11 @@ def test_a_network_round_trips_through_its_model_file(problem, tmp_path):
     assert type(loaded) is MLPClassifier
     assert loaded.hidden_layer_sizes == (6, 3) and loaded.activation == "tanh"
     np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
-    assert loaded.metadata_["architecture"] == {"hidden_layer_sizes": [6, 3],
-                                                "activation": "tanh"}
+    assert loaded.metadata_["architecture"] == {
+        "hidden_layer_sizes": [6, 3], "activation": "tanh",
+        "layers": to_json(dense_layers((6, 3), "tanh"))}
+    assert [layer["type"] for layer in loaded.metadata_["architecture"]["layers"]] == [
+        "dense", "tanh", "dense", "tanh", "dense", "sigmoid"]
     with pytest.raises(ModelFileError, match=r"a network 10 -> 6 -> 3 -> 1 \(tanh\), not a "
                        r"LogisticRegression \(read it with load_model\)"):
         LogisticRegression.from_model(loaded.to_model())
@@ -133,10 +138,16 @@ def _rewrite(path, tensors=None, **changes):
 
 
 @pytest.mark.parametrize(("change", "message"), [
-    (dict(architecture={"hidden_layer_sizes": [6, 4], "activation": "tanh"}),
+    (dict(architecture={"hidden_layer_sizes": [6, 4], "activation": "tanh",
+                        "layers": to_json(dense_layers((6, 4), "tanh"))}),
      r"tensor 'coefs.1' has shape \(6, 3\), but the metadata says \(6, 4\)"),
-    (dict(architecture={"hidden_layer_sizes": [6], "activation": "tanh"}),
+    (dict(architecture={"hidden_layer_sizes": [6], "activation": "tanh",
+                        "layers": to_json(dense_layers((6,), "tanh"))}),
      "unexpected tensor 'coefs.2'"),
+    (dict(architecture={"hidden_layer_sizes": [6, 4], "activation": "tanh",
+                        "layers": to_json(dense_layers((6, 3), "tanh"))}),
+     r"the architecture's layer 2 is \{'type': 'dense', 'units': 3, .*, but its other "
+     r"entries describe \{'type': 'dense', 'units': 4, "),
     (dict(architecture={"hidden_layer_sizes": [6, 3], "activation": "softmax"}),
      "the architecture's activation must be one of"),
     (dict(architecture={"hidden_layer_sizes": [6, 0], "activation": "tanh"}),

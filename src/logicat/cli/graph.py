@@ -132,7 +132,7 @@ def _convnet_model(model, model_path: Path, data_dir, m: int = 8):
                if not k.startswith("input.") and not k.endswith(("running_mean", "running_var"))]
     running = [v for k, v in params.items() if k.endswith(("running_mean", "running_var"))]
     y = Tensor(data.train_y[:m].astype(np.float64), name="y")
-    J = convnet.ConvNet(convnet.layers_of(model.convnet)).forward(
+    J = convnet.ConvNet(convnet.engine_layers(model.layers)).forward(
         Tensor(x, name="X"), weights, y, training=False, running=running).cost
     J.backward()
     return J, (f"{model_path.name}: the {model.description} in logicat's own engine, on {m} "
@@ -145,10 +145,12 @@ def _model_step(model_path: Path, data_dir):
 
     from logicat.autograd.graphs import training_step
     from logicat.files import read_model
+    from logicat.nn.layers import has, is_linear
     from logicat.scaling import standardize
 
     model = read_model(model_path)
-    if model.kind == "convnet":
+    layers = model.layers
+    if has(layers, "conv2d"):
         return _convnet_model(model, model_path, data_dir)
     hyper = model.metadata.get("hyperparameters") or {}
     X, y = _cat_training_set(data_dir, model.dtype, model.preprocessing)
@@ -162,7 +164,7 @@ def _model_step(model_path: Path, data_dir):
     y01 = (np.asarray(y) == model.classes[1]).astype(X.dtype)
     loss = hyper.get("loss", "cross_entropy")
     lr = float(hyper.get("learning_rate", 0.005))
-    if model.kind == "mlp":
+    if not is_linear(layers):  # hidden layers
         from logicat.autograd.draw import network_graph
 
         return network_graph(model.params, model.activation, X, y01, loss), (

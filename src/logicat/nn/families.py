@@ -60,3 +60,10 @@ def convnet_layers(spec, dropout: float = 0.0) -> list[Layer]:
         j += 3
     return layers + [layer("dropout", f"head.{j}", rate=float(dropout)),
                      layer("dense", f"head.{j + 1}", units=1), layer("sigmoid")]
+
+
+def standardized(layers: Sequence[Layer]) -> list[Layer]:
+    """A dense network trained on standardised features: a ``normalize`` of each feature
+    (tensors ``feature_mean``, ``feature_scale``, (n,)) before its layers."""
+    return [layer("normalize", tensors={"mean": "feature_mean", "std": "feature_scale"}),
+            *layers]

@@ -258,6 +258,22 @@ def has(layers: Sequence[Layer], type: str) -> bool:
     return any(lay.type == type for lay in layers)
 
 
+def is_linear(layers: Sequence[Layer]) -> bool:
+    """Whether the logit is one dense unit of the (maybe normalised) input: z = w x + b, the
+    lesson's logistic regression, whose weights each multiply one input value."""
+    return [lay.type for lay in logit_layers(layers) if lay.type != "normalize"] == ["dense"]
+
+
+def first_weighted(layers: Sequence[Layer]) -> Layer:
+    """The first layer with weights (a conv2d or a dense): what the weight pictures draw."""
+    return next(lay for lay in layers if lay.type in ("conv2d", "dense"))
+
+
+def output_layer(layers: Sequence[Layer]) -> Layer:
+    """The dense layer that gives the logit."""
+    return next(lay for lay in reversed(logit_layers(layers)) if lay.type == "dense")
+
+
 def _prod(values) -> int:
     total = 1
     for v in values:

@@ -128,7 +128,7 @@ def _graph(model: Model, x: str, const, helper) -> tuple[list, list]:
         nodes += [helper.make_node("Reshape", [x, "image_shape"], ["nhwc"]),
                   helper.make_node("Transpose", ["nhwc"], ["nchw"], perm=[0, 3, 1, 2])]
         views = [("", "nchw")]
-        if model.convnet is not None and model.convnet.tta:  # the mirror: reverse the width
+        if model.tta:  # the mirror: reverse the width
             inits += [const("flip_starts", np.array([-1], np.int64)),
                       const("flip_ends", np.array([np.iinfo(np.int64).min], np.int64)),
                       const("flip_axes", np.array([3], np.int64)),

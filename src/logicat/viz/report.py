@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from logicat.metrics import METRICS, ClassificationMetrics, model_metrics
+from logicat.nn.layers import first_weighted, is_linear, logit_layers
 from logicat.paths import atomic_output
 
 
@@ -54,18 +55,7 @@ def build_report(
     p_train, p_test = model.proba(X_train), model.proba(X_test)
     sets = {"train": (data.train_y, p_train), "test": (data.test_y, p_test)}
 
-    curve_note = "Cost J at each gradient-descent iteration."
-    if model.kind == "convnet":
-        curve_note = "The mean training loss of each epoch's augmented mini-batches."
-        logit = "the ConvNet's output"
-        weights_note = "The first convolution's 3x3 filters as RGB images."
-    elif model.kind == "logistic":
-        logit = "w.x + b"
-        weights_note = ("w reshaped to the image it multiplies, split into its positive and "
-                        "negative parts.")
-    else:
-        logit = "the output layer's w.a + b, a its last hidden layer's activations"
-        weights_note = ("Each first-layer unit's weights reshaped to the image they multiply.")
+    curve_note, logit, weights_note = _captions(model.layers, meta.get("hyperparameters") or {})
     hyper = {k: v for k, v in (meta.get("hyperparameters") or {}).items() if k != "callbacks"}
     why_figure, why_note = _misclassified_explained(model, data, p_test)
     figures = [
@@ -255,3 +245,32 @@ def _misclassified_explained(model: Any, data: Any, p_test: np.ndarray) -> tuple
     note = ("Each misclassified test image beside the push of each of its pixels on the logit "
             f"z (red: towards {names[1]}; blue: away): {how}")
     return figure, note
+
+
+def _captions(layers, hyper) -> tuple[str, str, str]:
+    """(the learning curve's note, what the logit is, the weights picture's note), read from
+    the model's layers and its training's hyperparameters."""
+    augmented = hyper.get("flip") or hyper.get("crop") not in (None, "none")
+    if hyper.get("batch_size"):
+        curve = (f"The mean training loss of each epoch's {'augmented ' if augmented else ''}"
+                 "mini-batches.")
+    else:
+        curve = "Cost J at each gradient-descent iteration."
+    first = first_weighted(layers)
+    if first.type == "conv2d":
+        k = first["kernel"]
+        weights = f"The first convolution's {k}x{k} filters as RGB images."
+    elif is_linear(layers):
+        weights = ("w reshaped to the image it multiplies, split into its positive and "
+                   "negative parts.")
+    else:
+        weights = "Each first-layer unit's weights reshaped to the image they multiply."
+    # what the output layer reads: the layer before it (dropout is the identity there)
+    feeding = [lay.type for lay in logit_layers(layers)[:-1] if lay.type != "dropout"][-1:]
+    logit = {"gap": "the output layer's w.h + b, h the mean of each of the last feature maps",
+             "flatten": "the output layer's w.h + b, h the last feature maps flattened",
+             }.get(feeding[0] if feeding else "", "the output layer's w.a + b, a its last "
+                                                  "hidden layer's activations")
+    if is_linear(layers):
+        logit = "w.x + b"
+    return curve, logit, weights

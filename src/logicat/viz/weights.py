@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from logicat.errors import ShapeError
+from logicat.nn.layers import first_weighted
 from logicat.viz.canvas import new_figure
 
 
@@ -91,8 +92,9 @@ def model_weights_figure(model: Any) -> Any:
     standardisation), ``units_figure`` of a network's first layer, ``filters_figure`` of a
     ConvNet's first convolution; at its image size, with its class names. ``logicat plot
     weights``, the report and the web page all draw this picture."""
-    if model.kind == "convnet":
-        return filters_figure(model.named_params["features.0.weight"])
+    first = first_weighted(model.layers)
+    if first.type == "conv2d":
+        return filters_figure(model.tensors[first.tensor_names()["weight"]])
     size = int((model.preprocessing or {}).get("image_size", 64))
     weights = model.pixel_weights()
     if weights.ndim == 2:

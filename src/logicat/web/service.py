@@ -18,6 +18,7 @@ import numpy as np
 from logicat.data.images import load_image
 from logicat.errors import ImageLoadError, ModelFileError
 from logicat.model import Model
+from logicat.nn.layers import output_layer
 from logicat.web.uploads import UploadError
 
 
@@ -138,9 +139,7 @@ def png_data_url(image: np.ndarray) -> str:
 
 
 def _output_bias(model: Model) -> float:
-    """b of the output unit: the last parameter of a dense model, the head's last bias of a
-    ConvNet (whose tensors end with the input normalisation)."""
-    if model.convnet is None:
-        return float(model.params[-1][0])
-    return float([v for k, v in model.named_params.items() if k.startswith("head.")][-1][0])
+    """b of the output unit: the bias of the dense layer that gives the logit."""
+    output = output_layer(model.layers)
+    return float(model.tensors[output.tensor_names()["bias"]][0])
 
