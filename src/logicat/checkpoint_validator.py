@@ -26,8 +26,8 @@ from logicat.file_validator import (
     parameter_shapes,
     short,
 )
+from logicat.nn.hyperparameters import CONSTRAINTS, CONVNET_CONSTRAINTS, CONVNET_DEFAULTS
 from logicat.training.convnet import spec_of
-from logicat.training.hyperparameters import CONSTRAINTS, CONVNET_CONSTRAINTS, CONVNET_DEFAULTS
 from logicat.training.optimizers import OPTIMIZERS, optimizer_state_shapes
 
 CHECKPOINT_FORMAT = "logicat-checkpoint"

@@ -32,11 +32,10 @@ import numpy as np
 
 from logicat.errors import ShapeError
 from logicat.nn import forward
-from logicat.nn.families import convnet_layers
+from logicat.nn.families import HEADS, convnet_layers
 from logicat.nn.layers import Layer, shapes
 
 BN_EPS = 1e-5
-HEADS = ("gap", "flatten")
 MAX_BLOCKS, MAX_WIDTH = 8, 4096
 
 

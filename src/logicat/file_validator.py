@@ -29,10 +29,10 @@ from logicat.errors import ModelFileError, ParameterError
 from logicat.features import PIXEL_ORDER, SCALING
 from logicat.network import ACTIVATIONS, param_names
 from logicat.nn.families import convnet_layers, dense_layers, standardized
+from logicat.nn.hyperparameters import CONSTRAINTS, CONVNET_CONSTRAINTS
 from logicat.nn.layers import Layer
 from logicat.nn.layers import from_json as layers_from_json
 from logicat.paths import regular_file
-from logicat.training.hyperparameters import CONSTRAINTS, CONVNET_CONSTRAINTS
 from logicat.validation import check_param
 
 FORMAT = "logicat-model"

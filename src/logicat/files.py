@@ -23,11 +23,10 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from logicat.checkpoint_validator import CHECKPOINT_FORMAT, CHECKPOINT_VERSION, check_checkpoint
 from logicat.errors import ModelFileError
 from logicat.file_validator import (
     FORMAT,
@@ -41,7 +40,9 @@ from logicat.file_validator import (
 from logicat.model import Model
 from logicat.nn.layers import to_json as layers_to_json
 from logicat.paths import atomic_write_bytes, regular_file
-from logicat.training.loop import Snapshot
+
+if TYPE_CHECKING:  # a checkpoint's state; reading a model imports no training code
+    from logicat.training.loop import Snapshot
 
 _HEADER_KEY = "logicat"
 _CHECKPOINT_KEY = "logicat_checkpoint"
@@ -98,6 +99,8 @@ def save_model(model: Model, path: str | os.PathLike[str], **metadata: Any) -> P
 def save_checkpoint(path: str | os.PathLike[str], snapshot: Snapshot) -> Path:
     """Write ``snapshot`` to ``path`` (atomically) and return the path."""
     from safetensors.numpy import save
+
+    from logicat.checkpoint_validator import CHECKPOINT_FORMAT, CHECKPOINT_VERSION
 
     meta = dict(snapshot.meta, format=CHECKPOINT_FORMAT, format_version=CHECKPOINT_VERSION)
     tensors = {k: np.ascontiguousarray(v) for k, v in snapshot.tensors.items()}
@@ -161,6 +164,9 @@ def read_model(path: str | os.PathLike[str]) -> Model:
 def load_checkpoint(path: str | os.PathLike[str]) -> Snapshot:
     """Read a checkpoint written by ``save_checkpoint``, validated (one-line ``ModelFileError``
     if it is not one)."""
+    from logicat.checkpoint_validator import check_checkpoint
+    from logicat.training.loop import Snapshot
+
     path = regular_file(path, "checkpoint file", ModelFileError)
     entries, meta = read_header(path, _CHECKPOINT_KEY, "checkpoint", allow_nan=True)
     check_checkpoint(path, meta, entries)

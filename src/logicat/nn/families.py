@@ -17,6 +17,9 @@ from collections.abc import Sequence
 
 from logicat.nn.layers import Layer, layer
 
+#: what the ConvNet puts between its blocks and its head
+HEADS = ("gap", "flatten")
+
 
 def logistic_layers() -> list[Layer]:
     """z = x w + b, p = sigma(z)."""

@@ -22,12 +22,12 @@ import numpy as np
 
 from logicat.loss import Loss, check_loss, l2_penalty
 from logicat.network import Network
+from logicat.nn.hyperparameters import ENGINES
 from logicat.validation import Options, check_param
 
 #: objective(params) -> (cost, grads), each gradient of its parameter's shape
 Objective = Callable[[list[np.ndarray]], tuple[float, list[np.ndarray]]]
 
-ENGINES = ("numpy", "autograd", "torch")
 
 
 def make_objective(

@@ -19,12 +19,8 @@ from __future__ import annotations
 import numpy as np
 
 from logicat.convnet import ConvNetSpec, param_shapes
+from logicat.nn.hyperparameters import OPTIMIZERS, TORCH_OPTIMIZERS  # noqa: F401
 from logicat.validation import Options, check_param
-
-OPTIMIZERS = ("gd", "momentum", "nesterov", "adam")
-#: The ConvNet's update rules, ``torch.optim``'s own: AdamW (decoupled weight decay) and SGD
-#: with Nesterov momentum.
-TORCH_OPTIMIZERS = ("adamw", "sgd")
 
 
 class Optimizer:

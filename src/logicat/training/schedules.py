@@ -20,9 +20,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+from logicat.nn.hyperparameters import SCHEDULES
 from logicat.validation import Options, check_param
-
-SCHEDULES = ("constant", "inverse", "exponential", "cosine")
 
 #: schedule(epoch) -> learning rate of that epoch
 Schedule = Callable[[int], float]

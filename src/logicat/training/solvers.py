@@ -42,7 +42,6 @@ from logicat.loss import Loss, mean_cost_and_dz
 from logicat.network import ACTIVATIONS, Network, param_names
 from logicat.training.loop import Solver, is_cost_only
 
-SOLVERS = ("auto", "primal", "gram")
 #: iterations per call of the span solver: the callbacks run between chunks, so progress is live
 CHUNK = 250
 
