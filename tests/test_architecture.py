@@ -4,9 +4,11 @@ the command line's hot paths import only what they use."""
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from tests import paths
@@ -166,3 +168,47 @@ def test_the_estimators_defaults_are_the_one_table():
     assert LogisticRegression().get_params() == DEFAULTS
     assert MLPClassifier().get_params() == MLP_DEFAULTS
     assert set(CONSTRAINTS) == set(MLP_DEFAULTS) - {"device", "callbacks"}
+
+
+#: Where a model's family may be asked for: the layer vocabulary and the families, the engines
+#: that interpret a family's own description, the estimators (one class per family), the Model
+#: object and the files that record the family's entries. Everything else reads the layers.
+FAMILY_MAY_BE_ASKED = {
+    "nn", "estimators", "model.py", "files.py", "file_validator.py", "checkpoint_validator.py",
+    "convnet.py",
+    # the checkpoint's "kind" is the estimator's name, guessed from the hyperparameters' names
+    # (a dense model's fit is called with a dict); to be passed explicitly
+    "training/hyperparameters.py",
+}
+#: a model's family asked for (a dtype's .kind is another question)
+_FAMILY_QUESTION = re.compile(r"model\.kind|(?<!dtype)\.kind\s*[!=]=|convnet is (not )?None"
+                              r"|kind_of\(")
+
+
+def test_nothing_outside_the_layers_and_engines_asks_which_family_a_model_is():
+    asked = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        where = path.relative_to(PACKAGE).as_posix()
+        if where in FAMILY_MAY_BE_ASKED or where.split("/")[0] in FAMILY_MAY_BE_ASKED:
+            continue
+        for number, line in enumerate(path.read_text().splitlines(), start=1):
+            code = line.split("#")[0]
+            if _FAMILY_QUESTION.search(code):
+                asked.append(f"{where}:{number}: {line.strip()}")
+    assert asked == [], "\n".join(asked)
+
+
+def test_reading_a_model_and_predicting_import_no_training_code_and_no_torch(photos_dir,
+                                                                            tmp_path):
+    from logicat import LogisticRegression
+
+    model = tmp_path / "m.safetensors"
+    X = np.full((2, 12288), [[0.1], [0.9]])  # two 64x64 images' features
+    LogisticRegression(max_iter=1).fit(X, [0, 1]).save(model)
+    code = ("import sys\nfrom logicat.cli import main\ntry:\n    main(['predict', '-m', "
+            f"{str(model)!r}, {str(photos_dir / 'tabby_cat.jpg')!r}])\nexcept SystemExit as e:"
+            "\n    assert not e.code, e.code\nprint('imported:', *sorted(m for m in sys.modules"
+            " if m == 'torch' or m.startswith('logicat.training')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, check=True)
+    assert out.stdout.splitlines()[-1] == "imported:"

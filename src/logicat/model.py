@@ -79,6 +79,21 @@ class Model:
         return layers if self.feature_mean is None else standardized(layers)
 
     @property
+    def architecture_summary(self) -> dict[str, Any]:
+        """What the model is, for a page or an API: its family's name, its description, its
+        hidden layers' sizes and activation (networks), its blocks' widths (a ConvNet)."""
+        summary: dict[str, Any] = {
+            "kind": {"logistic": "logistic regression", "mlp": "network",
+                     "convnet": "convnet"}[self.kind],
+            "description": self.description,
+            "hidden_layer_sizes": list(self.hidden_layer_sizes),
+            "activation": self.activation if self.hidden_layer_sizes else None,
+        }
+        if self.convnet is not None:
+            summary["widths"] = list(self.convnet.widths)
+        return summary
+
+    @property
     def tta(self) -> bool:
         """Whether the logit is the mean of the image's and its mirror image's (test-time
         augmentation, a ConvNet's choice)."""
