@@ -40,7 +40,10 @@ class LogisticRegression(GradientDescentClassifier):
     engine : {"numpy", "autograd", "torch"}, default "numpy"
         Who computes the cost and gradients (``logicat.training.objectives``): "numpy"
         (hand-derived, a fused numba kernel when available), "autograd" (logicat's own graph)
-        or "torch" (PyTorch, stepping with ``torch.optim``).
+        or "torch" (PyTorch, stepping with ``torch.optim``; on a CUDA device, plain full-batch
+        gradient descent of logistic regression with cost-only callbacks runs as one captured
+        CUDA graph replayed every ``graph_steps`` iterations - the same steps, fewer kernel
+        launches; ``logicat.torch_backend.solver.TorchSolver``'s ``mode`` names the choice).
     solver : {"auto", "primal", "gram"}, default "auto"
         How the iterations are computed (``logicat.training.solvers``): "primal" steps on w;
         "gram" steps in the span of the examples, w = w0 + X^T a with K = X X^T formed once (m

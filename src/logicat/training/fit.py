@@ -283,7 +283,7 @@ def _torch_solver(params, X, y, start, weights, resume, callbacks):
         betas=(float(params["beta_1"]), float(params["beta_2"])),
         epsilon=float(params["epsilon"]), alpha=float(params["alpha"]),
         batch_size=params["batch_size"], shuffle=params["shuffle"], seed=seed,
-        mode=params.get("torch_mode", "auto"),
+        mode="auto",  # the CUDA-graph loop where it applies (the engine's docstring)
         cost_only_callbacks=all(is_cost_only(cb) for cb in callbacks),
         constant_lr=params["lr_schedule"] == "constant",
     )
