@@ -33,10 +33,10 @@ import numpy as np
 from logicat.errors import ShapeError
 from logicat.nn import forward
 from logicat.nn.families import HEADS, convnet_layers
+from logicat.nn.hyperparameters import MAX_BLOCKS, MAX_WIDTH
 from logicat.nn.layers import Layer, shapes
 
 BN_EPS = 1e-5
-MAX_BLOCKS, MAX_WIDTH = 8, 4096
 
 
 @dataclass(frozen=True)

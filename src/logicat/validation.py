@@ -84,15 +84,26 @@ class Options:
 
 @dataclass(frozen=True)
 class Sizes:
-    """A tuple (or list) of ints >= 1, possibly empty: the sizes of hidden layers."""
+    """A tuple (or list) of ints >= 1: the sizes of layers; ``min_length`` to ``max_length`` of
+    them (default: any number, possibly none), each at most ``max_size`` (default: unbounded)."""
+
+    min_length: int = 0
+    max_length: int | None = None
+    max_size: int | None = None
 
     def accepts(self, value: Any) -> bool:
-        return isinstance(value, tuple | list) and all(
+        return isinstance(value, tuple | list) and (
+            self.min_length <= len(value) <= (self.max_length or len(value))) and all(
             isinstance(v, numbers.Integral) and not isinstance(v, bool | np.bool_) and v >= 1
-            for v in value)
+            and (self.max_size is None or v <= self.max_size) for v in value)
 
     def describe(self) -> str:
-        return "a tuple of ints >= 1"
+        if self.max_length is None and self.max_size is None and not self.min_length:
+            return "a tuple of ints >= 1"
+        count = (f"{self.min_length} to {self.max_length}" if self.max_length is not None
+                 else f"at least {self.min_length}")
+        each = f"in [1, {self.max_size}]" if self.max_size is not None else ">= 1"
+        return f"a tuple of {count} ints {each}"
 
 
 def _number(x: float) -> str:

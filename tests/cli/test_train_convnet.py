@@ -157,3 +157,26 @@ def test_resume_needs_its_checkpoint(tmp_path):
                  "-o", tmp_path / "m")
     assert result.exit_code == 2 and "no such checkpoint file" in result.output
     assert not (tmp_path / "m").exists()
+
+
+@pytest.mark.parametrize("args, flag, message", [
+    (["--param", "widths=1000000"], "--param",
+     "The 'widths' parameter must be a tuple of 1 to 8 ints in [1, 4096]. Got (1000000,)"),
+    (["--param", "hidden=1000000000"], "--param",
+     "The 'hidden' parameter must be an int in [0, 4096]. Got 1000000000"),
+    (["--param", "learning_rate=1e300"], "--param",
+     "The 'learning_rate' parameter must be a float in (0, 1000]. Got 1e+300"),
+    (["--param", "mixup=1e308"], "--param", "The 'mixup' parameter must be a float in [0, 1000]"),
+    (["--seed", "18446744073709551616"], "--seed",
+     "The 'random_state' parameter must be an int in [0, 4294967295] or None"),
+    (["--param", "widths=4096", "--param", "batch_size=1048576"], None,  # petabytes
+     "the ConvNet of widths [4096] on 64x64 images in batches of 1048576 needs"),
+])
+def test_sizes_and_rates_are_bounded_before_any_work(tmp_path, args, flag, message):
+    """What the reader of model files would refuse, or the machine could not hold, is refused
+    at the command line with one line (the same table bounds both)."""
+    result = run("train", "--model", "convnet", *args, "-o", tmp_path / "m")
+    assert result.exit_code == 2, result.output
+    line = result.output.strip().splitlines()[-1]
+    assert message in line and (flag is None or f"Invalid value for '{flag}'" in line)
+    assert not (tmp_path / "m").exists()

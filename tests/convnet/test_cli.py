@@ -48,7 +48,8 @@ def test_options_of_the_dense_models_are_refused(tmp_path):
         result = run("train", "--model", "convnet", *args, "-o", tmp_path / "m")
         assert result.exit_code == 2, result.output
         assert f"Invalid value for '{flag}': does not apply to --model convnet" in result.output
-    for setting, message in [("widths=4,0", "The 'widths' parameter must be a tuple of ints"),
+    for setting, message in [("widths=4,0", "The 'widths' parameter must be a tuple of 1 to 8 ints in "
+                                           "[1, 4096]"),
                              ("speed=9", "expected NAME=VALUE with NAME one of widths,")]:
         result = run("train", "--model", "convnet", "--param", setting, "-o", tmp_path / "m")
         assert result.exit_code == 2 and message in result.output, result.output

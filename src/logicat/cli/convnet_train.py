@@ -64,6 +64,9 @@ def convnet_params(learning_rate, iterations, batch_size, seed, device,
         source = ctx.get_parameter_source(name)
         if source is not None and source.name != "DEFAULT":
             params[name] = training[name]
+    flags = {"learning_rate": "--learning-rate", "max_iter": "--iterations",
+             "batch_size": "--batch-size", "random_state": "--seed"}
+    source_of = {k: flags[k] for k, v in given.items() if v is not None and k in flags}
     for setting in settings:
         name, sep, text = setting.partition("=")
         name = name.strip().replace("-", "_")
@@ -72,11 +75,13 @@ def convnet_params(learning_rate, iterations, batch_size, seed, device,
             raise click.BadParameter(f"expected NAME=VALUE with NAME one of {known}. Got "
                                      f"{setting!r}.", param_hint="'--param'")
         params[name] = _value(text, CONVNET_DEFAULTS[name])
-    try:
-        check_params(CONVNET_CONSTRAINTS, {k: v for k, v in params.items()
-                                           if k in CONVNET_CONSTRAINTS})
-    except ParameterError as e:
-        raise click.BadParameter(str(e), param_hint="'--param'") from None
+        source_of[name] = "--param"
+    for name, constraints in CONVNET_CONSTRAINTS.items():  # each named by where it came from
+        try:
+            check_params({name: constraints}, {name: params[name]})
+        except ParameterError as e:
+            hint = source_of.get(name, "--" + name.replace("_", "-"))
+            raise click.BadParameter(str(e), param_hint=f"'{hint}'") from None
     return params
 
 

@@ -30,6 +30,11 @@ OPTIMIZERS = ("gd", "momentum", "nesterov", "adam")
 TORCH_OPTIMIZERS = ("adamw", "sgd")
 #: learning-rate schedules (``training.schedules``)
 SCHEDULES = ("constant", "inverse", "exponential", "cosine")
+#: the ConvNet's bounds, shared by its fit and the reader of its files: blocks and channels
+#: (as ``ConvNetSpec.from_json`` reads them), epochs, images per step, a rate float32 holds
+#: (AdamW's steps overflow far below float32's maximum), seeds NumPy and PyTorch both take
+MAX_BLOCKS, MAX_WIDTH = 8, 4096
+MAX_EPOCHS, MAX_BATCH, MAX_RATE, MAX_SEED = 10**6, 2**20, 1e3, 2**32 - 1
 DTYPES = ("float64", "float32")
 
 #: Every hyperparameter and its default: the lesson's run, every other option off. The estimator's
@@ -95,17 +100,17 @@ CONVNET_DEFAULTS: dict[str, Any] = {
     "callbacks": None,
 }
 CONVNET_CONSTRAINTS: dict[str, list[Any]] = {
-    "widths": [Sizes()],
+    "widths": [Sizes(1, MAX_BLOCKS, MAX_WIDTH)],
     "convs_per_block": [Interval(int, 1, 4, closed="both")],
     "head": [Options(HEADS)],
-    "hidden": [Interval(int, 0)],
+    "hidden": [Interval(int, 0, MAX_WIDTH, closed="both")],
     "dropout": [Interval(float, 0, 1)],
-    "max_iter": [Interval(int, 1)],
-    "batch_size": [Interval(int, 2)],
-    "learning_rate": [Interval(float, 0, None, closed="neither")],
+    "max_iter": [Interval(int, 1, MAX_EPOCHS, closed="both")],
+    "batch_size": [Interval(int, 2, MAX_BATCH, closed="both")],
+    "learning_rate": [Interval(float, 0, MAX_RATE, closed="right")],
     "optimizer": [Options(TORCH_OPTIMIZERS)],
     "momentum": [Interval(float, 0, 1)],
-    "weight_decay": [Interval(float, 0, None)],
+    "weight_decay": [Interval(float, 0, MAX_RATE, closed="both")],
     "lr_schedule": [Options(("cosine", "constant"))],
     "warmup": [Interval(float, 0, 1)],
     "flip": [bool],
@@ -116,12 +121,12 @@ CONVNET_CONSTRAINTS: dict[str, list[Any]] = {
     "brightness": [Interval(float, 0, 1, closed="both")],
     "contrast": [Interval(float, 0, 1, closed="both")],
     "saturation": [Interval(float, 0, 1, closed="both")],
-    "mixup": [Interval(float, 0, None)],
+    "mixup": [Interval(float, 0, MAX_RATE, closed="both")],
     "label_smoothing": [Interval(float, 0, 1)],
     "tta": [bool],
     "class_weight": [Options(["balanced"]), dict, None],
     "early_stopping": [bool],
     "validation_fraction": [Interval(float, 0, 1, closed="neither")],
-    "n_iter_no_change": [Interval(int, 1)],
-    "random_state": [Interval(int, 0), None],
+    "n_iter_no_change": [Interval(int, 1, MAX_EPOCHS, closed="both")],
+    "random_state": [Interval(int, 0, MAX_SEED, closed="both"), None],
 }

@@ -244,6 +244,16 @@ def shapes(layers: Sequence[Layer], input_shape: tuple[int, ...]
     return out, shape
 
 
+def values_per_example(layers: Sequence[Layer], input_shape: tuple[int, ...]) -> int:
+    """How many values the layers' outputs hold for one example (what a training step keeps
+    for its backward pass, per image), the input's included."""
+    total, shape = int(_prod(input_shape)), tuple(input_shape)
+    for lay in layers:
+        shape = shapes([lay], shape)[1]
+        total += int(_prod(shape))
+    return total
+
+
 def n_params(layers: Sequence[Layer], input_shape: tuple[int, ...]) -> int:
     """The number of values the layers' tensors hold (BatchNorm's statistics included)."""
     return sum(int(_prod(s)) for s in shapes(layers, input_shape)[0].values())

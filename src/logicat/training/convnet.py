@@ -17,8 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from logicat.convnet import ConvNetSpec, param_shapes
+from logicat.convnet import ConvNetSpec, layers
 from logicat.errors import ParameterError, ShapeError
+from logicat.nn.layers import n_params, values_per_example
 from logicat.training.fit import Fit, _split, check_both_classes, class_weighted
 from logicat.training.hyperparameters import CONVNET_CONSTRAINTS, check_resumable, json_params
 from logicat.training.loop import Callback, Snapshot, Trainer
@@ -157,8 +158,7 @@ def fit_convnet(params: Mapping[str, Any], images: Any, y01: np.ndarray,
     train, val = _split(y01, params, np.random.default_rng(params["random_state"]), resume)
     if train is None:
         train = np.arange(source.m)
-    check_memory(4 * (len(train) + 2 * sum(np.prod(s) for s in param_shapes(spec).values())),
-                 "the ConvNet's parameters and optimizer state")
+    _check_memory(spec, params)
     solver = ConvNetSolver(spec, source, y01, train, dict(params),
                            resolve_device(params["device"]), weights)
     epochs = int(params["max_iter"])
@@ -176,6 +176,20 @@ def fit_convnet(params: Mapping[str, Any], images: Any, y01: np.ndarray,
     # the schedule decays to 0 by design: running to max_iter is no failure to converge, and
     # early stopping only guards against overfitting (no ConvergenceWarning)
     return Fit(trainer.run(solver, resume), SOLVER, convnet=spec, held_out=val)
+
+
+def _check_memory(spec: ConvNetSpec, params: Mapping[str, Any]) -> None:
+    """Before anything is allocated: float32 parameters, their gradients and two moments, and
+    each step's layer outputs with their gradients (twice over, for BatchNorm's saved values),
+    for a batch of ``batch_size`` images (two with TTA in the validation pass), read from the
+    layers."""
+    net = layers(spec)
+    shape = (3, spec.image_size, spec.image_size)
+    per_image = values_per_example(net, shape)
+    need = 4 * (4 * n_params(net, shape) + 3 * int(params["batch_size"]) * per_image)
+    check_memory(need, f"the ConvNet of widths {list(spec.widths)} on {spec.image_size}x"
+                       f"{spec.image_size} images in batches of {params['batch_size']}",
+                 ParameterError)
 
 
 def _validation(solver, rows: np.ndarray) -> Callable[[list[np.ndarray]], float]:
