@@ -15,6 +15,11 @@ cost does not depend on the run's length, so the ratios hold for the default 120
   (``--train-file``; chunks of 256 images, the cat file's order): each mini-batch's rows read
   from the HDF5 file when they are trained on.
 
+- P1, P2: ``logicat train --model convnet -n EPOCHS`` end to end (a fresh process: start-up,
+  the data, the fit, the accuracies, the model file) in one process with ``--threads`` torch
+  threads, and with ``--nproc 2`` (torchrun, gloo, one thread each: each process augments the
+  whole batch and trains on half of it, the gradients and batch-norm statistics summed).
+
 Each row: the median wall time of ``--repeats`` fits (rows round-robin, so a busy spell on a
 shared machine hits them alike) and its speed against B and M; and whether its costs equal B's
 (M must, bit for bit: the same batches, the same schedule; F's channel statistics are summed in
@@ -75,6 +80,24 @@ def current(images, y, epochs: int) -> tuple[float, np.ndarray]:
     return time.perf_counter() - start, done.result.cost_history
 
 
+def command(tmp: Path, epochs: int, threads: int, nproc: int) -> tuple[float, np.ndarray]:
+    """P1 / P2: ``logicat train --model convnet`` end to end, in 1 or ``nproc`` processes."""
+    from safetensors.numpy import load_file
+
+    out = tmp / f"p{nproc}.safetensors"
+    args = [sys.executable, "-m", "logicat", "train", "--model", "convnet", "-n", str(epochs),
+            "--device", "cpu", "--print-every", "0", "-o", str(out)]
+    env = dict(os.environ, OMP_NUM_THREADS=str(max(1, threads // nproc)))
+    if nproc > 1:
+        args += ["--nproc", str(nproc)]
+    start = time.perf_counter()
+    subprocess.run(args, check=True, capture_output=True, env=env, cwd=tmp)
+    seconds = time.perf_counter() - start
+    history = load_file(out)["cost_history"]
+    out.unlink()
+    return seconds, history
+
+
 def pack_like(path: Path, data) -> Path:
     """The training images in the layout ``logicat pack`` writes (chunks of 256 images), in
     the cat file's order, so that F trains on M's batches."""
@@ -117,6 +140,8 @@ def main() -> None:
                 "B": lambda: baseline(tmp / "src", args.epochs, args.threads),
                 "M": lambda: current(data.train_x, data.train_y, args.epochs),
                 "F": lambda: current(source, source.y, args.epochs),
+                "P1": lambda: command(tmp, args.epochs, args.threads, 1),
+                "P2": lambda: command(tmp, args.epochs, args.threads, 2),
             }
             times: dict[str, list[float]] = {k: [] for k in rows}
             costs: dict[str, np.ndarray] = {}
@@ -131,7 +156,9 @@ def main() -> None:
           f"thread(s); median of {args.repeats}; baseline B = {args.baseline_rev}")
     labels = {"B": f"B  ConvNetSolver at {args.baseline_rev}",
               "M": "M  one path, images in memory",
-              "F": "F  one path, --train-file (HDF5)"}
+              "F": "F  one path, --train-file (HDF5)",
+              "P1": "P1 logicat train, 1 process",
+              "P2": "P2 logicat train --nproc 2"}
     print(f"{'row':40s} {'s/fit':>8s} {'s/epoch':>8s} {'vs B':>7s} {'vs M':>7s}  costs vs B")
     for key, label in labels.items():
         gap = float(np.max(np.abs(costs[key] - costs["B"])))

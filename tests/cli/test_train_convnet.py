@@ -137,7 +137,6 @@ def test_ctrl_c_saves_a_checkpoint_and_exits_130(tmp_path):
     (["--loss", "squared_error"], "--loss", "it trains on cross-entropy"),
     (["--alpha", "1"], "--alpha", "--param weight_decay=W"),
     (["--optimizer", "adam"], "--optimizer", "--param optimizer=adamw or optimizer=sgd"),
-    (["--nproc", "2"], "--nproc", "data-parallel training of the ConvNet is not built yet"),
     (["--tol", "0.1"], "--tol", "it stops on the validation cost (--early-stopping)"),
     (["--scaling", "standardize"], "--scaling", "normalises each channel"),
 ])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,6 @@ NO_MEANING = {
     "loss": "it trains on cross-entropy (--param label_smoothing=E softens the targets)",
     "dtype": "it trains in float32",
     "engine": "it trains with PyTorch",
-    "nproc": "data-parallel training of the ConvNet is not built yet: it trains in one "
-             "process (--device cuda for a GPU)",
     "solver": "it takes torch.optim steps on augmented mini-batches",
     "alpha": "its L2 is decoupled weight decay: --param weight_decay=W",
     "optimizer": "its update rules are --param optimizer=adamw or optimizer=sgd",
@@ -106,12 +105,14 @@ def _value(text: str, default: Any) -> Any:
 
 def train_convnet(params: dict[str, Any], data_dir: Path | None, train_file: Path | None,
                   print_every: int | None, out: Path, plot: Path | None,
-                  training: dict[str, Any], chunk_rows: int) -> None:
+                  training: dict[str, Any], chunk_rows: int, group=None) -> None:
     """Train, print the epochs' costs and the accuracies, save the model (and its curve).
 
     On the cat data: train and test accuracy. From ``--train-file`` (a file ``logicat pack``
     wrote): the accuracy on its images and, with ``--early-stopping``, on the part held out;
-    the cat data's test set says nothing of the user's photos, so it is not scored.
+    the cat data's test set says nothing of the user's photos, so it is not scored. Under
+    ``torchrun`` (``group``, a ``torch_backend.distributed.ProcessGroup``) every process trains
+    on its share of each batch; only rank 0 prints, checkpoints and saves.
     """
     from logicat.cli import training_options as topts
     from logicat.cli.saving import save_and_plot
@@ -123,14 +124,21 @@ def train_convnet(params: dict[str, Any], data_dir: Path | None, train_file: Pat
     from logicat.training.fit import early_stopping_message
 
     checkpoint = topts.check_checkpoint_options(training, "numpy", out)
+    main = group is None or group.is_main
     bar = ProgressBar()
     callbacks = [PrintCost(10 if print_every is None else print_every, write=bar.write,
                            unit="epoch"), bar]
+    parallel = partial(fit_convnet, distributed=group is not None)
 
     def fit(images, y):
+        if not main:  # the other ranks: the same fit, resumed from the same checkpoint
+            from logicat.files import load_checkpoint
+
+            resume = load_checkpoint(checkpoint) if training["resume"] else None
+            return parallel(params, images, y, resume=resume, resume_source=str(checkpoint))
         try:
             return topts.fit_with_checkpoints(params, images, y, training, checkpoint,
-                                              callbacks, fit=fit_convnet, unit="epoch")
+                                              callbacks, fit=parallel, unit="epoch")
         finally:
             bar.close()
 
@@ -139,6 +147,8 @@ def train_convnet(params: dict[str, Any], data_dir: Path | None, train_file: Pat
         folder = find_catvnoncat(data_dir)
         data = load_catvnoncat(folder)
         done = fit(data.train_x, data.train_y)
+        if not main:
+            return
         model = done.to_model(params)
         predicted, y = model.predict(images_to_features(data.train_x)), data.train_y
         test_accuracy = accuracy_percent(model.predict(images_to_features(data.test_x)),
@@ -150,11 +160,14 @@ def train_convnet(params: dict[str, Any], data_dir: Path | None, train_file: Pat
         from logicat.data.chunks import H5Images
 
         with H5Images(train_file) as source:
-            click.echo(f"Training on {train_file}: {source.m} images of {source.image_size}x"
-                       f"{source.image_size} ({source.classes[1]}: {int(source.y.sum())}, "
-                       f"{source.classes[0]}: {source.m - int(source.y.sum())}), read a "
-                       "mini-batch at a time")
+            if main:
+                click.echo(f"Training on {train_file}: {source.m} images of "
+                           f"{source.image_size}x{source.image_size} ({source.classes[1]}: "
+                           f"{int(source.y.sum())}, {source.classes[0]}: "
+                           f"{source.m - int(source.y.sum())}), read a mini-batch at a time")
             done = fit(source, source.y)
+            if not main:
+                return
             model = done.to_model(params)
             predicted = np.concatenate([model.predict(images_to_features(X.reshape(
                 len(X), source.image_size, source.image_size, 3)))

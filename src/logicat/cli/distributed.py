@@ -5,13 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 
-def command_line_args(ctx, drop: Sequence[str] = ()) -> list[str]:
+def command_line_args(ctx, drop: Sequence[str] = (), given_only: bool = False) -> list[str]:
     """The click command of ``ctx`` and its parsed options as command-line arguments again
-    (without the parameters named in ``drop``): what each torchrun process is started with.
+    (without the parameters named in ``drop``; with ``given_only``, only those the user gave,
+    for a command that tells given options from defaults): what each torchrun process is
+    started with.
     """
     args = [ctx.info_name]
     for param in ctx.command.params:
         if param.name in drop or getattr(param, "hidden", False) or not param.opts:
+            continue
+        source = ctx.get_parameter_source(param.name)
+        if given_only and (source is None or source.name == "DEFAULT"):
             continue
         value = ctx.params.get(param.name)
         if value is None:

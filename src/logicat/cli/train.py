@@ -101,9 +101,19 @@ def train(data_dir, kind, hidden, activation, init, learning_rate, iterations, l
         given = ctx.get_parameter_source("print_every").name != "DEFAULT"
         params = convnet_train.convnet_params(learning_rate, iterations, batch_size, seed,
                                               device, settings, training)
+        group = None
+        if nproc is not None or int(os.environ.get("WORLD_SIZE", "1")) > 1:
+            from logicat.cli.distributed import command_line_args
+            from logicat.torch_backend import distributed
+
+            if nproc is not None:  # start N processes of this same command, without --nproc
+                args = ["logicat", *command_line_args(ctx, drop=("nproc",), given_only=True)]
+                raise SystemExit(distributed.run_torchrun(nproc, args))
+            group = distributed.ProcessGroup(device)
+            ctx.call_on_close(group.close)
         return convnet_train.train_convnet(params, data_dir, train_file,
                                            print_every if given else None, out, plot,
-                                           training, chunk_rows)
+                                           training, chunk_rows, group)
     if settings:
         raise click.BadParameter("sets a ConvNet's hyperparameters: give --model convnet.",
                                  param_hint="'--param'")

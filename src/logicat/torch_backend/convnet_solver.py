@@ -68,8 +68,12 @@ class ConvNetSolver(Solver):
 
     def __init__(self, spec: ConvNetSpec, source: ImageRows, y: np.ndarray, train: np.ndarray,
                  hyper: dict[str, Any], device: torch.device,
-                 weights: np.ndarray | None = None, dtype: torch.dtype = torch.float32) -> None:
+                 weights: np.ndarray | None = None, dtype: torch.dtype = torch.float32,
+                 distributed: bool = False) -> None:
         self.spec, self.hyper, self.device, self.dtype = spec, hyper, device, dtype
+        #: data parallelism (``torch.distributed``, already initialised): every process draws
+        #: the same batches and augments all of each, then trains on its share of it
+        self.distributed = distributed
         self.source = source
         self.names = tuple(param_shapes(spec))
         seed = int(hyper["random_state"] or 0)
@@ -80,6 +84,10 @@ class ConvNetSolver(Solver):
         with torch.no_grad():
             net.input.mean.copy_(torch.as_tensor(mean, dtype=dtype))
             net.input.std.copy_(torch.as_tensor(std, dtype=dtype).clamp_min(1e-3))
+        if distributed:
+            for module in net.modules():  # batch statistics over the whole batch, not a share
+                if type(module) is torch.nn.BatchNorm2d:
+                    module.__class__ = GlobalBatchNorm2d
         self.net = net.to(device)
         self.y = torch.as_tensor(np.asarray(y), dtype=dtype, device=device)
         self.train = np.asarray(train, dtype=np.int64)
@@ -144,17 +152,58 @@ class ConvNetSolver(Solver):
                 x, y, w = mix_batch(x, y, float(hyper["mixup"]), self.generator, w)
             for group in self.optimizer.param_groups:
                 group["lr"] = rates[b]
-            z = self.net(x)
-            if w is None:
-                loss = F.binary_cross_entropy_with_logits(z, y)
-            else:
-                loss = (w * F.binary_cross_entropy_with_logits(z, y, reduction="none")).mean()
             self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            if self.distributed:
+                loss = self._share_loss(x, y, w)
+            else:
+                z = self.net(x)
+                if w is None:
+                    loss = F.binary_cross_entropy_with_logits(z, y)
+                else:
+                    loss = (w * F.binary_cross_entropy_with_logits(z, y, reduction="none")
+                            ).mean()
+                loss.backward()
             self.optimizer.step()
             total += float(loss.detach()) * len(idx)
             n += len(idx)
         return total / max(n, 1)
+
+    def _share_loss(self, x: torch.Tensor, y: torch.Tensor, w: torch.Tensor | None
+                    ) -> torch.Tensor:
+        """This process's share of the batch: forward and backward on its rows, the gradients
+        summed over the processes. Its loss is its rows' sum / the batch size, so the sum over
+        the processes is the batch's mean loss - and its gradient the single process's. Returns
+        the batch's mean loss (the same on every process)."""
+        import torch.distributed as torch_dist
+
+        from logicat.torch_backend.distributed import shard_range
+
+        start, stop = shard_range(len(x), torch_dist.get_rank(), torch_dist.get_world_size())
+        losses = F.binary_cross_entropy_with_logits(self.net(x[start:stop]), y[start:stop],
+                                                    reduction="none")
+        if w is not None:
+            losses = w[start:stop] * losses
+        share = losses.sum() / len(x)
+        share.backward()
+        params = list(self.net.parameters())
+        # one all-reduce of every gradient and the loss, flattened into one buffer
+        flat = torch.cat([p.grad.reshape(-1) for p in params] + [share.detach().reshape(1)])
+        torch_dist.all_reduce(flat)
+        start = 0
+        for p in params:
+            p.grad.copy_(flat[start:start + p.numel()].view_as(p))
+            start += p.numel()
+        return flat[-1]
+
+    def sync_stop(self, stop: bool) -> bool:
+        """A callback of one process (rank 0 prints and saves) stopping training stops all."""
+        if not self.distributed:
+            return stop
+        import torch.distributed as torch_dist
+
+        flag = torch.tensor([1.0 if stop else 0.0], device=self.device)
+        torch_dist.all_reduce(flag)
+        return bool(flag.item() > 0)
 
     def validation_cost(self, rows: np.ndarray) -> float:
         """The mean cross-entropy of the model's logit (TTA included) on images ``rows``, in
@@ -224,6 +273,56 @@ class ConvNetSolver(Solver):
             state[i] = entry
         saved = self.optimizer.state_dict()
         self.optimizer.load_state_dict({"state": state, "param_groups": saved["param_groups"]})
+
+
+class _SumOverProcesses(torch.autograd.Function):
+    """y = the sum of x over the processes; its backward, the sum of dJ/dy over them (each
+    process's J depends on every process's x through y)."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor) -> torch.Tensor:
+        import torch.distributed as torch_dist
+
+        y = x.clone()
+        torch_dist.all_reduce(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
+        import torch.distributed as torch_dist
+
+        grad = grad.clone()
+        torch_dist.all_reduce(grad)
+        return grad
+
+
+def all_reduce(x: torch.Tensor) -> torch.Tensor:
+    return _SumOverProcesses.apply(x)
+
+
+class GlobalBatchNorm2d(torch.nn.BatchNorm2d):
+    """BatchNorm2d whose training statistics are those of the whole batch, spread over the
+    processes: the mean, then the mean squared deviation from it, each summed over the
+    processes by a differentiable all-reduce. PyTorch's ``SyncBatchNorm`` does this on GPUs
+    only; this runs on gloo too. Inference uses the running statistics, as BatchNorm2d does."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training:
+            return super().forward(x)
+        local = torch.cat([x.sum(dim=(0, 2, 3)), x.new_tensor(
+            [float(x.shape[0] * x.shape[2] * x.shape[3])])])
+        total = all_reduce(local)  # (C + 1,): each channel's sum, and the number of values
+        count = total[-1:].detach()
+        mean = total[:-1] / count  # (C,)
+        centered = x - mean.view(1, -1, 1, 1)
+        var = all_reduce((centered * centered).sum(dim=(0, 2, 3))) / count
+        with torch.no_grad():  # the running statistics, as BatchNorm2d keeps them
+            m = self.momentum
+            self.running_mean.mul_(1 - m).add_(m * mean.detach())
+            self.running_var.mul_(1 - m).add_(m * var.detach() * count / (count - 1))
+            self.num_batches_tracked.add_(1)
+        scale = self.weight / torch.sqrt(var + self.eps)
+        return centered * scale.view(1, -1, 1, 1) + self.bias.view(1, -1, 1, 1)
 
 
 class _deterministic:

@@ -128,17 +128,22 @@ def image_source(images: Any) -> InMemoryImages | FileImages:
 def fit_convnet(params: Mapping[str, Any], images: Any, y01: np.ndarray,
                 callbacks: Sequence[Callback] = (), *, sample_weight: np.ndarray | None = None,
                 classes: Sequence[Any] = (0, 1), resume: Snapshot | None = None,
-                resume_source: str = "the checkpoint") -> Fit:
+                resume_source: str = "the checkpoint", distributed: bool = False) -> Fit:
     """Train the ConvNet of ``params`` on ``images`` - uint8 or [0, 1] floats (m, s, s, 3), or
     a packed file (``logicat.data.chunks.H5Images``) - and labels ``y01`` (m,) in {0, 1}.
 
     sample_weight : (m,) weights >= 0 or None; ``params["class_weight"]`` multiplies into them
     classes : the labels behind 0 and 1 (the keys of a ``class_weight`` dict)
     resume : a checkpoint's snapshot to continue from, exactly
+    distributed : train data-parallel in the ``torch.distributed`` group this process is in
+        (every process calls this with the same arguments; each trains on its share of each
+        batch, the gradients and batch-norm statistics summed over all)
     """
     from logicat.torch_backend import require_torch
 
     require_torch()
+    import torch
+
     from logicat.torch_backend.convnet_solver import ConvNetSolver
     from logicat.torch_backend.solver import resolve_device
 
@@ -159,8 +164,17 @@ def fit_convnet(params: Mapping[str, Any], images: Any, y01: np.ndarray,
     if train is None:
         train = np.arange(source.m)
     _check_memory(spec, params)
-    solver = ConvNetSolver(spec, source, y01, train, dict(params),
-                           resolve_device(params["device"]), weights)
+    device = resolve_device(params["device"])
+    if distributed:
+        import torch.distributed as torch_dist
+
+        if torch.cuda.is_available() and device.type == "cuda":
+            device = torch.device("cuda", torch.cuda.current_device())
+        if not torch_dist.is_initialized():
+            raise ParameterError("distributed=True needs a torch.distributed process group "
+                                 "(logicat train --nproc N starts one).")
+    solver = ConvNetSolver(spec, source, y01, train, dict(params), device, weights,
+                           distributed=distributed)
     epochs = int(params["max_iter"])
     plateau = validation = None
     if val is not None:
