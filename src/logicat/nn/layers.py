@@ -126,6 +126,8 @@ def check_options(type: str, options: dict[str, Any]) -> dict[str, Any]:
     if type == "maxpool" and merged["stride"] is None:
         merged["stride"] = merged["kernel"]
     for key, value in merged.items():
+        if value is None:
+            raise ParameterError(f"A {type} layer needs its {key!r} option.")
         if key in _INT_BOUNDS:
             low, high = _INT_BOUNDS[key]
             if not (isinstance(value, int) and not isinstance(value, bool)
@@ -145,8 +147,6 @@ def check_options(type: str, options: dict[str, Any]) -> dict[str, Any]:
         elif key == "layout" and value not in LAYOUTS:
             raise ParameterError(f"A dense layer's layout must be one of {', '.join(LAYOUTS)}. "
                                  f"Got {_short(value)} instead.")
-        elif value is None:
-            raise ParameterError(f"A {type} layer needs its {key!r} option.")
     if type == "dense" and merged["layout"] == "vector" and merged["units"] != 1:
         raise ParameterError("A dense layer laid out as a vector has 1 unit. Got "
                              f"{merged['units']} units.")

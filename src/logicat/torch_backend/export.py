@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -86,18 +87,9 @@ def to_onnx(model: Model, input: str = "images") -> Any:
         ]
     else:
         graph_input = helper.make_tensor_value_info("x", elem, ["N", n])
-    more_inits, more_nodes = _graph(model, "x", const, helper)
-    inits += more_inits
-    nodes += more_nodes
-    outputs = [
-        helper.make_tensor_value_info("probability", elem, ["N"]),
-        helper.make_tensor_value_info("logit", elem, ["N"]),
-    ]
-    graph = helper.make_graph(nodes, "logicat", [graph_input], outputs, initializer=inits)
-    proto = helper.make_model(
-        graph, producer_name="logicat", opset_imports=[helper.make_opsetid("", OPSET)]
-    )
-    proto.ir_version = min(proto.ir_version, 9)  # readable by onnxruntime >= 1.16
+    more_inits, more_nodes = _graph(model.layers, model.tensors, n, model.tta, dtype, "x",
+                                    const, helper)
+    proto = _proto(nodes + more_nodes, inits + more_inits, graph_input, elem)
     proto.doc_string = (
         f"logicat {model.description}: probability = sigmoid(z), p({model.positive_class!r})."
     )
@@ -108,27 +100,62 @@ def to_onnx(model: Model, input: str = "images") -> Any:
     return proto
 
 
-def _graph(model: Model, x: str, const, helper) -> tuple[list, list]:
-    """The nodes from the features x (N, n) to "logit" and "probability": the model's layers
-    (``Model.layers``), one entry per layer type (``_layer_nodes``); a ConvNet's first reshape
-    its x to (N, 3, s, s) images, and with TTA run on the mirrored image too, the logit being
-    the mean of the two."""
-    layers = logit_layers(model.layers)
-    dtype = model.dtype
+def layers_to_onnx(layers: Sequence[Layer], tensors: Mapping[str, np.ndarray], n_features: int,
+                   tta: bool = False) -> Any:
+    """Any list of layers with its tensors as an ``onnx.ModelProto`` from the features x
+    (N, n_features) - images as the lesson's features, (row, column, channel) - to "logit" and
+    "probability" (``to_onnx`` is this for a ``Model``, from its images, with its metadata)."""
+    onnx = _onnx()
+    from onnx import TensorProto, helper, numpy_helper
+
+    dtype = np.result_type(*tensors.values())
+    elem = TensorProto.DOUBLE if dtype == np.float64 else TensorProto.FLOAT
+
+    def const(name: str, value: Any) -> Any:
+        return numpy_helper.from_array(np.asarray(value), name)
+
+    inits, nodes = _graph(layers, tensors, n_features, tta, dtype, "x", const, helper)
+    proto = _proto(nodes, inits, helper.make_tensor_value_info("x", elem, ["N", n_features]),
+                   elem)
+    onnx.checker.check_model(proto, full_check=True)
+    return proto
+
+
+def _proto(nodes: list, inits: list, graph_input: Any, elem: int) -> Any:
+    from onnx import helper
+
+    outputs = [helper.make_tensor_value_info("probability", elem, ["N"]),
+               helper.make_tensor_value_info("logit", elem, ["N"])]
+    graph = helper.make_graph(nodes, "logicat", [graph_input], outputs, initializer=inits)
+    proto = helper.make_model(graph, producer_name="logicat",
+                              opset_imports=[helper.make_opsetid("", OPSET)])
+    proto.ir_version = min(proto.ir_version, 9)  # readable by onnxruntime >= 1.16
+    return proto
+
+
+def _graph(layers: Sequence[Layer], tensors: Mapping[str, np.ndarray], n_features: int,
+           tta: bool, dtype: np.dtype, x: str, const, helper) -> tuple[list, list]:
+    """The nodes from the features x (N, n) to "logit" and "probability": the layers, one entry
+    per layer type (``_layer_nodes``); layers that take images first reshape x to
+    (N, 3, s, s), and with TTA run on the mirrored image too, the logit being the mean of the
+    two."""
+    layers = logit_layers(layers)
     inits = [const(_onnx_name(name), np.ascontiguousarray(np.asarray(value, dtype)))
-             for name, value in model.tensors.items()]
-    inits += [const("channel_shape", np.array([1, -1, 1, 1], np.int64)),
-              const("logit_shape", np.array([-1], np.int64)),
-              const("one_axis", np.array([1], np.int64))]
+             for name, value in tensors.items()]
+    inits.append(const("logit_shape", np.array([-1], np.int64)))
+    if any(lay.type == "normalize" and lay.name is not None for lay in layers):
+        inits.append(const("channel_shape", np.array([1, -1, 1, 1], np.int64)))
+    if any(lay.type == "dense" and lay["layout"] == "vector" for lay in layers):
+        inits.append(const("one_axis", np.array([1], np.int64)))
     nodes = []
     views = [("", x)]
     if has(layers, "conv2d") or has(layers, "maxpool"):  # the layers take images
-        s = math.isqrt(model.n_features // 3)  # (N, s * s * 3) -> (N, 3, s, s)
+        s = math.isqrt(n_features // 3)  # (N, s * s * 3) -> (N, 3, s, s)
         inits.append(const("image_shape", np.array([-1, s, s, 3], np.int64)))
         nodes += [helper.make_node("Reshape", [x, "image_shape"], ["nhwc"]),
                   helper.make_node("Transpose", ["nhwc"], ["nchw"], perm=[0, 3, 1, 2])]
         views = [("", "nchw")]
-        if model.tta:  # the mirror: reverse the width
+        if tta:  # the mirror: reverse the width
             inits += [const("flip_starts", np.array([-1], np.int64)),
                       const("flip_ends", np.array([np.iinfo(np.int64).min], np.int64)),
                       const("flip_axes", np.array([3], np.int64)),

@@ -1,0 +1,72 @@
+"""The layer vocabulary: options checked against one table, JSON round trips, shapes inferred."""
+
+from __future__ import annotations
+
+import pytest
+
+from logicat.errors import ParameterError, ShapeError
+from logicat.nn.families import convnet_layers, dense_layers, standardized
+from logicat.nn.layers import (
+    from_json,
+    is_linear,
+    layer,
+    n_params,
+    output_layer,
+    shapes,
+    to_json,
+    values_per_example,
+)
+
+
+class _Spec:
+    widths, convs_per_block, head, hidden, image_size = (16, 32, 64, 128), 1, "gap", 0, 64
+
+
+@pytest.mark.parametrize("layers", [dense_layers(()), standardized(dense_layers((20, 7, 5))),
+                                    convnet_layers(_Spec)], ids=["logistic", "mlp", "convnet"])
+def test_every_family_round_trips_through_json(layers):
+    assert from_json(to_json(layers)) == layers
+
+
+def test_the_convnet_is_its_layers():
+    """The default ConvNet: about 98,000 parameters (docs/convnet.md), its logit from one
+    dense unit after global average pooling."""
+    layers = convnet_layers(_Spec)
+    found, out = shapes(layers, (3, 64, 64))
+    assert out == (1,) and found["features.0.weight"] == (16, 3, 3, 3)
+    assert found["head.1.weight"] == (1, 128) and output_layer(layers).name == "head.1"
+    convs = 9 * (3 * 16 + 16 * 32 + 32 * 64 + 64 * 128)  # 3x3 kernels, no bias
+    batch_norms = 4 * (16 + 32 + 64 + 128)  # scale, shift, running mean and variance
+    assert n_params(layers, (3, 64, 64)) == convs + batch_norms + (128 + 1) + 2 * 3  # + input
+    assert values_per_example(layers, (3, 64, 64)) > 3 * 64 * 64
+    assert not is_linear(layers) and is_linear(standardized(dense_layers(())))
+
+
+@pytest.mark.parametrize("entry, message", [
+    ({"type": "attention"}, "A layer's type must be one of normalize, conv2d"),
+    ({"type": "conv2d", "name": "c", "filters": 0}, "layer 0: A conv2d layer's filters must be "
+                                                    "an int in [1, 4096]. Got 0"),
+    ({"type": "conv2d", "name": "c"}, "A conv2d layer needs its 'filters' option"),
+    ({"type": "relu", "inplace": True}, "A relu layer takes the options none. Got 'inplace'"),
+    ({"type": "dropout", "rate": 1.0}, "A dropout layer's rate must be a number in [0.0, 1.0)"),
+    ({"type": "batchnorm", "name": "b", "eps": 0}, "eps must be a number in (0.0, 1.0)"),
+    ({"type": "dense", "name": "d", "units": 3, "layout": "vector"}, "laid out as a vector "
+                                                                     "has 1 unit"),
+    ({"type": "dense", "units": 1}, "layer 0 (dense) holds tensors (weight, bias): it needs a "
+                                    "name or their names"),
+    ({"type": "dense", "name": "x\n", "units": 1}, "layer 0's name must be a short printable"),
+])
+def test_a_wrong_layer_is_one_line_naming_it(entry, message):
+    with pytest.raises(ParameterError) as err:
+        from_json([entry])
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_shapes_that_do_not_fit_are_refused():
+    with pytest.raises(ShapeError, match=r"layer 1 \(conv2d, kernel 5\) is larger than its 4x4"):
+        shapes([layer("normalize", "n"), layer("conv2d", "c", filters=2, kernel=5, padding=0)],
+               (3, 4, 4))
+    with pytest.raises(ShapeError, match=r"layer 0 \(dense\) takes vectors"):
+        shapes([layer("dense", "d", units=1)], (3, 4, 4))
+    with pytest.raises(ParameterError, match="list of 1 to 256"):
+        from_json([{"type": "relu"}] * 257)
