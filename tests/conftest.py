@@ -67,3 +67,20 @@ def one_torch_thread():
 @pytest.fixture
 def tmp_model_path(tmp_path: Path) -> Path:
     return tmp_path / "model.safetensors"
+
+
+def invoke(*args):
+    """``logicat ARGS...`` in this process, through click's ``CliRunner`` (any argument is
+    turned into a string): the result's ``exit_code`` and ``output``. The one wrapper of the
+    test suite: modules import it (``from tests.conftest import invoke``) or take the fixture."""
+    from click.testing import CliRunner
+
+    from logicat.cli import main
+
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+@pytest.fixture(scope="session")
+def cli():
+    """``invoke``, as a fixture."""
+    return invoke

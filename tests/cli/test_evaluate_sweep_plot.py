@@ -9,20 +9,17 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 from PIL import Image
 
 from logicat import LogisticRegression, load_model
-from logicat.cli import main
 from logicat.metrics import cross_validate_metrics, model_metrics
+from tests.conftest import invoke as run  # noqa: E402
 
 SVG = "{http://www.w3.org/2000/svg}"
 XLINK = "{http://www.w3.org/1999/xlink}"
 ROW = re.compile(r"^(cross_entropy|squared_error)\s+(\S+)\s+(\S+)\s+(\S+) %\s+(\S+) %$", re.M)
 
 
-def run(*args: str):
-    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 @pytest.fixture(scope="module")

@@ -11,20 +11,17 @@ import sys
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 from PIL import Image
 from safetensors import safe_open
 
 pytest.importorskip("torch")
 
-from logicat.cli import main  # noqa: E402
+from tests.conftest import invoke as run  # noqa: E402
 
 TINY = ["--model", "convnet", "--param", "widths=4,8", "--param", "batch_size=16",
         "--device", "cpu"]
 
 
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 def _tensors(path) -> dict[str, np.ndarray]:

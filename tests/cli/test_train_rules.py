@@ -7,14 +7,9 @@ import hashlib
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from logicat.cli import main
 from logicat.files import read_model
-
-
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
+from tests.conftest import invoke as run  # noqa: E402
 
 
 def test_a_learning_rate_of_50_diverges_and_writes_nothing(tmp_path):

@@ -7,20 +7,17 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 from PIL import Image
 
 pytest.importorskip("torch")
 
 from logicat import load_model  # noqa: E402
-from logicat.cli import main  # noqa: E402
+from tests.conftest import invoke as run  # noqa: E402
 
 TINY = ["--model", "convnet", "-n", "2", "--param", "widths=4,8", "--print-every", "1",
         "--device", "cpu"]
 
 
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 @pytest.fixture(scope="module")
@@ -48,9 +45,9 @@ def test_options_of_the_dense_models_are_refused(tmp_path):
         result = run("train", "--model", "convnet", *args, "-o", tmp_path / "m")
         assert result.exit_code == 2, result.output
         assert f"Invalid value for '{flag}': does not apply to --model convnet" in result.output
-    for setting, message in [("widths=4,0", "The 'widths' parameter must be a tuple of 1 to 8 ints in "
-                                           "[1, 4096]"),
-                             ("speed=9", "expected NAME=VALUE with NAME one of widths,")]:
+    for setting, message in [
+            ("widths=4,0", "The 'widths' parameter must be a tuple of 1 to 8 ints in [1, 4096]"),
+            ("speed=9", "expected NAME=VALUE with NAME one of widths,")]:
         result = run("train", "--model", "convnet", "--param", setting, "-o", tmp_path / "m")
         assert result.exit_code == 2 and message in result.output, result.output
     result = run("train", "--param", "widths=4", "-o", tmp_path / "m")

@@ -11,22 +11,19 @@ import sys
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 from PIL import Image
 
 from logicat import MLPClassifier, load_model
-from logicat.cli import main
 from logicat.data import load_images
 from logicat.features import apply_preprocessing
 from tests import paths
+from tests.conftest import invoke as run  # noqa: E402
 from tests.networks.test_reference_runs import DEEP_LOG
 
 DEEP = ["--hidden", "20,7,5", "--activation", "relu", "--init", "lecun_normal", "--seed", "1",
         "--learning-rate", "0.0075", "--iterations", "2500"]
 
 
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 @pytest.fixture(scope="module")

@@ -10,14 +10,13 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from PIL import Image
 
 from logicat import load_model
-from logicat.cli import main
 from logicat.data import TRAIN_FILE, file_sha256, find_catvnoncat
 from logicat.metrics import METRICS, model_metrics
 from tests import paths
+from tests.conftest import invoke as run  # noqa: E402
 
 ARTIFACTS = paths.ROOT / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -28,8 +27,6 @@ IMG = re.compile(
 )
 
 
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 @pytest.fixture(scope="module")
