@@ -48,7 +48,7 @@ import json, sys, time
 import numpy as np, torch
 torch.set_num_threads({threads})
 from logicat import load_catvnoncat
-from logicat.training.convnet import fit_convnet
+from logicat.training.minibatch import fit_convnet
 from logicat.training.hyperparameters import CONVNET_DEFAULTS
 d = load_catvnoncat()
 params = {{**CONVNET_DEFAULTS, "max_iter": {epochs}, "device": "cpu"}}
@@ -71,8 +71,8 @@ def baseline(src: Path, epochs: int, threads: int) -> tuple[float, np.ndarray]:
 
 def current(images, y, epochs: int) -> tuple[float, np.ndarray]:
     """M or F: one fit on this checkout's one path."""
-    from logicat.training.convnet import fit_convnet
     from logicat.training.hyperparameters import CONVNET_DEFAULTS
+    from logicat.training.minibatch import fit_convnet
 
     params = {**CONVNET_DEFAULTS, "max_iter": epochs, "device": "cpu"}
     start = time.perf_counter()

@@ -175,7 +175,6 @@ def test_the_estimators_defaults_are_the_one_table():
 #: object and the files that record the family's entries. Everything else reads the layers.
 FAMILY_MAY_BE_ASKED = {
     "nn", "estimators", "model.py", "files.py", "file_validator.py", "checkpoint_validator.py",
-    "convnet.py",
     # the checkpoint's "kind" is the estimator's name, guessed from the hyperparameters' names
     # (a dense model's fit is called with a dict); to be passed explicitly
     "training/hyperparameters.py",

@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 
-from logicat.convnet import param_shapes as convnet_param_shapes
 from logicat.errors import ParameterError
 from logicat.file_validator import (
     MAX_LAYERS,
@@ -26,8 +25,9 @@ from logicat.file_validator import (
     parameter_shapes,
     short,
 )
+from logicat.nn.convnet import param_shapes as convnet_param_shapes
 from logicat.nn.hyperparameters import CONSTRAINTS, CONVNET_CONSTRAINTS, CONVNET_DEFAULTS
-from logicat.training.convnet import spec_of
+from logicat.training.minibatch import spec_of
 from logicat.training.optimizers import OPTIMIZERS, optimizer_state_shapes
 
 CHECKPOINT_FORMAT = "logicat-checkpoint"

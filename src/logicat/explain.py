@@ -117,7 +117,7 @@ def _explain_convnet(model: Model, images: np.ndarray, method: str) -> Explanati
     """Grad-CAM or gradient x input of a ConvNet, by torch.autograd on its module (float64)."""
     import torch
 
-    from logicat.torch_backend.convnet import ConvNet, grad_cam, images_to_tensor, input_gradient
+    from logicat.torch_backend.layers import ConvNet, grad_cam, images_to_tensor, input_gradient
 
     net = ConvNet(model.convnet).double().load_numpy_params(model.named_params).eval()
     x = images_to_tensor(images, torch.float64)

@@ -23,11 +23,11 @@ from typing import Any
 
 import numpy as np
 
-from logicat.convnet import ConvNetSpec
-from logicat.convnet import param_shapes as convnet_param_shapes
 from logicat.errors import ModelFileError, ParameterError
 from logicat.features import PIXEL_ORDER, SCALING
 from logicat.network import ACTIVATIONS, param_names
+from logicat.nn.convnet import ConvNetSpec
+from logicat.nn.convnet import param_shapes as convnet_param_shapes
 from logicat.nn.families import convnet_layers, dense_layers, standardized
 from logicat.nn.hyperparameters import CONSTRAINTS, CONVNET_CONSTRAINTS
 from logicat.nn.layers import Layer
@@ -299,7 +299,7 @@ def parameter_shapes(n: int, hidden: list[int]) -> dict[str, tuple[int, ...]]:
 
 
 def convnet_spec(path: Path, architecture: Mapping[str, Any]) -> ConvNetSpec:
-    """A ConvNet's architecture entry as its spec (``logicat.convnet`` checks it)."""
+    """A ConvNet's architecture entry as its spec (``logicat.nn.convnet`` checks it)."""
     try:
         return ConvNetSpec.from_json(architecture)
     except (ValueError, TypeError, KeyError, AttributeError) as e:

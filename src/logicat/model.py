@@ -17,13 +17,13 @@ from typing import Any
 
 import numpy as np
 
-from logicat.convnet import ConvNetSpec, param_shapes
-from logicat.convnet import logits as convnet_logits
 from logicat.errors import ModelFileError
 from logicat.features import apply_preprocessing, preprocessing_spec
 from logicat.loss import sigmoid
 from logicat.network import Network, param_names
 from logicat.nn import forward
+from logicat.nn.convnet import ConvNetSpec, param_shapes
+from logicat.nn.convnet import logits as convnet_logits
 from logicat.nn.families import convnet_layers, dense_layers, standardized
 from logicat.nn.layers import Layer
 from logicat.validation import as_matrix
@@ -34,7 +34,7 @@ class Model:
     """A trained binary classifier (see the module docstring).
 
     params : [W_1, b_1, ..., w, b]; logistic regression: [w (n,), b (1,)]; a ConvNet: its
-        tensors in the order of ``logicat.convnet.param_shapes(convnet)``
+        tensors in the order of ``logicat.nn.convnet.param_shapes(convnet)``
     classes : the labels of class 0 and class 1 (1 is the positive class)
     activation : of the hidden layers
     feature_mean, feature_scale : (n,) each, when trained with standardisation
@@ -42,7 +42,7 @@ class Model:
     n_iter : iterations run
     metadata : the model file's header: preprocessing, class names, hyperparameters, metrics,
         training data, ...
-    convnet : the architecture of a ConvNet (``logicat.convnet.ConvNetSpec``), None for the
+    convnet : the architecture of a ConvNet (``logicat.nn.convnet.ConvNetSpec``), None for the
         dense models
     """
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from logicat.autograd import Tensor
-from logicat.autograd.convnet import ConvNet, nchw, split_state_dict
+from logicat.autograd.layers import ConvNet, nchw, split_state_dict
 from logicat.autograd.static import Graph, placeholder
 from logicat.errors import ParameterError, ShapeError
 

@@ -195,7 +195,7 @@ def test_cli_draws_the_tiny_convnet_after_forward_and_backward(cat_data):
                      "z = reshape(linear6)", "J = mean(L)"]:
         assert expected in rows, expected
     # the drawn J is the cost of the example's network on its 8 images, gradients on every node
-    from logicat.autograd.convnet import example
+    from logicat.autograd.layers import example
 
     y = cat_data.train_y
     pick = np.concatenate([np.flatnonzero(y == 1)[:4], np.flatnonzero(y == 0)[:4]])

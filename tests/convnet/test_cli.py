@@ -98,8 +98,8 @@ def test_grad_cam_is_its_formula(trained, cat_data):
     its mean over the map, and the picture sum_c alpha_c A_c upsampled. TTA off: one view."""
     import torch
 
-    from logicat.convnet import feature_maps
-    from logicat.torch_backend.convnet import ConvNet, grad_cam, images_to_tensor
+    from logicat.nn.convnet import feature_maps
+    from logicat.torch_backend.layers import ConvNet, grad_cam, images_to_tensor
 
     model = load_model(trained[0]).to_model()
     spec = replace(model.convnet, tta=False)
@@ -130,7 +130,7 @@ def test_grad_cam_is_its_formula(trained, cat_data):
 def test_graph_draws_the_convnet_in_the_engine(trained, cat_data):
     """`logicat graph -m` runs the ConvNet through logicat's own engine; its J is the model's
     own cross-entropy (without TTA) on the 8 images it draws."""
-    from logicat import convnet
+    from logicat.nn import convnet
 
     path, _ = trained
     result = run("graph", "-m", path)

@@ -83,7 +83,7 @@ def test_images_and_features_are_the_same_input(small, fitted):
 def test_the_numpy_prediction_is_the_torch_modules(small, fitted):
     import torch
 
-    from logicat.torch_backend.convnet import ConvNet, images_to_tensor
+    from logicat.torch_backend.layers import ConvNet, images_to_tensor
 
     _, _, X_test = small
     net = ConvNet(fitted.spec_).load_numpy_params(fitted.params_).eval()

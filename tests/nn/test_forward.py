@@ -109,7 +109,7 @@ def test_numpy_torch_and_onnx_give_the_same_logits(name, layers, input_shape):
 
 @pytest.mark.parametrize("name", ["conv-bn-pools", "flatten-head", "the ConvNet family"])
 def test_logicats_own_engine_gives_the_same_logits(name):
-    from logicat.autograd.convnet import ConvNet, engine_layers
+    from logicat.autograd.layers import ConvNet, engine_layers
 
     layers = IMAGES.get(name) or convnet_layers(_Spec)
     tensors = _tensors(layers, (3, 16, 16))

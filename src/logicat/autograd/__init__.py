@@ -5,8 +5,9 @@
   (TensorFlow 1.x's define-and-run way), giving exactly the same numbers.
 - ``conv``: the image ops, each forward rule beside its backward rule: ``conv2d`` (im2col),
   ``max_pool2d``, ``batch_norm`` (training and evaluation), dropout with a given mask.
-- ``convnet``: ``ConvNet``, a small convolutional network's cost from a plain spec and
-  PyTorch-ordered parameters (checked against torch, step by step).
+- ``layers``: ``ConvNet``, a convolutional network's cost from a plain spec and PyTorch-ordered
+  parameters (checked against torch, step by step); ``engine_layers`` turns a list of the layer
+  vocabulary (``logicat.nn.layers``) into that spec.
 - ``gradient_check``: ``gradcheck``, autograd gradients against central finite differences.
 - ``graphs``: the cost of any network as a graph (the "autograd" engine's forward pass) and the
   lesson's small graphs.
@@ -16,7 +17,7 @@
 from logicat._lazy import lazy_exports
 
 _WHERE = {
-    "ConvNet": "logicat.autograd.convnet",
+    "ConvNet": "logicat.autograd.layers",
     "Tensor": "logicat.autograd.tensor",
     "no_grad": "logicat.autograd.tensor",
     "GradcheckResult": "logicat.autograd.gradient_check",

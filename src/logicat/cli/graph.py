@@ -102,7 +102,7 @@ def _example(name: str, data_dir):
 def _convnet_example(data_dir):
     import numpy as np
 
-    from logicat.autograd import convnet
+    from logicat.autograd import layers as convnet
     from logicat.data import find_catvnoncat, load_catvnoncat
 
     data = load_catvnoncat(find_catvnoncat(data_dir))
@@ -116,11 +116,11 @@ def _convnet_example(data_dir):
 
 
 def _convnet_model(model, model_path: Path, data_dir, m: int = 8):
-    """A ConvNet's graph in logicat's own engine (``autograd.convnet``), as it predicts (batch
+    """A ConvNet's graph in logicat's own engine (``autograd.layers``), as it predicts (batch
     norm on its running statistics), with the gradients of J on m of its training images."""
     import numpy as np
 
-    from logicat.autograd import convnet
+    from logicat.autograd import layers as convnet
     from logicat.autograd.tensor import Tensor
     from logicat.data import find_catvnoncat, load_catvnoncat
 

@@ -95,11 +95,11 @@ def train(data_dir, kind, hidden, activation, init, learning_rate, iterations, l
                    "the checkpoint resumed (--checkpoint)": ckpt if resume else None})
     ctx = click.get_current_context()
     if kind == "convnet":
-        from logicat.cli import convnet_train
+        from logicat.cli import train_minibatch
 
-        convnet_train.refuse_options()
+        train_minibatch.refuse_options()
         given = ctx.get_parameter_source("print_every").name != "DEFAULT"
-        params = convnet_train.convnet_params(learning_rate, iterations, batch_size, seed,
+        params = train_minibatch.convnet_params(learning_rate, iterations, batch_size, seed,
                                               device, settings, training)
         group = None
         if nproc is not None or int(os.environ.get("WORLD_SIZE", "1")) > 1:
@@ -111,7 +111,7 @@ def train(data_dir, kind, hidden, activation, init, learning_rate, iterations, l
                 raise SystemExit(distributed.run_torchrun(nproc, args))
             group = distributed.ProcessGroup(device)
             ctx.call_on_close(group.close)
-        return convnet_train.train_convnet(params, data_dir, train_file,
+        return train_minibatch.train_convnet(params, data_dir, train_file,
                                            print_every if given else None, out, plot,
                                            training, chunk_rows, group)
     if settings:

@@ -125,7 +125,7 @@ def check_checkpoint_options(options: dict[str, Any], engine: str, out: Path) ->
 def fit_with_checkpoints(params: dict[str, Any], X, y, options: dict[str, Any],
                          path: Path | None, callbacks: list, fit=None, unit: str = "iteration"):
     """``fit`` (default ``logicat.training.fit.fit``; the ConvNet's is
-    ``logicat.training.convnet.fit_convnet``) with the checkpoint callbacks; Ctrl-C saves and
+    ``logicat.training.minibatch.fit_convnet``) with the checkpoint callbacks; Ctrl-C saves and
     exits 130.
 
     Warnings from training (``tol`` running out of iterations, a failed CUDA-graph capture)

@@ -1,8 +1,8 @@
 """``ConvNetClassifier``: a small convolutional network on the images, with scikit-learn's contract.
 
-The network is ``logicat.convnet``'s (blocks of 3x3 convolutions, BatchNorm, ReLU and 2x2
+The network is ``logicat.nn.convnet``'s (blocks of 3x3 convolutions, BatchNorm, ReLU and 2x2
 max-pooling, then global average pooling and one logit), trained by PyTorch with data
-augmentation (``logicat.torch_backend.convnet_solver``) through the one training loop; it
+augmentation (``logicat.torch_backend.minibatch``) through the one training loop; it
 predicts with NumPy (``logicat.model.Model``), optionally averaging each image's logit with its
 mirror image's (test-time augmentation, ``tta``). The defaults are the recipe chosen by
 stratified cross-validation on the 209 training images only (BENCHMARKS.md, "Accuracy").
@@ -19,12 +19,12 @@ from typing import Any
 import numpy as np
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
-from logicat.convnet import param_shapes
 from logicat.errors import ModelFileError, ShapeError
 from logicat.estimators.base import BinaryClassifier, encode_binary_labels
 from logicat.model import Model
-from logicat.training.convnet import as_images, fit_convnet
+from logicat.nn.convnet import param_shapes
 from logicat.training.hyperparameters import CONVNET_DEFAULTS, json_params
+from logicat.training.minibatch import as_images, fit_convnet
 
 _D = CONVNET_DEFAULTS
 
@@ -68,7 +68,8 @@ class ConvNetClassifier(BinaryClassifier):
     ----------
     classes_ : the two labels; ``classes_[1]`` is the positive class
     n_features_in_ : s*s*3; image_size_ : s
-    params_ : {name: array}, PyTorch's ``state_dict`` of the trained network (``logicat.convnet``)
+    params_ : {name: array}, PyTorch's ``state_dict`` of the trained network
+        (``logicat.nn.convnet``)
     cost_history_ : (n_iter_,) the mean training loss of each epoch
     n_iter_ : epochs run
     """

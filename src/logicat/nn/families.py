@@ -5,7 +5,7 @@
 - the course's networks: ``[dense(n_1), g, ..., dense(1), sigmoid]``, tensors ``coefs.l``
   (n_{l-1}, n_l) and ``intercepts.l``, the output unit's ``coefs.L`` (n,) and ``intercepts.L``
   (examples are rows: z = x W + b);
-- the ConvNet (``logicat.convnet.ConvNetSpec``): ``[normalize] + ([conv2d 3x3, batchnorm, relu]
+- the ConvNet (``logicat.nn.convnet.ConvNetSpec``): ``[normalize] + ([conv2d 3x3, batchnorm, relu]
   x convs_per_block + [maxpool 2]) per width + [gap | flatten] + [dropout, dense(hidden), relu]
   + [dropout, dense(1), sigmoid]``, its tensors named as PyTorch's ``state_dict`` of the
   module that trains it (``features.<i>.weight``, ``head.<j>.bias``, ``input.mean``, ...).
@@ -43,7 +43,7 @@ def dense_layers(hidden: Sequence[int] = (), activation: str = "relu") -> list[L
 
 
 def convnet_layers(spec, dropout: float = 0.0) -> list[Layer]:
-    """The layers of the ConvNet ``spec`` (a ``logicat.convnet.ConvNetSpec``)."""
+    """The layers of the ConvNet ``spec`` (a ``logicat.nn.convnet.ConvNetSpec``)."""
     layers = [layer("normalize", "input")]
     index = 0  # the module's index in PyTorch's ``features`` Sequential
     for width in spec.widths:

@@ -22,11 +22,11 @@ from typing import Any
 
 import numpy as np
 
-from logicat.convnet import ConvNetSpec
 from logicat.errors import DataFileError, ModelFileError, ParameterError
 from logicat.loss import mean_cost_and_dz
 from logicat.model import Model
 from logicat.network import Network, initial_params, layer_shapes, param_names, zero_params
+from logicat.nn.convnet import ConvNetSpec
 from logicat.scaling import fit_standardization, standardize
 from logicat.training.batches import CHUNK_ROWS, FileRows, InMemory
 from logicat.training.hyperparameters import (
@@ -58,7 +58,7 @@ class Fit:
     warning: str | None = None
     #: the hidden layers' activation
     activation: str = "relu"
-    #: a ConvNet's architecture (``logicat.training.convnet``), None for the dense models
+    #: a ConvNet's architecture (``logicat.training.minibatch``), None for the dense models
     convnet: ConvNetSpec | None = None
     #: the rows held out for early stopping (increasing), or None
     held_out: np.ndarray | None = None

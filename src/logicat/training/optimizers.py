@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from logicat.convnet import ConvNetSpec, param_shapes
+from logicat.nn.convnet import ConvNetSpec, param_shapes
 from logicat.nn.hyperparameters import OPTIMIZERS, TORCH_OPTIMIZERS  # noqa: F401
 from logicat.validation import Options, check_param
 

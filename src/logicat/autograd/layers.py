@@ -34,12 +34,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from logicat import convnet
 from logicat.autograd import conv
 from logicat.autograd.graphs import cross_entropy_from_logit
 from logicat.autograd.tensor import Tensor
-from logicat.convnet import ConvNetSpec
 from logicat.errors import ParameterError, ShapeError
+from logicat.nn import convnet
+from logicat.nn.convnet import ConvNetSpec
 from logicat.nn.layers import Layer, logit_layers
 
 #: each layer's options and their defaults (those of its torch.nn twin)
@@ -237,7 +237,7 @@ class ConvNet:
 
 def layers_of(spec: ConvNetSpec, dropout: float = 0.0) -> list[tuple[str, dict]]:
     """The layers of ``ConvNetClassifier``'s network - its one description,
-    ``logicat.convnet.layers(spec)`` - in this engine's terms, after its input normalisation:
+    ``logicat.nn.convnet.layers(spec)`` - in this engine's terms, after its input normalisation:
     its parameters in the order of the PyTorch module's ``parameters()`` are the ones this spec
     takes."""
     return engine_layers(convnet.layers(spec, dropout))

@@ -120,8 +120,8 @@ def train_convnet(params: dict[str, Any], data_dir: Path | None, train_file: Pat
     from logicat.features import images_to_features, preprocessing_spec
     from logicat.metrics import accuracy_percent
     from logicat.training.callbacks import PrintCost, ProgressBar
-    from logicat.training.convnet import fit_convnet
     from logicat.training.fit import early_stopping_message
+    from logicat.training.minibatch import fit_convnet
 
     checkpoint = topts.check_checkpoint_options(training, "numpy", out)
     main = group is None or group.is_main

@@ -31,10 +31,10 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from logicat.convnet import ConvNetSpec, param_shapes
 from logicat.errors import ModelFileError
+from logicat.nn.convnet import ConvNetSpec, param_shapes
 from logicat.torch_backend.augment import Augmentation, augment, mix_batch
-from logicat.torch_backend.convnet import ConvNet, images_to_tensor
+from logicat.torch_backend.layers import ConvNet, images_to_tensor
 from logicat.training.loop import Solver
 from logicat.training.optimizers import moments
 
@@ -43,7 +43,7 @@ _EVAL_BATCH = 256
 
 
 class ImageRows(Protocol):
-    """Where the training images come from (``logicat.training.convnet``: in memory or a
+    """Where the training images come from (``logicat.training.minibatch``: in memory or a
     packed file): ``m`` images of ``image_size``; ``rows(idx)`` gives images idx as uint8 (or
     [0, 1] float) (k, s, s, 3); ``channel_stats()`` the per-channel mean and standard
     deviation of all of them in [0, 1]."""

@@ -1,4 +1,4 @@
-"""The ConvNet on the one training path (``logicat.training.convnet``): the loop's schedule,
+"""The ConvNet on the one training path (``logicat.training.minibatch``): the loop's schedule,
 checkpoints and exact resumption, early stopping, class and sample weights, a packed file."""
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from logicat.data.pack import pack_image_folder  # noqa: E402
 from logicat.errors import ModelFileError, ParameterError  # noqa: E402
 from logicat.files import load_checkpoint, save_checkpoint  # noqa: E402
 from logicat.training.callbacks import Checkpoint  # noqa: E402
-from logicat.training.convnet import fit_convnet  # noqa: E402
 from logicat.training.hyperparameters import CONVNET_DEFAULTS  # noqa: E402
 from logicat.training.loop import Snapshot  # noqa: E402
+from logicat.training.minibatch import fit_convnet  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

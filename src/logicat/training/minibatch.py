@@ -2,7 +2,7 @@
 
 The same loop as every other model (``logicat.training.loop``: the schedule, the cost history,
 the divergence rule, early stopping on a held-out part, callbacks, checkpoints and exact
-resumption), run by ``torch_backend.convnet_solver.ConvNetSolver`` one epoch per iteration;
+resumption), run by ``torch_backend.minibatch.ConvNetSolver`` one epoch per iteration;
 ``ConvNetClassifier.fit`` and ``logicat train --model convnet`` both come here. The images come
 from memory (uint8 (m, s, s, 3), or [0, 1] floats) or from a packed HDF5 file
 (``logicat.data.chunks.H5Images``, as ``logicat pack`` writes it), whose rows are read a
@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from logicat.convnet import ConvNetSpec, layers
 from logicat.errors import ParameterError, ShapeError
+from logicat.nn.convnet import ConvNetSpec, layers
 from logicat.nn.layers import n_params, values_per_example
 from logicat.training.fit import Fit, _split, check_both_classes, class_weighted
 from logicat.training.hyperparameters import CONVNET_CONSTRAINTS, check_resumable, json_params
@@ -71,7 +71,7 @@ class InMemoryImages:
     def channel_stats(self) -> tuple[np.ndarray, np.ndarray]:
         """The per-channel mean and (unbiased) standard deviation of the images in [0, 1],
         reduced by torch in float32 over the whole set at once."""
-        from logicat.torch_backend.convnet import images_to_tensor
+        from logicat.torch_backend.layers import images_to_tensor
 
         x = images_to_tensor(self.images)  # (m, 3, s, s) float32
         return x.mean(dim=(0, 2, 3)).numpy(), x.std(dim=(0, 2, 3)).numpy()
@@ -144,7 +144,7 @@ def fit_convnet(params: Mapping[str, Any], images: Any, y01: np.ndarray,
     require_torch()
     import torch
 
-    from logicat.torch_backend.convnet_solver import ConvNetSolver
+    from logicat.torch_backend.minibatch import ConvNetSolver
     from logicat.torch_backend.solver import resolve_device
 
     check_params(CONVNET_CONSTRAINTS, {k: v for k, v in params.items()
