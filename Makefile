@@ -47,7 +47,7 @@ lint: install
 	$(VENV)/bin/ruff check src tests benchmarks
 
 bench: install
-	$(VENV)/bin/logicat bench
+	$(PY) benchmarks/suite.py
 
 clean:
 	rm -rf $(OUTDIR) .pytest_cache test-artifacts

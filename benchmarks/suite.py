@@ -1,7 +1,6 @@
 r"""The speed suite: the reference training run, timed against named baselines in one run.
 
     python benchmarks/suite.py [--iterations 2000] [--repeat 3] [--skip P ...]
-    logicat bench suite            (the same, from a source checkout)
 
 Baselines (all measured here, side by side, on the same data in the same process):
 

@@ -211,3 +211,13 @@ def test_reading_a_model_and_predicting_import_no_training_code_and_no_torch(pho
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=120, check=True)
     assert out.stdout.splitlines()[-1] == "imported:"
+
+
+def test_the_installed_package_never_reaches_into_the_source_tree():
+    """Harnesses live in benchmarks/ (run from a checkout); no module finds files by climbing
+    above the package (``Path(__file__).parents[...]``)."""
+    climbing = [f"{path.relative_to(PACKAGE)}:{number}"
+                for path in sorted(PACKAGE.rglob("*.py"))
+                for number, line in enumerate(path.read_text().splitlines(), start=1)
+                if ".parents[" in line or "parent.parent" in line]
+    assert climbing == []

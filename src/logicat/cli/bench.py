@@ -1,8 +1,8 @@
 """``logicat bench``: timings that back up claims the lesson makes.
 
 ``bench`` is a group: ``logicat bench vectorize`` is the lesson's demonstration, for-loops
-against vectors, and lives here; ``logicat bench suite`` (plain ``logicat bench`` too) runs the
-speed suite, a harness of the source tree (``benchmarks/suite.py``), from a checkout.
+against vectors. The speed suite and every other harness are the source tree's, not the
+installed package's: ``python benchmarks/suite.py`` (BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -11,19 +11,16 @@ import contextlib
 import os
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import click
 
 from logicat.cli.options import data_dir_option
 
 
-@click.group(invoke_without_command=True)
-@click.pass_context
-def bench(ctx: click.Context) -> None:
-    """Benchmarks (each prints a table measured on this machine); alone, runs ``bench suite``."""
-    if ctx.invoked_subcommand is None:
-        ctx.invoke(suite)
+@click.group()
+def bench() -> None:
+    """The lesson's timings (each prints a table measured on this machine). The speed suite
+    is the source tree's: python benchmarks/suite.py."""
 
 
 def best_time(fn: Callable[[], object], repeat: int, min_total: float = 0.2) -> float:
@@ -159,38 +156,3 @@ def _check_same(what: str, loops, vectorized, scale: float) -> None:
         raise click.ClickException(
             f"The for-loop and vectorized {what} differ by {diff:.3g}; they should agree."
         )
-
-
-PARTS = ("L", "P", "S", "G", "ideas", "cli")
-SUITE = Path(__file__).resolve().parents[3] / "benchmarks" / "suite.py"
-
-
-@bench.command()
-@data_dir_option
-@click.option("--iterations", "-n", type=click.IntRange(min=1), default=2000, show_default=True,
-              help="Gradient-descent iterations of every training run.")
-@click.option("--repeat", type=click.IntRange(min=1), default=3, show_default=True,
-              help="Time each measurement this many times; the table shows the best and median.")
-@click.option("--skip", type=click.Choice(PARTS), multiple=True,
-              help="Leave out a baseline (L lesson, P PyTorch, S scikit-learn, G memory floor), "
-                   "the per-idea rows (ideas) or the end-to-end process rows (cli). Repeatable.")
-def suite(data_dir, iterations, repeat, skip):
-    """Time the reference training run against the baselines L, P, S, G, in one run
-    (``benchmarks/suite.py`` of the source tree).
-
-    Prints one table: seconds (best and median of --repeat), milliseconds per iteration, how many
-    times faster than the lesson's NumPy code (L) and than PyTorch (P), the time per iteration
-    over one read of X (G), then checks that every cost history matches the reference.
-    """
-    import runpy
-
-    if not SUITE.is_file():
-        raise click.ClickException(
-            "the speed suite is a harness of logicat's source tree (benchmarks/suite.py), not "
-            "of an installed package: run it from a checkout."
-        )
-    args = ["--iterations", str(iterations), "--repeat", str(repeat)]
-    args += ["--data-dir", str(data_dir)] if data_dir else []
-    for part in skip:
-        args += ["--skip", part]
-    runpy.run_path(str(SUITE))["main"](args)

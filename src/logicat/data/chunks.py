@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import h5py
@@ -106,24 +105,3 @@ class H5Images:
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-@dataclass
-class ReadSpeed:
-    seconds: float
-    gigabytes: float
-
-    @property
-    def gb_per_s(self) -> float:
-        return self.gigabytes / self.seconds
-
-
-def sequential_read(source: H5Images, chunk_rows: int = CHUNK_ROWS) -> ReadSpeed:
-    """Time a plain sequential read of every image (the baseline for training throughput)."""
-    import time
-
-    buf = np.empty((chunk_rows, source.n), np.uint8)
-    start = time.perf_counter()
-    for lo in range(0, source.m, chunk_rows):
-        source.read(lo, min(lo + chunk_rows, source.m), buf)
-    return ReadSpeed(time.perf_counter() - start, source.m * source.n / 1e9)
