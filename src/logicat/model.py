@@ -167,6 +167,17 @@ class Model:
         size = round((self.n_features / 3) ** 0.5)
         return preprocessing_spec(size) if size > 0 and 3 * size * size == self.n_features else None
 
+    def image_preprocessing(self, source: Any = "the model") -> dict:
+        """``preprocessing``, or a one-line ``ModelFileError`` naming ``source`` for a model
+        that does not take images (what every command and the web app that predict on images
+        ask first)."""
+        spec = self.preprocessing
+        if not spec:
+            raise ModelFileError(f"{source}: this model was not trained on images (no "
+                                 "preprocessing in its metadata, and its width is no size x "
+                                 "size x 3).")
+        return spec
+
     @property
     def class_names(self) -> list[str]:
         return [str(c) for c in self.metadata.get("class_names", self.classes)]

@@ -42,9 +42,7 @@ def explain(model_path, paths, out_dir, method, engine, fmt):
     from logicat.viz.explanations import explanation_figure
 
     model = read_model(model_path)
-    spec = model.preprocessing
-    if not spec:
-        raise click.ClickException(f"{model_path}: this model was not trained on images.")
+    spec = model.image_preprocessing(model_path)
     files = [f for path in paths for f in (image_files(path) if path.is_dir() else [path])]
     if not files:
         raise click.ClickException(f"no image files found in {', '.join(map(str, paths))}.")

@@ -23,8 +23,7 @@ def evaluate(model_path, data_dir, split, cv):
     from logicat.metrics import model_metrics
 
     model = read_model(model_path)
-    if not model.preprocessing:
-        raise click.ClickException(f"{model_path}: this model was not trained on images.")
+    model.image_preprocessing(model_path)
     data = load_catvnoncat(data_dir)
     images, y = (data.test_x, data.test_y) if split == "test" else (data.train_x, data.train_y)
     result = model_metrics(model, model.features(images), y)

@@ -41,8 +41,7 @@ def _model_and_data(model_path, data_dir):
     from logicat.files import read_model
 
     model = read_model(model_path)
-    if not model.preprocessing:
-        raise click.ClickException(f"{model_path}: this model was not trained on images.")
+    model.image_preprocessing(model_path)
     data = load_catvnoncat(data_dir)
     return model, model.class_names, data
 

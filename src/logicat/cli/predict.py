@@ -30,8 +30,7 @@ def predict(model_paths, paths, workers):
 
     models = [read_model(path) for path in model_paths]
     for path, model in zip(model_paths, models, strict=True):
-        if not model.preprocessing:
-            raise click.ClickException(f"{path}: this model was not trained on images.")
+        model.image_preprocessing(path)
     files = [f for path in paths for f in (image_files(path) if path.is_dir() else [path])]
     if not files:
         raise click.ClickException(f"no image files found in {', '.join(map(str, paths))}.")

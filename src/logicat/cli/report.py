@@ -26,8 +26,7 @@ def report(model_path, out, data_dir):
     writable_output(out, "HTML")
     check_outputs({"--out": out}, {"the model": model_path, **data_files(data_dir)})
     model = read_model(model_path)
-    if not model.preprocessing:
-        raise click.ClickException(f"{model_path}: this model was not trained on images.")
+    model.image_preprocessing(model_path)
     folder = find_catvnoncat(data_dir)
     data = load_catvnoncat(folder)
     write_report(model, data, out, model_path=model_path,

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from logicat.data.images import load_image
-from logicat.errors import ImageLoadError, ModelFileError
+from logicat.errors import ImageLoadError
 from logicat.model import Model
 from logicat.nn.layers import output_layer
 from logicat.web.uploads import UploadError
@@ -40,12 +40,7 @@ class Predictor:
             model = read_model(model)
         elif not isinstance(model, Model):
             model = model.to_model()
-        spec = model.preprocessing
-        if not spec:
-            raise ModelFileError(
-                f"{source or 'the model'}: this model was not trained on images "
-                "(no preprocessing in its metadata, and its width is no size x size x 3)."
-            )
+        spec = model.image_preprocessing(source or "the model")
         self.model = model
         self.meta = dict(model.metadata)
         self.spec = spec
