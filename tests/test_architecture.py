@@ -306,3 +306,21 @@ def test_tests_mirror_the_source_tree():
     missing = sorted(n for n in named if not (paths.ROOT / n).exists() and not (
         paths.ROOT / "tests" / Path(n).parent / Path(n).name).exists())
     assert missing == [], missing
+
+
+#: The package cycles left (the model-vocabulary issue): the torch solvers, training code, live
+#: in torch_backend, whose other modules the training package uses; moving them into training/
+#: ends it. Any other package cycle fails.
+KNOWN_PACKAGE_CYCLES = [["logicat.torch_backend", "logicat.training"]]
+
+
+def test_packages_import_one_way():
+    """The module graph collapsed to packages (logicat.training.fit -> logicat.training; a
+    top-level module is its own package): no cycle but the known ones."""
+    packages: dict[str, set[str]] = {}
+    for module, targets in import_graph().items():
+        mine = ".".join(module.split(".")[:2])
+        packages.setdefault(mine, set()).update(
+            ".".join(t.split(".")[:2]) for t in targets if ".".join(t.split(".")[:2]) != mine)
+    found = sorted(sorted(cycle) for cycle in cycles(packages))
+    assert found == KNOWN_PACKAGE_CYCLES

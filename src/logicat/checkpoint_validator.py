@@ -25,10 +25,14 @@ from logicat.file_validator import (
     parameter_shapes,
     short,
 )
+from logicat.nn.convnet import optimizer_state_shapes, spec_of
 from logicat.nn.convnet import param_shapes as convnet_param_shapes
-from logicat.nn.hyperparameters import CONSTRAINTS, CONVNET_CONSTRAINTS, CONVNET_DEFAULTS
-from logicat.training.minibatch import spec_of
-from logicat.training.optimizers import OPTIMIZERS, optimizer_state_shapes
+from logicat.nn.hyperparameters import (
+    CONSTRAINTS,
+    CONVNET_CONSTRAINTS,
+    CONVNET_DEFAULTS,
+    OPTIMIZERS,
+)
 
 CHECKPOINT_FORMAT = "logicat-checkpoint"
 CHECKPOINT_VERSION = 2

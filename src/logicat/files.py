@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -41,10 +42,17 @@ from logicat.model import Model
 from logicat.nn.layers import to_json as layers_to_json
 from logicat.paths import atomic_write_bytes, regular_file
 
-if TYPE_CHECKING:  # a checkpoint's state; reading a model imports no training code
-    from logicat.training.loop import Snapshot
-
 _HEADER_KEY = "logicat"
+
+
+@dataclass
+class Snapshot:
+    """The whole state of a run between two epochs, what a checkpoint holds: arrays, and
+    JSON-able values (``logicat.training.loop.Trainer`` takes and restores them)."""
+
+    tensors: dict[str, np.ndarray] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+    source: str = "the checkpoint"  # where it was read from, for messages
 _CHECKPOINT_KEY = "logicat_checkpoint"
 
 
@@ -165,7 +173,6 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Snapshot:
     """Read a checkpoint written by ``save_checkpoint``, validated (one-line ``ModelFileError``
     if it is not one)."""
     from logicat.checkpoint_validator import check_checkpoint
-    from logicat.training.loop import Snapshot
 
     path = regular_file(path, "checkpoint file", ModelFileError)
     entries, meta = read_header(path, _CHECKPOINT_KEY, "checkpoint", allow_nan=True)

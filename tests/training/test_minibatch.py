@@ -14,10 +14,13 @@ from logicat import ConvNetClassifier  # noqa: E402
 from logicat.data.chunks import H5Images  # noqa: E402
 from logicat.data.pack import pack_image_folder  # noqa: E402
 from logicat.errors import ModelFileError, ParameterError  # noqa: E402
-from logicat.files import load_checkpoint, save_checkpoint  # noqa: E402
+from logicat.files import (  # noqa: E402
+    Snapshot,  # noqa: E402
+    load_checkpoint,
+    save_checkpoint,
+)
 from logicat.training.callbacks import Checkpoint  # noqa: E402
 from logicat.training.hyperparameters import CONVNET_DEFAULTS  # noqa: E402
-from logicat.training.loop import Snapshot  # noqa: E402
 from logicat.training.minibatch import fit_convnet  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

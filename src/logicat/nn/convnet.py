@@ -27,13 +27,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 
-from logicat.errors import ShapeError
+from logicat.errors import ParameterError, ShapeError
 from logicat.nn import forward
 from logicat.nn.families import HEADS, convnet_layers
-from logicat.nn.hyperparameters import MAX_BLOCKS, MAX_WIDTH
+from logicat.nn.hyperparameters import MAX_BLOCKS, MAX_WIDTH, moments
 from logicat.nn.layers import Layer, shapes
 
 BN_EPS = 1e-5
@@ -149,3 +150,30 @@ def logits(spec: ConvNetSpec, params: Mapping[str, np.ndarray], features: np.nda
     if spec.tta:
         z = 0.5 * (z + forward.logit(net, params, images[:, :, ::-1]))
     return z
+
+
+def spec_of(params: Mapping[str, Any], image_size: int) -> ConvNetSpec:
+    """The architecture the hyperparameters describe, for images of ``image_size``."""
+    spec = ConvNetSpec(tuple(int(w) for w in params["widths"]), int(params["convs_per_block"]),
+                       params["head"], int(params["hidden"]), int(image_size),
+                       bool(params["tta"]))
+    if not spec.widths or image_size % 2 ** len(spec.widths):
+        raise ParameterError(f"The 'widths' parameter gives {len(spec.widths)} blocks, each "
+                             f"halving the image; {image_size}x{image_size} images need a "
+                             f"number of blocks with 2^blocks dividing {image_size}.")
+    return spec
+
+
+def optimizer_state_shapes(spec: ConvNetSpec, optimizer: str, momentum: float
+                           ) -> dict[str, tuple[int, ...]]:
+    """The optimizer tensors a ConvNet checkpoint holds (``ConvNetSolver.state``), with their
+    shapes: its moments per trained tensor (not BatchNorm's statistics nor the input
+    normalisation, which are not trained), and AdamW's step count."""
+    shapes = param_shapes(spec)
+    trained = [name for name in shapes if not name.startswith("input.")
+               and not name.endswith(("running_mean", "running_var"))]
+    out = {f"optimizer.{name}.{key}": shapes[name] for name in trained
+           for key in moments(optimizer, momentum)}
+    if optimizer == "adamw":
+        out["optimizer.step"] = (1,)
+    return out

@@ -130,3 +130,11 @@ CONVNET_CONSTRAINTS: dict[str, list[Any]] = {
     "n_iter_no_change": [Interval(int, 1, MAX_EPOCHS, closed="both")],
     "random_state": [Interval(int, 0, MAX_SEED, closed="both"), None],
 }
+
+
+# ------------------------------------------------------------ torch.optim's state, by name
+def moments(optimizer: str, momentum: float) -> tuple[str, ...]:
+    """What a ``torch.optim`` optimizer of ``TORCH_OPTIMIZERS`` keeps per trained tensor."""
+    if optimizer == "adamw":
+        return ("exp_avg", "exp_avg_sq")
+    return ("momentum_buffer",) if momentum > 0 else ()

@@ -33,10 +33,10 @@ from torch.nn import functional as F
 
 from logicat.errors import ModelFileError
 from logicat.nn.convnet import ConvNetSpec, param_shapes
+from logicat.nn.hyperparameters import moments
 from logicat.torch_backend.augment import Augmentation, augment, mix_batch
 from logicat.torch_backend.layers import ConvNet, images_to_tensor
 from logicat.training.loop import Solver
-from logicat.training.optimizers import moments
 
 #: images per forward pass when the validation cost is computed
 _EVAL_BATCH = 256

@@ -1,7 +1,7 @@
 """Training: one loop, the solvers it runs, and what it reports to.
 
 - ``loop``: ``Trainer``, the one training loop (history, divergence, ``tol`` and early stopping,
-  callbacks, snapshots), ``TrainingState``, ``FitResult``, ``Snapshot``
+  callbacks, snapshots), ``TrainingState``, ``FitResult`` (and ``Snapshot``, from ``logicat.files``)
 - ``descent``: ``gradient_descent(objective, w, b)``, the lesson's loop, on the one loop
 - ``solvers``: how iterations are computed - on the parameters ("primal") or in the span of the
   examples ("gram") - and the rule of ``solver="auto"``
@@ -18,7 +18,7 @@ _WHERE = {
     "Trainer": "logicat.training.loop",
     "TrainingState": "logicat.training.loop",
     "FitResult": "logicat.training.loop",
-    "Snapshot": "logicat.training.loop",
+    "Snapshot": "logicat.files",
     "gradient_descent": "logicat.training.descent",
 }
 __all__ = sorted(_WHERE)

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from logicat.errors import DataFileError, ModelFileError, ParameterError
+from logicat.files import Snapshot
 from logicat.loss import mean_cost_and_dz
 from logicat.model import Model
 from logicat.network import Network, initial_params, layer_shapes, param_names, zero_params
@@ -37,7 +38,7 @@ from logicat.training.hyperparameters import (
     json_params,
     run_meta,
 )
-from logicat.training.loop import FitResult, Snapshot, Trainer, is_cost_only
+from logicat.training.loop import FitResult, Trainer, is_cost_only
 from logicat.training.optimizers import make_optimizer
 from logicat.training.rules import Plateau
 from logicat.training.schedules import make_schedule

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from logicat.errors import ModelFileError, ParameterError
+from logicat.files import Snapshot
 from logicat.nn.hyperparameters import (  # noqa: F401 (the tables, for their users here)
     CONSTRAINTS,
     CONVNET_CONSTRAINTS,
@@ -22,7 +23,7 @@ from logicat.nn.hyperparameters import (  # noqa: F401 (the tables, for their us
     DTYPES,
     MLP_DEFAULTS,
 )
-from logicat.training.loop import FitResult, Snapshot
+from logicat.training.loop import FitResult
 
 #: Hyperparameters that may differ between a checkpointed run and its resumption.
 RESUME_MAY_DIFFER = frozenset({"max_iter", "callbacks", "device", "warm_start"})

@@ -29,12 +29,13 @@ A solver is an object with (``Solver`` gives the defaults):
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from logicat.errors import ModelFileError, ParameterError
+from logicat.files import Snapshot
 from logicat.training.rules import Divergence, Plateau
 from logicat.validation import check_memory
 
@@ -109,15 +110,6 @@ class FitResult:
     @property
     def intercept(self) -> float:
         return _logistic(self.params)[1]
-
-
-@dataclass
-class Snapshot:
-    """The whole state of a run between two epochs: arrays, and JSON-able values."""
-
-    tensors: dict[str, np.ndarray] = field(default_factory=dict)
-    meta: dict[str, Any] = field(default_factory=dict)
-    source: str = "the checkpoint"  # where it was read from, for messages
 
 
 class Solver:

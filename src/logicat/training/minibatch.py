@@ -18,11 +18,12 @@ from typing import Any
 import numpy as np
 
 from logicat.errors import ParameterError, ShapeError
-from logicat.nn.convnet import ConvNetSpec, layers
+from logicat.files import Snapshot
+from logicat.nn.convnet import ConvNetSpec, layers, spec_of
 from logicat.nn.layers import n_params, values_per_example
 from logicat.training.fit import Fit, _split, check_both_classes, class_weighted
 from logicat.training.hyperparameters import CONVNET_CONSTRAINTS, check_resumable, json_params
-from logicat.training.loop import Callback, Snapshot, Trainer
+from logicat.training.loop import Callback, Trainer
 from logicat.training.rules import Plateau
 from logicat.training.schedules import make_schedule
 from logicat.validation import check_memory, check_params
@@ -43,18 +44,6 @@ def as_images(X: Any) -> np.ndarray:
             return X.reshape(len(X), side, side, 3)
     raise ShapeError("the ConvNet takes images of shape (m, s, s, 3) or the lesson's features "
                      f"of shape (m, s * s * 3). Got shape {X.shape} instead.")
-
-
-def spec_of(params: Mapping[str, Any], image_size: int) -> ConvNetSpec:
-    """The architecture the hyperparameters describe, for images of ``image_size``."""
-    spec = ConvNetSpec(tuple(int(w) for w in params["widths"]), int(params["convs_per_block"]),
-                       params["head"], int(params["hidden"]), int(image_size),
-                       bool(params["tta"]))
-    if not spec.widths or image_size % 2 ** len(spec.widths):
-        raise ParameterError(f"The 'widths' parameter gives {len(spec.widths)} blocks, each "
-                             f"halving the image; {image_size}x{image_size} images need a "
-                             f"number of blocks with 2^blocks dividing {image_size}.")
-    return spec
 
 
 # ------------------------------------------------------------------ where the images come from

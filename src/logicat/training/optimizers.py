@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from logicat.nn.convnet import ConvNetSpec, param_shapes
-from logicat.nn.hyperparameters import OPTIMIZERS, TORCH_OPTIMIZERS  # noqa: F401
+from logicat.nn.hyperparameters import OPTIMIZERS
 from logicat.validation import Options, check_param
 
 
@@ -152,26 +151,3 @@ def make_optimizer(
     if name in ("momentum", "nesterov"):
         return Momentum(momentum, nesterov=name == "nesterov")
     return Adam(beta_1, beta_2, epsilon)
-
-
-# ------------------------------------------------------------ torch.optim's state, by name
-def moments(optimizer: str, momentum: float) -> tuple[str, ...]:
-    """What a ``torch.optim`` optimizer of ``TORCH_OPTIMIZERS`` keeps per trained tensor."""
-    if optimizer == "adamw":
-        return ("exp_avg", "exp_avg_sq")
-    return ("momentum_buffer",) if momentum > 0 else ()
-
-
-def optimizer_state_shapes(spec: ConvNetSpec, optimizer: str, momentum: float
-                           ) -> dict[str, tuple[int, ...]]:
-    """The optimizer tensors a ConvNet checkpoint holds (``ConvNetSolver.state``), with their
-    shapes: its moments per trained tensor (not BatchNorm's statistics nor the input
-    normalisation, which are not trained), and AdamW's step count."""
-    shapes = param_shapes(spec)
-    trained = [name for name in shapes if not name.startswith("input.")
-               and not name.endswith(("running_mean", "running_var"))]
-    out = {f"optimizer.{name}.{key}": shapes[name] for name in trained
-           for key in moments(optimizer, momentum)}
-    if optimizer == "adamw":
-        out["optimizer.step"] = (1,)
-    return out
