@@ -41,10 +41,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def import_engine():
-    """``logicat.torch_backend.solver`` (with ``train_torch``): it needs only torch and NumPy;
+    """``logicat.training.torch_solver`` (with ``train_torch``): it needs only torch and NumPy;
     ``import logicat`` imports nothing else until a name is used."""
     sys.path.insert(0, str(ROOT / "src"))
-    from logicat.torch_backend import solver
+    from logicat.training import torch_solver as solver
 
     return solver
 

@@ -11,9 +11,9 @@ torch = pytest.importorskip("torch")
 from logicat.autograd.layers import ConvNet as EngineConvNet  # noqa: E402
 from logicat.autograd.layers import layers_of  # noqa: E402
 from logicat.nn.convnet import ConvNetSpec  # noqa: E402
-from logicat.torch_backend.minibatch import ConvNetSolver  # noqa: E402
 from logicat.training.hyperparameters import CONVNET_DEFAULTS  # noqa: E402
 from logicat.training.minibatch import InMemoryImages  # noqa: E402
+from logicat.training.minibatch_solver import ConvNetSolver  # noqa: E402
 
 
 @pytest.mark.parametrize("spec", [ConvNetSpec(widths=(3, 4), image_size=16),

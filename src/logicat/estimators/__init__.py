@@ -47,13 +47,13 @@ def fit_dataset(dataset: Any, *, batch_size: int = 64, seed: int = 0, num_worker
                 callbacks: Sequence[Callback] | None = None) -> LogisticRegression:
     """Train by mini-batch SGD with PyTorch on a ``torch.utils.data.Dataset`` of
     ``(pixels uint8, label)`` (``logicat.torch_backend.H5CatDataset``, ``ImageFolderDataset``;
-    see ``logicat.torch_backend.solver.train_dataset``).
+    see ``logicat.training.torch_solver.train_dataset``).
 
     Returns a fitted ``LogisticRegression`` with ``classes_ = [0, 1]`` (the dataset's labels;
     their names, ``dataset.classes``, go to ``metadata_["class_names"]`` and so into saved model
     files) that predicts on features as usual.
     """
-    from logicat.torch_backend.solver import train_dataset
+    from logicat.training.torch_solver import train_dataset
 
     result = train_dataset(dataset, batch_size=batch_size, seed=seed, num_workers=num_workers,
                            learning_rate=learning_rate, max_iter=max_iter, loss=loss, dtype=dtype,

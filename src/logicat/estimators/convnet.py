@@ -2,7 +2,7 @@
 
 The network is ``logicat.nn.convnet``'s (blocks of 3x3 convolutions, BatchNorm, ReLU and 2x2
 max-pooling, then global average pooling and one logit), trained by PyTorch with data
-augmentation (``logicat.torch_backend.minibatch``) through the one training loop; it
+augmentation (``logicat.training.minibatch_solver``) through the one training loop; it
 predicts with NumPy (``logicat.model.Model``), optionally averaging each image's logit with its
 mirror image's (test-time augmentation, ``tta``). The defaults are the recipe chosen by
 stratified cross-validation on the 209 training images only (BENCHMARKS.md, "Accuracy").

@@ -43,7 +43,7 @@ class LogisticRegression(GradientDescentClassifier):
         or "torch" (PyTorch, stepping with ``torch.optim``; on a CUDA device, plain full-batch
         gradient descent of logistic regression with cost-only callbacks runs as one captured
         CUDA graph replayed every ``graph_steps`` iterations - the same steps, fewer kernel
-        launches; ``logicat.torch_backend.solver.TorchSolver``'s ``mode`` names the choice).
+        launches; ``logicat.training.torch_solver.TorchSolver``'s ``mode`` names the choice).
     solver : {"auto", "primal", "gram"}, default "auto"
         How the iterations are computed (``logicat.training.solvers``): "primal" steps on w;
         "gram" steps in the span of the examples, w = w0 + X^T a with K = X X^T formed once (m

@@ -2,11 +2,13 @@
 
 Submodules (each imports torch; this package imports them only when a name is first used, so
 ``import logicat`` never needs torch). None of them builds an estimator or knows of the command
-line: they give the training loop a solver and the data layer PyTorch Datasets.
+line, and none imports the training package: the solvers that train with torch are training's
+(``logicat.training.torch_solver``: ``TorchSolver``, ``train_torch``, ``train_dataset``;
+``logicat.training.minibatch_solver``: the ConvNet's), named here too for their users.
 
 - ``model``: ``TorchNetwork`` (``nn.Linear`` layers) and the two losses computed from logits
-- ``solver``: ``TorchSolver`` (autograd, fused and CUDA-graph modes; mini-batches;
-  data-parallel), ``train_torch`` and ``train_dataset``
+- ``layers``: any list of layers (``logicat.nn.layers``) as an ``nn.Module``; the ConvNet's
+- ``augment``: the ConvNet's data augmentation
 - ``fused``: the fused gradient-descent loop and its CUDA-graph capture
 - ``datasets``: ``H5CatDataset`` and ``ImageFolderDataset`` (lazy torch ``Dataset`` objects)
 - ``distributed``: process-group set-up, sharding and the ``torchrun`` launcher
@@ -20,10 +22,10 @@ from logicat._lazy import lazy_exports
 _WHERE = {
     "TorchNetwork": "logicat.torch_backend.model",
     "torch_loss": "logicat.torch_backend.model",
-    "TorchSolver": "logicat.torch_backend.solver",
-    "train_torch": "logicat.torch_backend.solver",
-    "train_dataset": "logicat.torch_backend.solver",
-    "resolve_device": "logicat.torch_backend.solver",
+    "TorchSolver": "logicat.training.torch_solver",
+    "train_torch": "logicat.training.torch_solver",
+    "train_dataset": "logicat.training.torch_solver",
+    "resolve_device": "logicat.training.torch_solver",
     "H5CatDataset": "logicat.torch_backend.datasets",
     "ImageFolderDataset": "logicat.torch_backend.datasets",
     "shard_range": "logicat.torch_backend.distributed",

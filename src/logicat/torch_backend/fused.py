@@ -14,7 +14,7 @@ both losses and their gradients without y:
 The margins of a chunk of iterations are kept on the device and the chunk's costs computed from
 them afterwards, so the loop never waits for the host. On CUDA a chunk of ``steps`` iterations is
 captured once in a CUDA graph and replayed. ``FusedLoop`` is the engine of the torch solver's
-"fused" and "cuda_graph" modes (``logicat.torch_backend.solver``).
+"fused" and "cuda_graph" modes (``logicat.training.torch_solver``).
 """
 
 from __future__ import annotations

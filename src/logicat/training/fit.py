@@ -265,7 +265,7 @@ def _torch_solver(params, X, y, start, weights, resume, callbacks):
     from logicat.torch_backend import require_torch
 
     require_torch()
-    from logicat.torch_backend.solver import TorchSolver
+    from logicat.training.torch_solver import TorchSolver
 
     unsupported = {
         "sample or class weights": weights is not None,

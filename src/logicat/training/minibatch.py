@@ -2,7 +2,7 @@
 
 The same loop as every other model (``logicat.training.loop``: the schedule, the cost history,
 the divergence rule, early stopping on a held-out part, callbacks, checkpoints and exact
-resumption), run by ``torch_backend.minibatch.ConvNetSolver`` one epoch per iteration;
+resumption), run by ``training.minibatch_solver.ConvNetSolver`` one epoch per iteration;
 ``ConvNetClassifier.fit`` and ``logicat train --model convnet`` both come here. The images come
 from memory (uint8 (m, s, s, 3), or [0, 1] floats) or from a packed HDF5 file
 (``logicat.data.chunks.H5Images``, as ``logicat pack`` writes it), whose rows are read a
@@ -133,8 +133,8 @@ def fit_convnet(params: Mapping[str, Any], images: Any, y01: np.ndarray,
     require_torch()
     import torch
 
-    from logicat.torch_backend.minibatch import ConvNetSolver
-    from logicat.torch_backend.solver import resolve_device
+    from logicat.training.minibatch_solver import ConvNetSolver
+    from logicat.training.torch_solver import resolve_device
 
     check_params(CONVNET_CONSTRAINTS, {k: v for k, v in params.items()
                                        if k in CONVNET_CONSTRAINTS})

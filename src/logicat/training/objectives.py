@@ -11,7 +11,7 @@ the solver's business:
   (``logicat.autograd.graphs.network_cost``); ``backward()`` finds the gradients; ``static=True``
   captures that graph once with placeholders and feeds it at every call;
 - "torch": PyTorch computes *and* steps (``torch.optim``), so it is a solver of its own
-  (``logicat.torch_backend.solver``), not an objective.
+  (``logicat.training.torch_solver``), not an objective.
 """
 
 from __future__ import annotations
