@@ -40,7 +40,7 @@ INITS = ("zeros", "random", "small_normal", "lecun_normal", "he_normal", "glorot
               help="Gradient-descent step size alpha [default: 0.005, 0.0075 for a network].")
 @click.option("--iterations", "-n", type=click.IntRange(min=1), default=None,
               help="Full-batch gradient-descent iterations [default: 2000, 2500 for a "
-              "network].")
+              "network]; epochs with --batch-size and for a ConvNet [default: 120].")
 @click.option("--loss", type=click.Choice(["cross_entropy", "squared_error"]),
               default="cross_entropy", show_default=True)
 @click.option("--dtype", type=click.Choice(["float64", "float32"]), default="float64",
@@ -57,10 +57,12 @@ INITS = ("zeros", "random", "small_normal", "lecun_normal", "he_normal", "glorot
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto",
               show_default=True, help="Where the torch engine runs (auto: CUDA if available).")
 @click.option("--nproc", type=click.IntRange(min=1), default=None,
-              help="Train data-parallel in N local processes (--engine torch; starts torchrun).")
+              help="Train data-parallel in N local processes (--engine torch, or --model "
+              "convnet; starts torchrun).")
 @click.option("--train-file", type=click.Path(path_type=Path), default=None,
-              help="Train out of core on this HDF5 file (cat-data layout, e.g. from `logicat "
-              "pack`), streamed in chunks so memory stays bounded.")
+              help="Train on this HDF5 file (cat-data layout: your photos, from `logicat "
+              "pack`), streamed so memory stays bounded (a ConvNet reads it a mini-batch at a "
+              "time).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=None,
               help="Mini-batch SGD with this batch size (1: stochastic); --iterations then "
               "counts epochs. Without it: exact full-batch gradient descent.")

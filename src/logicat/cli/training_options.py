@@ -55,9 +55,9 @@ _OPTIONS = [
                  "with the training set's mean and std (stored in the model file)."),
     click.option("--checkpoint", type=click.Path(dir_okay=False, path_type=Path),
                  default=None, help="Checkpoint file (written every --checkpoint-every "
-                 "iterations and on Ctrl-C; read by --resume)."),
+                 "iterations - epochs for a ConvNet - and on Ctrl-C; read by --resume)."),
     click.option("--checkpoint-every", type=click.IntRange(min=1), default=None,
-                 help="Save the checkpoint every N iterations."),
+                 help="Save the checkpoint every N iterations (epochs for a ConvNet)."),
     click.option("--resume", is_flag=True,
                  help="Continue the run saved in --checkpoint, exactly where it stopped."),
 ]
