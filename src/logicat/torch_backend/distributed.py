@@ -56,6 +56,26 @@ def all_reduce_sum_(tensor: torch.Tensor) -> torch.Tensor:
     return tensor
 
 
+def all_reduce_gradients(params, value: torch.Tensor) -> torch.Tensor:
+    """Sum every parameter's gradient, and ``value`` (one number), over all processes in one
+    all-reduce of one flat buffer; the gradients are replaced by their sums, and the sum of
+    ``value`` is returned."""
+    params = list(params)
+    flat = torch.cat([p.grad.reshape(-1) for p in params] + [value.detach().reshape(1)])
+    all_reduce_sum_(flat)
+    start = 0
+    for p in params:
+        p.grad.copy_(flat[start:start + p.numel()].view_as(p))
+        start += p.numel()
+    return flat[-1]
+
+
+def any_process(flag: bool, device: torch.device) -> bool:
+    """Whether ``flag`` is true on any process (a callback of rank 0 stopping stops all)."""
+    t = torch.tensor([1.0 if flag else 0.0], device=device)
+    return bool(all_reduce_sum_(t).item() > 0)
+
+
 def all_reduce_count(count: int, device: torch.device) -> int:
     """The sum of an integer over all processes (e.g. the total number of examples)."""
     t = torch.tensor([count], dtype=torch.int64, device=device)

@@ -176,7 +176,7 @@ class ConvNetSolver(Solver):
         the batch's mean loss (the same on every process)."""
         import torch.distributed as torch_dist
 
-        from logicat.torch_backend.distributed import shard_range
+        from logicat.torch_backend.distributed import all_reduce_gradients, shard_range
 
         start, stop = shard_range(len(x), torch_dist.get_rank(), torch_dist.get_world_size())
         losses = F.binary_cross_entropy_with_logits(self.net(x[start:stop]), y[start:stop],
@@ -185,25 +185,15 @@ class ConvNetSolver(Solver):
             losses = w[start:stop] * losses
         share = losses.sum() / len(x)
         share.backward()
-        params = list(self.net.parameters())
-        # one all-reduce of every gradient and the loss, flattened into one buffer
-        flat = torch.cat([p.grad.reshape(-1) for p in params] + [share.detach().reshape(1)])
-        torch_dist.all_reduce(flat)
-        start = 0
-        for p in params:
-            p.grad.copy_(flat[start:start + p.numel()].view_as(p))
-            start += p.numel()
-        return flat[-1]
+        return all_reduce_gradients(self.net.parameters(), share)
 
     def sync_stop(self, stop: bool) -> bool:
         """A callback of one process (rank 0 prints and saves) stopping training stops all."""
         if not self.distributed:
             return stop
-        import torch.distributed as torch_dist
+        from logicat.torch_backend.distributed import any_process
 
-        flag = torch.tensor([1.0 if stop else 0.0], device=self.device)
-        torch_dist.all_reduce(flag)
-        return bool(flag.item() > 0)
+        return any_process(stop, self.device)
 
     def validation_cost(self, rows: np.ndarray) -> float:
         """The mean cross-entropy of the model's logit (TTA included) on images ``rows``, in

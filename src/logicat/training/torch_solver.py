@@ -162,7 +162,6 @@ class TorchSolver(Solver):
         self.optimizer = _torch_optimizer(optimizer, self.model.parameters(), momentum, betas,
                                           epsilon)
         self.batches = self._loader(X, y, dataset, batch_size, shuffle, seed, num_workers)
-        self._stop = torch.zeros(1, dtype=self.dtype, device=dev)
 
     def _loader(self, X, y, dataset, batch_size, shuffle, seed, num_workers
                 ) -> Callable[[], Iterable]:
@@ -209,22 +208,11 @@ class TorchSolver(Solver):
 
     def _all_reduce(self, J: torch.Tensor) -> torch.Tensor:
         """Sum every gradient and J over all processes in one all-reduce; the global J."""
-        grads = [p.grad.view(-1) for p in self.model.parameters()]
-        flat = torch.cat([*grads, J.detach().view(1)])
-        dist.all_reduce_sum_(flat)
-        start = 0
-        for p in self.model.parameters():
-            p.grad.copy_(flat[start:start + p.numel()].view_as(p))
-            start += p.numel()
-        return flat[-1]
+        return dist.all_reduce_gradients(self.model.parameters(), J)
 
     def sync_stop(self, stop: bool) -> bool:
         """A callback on one process (rank 0 prints) stopping training stops every process."""
-        if not self.distributed:
-            return stop
-        self._stop.fill_(1.0 if stop else 0.0)
-        dist.all_reduce_sum_(self._stop)
-        return bool(self._stop.item() > 0)
+        return dist.any_process(stop, self.dev) if self.distributed else stop
 
     # ------------------------------------------------------------------ parameters
     def params(self) -> list[np.ndarray]:
