@@ -35,6 +35,7 @@ from logicat.training.hyperparameters import (
     DEFAULTS,
     check_resumable,
     convergence_warning,
+    data_fingerprint,
     json_params,
     run_meta,
 )
@@ -119,7 +120,7 @@ def fit(
     X = np.ascontiguousarray(X)
     y = y01.astype(X.dtype)
     weights = class_weighted(y01, sample_weight, params["class_weight"], classes, X.dtype)
-    meta = run_meta(params, X, y, weights)
+    meta = run_meta(params, X.shape[1], lambda: data_fingerprint(X, y, weights))
     if resume is not None:
         check_resumable(resume, meta(), resume_source)
 

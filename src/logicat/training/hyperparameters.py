@@ -54,25 +54,27 @@ def json_params(params: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def data_fingerprint(X: np.ndarray, y01: np.ndarray, weights: np.ndarray | None) -> str:
-    """SHA-256 of the training data as fit sees it, to refuse resuming on other data."""
-    h = hashlib.sha256()
-    for a in (X, y01, weights):
+def data_fingerprint(*arrays: np.ndarray | None, head: str = "") -> str:
+    """SHA-256 of the training data as fit sees it (``head``, e.g. a file's own SHA-256, then
+    each array's dtype, shape and bytes; None is skipped), to refuse resuming on other data."""
+    h = hashlib.sha256(head.encode())
+    for a in arrays:
         if a is not None:
             h.update(str((a.dtype.str, a.shape)).encode())
             h.update(np.ascontiguousarray(a).data)
     return h.hexdigest()
 
 
-def run_meta(params, X, y, weights) -> Callable[[], dict[str, Any]]:
-    """What every checkpoint of this fit records about the run (computed once, on demand)."""
+def run_meta(params, n_features: int, data_sha256: Callable[[], str]
+             ) -> Callable[[], dict[str, Any]]:
+    """What every checkpoint of this fit records about the run, computed once, on demand
+    (``data_sha256`` hashes the data only when a checkpoint is taken or resumed)."""
     fingerprint: dict[str, Any] = {}
 
     def meta() -> dict[str, Any]:
         if not fingerprint:
             fingerprint.update(kind=kind_of(params), hyperparameters=json_params(params),
-                               n_features=int(X.shape[1]),
-                               data_sha256=data_fingerprint(X, y, weights))
+                               n_features=int(n_features), data_sha256=data_sha256())
         return fingerprint
 
     return meta

@@ -11,7 +11,6 @@ mini-batch at a time and never loaded whole.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -22,7 +21,12 @@ from logicat.files import Snapshot
 from logicat.nn.convnet import ConvNetSpec, layers, spec_of
 from logicat.nn.layers import n_params, values_per_example
 from logicat.training.fit import Fit, _split, check_both_classes, class_weighted
-from logicat.training.hyperparameters import CONVNET_CONSTRAINTS, check_resumable, json_params
+from logicat.training.hyperparameters import (
+    CONVNET_CONSTRAINTS,
+    check_resumable,
+    data_fingerprint,
+    run_meta,
+)
 from logicat.training.loop import Callback, Trainer
 from logicat.training.rules import Plateau
 from logicat.training.schedules import make_schedule
@@ -66,9 +70,7 @@ class InMemoryImages:
         return x.mean(dim=(0, 2, 3)).numpy(), x.std(dim=(0, 2, 3)).numpy()
 
     def fingerprint(self) -> str:
-        h = hashlib.sha256(str((self.images.dtype.str, self.images.shape)).encode())
-        h.update(np.ascontiguousarray(self.images).data)
-        return h.hexdigest()
+        return data_fingerprint(self.images)
 
 
 class FileImages:
@@ -146,7 +148,8 @@ def fit_convnet(params: Mapping[str, Any], images: Any, y01: np.ndarray,
     check_both_classes(y01, "y")
     spec = spec_of(params, source.image_size)
     weights = class_weighted(y01, sample_weight, params["class_weight"], classes, np.float64)
-    meta = _run_meta(params, source, y01, weights)
+    meta = run_meta(params, 3 * source.image_size ** 2, lambda: data_fingerprint(
+        y01.astype(np.int64), weights, head=source.fingerprint()))
     if resume is not None:
         check_resumable(resume, meta(), resume_source)
     train, val = _split(y01, params, np.random.default_rng(params["random_state"]), resume)
@@ -198,21 +201,3 @@ def _check_memory(spec: ConvNetSpec, params: Mapping[str, Any]) -> None:
 def _validation(solver, rows: np.ndarray) -> Callable[[list[np.ndarray]], float]:
     """params -> the validation cost, computed by the solver's own network (which holds them)."""
     return lambda params: solver.validation_cost(rows)
-
-
-def _run_meta(params, source, y01, weights) -> Callable[[], dict[str, Any]]:
-    """What every checkpoint of this fit records about the run (computed once, on demand)."""
-    fingerprint: dict[str, Any] = {}
-
-    def meta() -> dict[str, Any]:
-        if not fingerprint:
-            h = hashlib.sha256(source.fingerprint().encode())
-            for a in (y01.astype(np.int64), weights):
-                if a is not None:
-                    h.update(np.ascontiguousarray(a).data)
-            fingerprint.update(kind="ConvNetClassifier", hyperparameters=json_params(params),
-                               n_features=3 * source.image_size ** 2,
-                               data_sha256=h.hexdigest())
-        return fingerprint
-
-    return meta
