@@ -175,3 +175,26 @@ def test_every_file_lists_its_layers_and_version_2_files_still_read_the_same(kin
     old = load_model(_as_version_2(path, tmp_path / "v2.safetensors"))
     assert read_metadata(tmp_path / "v2.safetensors")["format_version"] == 2
     np.testing.assert_array_equal(old.predict_proba(inputs), clf.predict_proba(inputs))
+
+
+def test_a_version_2_file_with_more_units_than_a_layer_holds_is_refused_on_reading(tmp_path):
+    """The reader bounds a dense file's hidden sizes as the layer vocabulary does: refused with
+    the file's name when it is read, not when it predicts."""
+    from logicat import MLPClassifier
+
+    X = np.random.default_rng(0).random((20, 12))
+    path = MLPClassifier(hidden_layer_sizes=(3,), max_iter=2).fit(X, np.arange(20) % 2).save(
+        tmp_path / "m.safetensors")
+    raw = path.read_bytes()
+    meta = json.loads(json.loads(raw[8:8 + int.from_bytes(raw[:8], "little")])["__metadata__"][
+        "logicat"])
+    wide = 2 ** 21
+    meta.update(format_version=2)
+    meta["architecture"] = {"hidden_layer_sizes": [wide], "activation": "relu"}
+    tensors = {"coefs.0": np.zeros((12, wide)), "intercepts.0": np.zeros(wide),
+               "coefs.1": np.zeros(wide), "intercepts.1": np.zeros(1),
+               "cost_history": np.zeros(meta["n_iter"])}
+    save_file(tensors, tmp_path / "wide.safetensors", metadata={"logicat": json.dumps(meta)})
+    with pytest.raises(ModelFileError, match=r"wide.safetensors: the architecture's "
+                       r"hidden_layer_sizes must be a list of at most 64 ints in \[1, 1048576\]"):
+        load_model(tmp_path / "wide.safetensors")

@@ -22,17 +22,18 @@ from logicat.file_validator import (
     check_tensors,
     fail,
     is_int,
-    parameter_shapes,
     short,
 )
 from logicat.nn.convnet import optimizer_state_shapes, spec_of
 from logicat.nn.convnet import param_shapes as convnet_param_shapes
+from logicat.nn.families import dense_layers
 from logicat.nn.hyperparameters import (
     CONSTRAINTS,
     CONVNET_CONSTRAINTS,
     CONVNET_DEFAULTS,
     OPTIMIZERS,
 )
+from logicat.nn.layers import shapes as layer_shapes
 
 CHECKPOINT_FORMAT = "logicat-checkpoint"
 CHECKPOINT_VERSION = 2
@@ -91,7 +92,7 @@ def check_checkpoint(path: Path, meta: Mapping[str, Any], entries: Mapping[str, 
         spec = _convnet_spec(path, hyper, n)
         shapes = convnet_param_shapes(spec)
     else:
-        shapes = parameter_shapes(n, hidden)
+        shapes = layer_shapes(dense_layers(hidden), (n,))[0]
     params = {name: (shape, floats) for name, shape in shapes.items()}
     expected = {**params, "cost_history": ((epoch,), floats)}
     optional: dict[str, tuple[tuple[int, ...], tuple[str, ...]]] = {

@@ -25,13 +25,14 @@ import numpy as np
 
 from logicat.errors import ModelFileError, ParameterError
 from logicat.features import PIXEL_ORDER, SCALING
-from logicat.network import ACTIVATIONS, param_names
+from logicat.network import ACTIVATIONS
 from logicat.nn.convnet import ConvNetSpec
 from logicat.nn.convnet import param_shapes as convnet_param_shapes
-from logicat.nn.families import convnet_layers, dense_layers, standardized
-from logicat.nn.hyperparameters import CONSTRAINTS, CONVNET_CONSTRAINTS
-from logicat.nn.layers import Layer
+from logicat.nn.families import dense_layers, family_layers
+from logicat.nn.hyperparameters import CONSTRAINTS, CONVNET_CONSTRAINTS, MAX_HIDDEN_LAYERS
+from logicat.nn.layers import MAX_UNITS, Layer
 from logicat.nn.layers import from_json as layers_from_json
+from logicat.nn.layers import shapes as layer_shapes
 from logicat.paths import regular_file
 from logicat.validation import check_param
 
@@ -47,7 +48,7 @@ MAX_DEPTH = 32
 #: the largest model logicat reads: 2^31 values per tensor, 4096 x 4096 images, 64 layers
 MAX_VALUES = 2**31
 MAX_IMAGE_SIZE = 4096
-MAX_LAYERS = 64
+MAX_LAYERS = MAX_HIDDEN_LAYERS  # the dense networks' hidden layers, as training bounds them
 _FLOATS = {"F64": "float64", "F32": "float32"}
 
 
@@ -231,9 +232,9 @@ def _check_architecture(path: Path, architecture: Any, version: int, n: int) -> 
         return
     hidden = architecture.get("hidden_layer_sizes")
     if not (isinstance(hidden, list) and len(hidden) <= MAX_LAYERS
-            and all(is_int(h, 1, MAX_VALUES) for h in hidden)):
-        raise fail(path, f"the architecture's hidden_layer_sizes must be a list of ints >= 1 "
-                    f"(at most {MAX_LAYERS}). Got {short(hidden)}.")
+            and all(is_int(h, 1, MAX_UNITS) for h in hidden)):
+        raise fail(path, f"the architecture's hidden_layer_sizes must be a list of at most "
+                    f"{MAX_LAYERS} ints in [1, {MAX_UNITS}]. Got {short(hidden)}.")
     if not isinstance(architecture.get("activation"), str) or (
             architecture["activation"] not in ACTIVATIONS):
         raise fail(path, f"the architecture's activation must be one of "
@@ -241,14 +242,14 @@ def _check_architecture(path: Path, architecture: Any, version: int, n: int) -> 
                     f"Got {short(architecture.get('activation'))}.")
 
 
-def family_layers(path: Path, meta: Mapping[str, Any]) -> list[Layer]:
-    """The list of layers the architecture's family entries describe (``nn.families``)."""
+def header_layers(path: Path, meta: Mapping[str, Any]) -> list[Layer]:
+    """The list of layers the architecture's family entries describe (``nn.families``), of a
+    header whose architecture ``_check_architecture`` has checked."""
     architecture = meta.get("architecture") or {}
-    if architecture.get("kind") == "convnet":
-        return convnet_layers(convnet_spec(path, architecture))
-    layers = dense_layers(architecture.get("hidden_layer_sizes", []),
-                          architecture.get("activation", "relu"))
-    return standardized(layers) if meta.get("feature_standardization") else layers
+    spec = convnet_spec(path, architecture) if architecture.get("kind") == "convnet" else None
+    return family_layers(spec, architecture.get("hidden_layer_sizes", []),
+                         architecture.get("activation", "relu"),
+                         bool(meta.get("feature_standardization")))
 
 
 def _check_layers(path: Path, meta: Mapping[str, Any]) -> None:
@@ -258,7 +259,7 @@ def _check_layers(path: Path, meta: Mapping[str, Any]) -> None:
         stored = layers_from_json((meta.get("architecture") or {}).get("layers"))
     except ParameterError as e:
         raise fail(path, f"the architecture's {_short_message(e)}") from None
-    expected = family_layers(path, meta)
+    expected = header_layers(path, meta)
     for i, (mine, theirs) in enumerate(zip(stored, expected, strict=False)):
         if mine != theirs:
             raise fail(path, f"the architecture's layer {i} is {short(mine.to_json())}, but "
@@ -287,17 +288,6 @@ def _check_preprocessing(path: Path, spec: Any, n: int) -> None:
                     f"features, but the model has {n}.")
 
 
-def parameter_shapes(n: int, hidden: list[int]) -> dict[str, tuple[int, ...]]:
-    """The parameters' names and shapes: each layer's weights (n_in, n_out) then its bias
-    (n_out,); the output unit's w (n_in,) and b (1,)."""
-    sizes = [n, *hidden]
-    shapes: list[tuple[int, ...]] = []
-    for a, b in zip(sizes[:-1], sizes[1:], strict=True):
-        shapes += [(a, b), (b,)]
-    shapes += [(sizes[-1],), (1,)]
-    return dict(zip(param_names(len(hidden) + 1), shapes, strict=True))
-
-
 def convnet_spec(path: Path, architecture: Mapping[str, Any]) -> ConvNetSpec:
     """A ConvNet's architecture entry as its spec (``logicat.nn.convnet`` checks it)."""
     try:
@@ -307,11 +297,13 @@ def convnet_spec(path: Path, architecture: Mapping[str, Any]) -> ConvNetSpec:
 
 
 def model_parameter_shapes(path: Path, meta: Mapping[str, Any]) -> dict[str, tuple[int, ...]]:
-    """The parameters' names and shapes that a model file's header describes, in file order."""
+    """The parameters' names and shapes that a model file's header describes, in the layers'
+    order (the standardisation's statistics are the header's ``feature_standardization``)."""
     architecture = meta.get("architecture") or {}
+    n = meta["n_features"]
     if architecture.get("kind") == "convnet":
         return convnet_param_shapes(convnet_spec(path, architecture))
-    return parameter_shapes(meta["n_features"], architecture.get("hidden_layer_sizes", []))
+    return layer_shapes(dense_layers(architecture.get("hidden_layer_sizes", [])), (n,))[0]
 
 
 def _check_entries(path: Path, meta: Mapping[str, Any], entries: Mapping[str, Any]) -> None:

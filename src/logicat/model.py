@@ -24,7 +24,7 @@ from logicat.network import Network, param_names
 from logicat.nn import forward
 from logicat.nn.convnet import ConvNetSpec, param_shapes
 from logicat.nn.convnet import logits as convnet_logits
-from logicat.nn.families import convnet_layers, dense_layers, standardized
+from logicat.nn.families import family_layers
 from logicat.nn.layers import Layer
 from logicat.validation import as_matrix
 
@@ -73,10 +73,8 @@ class Model:
         """The model as a list of layers (``logicat.nn.layers``), what every engine interprets:
         the ConvNet's, or the dense network's with its feature standardisation (a
         ``normalize`` of each feature) first when it was trained with one."""
-        if self.convnet is not None:
-            return convnet_layers(self.convnet)
-        layers = dense_layers(self.hidden_layer_sizes, self.activation)
-        return layers if self.feature_mean is None else standardized(layers)
+        return family_layers(self.convnet, self.hidden_layer_sizes, self.activation,
+                             self.feature_mean is not None)
 
     @property
     def architecture_summary(self) -> dict[str, Any]:

@@ -100,8 +100,11 @@ class Sizes:
     def describe(self) -> str:
         if self.max_length is None and self.max_size is None and not self.min_length:
             return "a tuple of ints >= 1"
-        count = (f"{self.min_length} to {self.max_length}" if self.max_length is not None
-                 else f"at least {self.min_length}")
+        if self.max_length is None:
+            count = f"at least {self.min_length}"
+        else:
+            count = (f"{self.min_length} to {self.max_length}" if self.min_length
+                     else f"at most {self.max_length}")
         each = f"in [1, {self.max_size}]" if self.max_size is not None else ">= 1"
         return f"a tuple of {count} ints {each}"
 

@@ -151,7 +151,7 @@ def _rewrite(path, tensors=None, **changes):
     (dict(architecture={"hidden_layer_sizes": [6, 3], "activation": "softmax"}),
      "the architecture's activation must be one of"),
     (dict(architecture={"hidden_layer_sizes": [6, 0], "activation": "tanh"}),
-     "hidden_layer_sizes must be a list of ints >= 1"),
+     r"hidden_layer_sizes must be a list of at most 64 ints in \[1, 1048576\]"),
 ])
 def test_a_file_whose_layers_do_not_chain_is_refused(problem, tmp_path, change, message):
     X, y = problem
@@ -167,7 +167,9 @@ def test_bad_architecture_parameters_are_one_line_errors(problem):
     X, y = problem
     for params, message in [
         ({"hidden_layer_sizes": (5, 0)}, "The 'hidden_layer_sizes' parameter must be a tuple of "
-         "ints >= 1. Got (5, 0) instead."),
+         "at most 64 ints in [1, 1048576]. Got (5, 0) instead."),
+        ({"hidden_layer_sizes": (2,) * 65}, "The 'hidden_layer_sizes' parameter must be a tuple "
+         "of at most 64 ints"),  # what the reader of model files would refuse
         ({"activation": "gelu"}, "The 'activation' parameter must be one of"),
         ({"init": "orthogonal"}, "The 'init' parameter must be one of 'zeros', 'random', "
          "'small_normal'"),

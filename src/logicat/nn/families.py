@@ -70,3 +70,15 @@ def standardized(layers: Sequence[Layer]) -> list[Layer]:
     (tensors ``feature_mean``, ``feature_scale``, (n,)) before its layers."""
     return [layer("normalize", tensors={"mean": "feature_mean", "std": "feature_scale"}),
             *layers]
+
+
+def family_layers(convnet=None, hidden: Sequence[int] = (), activation: str = "relu",
+                  standardize: bool = False) -> list[Layer]:
+    """The list of layers a family's description gives: the ConvNet ``convnet`` (a
+    ``ConvNetSpec``), or the dense network of ``hidden`` layers (logistic regression without),
+    on standardised features with ``standardize``. ``Model.layers`` and the reader of model
+    files both come here."""
+    if convnet is not None:
+        return convnet_layers(convnet)
+    layers = dense_layers(hidden, activation)
+    return standardized(layers) if standardize else layers

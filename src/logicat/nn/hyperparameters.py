@@ -17,6 +17,7 @@ import numpy as np
 from logicat.loss import LOSSES
 from logicat.network import ACTIVATIONS, INITS
 from logicat.nn.families import HEADS
+from logicat.nn.layers import MAX_UNITS
 from logicat.validation import Interval, Options, Sizes
 
 #: who computes the gradients of the dense models (``training.objectives``)
@@ -34,6 +35,8 @@ SCHEDULES = ("constant", "inverse", "exponential", "cosine")
 #: (as ``ConvNetSpec.from_json`` reads them), epochs, images per step, a rate float32 holds
 #: (AdamW's steps overflow far below float32's maximum), seeds NumPy and PyTorch both take
 MAX_BLOCKS, MAX_WIDTH = 8, 4096
+#: a dense network's hidden layers, as its fit and the reader of its files both bound them
+MAX_HIDDEN_LAYERS = 64
 MAX_EPOCHS, MAX_BATCH, MAX_RATE, MAX_SEED = 10**6, 2**20, 1e3, 2**32 - 1
 DTYPES = ("float64", "float32")
 
@@ -63,7 +66,7 @@ CONSTRAINTS: dict[str, list[Any]] = {
     "loss": [Options(LOSSES)],
     "dtype": [Options(DTYPES)],
     "init": [Options(INITS)],
-    "hidden_layer_sizes": [Sizes()],
+    "hidden_layer_sizes": [Sizes(0, MAX_HIDDEN_LAYERS, MAX_UNITS)],
     "activation": [Options(ACTIVATIONS)],
     "random_state": [Interval(int, 0), np.random.Generator, None],
     "engine": [Options(ENGINES)],
