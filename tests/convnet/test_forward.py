@@ -73,8 +73,11 @@ def test_parameters_must_match_the_architecture():
     params = _random_net(spec, 0).numpy_params()
     params["features.3.weight"] = np.zeros((6, 5, 3, 3))
     with pytest.raises(ShapeError, match=r"'features.3.weight' has shape \(6, 5, 3, 3\); its "
-                       r"architecture says \(4, 4, 3, 3\)"):
-        convnet.check_params(spec, params)
+                       r"layer says \(4, 4, 3, 3\)"):
+        ConvNet(spec).double().load_numpy_params(params)
     del params["features.3.weight"]
     with pytest.raises(ShapeError, match="'features.3.weight' is missing"):
-        convnet.check_params(spec, params)
+        ConvNet(spec).double().load_numpy_params(params)
+    params["features.3.weight"], params["head.9.weight"] = np.zeros((4, 4, 3, 3)), np.zeros(1)
+    with pytest.raises(ShapeError, match="unexpected tensor 'head.9.weight'"):
+        ConvNet(spec).double().load_numpy_params(params)

@@ -103,21 +103,6 @@ def param_shapes(spec: ConvNetSpec) -> dict[str, tuple[int, ...]]:
     return shapes(layers(spec), (3, spec.image_size, spec.image_size))[0]
 
 
-def check_params(spec: ConvNetSpec, params: Mapping[str, np.ndarray]) -> None:
-    """Refuse parameters that are not exactly ``param_shapes(spec)`` (one line, naming the
-    first tensor that differs)."""
-    expected = param_shapes(spec)
-    for name, shape in expected.items():
-        if name not in params:
-            raise ShapeError(f"the ConvNet's tensor {name!r} is missing.")
-        if tuple(np.shape(params[name])) != shape:
-            raise ShapeError(f"the ConvNet's tensor {name!r} has shape "
-                             f"{tuple(np.shape(params[name]))}; its architecture says {shape}.")
-    extra = sorted(set(params) - set(expected))
-    if extra:
-        raise ShapeError(f"unexpected tensor {extra[0]!r} for this ConvNet architecture.")
-
-
 def grad_cam_layer(net_layers: Sequence[Layer]) -> int:
     """The index of the layer whose input Grad-CAM weighs: the last max-pool (the last block's
     output before its pooling)."""

@@ -126,9 +126,13 @@ class LayerNet(nn.Module):
         return out
 
     def load_numpy_params(self, params: Mapping[str, np.ndarray]) -> LayerNet:
-        """Copy the tensors ``params`` names into the module (shapes as ``nn.layers.shapes``
-        says; a ``ShapeError`` names the first tensor that does not fit)."""
+        """Copy the tensors ``params`` names into the module: exactly the layers' tensors, of
+        the shapes ``nn.layers.shapes`` says (a ``ShapeError`` names the first that is missing,
+        extra or of another shape)."""
         expected = shapes(self.layers, self.input_shape)[0]
+        extra = sorted(set(params) - set(expected))
+        if extra:
+            raise ShapeError(f"unexpected tensor {extra[0]!r} for these layers.")
         with torch.no_grad():
             for name, (module, role, layout) in self.tensor_map.items():
                 if name not in params:
