@@ -176,3 +176,22 @@ def test_the_weights_picture_draws_the_pixel_weights_and_says_so(cat_features):
         weights.weights_figure(model.params[0]), "png")  # not the standardised coef_
     label = fig.axes[-1].get_ylabel()  # the colour bar
     assert "sum of w over R, G, B" in label and "max |w|" in label
+
+
+def test_a_convnets_learning_curve_counts_epochs_and_names_its_schedule():
+    """A ConvNet trained with early stopping: its curve's unit is the epoch, its rate the peak
+    of its schedule."""
+    pytest.importorskip("torch")
+    from logicat import ConvNetClassifier, load_catvnoncat
+    from logicat.viz.plots import model_learning_curves_figure
+
+    data = load_catvnoncat()
+    clf = ConvNetClassifier(widths=(4,), max_iter=4, batch_size=32, early_stopping=True,
+                            n_iter_no_change=2, device="cpu").fit(data.train_x, data.train_y)
+    ax = model_learning_curves_figure(clf.to_model()).axes[0]
+    kept = clf.metadata_["early_stopping"]["best_iteration"]
+    assert [line.get_label() for line in ax.get_lines()] == [
+        "learning rate = 0.003 (cosine schedule, its peak)", "validation cost",
+        f"kept: epoch {kept}"]
+    assert ax.get_xlabel() == "epoch"
+    np.testing.assert_array_equal(ax.get_lines()[1].get_ydata(), clf.validation_cost_history_)

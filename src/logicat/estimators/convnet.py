@@ -71,6 +71,8 @@ class ConvNetClassifier(BinaryClassifier):
     params_ : {name: array}, PyTorch's ``state_dict`` of the trained network
         (``logicat.nn.convnet``)
     cost_history_ : (n_iter_,) the mean training loss of each epoch
+    validation_cost_history_ : (n_iter_,) the held-out images' cost after each epoch, with
+        ``early_stopping``; else None
     n_iter_ : epochs run
     """
 
@@ -151,11 +153,12 @@ class ConvNetClassifier(BinaryClassifier):
                            resume_source=str(resume_from))
         r = done.result
         self._set_fitted(dict(zip(param_shapes(done.convnet), r.params, strict=True)),
-                         done.convnet, classes, r.cost_history, r.n_iter)
+                         done.convnet, classes, r.cost_history, r.n_iter, r.val_cost_history)
         self.metadata_ = done.metadata(self.get_params())
         return self
 
-    def _set_fitted(self, params, spec, classes, cost_history, n_iter) -> ConvNetClassifier:
+    def _set_fitted(self, params, spec, classes, cost_history, n_iter,
+                    validation_cost_history=None) -> ConvNetClassifier:
         """The one way a fitted ConvNetClassifier is made: from a fit or a model file."""
         self.params_ = {name: np.asarray(value) for name, value in params.items()}
         self.spec_ = spec
@@ -163,6 +166,7 @@ class ConvNetClassifier(BinaryClassifier):
         self.image_size_ = spec.image_size
         self.n_features_in_ = 3 * spec.image_size ** 2
         self.cost_history_ = np.asarray(cost_history)
+        self.validation_cost_history_ = validation_cost_history
         self.n_iter_ = int(n_iter)
         return self
 
@@ -186,8 +190,9 @@ class ConvNetClassifier(BinaryClassifier):
         metadata = dict(getattr(self, "metadata_", None) or {})
         metadata["hyperparameters"] = json_params(self.get_params())
         return Model(params=list(self.params_.values()), classes=self.classes_.tolist(),
-                     cost_history=self.cost_history_, n_iter=self.n_iter_, metadata=metadata,
-                     convnet=self.spec_)
+                     cost_history=self.cost_history_,
+                     validation_cost_history=getattr(self, "validation_cost_history_", None),
+                     n_iter=self.n_iter_, metadata=metadata, convnet=self.spec_)
 
     @classmethod
     def from_model(cls, model: Model, source: str | Path = "the model") -> ConvNetClassifier:
@@ -199,6 +204,6 @@ class ConvNetClassifier(BinaryClassifier):
                  for k, v in (model.metadata.get("hyperparameters") or {}).items() if k in known}
         clf = cls(**hyper)
         clf._set_fitted(model.named_params, model.convnet, model.classes, model.cost_history,
-                        model.n_iter)
+                        model.n_iter, model.validation_cost_history)
         clf.metadata_ = model.metadata
         return clf

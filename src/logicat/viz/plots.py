@@ -29,9 +29,10 @@ from logicat.viz.canvas import COLORS, cycle, new_figure, save_figure
 
 # ------------------------------------------------------------------------- learning curves
 def learning_curves_figure(
-    curves: Mapping[str, Sequence[float]], title: str = "Learning curve"
+    curves: Mapping[str, Sequence[float]], title: str = "Learning curve",
+    unit: str = "iteration",
 ) -> Any:
-    """Cost J against iteration for one or more runs.
+    """Cost J against iteration (or epoch: ``unit``) for one or more runs.
 
     curves : {label: cost history of shape (n_iter,)}
     """
@@ -39,7 +40,7 @@ def learning_curves_figure(
     ax = fig.add_subplot()
     for (label, costs), color in zip(curves.items(), cycle(COLORS), strict=False):
         ax.plot(np.arange(len(costs)), costs, label=label, color=color)
-    ax.set_xlabel("iteration")
+    ax.set_xlabel(unit)
     ax.set_ylabel("cost J")
     ax.set_title(title)
     ax.grid(alpha=0.3)
@@ -58,19 +59,28 @@ def plot_learning_curves(
     return save_figure(learning_curves_figure(curves, title), path)
 
 
+def training_unit(hyperparameters: Mapping[str, Any]) -> str:
+    """What one entry of a cost history is: an "epoch" of mini-batches (``batch_size`` set, as
+    for every ConvNet) or one full-batch "iteration"."""
+    return "epoch" if hyperparameters.get("batch_size") else "iteration"
+
+
 def model_learning_curves_figure(model: Any, title: str = "Learning curve") -> Any:
-    """A ``logicat.model.Model``'s cost per iteration, with its validation cost if it has one
-    and, when early stopping chose them, the iteration whose parameters it kept."""
-    rate = (model.metadata.get("hyperparameters") or {}).get("learning_rate", "?")
-    curves = {f"learning rate = {rate}": model.cost_history}
+    """A ``logicat.model.Model``'s cost per iteration (or epoch), with its validation cost if it
+    has one and, when early stopping chose them, the iteration whose parameters it kept."""
+    hyper = model.metadata.get("hyperparameters") or {}
+    rate, schedule = hyper.get("learning_rate", "?"), hyper.get("lr_schedule")
+    label = f"learning rate = {rate}" + (f" ({schedule} schedule, its peak)"
+                                         if schedule not in (None, "constant") else "")
+    curves = {label: model.cost_history}
     if model.validation_cost_history is not None:
         curves["validation cost"] = model.validation_cost_history
-    fig = learning_curves_figure(curves, title)
+    unit = training_unit(hyper)
+    fig = learning_curves_figure(curves, title, unit)
     best = (model.metadata.get("early_stopping") or {}).get("best_iteration")
     if best is not None:
         ax = fig.axes[0]
-        ax.axvline(best, color="grey", linestyle=":", linewidth=1,
-                   label=f"kept: iteration {best}")
+        ax.axvline(best, color="grey", linestyle=":", linewidth=1, label=f"kept: {unit} {best}")
         ax.legend()
     return fig
 

@@ -251,7 +251,9 @@ def _captions(layers, hyper) -> tuple[str, str, str]:
     """(the learning curve's note, what the logit is, the weights picture's note), read from
     the model's layers and its training's hyperparameters."""
     augmented = hyper.get("flip") or hyper.get("crop") not in (None, "none")
-    if hyper.get("batch_size"):
+    from logicat.viz.plots import training_unit
+
+    if training_unit(hyper) == "epoch":
         curve = (f"The mean training loss of each epoch's {'augmented ' if augmented else ''}"
                  "mini-batches.")
     else:
