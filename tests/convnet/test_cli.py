@@ -68,7 +68,8 @@ def test_predict_info_report_explain(trained, photos_dir, tmp_path):
     assert info.output.startswith("model: convnet 64x64x3 -> 4 -> 8")
     report = run("report", "-m", path, "-o", tmp_path / "r.html")
     assert report.exit_code == 0, report.output
-    assert "Grad-CAM" in (tmp_path / "r.html").read_text()
+    page = (tmp_path / "r.html").read_text()
+    assert "Grad-CAM" in page and '<th>epochs run</th><td class="mono">2</td>' in page
     explained = run("explain", "-m", path, photos_dir / "tabby_cat.jpg", "-o", tmp_path / "why")
     assert explained.exit_code == 0, explained.output
     with Image.open(tmp_path / "why" / "tabby_cat.png") as picture:

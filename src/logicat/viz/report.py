@@ -84,7 +84,7 @@ def build_report(
         ("classes", f"{names[0]} (0), {names[1]} (1, positive)"),
         ("features", f"{model.n_features} ({_describe_preprocessing(spec)})"),
         ("dtype", str(model.dtype)),
-        ("iterations run", str(model.n_iter)),
+        (f"{plots.training_unit(meta.get('hyperparameters') or {})}s run", str(model.n_iter)),
         ("final cost", f"{history[-1]:.6f}" if len(history) else "-"),
         ("logicat version (trained)", str(meta.get("logicat_version", "-"))),
     ]
