@@ -285,7 +285,7 @@ def test_warm_start_refuses_other_classes(problem):
         ("class_weight", "auto", "The 'class_weight' parameter must be 'balanced', a dict or"),
         ("validation_fraction", 1.0, "The 'validation_fraction' parameter must be a float in"),
         ("shuffle", "yes", "The 'shuffle' parameter must be a bool. Got 'yes' instead."),
-        ("random_state", -3, "The 'random_state' parameter must be an int >= 0"),
+        ("random_state", -3, "The 'random_state' parameter must be an int in [0, 4294967295]"),
     ],
 )
 def test_bad_options_get_one_line_errors(problem, param, value, expected):

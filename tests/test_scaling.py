@@ -87,7 +87,7 @@ def test_model_file_with_broken_statistics_is_refused(pixels, tmp_path):
     tensors = load_file(path)
     tensors["feature_scale"][0] = 0.0
     save_file(tensors, path, metadata=header["__metadata__"])
-    with pytest.raises(ModelFileError, match="'feature_scale' must be > 0"):
+    with pytest.raises(ModelFileError, match="'feature_scale' must be a standard deviation: > 0"):
         load_model(path)
     del tensors["feature_mean"]
     save_file(tensors, path, metadata=header["__metadata__"])

@@ -29,7 +29,14 @@ class ParameterError(UsageError, ValueError):
     """A hyperparameter or argument outside its allowed values.
 
     "The 'alpha' parameter must be a float in [0, inf). Got -1.0 instead."
+
+    ``parameter``, where given, names the hyperparameter at fault, so that the command line
+    can name the option that set it.
     """
+
+    def __init__(self, message: str = "", parameter: str | None = None) -> None:
+        super().__init__(message)
+        self.parameter = parameter
 
 
 class OutputCollisionError(UsageError, ValueError):

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from logicat.errors import ParameterError
+from logicat.errors import ParameterError, ShapeError
 from logicat.loss import sigmoid
 from logicat.model import Model
 from logicat.nn.layers import has, is_linear
@@ -94,6 +94,10 @@ def explain(model: Model, images: np.ndarray, method: str = "auto",
         raise ParameterError(f"Grad-CAM needs a ConvNet's feature maps; this is a "
                              f"{model.description}: use method='gradient_input'.")
     images = np.asarray(images)
+    side = int(model.image_preprocessing()["image_size"])
+    if images.ndim != 4 or images.shape[1:] != (side, side, 3) or images.dtype != np.uint8:
+        raise ShapeError(f"images must be uint8 of shape (m, {side}, {side}, 3) for this model. "
+                         f"Got shape {images.shape} of dtype {images.dtype} instead.")
     if convolutional:
         return _explain_convnet(model, images, method)
     X = model.features(images)  # (m, n), the model's own preprocessing
@@ -117,16 +121,25 @@ def _explain_convnet(model: Model, images: np.ndarray, method: str) -> Explanati
     """Grad-CAM or gradient x input of a ConvNet, by torch.autograd on its module (float64)."""
     import torch
 
+    from logicat.nn.bounds import rows_per_pass
     from logicat.torch_backend.layers import ConvNet, grad_cam, images_to_tensor, input_gradient
 
     net = ConvNet(model.convnet).double().load_numpy_params(model.named_params).eval()
-    x = images_to_tensor(images, torch.float64)
-    if method == "grad_cam":
-        logit, pixel_map = grad_cam(net, x)
-        return Explanation(method, pixel_map, logit, sigmoid(logit))
-    logit, gradient = input_gradient(net, x)
-    values = (x.numpy() * gradient).transpose(0, 2, 3, 1)  # (m, s, s, 3)
-    return Explanation(method, values.sum(axis=3), logit, sigmoid(logit), values)
+    side = images.shape[1]
+    step = rows_per_pass(model.layers, (3, side, side), np.dtype(np.float64), with_gradients=True)
+    parts = []
+    for start in range(0, max(len(images), 1), step):  # as many at a time as memory allows
+        x = images_to_tensor(images[start:start + step], torch.float64)
+        if method == "grad_cam":
+            logit, pixel_map = grad_cam(net, x)
+            parts.append((model.checked_logits(logit), pixel_map, None))
+        else:
+            logit, gradient = input_gradient(net, x)
+            values = (x.numpy() * gradient).transpose(0, 2, 3, 1)  # (m, s, s, 3)
+            parts.append((model.checked_logits(logit), values.sum(axis=3), values))
+    logit, pixel_map, values = (None if part[0] is None else np.concatenate(part)
+                                for part in zip(*parts, strict=True))
+    return Explanation(method, pixel_map, logit, sigmoid(logit), values)
 
 
 def _logit_gradient(model: Model, X: np.ndarray, engine: str) -> tuple[np.ndarray, np.ndarray]:

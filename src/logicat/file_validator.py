@@ -10,7 +10,9 @@ What is checked, for both kinds of file: the JSON's types, ranges, size (``MAX_H
 and depth (``MAX_DEPTH``); the format and its version; the class names, preprocessing and
 architecture; the hyperparameters against ``training.hyperparameters.CONSTRAINTS``; for a
 checkpoint (``checkpoint_validator.py``, with the same helpers), its epoch, random-generator
-state, optimizer state, rule state and tensors.
+state, optimizer state, rule state and tensors. Once the tensors are loaded (``check_values``,
+``check_computable``): finite, what each layer needs (a variance >= 0, a standard deviation
+> 0), no overflow for any input image (``logicat.nn.bounds``), one image within memory.
 """
 
 from __future__ import annotations
@@ -26,15 +28,17 @@ import numpy as np
 from logicat.errors import ModelFileError, ParameterError
 from logicat.features import PIXEL_ORDER, SCALING
 from logicat.network import ACTIVATIONS
+from logicat.nn.bounds import check_range, forward_bytes
+from logicat.nn.bounds import check_tensors as check_layer_tensors
 from logicat.nn.convnet import ConvNetSpec
 from logicat.nn.convnet import param_shapes as convnet_param_shapes
 from logicat.nn.families import dense_layers, family_layers
 from logicat.nn.hyperparameters import CONSTRAINTS, CONVNET_CONSTRAINTS, MAX_HIDDEN_LAYERS
-from logicat.nn.layers import MAX_UNITS, Layer
+from logicat.nn.layers import MAX_UNITS, Layer, takes_images
 from logicat.nn.layers import from_json as layers_from_json
 from logicat.nn.layers import shapes as layer_shapes
 from logicat.paths import regular_file
-from logicat.validation import check_param
+from logicat.validation import check_memory, check_param
 
 FORMAT = "logicat-model"
 FORMAT_VERSION = 3
@@ -342,6 +346,27 @@ def check_tensors(path: Path, entries: Mapping[str, Any],
             got = short(tuple(got) if isinstance(got, list) else got)
             raise fail(path, f"tensor {name!r} has shape {got}, but "
                         f"the metadata says {shape}.")
+
+
+def check_computable(path: Path, model: Any) -> None:
+    """Once the model is built from the file: every layer can use its tensors, no input image
+    can make a value overflow the model's dtype, and one image (with its gradients, as
+    ``explain`` needs them) fits in memory (``logicat.nn.bounds``; the ``Model`` read)."""
+    layers, tensors = model.layers, model.tensors
+    problem = check_layer_tensors(layers, tensors)
+    spec = model.preprocessing
+    if spec is None or problem:
+        if problem:
+            raise fail(path, problem)
+        return
+    side = int(spec["image_size"])
+    shape = (3, side, side) if takes_images(layers) else (model.n_features,)
+    problem = check_range(layers, tensors, shape, model.dtype)
+    if problem:
+        raise fail(path, problem)
+    check_memory(forward_bytes(layers, shape, np.dtype(np.float64), with_gradients=True),
+                 f"{path}: one {side}x{side} image through this model (with the float64 "
+                 "gradients explain takes)", ModelFileError)
 
 
 def check_values(path: Path, tensors: Mapping[str, np.ndarray]) -> None:

@@ -32,6 +32,7 @@ from logicat.errors import ModelFileError
 from logicat.file_validator import (
     FORMAT,
     FORMAT_VERSION,
+    check_computable,
     check_model,
     check_values,
     convnet_spec,
@@ -151,11 +152,9 @@ def read_model(path: str | os.PathLike[str]) -> Model:
     mean = scale = None
     if meta.get("feature_standardization"):
         mean, scale = tensors["feature_mean"], tensors["feature_scale"]
-        if not np.all(scale > 0):
-            raise ModelFileError(f"{path}: the tensor 'feature_scale' must be > 0.")
     architecture = meta.get("architecture") or {}
     convnet = convnet_spec(path, architecture) if architecture.get("kind") == "convnet" else None
-    return Model(
+    model = Model(
         params=params,
         classes=list(meta["classes"]),
         activation=architecture.get("activation", "relu"),
@@ -166,7 +165,10 @@ def read_model(path: str | os.PathLike[str]) -> Model:
         n_iter=int(meta["n_iter"]),
         metadata=meta,
         convnet=convnet,
+        source=str(path),
     )
+    check_computable(path, model)
+    return model
 
 
 def load_checkpoint(path: str | os.PathLike[str]) -> Snapshot:

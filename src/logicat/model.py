@@ -44,6 +44,7 @@ class Model:
         training data, ...
     convnet : the architecture of a ConvNet (``logicat.nn.convnet.ConvNetSpec``), None for the
         dense models
+    source : where the model was read from, for messages (not stored)
     """
 
     params: list[np.ndarray]
@@ -56,6 +57,7 @@ class Model:
     n_iter: int = 0
     metadata: dict[str, Any] = field(default_factory=dict)
     convnet: ConvNetSpec | None = None
+    source: str = field(default="the model", repr=False, compare=False)
 
     @property
     def kind(self) -> str:
@@ -194,9 +196,24 @@ class Model:
     def decision_function(self, X: np.ndarray) -> np.ndarray:
         """The logits z, shape (m,), of features X (m, n) (standardised first, if trained so)."""
         X = as_matrix("X", X, n_features=self.n_features).astype(self.dtype, copy=False)
+        if not np.all(np.isfinite(X)):
+            raise ValueError("X must hold finite numbers. Got NaN or infinity.")
         if self.convnet is not None:  # images, and the mean logit with the mirror's (TTA)
-            return convnet_logits(self.convnet, self.named_params, X)
-        return forward.logit(self.layers, self.tensors, X)
+            z = convnet_logits(self.convnet, self.named_params, X)
+        else:
+            z = forward.logit(self.layers, self.tensors, X)
+        return self.checked_logits(z)
+
+    def checked_logits(self, z: np.ndarray) -> np.ndarray:
+        """``z``, or a one-line ``ModelFileError`` naming the model if any logit is not finite:
+        no engine's answer is ever shown as a probability that is not a number (the reader's
+        range check, ``logicat.nn.bounds``, keeps files that could give one out)."""
+        bad = np.flatnonzero(~np.isfinite(z))
+        if bad.size:
+            raise ModelFileError(f"{self.source}: its logit is not a finite number for "
+                                 f"{bad.size} of the {len(z)} examples (example {bad[0]}: "
+                                 f"{z[bad[0]]}); its tensors overflow {self.dtype}.")
+        return z
 
     def proba(self, X: np.ndarray) -> np.ndarray:
         """p(classes[1] | x) = sigma(z) for each row of X, shape (m,)."""

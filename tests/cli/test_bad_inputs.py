@@ -216,3 +216,23 @@ def test_api_bad_input(name, call, text):
         call()
     first_line = str(info.value).splitlines()[0]
     assert text in first_line
+
+
+def test_ctrl_c_exits_130_with_one_line():
+    """Ctrl-C in any command (``cli.LogicatGroup``; train's own, which saves a checkpoint, is
+    tested with train): one line, exit 130, no traceback (click alone says "Aborted!", exit 1).
+    """
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    args = ["sweep", "--hidden", "20,7,5", "-n", "1000000"]  # hours: it is surely working
+    with subprocess.Popen([sys.executable, "-m", "logicat", *args], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, env=env) as job:
+        job.stdout.readline()  # its table's header: it is training
+        job.send_signal(signal.SIGINT)
+        _, err = job.communicate(timeout=60)
+    assert job.returncode == 130, err
+    assert err.strip() == "Interrupted.", err

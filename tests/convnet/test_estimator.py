@@ -170,3 +170,56 @@ def test_bad_input_is_a_clear_error(small, fitted):
         ConvNetClassifier(**TINY, crop="zoom").fit(X, y)
     with pytest.raises(ParameterError, match="needs exactly 2 classes"):
         ConvNetClassifier(**TINY).fit(X, np.arange(48) % 3)
+
+
+def _kinds(X):
+    """Arrays of the wrong kind made from real images X (uint8): what each must raise."""
+    floats = X.astype(np.float64)
+    return {
+        "float pixels 0..255 (not / 255)": (floats, ValueError,
+                                            r"X must hold floats in \[0, 1\].*Got values in "
+                                            r"\[0, 255\]"),
+        "floats in [-5, -4]": (floats / 255 - 5, ValueError, r"Got values in \[-5, -4\]"),
+        "uint16": (X.astype(np.uint16), TypeError, "Got dtype uint16"),
+        "int8": (X.astype(np.int8), TypeError, "Got dtype int8"),
+        "bool": (X > 128, TypeError, "Got dtype bool"),
+        "complex": (floats.astype(complex) / 255, TypeError, "Got dtype complex128"),
+        "NaN": (np.where(X > 250, np.nan, floats / 255), ValueError, "finite numbers"),
+        "inf": (np.where(X > 250, np.inf, floats / 255), ValueError, "finite numbers"),
+    }
+
+
+@pytest.mark.parametrize("case", list(_kinds(np.zeros((1, 1, 1, 3), np.uint8))))
+def test_arrays_of_the_wrong_kind_are_refused_before_any_work(case, small, fitted):
+    """As scikit-learn's estimators do: a TypeError (the dtype) or ValueError (the values)
+    naming X, in fit and in predict, before any training step."""
+    X, y, _ = small
+    bad, error, message = _kinds(X)[case]
+    steps = []
+    with pytest.raises(error, match=message):
+        ConvNetClassifier(**TINY, callbacks=[steps.append]).fit(bad, y)
+    assert steps == []
+    with pytest.raises(error, match=message):
+        fitted.predict_proba(bad)
+    with pytest.raises(error, match=message):  # the lesson's features, as floats, alike
+        fitted.predict_proba(bad.reshape(len(bad), -1))
+
+
+def test_images_too_small_for_the_augmentation_or_the_blocks(small):
+    X, y, _ = small
+    with pytest.raises(ParameterError, match=r"'crop_pad' parameter must be smaller than the "
+                                             r"images' side.*4x4 images take at most 3"):
+        ConvNetClassifier(**{**TINY, "widths": (4,)}).fit(X[:, :4, :4], y)
+    with pytest.raises(ParameterError, match="32x32 images take at most 31. Got 32"):
+        ConvNetClassifier(**TINY, crop_pad=32).fit(X[:, :32, :32], y)
+    with pytest.raises(ParameterError, match="2 blocks, each halving the image; 6x6"):
+        ConvNetClassifier(**TINY, crop_pad=2).fit(X[:, :6, :6], y)
+
+
+def test_explain_takes_only_images_of_the_models_size(small, fitted):
+    from logicat.explain import explain
+
+    X, _, _ = small
+    with pytest.raises(ShapeError, match=r"uint8 of shape \(m, 64, 64, 3\) for this model. "
+                                         r"Got shape \(48, 32, 32, 3\)"):
+        explain(fitted.to_model(), X[:, ::2, ::2])

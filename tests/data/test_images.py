@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import struct
 import zlib
 from pathlib import Path
@@ -81,6 +82,17 @@ def test_file_objects_load_and_stay_open(photos_dir):
         assert not f.closed
     buffer = io.BytesIO((photos_dir / "tabby_cat.jpg").read_bytes())
     assert np.array_equal(load_image(buffer), expected)
+
+
+@pytest.mark.parametrize(("source", "got"), [
+    (42, "42 (int)"), (b"\xff\xd8", "b'\\xff\\xd8' (bytes)"), (None, "None (NoneType)")])
+def test_a_source_that_is_not_a_path_or_file_is_a_type_error(source, got):
+    expected = "source must be a path (str or os.PathLike) or a binary file object"
+    with pytest.raises(TypeError, match=re.escape(expected)) as err:
+        load_image(source)
+    assert str(err.value).endswith(f"Got {got} instead.")
+    with pytest.raises(TypeError, match=re.escape(expected)):
+        load_images([source])
 
 
 # --- every mode and format ---------------------------------------------------------------------

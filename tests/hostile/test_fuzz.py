@@ -1,7 +1,8 @@
 """Fuzzing the three parsers of strangers' files: model files, HDF5 data files, images.
 
-Each property starts from a real file and mutates it - truncation, bit flips, byte runs
-overwritten, JSON header values replaced - and asserts that the parser either returns a
+Each property starts from a real file - a model file of each family (logistic regression, a
+network, a ConvNet) - and mutates it - truncation, bit flips, byte runs overwritten, JSON header
+values replaced, tensor values replaced - and asserts that the parser either returns a
 usable result or refuses with its one-line error; nothing else escapes (no traceback, no
 NaN). ``make test`` runs a fixed, derandomised handful of examples; a longer run:
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -57,19 +59,50 @@ def _apply(data: bytes, edits) -> bytes:
 
 
 # ------------------------------------------------------------------------------ model files
-@pytest.fixture(scope="module")
-def model_bytes(tmp_path_factory) -> bytes:
-    return small_model(tmp_path_factory.mktemp("fuzz")).read_bytes()
+def _network_file(folder: Path, kind: str) -> Path:
+    """A real file of each family on 8x8 images: logistic regression, a network of two hidden
+    layers (with standardisation), a ConvNet of two blocks (BatchNorm, its statistics)."""
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (24, 8, 8, 3), dtype=np.uint8)
+    y = np.arange(24) % 2
+    if kind == "logistic":
+        return small_model(folder)
+    if kind == "mlp":
+        from logicat import MLPClassifier
+
+        clf = MLPClassifier(hidden_layer_sizes=(5, 3), max_iter=5, standardize=True,
+                            random_state=0).fit(images.reshape(24, -1) / 255, y)
+    else:
+        from logicat import ConvNetClassifier
+
+        clf = ConvNetClassifier(widths=(3, 4), max_iter=1, batch_size=8, crop_pad=2,
+                                device="cpu").fit(images, y)
+    from logicat.features import preprocessing_spec
+
+    return clf.save(folder / f"{kind}.safetensors", preprocessing=preprocessing_spec(8))
+
+
+@pytest.fixture(scope="module", params=["logistic", "mlp", "convnet"])
+def model_bytes(request, tmp_path_factory) -> bytes:
+    if request.param == "convnet":
+        pytest.importorskip("torch")
+    return _network_file(tmp_path_factory.mktemp("fuzz"), request.param).read_bytes()
 
 
 def _check_model(path: Path) -> None:
+    """Refused in one line naming the file, or usable: finite probabilities for the darkest,
+    the brightest and a grey image, and no floating-point warning on the way."""
     try:
         model = read_model(path)
     except ModelFileError as err:
         assert str(err).startswith(f"{path}: ") and "\n" not in str(err)
         return
-    images = np.full((1, *[model.preprocessing["image_size"]] * 2, 3), 128, np.uint8)
-    assert np.isfinite(model.proba(model.features(images))).all()
+    side = model.preprocessing["image_size"]
+    images = np.stack([np.full((side, side, 3), v, np.uint8) for v in (0, 128, 255)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        p = model.proba(model.features(images))
+    assert np.all(np.isfinite(p) & (p >= 0) & (p <= 1))
 
 
 @FUZZ
@@ -111,6 +144,30 @@ def test_model_files_with_edited_header_values(model_bytes, tmp_path, data):
     target[where[-1]] = data.draw(JSON_VALUES)
     path = tmp_path / "m.safetensors"
     path.write_bytes(save(load(model_bytes), metadata={"logicat": json.dumps(meta)}))
+    _check_model(path)
+
+
+TENSOR_VALUES = st.floats(width=32) | st.sampled_from([0.0, -0.0, -1e-5, 1e-45, 3e38, -3e38,
+                                                       1e308, float("nan"), float("inf")])
+
+
+@FUZZ
+@given(data=st.data())
+def test_model_files_with_edited_tensors(model_bytes, tmp_path, data):
+    """Any value anywhere in any tensor - weights, BatchNorm statistics, the standardisation -
+    is refused or predicts finite probabilities."""
+    from safetensors.numpy import load, save
+
+    n = int.from_bytes(model_bytes[:8], "little")
+    meta = json.loads(model_bytes[8:8 + n])["__metadata__"]
+    tensors = {k: v.copy() for k, v in load(model_bytes).items()}
+    for _ in range(data.draw(st.integers(1, 3))):
+        name = data.draw(st.sampled_from(sorted(tensors)))
+        index = data.draw(st.integers(0, tensors[name].size - 1))
+        with np.errstate(over="ignore"):
+            tensors[name].flat[index] = data.draw(TENSOR_VALUES)
+    path = tmp_path / "m.safetensors"
+    path.write_bytes(save(tensors, metadata=meta))
     _check_model(path)
 
 

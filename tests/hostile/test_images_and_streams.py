@@ -92,6 +92,48 @@ def test_predict_skips_each_bad_image_and_predicts_the_rest(folder, tmp_path):
         assert f"Error: {folder / 'cat' / name}: " in output
 
 
+@pytest.fixture(scope="module")
+def models(tmp_path_factory) -> dict[str, Path]:
+    """A logistic-regression model and a tiny trained ConvNet (one epoch, widths 4, 8)."""
+    folder = tmp_path_factory.mktemp("models")
+    convnet = folder / "cnn.safetensors"
+    status, output = cli(["train", "--model", "convnet", "-n", 1, "--param", "widths=4,8",
+                          "--print-every", 0, "--out", convnet])
+    assert status == 0, output
+    return {"logistic": small_model(folder, size=64), "convnet": convnet}
+
+
+#: Files no model can read: a web page saved as .jpg, an empty file, a missing path, a FIFO.
+UNREADABLE = {"page.jpg": b"<!doctype html><html><body>a cat</body></html>", "empty.jpg": b"",
+              "missing.jpg": None, "fifo.jpg": "fifo"}
+
+
+@pytest.mark.parametrize("kinds", [["logistic"], ["convnet"], ["logistic", "convnet"]])
+def test_predict_with_no_readable_image_names_each_and_exits_1(kinds, models, tmp_path):
+    for name, content in UNREADABLE.items():
+        if content == "fifo":
+            os.mkfifo(tmp_path / name)
+        elif content is not None:
+            (tmp_path / name).write_bytes(content)
+    options = [arg for kind in kinds for arg in ("-m", models[kind])]
+    status, output = cli_process(["predict", *options, *(tmp_path / n for n in UNREADABLE)])
+    assert status == 1 and "Traceback" not in output, output
+    for name in UNREADABLE:
+        assert f"Error: {tmp_path / name}: " in output
+    assert output.splitlines()[-1] == "Error: none of the 4 images could be read."
+
+
+def test_a_batch_of_only_unreadable_files_is_skipped_and_the_rest_predicted(tmp_path):
+    bad = []
+    for i in range(64):  # one whole batch of iter_decoded, nothing in it to predict
+        bad.append(tmp_path / f"{i}.jpg")
+        bad[-1].write_bytes(b"")
+    status, output = cli(["predict", "-m", small_model(tmp_path, size=64), "-j", 1, *bad,
+                          PHOTOS / "tabby_cat.jpg"])
+    assert status == 1 and output.count("p(cat) = ") == 1, output
+    assert output.count("not an image file") == 64 and "could be read" not in output
+
+
 def test_pack_skips_them_and_exits_0(folder, tmp_path):
     status, output = cli(["pack", folder, tmp_path / "out.h5", "-j", 1])
     assert status == 0 and "Wrote 4 images" in output, output

@@ -2,13 +2,17 @@
 
 Each case edits a real file (its JSON header or its tensors) and every command that reads a
 model must refuse it with one line naming the file, exit 1; a checkpoint is refused by
-``--resume``. The web app refuses to start on it.
+``--resume``. The web app refuses to start on it. Networks and ConvNets besides: tensors their
+layers cannot use (a negative BatchNorm variance, a standard deviation of 0), values that would
+overflow, sizes one image could not fit in memory - refused by every command that reads the file,
+with no NaN shown and no floating-point warning.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -152,3 +156,91 @@ def test_resuming_refuses_a_hostile_checkpoint(case, checkpoint, tmp_path):
     status, output = cli([*args, "--checkpoint", bad, "--resume", "--out",
                           tmp_path / "out.safetensors"])
     assert_refused(status, output, code=1, names=str(bad), before=before, folders=(tmp_path,))
+
+
+# ------------------------------------------------- networks and ConvNets: what their layers need
+def _scaled(name: str, value: float, index=slice(None)):
+    return lambda t, m: t[name].__setitem__(index, value)
+
+
+def _image_size(side: int):
+    """The file's ConvNet declared for side x side images (its tensors fit any size)."""
+    def edit(tensors, meta):
+        meta["architecture"]["image_size"] = meta["preprocessing"]["image_size"] = side
+        meta["n_features"] = 3 * side * side
+    return edit
+
+
+LAYER_CASES = {  # (the file it edits, the edit, what the one error line says)
+    "BatchNorm variance negative": ("convnet", _scaled("features.1.running_var", -1.0, 0),
+                                    "'features.1.running_var' must be a variance: >= 0"),
+    "BatchNorm variance -eps": ("convnet", _scaled("features.5.running_var", -1e-5),
+                                "'features.5.running_var' must be a variance: >= 0"),
+    "input standard deviation 0": ("convnet", _scaled("input.std", 0.0, 1),
+                                   "'input.std' must be a standard deviation: > 0"),
+    "weights near float32's maximum": ("convnet", _scaled("features.0.weight", 3e38),
+                                       "'features.0.weight' lets layer 1 (conv2d) reach"),
+    "BatchNorm scale of 1e36": ("convnet", _scaled("features.5.weight", 1e36),
+                                "more than float32 holds"),
+    "network weights of 1e308": ("mlp", _scaled("coefs.0", 1e308),
+                                 "'coefs.0' lets layer 0 (dense) reach beyond any float"),
+    "4096-pixel images on a 2 GiB machine": ("convnet", _image_size(4096),
+                                             "one 4096x4096 image through this model"),
+}
+
+
+@pytest.fixture(scope="module")
+def networks(tmp_path_factory) -> dict[str, Path]:
+    """A ConvNet (1 epoch, widths 4, 8) and a network (hidden 7), trained by the real command."""
+    folder = tmp_path_factory.mktemp("networks")
+    runs = {"convnet": ["--model", "convnet", "-n", 1, "--param", "widths=4,8"],
+            "mlp": ["--hidden", 7, "-n", 5]}
+    for kind, args in runs.items():
+        status, output = cli(["train", *args, "--print-every", 0, "--out",
+                              folder / f"{kind}.safetensors"])
+        assert status == 0, output
+    return {kind: folder / f"{kind}.safetensors" for kind in runs}
+
+
+@pytest.mark.parametrize("case", LAYER_CASES)
+def test_a_file_whose_layers_cannot_give_a_probability_is_refused(case, networks, tmp_path,
+                                                                  monkeypatch):
+    """No command shows a NaN as a probability, draws a picture or asks for memory it cannot
+    have: each refuses the file in one line, exit 1, before any work; so does the web app."""
+    monkeypatch.setattr("logicat.validation.available_memory", lambda: 2 << 30)
+    kind, edit, why = LAYER_CASES[case]
+    bad = _rewrite(networks[kind], tmp_path / "bad.safetensors", edit, "logicat")
+    before = snapshot(tmp_path)
+    photo = PHOTOS / "tabby_cat.jpg"
+    for args in (["info", bad], ["predict", "-m", bad, photo],
+                 ["predict", "-m", networks["mlp"], "-m", bad, photo],
+                 ["explain", "-m", bad, photo, "--out", tmp_path / "explained"],
+                 ["evaluate", "-m", bad], ["report", "-m", bad, "--out", tmp_path / "r.html"],
+                 ["plot", "weights", "-m", bad, "--out", tmp_path / "w.png"],
+                 ["export", bad, tmp_path / "m.onnx"]):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)  # none reaches the user
+            status, output = cli(args)
+        assert_refused(status, output, code=1, names=f"{bad}: ", before=before,
+                       folders=(tmp_path,))
+        assert why in output and "= nan" not in output
+    pytest.importorskip("fastapi")
+    from logicat.web import create_app
+
+    with pytest.raises(ModelFileError, match=why.replace("(", r"\(").replace(")", r"\)")):
+        create_app(bad)
+
+
+def test_a_model_made_in_memory_that_overflows_names_itself_and_warns_nothing(networks):
+    """The last guard, behind the reader: a ``Model`` built in memory whose logits are not
+    finite raises one line naming it, not a NaN probability and no RuntimeWarning."""
+    from logicat.files import read_model
+
+    model = read_model(networks["mlp"])
+    model.params[0] = np.full_like(model.params[0], 1e308)
+    images = np.full((2, 64, 64, 3), 255, np.uint8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ModelFileError, match=r"mlp\.safetensors: its logit is not a finite "
+                                                 r"number for 2 of the 2 examples"):
+            model.proba(model.features(images))

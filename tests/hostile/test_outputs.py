@@ -83,6 +83,9 @@ def _full_disk(monkeypatch):
 
 WRITERS = {
     "train --out": ([*TRAIN, "--out", "{w}/old.bin"], "old.bin"),
+    "train --hidden --out": ([*TRAIN, "--hidden", 3, "--out", "{w}/old.bin"], "old.bin"),
+    "train --model convnet --out": ([*TRAIN[:2], 1, *TRAIN[3:], "--model", "convnet", "--param",
+                                     "widths=4", "--out", "{w}/old.bin"], "old.bin"),
     "train --plot": ([*TRAIN, "--out", "{w}/new.safetensors", "--plot", "{w}/old.png"],
                      "old.png"),
     "export": (["export", "{w}/model.safetensors", "{w}/old.onnx"], "old.onnx"),

@@ -99,6 +99,16 @@ OPTION_CASES = {
     "--momentum nan": (["train", "--momentum", "nan"], "--momentum"),
     "--validation-fraction nan": (["train", "--validation-fraction", "nan"],
                                   "--validation-fraction"),
+    "--validation-fraction 0.001": (["train", "--early-stopping", "--validation-fraction",
+                                     0.001], "--validation-fraction"),
+    "--validation-fraction 0.999": (["train", "--early-stopping", "--validation-fraction",
+                                     0.999], "--validation-fraction"),
+    "mlp --validation-fraction 0.001": (["train", "--model", "mlp", "--early-stopping",
+                                         "--validation-fraction", 0.001],
+                                        "--validation-fraction"),
+    "convnet --validation-fraction 0.001": (["train", "--model", "convnet", "--early-stopping",
+                                             "--validation-fraction", 0.001],
+                                            "--validation-fraction"),
     "--seed -1": (["train", "--seed", "-1"], "--seed"),
     "--learning-rate 1e400": (["train", "--learning-rate", "1e400"], "--learning-rate"),
     "serve --max-upload-mb nan": (["serve", "-m", "x", "--max-upload-mb", "nan"],
@@ -115,6 +125,22 @@ def test_every_invalid_option_value_is_a_usage_error(case, tmp_path):
     args, names = OPTION_CASES[case]
     status, output = cli(args)
     assert_refused(status, output, code=2, names=names)
+
+
+@pytest.mark.parametrize(("fraction", "holds", "needs"), [
+    (0.001, 0, "held out (validation_fraction >= 0.007 here)"),
+    (0.999, 209, "left for training (validation_fraction <= 0.993 here)"),
+])
+def test_a_validation_set_without_both_classes_is_refused_with_the_range_that_works(
+        fraction, holds, needs, tmp_path):
+    status, output = cli(["train", "--early-stopping", "--validation-fraction", fraction,
+                          "--out", tmp_path / "m.safetensors"])
+    assert_refused(status, output, code=2, names="--validation-fraction")
+    assert output.splitlines()[-1] == (
+        f"Error: Invalid value for '--validation-fraction': validation_fraction={fraction} "
+        f"holds out {holds} of the 209 images; early stopping needs at least one image of each "
+        f"class {needs}.")
+    assert list(tmp_path.iterdir()) == []
 
 
 def _parameters(command: click.Command, prefix: str = ""):

@@ -60,7 +60,7 @@ def test_a_boundary_over_256_characters_is_400(server):
     assert _post(server, _multipart("b" * 200, photo), "b" * 200) == 200
 
 
-@pytest.mark.parametrize("megabytes", [4, 64])
+@pytest.mark.parametrize("megabytes", [4, 64])  # a file over 1 MiB; a body over 16 of them
 def test_an_oversized_body_gets_its_413_even_from_urllib(server, megabytes):
     boundary = uuid.uuid4().hex
     assert _post(server, _multipart(boundary, bytes(megabytes << 20)), boundary) == 413

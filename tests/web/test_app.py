@@ -258,26 +258,55 @@ def test_one_bad_file_fails_the_whole_request_and_names_it(client, photos_dir):
     assert response.json()["detail"].startswith("b.txt: ")
 
 
-def test_too_large_upload_gets_413(client):
-    big = b"\xff" * (MAX_UPLOAD + 1)
-    response = upload(client, ("big.jpg", big))
+#: The largest request body: 16 files of MAX_UPLOAD bytes, with 4096 bytes of headers each.
+MAX_REQUEST = 16 * (MAX_UPLOAD + 4096)
+
+
+def test_the_limit_is_per_file_as_the_page_says(client, photos_dir):
+    """Sixteen photos of exactly the per-file limit (a JPEG ignores what follows its end) in
+    one request: each within its limit, so all are answered."""
+    photo = (photos_dir / "tabby_cat.jpg").read_bytes()
+    padded = photo + b"\0" * (MAX_UPLOAD - len(photo))
+    response = upload(client, *[(f"{i}.jpg", padded) for i in range(16)])
+    assert response.status_code == 200, response.text
+    assert [r["bytes"] for r in response.json()["results"]] == [MAX_UPLOAD] * 16
+    assert client.get("/api/model").json()["limits"]["max_request_bytes"] == MAX_REQUEST
+
+
+def test_a_file_over_the_limit_gets_413_naming_it(client, photos_dir):
+    good = (photos_dir / "tabby_cat.jpg").read_bytes()
+    response = upload(client, ("a.jpg", good), ("big.jpg", b"\xff" * (MAX_UPLOAD + 1)))
     assert response.status_code == 413
     assert response.json() == {
-        "detail": f"The upload is larger than the limit of {MAX_UPLOAD} bytes.",
+        "detail": f"big.jpg: a file must be at most {MAX_UPLOAD} bytes. Got {MAX_UPLOAD + 1} "
+                  "bytes instead.",
+        "code": "file_too_large",
+    }
+
+
+def test_a_body_over_the_total_gets_413_saying_so(client):
+    response = client.post("/api/predict", content=b"x" * (MAX_REQUEST + 1),
+                           headers={"content-type": "multipart/form-data; boundary=b0"})
+    assert response.status_code == 413
+    assert response.json() == {
+        "detail": f"The request body must be at most {MAX_REQUEST} bytes (16 files of at most "
+                  f"{MAX_UPLOAD} bytes each, with their multipart headers). Got "
+                  f"{MAX_REQUEST + 1} bytes instead.",
         "code": "too_large",
     }
 
 
 def test_too_large_chunked_upload_gets_413_while_streaming(client):
     def body():  # no Content-Length: the server must count
-        for _ in range(48):
-            yield b"x" * 65536  # 3 MiB in all
+        for _ in range(MAX_REQUEST // 2**20 + 1):
+            yield b"x" * 2**20  # 33 MiB in all
 
     response = client.post("/api/predict", content=body(),
                            headers={"content-type": "multipart/form-data; boundary=b0"})
     assert response.request.headers.get("transfer-encoding") == "chunked"
     assert response.status_code == 413
     assert response.json()["code"] == "too_large"
+    assert response.json()["detail"].endswith("Got more instead.")
 
 
 @pytest.mark.parametrize(
@@ -522,3 +551,24 @@ def test_page_shows_the_probability_of_tabby_cat(server, model_path, photos_dir)
                            "64\u00d764 RGB image")
     assert "the 12,288 weights folded back into a 64\u00d764\u00d73 image" in caption
     assert (ARTIFACTS / "web.png").stat().st_size > 10_000
+
+
+def test_a_model_whose_logit_is_not_a_number_answers_500_saying_so(model_path, photos_dir):
+    """Never 200 with a null probability: a model made in memory whose weights overflow (a
+    file like it is refused when the server starts) answers 500 with the reason."""
+    from logicat.files import read_model
+    from logicat.web import create_app
+
+    model = read_model(model_path)
+    model.params[0] = np.full_like(model.params[0], 1e308)
+    photo = (photos_dir / "tabby_cat.jpg").read_bytes()
+
+    async def post():
+        transport = httpx.ASGITransport(app=create_app(model))
+        async with httpx.AsyncClient(transport=transport, base_url="http://web") as c:
+            return await c.post("/api/predict", files=[("files", ("tabby.jpg", photo))])
+
+    response = asyncio.run(post())
+    assert response.status_code == 500
+    assert response.json()["code"] == "model_error"
+    assert "its logit is not a finite number for 1 of the 1 examples" in response.json()["detail"]

@@ -69,6 +69,7 @@ def test_cli_defaults_agree_with_the_app():
 
     assert serve_module.DEFAULT_MAX_PIXELS == MAX_PIXELS
     assert serve_module.DEFAULT_MAX_UPLOAD_MB * 2**20 == MAX_UPLOAD_BYTES
-    from logicat.web.app import BODY_TIMEOUT
+    from logicat.web.app import BODY_TIMEOUT, MAX_FILES
 
     assert serve_module.DEFAULT_BODY_TIMEOUT == BODY_TIMEOUT
+    assert serve_module.MAX_FILES == MAX_FILES

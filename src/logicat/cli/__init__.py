@@ -41,6 +41,9 @@ class LogicatGroup(click.Group):
                 raise
             where = f"{e.filename}: " if e.filename else ""
             raise _error(f"{where}{e.strerror or e}", 1) from None
+        except KeyboardInterrupt:  # Ctrl-C: every write is atomic, so nothing is half-written
+            click.echo("Interrupted.", err=True)
+            raise SystemExit(130) from None
 
 
 def _one_line(e: BaseException) -> str:

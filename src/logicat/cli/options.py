@@ -109,3 +109,27 @@ def writable_output(path: Path, what: str) -> Path:
     if not path.parent.is_dir():
         raise click.BadParameter(f"the folder {path.parent} does not exist (for {path}).")
     return path
+
+
+#: the hyperparameters whose option is not --NAME (the rest are: --alpha, --lr-schedule, ...)
+OPTION_OF = {"learning_rate": "--learning-rate", "max_iter": "--iterations",
+             "batch_size": "--batch-size", "random_state": "--seed",
+             "hidden_layer_sizes": "--hidden", "standardize": "--scaling"}
+
+
+def check_hyperparameters(constraints: dict, params: dict, source_of: dict | None = None) -> None:
+    """``params`` against the estimators' constraint table, before any work: a value out of
+    range is a usage error naming the option it came from (``source_of``: name -> option, e.g.
+    "--param"; else ``OPTION_OF``, else --NAME)."""
+    from logicat.errors import ParameterError
+    from logicat.validation import check_params
+
+    for name, allowed in constraints.items():
+        if name not in params:
+            continue
+        try:
+            check_params({name: allowed}, {name: params[name]})
+        except ParameterError as e:
+            hint = (source_of or {}).get(name) or OPTION_OF.get(name,
+                                                                "--" + name.replace("_", "-"))
+            raise click.BadParameter(str(e), param_hint=f"'{hint}'") from None

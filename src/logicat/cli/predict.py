@@ -19,8 +19,9 @@ def predict(model_paths, paths, workers):
     """Print p(positive class) and the label of each image in PATHS (files or folders).
 
     Folders are searched recursively for image files. Unreadable files are reported on stderr
-    and skipped; the exit status is then 1. With several -m, one column per model, in order
-    (each model decodes the images at its own size).
+    and skipped; the exit status is then 1 (with one last error line if none could be read).
+    With several -m, one column per model, in order (each model decodes the images at its own
+    size).
     """
     import numpy as np
 
@@ -42,10 +43,12 @@ def predict(model_paths, paths, workers):
         chosen = [k for k, model in enumerate(models)
                   if int(model.preprocessing["image_size"]) == size]
         for images, ok, bad in iter_decoded(files, size, workers=workers):
+            failures.update(bad)
+            if not ok:  # a batch of unreadable files only: nothing to predict
+                continue
             for k in chosen:
                 for path, p in zip(ok, models[k].proba(models[k].features(images)), strict=True):
                     probas.setdefault(path, [np.nan] * len(models))[k] = float(p)
-            failures.update(bad)
     ok_paths = [f for f in files if f in probas and f not in failures]
     if ok_paths:
         width = max(len(str(p)) for p in ok_paths)
@@ -59,6 +62,10 @@ def predict(model_paths, paths, workers):
                 f"  {cell:<26}" if len(models) > 1 else f"  {cell}" for cell in cells).rstrip())
     for path, reason in failures.items():
         click.echo(f"Error: {path}: {reason}", err=True)
+    if not ok_paths:
+        n = len(files)
+        raise click.ClickException("the image could not be read." if n == 1
+                                   else f"none of the {n} images could be read.")
     if failures:
         raise SystemExit(1)
 

@@ -14,6 +14,7 @@ from logicat.cli.options import PositiveFloat, model_option
 DEFAULT_MAX_UPLOAD_MB = 8.0
 DEFAULT_MAX_PIXELS = 50_000_000
 DEFAULT_BODY_TIMEOUT = 60.0
+MAX_FILES = 16
 
 
 @click.command()
@@ -23,7 +24,8 @@ DEFAULT_BODY_TIMEOUT = 60.0
 @click.option("--port", "-p", type=click.IntRange(0, 65535), default=8000, show_default=True,
               help="Port to listen on (0: any free port; the URL is printed).")
 @click.option("--max-upload-mb", type=PositiveFloat(), default=DEFAULT_MAX_UPLOAD_MB,
-              show_default=True, help="Largest request body in MiB; larger ones get HTTP 413.")
+              show_default=True, help="Largest uploaded file in MiB; larger ones get HTTP "
+              f"413 (a request may hold {MAX_FILES} such files).")
 @click.option("--max-pixels", type=click.IntRange(min=1), default=DEFAULT_MAX_PIXELS,
               show_default=True,
               help="Largest image (width x height) accepted; checked before decoding.")

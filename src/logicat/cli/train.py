@@ -87,6 +87,8 @@ def train(data_dir, kind, hidden, activation, init, learning_rate, iterations, l
     augmentation; --iterations counts epochs, --print-every defaults to 10 epochs).
     """
     from logicat.cli import training_options as topts
+    from logicat.cli.options import check_hyperparameters
+    from logicat.training.hyperparameters import CONSTRAINTS
 
     writable_output(out, "model")
     if plot is not None:
@@ -124,6 +126,7 @@ def train(data_dir, kind, hidden, activation, init, learning_rate, iterations, l
         "loss": loss, "dtype": dtype, "engine": engine, "device": device,
         "batch_size": batch_size, "random_state": seed, **topts.training_params(training),
     }
+    check_hyperparameters(CONSTRAINTS, params)
     if train_file is not None:
         topts.refuse_with_train_file(training)
         if engine == "torch" or nproc is not None:

@@ -50,9 +50,8 @@ def refuse_options() -> None:
 def convnet_params(learning_rate, iterations, batch_size, seed, device,
                    settings: tuple[str, ...], training: dict[str, Any]) -> dict[str, Any]:
     """The ConvNet's hyperparameters: its defaults, train's options, then each --param."""
-    from logicat.errors import ParameterError
+    from logicat.cli.options import OPTION_OF, check_hyperparameters
     from logicat.training.hyperparameters import CONVNET_CONSTRAINTS, CONVNET_DEFAULTS
-    from logicat.validation import check_params
 
     params = dict(CONVNET_DEFAULTS)
     given = {"learning_rate": learning_rate, "max_iter": iterations, "batch_size": batch_size,
@@ -63,9 +62,7 @@ def convnet_params(learning_rate, iterations, batch_size, seed, device,
         source = ctx.get_parameter_source(name)
         if source is not None and source.name != "DEFAULT":
             params[name] = training[name]
-    flags = {"learning_rate": "--learning-rate", "max_iter": "--iterations",
-             "batch_size": "--batch-size", "random_state": "--seed"}
-    source_of = {k: flags[k] for k, v in given.items() if v is not None and k in flags}
+    source_of = {k: OPTION_OF[k] for k, v in given.items() if v is not None and k in OPTION_OF}
     for setting in settings:
         name, sep, text = setting.partition("=")
         name = name.strip().replace("-", "_")
@@ -75,12 +72,7 @@ def convnet_params(learning_rate, iterations, batch_size, seed, device,
                                      f"{setting!r}.", param_hint="'--param'")
         params[name] = _value(text, CONVNET_DEFAULTS[name])
         source_of[name] = "--param"
-    for name, constraints in CONVNET_CONSTRAINTS.items():  # each named by where it came from
-        try:
-            check_params({name: constraints}, {name: params[name]})
-        except ParameterError as e:
-            hint = source_of.get(name, "--" + name.replace("_", "-"))
-            raise click.BadParameter(str(e), param_hint=f"'{hint}'") from None
+    check_hyperparameters(CONVNET_CONSTRAINTS, params, source_of)  # each named by its source
     return params
 
 

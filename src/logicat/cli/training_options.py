@@ -129,14 +129,23 @@ def fit_with_checkpoints(params: dict[str, Any], X, y, options: dict[str, Any],
     exits 130.
 
     Warnings from training (``tol`` running out of iterations, a failed CUDA-graph capture)
-    are printed as one line each.
+    are printed as one line each; a hyperparameter refused for this data (a validation_fraction
+    that holds out no image of a class) is a usage error naming its option.
     """
+    from logicat.errors import ParameterError
+
     if fit is None:
         from logicat.training.fit import fit
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        done = _fit(fit, params, X, y, options, path, callbacks, unit)
+        try:
+            done = _fit(fit, params, X, y, options, path, callbacks, unit)
+        except ParameterError as e:
+            if e.parameter not in options:
+                raise
+            flag = "--" + e.parameter.replace("_", "-")
+            raise click.BadParameter(str(e), param_hint=f"'{flag}'") from None
     for w in caught:
         click.echo(f"Warning: {w.message}", err=True)
     if done.warning:

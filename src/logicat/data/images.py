@@ -23,6 +23,7 @@ truncated data, too many pixels - raises ``ImageLoadError("{path}: {reason}")``,
 from __future__ import annotations
 
 import os
+import reprlib
 import struct
 import warnings
 from collections.abc import Iterable
@@ -60,7 +61,8 @@ def load_image(source: ImageSource, size: int = 64, *, max_pixels: int = MAX_PIX
     """Load one image file (a path or a binary file object) as model input.
 
     Returns a uint8 ndarray of shape (size, size, 3), RGB, following the module's resize policy.
-    Raises ``ImageLoadError`` with a one-line "{path}: {reason}" message if it cannot.
+    Raises ``ImageLoadError`` with a one-line "{path}: {reason}" message if it cannot, and
+    ``TypeError`` if ``source`` is neither a path nor a file object.
     """
     _check_size(size)
     try:
@@ -110,6 +112,11 @@ def _one_line(err: BaseException) -> str:
 
 
 def _load(source: ImageSource, size: int, max_pixels: int) -> np.ndarray:
+    if not isinstance(source, str | os.PathLike) and not callable(getattr(source, "read", None)):
+        raise TypeError(
+            "source must be a path (str or os.PathLike) or a binary file object (io.BytesIO for "
+            f"bytes in memory). Got {reprlib.repr(source)} ({type(source).__name__}) instead."
+        )
     if isinstance(source, str | os.PathLike):
         why = not_regular(source, "file")
         if why is not None:

@@ -24,6 +24,7 @@ import numpy as np
 
 from logicat.errors import ShapeError
 from logicat.loss import sigmoid
+from logicat.nn.bounds import rows_per_pass
 from logicat.nn.layers import Layer, logit_layers
 
 _ACTIVATIONS = {"relu": lambda x: np.maximum(x, 0), "tanh": np.tanh, "sigmoid": sigmoid}
@@ -38,12 +39,22 @@ def dtype_of(tensors: Mapping[str, np.ndarray]) -> np.dtype:
 def logit(layers: Sequence[Layer], tensors: Mapping[str, np.ndarray], x: np.ndarray
           ) -> np.ndarray:
     """z (m,): the layers up to the logit on ``x`` (images (m, s, s, 3), uint8 or in [0, 1],
-    or vectors (m, n))."""
-    out = run(logit_layers(layers), tensors, x)
-    if out.ndim != 2 or out.shape[1] != 1:
-        raise ShapeError(f"the layers must end in one logit per example. They give shape "
-                         f"{out.shape[1:]}.")
-    return out[:, 0]
+    or vectors (m, n)), as many examples at a time as 256 MiB of working memory allow
+    (``logicat.nn.bounds.rows_per_pass``). Floating-point warnings stay inside: a logit that
+    is not finite is the caller's to refuse (``Model.decision_function`` does)."""
+    x = np.asarray(x)
+    net = logit_layers(layers)
+    shape = (x.shape[3], x.shape[1], x.shape[2]) if x.ndim == 4 else x.shape[1:]
+    step = rows_per_pass(net, shape, dtype_of(tensors) if tensors else np.dtype(np.float64))
+    parts = []
+    with np.errstate(all="ignore"):
+        for start in range(0, max(len(x), 1), step):
+            out = run(net, tensors, x[start:start + step])
+            if out.ndim != 2 or out.shape[1] != 1:
+                raise ShapeError(f"the layers must end in one logit per example. They give "
+                                 f"shape {out.shape[1:]}.")
+            parts.append(out[:, 0])
+    return np.concatenate(parts)
 
 
 def maps_before(layers: Sequence[Layer], tensors: Mapping[str, np.ndarray], images: np.ndarray,

@@ -33,7 +33,8 @@ TORCH_OPTIMIZERS = ("adamw", "sgd")
 SCHEDULES = ("constant", "inverse", "exponential", "cosine")
 #: the ConvNet's bounds, shared by its fit and the reader of its files: blocks and channels
 #: (as ``ConvNetSpec.from_json`` reads them), epochs, images per step, a rate float32 holds
-#: (AdamW's steps overflow far below float32's maximum), seeds NumPy and PyTorch both take
+#: (AdamW's steps overflow far below float32's maximum), seeds NumPy and PyTorch both take;
+#: the dense models share the bounds of iterations (or epochs) and seeds
 MAX_BLOCKS, MAX_WIDTH = 8, 4096
 #: a dense network's hidden layers, as its fit and the reader of its files both bound them
 MAX_HIDDEN_LAYERS = 64
@@ -62,13 +63,13 @@ MLP_DEFAULTS: dict[str, Any] = {
 #: be a float in [0, inf). Got -1.0 instead.").
 CONSTRAINTS: dict[str, list[Any]] = {
     "learning_rate": [Interval(float, 0, None, closed="neither")],
-    "max_iter": [Interval(int, 1)],
+    "max_iter": [Interval(int, 1, MAX_EPOCHS, closed="both")],
     "loss": [Options(LOSSES)],
     "dtype": [Options(DTYPES)],
     "init": [Options(INITS)],
     "hidden_layer_sizes": [Sizes(0, MAX_HIDDEN_LAYERS, MAX_UNITS)],
     "activation": [Options(ACTIVATIONS)],
-    "random_state": [Interval(int, 0), np.random.Generator, None],
+    "random_state": [Interval(int, 0, MAX_SEED, closed="both"), np.random.Generator, None],
     "engine": [Options(ENGINES)],
     "solver": [Options(SOLVERS)],
     "alpha": [Interval(float, 0, None)],

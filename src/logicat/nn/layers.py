@@ -274,6 +274,13 @@ def is_linear(layers: Sequence[Layer]) -> bool:
     return [lay.type for lay in logit_layers(layers) if lay.type != "normalize"] == ["dense"]
 
 
+def takes_images(layers: Sequence[Layer]) -> bool:
+    """Whether the layers take images (C, H, W) - their first layer after a ``normalize`` is a
+    convolution, pooling or flatten - rather than feature vectors (n,)."""
+    first = next((lay for lay in layers if lay.type != "normalize"), None)
+    return first is not None and first.type in ("conv2d", "maxpool", "gap", "flatten")
+
+
 def first_weighted(layers: Sequence[Layer]) -> Layer:
     """The first layer with weights (a conv2d or a dense): what the weight pictures draw."""
     return next(lay for lay in layers if lay.type in ("conv2d", "dense"))

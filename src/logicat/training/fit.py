@@ -27,7 +27,9 @@ from logicat.files import Snapshot
 from logicat.loss import mean_cost_and_dz
 from logicat.model import Model
 from logicat.network import Network, initial_params, layer_shapes, param_names, zero_params
+from logicat.nn.bounds import training_bytes
 from logicat.nn.convnet import ConvNetSpec
+from logicat.nn.families import dense_layers
 from logicat.scaling import fit_standardization, standardize
 from logicat.training.batches import CHUNK_ROWS, FileRows, InMemory
 from logicat.training.hyperparameters import (
@@ -41,10 +43,10 @@ from logicat.training.hyperparameters import (
 )
 from logicat.training.loop import FitResult, Trainer, is_cost_only
 from logicat.training.optimizers import make_optimizer
-from logicat.training.rules import Plateau
+from logicat.training.rules import Plateau, validation_rows
 from logicat.training.schedules import make_schedule
 from logicat.training.solvers import GramSolver, PrimalSolver, gram_obstacles, worth_it
-from logicat.validation import check_params
+from logicat.validation import check_memory, check_params
 
 __all__ = ["CONSTRAINTS", "DEFAULTS", "Fit", "Warm", "fit", "fit_file", "json_params"]
 
@@ -127,6 +129,7 @@ def fit(
     rng = np.random.default_rng(params["random_state"])
     n = X.shape[1]
     hidden, activation = architecture(params)
+    check_training_memory(hidden, n, X.dtype, params["batch_size"] or len(y01))
     if warm is not None:
         start = _warm_params(warm, n, hidden, classes, X.dtype)
     else:
@@ -179,6 +182,16 @@ def architecture(params: Mapping[str, Any]) -> tuple[tuple[int, ...], str]:
         "activation", "relu")
 
 
+def check_training_memory(hidden: Sequence[int], n: int, dtype: np.dtype, rows: int) -> None:
+    """Before anything is allocated: what training a dense network of ``hidden`` layers on n
+    features needs for steps of ``rows`` examples (``logicat.nn.bounds.training_bytes``, the
+    ConvNet's check too), or a one-line ``ParameterError``."""
+    need = training_bytes(dense_layers(hidden), (n,), dtype, rows)
+    sizes = ",".join(map(str, hidden)) or "none"
+    check_memory(need, f"the network of hidden layers {sizes} on {n} features in steps of "
+                       f"{rows} examples", ParameterError)
+
+
 def check_both_classes(y01: np.ndarray, source: str) -> None:
     """A classifier learns from examples of both classes: refuse labels (m,) of one class only,
     wherever they come from (arrays, the cat-data files, ``--train-file``)."""
@@ -210,6 +223,8 @@ def fit_file(params: Mapping[str, Any], source, *, chunk_rows: int = CHUNK_ROWS,
     dtype = np.dtype(params["dtype"])
     rng = np.random.default_rng(params["random_state"])
     hidden, activation = architecture(params)
+    check_training_memory(hidden, source.n, dtype,
+                          params["batch_size"] or min(chunk_rows, len(source.y)))
     start = initial_params(params["init"], source.n, hidden, dtype, params["random_state"], rng)
     data = FileRows(source, dtype, chunk_rows=chunk_rows, engine=params["engine"],
                     loss=params["loss"], n_layers=len(start) // 2, activation=activation,
@@ -322,7 +337,8 @@ def class_weighted(y01: np.ndarray, sample_weight: np.ndarray | None, class_weig
                    classes: Sequence[Any], dtype) -> np.ndarray | None:
     """sample_weight times the class weights, shape (m,) in ``dtype``; None if neither.
 
-    "balanced" is m / (2 * count of the class), as in scikit-learn; a dict maps labels to weights.
+    "balanced" is m / (2 * count of the class), as in scikit-learn; a dict maps labels to weights
+    (labels it leaves out weigh 1; a key that is not a label of y is refused).
     """
     if sample_weight is None and class_weight is None:
         return None
@@ -333,6 +349,10 @@ def class_weighted(y01: np.ndarray, sample_weight: np.ndarray | None, class_weig
         per_class = len(y01) / (2.0 * np.maximum(counts, 1))
         s = s * per_class[y01]
     elif class_weight is not None:
+        labels = np.asarray(classes).tolist()
+        if unknown := [key for key in class_weight if key not in labels]:
+            raise ParameterError(f"The 'class_weight' parameter's keys must be labels of y, one "
+                                 f"of {labels}. Got {', '.join(map(repr, unknown))} instead.")
         per_class = np.array([float(class_weight.get(c, 1.0)) for c in classes])
         s = s * per_class[y01]
     for c in (0, 1):
@@ -347,8 +367,8 @@ def class_weighted(y01: np.ndarray, sample_weight: np.ndarray | None, class_weig
 def _split(y01: np.ndarray, params, rng: np.random.Generator, resume: Snapshot | None):
     """Stratified (train, validation) indices for early stopping; (None, None) without.
 
-    Each class gives round(validation_fraction x its count) of its examples (at least 1, and at
-    least 1 left for training), drawn by ``rng``; a resumed run takes the checkpoint's.
+    The rows held out are ``rules.validation_rows``' (drawn by ``rng``); a resumed run takes
+    the checkpoint's.
     """
     if not params["early_stopping"]:
         return None, None
@@ -359,18 +379,7 @@ def _split(y01: np.ndarray, params, rng: np.random.Generator, resume: Snapshot |
             raise ModelFileError(f"{resume.source}: the checkpoint holds out rows up to "
                                  f"{val.max()}, but the training set has {m}.")
     else:
-        fraction = float(params["validation_fraction"])
-        parts = []
-        for c in (0, 1):
-            members = np.flatnonzero(y01 == c)
-            k = min(max(1, round(fraction * len(members))), len(members) - 1)
-            if k < 1:
-                raise ParameterError(
-                    f"early_stopping: cannot hold out validation_fraction={fraction} of {m} "
-                    "examples with both classes in each part (a class has fewer than 2)."
-                )
-            parts.append(rng.permutation(members)[:k])
-        val = np.sort(np.concatenate(parts))
+        val = validation_rows(y01, float(params["validation_fraction"]), rng)
     return np.setdiff1d(np.arange(m), val), val
 
 

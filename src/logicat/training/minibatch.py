@@ -18,8 +18,8 @@ import numpy as np
 
 from logicat.errors import ParameterError, ShapeError
 from logicat.files import Snapshot
+from logicat.nn.bounds import training_bytes
 from logicat.nn.convnet import ConvNetSpec, layers, spec_of
-from logicat.nn.layers import n_params, values_per_example
 from logicat.training.fit import Fit, _split, check_both_classes, class_weighted
 from logicat.training.hyperparameters import (
     CONVNET_CONSTRAINTS,
@@ -36,18 +36,37 @@ from logicat.validation import check_memory, check_params
 SOLVER = "minibatch"
 
 
-def as_images(X: Any) -> np.ndarray:
-    """uint8 images (m, s, s, 3) as they are, or the lesson's features (m, s*s*3) = pixel / 255
-    folded back into (m, s, s, 3) floats in [0, 1]."""
+def as_images(X: Any, name: str = "X") -> np.ndarray:
+    """uint8 images (m, s, s, 3) as they are, or floats in [0, 1] (pixel / 255) of that shape or
+    as the lesson's features (m, s*s*3), folded back into (m, s, s, 3); anything else is a
+    ``TypeError`` (the dtype) or ``ValueError`` (the values) naming ``name``, before any work,
+    as scikit-learn's estimators refuse what they cannot use."""
     X = np.asarray(X)
-    if X.ndim == 4 and X.shape[3] == 3 and X.shape[1] == X.shape[2]:
-        return X
-    if X.ndim == 2:
+    images = None
+    if X.ndim == 4 and X.shape[3] == 3 and X.shape[1] == X.shape[2] and X.shape[1] > 0:
+        images = X
+    elif X.ndim == 2:
         side = round((X.shape[1] / 3) ** 0.5)
         if 3 * side * side == X.shape[1] and side > 0:
-            return X.reshape(len(X), side, side, 3)
-    raise ShapeError("the ConvNet takes images of shape (m, s, s, 3) or the lesson's features "
-                     f"of shape (m, s * s * 3). Got shape {X.shape} instead.")
+            images = X.reshape(len(X), side, side, 3)
+    if images is None:
+        raise ShapeError(f"{name}: the ConvNet takes images of shape (m, s, s, 3) or the "
+                         f"lesson's features of shape (m, s * s * 3). Got shape {X.shape} "
+                         "instead.")
+    if images.dtype == np.uint8:
+        return images
+    if images.dtype.kind != "f":
+        raise TypeError(f"{name} must be uint8 images (pixels 0..255) or floats in [0, 1] "
+                        f"(pixel / 255). Got dtype {images.dtype} instead.")
+    if images.size:
+        if not np.all(np.isfinite(images)):
+            raise ValueError(f"{name} must hold finite numbers. Got NaN or infinity.")
+        low, high = float(images.min()), float(images.max())
+        if low < 0 or high > 1:
+            raise ValueError(f"{name} must hold floats in [0, 1] (pixel / 255; or pass uint8 "
+                             f"pixels as they are). Got values in [{low:.6g}, {high:.6g}] "
+                             "instead.")
+    return images
 
 
 # ------------------------------------------------------------------ where the images come from
@@ -147,6 +166,11 @@ def fit_convnet(params: Mapping[str, Any], images: Any, y01: np.ndarray,
                          f"{y01.shape} instead.")
     check_both_classes(y01, "y")
     spec = spec_of(params, source.image_size)
+    if params["crop"] == "pad" and int(params["crop_pad"]) >= source.image_size:
+        raise ParameterError(f"The 'crop_pad' parameter must be smaller than the images' side "
+                             f"(their border is reflected): {source.image_size}x"
+                             f"{source.image_size} images take at most "
+                             f"{source.image_size - 1}. Got {params['crop_pad']} instead.")
     weights = class_weighted(y01, sample_weight, params["class_weight"], classes, np.float64)
     meta = run_meta(params, 3 * source.image_size ** 2, lambda: data_fingerprint(
         y01.astype(np.int64), weights, head=source.fingerprint()))
@@ -185,14 +209,10 @@ def fit_convnet(params: Mapping[str, Any], images: Any, y01: np.ndarray,
 
 
 def _check_memory(spec: ConvNetSpec, params: Mapping[str, Any]) -> None:
-    """Before anything is allocated: float32 parameters, their gradients and two moments, and
-    each step's layer outputs with their gradients (twice over, for BatchNorm's saved values),
-    for a batch of ``batch_size`` images (two with TTA in the validation pass), read from the
-    layers."""
-    net = layers(spec)
-    shape = (3, spec.image_size, spec.image_size)
-    per_image = values_per_example(net, shape)
-    need = 4 * (4 * n_params(net, shape) + 3 * int(params["batch_size"]) * per_image)
+    """Before anything is allocated: what training the ConvNet's layers in float32 needs, for a
+    batch of ``batch_size`` images (``logicat.nn.bounds.training_bytes``)."""
+    need = training_bytes(layers(spec), (3, spec.image_size, spec.image_size), np.float32,
+                          int(params["batch_size"]))
     check_memory(need, f"the ConvNet of widths {list(spec.widths)} on {spec.image_size}x"
                        f"{spec.image_size} images in batches of {params['batch_size']}",
                  ParameterError)

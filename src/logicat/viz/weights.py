@@ -82,7 +82,7 @@ def units_figure(W: ArrayLike, image_size: int = 64, columns: int = 10) -> Any:
     patches = W.T.reshape(units, image_size, image_size, 3)  # each the image it multiplies
     fig = _patch_grid(patches, columns, (1.6, 1.75), "unit", titled=True)
     fig.suptitle(f"First layer: the weights of its {units} units as RGB images "
-                 "(grey: 0; each unit scaled by its own max |w|)")
+                 f"(grey: 0; each unit scaled by its own max |w|{_drawn(units)})")
     return fig
 
 
@@ -113,16 +113,26 @@ def filters_figure(W: ArrayLike, columns: int = 16) -> Any:
         raise ShapeError(f"W must have shape (C_out, 3, k, k). Got shape {W.shape} instead.")
     n = W.shape[0]
     fig = _patch_grid(W.transpose(0, 2, 3, 1), columns, (0.8, 0.9), "filter")  # (n, k, k, 3)
-    fig.suptitle(f"First convolution: its {n} filters (3x3 over R, G, B; grey: 0)", fontsize=9)
+    fig.suptitle(f"First convolution: its {n} filters (3x3 over R, G, B; grey: 0{_drawn(n)})",
+                 fontsize=9)
     return fig
+
+
+#: the most panels a picture of units or filters draws (a file may declare thousands)
+MAX_PANELS = 128
+
+
+def _drawn(n: int) -> str:
+    """The caption's note of how many of ``n`` panels were drawn, when not all were."""
+    return f"; the first {MAX_PANELS} of {n} drawn" if n > MAX_PANELS else ""
 
 
 def _patch_grid(patches: np.ndarray, columns: int, cell: tuple[float, float], name: str,
                 titled: bool = False) -> Any:
     """A grid of RGB patches (n, h, w, 3), each shown as 0.5 + 0.5 p / max|p| (grey: 0, each
     scaled by its own largest weight), panel j's SVG id "{name}-{j+1}"; ``cell`` is a panel's
-    (width, height) in inches."""
-    n = len(patches)
+    (width, height) in inches; at most the first ``MAX_PANELS``."""
+    n = min(len(patches), MAX_PANELS)
     columns = max(1, min(columns, n))
     rows = -(-n // columns)
     fig = new_figure(cell[0] * columns + 0.3, cell[1] * rows + 0.6)

@@ -10,9 +10,10 @@ Routes::
     GET  /healthz                      {"status": "ok"}
     GET  /openapi.json, /docs          the API description (/docs loads Swagger UI from a CDN)
 
-Limits: a request body over ``max_upload_bytes`` gets 413 (from Content-Length before reading,
-or while streaming; the rest of the body is drained first, within bounds, so that every client
-sees the 413); a body that takes longer than ``body_timeout`` to arrive gets 408; an image
+Limits: a file over ``max_upload_bytes`` gets 413 naming it; a request body over
+``max_files`` such files with their multipart headers gets 413 too (from Content-Length before
+reading, or while streaming; the rest of the body is drained first, within bounds, so that every
+client sees the 413); a body that takes longer than ``body_timeout`` to arrive gets 408; an image
 over ``max_pixels`` is refused from its header before decoding (422); anything that is not a
 decodable image gets 422; every error is JSON ``{"detail": message, "code": code}``. The body
 is read into memory only; parsing, decoding and prediction run in worker threads, at most
@@ -49,10 +50,13 @@ from logicat.validation import Interval, check_params
 from logicat.web.service import Predictor
 from logicat.web.uploads import FIELD, UploadError, boundary_of, parse_files
 
-#: Defaults: 8 MiB per request, 50 megapixels per image, 16 files per request.
+#: Defaults: 8 MiB per file, 50 megapixels per image, 16 files per request.
 MAX_UPLOAD_BYTES = 8 * 1024 * 1024
 MAX_PIXELS = 50_000_000
 MAX_FILES = 16
+#: Bytes a request may spend on each file's multipart headers (boundary, Content-Disposition
+#: with the file name, Content-Type): a body may hold max_files x (max_upload_bytes + this).
+PART_HEADER_BYTES = 4096
 #: Seconds a request body may take to arrive (then 408): a client dripping bytes is cut off.
 BODY_TIMEOUT = 60.0
 #: An oversized body is read and discarded, up to these bytes and seconds, before its 413 is
@@ -91,7 +95,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     for status, description in [
         (400, "Malformed multipart data, no file in 'files', or too many files"),
         (408, "The request body did not arrive in time"),
-        (413, "The request body is larger than the upload limit"),
+        (413, "A file, or the request body, is larger than its upload limit"),
         (415, "The body is not multipart/form-data"),
         (422, "A file is not an image, is truncated, or has too many pixels"),
         (503, "Too many requests in progress; retry shortly"),
@@ -135,7 +139,8 @@ def create_app(
     model : path to a model file written by ``logicat train``, a ``logicat.model.Model``, or a
         fitted ``LogisticRegression`` (its ``metadata_`` or width say how images become
         features).
-    max_upload_bytes : largest request body accepted; larger ones get 413.
+    max_upload_bytes : largest file accepted; larger ones get 413. A request body may hold
+        ``max_files`` of them (with ``PART_HEADER_BYTES`` of multipart headers each).
     max_pixels : largest width x height accepted; checked before any pixel is decoded.
     max_concurrency : requests parsed/decoded/predicted at once, in worker threads
         (default: the number of CPUs, at most 4).
@@ -159,28 +164,33 @@ def create_app(
     summary = predictor.summary()
 
     pictures: dict[str, bytes] = {}
-    drawing = threading.Lock()
+    importing = threading.Lock()
+    drawing = {"learning-curve": threading.Lock(), "weights": threading.Lock()}
 
     def picture(name: str) -> bytes:
-        """The model's pictures - the figures ``logicat plot`` draws - made once, on first
-        request (matplotlib is slow to import). One lock for both: importing matplotlib from
-        two threads at once can fail.
-        """
-        from logicat.viz.canvas import figure_bytes
-        from logicat.viz.plots import model_learning_curves_figure
-        from logicat.viz.weights import model_weights_figure
-
-        with drawing:
-            if not pictures:
-                loss = summary["hyperparameters"].get("loss", "cost").replace("_", "-")
+        """The model's pictures - the figures ``logicat plot`` draws - each made once, on its
+        first request (matplotlib is slow to import), under its own lock, so that one slow
+        picture does not hold up the other; importing matplotlib from two threads at once can
+        fail, so the import has a lock of its own."""
+        with importing:
+            from logicat.viz.canvas import figure_bytes
+            from logicat.viz.plots import model_learning_curves_figure
+            from logicat.viz.weights import model_weights_figure
+        with drawing[name]:
+            if name not in pictures:
                 model = predictor.model
-                pictures["learning-curve"] = figure_bytes(
-                    model_learning_curves_figure(model, f"Learning curve ({loss})"), "png")
-                pictures["weights"] = figure_bytes(model_weights_figure(model), "png")
+                if name == "weights":
+                    figure = model_weights_figure(model)
+                else:
+                    loss = summary["hyperparameters"].get("loss", "cost").replace("_", "-")
+                    figure = model_learning_curves_figure(model, f"Learning curve ({loss})")
+                pictures[name] = figure_bytes(figure, "png")
             return pictures[name]
 
+    max_request_bytes = max_files * (max_upload_bytes + PART_HEADER_BYTES)
     limits = {
         "max_upload_bytes": max_upload_bytes,
+        "max_request_bytes": max_request_bytes,
         "max_pixels": max_pixels,
         "max_files": max_files,
         "max_concurrency": max_concurrency,
@@ -295,13 +305,16 @@ def create_app(
         boundary_of(content_type)  # 415 before reading a body of the wrong kind
         # The body arrives first, within its deadline; only then does the request take a place
         # among the working and waiting ones, so slow uploads cannot crowd out quick ones.
-        body = await _read_body(request, max_upload_bytes, body_timeout)
+        body = await _read_body(request, max_request_bytes, body_timeout,
+                                f"{max_files} files of at most {max_upload_bytes} bytes each, "
+                                "with their multipart headers")
         if admitted >= max_concurrency + max_queue:
             raise UploadError(503, "busy", "The server is busy; retry in a moment.")
         admitted += 1
         try:
             def work() -> list[dict]:
-                files = parse_files(body, content_type, max_files=max_files)
+                files = parse_files(body, content_type, max_files=max_files,
+                                    max_file_bytes=max_upload_bytes)
                 return predictor.predict(files, with_images=image, with_explanations=explain)
 
             results = await anyio.to_thread.run_sync(work, limiter=limiter)
@@ -312,12 +325,15 @@ def create_app(
     return app
 
 
-async def _read_body(request: Request, limit: int, timeout: float) -> bytes:
+async def _read_body(request: Request, limit: int, timeout: float, why: str) -> bytes:
     """The request body in memory: 413 as soon as it is known to exceed ``limit`` (after
-    draining it, see ``_drain``), 408 if it has not all arrived after ``timeout`` seconds."""
-    too_large = UploadError(
-        413, "too_large", f"The upload is larger than the limit of {limit} bytes."
-    )
+    draining it, see ``_drain``; ``why`` says how the limit is made up), 408 if it has not all
+    arrived after ``timeout`` seconds."""
+
+    def too_large(got: str) -> UploadError:
+        return UploadError(413, "too_large", f"The request body must be at most {limit} bytes "
+                           f"({why}). Got {got} instead.")
+
     chunks = request.stream().__aiter__()  # one iterator: the drain goes on where reading stops
     length = request.headers.get("content-length")
     if length is not None:
@@ -325,7 +341,7 @@ async def _read_body(request: Request, limit: int, timeout: float) -> bytes:
             raise UploadError(400, "bad_request", f"Invalid Content-Length {length!r}.")
         if int(length) > limit:
             await _drain(request, chunks)
-            raise too_large
+            raise too_large(f"{int(length)} bytes")
     body = bytearray()
     try:
         with anyio.fail_after(timeout):
@@ -340,7 +356,7 @@ async def _read_body(request: Request, limit: int, timeout: float) -> bytes:
         raise UploadError(400, "client_disconnected", "The client went away mid-upload.") from None
     if len(body) > limit:
         await _drain(request, chunks)
-        raise too_large
+        raise too_large("more")
     return bytes(body)
 
 

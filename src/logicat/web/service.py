@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from logicat.data.images import load_image
-from logicat.errors import ImageLoadError
+from logicat.errors import ImageLoadError, ModelFileError
 from logicat.model import Model
 from logicat.nn.layers import output_layer
 from logicat.web.uploads import UploadError
@@ -68,12 +68,15 @@ class Predictor:
                 images[i] = load_image(source, size=size, max_pixels=self.max_pixels)
             except ImageLoadError as err:
                 raise UploadError(422, "bad_image", str(err)) from None
-        proba = self.model.proba(self.model.features(images))  # (m,) p(positive class)
-        if with_explanations:
-            from logicat.explain import explain
-            from logicat.viz.explanations import map_colors
+        try:  # a model whose logit is not a number is a 500 that says so, never a null
+            proba = self.model.proba(self.model.features(images))  # (m,) p(positive class)
+            if with_explanations:
+                from logicat.explain import explain
+                from logicat.viz.explanations import map_colors
 
-            explanation = explain(self.model, images)
+                explanation = explain(self.model, images)
+        except ModelFileError as err:
+            raise UploadError(500, "model_error", str(err)) from None
         results = []
         for i, (name, data) in enumerate(files):
             p = float(proba[i])

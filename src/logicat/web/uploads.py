@@ -51,11 +51,13 @@ def boundary_of(content_type: str) -> bytes:
     return boundary
 
 
-def parse_files(body: bytes, content_type: str, *, max_files: int) -> list[tuple[str, bytes]]:
+def parse_files(body: bytes, content_type: str, *, max_files: int,
+                max_file_bytes: int) -> list[tuple[str, bytes]]:
     """The files of the ``files`` field of a multipart/form-data body, in upload order.
 
     Other fields are ignored. Raises ``UploadError`` (400) for malformed or truncated multipart
-    data, no ``files`` part, or more than ``max_files`` of them.
+    data, no ``files`` part, or more than ``max_files`` of them; 413 naming the first file over
+    ``max_file_bytes``.
     """
     from python_multipart.exceptions import FormParserError
     from python_multipart.multipart import MultipartParser, parse_options_header
@@ -112,8 +114,12 @@ def parse_files(body: bytes, content_type: str, *, max_files: int) -> list[tuple
             raise UploadError(
                 400, "too_many_files", f"At most {max_files} files per request. Got more."
             )
-        raw_name = options.get(b"filename", b"")
-        files.append((_display_name(raw_name, len(files)), b"".join(part["chunks"])))
+        name = _display_name(options.get(b"filename", b""), len(files))
+        data = b"".join(part["chunks"])
+        if len(data) > max_file_bytes:
+            raise UploadError(413, "file_too_large", f"{name}: a file must be at most "
+                              f"{max_file_bytes} bytes. Got {len(data)} bytes instead.")
+        files.append((name, data))
     if not files:
         raise UploadError(
             400, "no_files", f"No file in the '{FIELD}' field: upload one or more images."

@@ -1,0 +1,77 @@
+"""``logicat.training.fit``: what is checked once for every estimator before any training - a
+class_weight key that is not a label of y, an early-stopping split without both classes (made
+by ``rules.validation_rows``, tested on its own in test_rules.py)."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from logicat import ConvNetClassifier, LogisticRegression, MLPClassifier
+from logicat.errors import ParameterError
+
+#: 20 cats and 40 others, as tiny images (the ConvNet) or their features (the dense models)
+Y = np.array(["cat"] * 20 + ["non-cat"] * 40)
+IMAGES = np.random.default_rng(0).integers(0, 256, (60, 8, 8, 3), dtype=np.uint8)
+
+ESTIMATORS = {
+    "LogisticRegression": lambda **kw: LogisticRegression(max_iter=5, **kw),
+    "MLPClassifier": lambda **kw: MLPClassifier(hidden_layer_sizes=(3,), max_iter=5, **kw),
+    "ConvNetClassifier": lambda **kw: ConvNetClassifier(widths=(4,), max_iter=1, device="cpu",
+                                                        **kw),
+}
+
+
+def _fit(name: str, **params):
+    """Fit the estimator ``name``; the number of iterations it started (0 if refused first)."""
+    if name == "ConvNetClassifier":
+        pytest.importorskip("torch")
+    started = []
+    X = IMAGES if name == "ConvNetClassifier" else IMAGES.reshape(60, -1) / 255
+    ESTIMATORS[name](callbacks=[started.append], **params).fit(X, Y)
+    return len(started)
+
+
+@pytest.mark.parametrize("name", ESTIMATORS)
+@pytest.mark.parametrize(("class_weight", "got"), [
+    ({"dog": 2}, "'dog'"),
+    ({"cat": 2, 1: 0.5, "fox": 3}, "1, 'fox'"),
+])
+def test_a_class_weight_key_that_is_not_a_label_of_y_is_refused_before_training(
+        name, class_weight, got):
+    started = []
+    with pytest.raises(ValueError) as err:
+        started.append(_fit(name, class_weight=class_weight))
+    assert isinstance(err.value, ParameterError) and started == []
+    assert str(err.value) == ("The 'class_weight' parameter's keys must be labels of y, one of "
+                              f"['cat', 'non-cat']. Got {got} instead.")
+
+
+@pytest.mark.parametrize("name", ESTIMATORS)
+def test_a_class_weight_for_one_label_only_still_trains(name):
+    assert _fit(name, class_weight={"cat": 2.0}) > 0
+
+
+@pytest.mark.parametrize("name", ["LogisticRegression", "ConvNetClassifier"])
+@pytest.mark.parametrize(("fraction", "message"), [
+    (0.001, "validation_fraction=0.001 holds out 0 of the 60 images; early stopping needs at "
+            "least one image of each class held out (validation_fraction >= 0.026 here)."),
+    (0.02, "validation_fraction=0.02 holds out 1 of the 60 images; early stopping needs at "
+           "least one image of each class held out (validation_fraction >= 0.026 here)."),
+    (0.99, "validation_fraction=0.99 holds out 60 of the 60 images; early stopping needs at "
+           "least one image of each class left for training (validation_fraction <= 0.974 "
+           "here)."),
+])
+def test_early_stopping_refuses_a_split_without_both_classes_in_each_part(name, fraction,
+                                                                          message):
+    with pytest.raises(ValueError, match=re.escape(message)) as err:
+        _fit(name, early_stopping=True, validation_fraction=fraction)
+    assert err.value.parameter == "validation_fraction"
+
+
+@pytest.mark.filterwarnings("ignore:LogisticRegression. max_iter=5 reached")
+@pytest.mark.parametrize("fraction", [0.026, 0.974])
+def test_the_bounds_it_states_are_the_fractions_that_work(fraction):
+    assert _fit("LogisticRegression", early_stopping=True, validation_fraction=fraction) > 0
