@@ -283,7 +283,6 @@ NOT_YET_MIRRORED = {
     "validation.py": "tests/hostile/test_sizes_and_options.py, tests/test_estimator_options.py",
     "viz/canvas.py": "tests/viz/, tests/networks/test_everywhere.py",
     "viz/explanations.py": "tests/test_explain.py, tests/web/test_app.py",
-    "viz/weights.py": "tests/cli/test_evaluate_sweep_plot.py, tests/networks/test_everywhere.py",
     "web/service.py": "tests/web/test_app.py",
     "web/uploads.py": "tests/web/test_app.py, tests/hostile/test_web.py",
 }

@@ -110,6 +110,22 @@ OPTION_CASES = {
                                              "--validation-fraction", 0.001],
                                             "--validation-fraction"),
     "--seed -1": (["train", "--seed", "-1"], "--seed"),
+    "--seed 2**64": (["train", "--hidden", 3, "--seed", 2**64], "--seed"),
+    "convnet --seed 2**64": (["train", "--model", "convnet", "--seed", 2**64], "--seed"),
+    "--iterations 10**7": (["train", "-n", 10**7], "--iterations"),
+    "--hidden of 65 layers": (["train", "--hidden", ",".join(["2"] * 65)], "--hidden"),
+    "--hidden 10**23": (["train", "--hidden", 10**23], "--hidden"),
+    "--hidden that no memory holds": (["train", "--hidden", "1000000,1000000"],
+                                      "the network of hidden layers 1000000,1000000 on 12288"),
+    "sweep --hidden 10**9": (["sweep", "--hidden", 10**9], "'hidden_layer_sizes' parameter"),
+    "convnet --param widths=10**6": (["train", "--model", "convnet", "--param",
+                                      "widths=1000000"], "--param"),
+    "convnet --param hidden=10**9": (["train", "--model", "convnet", "--param",
+                                      "hidden=1000000000"], "--param"),
+    "convnet --param learning_rate=1e300": (["train", "--model", "convnet", "--param",
+                                             "learning_rate=1e300"], "--param"),
+    "convnet --param mixup=1e308": (["train", "--model", "convnet", "--param", "mixup=1e308"],
+                                    "--param"),
     "--learning-rate 1e400": (["train", "--learning-rate", "1e400"], "--learning-rate"),
     "serve --max-upload-mb nan": (["serve", "-m", "x", "--max-upload-mb", "nan"],
                                   "--max-upload-mb"),
@@ -189,14 +205,15 @@ def _one_class(path: Path) -> Path:
                                 f.create_dataset("train_set_y", data=np.ones(20, np.int64))))
 
 
-@pytest.mark.parametrize("how", ["in memory", "--train-file"])
+@pytest.mark.parametrize("how", ["in memory", "--train-file", "convnet", "convnet --train-file"])
 def test_one_class_training_data_is_refused(how, tmp_path):
     data = tmp_path / "data"
     data.mkdir()
     shutil.copy(CAT_DATA / "test_catvnoncat.h5", data)
     bad = _one_class(data / "train_catvnoncat.h5")
     args = ["train", "-n", 1, "--print-every", 0, "--out", tmp_path / "m.safetensors"]
-    args += ["--data-dir", data] if how == "in memory" else ["--train-file", bad]
+    args += ["--train-file", bad] if how.endswith("--train-file") else ["--data-dir", data]
+    args += ["--model", "convnet", "--param", "widths=4"] if how.startswith("convnet") else []
     before = snapshot(tmp_path)
     status, output = cli(args)
     assert_refused(status, output, code=1, names=str(bad), before=before, folders=(tmp_path,))

@@ -572,3 +572,34 @@ def test_a_model_whose_logit_is_not_a_number_answers_500_saying_so(model_path, p
     assert response.status_code == 500
     assert response.json()["code"] == "model_error"
     assert "its logit is not a finite number for 1 of the 1 examples" in response.json()["detail"]
+
+
+def test_a_slow_picture_does_not_hold_up_the_other(model_path, monkeypatch):
+    """Each picture is drawn under its own lock: while weights.png is being drawn (a file may
+    declare thousands of filters), learning-curve.png answers."""
+    import logicat.viz.weights
+    from logicat.web import create_app
+
+    release = threading.Event()
+    draw = logicat.viz.weights.model_weights_figure
+
+    def slow(model):
+        assert release.wait(30)
+        return draw(model)
+
+    monkeypatch.setattr(logicat.viz.weights, "model_weights_figure", slow)
+    app = create_app(model_path)
+
+    async def scenario():
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://web") as c:
+            weights = asyncio.create_task(c.get("/api/model/weights.png"))
+            await asyncio.sleep(0.2)
+            curve = await asyncio.wait_for(c.get("/api/model/learning-curve.png"), 20)
+            done_first = weights.done()
+            release.set()
+            return curve, done_first, await weights
+
+    curve, done_first, weights = asyncio.run(scenario())
+    assert curve.status_code == 200 and not done_first
+    assert weights.status_code == 200 and weights.content.startswith(b"\x89PNG")

@@ -112,7 +112,7 @@ def train_convnet(params: dict[str, Any], data_dir: Path | None, train_file: Pat
     from logicat.features import images_to_features, preprocessing_spec
     from logicat.metrics import accuracy_percent
     from logicat.training.callbacks import PrintCost, ProgressBar
-    from logicat.training.fit import early_stopping_message
+    from logicat.training.fit import check_both_classes, early_stopping_message
     from logicat.training.minibatch import fit_convnet
 
     checkpoint = topts.check_checkpoint_options(training, "numpy", out)
@@ -138,6 +138,7 @@ def train_convnet(params: dict[str, Any], data_dir: Path | None, train_file: Pat
     if train_file is None:
         folder = find_catvnoncat(data_dir)
         data = load_catvnoncat(folder)
+        check_both_classes(data.train_y, str(folder / TRAIN_FILE))
         done = fit(data.train_x, data.train_y)
         if not main:
             return

@@ -76,6 +76,7 @@ class InMemoryImages:
     def __init__(self, images: np.ndarray) -> None:
         self.images = images
         self.m, self.image_size = len(images), int(images.shape[1])
+        self.name = "y"  # what a message about the labels names
 
     def rows(self, idx: np.ndarray) -> np.ndarray:
         return self.images[idx]
@@ -99,6 +100,7 @@ class FileImages:
     def __init__(self, source) -> None:
         self.source = source
         self.m, self.image_size = source.m, source.image_size
+        self.name = str(source.path)
         self._shape = (source.image_size, source.image_size, 3)
 
     def rows(self, idx: np.ndarray) -> np.ndarray:
@@ -164,7 +166,7 @@ def fit_convnet(params: Mapping[str, Any], images: Any, y01: np.ndarray,
     if y01.shape != (source.m,):
         raise ShapeError(f"y must have shape ({source.m},) for {source.m} images. Got shape "
                          f"{y01.shape} instead.")
-    check_both_classes(y01, "y")
+    check_both_classes(y01, source.name)
     spec = spec_of(params, source.image_size)
     if params["crop"] == "pad" and int(params["crop_pad"]) >= source.image_size:
         raise ParameterError(f"The 'crop_pad' parameter must be smaller than the images' side "

@@ -1,0 +1,27 @@
+"""The weight pictures: a units or filters picture draws at most ``MAX_PANELS`` panels, and says
+how many of how many, however many a model file declares."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from logicat.viz.weights import MAX_PANELS, filters_figure, units_figure
+
+
+@pytest.mark.parametrize("n, drawn", [(5, 5), (MAX_PANELS, MAX_PANELS), (4096, MAX_PANELS)])
+def test_a_filters_picture_draws_at_most_max_panels(n, drawn):
+    W = np.random.default_rng(0).normal(size=(n, 3, 3, 3))
+    fig = filters_figure(W)
+    panels = [ax for ax in fig.axes if ax.get_gid() and ax.get_gid().startswith("filter-")]
+    assert len(panels) == drawn
+    title = fig._suptitle.get_text()
+    assert f"its {n} filters" in title
+    assert (f"the first {MAX_PANELS} of {n} drawn" in title) == (n > MAX_PANELS)
+
+
+def test_a_units_picture_draws_at_most_max_panels():
+    W = np.random.default_rng(0).normal(size=(4 * 4 * 3, 300))
+    fig = units_figure(W, image_size=4)
+    assert len([ax for ax in fig.axes if (ax.get_gid() or "").startswith("unit-")]) == MAX_PANELS
+    assert f"the first {MAX_PANELS} of 300 drawn" in fig._suptitle.get_text()
