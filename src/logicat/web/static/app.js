@@ -40,7 +40,7 @@ async function loadModel() {
     }
     $("#limits-hint").textContent =
       `JPEG, PNG, GIF, WebP, ... up to ${(limits.max_upload_bytes / 1048576).toFixed(1)} MiB ` +
-      `and ${(limits.max_pixels / 1e6).toFixed(0)} megapixels each`;
+      `and ${(limits.max_pixels / 1e6).toFixed(0)} megapixels each, ${limits.max_files} at a time`;
   } catch (err) {
     $("#model-error").hidden = false;
     $("#model-error").textContent = `Could not load the model description: ${err.message}`;
