@@ -167,6 +167,8 @@ def test_model_description(client, model_path):
     assert body["hyperparameters"]["max_iter"] == 200
     assert body["hyperparameters"]["learning_rate"] == 0.005
     assert body["n_iter"] == 200 and body["n_features"] == 12288
+    assert body["training_unit"] == "iteration"  # full batch: its batch_size None is left out
+    assert not {"callbacks", "batch_size", "tol"} & set(body["hyperparameters"])
     clf = load_model(model_path)
     assert body["final_cost"] == pytest.approx(float(clf.cost_history_[-1]), abs=0, rel=1e-15)
     assert body["limits"]["max_upload_bytes"] == MAX_UPLOAD

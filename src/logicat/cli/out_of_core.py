@@ -15,18 +15,19 @@ import click
 import numpy as np
 
 
-def train_from_file(params: dict, *, train_file: Path, data_dir, print_every: int, out: Path,
+def train_from_file(params: dict, *, train_file: Path, data_dir, progress, out: Path,
                     plot: Path | None, chunk_rows: int) -> None:
+    """Train out of core on ``train_file``, showing ``progress`` (``training_options.progress``'s
+    bar and callbacks); the cat data's test set is scored only when ``train_file`` is the cat
+    data's training file (it says nothing of anyone's photos)."""
     from logicat.cli.saving import save_and_plot
-    from logicat.data import TEST_FILE, file_sha256, find_catvnoncat, load_h5_dataset
+    from logicat.data import TEST_FILE, TRAIN_FILE, file_sha256, find_catvnoncat, load_h5_dataset
     from logicat.data.chunks import H5Images
     from logicat.features import images_to_features, preprocessing_spec
     from logicat.metrics import accuracy_percent
-    from logicat.training.callbacks import PrintCost, ProgressBar
     from logicat.training.fit import fit_file
 
-    bar = ProgressBar()
-    callbacks = [PrintCost(print_every, write=bar.write), bar]
+    bar, callbacks = progress
     batch_size, dtype = params["batch_size"], params["dtype"]
     with H5Images(train_file) as source:
         gb = source.m * source.n / 1e9
@@ -56,11 +57,14 @@ def train_from_file(params: dict, *, train_file: Path, data_dir, print_every: in
 
     click.echo(f"train accuracy: {train_acc} %")
     metrics = {"train_accuracy": train_acc}
-    try:  # the cat test set, when it is there and the image size matches
-        test_x, test_y, _ = load_h5_dataset(find_catvnoncat(data_dir) / TEST_FILE)
+    test_x = None
+    try:  # the cat test set, when the file is the cat data's training set
+        folder = find_catvnoncat(data_dir)
+        if file_sha256(folder / TRAIN_FILE) == sha:
+            test_x, test_y, _ = load_h5_dataset(folder / TEST_FILE)
     except (OSError, ValueError):
-        test_x = None
-    if test_x is not None and test_x.shape[1] == size:
+        pass
+    if test_x is not None:
         test_acc = accuracy_percent(model.predict(images_to_features(test_x, dtype)), test_y)
         click.echo(f"test accuracy: {test_acc} %")
         metrics["test_accuracy"] = test_acc

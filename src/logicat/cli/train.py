@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from logicat.cli.datasets import image_options
 from logicat.cli.options import PositiveFloat, Sizes, data_dir_option, data_files, writable_output
 from logicat.cli.training_options import training_options
 from logicat.paths import check_outputs
@@ -73,10 +74,11 @@ INITS = ("zeros", "random", "small_normal", "lecun_normal", "he_normal", "glorot
 @click.option("--param", "settings", multiple=True, metavar="NAME=VALUE",
               help="With --model convnet: one of its hyperparameters (ConvNetClassifier's "
               "names), e.g. --param widths=16,32,64 --param tta=false; repeatable.")
+@image_options
 @training_options
 def train(data_dir, kind, hidden, activation, init, learning_rate, iterations, loss, dtype,
           engine, print_every, out, plot, device, nproc, train_file, batch_size, seed, chunk_rows,
-          settings, **training):
+          settings, images, test_images, test_fraction, positive, **training):
     """Train the cat classifier by gradient descent and report train/test accuracy.
 
     The defaults are the lesson's reference run: zero initialisation, learning rate 0.005,
@@ -98,6 +100,16 @@ def train(data_dir, kind, hidden, activation, init, learning_rate, iterations, l
                   {**data_files(data_dir), "--train-file": train_file,
                    "the checkpoint resumed (--checkpoint)": ckpt if resume else None})
     ctx = click.get_current_context()
+    if images is not None and train_file is not None:
+        raise click.BadParameter("trains on a packed file; --images on a folder: give one.",
+                                 param_hint="'--train-file'")
+    data = (data_dir, images, test_images, test_fraction, positive, seed)
+    if images is not None and nproc is not None:  # decode once, before the processes start
+        from logicat.data.image_sets import packed
+
+        for folder in (images, test_images):
+            if folder is not None:
+                packed(folder, positive)
     if kind == "convnet":
         from logicat.cli import train_minibatch
 
@@ -115,7 +127,7 @@ def train(data_dir, kind, hidden, activation, init, learning_rate, iterations, l
                 raise SystemExit(distributed.run_torchrun(nproc, args))
             group = distributed.ProcessGroup(device)
             ctx.call_on_close(group.close)
-        return train_minibatch.train_convnet(params, data_dir, train_file,
+        return train_minibatch.train_convnet(params, data, train_file,
                                            print_every if given else None, out, plot,
                                            training, chunk_rows, group)
     if settings:
@@ -135,7 +147,9 @@ def train(data_dir, kind, hidden, activation, init, learning_rate, iterations, l
         from logicat.cli.out_of_core import train_from_file
 
         return train_from_file(params, train_file=train_file, data_dir=data_dir,
-                               print_every=print_every, out=out, plot=plot, chunk_rows=chunk_rows)
+                               progress=topts.progress(training, print_every, "iteration"
+                                                       if batch_size is None else "epoch"),
+                               out=out, plot=plot, chunk_rows=chunk_rows)
 
     checkpoint = topts.check_checkpoint_options(training, engine, out)
     group = None  # under torchrun: this process's rank; it reads only its shard of the data
@@ -152,26 +166,33 @@ def train(data_dir, kind, hidden, activation, init, learning_rate, iterations, l
     elif nproc is not None:
         raise click.BadParameter("needs --engine torch.", param_hint="'--nproc'")
 
+    from logicat.cli.datasets import accuracy_lines, training_set
     from logicat.cli.saving import save_and_plot
-    from logicat.data import TRAIN_FILE, file_sha256, find_catvnoncat, load_catvnoncat
+    from logicat.data import find_catvnoncat
     from logicat.features import images_to_features, preprocessing_spec
     from logicat.metrics import accuracy_percent
-    from logicat.training.callbacks import PrintCost, ProgressBar
     from logicat.training.fit import check_both_classes, early_stopping_message
 
-    folder = find_catvnoncat(data_dir)
     if group is None:
-        data = load_catvnoncat(folder)
+        image_set = training_set(*data)
+        data = image_set.data
+        check_both_classes(data.train_y, image_set.train_name)
     else:
+        if images is not None:
+            raise click.BadParameter("--engine torch --nproc reads shards of the cat data; "
+                                     "train on your photos in one process or with --model "
+                                     "convnet --nproc.", param_hint="'--images'")
+        folder = find_catvnoncat(data_dir)
         data = distributed.load_catvnoncat_shard(folder, group)
-    if group is None:
-        check_both_classes(data.train_y, str(folder / TRAIN_FILE))
+        image_set = training_set(data_dir, None, None, test_fraction, positive, seed,
+                                 echo=lambda *_: None)._replace(data=data)
     n_train = len(data.train_y) if group is None else int(group.sum(len(data.train_y)))
     X_train = images_to_features(data.train_x, dtype=dtype)
 
-    bar = ProgressBar()
-    callbacks = [PrintCost(print_every, write=bar.write), bar] if group is None or (
-        group.is_main) else []
+    bar, callbacks = topts.progress(training, print_every,
+                                    "iteration" if batch_size is None else "epoch")
+    if group is not None and not group.is_main:
+        callbacks = []
     try:
         done = topts.fit_with_checkpoints(params, X_train, data.train_y, training, checkpoint,
                                           callbacks)
@@ -189,15 +210,14 @@ def train(data_dir, kind, hidden, activation, init, learning_rate, iterations, l
         click.echo(stopped)
     test_acc = accuracy_percent(model.predict(images_to_features(data.test_x, dtype=dtype)),
                                 data.test_y)
-    click.echo(f"train accuracy: {train_acc} %")
-    click.echo(f"test accuracy: {test_acc} %")
+    for line in accuracy_lines(image_set, train_acc, test_acc):
+        click.echo(line)
     save_and_plot(
         model, out, plot, f"Learning curve ({loss.replace('_', '-')}, {dtype})",
         preprocessing=preprocessing_spec(data.train_x.shape[1]),
         class_names=list(data.classes),
         positive_class=data.classes[1],
-        training_data={"file": TRAIN_FILE, "sha256": file_sha256(folder / TRAIN_FILE),
-                       "n_samples": n_train},
+        training_data={**image_set.training_data, "n_samples": n_train},
         metrics={"train_accuracy": train_acc, "test_accuracy": test_acc},
     )
 

@@ -66,8 +66,8 @@ def convnet_params(learning_rate, iterations, batch_size, seed, device,
     for setting in settings:
         name, sep, text = setting.partition("=")
         name = name.strip().replace("-", "_")
-        if not sep or name not in CONVNET_DEFAULTS or name == "callbacks":
-            known = ", ".join(k for k in CONVNET_DEFAULTS if k != "callbacks")
+        if not sep or name not in CONVNET_DEFAULTS or name in ("callbacks", "verbose"):
+            known = ", ".join(k for k in CONVNET_DEFAULTS if k not in ("callbacks", "verbose"))
             raise click.BadParameter(f"expected NAME=VALUE with NAME one of {known}. Got "
                                      f"{setting!r}.", param_hint="'--param'")
         params[name] = _value(text, CONVNET_DEFAULTS[name])
@@ -95,31 +95,31 @@ def _value(text: str, default: Any) -> Any:
     return value
 
 
-def train_convnet(params: dict[str, Any], data_dir: Path | None, train_file: Path | None,
+def train_convnet(params: dict[str, Any], data: tuple, train_file: Path | None,
                   print_every: int | None, out: Path, plot: Path | None,
                   training: dict[str, Any], chunk_rows: int, group=None) -> None:
     """Train, print the epochs' costs and the accuracies, save the model (and its curve).
 
-    On the cat data: train and test accuracy. From ``--train-file`` (a file ``logicat pack``
+    On the cat data: train and test accuracy; on your photos (``--images``), the same on their
+    held-out part (or ``--test-images``), saying so. From ``--train-file`` (a file ``logicat pack``
     wrote): the accuracy on its images and, with ``--early-stopping``, on the part held out;
     the cat data's test set says nothing of the user's photos, so it is not scored. Under
     ``torchrun`` (``group``, a ``torch_backend.distributed.ProcessGroup``) every process trains
     on its share of each batch; only rank 0 prints, checkpoints and saves.
     """
     from logicat.cli import training_options as topts
+    from logicat.cli.datasets import accuracy_lines, training_set
     from logicat.cli.saving import save_and_plot
-    from logicat.data import TRAIN_FILE, file_sha256, find_catvnoncat, load_catvnoncat
+    from logicat.data import file_sha256
     from logicat.features import images_to_features, preprocessing_spec
     from logicat.metrics import accuracy_percent
-    from logicat.training.callbacks import PrintCost, ProgressBar
     from logicat.training.fit import check_both_classes, early_stopping_message
     from logicat.training.minibatch import fit_convnet
 
     checkpoint = topts.check_checkpoint_options(training, "numpy", out)
     main = group is None or group.is_main
-    bar = ProgressBar()
-    callbacks = [PrintCost(10 if print_every is None else print_every, write=bar.write,
-                           unit="epoch"), bar]
+    bar, callbacks = topts.progress(training, 10 if print_every is None else print_every,
+                                    "epoch")
     parallel = partial(fit_convnet, distributed=group is not None)
 
     def fit(images, y):
@@ -136,9 +136,9 @@ def train_convnet(params: dict[str, Any], data_dir: Path | None, train_file: Pat
 
     metrics: dict[str, float] = {}
     if train_file is None:
-        folder = find_catvnoncat(data_dir)
-        data = load_catvnoncat(folder)
-        check_both_classes(data.train_y, str(folder / TRAIN_FILE))
+        image_set = training_set(*data, echo=click.echo if main else lambda *_: None)
+        data = image_set.data
+        check_both_classes(data.train_y, image_set.train_name)
         done = fit(data.train_x, data.train_y)
         if not main:
             return
@@ -147,8 +147,7 @@ def train_convnet(params: dict[str, Any], data_dir: Path | None, train_file: Pat
         test_accuracy = accuracy_percent(model.predict(images_to_features(data.test_x)),
                                          data.test_y)
         classes, size, n = list(data.classes), data.train_x.shape[1], len(data.train_y)
-        trained_on = {"file": TRAIN_FILE, "sha256": file_sha256(folder / TRAIN_FILE),
-                      "n_samples": n}
+        trained_on = image_set.training_data
     else:
         from logicat.data.chunks import H5Images
 
@@ -178,10 +177,15 @@ def train_convnet(params: dict[str, Any], data_dir: Path | None, train_file: Pat
     stopped = early_stopping_message(done.result, unit="epoch")
     if stopped:
         click.echo(stopped)
-    for key, label in (("train_accuracy", "train accuracy"), ("test_accuracy", "test accuracy"),
-                       ("validation_accuracy", "validation accuracy (the images held out)")):
-        if key in metrics:
-            click.echo(f"{label}: {metrics[key]} %")
+    if test_accuracy is not None:
+        lines = accuracy_lines(image_set, metrics["train_accuracy"], test_accuracy)
+    else:
+        lines = [f"train accuracy: {metrics['train_accuracy']} %"]
+    if "validation_accuracy" in metrics:
+        lines.append(f"validation accuracy (the images held out): "
+                     f"{metrics['validation_accuracy']} %")
+    for line in lines:
+        click.echo(line)
     save_and_plot(
         model, out, plot, "Learning curve (mean training loss of each epoch)",
         preprocessing=preprocessing_spec(size), class_names=classes,

@@ -60,7 +60,25 @@ _OPTIONS = [
                  help="Save the checkpoint every N iterations (epochs for a ConvNet)."),
     click.option("--resume", is_flag=True,
                  help="Continue the run saved in --checkpoint, exactly where it stopped."),
+    click.option("--quiet", "-q", is_flag=True,
+                 help="No cost lines and no progress bar: only the results."),
+    click.option("--verbose", "-v", is_flag=True,
+                 help="The cost after every iteration (epoch), not every --print-every."),
 ]
+
+
+def progress(options: dict[str, Any], print_every: int, unit: str = "iteration"):
+    """(the bar, the callbacks that show a run): the lesson's "Cost after iteration i" every
+    ``print_every`` and a progress bar (in a terminal or a notebook); --quiet: neither;
+    --verbose: the cost after every iteration (or epoch, ``unit``)."""
+    from logicat.training.callbacks import PrintCost, ProgressBar
+
+    if options["quiet"] and options["verbose"]:
+        raise click.BadParameter("and --verbose ask for opposite things: give one.",
+                                 param_hint="'--quiet'")
+    bar = ProgressBar(unit=unit, force=False if options["quiet"] else None)
+    every = 1 if options["verbose"] else print_every
+    return bar, [] if options["quiet"] else [PrintCost(every, write=bar.write, unit=unit), bar]
 
 
 def training_options(command):

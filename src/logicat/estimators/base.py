@@ -41,6 +41,21 @@ class BinaryClassifier(ClassifierMixin, BaseEstimator):
         tags.classifier_tags.multi_class = False  # binary only: multiclass y is refused
         return tags
 
+    def _callbacks(self, unit: str) -> list:
+        """The user's callbacks, and what ``verbose`` shows: a progress bar (1), and the cost
+        every tenth of the run (2)."""
+        from logicat.training.callbacks import PrintCost, ProgressBar
+
+        check_params({"verbose": CONSTRAINTS["verbose"]}, {"verbose": self.verbose})
+        callbacks = list(self.callbacks or ())
+        if self.verbose >= 1:
+            bar = ProgressBar(force=True, unit=unit)
+            if self.verbose >= 2:
+                callbacks.append(PrintCost(max(1, self.max_iter // 10), write=bar.write,
+                                           unit=unit))
+            callbacks.append(bar)
+        return callbacks
+
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, shape (m, 2): column 1 is p(classes_[1] | x) = sigma(z)."""
         p = sigmoid(self.decision_function(X))
@@ -96,7 +111,8 @@ class GradientDescentClassifier(BinaryClassifier):
                                                  ensure_non_negative=True)
         snapshot = None if resume_from is None else load_checkpoint(resume_from)
         done = fit(params, X, y01, sample_weight, classes=self.classes_,
-                   callbacks=list(self.callbacks or ()), warm=warm, resume=snapshot,
+                   callbacks=self._callbacks("iteration" if self.batch_size is None
+                                             else "epoch"), warm=warm, resume=snapshot,
                    resume_source=str(resume_from))
         self._set_fitted(done.result, self.classes_, X.shape[1], done.feature_mean,
                          done.feature_scale)

@@ -63,6 +63,8 @@ class ConvNetClassifier(BinaryClassifier):
         same seed gives the same model on the same machine
     device : "auto" (CUDA if available), "cpu" or "cuda"
     callbacks : called after every epoch with a ``TrainingState`` (see LogisticRegression)
+    verbose : 0 (silent), 1 (a progress bar over the epochs), 2 (also the cost every tenth of
+        the run), as LogisticRegression's
 
     Attributes
     ----------
@@ -89,7 +91,7 @@ class ConvNetClassifier(BinaryClassifier):
                  class_weight=_D["class_weight"], early_stopping=_D["early_stopping"],
                  validation_fraction=_D["validation_fraction"],
                  n_iter_no_change=_D["n_iter_no_change"], random_state=_D["random_state"],
-                 device=_D["device"], callbacks=_D["callbacks"]):
+                 device=_D["device"], callbacks=_D["callbacks"], verbose=_D["verbose"]):
         self.widths = widths
         self.convs_per_block = convs_per_block
         self.head = head
@@ -121,6 +123,7 @@ class ConvNetClassifier(BinaryClassifier):
         self.random_state = random_state
         self.device = device
         self.callbacks = callbacks
+        self.verbose = verbose
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -148,7 +151,7 @@ class ConvNetClassifier(BinaryClassifier):
             from logicat.files import load_checkpoint
 
             snapshot = load_checkpoint(resume_from)
-        done = fit_convnet(self.get_params(), images, y01, list(self.callbacks or ()),
+        done = fit_convnet(self.get_params(), images, y01, self._callbacks("epoch"),
                            sample_weight=sample_weight, classes=classes, resume=snapshot,
                            resume_source=str(resume_from))
         r = done.result

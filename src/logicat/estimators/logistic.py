@@ -62,6 +62,9 @@ class LogisticRegression(GradientDescentClassifier):
         solver passes ``params=None``). See ``logicat.training.callbacks``: ``PrintCost``,
         ``ProgressBar``, ``EarlyStopping``, ``Checkpoint``, ``TerminateOnNaN``,
         ``GracefulInterrupt``.
+    verbose : 0, 1 or 2, default 0
+        1: a progress bar (in a terminal or a Jupyter notebook) with the cost and the time left;
+        2: also the cost every tenth of the run, as ``logicat train`` prints it.
     alpha : float >= 0, default 0.0
         L2 regularisation: the term alpha / (2m) ||w||^2 is added to J (m = number of training
         examples, or the sum of the sample weights; the bias is not penalised). This is
@@ -148,6 +151,7 @@ class LogisticRegression(GradientDescentClassifier):
         solver: str = "auto",
         device: str = "auto",
         callbacks: Sequence[Callback] | None = None,
+        verbose: int = 0,
         alpha: float = 0.0,
         optimizer: str = "gd",
         momentum: float = 0.9,
@@ -176,6 +180,7 @@ class LogisticRegression(GradientDescentClassifier):
         self.solver = solver
         self.device = device
         self.callbacks = callbacks
+        self.verbose = verbose
         self.alpha = alpha
         self.optimizer = optimizer
         self.momentum = momentum

@@ -82,6 +82,7 @@ class MLPClassifier(GradientDescentClassifier):
         solver: str = "auto",
         device: str = "auto",
         callbacks: Sequence[Callback] | None = None,
+        verbose: int = 0,
         alpha: float = 0.0,
         optimizer: str = "gd",
         momentum: float = 0.9,
@@ -112,6 +113,7 @@ class MLPClassifier(GradientDescentClassifier):
         self.solver = solver
         self.device = device
         self.callbacks = callbacks
+        self.verbose = verbose
         self.alpha = alpha
         self.optimizer = optimizer
         self.momentum = momentum

@@ -46,7 +46,8 @@ DTYPES = ("float64", "float32")
 DEFAULTS: dict[str, Any] = {
     "learning_rate": 0.005, "max_iter": 2000, "loss": "cross_entropy", "dtype": "float64",
     "init": "zeros", "random_state": None, "engine": "numpy", "solver": "auto",
-    "device": "auto", "callbacks": None, "alpha": 0.0, "optimizer": "gd", "momentum": 0.9,
+    "device": "auto", "callbacks": None, "verbose": 0, "alpha": 0.0, "optimizer": "gd",
+    "momentum": 0.9,
     "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8, "batch_size": None, "shuffle": True,
     "lr_schedule": "constant", "lr_decay": 0.0, "tol": None, "n_iter_no_change": 5,
     "early_stopping": False, "validation_fraction": 0.1, "class_weight": None,
@@ -89,6 +90,7 @@ CONSTRAINTS: dict[str, list[Any]] = {
     "class_weight": [Options(["balanced"]), dict, None],
     "warm_start": [bool],
     "standardize": [bool],
+    "verbose": [Interval(int, 0, 2, closed="both")],
 }
 #: ``ConvNetClassifier``'s: the recipe chosen by cross-validation on the training images only
 #: (BENCHMARKS.md, "Accuracy"). ``max_iter`` counts epochs; the learning rate is the peak of a
@@ -101,7 +103,7 @@ CONVNET_DEFAULTS: dict[str, Any] = {
     "rotation": 0.0, "brightness": 0.0, "contrast": 0.0, "saturation": 0.0, "mixup": 0.0,
     "label_smoothing": 0.0, "tta": True, "class_weight": None, "early_stopping": False,
     "validation_fraction": 0.1, "n_iter_no_change": 10, "random_state": 0, "device": "auto",
-    "callbacks": None,
+    "callbacks": None, "verbose": 0,
 }
 CONVNET_CONSTRAINTS: dict[str, list[Any]] = {
     "widths": [Sizes(1, MAX_BLOCKS, MAX_WIDTH)],
@@ -133,6 +135,7 @@ CONVNET_CONSTRAINTS: dict[str, list[Any]] = {
     "validation_fraction": [Interval(float, 0, 1, closed="neither")],
     "n_iter_no_change": [Interval(int, 1, MAX_EPOCHS, closed="both")],
     "random_state": [Interval(int, 0, MAX_SEED, closed="both"), None],
+    "verbose": [Interval(int, 0, 2, closed="both")],
 }
 
 

@@ -45,17 +45,27 @@ class PrintCost:
             self.write(f"Cost after {self.unit} {state.iteration}: {state.cost:f}")
 
 
+def _in_notebook() -> bool:
+    """Whether this runs in a Jupyter kernel (where stderr is no terminal, yet a bar shows)."""
+    shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
+    return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
+
+
 class ProgressBar:
-    """A tqdm progress bar over the iterations, shown only when ``file`` is a terminal.
+    """A tqdm bar over the iterations (``unit="epoch"``: the epochs) with the cost of the last
+    one and the time left, kept when done; drawn where someone can see it - a terminal, or a
+    Jupyter notebook (``tqdm.auto`` draws a widget there) - unless ``force`` says.
 
     ``file`` defaults to the standard error stream at the time the bar is drawn.
     """
 
     cost_only = True
 
-    def __init__(self, file: TextIO | None = None, force: bool | None = None) -> None:
+    def __init__(self, file: TextIO | None = None, force: bool | None = None,
+                 unit: str = "iteration") -> None:
         self._file = file
-        self.enabled = self.file.isatty() if force is None else force
+        self.enabled = (self.file.isatty() or _in_notebook()) if force is None else force
+        self.unit = unit
         self._bar = None
 
     @property
@@ -66,12 +76,11 @@ class ProgressBar:
         if not self.enabled:
             return
         if self._bar is None:
-            from tqdm import tqdm
+            from tqdm.auto import tqdm
 
-            self._bar = tqdm(
-                total=state.max_iter, initial=state.iteration, file=self.file, unit="it",
-                leave=False,
-            )
+            self._bar = tqdm(total=state.max_iter, initial=state.iteration, file=self.file,
+                             unit=f" {self.unit}", leave=True,
+                             dynamic_ncols=True)
         self._bar.update(1)
         self._bar.set_postfix(cost=f"{state.cost:.6f}", refresh=False)
         if state.iteration + 1 >= state.max_iter:
@@ -83,7 +92,7 @@ class ProgressBar:
 
     def __deepcopy__(self, memo: dict) -> ProgressBar:
         """A fresh bar on the same stream (``sklearn.base.clone`` deep-copies callbacks)."""
-        return ProgressBar(self._file, force=self.enabled)
+        return ProgressBar(self._file, force=self.enabled, unit=self.unit)
 
     def write(self, line: str) -> None:
         """Print a line above the bar without breaking it."""

@@ -8,6 +8,7 @@ negative parts and their sum over R, G, B) and a network's first-layer units.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 
@@ -58,7 +59,7 @@ def weights_figure(coef: ArrayLike, image_size: int = 64,
     shown = axes[2].imshow(total, cmap="RdBu_r", vmin=-bound, vmax=bound, interpolation="none")
     axes[2].set_title("sum over R, G, B (red: +)")
     fig.colorbar(shown, ax=axes[2], shrink=0.8,
-                 label="weight of the pixel: sum of w over R, G, B, in units of max |w|")
+                 label="the pixel's weight: sum of w over R, G, B\n(in units of max |w|)")
     for ax, gid in zip(axes, ("weights-positive", "weights-negative", "weights-sum"), strict=True):
         ax.set_gid(gid)  # the SVG id of each panel
         ax.set_xticks([])
@@ -113,8 +114,9 @@ def filters_figure(W: ArrayLike, columns: int = 16) -> Any:
         raise ShapeError(f"W must have shape (C_out, 3, k, k). Got shape {W.shape} instead.")
     n = W.shape[0]
     fig = _patch_grid(W.transpose(0, 2, 3, 1), columns, (0.8, 0.9), "filter")  # (n, k, k, 3)
-    fig.suptitle(f"First convolution: its {n} filters (3x3 over R, G, B; grey: 0{_drawn(n)})",
-                 fontsize=9)
+    title = f"First convolution: its {n} filters (3x3 over R, G, B; grey: 0{_drawn(n)})"
+    width = fig.get_figwidth() * 72 / (9 * 0.6)  # characters of 9 pt a line holds
+    fig.suptitle(textwrap.fill(title, max(20, int(width))), fontsize=9)
     return fig
 
 

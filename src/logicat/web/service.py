@@ -19,7 +19,11 @@ from logicat.data.images import load_image
 from logicat.errors import ImageLoadError, ModelFileError
 from logicat.model import Model
 from logicat.nn.layers import output_layer
+from logicat.viz.plots import training_unit
 from logicat.web.uploads import UploadError
+
+#: Recorded with the hyperparameters, yet settings of the run's output, not of the model.
+NOT_OF_THE_MODEL = frozenset({"callbacks", "verbose"})
 
 
 class Predictor:
@@ -96,20 +100,30 @@ class Predictor:
         return results
 
     def summary(self) -> dict:
-        """What the model page shows: accuracies, hyperparameters, data checksum, ..."""
+        """What the model page shows: accuracies, hyperparameters, data checksum, ...
+
+        ``hyperparameters`` are those the training recorded, less ``callbacks`` and ``verbose``
+        (what the run printed, not a setting of the model) and those left unset (``None``: no
+        mini-batches, no tolerance, no class weights); ``training_unit`` says what ``n_iter``
+        counts, the way ``logicat train`` and ``logicat report`` say it: "epoch" (of
+        mini-batches) or "iteration".
+        """
         meta, model = self.meta, self.model
         history = np.asarray(model.cost_history, dtype=np.float64)
+        recorded = meta.get("hyperparameters") or {}
         return {
             "source": Path(self.source).name if self.source else None,
             "class_names": self.class_names,
             "positive_class": self.positive_class,
             "architecture": model.architecture_summary,
             "metrics": meta.get("metrics", {}),
-            "hyperparameters": meta.get("hyperparameters", {}),
+            "hyperparameters": {key: value for key, value in recorded.items()
+                                if value is not None and key not in NOT_OF_THE_MODEL},
             "training_data": meta.get("training_data", {}),
             "preprocessing": self.spec,
             "n_features": model.n_features,
             "n_iter": int(model.n_iter),
+            "training_unit": training_unit(recorded),
             "dtype": str(model.dtype),
             "final_cost": float(history[-1]) if history.size else None,
             "intercept": float(_output_bias(model)),

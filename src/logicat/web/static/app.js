@@ -24,26 +24,42 @@ async function loadModel() {
       metrics.train_accuracy == null ? "unknown" : percent(metrics.train_accuracy / 100);
     $("#test-accuracy").textContent =
       metrics.test_accuracy == null ? "unknown" : percent(metrics.test_accuracy / 100);
-    $("#final-cost").textContent =
-      model.final_cost == null ? "unknown" : `${model.final_cost.toFixed(6)} after ${model.n_iter} iterations`;
+    const unit = model.training_unit || "iteration";  // "epoch" for mini-batch training
+    $("#final-cost").textContent = model.final_cost == null ? "unknown"
+      : `${model.final_cost.toFixed(6)} after ${model.n_iter} ${unit}${model.n_iter === 1 ? "" : "s"}`;
+    $("#learning-curve").alt = `Learning curve: cost against ${unit}`;
+    $("#curve-caption").textContent = unit === "epoch"
+      ? "Learning curve: the cost J after each epoch (the mean loss over its mini-batches)."
+      : "Learning curve: the cost J after each gradient-descent step.";
     $("#training-data").textContent =
       data.file ? `${data.file} (${data.n_samples} images)` : "unknown";
     $("#training-sha256").textContent = data.sha256 || "unknown";
-    const params = $("#hyperparameters");
-    params.replaceChildren();
-    for (const [key, value] of Object.entries(model.hyperparameters || {})) {
-      const term = document.createElement("dt");
-      const detail = document.createElement("dd");
-      term.textContent = key;
-      detail.textContent = String(value);
-      params.append(term, detail);
-    }
+    showHyperparameters(model.hyperparameters || {});
     $("#limits-hint").textContent =
-      `JPEG, PNG, GIF, WebP, ... up to ${(limits.max_upload_bytes / 1048576).toFixed(1)} MiB ` +
+      `JPEG, PNG, GIF, WebP, ... up to ${(limits.max_upload_bytes / 1048576).toFixed(1)}\u00a0MiB ` +
       `and ${(limits.max_pixels / 1e6).toFixed(0)} megapixels each, ${limits.max_files} at a time`;
   } catch (err) {
     $("#model-error").hidden = false;
     $("#model-error").textContent = `Could not load the model description: ${err.message}`;
+  }
+}
+
+// One name: value pair per hyperparameter, kept together (a <div> in the <dl>) so that the pairs
+// flow into two columns or one and a value never breaks mid-word; unset ones (null) are left out.
+function showHyperparameters(hyperparameters) {
+  const params = $("#hyperparameters");
+  params.replaceChildren();
+  for (const [key, value] of Object.entries(hyperparameters)) {
+    if (value == null) continue;
+    const pair = document.createElement("div");
+    const term = document.createElement("dt");
+    const detail = document.createElement("dd");
+    term.textContent = key;
+    detail.textContent = Array.isArray(value) ? value.join(", ") : String(value);
+    if (Array.isArray(value)) detail.className = "list";
+    term.title = detail.title = `${key} = ${detail.textContent}`;
+    pair.append(term, detail);
+    params.append(pair);
   }
 }
 
@@ -52,7 +68,14 @@ async function loadModel() {
 function describe(model) {
   const arch = model.architecture;
   const size = model.preprocessing ? model.preprocessing.image_size : 64;
-  $("#model-kind").textContent = arch.description;
+  // "12288 -> 1": a line may break before an arrow, never inside it
+  $("#model-kind").replaceChildren(...arch.description.split("->").flatMap((part, i) => {
+    if (i === 0) return [part];
+    const arrow = document.createElement("span");
+    arrow.className = "nowrap";
+    arrow.textContent = "->";
+    return [arrow, part];
+  }));
   if (arch.kind === "convnet") {
     $("#lead").textContent =
       `A convolutional network on ${size}\u00d7${size} RGB images: blocks of 3\u00d73 ` +
@@ -102,7 +125,7 @@ function showResult(card, result) {
                   grad_cam: "Grad-CAM"}[result.explanation_method];
   card.querySelector(".meta").textContent =
     `left: what the model sees, 64×64 pixels · right: why (${method}): red pixels push ` +
-    `p(${positive}) up, blue ones down · upload ${(result.bytes / 1024).toFixed(1)} KiB`;
+    `p(${positive}) up, blue ones down · upload ${(result.bytes / 1024).toFixed(1)}\u00a0KiB`;
   card.querySelector(".fill").style.width = (100 * p).toFixed(1) + "%";
   card.querySelector(".bar").setAttribute("aria-valuenow", String(p));
   card.querySelector(".probability").textContent = `p(${positive}) = ${p.toFixed(4)}`;

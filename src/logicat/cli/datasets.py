@@ -1,0 +1,88 @@
+"""What ``logicat train`` trains and tests on: the cat data, or your own photos (``--images``).
+
+``training_set`` gives a ``logicat.data.image_sets.ImageSet``: the data as the cat data's
+``CatData``, the names to print, the record for the model file. For your photos the folder is
+decoded once (a progress bar the first time, then the cache) and the accuracies printed are on
+the held-out part of your photos, said so on the line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+#: the options that choose the data, shared by the dense models' and the ConvNet's paths
+IMAGE_OPTIONS = ("images", "test_images", "test_fraction", "positive")
+
+
+def image_options(command):
+    """``--images DIR``, ``--test-images DIR``, ``--test-fraction F``, ``--positive NAME``."""
+    for option in reversed([
+        click.option("--images", type=click.Path(path_type=Path, file_okay=False), default=None,
+                     help="Train on your own photos: DIR/<class>/... (any format Pillow reads; "
+                     "decoded once, then cached), tested on a held-out part of them."),
+        click.option("--test-images", type=click.Path(path_type=Path, file_okay=False),
+                     default=None, help="With --images: test on this folder (same layout) "
+                     "instead of a held-out part."),
+        click.option("--test-fraction", type=click.FloatRange(0, 1, min_open=True,
+                                                              max_open=True),
+                     default=0.2, show_default=True,
+                     help="With --images: the part of each class held out for the test "
+                     "(stratified, drawn by --seed)."),
+        click.option("--positive", default="cat", show_default=True,
+                     help="With --images: the class folder that is label 1 (as in `logicat "
+                     "pack`); every other class folder is label 0."),
+    ]):
+        command = option(command)
+    return command
+
+
+def training_set(data_dir, images, test_images, test_fraction, positive, seed, *,
+                 echo=click.echo):
+    """The ``ImageSet`` to train on: the cat data (found as --data-dir says), or ``images``
+    (``echo`` says what it trains on; the other processes of ``--nproc`` pass a silent one)."""
+    from logicat.data import TRAIN_FILE, file_sha256, find_catvnoncat, load_catvnoncat
+    from logicat.data.image_sets import ImageSet, from_folders
+
+    if images is None:
+        for flag, value in (("--test-images", test_images),):
+            if value is not None:
+                raise click.BadParameter("needs --images DIR.", param_hint=f"'{flag}'")
+        folder = find_catvnoncat(data_dir)
+        data = load_catvnoncat(folder)
+        return ImageSet(data, str(folder / TRAIN_FILE),
+                        f"the cat data's {len(data.test_y)} test images",
+                        {"file": TRAIN_FILE, "sha256": file_sha256(folder / TRAIN_FILE),
+                         "n_samples": len(data.train_y)})
+    from tqdm.auto import tqdm
+
+    from logicat.data import list_image_folder
+
+    total = len(list_image_folder(images, positive)[0])
+    with tqdm(total=total, unit="img", desc=f"decoding {images}",
+              disable=None if echo is click.echo else True) as bar:
+        image_set = from_folders(images, test_images, test_fraction=test_fraction,
+                                 positive=positive, seed=seed, progress=bar.update,
+                                 on_skip=lambda path, why: bar.write(
+                                     f"Skipped {path}: {why}", file=click.get_text_stream(
+                                         "stderr")))
+    data = image_set.data
+    neg, pos = data.classes
+    n_pos = int(data.train_y.sum())
+    echo(f"Training on {len(data.train_y)} images of {image_set.train_name} ({pos}: "
+               f"{n_pos}, {neg}: {len(data.train_y) - n_pos}); testing on "
+               f"{image_set.test_name}")
+    return image_set
+
+
+def accuracy_lines(image_set, train_accuracy: float, test_accuracy: float) -> list[str]:
+    """The two accuracy lines: as the lesson prints them for the cat data; for your photos,
+    saying what each was measured on."""
+    from logicat.data import TRAIN_FILE
+
+    if image_set.training_data["file"] == TRAIN_FILE:
+        return [f"train accuracy: {train_accuracy} %", f"test accuracy: {test_accuracy} %"]
+    n = len(image_set.data.train_y)
+    return [f"train accuracy: {train_accuracy} %, on its {n} training images",
+            f"test accuracy: {test_accuracy} %, on {image_set.test_name}"]

@@ -1,0 +1,83 @@
+"""``logicat train --images DIR``, as a newcomer with a folder of photos drives it: every model
+kind trains on the photos, is tested on a held-out part of them (or a second folder), says so,
+and records it; the cat data is never scored for it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from logicat.files import read_metadata
+from tests.conftest import invoke
+from tests.data.test_image_sets import photo_folder
+
+KINDS = {
+    "logistic": ["-n", "50"],
+    "mlp": ["--hidden", "7", "-n", "50"],
+    "convnet": ["--model", "convnet", "-n", "1", "--param", "widths=4,8"],
+}
+
+
+@pytest.fixture
+def photos(cat_data, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return photo_folder(tmp_path / "photos", cat_data, n=60)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_model_kind_trains_on_your_photos_and_tests_on_them(kind, photos, tmp_path):
+    out = tmp_path / f"{kind}.safetensors"
+    result = invoke(*["train", "--images", photos, *KINDS[kind], "--print-every", "0",
+                     "--out", out])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith(f"Training on 48 images of {photos}/ (cat: ")
+    assert "testing on 12 held-out images of" in lines[0]
+    assert any(line.startswith("train accuracy: ") and line.endswith(
+        ", on its 48 training images") for line in lines), result.output
+    test_line = next(line for line in lines if line.startswith("test accuracy: "))
+    assert test_line.endswith(f", on 12 held-out images of {photos}/ (20 % of each class)")
+    meta = read_metadata(out)
+    assert meta["training_data"]["file"] == f"{photos}/"
+    assert meta["training_data"]["n_samples"] == 48
+    accuracy = float(test_line.split()[2])
+    assert meta["metrics"]["test_accuracy"] == accuracy
+    predicted = invoke(*["predict", "-m", out, next((photos / "cat").iterdir())])
+    assert predicted.exit_code == 0 and "p(cat) = " in predicted.output
+
+
+def test_a_second_folder_is_the_test_set(cat_data, photos, tmp_path):
+    test = photo_folder(tmp_path / "test", cat_data, n=20, start=100)
+    result = invoke(*["train", "--images", photos, "--test-images", test, "-n", "20",
+                     "--print-every", "0", "--out", tmp_path / "m.safetensors"])
+    assert result.exit_code == 0, result.output
+    assert "test accuracy: " in result.output
+    assert f"on the 20 images of {test}/" in result.output
+
+
+@pytest.mark.parametrize("args, option", [
+    (["--images", "{p}", "--train-file", "{p}/x.h5"], "--train-file"),
+    (["--test-images", "{p}"], "--test-images"),
+    (["--images", "{p}", "--test-fraction", "0.001"], "test_fraction=0.001 holds out 0"),
+])
+def test_what_cannot_be_asked_is_a_usage_error(args, option, photos, tmp_path):
+    result = invoke(*["train", *[a.format(p=photos) for a in args], "--out",
+                     tmp_path / "m.safetensors"])
+    assert result.exit_code == 2, result.output
+    assert option in result.output.splitlines()[-1]
+    assert not (tmp_path / "m.safetensors").exists()
+
+
+def test_the_second_run_reads_the_cache(photos, tmp_path, monkeypatch):
+    args = ["train", "--images", photos, "-n", "5", "--print-every", "0", "--out",
+            tmp_path / "m.safetensors"]
+    assert invoke(*args).exit_code == 0
+
+    def no_decoding(*a, **k):
+        raise AssertionError("decoded twice")
+
+    monkeypatch.setattr("logicat.data.pack.pack_image_folder", no_decoding)
+    again = invoke(*args)
+    assert again.exit_code == 0, again.output
+    assert json.dumps(read_metadata(tmp_path / "m.safetensors")["training_data"])

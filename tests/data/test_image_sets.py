@@ -1,0 +1,90 @@
+"""Your own photos as a training set (``logicat.data.image_sets``): decoded once and cached by
+the folder's listing, split stratified and seeded, or tested on a second folder."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from logicat.data import image_sets
+from logicat.errors import ParameterError
+
+
+def photo_folder(root, cat_data, n=30, classes=("cat", "non-cat"), start=0):
+    """n JPEGs made from the cat data's training images, in root/<class>/ by their labels."""
+    for i in range(start, start + n):
+        label = classes[0] if cat_data.train_y[i] else classes[1]
+        (root / label).mkdir(parents=True, exist_ok=True)
+        Image.fromarray(cat_data.train_x[i]).save(root / label / f"{i:03d}.jpg", quality=95)
+    return root
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return tmp_path / "cache" / "logicat" / "folders"
+
+
+def test_a_folder_is_decoded_once_then_read_from_the_cache(cat_data, tmp_path, cache,
+                                                           monkeypatch):
+    photos = photo_folder(tmp_path / "photos", cat_data)
+    first = image_sets.from_folders(photos)
+    assert len(list(cache.iterdir())) == 1
+
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("decoded twice")
+
+    monkeypatch.setattr("logicat.data.pack.pack_image_folder", no_decoding)
+    again = image_sets.from_folders(photos)
+    for a, b in zip(first.data, again.data, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert first.training_data == again.training_data
+
+
+def test_a_photo_added_or_changed_makes_a_new_key(cat_data, tmp_path, cache):
+    photos = photo_folder(tmp_path / "photos", cat_data)
+    key = image_sets.folder_key(photos, "cat", 64)
+    assert image_sets.folder_key(photos, "cat", 32) != key
+    assert image_sets.folder_key(photos, "non-cat", 64) != key
+    first = sorted((photos / "cat").iterdir())[0]
+    os.utime(first, ns=(1, 1))
+    changed = image_sets.folder_key(photos, "cat", 64)
+    assert changed != key
+    photo_folder(photos, cat_data, n=1, start=40)
+    assert image_sets.folder_key(photos, "cat", 64) not in (key, changed)
+
+
+def test_the_held_out_part_is_stratified_and_seeded(cat_data, tmp_path, cache):
+    photos = photo_folder(tmp_path / "photos", cat_data, n=50)
+    labels = cat_data.train_y[:50]
+    a = image_sets.from_folders(photos, test_fraction=0.2, seed=0)
+    for c in (0, 1):
+        assert (a.data.test_y == c).sum() == round(0.2 * (labels == c).sum())
+    assert len(a.data.train_y) + len(a.data.test_y) == 50
+    b = image_sets.from_folders(photos, test_fraction=0.2, seed=1)
+    assert not np.array_equal(a.data.test_x, b.data.test_x)
+    assert a.test_name.startswith(f"{len(a.data.test_y)} held-out images of {photos}{os.sep}")
+    assert a.training_data["n_samples"] == len(a.data.train_y)
+
+
+def test_a_second_folder_is_the_test(cat_data, tmp_path, cache):
+    train = photo_folder(tmp_path / "train", cat_data, n=30)
+    test = photo_folder(tmp_path / "test", cat_data, n=12, start=100)
+    got = image_sets.from_folders(train, test)
+    assert len(got.data.train_y) == 30 and len(got.data.test_y) == 12
+    np.testing.assert_array_equal(np.sort(got.data.test_y), np.sort(cat_data.train_y[100:112]))
+    other = photo_folder(tmp_path / "dogs", cat_data, n=12, classes=("dog", "non-dog"))
+    with pytest.raises(Exception, match="no class folder named 'cat'"):
+        image_sets.from_folders(train, other)
+
+
+@pytest.mark.parametrize("fraction, message", [
+    (0.01, "holds out 0 of the"), (0.99, "a held-out test needs at least one image of each"),
+    (1.5, "must be in \\(0, 1\\)")])
+def test_a_fraction_that_leaves_a_class_out_is_refused(fraction, message):
+    y = np.array([0] * 20 + [1] * 10)
+    with pytest.raises(ParameterError, match=message):
+        image_sets.split(y, fraction, 0)
