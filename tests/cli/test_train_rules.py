@@ -67,3 +67,20 @@ def test_the_learning_curve_draws_the_validation_cost_and_the_kept_iteration(tmp
     kept = model.metadata["early_stopping"]["best_iteration"]
     assert labels == ["learning rate = 0.005", "validation cost", f"kept: iteration {kept}"]
     np.testing.assert_array_equal(ax.get_lines()[1].get_ydata(), model.validation_cost_history)
+
+
+@pytest.mark.parametrize("flag, costs", [("--quiet", []), ("--verbose", list(range(6))),
+                                         (None, [0, 5])])
+def test_quiet_and_verbose(flag, costs, tmp_path):
+    """--quiet: the results only; --verbose: the cost after every iteration."""
+    from tests.conftest import invoke
+
+    args = ["train", "-n", "6", "--print-every", "5", "--out", tmp_path / "m.safetensors"]
+    result = invoke(*args, *([flag] if flag else []))
+    assert result.exit_code == 0, result.output
+    printed = [int(line.split()[3].rstrip(":")) for line in result.output.splitlines()
+               if line.startswith("Cost after iteration")]
+    assert printed == costs
+    assert "test accuracy: " in result.output
+    both = invoke(*args, "--quiet", "--verbose")
+    assert both.exit_code == 2 and "--quiet" in both.output.splitlines()[-1]

@@ -58,3 +58,30 @@ def test_early_stopping_refuses_an_unknown_monitor():
     with pytest.raises(ValueError, match="The 'monitor' parameter must be one of 'cost', "
                        "'val_cost'. Got 'loss' instead."):
         EarlyStopping(monitor="loss")
+
+
+def test_the_progress_bar_counts_epochs_shows_the_cost_and_stays(rng):
+    from logicat.training.callbacks import ProgressBar
+
+    out = io.StringIO()
+    bar = ProgressBar(file=out, force=True, unit="epoch")
+    X, y = rng.normal(size=(30, 4)), np.arange(30) % 2
+    LogisticRegression(max_iter=3, batch_size=10, callbacks=[bar]).fit(X, y)
+    final = out.getvalue().replace("\r", "\n").strip().splitlines()[-1]
+    assert final.startswith("100%") and "3/3" in final and " epoch" in final, final
+    assert "cost=" in final
+
+
+def test_verbose_draws_the_bar_and_prints_the_cost_every_tenth(rng, capsys):
+    X, y = rng.normal(size=(30, 4)), np.arange(30) % 2
+    LogisticRegression(max_iter=50).fit(X, y)
+    assert capsys.readouterr() == ("", "")  # silent by default
+    LogisticRegression(max_iter=50, verbose=1).fit(X, y)
+    quiet = capsys.readouterr()
+    assert quiet.out == "" and "50/50" in quiet.err and " iteration" in quiet.err
+    LogisticRegression(max_iter=50, verbose=2).fit(X, y)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in lines] == [
+        f"Cost after iteration {i}" for i in range(0, 50, 5)]
+    with pytest.raises(ValueError, match="'verbose' parameter must be an int in \\[0, 2\\]"):
+        LogisticRegression(verbose=3).fit(X, y)
