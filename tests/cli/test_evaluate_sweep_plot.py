@@ -1,9 +1,11 @@
-"""``logicat sweep``, ``evaluate --cv``, ``plot ...``: the numbers they print are the library's."""
+"""``logicat sweep``, ``evaluate [--cv] [--format json]``, ``info``, ``plot ...``: the numbers
+they print are the library's."""
 
 from __future__ import annotations
 
 import base64
 import io
+import json
 import re
 import xml.etree.ElementTree as ET
 
@@ -95,6 +97,38 @@ def test_evaluate_prints_roc_auc_log_loss_and_cross_validation(model_path, cat_f
     assert out.count("held out, accuracy") == 3
 
 
+def test_evaluate_json_has_the_numbers_of_the_text(model_path, cat_features):
+    from logicat.metrics import METRICS
+
+    _, _, X_test, y_test = cat_features
+    text = run("evaluate", "--model", model_path, "--cv", 3)
+    result = run("evaluate", "--model", model_path, "--cv", 3, "--format", "json")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)  # the whole of stdout is one JSON document
+    assert out["data"] == {"source": out["data"]["source"], "split": "test", "n_samples": 50,
+                           "n_positive": 33, "classes": ["non-cat", "cat"], "skipped": []}
+    assert out["data"]["source"].endswith("test_catvnoncat.h5")
+    assert f"test set: 50 images (33 cat) from {out['data']['source']}" in text.stdout
+    m = model_metrics(load_model(model_path), X_test, y_test)
+    assert out["metrics"] == pytest.approx(m.scalars(), abs=1e-12)
+    assert out["confusion_matrix"] == m.confusion_matrix.tolist()
+    lines = text.stdout.splitlines()
+    for key, name in METRICS:  # every number of the text, Brier score too, is in the JSON
+        assert f"{name:<10} {out['metrics'][key]:.4f}" in lines
+    rows = [list(map(int, line.split()[1:])) for line in lines
+            if line.startswith(("non-cat ", "cat "))]
+    assert rows == out["confusion_matrix"]
+    cv = out["cross_validation"]
+    assert (cv["k"], cv["n_samples"], cv["random_state"]) == (3, 209, 0)
+    assert cv["data"].endswith("train_catvnoncat.h5")
+    for key, name in METRICS:
+        assert f"{name:<12} {cv['mean'][key]:.4f} ± {cv['std'][key]:.4f}" in lines
+    for i, fold in enumerate(cv["folds"]):
+        assert (f"  fold {i + 1}/3: {fold['n_samples']} held out, accuracy "
+                f"{fold['accuracy']:.4f}") in lines
+    assert [key for key, _ in METRICS] == list(cv["folds"][0])[1:]
+
+
 def test_evaluate_refuses_impossible_cv(model_path):
     result = run("evaluate", "--model", model_path, "--cv", 1)
     assert result.exit_code == 2 and "--cv" in result.output
@@ -162,3 +196,56 @@ def test_every_command_that_takes_a_model_takes_dash_m(model_path, tmp_path):
                     "export"):
         help_text = run(*command.split(), "--help").output
         assert "-m, --model" in help_text, command
+
+
+# ------------------------------------------------------------------------------ logicat info
+def _info_keys(output: str) -> set[str]:
+    return {line.split(":")[0].strip() for line in output.splitlines()}
+
+
+def test_info_leaves_out_what_means_nothing_for_logistic_regression(model_path):
+    result = run("info", model_path)
+    assert result.exit_code == 0, result.output
+    keys = _info_keys(result.output)
+    for dropped in ("callbacks", "device", "activation", "momentum", "beta_1", "beta_2",
+                    "epsilon", "lr_decay", "shuffle", "validation_fraction", "n_iter_no_change"):
+        assert dropped not in keys, dropped
+    assert {"learning_rate", "optimizer", "batch_size", "tol", "early_stopping"} <= keys
+    lines = result.output.splitlines()
+    assert lines[1] == "parameters: 12289"  # w (12288,) and b
+    assert ("  resize: any image to 64x64 RGB by Lanczos, the aspect ratio not kept (EXIF "
+            "orientation applied, transparency on white)") in lines
+    every = json.loads(run("info", "--json", model_path).output)  # --json: all of the file
+    assert {"callbacks", "device", "momentum"} <= set(every["hyperparameters"])
+    assert every["architecture"]["activation"] == "relu"
+
+
+def test_info_shows_what_a_network_and_its_optimizer_use(tmp_path):
+    path = tmp_path / "adam.safetensors"
+    trained = run("train", "--hidden", "7", "-n", 3, "--optimizer", "adam", "--batch-size", 64,
+                  "--print-every", 0, "--out", path)
+    assert trained.exit_code == 0, trained.output
+    result = run("info", path)
+    keys = _info_keys(result.output)
+    assert {"activation", "beta_1", "beta_2", "epsilon", "shuffle"} <= keys
+    assert "momentum" not in keys and "device" not in keys and "callbacks" not in keys
+    assert "  activation: relu" in result.output.splitlines()
+    assert result.output.splitlines()[1] == f"parameters: {12288 * 7 + 7 + 7 + 1}"
+
+
+def test_info_counts_a_convnets_learned_values_apart_from_its_statistics(tmp_path,
+                                                                         one_torch_thread):
+    path = tmp_path / "cnn.safetensors"
+    trained = run("train", "--model", "convnet", "-n", 1, "--param", "widths=4,8", "--out",
+                  path)
+    assert trained.exit_code == 0, trained.output
+    result = run("info", path)
+    learned = (4 * 3 * 9 + 2 * 4) + (8 * 4 * 9 + 2 * 8) + (8 + 1)  # conv, BN weight+bias, dense
+    statistics = 2 * 3 + 2 * 4 + 2 * 8  # input mean, std; BN running mean, var
+    assert result.output.splitlines()[1] == (
+        f"parameters: {learned} learned, {statistics} statistics (normalize mean/std; "
+        "batchnorm running_mean/running_var)")
+    keys = _info_keys(result.output)
+    assert "device" in keys and "callbacks" not in keys  # torch trains it, on some device
+    assert "momentum" not in keys and "crop_min_scale" not in keys  # adamw, crop "pad"
+    assert {"crop_pad", "warmup"} <= keys

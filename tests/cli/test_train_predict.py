@@ -1,5 +1,9 @@
-"""The ``logicat`` command through its real entry point (the installed console script)."""
+"""The ``logicat`` command through its real entry point (the installed console script), and
+``predict --format json|csv`` through click's runner."""
 
+import csv
+import io
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -7,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from logicat import load_model
+from tests.conftest import invoke
 
 LOGICAT = str(Path(sys.executable).with_name("logicat"))
 
@@ -107,3 +112,124 @@ def test_help_everywhere(command):
     result = run(*([command] if command else []), "--help")
     assert result.returncode == 0
     assert result.stdout.startswith("Usage: logicat")
+
+
+# ------------------------------------------------- predict --format json | csv (click's runner)
+@pytest.fixture(scope="module")
+def mlp_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("mlp") / "mlp.safetensors"
+    result = invoke("train", "--hidden", 7, "-n", 5, "--print-every", 0, "--out", path)
+    assert result.exit_code == 0, result.output
+    return path
+
+
+@pytest.fixture
+def inputs(photos_dir, tmp_path):
+    """Two photos with a file that is no image between them, in that order."""
+    bad = tmp_path / "notes.jpg"
+    bad.write_text("not an image")
+    return [photos_dir / "tabby_cat.jpg", bad, photos_dir / "coffee.png"]
+
+
+def _expected_p(model_path, photos) -> list[float]:
+    """p(cat) of each photo by the model's own predict_proba."""
+    from logicat.data import load_images
+    from logicat.features import apply_preprocessing
+
+    clf = load_model(model_path)
+    images, _, failures = load_images(photos, size=64)
+    assert not failures
+    return list(clf.predict_proba(apply_preprocessing(images, clf.metadata_["preprocessing"]))[
+        :, 1])
+
+
+def test_predict_json_is_one_record_per_file_in_input_order(trained, inputs):
+    model = trained[1] / "model.safetensors"
+    result = invoke("predict", "-m", model, "--format", "json", *inputs)
+    assert result.exit_code == 1  # a file could not be read: the documented status
+    assert result.stderr == ""  # its error is in its record, not on stderr
+    records = json.loads(result.stdout)
+    assert [r["path"] for r in records] == [str(p) for p in inputs]
+    assert set(records[1]) == {"path", "error"} and records[1]["error"]
+    expected = _expected_p(model, [inputs[0], inputs[2]])
+    text = invoke("predict", "-m", model, *inputs).stdout.splitlines()
+    for record, p, line in zip([records[0], records[2]], expected, text, strict=True):
+        assert set(record) == {"path", "probability", "label", "positive_class"}
+        assert record["probability"] == pytest.approx(p, abs=1e-12)
+        assert record["positive_class"] == "cat"
+        assert record["label"] == ("cat" if p > 0.5 else "non-cat")
+        assert line.split() == [record["path"], "p(cat)", "=", f"{record['probability']:.4f}",
+                                record["label"]]
+
+
+def test_predict_json_stays_valid_when_no_image_can_be_read(trained, tmp_path):
+    bad = [tmp_path / "a.jpg", tmp_path / "b.png"]
+    for path in bad:
+        path.write_bytes(b"\x89PNG junk")
+    for fmt in ("json", "csv"):
+        result = invoke("predict", "-m", trained[1] / "model.safetensors", "--format", fmt,
+                        *bad)
+        assert result.exit_code == 1
+        assert result.stderr == "Error: none of the 2 images could be read.\n"
+        if fmt == "json":
+            assert [set(r) for r in json.loads(result.stdout)] == [{"path", "error"}] * 2
+        else:
+            rows = list(csv.DictReader(io.StringIO(result.stdout)))
+            assert [r["path"] for r in rows] == [str(p) for p in bad]
+            assert all(r["error"] and r["probability"] == "" for r in rows)
+
+
+def test_predict_csv_has_the_json_numbers(trained, inputs):
+    model = trained[1] / "model.safetensors"
+    result = invoke("predict", "-m", model, "--format", "csv", *inputs)
+    assert result.exit_code == 1 and result.stderr == ""
+    assert result.stdout.splitlines()[0] == "path,probability,label,error"
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    records = json.loads(invoke("predict", "-m", model, "--format", "json", *inputs).stdout)
+    assert [r["path"] for r in rows] == [str(p) for p in inputs]
+    for row, record in zip(rows, records, strict=True):
+        if "error" in record:
+            assert (row["probability"], row["label"], row["error"]) == ("", "", record["error"])
+        else:
+            assert float(row["probability"]) == record["probability"]  # repr: no digit lost
+            assert (row["label"], row["error"]) == (record["label"], "")
+
+
+def test_predict_several_models_key_each_answer_by_model_file(trained, mlp_path, inputs):
+    model = trained[1] / "model.safetensors"
+    models = [str(model), str(mlp_path)]
+    single = {m: json.loads(invoke("predict", "-m", m, "--format", "json", *inputs).stdout)
+              for m in models}
+    both = json.loads(invoke("predict", "-m", model, "-m", mlp_path, "--format", "json",
+                             *inputs).stdout)
+    for i, record in enumerate(both):
+        if "error" in record:
+            assert record == single[models[0]][i]
+            continue
+        assert list(record["probabilities"]) == models  # in -m order
+        for m in models:
+            assert record["probabilities"][m] == single[m][i]["probability"]
+            assert record["labels"][m] == single[m][i]["label"]
+            assert record["positive_classes"][m] == "cat"
+    result = invoke("predict", "-m", model, "-m", mlp_path, "--format", "csv", *inputs)
+    header = result.stdout.splitlines()[0].split(",")
+    assert header == ["path", f"probability:{model}", f"label:{model}",
+                      f"probability:{mlp_path}", f"label:{mlp_path}", "error"]
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    for row, record in zip(rows, both, strict=True):
+        for m in models:
+            if "error" not in record:
+                assert float(row[f"probability:{m}"]) == record["probabilities"][m]
+
+
+def test_predict_text_is_the_default_and_a_model_is_keyed_once(trained, inputs):
+    model = trained[1] / "model.safetensors"
+    default, text = (invoke("predict", "-m", model, *args, *inputs)
+                     for args in ([], ["--format", "text"]))
+    assert (default.exit_code, default.stdout, default.stderr) == (
+        text.exit_code, text.stdout, text.stderr)
+    assert text.stderr.startswith(f"Error: {inputs[1]}: ")
+    result = invoke("predict", "-m", model, "-m", model, "--format", "json", *inputs)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert (f"Invalid value for '--model': expected each model once (--format json keys the "
+            f"answers by model file). Got {model} twice instead.") in result.stderr

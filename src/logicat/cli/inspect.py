@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from logicat.cli.options import data_dir_option, model_option, model_option_or_argument, one_model
@@ -12,67 +14,132 @@ from logicat.cli.options import data_dir_option, model_option, model_option_or_a
 @data_dir_option
 @click.option("--split", type=click.Choice(["test", "train"]), default="test", show_default=True,
               help="Which part of the cat data to evaluate on.")
+@click.option("--images", type=click.Path(path_type=Path), default=None, metavar="DIR",
+              help="Score the images of this folder instead (DIR/<class>/..., as 'logicat "
+              "pack' reads it), decoded at the model's size.")
+@click.option("--test-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Score the images of this HDF5 file instead (the cat-data layout, as "
+              "'logicat pack' writes it).")
+@click.option("--positive", default=None, metavar="NAME",
+              help="With --images or --test-file: the data's name of the model's positive "
+              "class [default: the model's own name for it]; every other class is label 0.")
 @click.option("--cv", type=click.IntRange(min=2), default=None,
-              help="Also run stratified K-fold cross-validation on the training set with the "
-              "model's hyperparameters (folds seeded with 0); print mean and std per metric.")
-def evaluate(model_path, data_dir, split, cv):
-    """Accuracy, precision, recall, F1, ROC AUC, log loss and the confusion matrix of a model on
-    the cat data; with --cv K, also K-fold cross-validation of its hyperparameters."""
-    from logicat.data import load_catvnoncat
-    from logicat.files import read_model
-    from logicat.metrics import model_metrics
+              help="Also run stratified K-fold cross-validation with the model's "
+              "hyperparameters (folds seeded with 0) on the training set (with --images or "
+              "--test-file: on those images); print mean and std per metric.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="json: one JSON object with every number, nothing else "
+              "on stdout.")
+def evaluate(model_path, data_dir, split, images, test_file, positive, cv, fmt):
+    """Accuracy, precision, recall, F1, ROC AUC, log loss, Brier score and the confusion matrix
+    of a model on the cat data's test set, or on your images (--images DIR, --test-file FILE);
+    with --cv K, also K-fold cross-validation of its hyperparameters.
 
+    A model trained on other data (its file names it) is scored only on data you name.
+    """
+    from logicat.cli.evaluation_data import check_data_options, scored_data
+    from logicat.files import read_model
+    from logicat.metrics import classification_metrics
+
+    check_data_options(images, test_file)
     model = read_model(model_path)
-    model.image_preprocessing(model_path)
-    data = load_catvnoncat(data_dir)
-    images, y = (data.test_x, data.test_y) if split == "test" else (data.train_x, data.train_y)
-    result = model_metrics(model, model.features(images), y)
-    names = list(data.classes)
-    click.echo(f"{split} set: {len(y)} images ({int((y == 1).sum())} {names[1]})")
-    rows = [("accuracy", result.accuracy), ("precision", result.precision),
-            ("recall", result.recall), ("F1", result.f1), ("ROC AUC", result.roc_auc),
-            ("log loss", result.log_loss)]
-    for name, value in rows:
-        click.echo(f"{name:<10} {value:.4f}" if value is not None else f"{name:<10} n/a")
-    width = max(len(n) for n in names) + 2
-    click.echo("confusion matrix (rows: true, columns: predicted)")
-    click.echo(" " * width + "".join(f"{n:>{width}}" for n in names))
-    for name, row in zip(names, result.confusion_matrix, strict=True):
-        click.echo(f"{name:<{width}}" + "".join(f"{v:>{width}}" for v in row))
+    data, cv_data = scored_data(model, model_path, images=images, test_file=test_file,
+                                data_dir=data_dir, split=split, positive=positive)
+    result = classification_metrics(data.y, model.proba(model.features(data.images)))
+    out = {"model": str(model_path), "data": _data_json(data), "metrics": result.scalars(),
+           "confusion_matrix": result.confusion_matrix.tolist()}
+    if fmt == "text":
+        _echo_metrics(model, data, result)
     if cv is not None:
         from logicat.estimators import estimator_of
 
-        _cross_validate(estimator_of(model, model_path),
-                        model.features(data.train_x), data.train_y, cv)
+        out["cross_validation"] = _cross_validate(
+            estimator_of(model, model_path), model.features(cv_data.images), cv_data, cv,
+            echo=fmt == "text")
+    if fmt == "json":
+        import json
+
+        click.echo(json.dumps(_finite(out), indent=2, allow_nan=False))
 
 
-def _cross_validate(clf, X, y, k):
-    """Print stratified k-fold cross-validation of clf's hyperparameters on (X, y)."""
+def _data_json(data) -> dict:
+    return {"source": data.source, "split": data.split, "n_samples": len(data.y),
+            "n_positive": int(data.y.sum()), "classes": list(data.classes),
+            "skipped": [{"path": str(path), "reason": why} for path, why in data.skipped]}
+
+
+def _echo_metrics(model, data, result) -> None:
+    from logicat.metrics import METRICS
+
+    names = list(data.classes)
+    if data.skipped:  # as logicat pack lists them
+        click.echo(f"Skipped {len(data.skipped)} unreadable image(s):", err=True)
+        for path, why in data.skipped:
+            click.echo(f"  {path}: {why}", err=True)
+    click.echo(f"{data.split or 'test'} set: {len(data.y)} images ({int(data.y.sum())} "
+               f"{names[1]}) from {data.source}")
+    for key, name in METRICS:
+        value = getattr(result, key)
+        click.echo(f"{name:<10} {value:.4f}" if value is not None else f"{name:<10} n/a")
+    predicted = model.class_names  # the columns are the model's decisions, in its own names
+    width = max(len(n) for n in names + predicted) + 2
+    click.echo("confusion matrix (rows: true, columns: predicted)")
+    click.echo(" " * width + "".join(f"{n:>{width}}" for n in predicted))
+    for name, row in zip(names, result.confusion_matrix, strict=True):
+        click.echo(f"{name:<{width}}" + "".join(f"{v:>{width}}" for v in row))
+
+
+def _cross_validate(clf, X, data, k, echo: bool) -> dict:
+    """Stratified k-fold cross-validation of clf's hyperparameters on (X, data.y): printed
+    with ``echo``, returned as {k, data, n_samples, random_state, mean, std, folds}."""
     import numpy as np
 
     from logicat.metrics import METRICS, cross_validate_metrics
 
-    click.echo(f"stratified {k}-fold cross-validation on the training set ({len(y)} images, "
-               "the model's hyperparameters, folds seeded with 0)")
+    y, where = data.y, "the training set" if data.split == "train" else data.source
+    if echo:
+        click.echo(f"stratified {k}-fold cross-validation on {where} ({len(y)} images, "
+                   "the model's hyperparameters, folds seeded with 0)")
+    folds = []
 
     def on_fold(i, fold):
-        click.echo(f"  fold {i + 1}/{k}: {fold.n_samples} held out, "
-                   f"accuracy {fold.accuracy:.4f}")
+        folds.append({"n_samples": fold.n_samples, **fold.scalars()})
+        if echo:
+            click.echo(f"  fold {i + 1}/{k}: {fold.n_samples} held out, "
+                       f"accuracy {fold.accuracy:.4f}")
 
     scores = cross_validate_metrics(clf, X, y, cv=k, random_state=0, on_fold=on_fold)
-    for key, name in METRICS:
+    for key, name in METRICS if echo else ():
         values = scores[key]
         if np.isnan(values).any():
             click.echo(f"{name:<12} n/a (a fold held one class only)")
         else:
             click.echo(f"{name:<12} {values.mean():.4f} ± {values.std():.4f}")
+    return {"k": k, "data": data.source, "n_samples": len(y), "random_state": 0,
+            "mean": {key: float(scores[key].mean()) for key, _ in METRICS},
+            "std": {key: float(scores[key].std()) for key, _ in METRICS}, "folds": folds}
+
+
+def _finite(value):
+    """``value`` with every NaN (a metric a fold could not have) as None, for strict JSON."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return None if isinstance(value, float) and value != value else value
 
 
 @click.command()
 @model_option_or_argument
-@click.option("--json", "as_json", is_flag=True, help="Print the metadata as JSON.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the metadata as JSON, all of it, as the file holds it.")
 def info(model_opt, model_arg, as_json):
-    """Show a model file's metadata: data, preprocessing, hyperparameters, results."""
+    """Show a model file's metadata: data, preprocessing, hyperparameters, results.
+
+    Also its number of parameters and how it resizes images. Hyperparameters that mean nothing
+    for the model (momentum without a momentum optimizer, a hidden layers' activation without
+    hidden layers, ...) are left out; --json prints the metadata as it is.
+    """
     import json
 
     from logicat.files import read_model
@@ -82,12 +149,77 @@ def info(model_opt, model_arg, as_json):
     if as_json:
         click.echo(json.dumps(meta, indent=2))
         return
+    params, layers = meta.get("hyperparameters") or {}, model.layers
+    for key in ("hyperparameters", "architecture"):
+        if isinstance(meta.get(key), dict):
+            meta[key] = {k: v for k, v in meta[key].items()
+                         if k not in USED_WHEN or USED_WHEN[k](params, layers)}
+    spec = model.preprocessing
+    if spec:
+        size = spec["image_size"]
+        # the resize policy of logicat.data.images.load_image, which predict, serve and pack use
+        meta["preprocessing"] = {**spec, "resize": f"any image to {size}x{size} RGB by Lanczos, "
+                                 "the aspect ratio not kept (EXIF orientation applied, "
+                                 "transparency on white)"}
     costs = model.cost_history
     meta["cost_history"] = (
         f"{len(costs)} values, first {costs[0]:.6f}, last {costs[-1]:.6f}" if len(costs) else "-"
     )
     click.echo(f"model: {model.description}")
+    click.echo(f"parameters: {_parameter_count(model)}")
     _echo_tree(meta)
+
+
+def _hidden_activation(params, layers) -> bool:
+    """Whether an activation sits before the output unit: a network's hidden layers."""
+    from logicat.nn.layers import ACTIVATIONS, logit_layers
+
+    return any(lay.type in ACTIVATIONS for lay in logit_layers(layers))
+
+
+#: hyperparameter -> whether it means anything for the model (hyperparameters, layers); info
+#: leaves it out where not. The rest always mean something.
+USED_WHEN = {
+    "callbacks": lambda p, layers: False,  # Python objects while fitting; a file holds None
+    "verbose": lambda p, layers: False,  # what fit printed, not what the model is
+    # where torch computed: the dense models' torch engine; a ConvNet has no engine but torch
+    "device": lambda p, layers: p.get("engine", "torch") == "torch",
+    "activation": _hidden_activation,
+    "momentum": lambda p, layers: p.get("optimizer") in ("momentum", "nesterov", "sgd"),
+    "beta_1": lambda p, layers: p.get("optimizer") == "adam",
+    "beta_2": lambda p, layers: p.get("optimizer") == "adam",
+    "epsilon": lambda p, layers: p.get("optimizer") == "adam",
+    "lr_decay": lambda p, layers: p.get("lr_schedule") in ("inverse", "exponential"),
+    "warmup": lambda p, layers: p.get("lr_schedule") == "cosine",
+    "shuffle": lambda p, layers: p.get("batch_size") is not None,  # full batch: one order
+    "n_iter_no_change": lambda p, layers: bool(p.get("early_stopping"))
+    or p.get("tol") is not None,
+    "validation_fraction": lambda p, layers: bool(p.get("early_stopping")),
+    "crop_pad": lambda p, layers: p.get("crop") == "pad",
+    "crop_min_scale": lambda p, layers: p.get("crop") == "resized",
+}
+
+
+def _parameter_count(model) -> str:
+    """"12289", or "1196 learned, 30 statistics (...)": the values of the layers' tensors,
+    weights and biases apart from what is measured on the data (normalisation, BatchNorm's
+    running statistics)."""
+    tensors = model.tensors
+    learned, statistics = 0, 0
+    measured: dict[str, list[str]] = {}
+    for lay in model.layers:
+        for role, name in lay.tensor_names().items():
+            if role in ("weight", "bias"):
+                learned += int(tensors[name].size)
+            else:
+                statistics += int(tensors[name].size)
+                roles = measured.setdefault(lay.type, [])
+                if role not in roles:
+                    roles.append(role)
+    if not statistics:
+        return str(learned)
+    what = "; ".join(f"{kind} {'/'.join(roles)}" for kind, roles in measured.items())
+    return f"{learned} learned, {statistics} statistics ({what})"
 
 
 def _echo_tree(d: dict, indent: int = 0) -> None:

@@ -1,10 +1,21 @@
-"""``logicat predict``: p(cat) for image files and folders of images."""
+"""``logicat predict``: p(cat) for image files and folders of images.
+
+Three formats, on stdout, one entry per input file in input order:
+
+    text   PATH  p(cat) = 0.8123  cat      (several -m: one column per model); unreadable
+           files as ``Error: PATH: reason`` on stderr
+    json   [{"path", "probability", "label", "positive_class"} | {"path", "error"}, ...];
+           several -m: "probabilities", "labels", "positive_classes", each keyed by model path
+    csv    path,probability,label,error; several -m: probability:MODEL,label:MODEL per model
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import click
+
+FORMATS = ("text", "json", "csv")
 
 
 @click.command()
@@ -15,23 +26,53 @@ import click
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--workers", "-j", type=click.IntRange(min=1), default=None,
               help="Processes decoding images [default: the CPUs available].")
-def predict(model_paths, paths, workers):
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="text: aligned lines; json: one list of records; csv: a header and one row "
+              "per file. Unreadable files are records (json, csv) or lines on stderr (text).")
+def predict(model_paths, paths, workers, fmt):
     """Print p(positive class) and the label of each image in PATHS (files or folders).
 
-    Folders are searched recursively for image files. Unreadable files are reported on stderr
-    and skipped; the exit status is then 1 (with one last error line if none could be read).
+    Folders are searched recursively for image files. Unreadable files are reported and
+    skipped; the exit status is then 1 (with one last error line if none could be read).
     With several -m, one column per model, in order (each model decodes the images at its own
     size).
     """
+    from logicat.files import read_model
+
+    if fmt != "text":
+        twice = next((p for i, p in enumerate(model_paths) if p in model_paths[:i]), None)
+        if twice is not None:
+            raise click.BadParameter(f"expected each model once (--format {fmt} keys the "
+                                     f"answers by model file). Got {twice} twice instead.",
+                                     param_hint="'--model'")
+    models = [read_model(path) for path in model_paths]
+    for path, model in zip(model_paths, models, strict=True):
+        model.image_preprocessing(path)
+    files, probas, failures = _predicted(models, paths, workers)
+    if fmt == "json":
+        import json
+
+        click.echo(json.dumps(records(files, model_paths, models, probas, failures), indent=2,
+                              allow_nan=False))
+    elif fmt == "csv":
+        click.echo(_csv(files, model_paths, models, probas, failures), nl=False)
+    else:
+        _echo_text(files, model_paths, models, probas, failures)
+    if all(f in failures for f in files):
+        n = len(files)
+        raise click.ClickException("the image could not be read." if n == 1
+                                   else f"none of the {n} images could be read.")
+    if failures:
+        raise SystemExit(1)
+
+
+def _predicted(models, paths, workers):
+    """(the image files of paths, {file: [p of each model]}, {unreadable file: reason})."""
     import numpy as np
 
     from logicat.data.decode import iter_decoded
     from logicat.data.folders import image_files
-    from logicat.files import read_model
 
-    models = [read_model(path) for path in model_paths]
-    for path, model in zip(model_paths, models, strict=True):
-        model.image_preprocessing(path)
     files = [f for path in paths for f in (image_files(path) if path.is_dir() else [path])]
     if not files:
         raise click.ClickException(f"no image files found in {', '.join(map(str, paths))}.")
@@ -49,7 +90,54 @@ def predict(model_paths, paths, workers):
             for k in chosen:
                 for path, p in zip(ok, models[k].proba(models[k].features(images)), strict=True):
                     probas.setdefault(path, [np.nan] * len(models))[k] = float(p)
-    ok_paths = [f for f in files if f in probas and f not in failures]
+    return files, probas, failures
+
+
+def records(files, model_paths, models, probas, failures) -> list[dict]:
+    """One JSON record per file, in order (see the module docstring)."""
+    out = []
+    for path in files:
+        if path in failures:
+            out.append({"path": str(path), "error": failures[path]})
+            continue
+        answers = [(str(m_path), p, m.label_names([p])[0], m.positive_class)
+                   for m_path, m, p in zip(model_paths, models, probas[path], strict=True)]
+        if len(models) == 1:
+            _, p, label, positive = answers[0]
+            out.append({"path": str(path), "probability": p, "label": label,
+                        "positive_class": positive})
+        else:
+            out.append({"path": str(path),
+                        "probabilities": {name: p for name, p, _, _ in answers},
+                        "labels": {name: label for name, _, label, _ in answers},
+                        "positive_classes": {name: c for name, _, _, c in answers}})
+    return out
+
+
+def _csv(files, model_paths, models, probas, failures) -> str:
+    """A header and one row per file (Python's csv module, "\\n" line ends)."""
+    import csv
+    import io
+
+    if len(models) == 1:
+        columns = ["probability", "label"]
+    else:
+        columns = [f"{what}:{path}" for path in model_paths for what in ("probability", "label")]
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(["path", *columns, "error"])
+    for path in files:
+        if path in failures:
+            writer.writerow([path, *[""] * len(columns), failures[path]])
+        else:
+            cells = [cell for m, p in zip(models, probas[path], strict=True)
+                     for cell in (repr(p), m.label_names([p])[0])]
+            writer.writerow([path, *cells, ""])
+    return text.getvalue()
+
+
+def _echo_text(files, model_paths, models, probas, failures) -> None:
+    ok_paths = [f for f in files if f not in failures]
     if ok_paths:
         width = max(len(str(p)) for p in ok_paths)
         if len(models) > 1:
@@ -62,12 +150,6 @@ def predict(model_paths, paths, workers):
                 f"  {cell:<26}" if len(models) > 1 else f"  {cell}" for cell in cells).rstrip())
     for path, reason in failures.items():
         click.echo(f"Error: {path}: {reason}", err=True)
-    if not ok_paths:
-        n = len(files)
-        raise click.ClickException("the image could not be read." if n == 1
-                                   else f"none of the {n} images could be read.")
-    if failures:
-        raise SystemExit(1)
 
 
 def _column(path: Path, width: int) -> str:
