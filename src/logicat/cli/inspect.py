@@ -92,21 +92,28 @@ def _echo_metrics(model, data, result) -> None:
 def _cross_validate(clf, X, data, k, echo: bool) -> dict:
     """Stratified k-fold cross-validation of clf's hyperparameters on (X, data.y): printed
     with ``echo``, returned as {k, data, n_samples, random_state, mean, std, folds}."""
+    import time
+
     import numpy as np
 
     from logicat.metrics import METRICS, cross_validate_metrics
 
     y, where = data.y, "the training set" if data.split == "train" else data.source
+    unit = "iterations" if getattr(clf, "batch_size", None) is None else "epochs"
     if echo:
         click.echo(f"stratified {k}-fold cross-validation on {where} ({len(y)} images, "
-                   "the model's hyperparameters, folds seeded with 0)")
+                   "the model's hyperparameters, folds seeded with 0): trains "
+                   f"{k} {type(clf).__name__}s of {clf.max_iter} {unit}")
     folds = []
+    start = time.perf_counter()
 
     def on_fold(i, fold):
         folds.append({"n_samples": fold.n_samples, **fold.scalars()})
         if echo:
+            took = time.perf_counter() - start
+            left = f"; about {_duration(took * (k - 1))} more" if i == 0 and k > 1 else ""
             click.echo(f"  fold {i + 1}/{k}: {fold.n_samples} held out, "
-                       f"accuracy {fold.accuracy:.4f}")
+                       f"accuracy {fold.accuracy:.4f}{left}")
 
     scores = cross_validate_metrics(clf, X, y, cv=k, random_state=0, on_fold=on_fold)
     for key, name in METRICS if echo else ():
@@ -118,6 +125,10 @@ def _cross_validate(clf, X, data, k, echo: bool) -> dict:
     return {"k": k, "data": data.source, "n_samples": len(y), "random_state": 0,
             "mean": {key: float(scores[key].mean()) for key, _ in METRICS},
             "std": {key: float(scores[key].std()) for key, _ in METRICS}, "folds": folds}
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
 
 def _finite(value):

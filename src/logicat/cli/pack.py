@@ -25,14 +25,14 @@ def pack(image_root, out, size, positive, workers):
     list_classes), chunked, for `logicat train --train-file`. Unreadable images are skipped and
     listed at the end; the run never stops half-way.
     """
-    from tqdm import tqdm
+    from tqdm.auto import tqdm
 
     from logicat.data import list_image_folder
     from logicat.data.pack import pack_image_folder
 
     writable_output(out, "HDF5")
     total = len(list_image_folder(image_root, positive)[0])
-    with tqdm(total=total, unit="img", desc=f"packing {image_root}", leave=False) as bar:
+    with tqdm(total=total, unit="img", desc=f"packing {image_root}", disable=None) as bar:
         result = pack_image_folder(image_root, out, size=size, positive=positive,
                                    workers=workers, progress=bar.update)
     neg, pos = result.classes
