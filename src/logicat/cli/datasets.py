@@ -12,6 +12,8 @@ from pathlib import Path
 
 import click
 
+from logicat.cli.options import FiniteFloat
+
 #: the options that choose the data, shared by the dense models' and the ConvNet's paths
 IMAGE_OPTIONS = ("images", "test_images", "test_fraction", "positive")
 
@@ -25,8 +27,7 @@ def image_options(command):
         click.option("--test-images", type=click.Path(path_type=Path, file_okay=False),
                      default=None, help="With --images: test on this folder (same layout) "
                      "instead of a held-out part."),
-        click.option("--test-fraction", type=click.FloatRange(0, 1, min_open=True,
-                                                              max_open=True),
+        click.option("--test-fraction", type=FiniteFloat(0, 1, min_open=True, max_open=True),
                      default=0.2, show_default=True,
                      help="With --images: the part of each class held out for the test "
                      "(stratified, drawn by --seed)."),
