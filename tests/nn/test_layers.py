@@ -70,3 +70,18 @@ def test_shapes_that_do_not_fit_are_refused():
         shapes([layer("dense", "d", units=1)], (3, 4, 4))
     with pytest.raises(ParameterError, match="list of 1 to 256"):
         from_json([{"type": "relu"}] * 257)
+
+
+def test_the_logit_is_described_by_what_comes_into_the_output_layer():
+    from logicat.nn.families import convnet_layers, dense_layers, standardized
+    from logicat.nn.layers import logit_description
+
+    class Spec:
+        widths, convs_per_block, head, hidden, image_size = (4, 8), 1, "gap", 0, 16
+
+    assert logit_description(dense_layers(())) == "z = w.x + b"
+    assert logit_description(standardized(dense_layers(()))) == "z = w.x + b"
+    assert logit_description(dense_layers((7,))) == (
+        "z = w.a + b, a the last hidden layer's activations")
+    assert logit_description(convnet_layers(Spec(), dropout=0.5)) == (
+        "z = w.h + b, h the mean of each of the last feature maps")

@@ -92,7 +92,10 @@ def sigmoid(model_path, out, no_data, split, data_dir):
         _save(sigmoid_figure(), out)
         return
     model, names, _, y, X = _model_and_split(model_path, data_dir, split)
-    _save(sigmoid_figure(model.decision_function(X), y, names), out)
+    from logicat.nn.layers import logit_description
+
+    _save(sigmoid_figure(model.decision_function(X), y, names,
+                         z_label=logit_description(model.layers)), out)
 
 
 @plot.command()

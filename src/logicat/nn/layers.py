@@ -281,6 +281,18 @@ def takes_images(layers: Sequence[Layer]) -> bool:
     return first is not None and first.type in ("conv2d", "maxpool", "gap", "flatten")
 
 
+def logit_description(layers: Sequence[Layer]) -> str:
+    """What the logit z is, in words, read from the layers: "z = w.x + b" for one dense unit
+    of the input; else the output layer's weights times what comes into it, plus b."""
+    if is_linear(layers):
+        return "z = w.x + b"
+    feeding = [lay.type for lay in logit_layers(layers)[:-1] if lay.type != "dropout"][-1:]
+    return {"gap": "z = w.h + b, h the mean of each of the last feature maps",
+            "flatten": "z = w.h + b, h the last feature maps flattened",
+            }.get(feeding[0] if feeding else "",
+                  "z = w.a + b, a the last hidden layer's activations")
+
+
 def first_weighted(layers: Sequence[Layer]) -> Layer:
     """The first layer with weights (a conv2d or a dense): what the weight pictures draw."""
     return next(lay for lay in layers if lay.type in ("conv2d", "dense"))

@@ -135,8 +135,10 @@ def sigmoid_figure(
     y: ArrayLike | None = None,
     class_names: Sequence[str] = ("negative", "positive"),
     threshold: float = 0.5,
+    z_label: str = "z = w.x + b",
 ) -> Any:
-    """The sigmoid sigma(z) = 1 / (1 + e^{-z}), with the decision threshold.
+    """The sigmoid sigma(z) = 1 / (1 + e^{-z}), with the decision threshold; ``z_label`` says
+    what z is (``logicat.nn.layers.logit_description`` of a model's layers).
 
     z, y : optional arrays of shape (m,): a model's logits and the 0/1 labels; each example is
     drawn on the curve at (z_i, sigma(z_i)), coloured by its true class.
@@ -160,7 +162,7 @@ def sigmoid_figure(
             if chosen.any():
                 ax.scatter(z[chosen], sigmoid(z[chosen]), s=14, alpha=0.6, color=color,
                            label=f"{name} ({int(chosen.sum())})", zorder=3)
-    ax.set_xlabel("z = w.x + b")
+    ax.set_xlabel(z_label)
     ax.set_ylabel("y_hat = sigma(z)")
     ax.set_ylim(-0.03, 1.03)
     ax.set_title("The sigmoid" if z is None else "The sigmoid and the model's logits")

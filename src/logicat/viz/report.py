@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from logicat.metrics import METRICS, ClassificationMetrics, model_metrics
-from logicat.nn.layers import first_weighted, is_linear, logit_layers
+from logicat.nn.layers import first_weighted, is_linear, logit_description
 from logicat.paths import atomic_output
 
 
@@ -61,9 +61,10 @@ def build_report(
     figures = [
         ("Learning curve", curve_note, "svg",
          plots.model_learning_curves_figure(model)),
-        ("The sigmoid", f"Each test image at its logit z ({logit}); right of z = 0 is "
+        ("The sigmoid", f"Each test image at its logit ({logit}); right of z = 0 is "
          f"predicted {names[1]}.", "svg",
-         plots.sigmoid_figure(model.decision_function(X_test), data.test_y, names)),
+         plots.sigmoid_figure(model.decision_function(X_test), data.test_y, names,
+                              z_label=logit)),
         ("The weights", weights_note, "png", weights.model_weights_figure(model)),
         ("Misclassified test images", f"With the model's p({names[1]}).", "png",
          plots.misclassified_figure(data.test_x, data.test_y, p_test, names)),
@@ -267,12 +268,4 @@ def _captions(layers, hyper) -> tuple[str, str, str]:
                    "negative parts.")
     else:
         weights = "Each first-layer unit's weights reshaped to the image they multiply."
-    # what the output layer reads: the layer before it (dropout is the identity there)
-    feeding = [lay.type for lay in logit_layers(layers)[:-1] if lay.type != "dropout"][-1:]
-    logit = {"gap": "the output layer's w.h + b, h the mean of each of the last feature maps",
-             "flatten": "the output layer's w.h + b, h the last feature maps flattened",
-             }.get(feeding[0] if feeding else "", "the output layer's w.a + b, a its last "
-                                                  "hidden layer's activations")
-    if is_linear(layers):
-        logit = "w.x + b"
-    return curve, logit, weights
+    return curve, logit_description(layers), weights
