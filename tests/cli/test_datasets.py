@@ -43,8 +43,16 @@ def test_every_model_kind_trains_on_your_photos_and_tests_on_them(kind, photos, 
     assert meta["training_data"]["n_samples"] == 48
     accuracy = float(test_line.split()[2])
     assert meta["metrics"]["test_accuracy"] == accuracy
-    predicted = invoke(*["predict", "-m", out, next((photos / "cat").iterdir())])
-    assert predicted.exit_code == 0 and "p(cat) = " in predicted.output
+    predicted = invoke(*["predict", "-m", out, "--format", "json", photos / "cat"])
+    assert predicted.exit_code == 0, predicted.output
+    records = json.loads(predicted.output)
+    assert len(records) == len(list((photos / "cat").iterdir()))
+    assert all(0 <= r["probability"] <= 1 and r["positive_class"] == "cat" for r in records)
+    scored = invoke(*["evaluate", "-m", out, "--images", photos, "--format", "json"])
+    assert scored.exit_code == 0, scored.output
+    assert json.loads(scored.output)["data"]["n_samples"] == 60
+    refused = invoke(*["evaluate", "-m", out])  # not trained on the cat data: not scored on it
+    assert refused.exit_code == 2 and "not on the cat data" in refused.output
 
 
 def test_a_second_folder_is_the_test_set(cat_data, photos, tmp_path):
