@@ -84,3 +84,21 @@ def test_quiet_and_verbose(flag, costs, tmp_path):
     assert "test accuracy: " in result.output
     both = invoke(*args, "--quiet", "--verbose")
     assert both.exit_code == 2 and "--quiet" in both.output.splitlines()[-1]
+
+
+def test_log_csv_writes_the_runs_costs(tmp_path):
+    import csv
+
+    from logicat.files import read_model
+    from tests.conftest import invoke
+
+    log = tmp_path / "run.csv"
+    result = invoke("train", "--hidden", "3", "-n", "12", "--print-every", "0", "--log-csv",
+                    log, "--out", tmp_path / "m.safetensors")
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(log.read_text().splitlines()))
+    history = read_model(tmp_path / "m.safetensors").cost_history
+    assert [float(r["cost"]) for r in rows] == list(history)
+    same = invoke("train", "-n", "2", "--log-csv", tmp_path / "m.safetensors", "--out",
+                  tmp_path / "m.safetensors")
+    assert same.exit_code == 2 and "--log-csv" in same.output

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import io
 import pickle
+import warnings
 
 import joblib
 import numpy as np
@@ -85,3 +86,40 @@ def test_verbose_draws_the_bar_and_prints_the_cost_every_tenth(rng, capsys):
         f"Cost after iteration {i}" for i in range(0, 50, 5)]
     with pytest.raises(ValueError, match="'verbose' parameter must be an int in \\[0, 2\\]"):
         LogisticRegression(verbose=3).fit(X, y)
+
+
+def test_the_csv_log_holds_every_iteration_however_the_run_ends(rng, tmp_path):
+    import csv
+
+    from logicat.training.callbacks import CSVLog
+
+    X, y = rng.normal(size=(30, 4)), np.arange(30) % 2
+    log = tmp_path / "run.csv"
+    clf = LogisticRegression(max_iter=7, early_stopping=True, validation_fraction=0.3,
+                             n_iter_no_change=2, callbacks=[CSVLog(log)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a short run: no convergence, no matter
+        clf.fit(X, y)
+    rows = list(csv.DictReader(log.read_text().splitlines()))
+    assert [int(r["iteration"]) for r in rows] == list(range(clf.n_iter_))
+    np.testing.assert_array_equal([float(r["cost"]) for r in rows], clf.cost_history_)
+    assert all(float(r["learning_rate"]) == 0.005 and r["validation_cost"] for r in rows)
+
+    def interrupt(state):
+        if state.iteration == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        LogisticRegression(max_iter=50, callbacks=[CSVLog(log), interrupt]).fit(X, y)
+    assert len(list(csv.DictReader(log.read_text().splitlines()))) == 4  # written on the way out
+
+
+def test_the_bar_is_drawn_before_the_first_step(rng):
+    from logicat.training.callbacks import ProgressBar
+
+    out = io.StringIO()
+    seen = []
+    bar = ProgressBar(file=out, force=True)
+    LogisticRegression(max_iter=2, callbacks=[lambda s: seen.append(out.getvalue()), bar]).fit(
+        rng.normal(size=(10, 3)), np.arange(10) % 2)
+    assert "0/2" in seen[0]  # before the first iteration's update reached the bar

@@ -58,6 +58,7 @@ def sweep(more_rates, rates, hidden, activation, init, seed, iterations, loss_co
     from logicat.errors import LogicatError
     from logicat.features import images_to_features
     from logicat.metrics import accuracy_percent
+    from logicat.training.callbacks import ProgressBar
     from logicat.training.fit import fit
     from logicat.viz.canvas import check_plot_path, save_figure
     from logicat.viz.plots import learning_curves_figure, loss_comparison_figure
@@ -96,7 +97,13 @@ def sweep(more_rates, rates, hidden, activation, init, seed, iterations, loss_co
             else:  # no --hidden, or '' among them: logistic regression, the lesson's zero init
                 params = architecture_params("logistic", None, None, None, lr, iterations)
             params.update(loss=loss, dtype=dtype, random_state=seed)
-            model = fit(params, X_train, data.train_y).to_model(params)
+            kind = Sizes.to_text(sizes) if sizes else "logistic"
+            bar = ProgressBar(desc=f"{loss}, {kind}, {lr:g}",
+                              leave=False)  # each run's bar gives way to its row
+            try:
+                model = fit(params, X_train, data.train_y, callbacks=[bar]).to_model(params)
+            finally:
+                bar.close()
             train_acc = accuracy_percent(model.predict(X_train), data.train_y)
             test_acc = accuracy_percent(model.predict(X_test), data.test_y)
             shown = f"{Sizes.to_text(sizes) or 'none':>13} " if networks else ""

@@ -96,7 +96,8 @@ def train(data_dir, kind, hidden, activation, init, learning_rate, iterations, l
     if plot is not None:
         _check_plot(plot)
     resume, ckpt = training["resume"], training["checkpoint"]
-    check_outputs({"--out": out, "--plot": plot, "--checkpoint": None if resume else ckpt},
+    check_outputs({"--out": out, "--plot": plot, "--checkpoint": None if resume else ckpt,
+                   "--log-csv": training["log_csv"]},
                   {**data_files(data_dir), "--train-file": train_file,
                    "the checkpoint resumed (--checkpoint)": ckpt if resume else None})
     ctx = click.get_current_context()

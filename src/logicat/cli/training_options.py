@@ -64,21 +64,25 @@ _OPTIONS = [
                  help="No cost lines and no progress bar: only the results."),
     click.option("--verbose", "-v", is_flag=True,
                  help="The cost after every iteration (epoch), not every --print-every."),
+    click.option("--log-csv", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                 help="Also write every iteration's (epoch's) cost, learning rate and "
+                 "validation cost to this CSV file when the run ends."),
 ]
 
 
 def progress(options: dict[str, Any], print_every: int, unit: str = "iteration"):
     """(the bar, the callbacks that show a run): the lesson's "Cost after iteration i" every
     ``print_every`` and a progress bar (in a terminal or a notebook); --quiet: neither;
-    --verbose: the cost after every iteration (or epoch, ``unit``)."""
-    from logicat.training.callbacks import PrintCost, ProgressBar
+    --verbose: the cost after every iteration (or epoch, ``unit``); --log-csv: the CSV log."""
+    from logicat.training.callbacks import CSVLog, PrintCost, ProgressBar
 
     if options["quiet"] and options["verbose"]:
         raise click.BadParameter("and --verbose ask for opposite things: give one.",
                                  param_hint="'--quiet'")
     bar = ProgressBar(unit=unit, force=False if options["quiet"] else None)
     every = 1 if options["verbose"] else print_every
-    return bar, [] if options["quiet"] else [PrintCost(every, write=bar.write, unit=unit), bar]
+    shown = [] if options["quiet"] else [PrintCost(every, write=bar.write, unit=unit), bar]
+    return bar, shown + ([CSVLog(options["log_csv"])] if options["log_csv"] else [])
 
 
 def training_options(command):

@@ -53,8 +53,9 @@ def _in_notebook() -> bool:
 
 class ProgressBar:
     """A tqdm bar over the iterations (``unit="epoch"``: the epochs) with the cost of the last
-    one and the time left, kept when done; drawn where someone can see it - a terminal, or a
-    Jupyter notebook (``tqdm.auto`` draws a widget there) - unless ``force`` says.
+    one and the time left, drawn before the first step and kept when done (``leave``); drawn
+    where someone can see it - a terminal, or a Jupyter notebook (``tqdm.auto`` draws a widget
+    there) - unless ``force`` says.
 
     ``file`` defaults to the standard error stream at the time the bar is drawn.
     """
@@ -62,25 +63,29 @@ class ProgressBar:
     cost_only = True
 
     def __init__(self, file: TextIO | None = None, force: bool | None = None,
-                 unit: str = "iteration") -> None:
+                 unit: str = "iteration", desc: str | None = None, leave: bool = True) -> None:
         self._file = file
         self.enabled = (self.file.isatty() or _in_notebook()) if force is None else force
-        self.unit = unit
+        self.unit, self.desc, self.leave = unit, desc, leave
         self._bar = None
 
     @property
     def file(self) -> TextIO:
         return self._file if self._file is not None else sys.stderr
 
+    def begin(self, start: int, max_iter: int) -> None:
+        """Draw the bar before the first step (the trainer calls this), at ``start`` of
+        ``max_iter`` (a resumed run starts where it stopped)."""
+        if self.enabled and self._bar is None:
+            from tqdm.auto import tqdm
+
+            self._bar = tqdm(total=max_iter, initial=start, file=self.file, desc=self.desc,
+                             unit=f" {self.unit}", leave=self.leave, dynamic_ncols=True)
+
     def __call__(self, state: TrainingState) -> None:
         if not self.enabled:
             return
-        if self._bar is None:
-            from tqdm.auto import tqdm
-
-            self._bar = tqdm(total=state.max_iter, initial=state.iteration, file=self.file,
-                             unit=f" {self.unit}", leave=True,
-                             dynamic_ncols=True)
+        self.begin(state.iteration, state.max_iter)  # for a loop that did not call begin
         self._bar.update(1)
         self._bar.set_postfix(cost=f"{state.cost:.6f}", refresh=False)
         if state.iteration + 1 >= state.max_iter:
@@ -92,7 +97,8 @@ class ProgressBar:
 
     def __deepcopy__(self, memo: dict) -> ProgressBar:
         """A fresh bar on the same stream (``sklearn.base.clone`` deep-copies callbacks)."""
-        return ProgressBar(self._file, force=self.enabled, unit=self.unit)
+        return ProgressBar(self._file, force=self.enabled, unit=self.unit, desc=self.desc,
+                           leave=self.leave)
 
     def write(self, line: str) -> None:
         """Print a line above the bar without breaking it."""
@@ -105,6 +111,35 @@ class ProgressBar:
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+
+
+class CSVLog:
+    """The run as a CSV file, one row per iteration (epoch): ``iteration,cost,learning_rate,
+    validation_cost`` (the last empty without a validation set), written to ``path`` when the
+    run ends - however it ends, Ctrl-C and divergence included - through the one atomic writer.
+    A resumed run's log starts where it resumed."""
+
+    cost_only = True
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.rows: list[tuple] = []
+
+    def __call__(self, state: TrainingState) -> None:
+        self.rows.append((state.iteration, state.cost, state.learning_rate, state.val_cost))
+
+    def end(self) -> None:
+        import csv
+        import io
+
+        from logicat.paths import atomic_write_bytes
+
+        text = io.StringIO()
+        writer = csv.writer(text, lineterminator="\n")
+        writer.writerow(["iteration", "cost", "learning_rate", "validation_cost"])
+        writer.writerows([i, repr(c), "" if r is None else repr(r), "" if v is None else repr(v)]
+                         for i, c, r, v in self.rows)
+        atomic_write_bytes(self.path, text.getvalue().encode(), "CSV log")
 
 
 class EarlyStopping:

@@ -204,20 +204,30 @@ class Trainer:
         self._best: list[np.ndarray] | None = None
         self._divergence = Divergence(self.maximize)
         epoch = 0 if resume is None else self._restore(solver, resume)
+        for callback in self.callbacks:  # e.g. a progress bar, drawn before the first step
+            begin = getattr(callback, "begin", None)
+            if callable(begin):
+                begin(epoch, self.max_iter)
         stopped, n_iter = "max_iter", self.max_iter
-        while epoch < self.max_iter and stopped == "max_iter":
-            k = min(solver.chunk, self.max_iter - epoch)
-            lrs = self._rates(epoch, k, solver.steps_per_epoch)
-            costs = solver.run(epoch, lrs)
-            for j in range(k):
-                last = lrs[j][-1] if solver.steps_per_epoch > 1 else lrs[j]
-                why = self._after_iteration(solver, epoch + j, float(costs[j]), last)
-                if why is not None:
-                    if j < k - 1:
-                        solver.rewind(epoch + j + 1)
-                    stopped, n_iter = why, epoch + j + 1
-                    break
-            epoch += k
+        try:
+            while epoch < self.max_iter and stopped == "max_iter":
+                k = min(solver.chunk, self.max_iter - epoch)
+                lrs = self._rates(epoch, k, solver.steps_per_epoch)
+                costs = solver.run(epoch, lrs)
+                for j in range(k):
+                    last = lrs[j][-1] if solver.steps_per_epoch > 1 else lrs[j]
+                    why = self._after_iteration(solver, epoch + j, float(costs[j]), last)
+                    if why is not None:
+                        if j < k - 1:
+                            solver.rewind(epoch + j + 1)
+                        stopped, n_iter = why, epoch + j + 1
+                        break
+                epoch += k
+        finally:  # however the run ends (Ctrl-C, divergence): e.g. a log written out
+            for callback in self.callbacks:
+                end = getattr(callback, "end", None)
+                if callable(end):
+                    end()
         return self._result(solver, stopped, n_iter)
 
     def _rates(self, epoch: int, k: int, steps: int) -> list:
