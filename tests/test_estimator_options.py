@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression as SklearnLogisticRegression
@@ -325,3 +326,16 @@ def test_plateau_rules():
     assert not any(change.update(c) for c in costs)  # but the cost is far from settled
     settled = Plateau(1e-3, 2, "change")
     assert [settled.update(c) for c in (1.0, 0.5, 0.4995, 0.4991)] == [False, False, False, True]
+
+
+def test_the_dense_estimators_take_uint8_images_as_the_lessons_features(cat_data):
+    """What load_image_folder and load_catvnoncat give fits directly: uint8 (m, s, s, 3) is
+    read as pixel / 255, the same model as from the features."""
+    from logicat import MLPClassifier, images_to_features
+
+    for est in (LogisticRegression(max_iter=30), MLPClassifier(hidden_layer_sizes=(3,),
+                                                               max_iter=5, random_state=0)):
+        a = clone(est).fit(cat_data.train_x, cat_data.train_y)
+        b = clone(est).fit(images_to_features(cat_data.train_x), cat_data.train_y)
+        np.testing.assert_array_equal(a.predict_proba(cat_data.test_x),
+                                      b.predict_proba(images_to_features(cat_data.test_x)))

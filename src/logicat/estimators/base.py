@@ -104,7 +104,8 @@ class GradientDescentClassifier(BinaryClassifier):
         if self.warm_start and hasattr(self, "classes_"):
             warm = Warm(self._params(), self.classes_, getattr(self, "feature_mean_", None),
                         getattr(self, "feature_scale_", None))
-        X, y = validate_data(self, X, y, dtype=self.dtype, order="C")
+        X, y = validate_data(self, pixels_as_features(X, self.dtype), y, dtype=self.dtype,
+                             order="C")
         y01 = self._encode_labels(y)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
@@ -154,7 +155,8 @@ class GradientDescentClassifier(BinaryClassifier):
         """The logits z, shape (m,) (X standardised first with ``standardize=True``)."""
         check_is_fitted(self)
         params = self._params()
-        X = validate_data(self, X, reset=False, dtype=params[0].dtype, order="C")
+        X = validate_data(self, pixels_as_features(X, params[0].dtype), reset=False,
+                          dtype=params[0].dtype, order="C")
         mean = getattr(self, "feature_mean_", None)
         if mean is not None:
             X = standardize(X, mean, self.feature_scale_)
@@ -212,6 +214,17 @@ class GradientDescentClassifier(BinaryClassifier):
 
     def _activation(self) -> str:
         return "relu"
+
+
+def pixels_as_features(X: Any, dtype) -> Any:
+    """uint8 images (m, s, s, 3) - what ``load_image_folder`` and ``load_catvnoncat`` give - as
+    the lesson's features pixel / 255 (``images_to_features``); anything else as it is (the
+    estimators' own check refuses what is not features)."""
+    if isinstance(X, np.ndarray) and X.dtype == np.uint8 and X.ndim == 4 and X.shape[3] == 3:
+        from logicat.features import images_to_features
+
+        return images_to_features(X, dtype=dtype)
+    return X
 
 
 def encode_binary_labels(name: str, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
