@@ -67,10 +67,13 @@ def test_the_progress_bar_counts_epochs_shows_the_cost_and_stays(rng):
     out = io.StringIO()
     bar = ProgressBar(file=out, force=True, unit="epoch")
     X, y = rng.normal(size=(30, 4)), np.arange(30) % 2
-    LogisticRegression(max_iter=3, batch_size=10, callbacks=[bar]).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # three epochs: no convergence, no matter
+        LogisticRegression(max_iter=3, batch_size=10, early_stopping=True,
+                           validation_fraction=0.3, callbacks=[bar]).fit(X, y)
     final = out.getvalue().replace("\r", "\n").strip().splitlines()[-1]
     assert final.startswith("100%") and "3/3" in final and " epoch" in final, final
-    assert "cost=" in final
+    assert "cost=" in final and "validation cost=" in final
 
 
 def test_verbose_draws_the_bar_and_prints_the_cost_every_tenth(rng, capsys):

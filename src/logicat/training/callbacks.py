@@ -87,7 +87,10 @@ class ProgressBar:
             return
         self.begin(state.iteration, state.max_iter)  # for a loop that did not call begin
         self._bar.update(1)
-        self._bar.set_postfix(cost=f"{state.cost:.6f}", refresh=False)
+        shown = {"cost": f"{state.cost:.6f}"}
+        if state.val_cost is not None:  # with a validation split, its cost too
+            shown["validation cost"] = f"{state.val_cost:.6f}"
+        self._bar.set_postfix(shown, refresh=False)
         if state.iteration + 1 >= state.max_iter:
             self.close()
 
