@@ -279,6 +279,7 @@ NOT_YET_MIRRORED = {
     "training/loop.py": "tests/training/test_checkpoints.py, test_callbacks.py, test_solvers.py",
     "training/objectives.py": "tests/autograd/test_tensor.py, tests/kernels/test_fused.py",
     "training/optimizers.py": "tests/test_estimator_options.py",
+    "training/rules.py": "tests/test_estimator_options.py, tests/cli/test_train_rules.py",
     "training/schedules.py": "tests/test_estimator_options.py, tests/training/test_minibatch.py",
     "validation.py": "tests/hostile/test_sizes_and_options.py, tests/test_estimator_options.py",
     "viz/canvas.py": "tests/viz/, tests/networks/test_everywhere.py",

@@ -1,6 +1,6 @@
 """``logicat.training.fit``: what is checked once for every estimator before any training - a
 class_weight key that is not a label of y, an early-stopping split without both classes (made
-by ``rules.validation_rows``, tested on its own in test_rules.py)."""
+by ``data.splits.held_out_rows``, tested on its own in tests/data/test_splits.py)."""
 
 from __future__ import annotations
 

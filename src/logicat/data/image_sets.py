@@ -26,6 +26,7 @@ import numpy as np
 
 from logicat.data.catvnoncat import CatData, cache_dir, load_h5_dataset
 from logicat.data.folders import list_image_folder
+from logicat.data.splits import held_out_rows
 from logicat.errors import ParameterError
 
 #: bump when what a cache file holds changes, so old ones are not read
@@ -100,21 +101,12 @@ def from_folders(images: str | os.PathLike[str], test_images: str | os.PathLike[
 
 
 def split(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """(train rows, test rows), stratified: round(fraction x its count) of each class held out
-    (at least one of each, and at least one of each left to train on), drawn by ``seed``."""
+    """(train rows, test rows): the one stratified split (``data.splits.held_out_rows``, early
+    stopping's too: round(fraction x its count) of each class, refused when a class would have
+    none held out or none left), drawn by ``seed``."""
     if not 0 < fraction < 1:
         raise ParameterError(f"The 'test_fraction' parameter must be in (0, 1). Got {fraction} "
                              "instead.")
-    rng = np.random.default_rng(seed)
-    held = []
-    for c in (0, 1):
-        rows = np.flatnonzero(y == c)
-        k = round(fraction * len(rows))
-        if not 1 <= k < len(rows):
-            raise ParameterError(
-                f"test_fraction={fraction:g} holds out {k} of the {len(rows)} images of class "
-                f"{c}; a held-out test needs at least one image of each class held out and one "
-                "left to train on (add photos, or give --test-images DIR).")
-        held.append(rng.permutation(rows)[:k])
-    test = np.sort(np.concatenate(held))
+    test = held_out_rows(y, fraction, np.random.default_rng(seed), parameter="test_fraction",
+                           purpose="a held-out test")
     return np.setdiff1d(np.arange(len(y)), test), test

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from logicat.data.splits import held_out_rows
 from logicat.errors import DataFileError, ModelFileError, ParameterError
 from logicat.files import Snapshot
 from logicat.loss import mean_cost_and_dz
@@ -43,7 +44,7 @@ from logicat.training.hyperparameters import (
 )
 from logicat.training.loop import FitResult, Trainer, is_cost_only
 from logicat.training.optimizers import make_optimizer
-from logicat.training.rules import Plateau, validation_rows
+from logicat.training.rules import Plateau
 from logicat.training.schedules import make_schedule
 from logicat.training.solvers import GramSolver, PrimalSolver, gram_obstacles, worth_it
 from logicat.validation import check_memory, check_params
@@ -367,7 +368,7 @@ def class_weighted(y01: np.ndarray, sample_weight: np.ndarray | None, class_weig
 def _split(y01: np.ndarray, params, rng: np.random.Generator, resume: Snapshot | None):
     """Stratified (train, validation) indices for early stopping; (None, None) without.
 
-    The rows held out are ``rules.validation_rows``' (drawn by ``rng``); a resumed run takes
+    The rows held out are ``data.splits.held_out_rows``' (drawn by ``rng``); a resumed run takes
     the checkpoint's.
     """
     if not params["early_stopping"]:
@@ -379,7 +380,7 @@ def _split(y01: np.ndarray, params, rng: np.random.Generator, resume: Snapshot |
             raise ModelFileError(f"{resume.source}: the checkpoint holds out rows up to "
                                  f"{val.max()}, but the training set has {m}.")
     else:
-        val = validation_rows(y01, float(params["validation_fraction"]), rng)
+        val = held_out_rows(y01, float(params["validation_fraction"]), rng)
     return np.setdiff1d(np.arange(m), val), val
 
 

@@ -3,7 +3,7 @@
 ``Divergence`` is the one divergence rule of every solver and engine; ``Plateau`` is the
 ``tol`` rule on the training cost and the early-stopping rule on the validation cost (and the
 ``EarlyStopping`` callback's). The loop (``logicat.training.loop``) applies both after every
-iteration. ``validation_rows`` are the examples early stopping holds out to watch.
+iteration.
 """
 
 from __future__ import annotations
@@ -12,9 +12,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
-from logicat.errors import DivergenceError, ParameterError
+from logicat.errors import DivergenceError
 from logicat.validation import Options, check_param
 
 
@@ -153,47 +151,3 @@ class Plateau:
             setattr(self, key, int(state[key]))
         steady = state["steady_since"]
         self.steady_since = None if steady is None else int(steady)
-
-
-def validation_rows(y01: np.ndarray, fraction: float, rng: np.random.Generator) -> np.ndarray:
-    """The rows (increasing) early stopping holds out of labels y01 (m,) in {0, 1}: from each
-    class, round(fraction x its count) of its rows, drawn by ``rng``.
-
-    A fraction that would hold out none of a class, or all of one, is refused (ParameterError
-    naming validation_fraction), with the bound that works for these labels.
-    """
-    m = len(y01)
-    members = [np.flatnonzero(y01 == c) for c in (0, 1)]
-    counts = [len(rows) for rows in members]
-    if min(counts) < 2:
-        raise ParameterError(
-            f"early_stopping: cannot hold out validation_fraction={fraction} of {m} "
-            "examples with both classes in each part (a class has fewer than 2)."
-        )
-    held = [round(fraction * n) for n in counts]
-    if not _splits_both(fraction, counts):
-        lower = min(held) < 1  # else a class has none left for training
-        where, bound = ("held out", ">=") if lower else ("left for training", "<=")
-        raise ParameterError(
-            f"validation_fraction={fraction} holds out {sum(held)} of the {m} images; early "
-            f"stopping needs at least one image of each class {where} (validation_fraction "
-            f"{bound} {_fraction_bound(counts, lower)} here).", parameter="validation_fraction")
-    return np.sort(np.concatenate([rng.permutation(rows)[:k]
-                                   for rows, k in zip(members, held, strict=True)]))
-
-
-def _splits_both(fraction: float, counts: list[int]) -> bool:
-    """Whether round(fraction x n) of each class's n examples leaves both parts both classes."""
-    return all(1 <= round(fraction * n) <= n - 1 for n in counts)
-
-
-def _fraction_bound(counts: list[int], lower: bool) -> str:
-    """The smallest (``lower``) or the largest fraction that splits both classes: round(f x n)
-    >= 1 needs f > 0.5 / n, round(f x n) <= n - 1 needs f < 1 - 0.5 / n, for the smallest
-    class's count n; the distance from 0 or 1 is written with two significant digits."""
-    edge = 0.5 / min(counts)
-    step = 10.0 ** (math.floor(math.log10(edge)) - 1)
-    d = (math.floor(edge / step) + 1) * step
-    while not _splits_both(d if lower else 1 - d, counts):  # float rounding at the edge
-        d += step
-    return f"{d if lower else 1 - d:.6g}"
