@@ -43,38 +43,42 @@ def training_set(data_dir, images, test_images, test_fraction, positive, seed, *
                  echo=click.echo):
     """The ``ImageSet`` to train on: the cat data (found as --data-dir says), or ``images``
     (``echo`` says what it trains on; the other processes of ``--nproc`` pass a silent one)."""
-    from logicat.data import TRAIN_FILE, file_sha256, find_catvnoncat, load_catvnoncat
-    from logicat.data.image_sets import ImageSet, from_folders
+    from logicat.data import find_catvnoncat, load_catvnoncat
+    from logicat.data.image_sets import from_folders
 
     if images is None:
-        for flag, value in (("--test-images", test_images),):
-            if value is not None:
-                raise click.BadParameter("needs --images DIR.", param_hint=f"'{flag}'")
+        if test_images is not None:
+            raise click.BadParameter("needs --images DIR.", param_hint="'--test-images'")
         folder = find_catvnoncat(data_dir)
-        data = load_catvnoncat(folder)
-        return ImageSet(data, str(folder / TRAIN_FILE),
-                        f"the cat data's {len(data.test_y)} test images",
-                        {"file": TRAIN_FILE, "sha256": file_sha256(folder / TRAIN_FILE),
-                         "n_samples": len(data.train_y)})
+        return cat_data_set(folder, load_catvnoncat(folder))
     from tqdm.auto import tqdm
 
-    from logicat.data import list_image_folder
+    def show(root, total):  # a bar while a folder is decoded (not when its cache is read)
+        return tqdm(total=total, unit="img", desc=f"decoding {root}",
+                    disable=None if echo is click.echo else True)
 
-    total = len(list_image_folder(images, positive)[0])
-    with tqdm(total=total, unit="img", desc=f"decoding {images}",
-              disable=None if echo is click.echo else True) as bar:
-        image_set = from_folders(images, test_images, test_fraction=test_fraction,
-                                 positive=positive, seed=seed, progress=bar.update,
-                                 on_skip=lambda path, why: bar.write(
-                                     f"Skipped {path}: {why}", file=click.get_text_stream(
-                                         "stderr")))
+    def skipped(path, why):
+        tqdm.write(f"Skipped {path}: {why}", file=click.get_text_stream("stderr"))
+
+    image_set = from_folders(images, test_images, test_fraction=test_fraction,
+                             positive=positive, seed=seed, show=show, on_skip=skipped)
     data = image_set.data
     neg, pos = data.classes
     n_pos = int(data.train_y.sum())
     echo(f"Training on {len(data.train_y)} images of {image_set.train_name} ({pos}: "
-               f"{n_pos}, {neg}: {len(data.train_y) - n_pos}); testing on "
-               f"{image_set.test_name}")
+         f"{n_pos}, {neg}: {len(data.train_y) - n_pos}); testing on {image_set.test_name}")
     return image_set
+
+
+def cat_data_set(folder: Path, data):
+    """The cat data read from ``folder`` (all of it, or a process's shard) as an ``ImageSet``."""
+    from logicat.data import TRAIN_FILE, file_sha256
+    from logicat.data.image_sets import ImageSet
+
+    return ImageSet(data, str(folder / TRAIN_FILE),
+                    f"the cat data's {len(data.test_y)} test images",
+                    {"file": TRAIN_FILE, "sha256": file_sha256(folder / TRAIN_FILE),
+                     "n_samples": len(data.train_y)})
 
 
 def accuracy_lines(image_set, train_accuracy: float, test_accuracy: float) -> list[str]:

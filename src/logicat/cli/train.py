@@ -167,7 +167,7 @@ def train(data_dir, kind, hidden, activation, init, learning_rate, iterations, l
     elif nproc is not None:
         raise click.BadParameter("needs --engine torch.", param_hint="'--nproc'")
 
-    from logicat.cli.datasets import accuracy_lines, training_set
+    from logicat.cli.datasets import accuracy_lines, cat_data_set, training_set
     from logicat.cli.saving import save_and_plot
     from logicat.data import find_catvnoncat
     from logicat.features import images_to_features, preprocessing_spec
@@ -185,8 +185,7 @@ def train(data_dir, kind, hidden, activation, init, learning_rate, iterations, l
                                      "convnet --nproc.", param_hint="'--images'")
         folder = find_catvnoncat(data_dir)
         data = distributed.load_catvnoncat_shard(folder, group)
-        image_set = training_set(data_dir, None, None, test_fraction, positive, seed,
-                                 echo=lambda *_: None)._replace(data=data)
+        image_set = cat_data_set(folder, data)
     n_train = len(data.train_y) if group is None else int(group.sum(len(data.train_y)))
     X_train = images_to_features(data.train_x, dtype=dtype)
 

@@ -16,6 +16,7 @@ the folder to reclaim the space).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -45,7 +46,10 @@ class ImageSet(NamedTuple):
 def folder_key(root: str | os.PathLike[str], positive: str, size: int) -> str:
     """The SHA-256 of what the decoded images depend on: every image file's path (relative to
     ``root``), size and modification time, the positive class, the image size."""
-    samples, _ = list_image_folder(root, positive)
+    return _key(root, list_image_folder(root, positive)[0], positive, size)
+
+
+def _key(root, samples, positive: str, size: int) -> str:
     root = Path(root)
     listing = []
     for path, label in samples:
@@ -57,18 +61,22 @@ def folder_key(root: str | os.PathLike[str], positive: str, size: int) -> str:
 
 
 def packed(root: str | os.PathLike[str], positive: str = "cat", size: int = 64,
-           *, progress=None, on_skip=None) -> tuple[Path, str, bool]:
+           *, show=None, on_skip=None) -> tuple[Path, str, bool]:
     """(the cache file of ``root``'s decoded images, its key, whether it was made now): packed
-    on the first call, read from the cache after; ``progress`` is ``pack_image_folder``'s, and
+    on the first call, read from the cache after. Only when it decodes, ``show(root, n)`` may
+    give a progress bar (a context manager with ``update(k)``) over the n image files, and
     ``on_skip(path, reason)`` hears of each file that could not be read."""
     from logicat.data.pack import pack_image_folder
 
-    key = folder_key(root, positive, size)
+    samples, _ = list_image_folder(root, positive)
+    key = _key(root, samples, positive, size)
     path = cache_dir().parent / "folders" / f"{key[:32]}.h5"
     if path.is_file():
         return path, key, False
     path.parent.mkdir(parents=True, exist_ok=True)
-    result = pack_image_folder(root, path, size=size, positive=positive, progress=progress)
+    with show(root, len(samples)) if show else contextlib.nullcontext() as bar:
+        result = pack_image_folder(root, path, size=size, positive=positive,
+                                   progress=None if bar is None else bar.update)
     for failure in result.skipped:
         if on_skip is not None:
             on_skip(*failure)
