@@ -130,7 +130,7 @@ def fit(
     rng = np.random.default_rng(params["random_state"])
     n = X.shape[1]
     hidden, activation = architecture(params)
-    check_training_memory(hidden, n, X.dtype, params["batch_size"] or len(y01))
+    _check_dense_memory(hidden, n, X.dtype, params["batch_size"] or len(y01))
     if warm is not None:
         start = _warm_params(warm, n, hidden, classes, X.dtype)
     else:
@@ -183,14 +183,19 @@ def architecture(params: Mapping[str, Any]) -> tuple[tuple[int, ...], str]:
         "activation", "relu")
 
 
-def check_training_memory(hidden: Sequence[int], n: int, dtype: np.dtype, rows: int) -> None:
-    """Before anything is allocated: what training a dense network of ``hidden`` layers on n
-    features needs for steps of ``rows`` examples (``logicat.nn.bounds.training_bytes``, the
-    ConvNet's check too), or a one-line ``ParameterError``."""
-    need = training_bytes(dense_layers(hidden), (n,), dtype, rows)
+def check_training_memory(layers: Sequence, input_shape: tuple[int, ...], dtype: np.dtype,
+                          rows: int, what: str) -> None:
+    """Before anything is allocated: what training ``layers`` needs for steps of ``rows``
+    examples (``logicat.nn.bounds.training_bytes``), for every model kind, or a one-line
+    ``ParameterError`` saying ``what`` asked."""
+    check_memory(training_bytes(layers, input_shape, dtype, rows),
+                 f"{what} in steps of {rows} examples", ParameterError)
+
+
+def _check_dense_memory(hidden: Sequence[int], n: int, dtype: np.dtype, rows: int) -> None:
     sizes = ",".join(map(str, hidden)) or "none"
-    check_memory(need, f"the network of hidden layers {sizes} on {n} features in steps of "
-                       f"{rows} examples", ParameterError)
+    check_training_memory(dense_layers(hidden), (n,), dtype, rows,
+                          f"the network of hidden layers {sizes} on {n} features")
 
 
 def check_both_classes(y01: np.ndarray, source: str) -> None:
@@ -224,8 +229,8 @@ def fit_file(params: Mapping[str, Any], source, *, chunk_rows: int = CHUNK_ROWS,
     dtype = np.dtype(params["dtype"])
     rng = np.random.default_rng(params["random_state"])
     hidden, activation = architecture(params)
-    check_training_memory(hidden, source.n, dtype,
-                          params["batch_size"] or min(chunk_rows, len(source.y)))
+    _check_dense_memory(hidden, source.n, dtype,
+                        params["batch_size"] or min(chunk_rows, len(source.y)))
     start = initial_params(params["init"], source.n, hidden, dtype, params["random_state"], rng)
     data = FileRows(source, dtype, chunk_rows=chunk_rows, engine=params["engine"],
                     loss=params["loss"], n_layers=len(start) // 2, activation=activation,

@@ -18,9 +18,14 @@ import numpy as np
 
 from logicat.errors import ParameterError, ShapeError
 from logicat.files import Snapshot
-from logicat.nn.bounds import training_bytes
-from logicat.nn.convnet import ConvNetSpec, layers, spec_of
-from logicat.training.fit import Fit, _split, check_both_classes, class_weighted
+from logicat.nn.convnet import layers, spec_of
+from logicat.training.fit import (
+    Fit,
+    _split,
+    check_both_classes,
+    check_training_memory,
+    class_weighted,
+)
 from logicat.training.hyperparameters import (
     CONVNET_CONSTRAINTS,
     check_resumable,
@@ -30,7 +35,7 @@ from logicat.training.hyperparameters import (
 from logicat.training.loop import Callback, Trainer
 from logicat.training.rules import Plateau
 from logicat.training.schedules import make_schedule
-from logicat.validation import check_memory, check_params
+from logicat.validation import check_params
 
 #: The name of the ConvNet's solver in model files: torch.optim steps on augmented mini-batches.
 SOLVER = "minibatch"
@@ -181,7 +186,10 @@ def fit_convnet(params: Mapping[str, Any], images: Any, y01: np.ndarray,
     train, val = _split(y01, params, np.random.default_rng(params["random_state"]), resume)
     if train is None:
         train = np.arange(source.m)
-    _check_memory(spec, params)
+    # before anything is allocated: training the layers in float32, a batch at a time
+    check_training_memory(layers(spec), (3, spec.image_size, spec.image_size), np.float32,
+                          int(params["batch_size"]), f"the ConvNet of widths "
+                          f"{list(spec.widths)} on {spec.image_size}x{spec.image_size} images")
     device = resolve_device(params["device"])
     if distributed:
         import torch.distributed as torch_dist
@@ -208,16 +216,6 @@ def fit_convnet(params: Mapping[str, Any], images: Any, y01: np.ndarray,
     # the schedule decays to 0 by design: running to max_iter is no failure to converge, and
     # early stopping only guards against overfitting (no ConvergenceWarning)
     return Fit(trainer.run(solver, resume), SOLVER, convnet=spec, held_out=val)
-
-
-def _check_memory(spec: ConvNetSpec, params: Mapping[str, Any]) -> None:
-    """Before anything is allocated: what training the ConvNet's layers in float32 needs, for a
-    batch of ``batch_size`` images (``logicat.nn.bounds.training_bytes``)."""
-    need = training_bytes(layers(spec), (3, spec.image_size, spec.image_size), np.float32,
-                          int(params["batch_size"]))
-    check_memory(need, f"the ConvNet of widths {list(spec.widths)} on {spec.image_size}x"
-                       f"{spec.image_size} images in batches of {params['batch_size']}",
-                 ParameterError)
 
 
 def _validation(solver, rows: np.ndarray) -> Callable[[list[np.ndarray]], float]:
