@@ -154,6 +154,7 @@ def info(model_opt, model_arg, as_json):
     import json
 
     from logicat.files import read_model
+    from logicat.nn.hyperparameters import meaningful
 
     model = read_model(one_model(model_opt, model_arg))
     meta = dict(model.metadata)
@@ -163,8 +164,7 @@ def info(model_opt, model_arg, as_json):
     params, layers = meta.get("hyperparameters") or {}, model.layers
     for key in ("hyperparameters", "architecture"):
         if isinstance(meta.get(key), dict):
-            meta[key] = {k: v for k, v in meta[key].items()
-                         if k not in USED_WHEN or USED_WHEN[k](params, layers)}
+            meta[key] = meaningful(meta[key], params, layers)
     spec = model.preprocessing
     if spec:
         size = spec["image_size"]
@@ -179,36 +179,6 @@ def info(model_opt, model_arg, as_json):
     click.echo(f"model: {model.description}")
     click.echo(f"parameters: {_parameter_count(model)}")
     _echo_tree(meta)
-
-
-def _hidden_activation(params, layers) -> bool:
-    """Whether an activation sits before the output unit: a network's hidden layers."""
-    from logicat.nn.layers import ACTIVATIONS, logit_layers
-
-    return any(lay.type in ACTIVATIONS for lay in logit_layers(layers))
-
-
-#: hyperparameter -> whether it means anything for the model (hyperparameters, layers); info
-#: leaves it out where not. The rest always mean something.
-USED_WHEN = {
-    "callbacks": lambda p, layers: False,  # Python objects while fitting; a file holds None
-    "verbose": lambda p, layers: False,  # what fit printed, not what the model is
-    # where torch computed: the dense models' torch engine; a ConvNet has no engine but torch
-    "device": lambda p, layers: p.get("engine", "torch") == "torch",
-    "activation": _hidden_activation,
-    "momentum": lambda p, layers: p.get("optimizer") in ("momentum", "nesterov", "sgd"),
-    "beta_1": lambda p, layers: p.get("optimizer") == "adam",
-    "beta_2": lambda p, layers: p.get("optimizer") == "adam",
-    "epsilon": lambda p, layers: p.get("optimizer") == "adam",
-    "lr_decay": lambda p, layers: p.get("lr_schedule") in ("inverse", "exponential"),
-    "warmup": lambda p, layers: p.get("lr_schedule") == "cosine",
-    "shuffle": lambda p, layers: p.get("batch_size") is not None,  # full batch: one order
-    "n_iter_no_change": lambda p, layers: bool(p.get("early_stopping"))
-    or p.get("tol") is not None,
-    "validation_fraction": lambda p, layers: bool(p.get("early_stopping")),
-    "crop_pad": lambda p, layers: p.get("crop") == "pad",
-    "crop_min_scale": lambda p, layers: p.get("crop") == "resized",
-}
 
 
 def _parameter_count(model) -> str:

@@ -17,7 +17,8 @@ import numpy as np
 from logicat.loss import LOSSES
 from logicat.network import ACTIVATIONS, INITS
 from logicat.nn.families import HEADS
-from logicat.nn.layers import MAX_UNITS
+from logicat.nn.layers import ACTIVATIONS as LAYER_ACTIVATIONS
+from logicat.nn.layers import MAX_UNITS, logit_layers
 from logicat.validation import Interval, Options, Sizes
 
 #: who computes the gradients of the dense models (``training.objectives``)
@@ -145,3 +146,38 @@ def moments(optimizer: str, momentum: float) -> tuple[str, ...]:
     if optimizer == "adamw":
         return ("exp_avg", "exp_avg_sq")
     return ("momentum_buffer",) if momentum > 0 else ()
+
+
+# ------------------------------------------------- what a model's hyperparameters mean to it
+def _hidden_activation(params, layers) -> bool:
+    """Whether an activation sits before the output unit: a network's hidden layers."""
+    return any(lay.type in LAYER_ACTIVATIONS for lay in logit_layers(layers))
+
+
+#: hyperparameter -> whether it means anything for the model (its hyperparameters, its layers);
+#: ``logicat info`` and the web page leave it out where not. The rest always mean something.
+USED_WHEN = {
+    "callbacks": lambda p, layers: False,  # Python objects while fitting; a file holds None
+    "verbose": lambda p, layers: False,  # what fit printed, not what the model is
+    # where torch computed: the dense models' torch engine; a ConvNet has no engine but torch
+    "device": lambda p, layers: p.get("engine", "torch") == "torch",
+    "activation": _hidden_activation,
+    "momentum": lambda p, layers: p.get("optimizer") in ("momentum", "nesterov", "sgd"),
+    "beta_1": lambda p, layers: p.get("optimizer") == "adam",
+    "beta_2": lambda p, layers: p.get("optimizer") == "adam",
+    "epsilon": lambda p, layers: p.get("optimizer") == "adam",
+    "lr_decay": lambda p, layers: p.get("lr_schedule") in ("inverse", "exponential"),
+    "warmup": lambda p, layers: p.get("lr_schedule") == "cosine",
+    "shuffle": lambda p, layers: p.get("batch_size") is not None,  # full batch: one order
+    "n_iter_no_change": lambda p, layers: bool(p.get("early_stopping"))
+    or p.get("tol") is not None,
+    "validation_fraction": lambda p, layers: bool(p.get("early_stopping")),
+    "crop_pad": lambda p, layers: p.get("crop") == "pad",
+    "crop_min_scale": lambda p, layers: p.get("crop") == "resized",
+}
+
+
+def meaningful(entries: dict, params: dict, layers) -> dict:
+    """``entries`` (hyperparameters, or an architecture's options) less those that mean nothing
+    for the model of ``params`` and ``layers`` (``USED_WHEN``)."""
+    return {k: v for k, v in entries.items() if k not in USED_WHEN or USED_WHEN[k](params, layers)}

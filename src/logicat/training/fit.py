@@ -193,9 +193,8 @@ def check_training_memory(layers: Sequence, input_shape: tuple[int, ...], dtype:
 
 
 def _check_dense_memory(hidden: Sequence[int], n: int, dtype: np.dtype, rows: int) -> None:
-    sizes = ",".join(map(str, hidden)) or "none"
-    check_training_memory(dense_layers(hidden), (n,), dtype, rows,
-                          f"the network of hidden layers {sizes} on {n} features")
+    check_training_memory(dense_layers(hidden), (n,), dtype, rows, "the network of hidden "
+                          f"layers {','.join(map(str, hidden)) or 'none'} on {n} features")
 
 
 def check_both_classes(y01: np.ndarray, source: str) -> None:

@@ -18,12 +18,10 @@ import numpy as np
 from logicat.data.images import load_image
 from logicat.errors import ImageLoadError, ModelFileError
 from logicat.model import Model
+from logicat.nn.hyperparameters import meaningful
 from logicat.nn.layers import output_layer
 from logicat.viz.plots import training_unit
 from logicat.web.uploads import UploadError
-
-#: Recorded with the hyperparameters, yet settings of the run's output, not of the model.
-NOT_OF_THE_MODEL = frozenset({"callbacks", "verbose"})
 
 
 class Predictor:
@@ -102,11 +100,11 @@ class Predictor:
     def summary(self) -> dict:
         """What the model page shows: accuracies, hyperparameters, data checksum, ...
 
-        ``hyperparameters`` are those the training recorded, less ``callbacks`` and ``verbose``
-        (what the run printed, not a setting of the model) and those left unset (``None``: no
-        mini-batches, no tolerance, no class weights); ``training_unit`` says what ``n_iter``
-        counts, the way ``logicat train`` and ``logicat report`` say it: "epoch" (of
-        mini-batches) or "iteration".
+        ``hyperparameters`` are those the training recorded that mean something for this model
+        (``nn.hyperparameters.meaningful``, as ``logicat info`` shows them), less those left
+        unset (``None``: no mini-batches, no tolerance, no class weights); ``training_unit``
+        says what ``n_iter`` counts, the way ``logicat train`` and ``logicat report`` say it:
+        "epoch" (of mini-batches) or "iteration".
         """
         meta, model = self.meta, self.model
         history = np.asarray(model.cost_history, dtype=np.float64)
@@ -117,8 +115,8 @@ class Predictor:
             "positive_class": self.positive_class,
             "architecture": model.architecture_summary,
             "metrics": meta.get("metrics", {}),
-            "hyperparameters": {key: value for key, value in recorded.items()
-                                if value is not None and key not in NOT_OF_THE_MODEL},
+            "hyperparameters": {key: value for key, value in meaningful(
+                recorded, recorded, model.layers).items() if value is not None},
             "training_data": meta.get("training_data", {}),
             "preprocessing": self.spec,
             "n_features": model.n_features,
