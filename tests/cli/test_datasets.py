@@ -80,7 +80,9 @@ def test_what_cannot_be_asked_is_a_usage_error(args, option, photos, tmp_path):
 def test_the_second_run_reads_the_cache(photos, tmp_path, monkeypatch):
     args = ["train", "--images", photos, "-n", "5", "--print-every", "0", "--out",
             tmp_path / "m.safetensors"]
-    assert invoke(*args).exit_code == 0
+    first = invoke(*args)
+    assert first.exit_code == 0, first.output
+    recorded = read_metadata(tmp_path / "m.safetensors")["training_data"]
 
     def no_decoding(*a, **k):
         raise AssertionError("decoded twice")
@@ -88,4 +90,5 @@ def test_the_second_run_reads_the_cache(photos, tmp_path, monkeypatch):
     monkeypatch.setattr("logicat.data.pack.pack_image_folder", no_decoding)
     again = invoke(*args)
     assert again.exit_code == 0, again.output
-    assert json.dumps(read_metadata(tmp_path / "m.safetensors")["training_data"])
+    assert again.output == first.output  # the same images, the same split, the same model
+    assert read_metadata(tmp_path / "m.safetensors")["training_data"] == recorded
