@@ -52,6 +52,9 @@ def test_report_holds_the_models_checksums_hyperparameters_and_metrics(report, c
     assert f"{data_sha}  (matches)" in text
     assert "<th>max_iter</th><td class=\"mono\">60</td>" in text
     assert "<th>learning_rate</th><td class=\"mono\">0.005</td>" in text
+    for unused in ("momentum", "beta_1", "verbose", "callbacks"):  # nothing to plain GD
+        assert f"<th>{unused}</th>" not in text
+    assert '12288 <span class="nowrap">-&gt;</span> 1' in text  # no break inside the arrow
     _, _, X_test, y_test = cat_features
     X_train, y_train = cat_features[0], cat_features[1]
     train, test = model_metrics(clf, X_train, y_train), model_metrics(clf, X_test, y_test)

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from logicat.metrics import METRICS, ClassificationMetrics, model_metrics
+from logicat.nn.hyperparameters import meaningful
 from logicat.nn.layers import first_weighted, is_linear, logit_description
 from logicat.paths import atomic_output
 
@@ -56,7 +57,8 @@ def build_report(
     sets = {"train": (data.train_y, p_train), "test": (data.test_y, p_test)}
 
     curve_note, logit, weights_note = _captions(model.layers, meta.get("hyperparameters") or {})
-    hyper = {k: v for k, v in (meta.get("hyperparameters") or {}).items() if k != "callbacks"}
+    recorded = meta.get("hyperparameters") or {}
+    hyper = meaningful(recorded, recorded, model.layers)  # as logicat info and the page show
     why_figure, why_note = _misclassified_explained(model, data, p_test)
     figures = [
         ("Learning curve", curve_note, "svg",
@@ -159,7 +161,8 @@ table { border-collapse: collapse; margin: 0.5em 1.5em 0.5em 0; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.7em; text-align: left; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 th { background: #f3f3f3; } .note { color: #666; } .row { display: flex; flex-wrap: wrap; }
-code, .mono { font-family: ui-monospace, monospace; word-break: break-all; }
+code, .mono { font-family: ui-monospace, monospace; overflow-wrap: anywhere; }
+.nowrap { white-space: nowrap; }
 .pictures { display: flex; flex-wrap: wrap; gap: 0 2em; align-items: flex-start; }
 figure { margin: 1em 0; flex: 0 1 auto; } figure.wide { flex-basis: 100%; }
 figure img { max-width: 100%; height: auto; }
@@ -216,7 +219,10 @@ def _confusion_table(split: str, m: ClassificationMetrics, names: list[str]) -> 
 
 
 def _kv_table(rows: list[tuple[str, str]], table_id: str) -> str:
-    body = "".join(f'<tr><th>{_e(k)}</th><td class="mono">{_e(v)}</td></tr>' for k, v in rows)
+    # "12288 -> 1": a line may break before an arrow, never inside it (as on the web page)
+    arrow = '<span class="nowrap">-&gt;</span>'
+    body = "".join(f'<tr><th>{_e(k)}</th><td class="mono">{_e(v).replace("-&gt;", arrow)}'
+                   "</td></tr>" for k, v in rows)
     return f'<table id="{table_id}">{body}</table>'
 
 
