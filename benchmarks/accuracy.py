@@ -3,7 +3,9 @@
     python benchmarks/accuracy.py [--seeds 5] [--folds 5] [--splits 5] [--models NAME ...]
 
 For each model (always "cat"; the lesson's logistic regression; the course's two-layer and deep
-networks; the ConvNet without augmentation; the ConvNet's default recipe):
+networks; the ConvNet without augmentation; the ConvNet's default recipe; the ConvNet ensemble
+of 3 members on 3 folds with a temperature), each of logicat's at two decision priors (the
+training mix and equal priors: the same fits, only the decision moves):
 
 - CV: stratified k-fold cross-validation on the 209 training images only (the folds of
   ``StratifiedKFold(k, shuffle=True, random_state=0)``; seed 0), mean ± std over the folds -
@@ -11,11 +13,13 @@ networks; the ConvNet without augmentation; the ConvNet's default recipe):
   chosen");
 - test: trained on the 209 training images with seeds 0..S-1, each evaluated once on the 50
   test images; mean ± std (and the range) over the seeds. The test images choose nothing;
+- test columns: accuracy (mean ± std, range), balanced accuracy, log-loss, Brier score and ECE
+  (10 bins), each the mean over the seeds;
 - seconds: the mean time of one training.
 
-Then the default recipe on other splits of the same 259 images: the training and test images
-pooled and split again (stratified, 50 held out, seeds 1..N), trained with seed 0 on each - a
-recipe tuned to the official 50 would not survive this.
+Then the default recipe and the ensemble on other splits of the same 259 images: the training and
+test images pooled and split again (stratified, 50 held out, seeds 1..N), trained with seed 0 on
+each - a recipe tuned to the official 50 would not survive this.
 """
 
 from __future__ import annotations
@@ -45,38 +49,63 @@ def models(seed: int) -> dict:
         "ConvNet, no augmentation, no TTA": (
             ConvNetClassifier(flip=False, crop="none", tta=False, random_state=seed), True),
         "ConvNet (default recipe)": (ConvNetClassifier(random_state=seed), True),
+        "ConvNet ensemble (3 folds, T)": (
+            ConvNetClassifier(n_members=3, members="folds", calibration="temperature",
+                              random_state=seed), True),
     }
 
 
 @dataclass
 class Row:
-    """One model's line of the table: CV accuracies per fold (train only), test accuracy per
-    seed, and the seconds of each training on the full training set."""
+    """One model's line of the table at one decision prior: its CV metrics per fold (train
+    only), its test metrics per seed, and the seconds of each training on the training set."""
 
     cv: np.ndarray
     tests: list[float]
     seconds: list[float]
+    cv_balanced: np.ndarray | None = None
+    test_metrics: list = None  # ClassificationMetrics per seed
 
 
-def compare(make, train, test, *, folds: int, seeds: int) -> Row:
+def _scored(fitted, X, y, prior):
+    """``classification_metrics`` of ``fitted`` on (X, y), deciding at ``prior`` (None: the
+    estimator's own; only logicat's estimators take one)."""
+    from logicat.metrics import classification_metrics
+
+    proba = fitted.predict_proba(X) if prior is None else fitted.predict_proba(X, prior=prior)
+    return classification_metrics(y, proba[:, 1], pos_label=fitted.classes_[1])
+
+
+def compare(make, train, test, *, folds: int, seeds: int, priors=(None,)) -> dict:
     """CV on ``train`` (the only numbers a choice may be made on), then one model per seed
-    fitted on all of ``train`` and evaluated once on ``test``.
+    fitted on all of ``train`` and evaluated once on ``test``; each fitted model is scored at
+    every prior of ``priors`` (the same fits: a prior only moves the decision). {prior: Row}.
 
     ``make(seed)`` returns an unfitted estimator; ``train`` and ``test`` are ``(X, y)`` pairs.
-    The test pair is only ever passed to ``predict``, after the CV has finished.
+    The test pair is only ever passed to ``predict_proba``, after the CV has finished.
     """
-    from logicat.metrics import accuracy_percent, cross_validate_metrics
+    from sklearn.model_selection import StratifiedKFold
 
     (X_train, y_train), (X_test, y_test) = train, test
-    cv = 100 * cross_validate_metrics(make(0), X_train, y_train, cv=folds,
-                                      random_state=0)["accuracy"]
-    tests, seconds = [], []
+    X_train, y_train = np.asarray(X_train), np.asarray(y_train)
+    cv = {prior: [] for prior in priors}
+    for fit_rows, held_out in StratifiedKFold(folds, shuffle=True, random_state=0).split(
+            X_train, y_train):
+        fitted = make(0).fit(X_train[fit_rows], y_train[fit_rows])
+        for prior in priors:
+            cv[prior].append(_scored(fitted, X_train[held_out], y_train[held_out], prior))
+    tests = {prior: [] for prior in priors}
+    seconds = []
     for seed in range(seeds):
         start = time.perf_counter()
         fitted = make(seed).fit(X_train, y_train)  # make: a new estimator each time
         seconds.append(time.perf_counter() - start)
-        tests.append(accuracy_percent(fitted.predict(X_test), y_test))
-    return Row(cv, tests, seconds)
+        for prior in priors:
+            tests[prior].append(_scored(fitted, X_test, y_test, prior))
+    return {prior: Row(np.array([100 * m.accuracy for m in cv[prior]]),
+                       [100 * m.accuracy for m in tests[prior]], seconds,
+                       np.array([100 * m.balanced_accuracy for m in cv[prior]]),
+                       tests[prior]) for prior in priors}
 
 
 def other_splits(make, X, y, *, n_test: int, splits: int) -> list[float]:
@@ -119,29 +148,39 @@ def main() -> None:
     print(f"cat / non-cat: {len(data.train_y)} training images ({int(data.train_y.sum())} cats), "
           f"{len(data.test_y)} test images ({int(data.test_y.sum())} cats); {args.threads} "
           f"thread(s)")
-    print(f"{'model':<36} {'CV accuracy (train)':>20} {'test accuracy':>22} {'range':>13} "
-          f"{'s/fit':>7}")
+    print(f"{'model':<44} {'CV acc (train)':>15} {'CV bal.':>7} {'test acc':>15} "
+          f"{'range':>11} {'bal.':>5} {'logloss':>7} {'Brier':>6} {'ECE':>6} {'s/fit':>6}")
     with threadpool_limits(args.threads):
         for name in names:
-            on_images = models(0)[name][1]
+            estimator, on_images = models(0)[name]
             X_train, X_test = inputs[on_images]
-            row = compare(lambda seed, name=name: models(seed)[name][0],
-                          (X_train, data.train_y), (X_test, data.test_y),
-                          folds=args.folds, seeds=args.seeds)
-            print(f"{name:<36} {_pm(row.cv):>20} {_pm(row.tests):>22} "
-                  f"{min(row.tests):>6.1f}-{max(row.tests):<5.1f} "
-                  f"{statistics.mean(row.seconds):>7.1f}", flush=True)
+            priors = ("train", "balanced") if hasattr(estimator, "to_model") else (None,)
+            rows = compare(lambda seed, name=name: models(seed)[name][0],
+                           (X_train, data.train_y), (X_test, data.test_y),
+                           folds=args.folds, seeds=args.seeds, priors=priors)
+            for prior, row in rows.items():
+                shown = name if prior is None else f"{name}, prior {prior}"
+                tm = row.test_metrics
+                print(f"{shown:<44} {_pm(row.cv):>15} {row.cv_balanced.mean():>6.1f}% "
+                      f"{_pm(row.tests):>15} {min(row.tests):>5.0f}-{max(row.tests):<5.0f} "
+                      f"{np.mean([m.balanced_accuracy for m in tm]) * 100:>4.0f}% "
+                      f"{np.mean([m.log_loss for m in tm]):>7.3f} "
+                      f"{np.mean([m.brier for m in tm]):>6.3f} "
+                      f"{np.mean([m.ece for m in tm]):>6.3f} "
+                      f"{statistics.mean(row.seconds):>6.1f}", flush=True)
 
-        recipe = "ConvNet (default recipe)"
-        if args.splits and recipe in names:
-            accuracies = other_splits(lambda seed: models(seed)[recipe][0],
+        for recipe in ("ConvNet (default recipe)", "ConvNet ensemble (3 folds, T)"):
+            if not args.splits or recipe not in names:
+                continue
+            accuracies = other_splits(lambda seed, recipe=recipe: models(seed)[recipe][0],
                                       np.concatenate([data.train_x, data.test_x]),
                                       np.concatenate([data.train_y, data.test_y]),
                                       n_test=len(data.test_y), splits=args.splits)
             print(f"{recipe} on {args.splits} other stratified splits of the "
                   f"{len(data.train_y) + len(data.test_y)} images ({len(data.test_y)} held out "
                   f"each): " + ", ".join(f"{a:.0f}" for a in accuracies)
-                  + f" %; mean {statistics.mean(accuracies):.1f} %, min {min(accuracies):.0f} %")
+                  + f" %; mean {statistics.mean(accuracies):.1f} %, min {min(accuracies):.0f} %",
+                  flush=True)
 
 
 def _pm(values) -> str:

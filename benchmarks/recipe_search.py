@@ -2,6 +2,15 @@
 on the 209 training images only.
 
     python benchmarks/recipe_search.py [--folds 5] [--seeds 0 ...] [--configs NAME ...]
+    python benchmarks/recipe_search.py --output [--members 5 3]
+
+``--output`` searches the output step instead (issue 18): for each outer fold it trains the
+default recipe once and as an ensemble of K members on K inner folds (``members="folds"``,
+``calibration="temperature"``: T fitted on the members' out-of-fold logits, inside the outer
+fold's training images), then scores, from the same fits, every way of deciding: one model or
+the ensemble; mean logit or mean probability; T or not; at the training class mix or at equal
+priors. The columns are accuracy, balanced accuracy, log-loss, log-loss with balanced weights,
+Brier score and ECE (10 bins), over the 209 out-of-fold predictions pooled.
 
 Every candidate is ``ConvNetClassifier(**changes)``, one change (or one group of changes) away
 from the default recipe; each is scored by stratified k-fold CV on the training images
@@ -42,7 +51,12 @@ def main() -> None:
     parser.add_argument("--configs", nargs="*", default=None,
                         help="Substrings of the candidates' names to run (default: all).")
     parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--output", action="store_true",
+                        help="Search the output step (ensembles, calibration, prior).")
+    parser.add_argument("--members", type=int, nargs="+", default=[5, 3])
     args = parser.parse_args()
+    if args.output:
+        return output_search(args)
 
     import torch
     from threadpoolctl import threadpool_limits
@@ -76,6 +90,83 @@ def main() -> None:
             if len(means) > 1:
                 print(f"{name:<34} {'mean over the seeds':<44} {'':>4} "
                       f"{statistics.mean(means):>6.1f} ± {statistics.pstdev(means):>4.1f} %")
+
+def scores(y, z, weights_balanced):
+    """accuracy, balanced accuracy, log-loss, balanced log-loss, Brier, ECE of logits z."""
+    from sklearn import metrics
+
+    from logicat.loss import sigmoid
+    from logicat.metrics import expected_calibration_error
+
+    p = sigmoid(z)
+    decided = (p > 0.5).astype(int)
+    return (100 * metrics.accuracy_score(y, decided),
+            100 * metrics.balanced_accuracy_score(y, decided),
+            metrics.log_loss(y, p, labels=[0, 1]),
+            metrics.log_loss(y, p, labels=[0, 1], sample_weight=weights_balanced),
+            metrics.brier_score_loss(y, p), expected_calibration_error(y, p))
+
+
+def output_search(args) -> None:
+    import numpy as np
+    import torch
+    from sklearn.model_selection import StratifiedKFold
+    from threadpoolctl import threadpool_limits
+
+    from logicat import ConvNetClassifier
+    from logicat.data.catvnoncat import TRAIN_FILE, find_catvnoncat, load_h5_dataset
+    from logicat.nn.output import Output
+
+    torch.set_num_threads(args.threads)
+    x, y, _ = load_h5_dataset(find_catvnoncat() / TRAIN_FILE)  # only this file
+    m = len(y)
+    balanced = np.where(y == 1, m / (2 * y.sum()), m / (2 * (m - y.sum())))
+    seed = args.seeds[0]
+    print(f"{m} training images ({int(y.sum())} cats), {args.folds}-fold CV (outer), seed "
+          f"{seed}, {args.threads} thread(s); the test images are not read")
+    folds = list(StratifiedKFold(args.folds, shuffle=True, random_state=0).split(x, y))
+    rows: dict[str, np.ndarray] = {}
+    seconds: dict[str, float] = {}
+
+    def put(name, test, z):
+        rows.setdefault(name, np.zeros(m))[test] = z
+
+    with threadpool_limits(args.threads):
+        for i, (train, test) in enumerate(folds):
+            start = time.perf_counter()
+            one = ConvNetClassifier(random_state=seed).fit(x[train], y[train])
+            seconds["one model"] = seconds.get("one model", 0) + time.perf_counter() - start
+            z = one.to_model().member_logits(x[test].reshape(len(test), -1) / 255.0)
+            prior = one.training_prior_
+            for at in ("train", "balanced"):
+                put(f"one model, prior {at}", test,
+                    Output(training_prior=prior, prior=at).logit(z))
+            for k in args.members:
+                start = time.perf_counter()
+                ens = ConvNetClassifier(random_state=seed, n_members=k, members="folds",
+                                        calibration="temperature").fit(x[train], y[train])
+                seconds[f"K={k}"] = seconds.get(f"K={k}", 0) + time.perf_counter() - start
+                zk = ens.to_model().member_logits(x[test].reshape(len(test), -1) / 255.0)
+                T = ens.temperature_
+                print(f"  fold {i}: K={k} T = {T:.3f}", flush=True)
+                for combine in ("logit", "proba"):
+                    for t in (1.0, T):
+                        for at in ("train", "balanced"):
+                            out = Output(members=k, combine=combine, temperature=t,
+                                         training_prior=ens.training_prior_, prior=at)
+                            name = (f"K={k} folds, mean {combine}, "
+                                    f"{'T' if t != 1.0 else 'no T'}, prior {at}")
+                            put(name, test, out.logit(zk))
+            print(f"  fold {i} done", flush=True)
+    print(f"{'candidate':<44} {'accuracy':>8} {'bal.acc':>8} {'logloss':>8} {'bal.LL':>8} "
+          f"{'Brier':>7} {'ECE':>6}")
+    for name, z in rows.items():
+        a, b, ll, bll, brier, ece = scores(y, z, balanced)
+        print(f"{name:<44} {a:>7.1f}% {b:>7.1f}% {ll:>8.3f} {bll:>8.3f} {brier:>7.3f} "
+              f"{ece:>6.3f}")
+    for name, total in seconds.items():
+        print(f"s/fit of {name} on {len(folds[0][0])} images: {total / len(folds):.1f}")
+
 
 if __name__ == "__main__":
     main()

@@ -54,7 +54,7 @@ def numbered(rows, first, positives):
 
 def test_cv_sees_only_training_rows_and_the_test_rows_are_only_predicted(spied):
     train, test = numbered(40, 0, 15), numbered(10, 1000, 6)
-    row = accuracy.compare(lambda seed: Spy(seed), train, test, folds=5, seeds=3)
+    row = accuracy.compare(lambda seed: Spy(seed), train, test, folds=5, seeds=3)[None]
     all_train, all_test = frozenset(range(40)), frozenset(range(1000, 1010))
 
     cv, final = spied[:10], spied[10:]

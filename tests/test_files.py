@@ -132,25 +132,27 @@ def test_missing_file_and_folder(tmp_path):
         read_metadata(tmp_path)
 
 
-def _as_version_2(path, out):
-    """The file as logicat wrote it before format 3: no ``architecture.layers`` (and a
-    ConvNet's solver called "convnet")."""
+def _as_version(path, out, version):
+    """The file as logicat wrote it before format 4: no ``output``; before format 3 also no
+    ``architecture.layers`` (and a ConvNet's solver called "convnet")."""
     from safetensors.numpy import load_file
 
     raw = path.read_bytes()
     meta = json.loads(json.loads(raw[8:8 + int.from_bytes(raw[:8], "little")])["__metadata__"][
         "logicat"])
-    meta["architecture"].pop("layers")
-    meta["format_version"] = 2
-    if meta["solver"] == "minibatch":
-        meta["solver"] = "convnet"
+    meta.pop("output")
+    if version == 2:
+        meta["architecture"].pop("layers")
+        if meta["solver"] == "minibatch":
+            meta["solver"] = "convnet"
+    meta["format_version"] = version
     save_file(load_file(path), out, metadata={"logicat": json.dumps(meta)})
     return out
 
 
 @pytest.mark.parametrize("kind", ["logistic", "mlp-standardized", "convnet"])
-def test_every_file_lists_its_layers_and_version_2_files_still_read_the_same(kind, tmp_path,
-                                                                           cat_data):
+def test_every_file_lists_its_layers_and_older_files_still_read_the_same(kind, tmp_path,
+                                                                         cat_data):
     from logicat import ConvNetClassifier, MLPClassifier
     from logicat.features import images_to_features, preprocessing_spec
 
@@ -164,17 +166,21 @@ def test_every_file_lists_its_layers_and_version_2_files_still_read_the_same(kin
         clf = (LogisticRegression(max_iter=5) if kind == "logistic" else MLPClassifier(
             hidden_layer_sizes=(3,), max_iter=5, standardize=True, random_state=0)).fit(X, y)
         inputs = images_to_features(cat_data.test_x[:8])
-    path = clf.save(tmp_path / "v3.safetensors", preprocessing=preprocessing_spec(64))
+    path = clf.save(tmp_path / "v4.safetensors", preprocessing=preprocessing_spec(64))
     meta = read_metadata(path)
-    assert meta["format_version"] == 3
+    assert meta["format_version"] == 4
+    assert meta["output"] == {"members": 1, "combine": "logit", "temperature": 1.0,
+                              "prior": "train", "training_prior": float(np.mean(y))}
     types = [layer["type"] for layer in meta["architecture"]["layers"]]
     assert types == {"logistic": ["dense", "sigmoid"],
                      "mlp-standardized": ["normalize", "dense", "relu", "dense", "sigmoid"],
                      "convnet": ["normalize", "conv2d", "batchnorm", "relu", "maxpool", "gap",
                                  "dropout", "dense", "sigmoid"]}[kind]
-    old = load_model(_as_version_2(path, tmp_path / "v2.safetensors"))
-    assert read_metadata(tmp_path / "v2.safetensors")["format_version"] == 2
-    np.testing.assert_array_equal(old.predict_proba(inputs), clf.predict_proba(inputs))
+    for version in (2, 3):
+        old = load_model(_as_version(path, tmp_path / f"v{version}.safetensors", version))
+        assert read_metadata(tmp_path / f"v{version}.safetensors")["format_version"] == version
+        np.testing.assert_array_equal(old.predict_proba(inputs), clf.predict_proba(inputs))
+        assert old.training_prior_ is None  # not recorded: it decides at its training mix only
 
 
 def test_a_version_2_file_with_more_units_than_a_layer_holds_is_refused_on_reading(tmp_path):

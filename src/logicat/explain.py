@@ -16,7 +16,8 @@ Methods, all in units of the logit z (p = sigma(z); positive pushes towards the 
   ConvNet from torch.autograd.
 - ``grad_cam`` (ConvNets, their default): the last block's feature maps weighted by the mean
   gradient of z over each map, added and upsampled to the image (signed: positive where the
-  maps push z up; classic Grad-CAM keeps only that part). Relative units, not the logit's.
+  maps push z up; classic Grad-CAM keeps only that part). Relative units, not the logit's. An
+  ensemble's maps are the mean of its members' maps.
 
 The maps sum over the three channels: one number per pixel, what the pictures draw.
 """
@@ -118,28 +119,37 @@ def explain(model: Model, images: np.ndarray, method: str = "auto",
 
 
 def _explain_convnet(model: Model, images: np.ndarray, method: str) -> Explanation:
-    """Grad-CAM or gradient x input of a ConvNet, by torch.autograd on its module (float64)."""
+    """Grad-CAM or gradient x input of a ConvNet, by torch.autograd on its module (float64);
+    an ensemble's maps are the mean of its members'. The logit is the model's own (its
+    test-time augmentation, members and output step included): what ``predict`` says."""
     import torch
 
     from logicat.nn.bounds import rows_per_pass
     from logicat.torch_backend.layers import ConvNet, grad_cam, images_to_tensor, input_gradient
 
-    net = ConvNet(model.convnet).double().load_numpy_params(model.named_params).eval()
     side = images.shape[1]
     step = rows_per_pass(model.layers, (3, side, side), np.dtype(np.float64), with_gradients=True)
-    parts = []
-    for start in range(0, max(len(images), 1), step):  # as many at a time as memory allows
-        x = images_to_tensor(images[start:start + step], torch.float64)
-        if method == "grad_cam":
-            logit, pixel_map = grad_cam(net, x)
-            parts.append((model.checked_logits(logit), pixel_map, None))
-        else:
-            logit, gradient = input_gradient(net, x)
-            values = (x.numpy() * gradient).transpose(0, 2, 3, 1)  # (m, s, s, 3)
-            parts.append((model.checked_logits(logit), values.sum(axis=3), values))
-    logit, pixel_map, values = (None if part[0] is None else np.concatenate(part)
-                                for part in zip(*parts, strict=True))
-    return Explanation(method, pixel_map, logit, sigmoid(logit), values)
+    maps, inputs = [], []
+    for k in range(len(model.members)):
+        net = ConvNet(model.convnet).double().load_numpy_params(model.member_tensors(k)).eval()
+        parts = []
+        for start in range(0, max(len(images), 1), step):  # as many at a time as memory allows
+            x = images_to_tensor(images[start:start + step], torch.float64)
+            if method == "grad_cam":
+                logit, pixel_map = grad_cam(net, x)
+                model.checked_logits(logit)
+                parts.append((pixel_map, None))
+            else:
+                logit, gradient = input_gradient(net, x)
+                model.checked_logits(logit)
+                values = (x.numpy() * gradient).transpose(0, 2, 3, 1)  # (m, s, s, 3)
+                parts.append((values.sum(axis=3), values))
+        maps.append(np.concatenate([part[0] for part in parts]))
+        if method != "grad_cam":
+            inputs.append(np.concatenate([part[1] for part in parts]))
+    logit = np.asarray(model.decision_function(model.features(images)), np.float64)
+    values = np.mean(inputs, axis=0) if inputs else None
+    return Explanation(method, np.mean(maps, axis=0), logit, sigmoid(logit), values)
 
 
 def _logit_gradient(model: Model, X: np.ndarray, engine: str) -> tuple[np.ndarray, np.ndarray]:

@@ -37,14 +37,16 @@ from logicat.nn.hyperparameters import CONSTRAINTS, CONVNET_CONSTRAINTS, MAX_HID
 from logicat.nn.layers import MAX_UNITS, Layer, takes_images
 from logicat.nn.layers import from_json as layers_from_json
 from logicat.nn.layers import shapes as layer_shapes
+from logicat.nn.output import Output
 from logicat.paths import regular_file
 from logicat.validation import check_memory, check_param
 
 FORMAT = "logicat-model"
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 #: 1: logistic regression only, no architecture entry; 2: the architecture by its family's
-#: hyperparameters; 3: and the model as a list of layers, ``architecture.layers``
-READS = (1, 2, 3)
+#: hyperparameters; 3: and the model as a list of layers, ``architecture.layers``; 4: and its
+#: output step (``output``: ensemble members, calibration, class mix)
+READS = (1, 2, 3, 4)
 #: safetensors' own limit on the JSON header; nobody's metadata comes near it
 MAX_HEADER_BYTES = 100_000_000
 #: deeper JSON than this is refused (logicat writes depth 3)
@@ -147,6 +149,7 @@ def check_model(path: Path, meta: Mapping[str, Any], entries: Mapping[str, Any])
     if meta["format_version"] >= 3:
         _check_layers(path, meta)
     _check_preprocessing(path, meta.get("preprocessing"), n)
+    output_of(path, meta)
     plain = (str, int, float, bool, type(None))
     for key in ("hyperparameters", "metrics", "training_data", "early_stopping"):
         value = meta.get(key)
@@ -310,11 +313,30 @@ def model_parameter_shapes(path: Path, meta: Mapping[str, Any]) -> dict[str, tup
     return layer_shapes(dense_layers(architecture.get("hidden_layer_sizes", [])), (n,))[0]
 
 
+def output_of(path: Path, meta: Mapping[str, Any]) -> Output:
+    """The output step a header records (``logicat.nn.output``); before format 4, the identity."""
+    entry = meta.get("output")
+    if entry is None:
+        return Output()
+    try:
+        return Output.from_json(entry)
+    except ValueError as e:
+        raise fail(path, _short_message(e)) from None
+
+
+def member_name(k: int, name: str) -> str:
+    """Tensor ``name`` of an ensemble's member k >= 1 (the first member's keep their names)."""
+    return f"members.{k}.{name}"
+
+
 def _check_entries(path: Path, meta: Mapping[str, Any], entries: Mapping[str, Any]) -> None:
     """The tensors the header lists: exactly the expected names, dtypes and shapes."""
     n, dtype = meta["n_features"], "F64" if meta["dtype"] == "float64" else "F32"
-    expected = {name: (shape, (dtype,)) for name, shape in model_parameter_shapes(path,
-                                                                                  meta).items()}
+    shapes = model_parameter_shapes(path, meta)
+    expected = {name: (shape, (dtype,)) for name, shape in shapes.items()}
+    for k in range(1, output_of(path, meta).members):
+        expected.update({member_name(k, name): (shape, (dtype,))
+                         for name, shape in shapes.items()})
     expected["cost_history"] = ((meta["n_iter"],), ("F64", "F32"))
     if meta.get("feature_standardization"):
         expected["feature_mean"] = expected["feature_scale"] = ((n,), (dtype,))
@@ -352,18 +374,18 @@ def check_computable(path: Path, model: Any) -> None:
     """Once the model is built from the file: every layer can use its tensors, no input image
     can make a value overflow the model's dtype, and one image (with its gradients, as
     ``explain`` needs them) fits in memory (``logicat.nn.bounds``; the ``Model`` read)."""
-    layers, tensors = model.layers, model.tensors
-    problem = check_layer_tensors(layers, tensors)
+    layers = model.layers
+    members = [model.member_tensors(k) for k in range(len(model.members))]
     spec = model.preprocessing
-    if spec is None or problem:
-        if problem:
-            raise fail(path, problem)
-        return
-    side = int(spec["image_size"])
+    side = int(spec["image_size"]) if spec is not None else 0
     shape = (3, side, side) if takes_images(layers) else (model.n_features,)
-    problem = check_range(layers, tensors, shape, model.dtype)
-    if problem:
-        raise fail(path, problem)
+    for k, tensors in enumerate(members):
+        problem = check_layer_tensors(layers, tensors) or (
+            check_range(layers, tensors, shape, model.dtype) if spec is not None else None)
+        if problem:
+            raise fail(path, problem if k == 0 else f"member {k + 1}: {problem}")
+    if spec is None:
+        return
     check_memory(forward_bytes(layers, shape, np.dtype(np.float64), with_gradients=True),
                  f"{path}: one {side}x{side} image through this model (with the float64 "
                  "gradients explain takes)", ModelFileError)

@@ -1,15 +1,18 @@
 """Model files and checkpoints: tensors in safetensors, everything else as JSON in its header.
 
 A model file holds the network's parameters - ``coef`` (n,) and ``intercept`` (1,) for logistic
-regression; ``coefs.l`` / ``intercepts.l`` per layer for a network - its ``cost_history``
-(n_iter,) and, when used, ``validation_cost_history`` and the standardisation statistics
-``feature_mean`` / ``feature_scale`` (n,); and one header entry, ``logicat``, a JSON object with
-the architecture (its family's entries and, from format 3 on, the model itself as a list of
-layers, ``architecture.layers``: ``logicat.nn.layers``), the image size, the pixel order, the
-scaling, the class names and which one is positive, the hyperparameters, the metrics, the
-logicat version and the SHA-256 of the training data. A checkpoint holds the whole state of a
-run (``logicat.training.loop.Snapshot``). safetensors never executes code on load (unlike
-pickle).
+regression; ``coefs.l`` / ``intercepts.l`` per layer for a network; an ensemble's other members'
+under ``members.<k>.<name>`` (k = 1..K-1; the first member's keep the plain names) - its
+``cost_history`` (n_iter,) and, when used, ``validation_cost_history`` and the standardisation
+statistics ``feature_mean`` / ``feature_scale`` (n,); and one header entry, ``logicat``, a JSON
+object with the architecture (its family's entries and, from format 3 on, the model itself as a
+list of layers, ``architecture.layers``: ``logicat.nn.layers``), the image size, the pixel
+order, the scaling, the class names and which one is positive, the hyperparameters, the metrics,
+the logicat version, the SHA-256 of the training data and, from format 4 on, the output step
+(``output``: the members, how they combine, the calibration's temperature, the training class
+mix and the one decisions are made at; ``logicat.nn.output``). A checkpoint holds the whole
+state of a run (``logicat.training.loop.Snapshot``). safetensors never executes code on load
+(unlike pickle).
 
 Nothing a file claims is trusted before it is checked: ``read_model`` validates the header's
 JSON (types, ranges, sizes and depth, known versions) and every tensor's name, dtype, shape and
@@ -36,7 +39,9 @@ from logicat.file_validator import (
     check_model,
     check_values,
     convnet_spec,
+    member_name,
     model_parameter_shapes,
+    output_of,
     read_header,
 )
 from logicat.model import Model
@@ -86,8 +91,12 @@ def save_model(model: Model, path: str | os.PathLike[str], **metadata: Any) -> P
     )
     header.setdefault("class_names", [str(c) for c in model.classes])
     header.setdefault("positive_class", header["class_names"][1])
+    header["output"] = model.output.to_json()
     tensors = {name: np.ascontiguousarray(p) for name, p in zip(model.names, model.params,
                                                                 strict=True)}
+    for k, member in enumerate(model.ensemble, start=1):  # the other members of an ensemble
+        tensors.update({member_name(k, name): np.ascontiguousarray(p)
+                        for name, p in zip(model.names, member, strict=True)})
     tensors["cost_history"] = np.ascontiguousarray(model.cost_history, dtype=np.float64)
     if model.validation_cost_history is not None:
         tensors["validation_cost_history"] = np.ascontiguousarray(
@@ -148,7 +157,11 @@ def read_model(path: str | os.PathLike[str]) -> Model:
     path = Path(path)
     meta = read_metadata(path)
     tensors = _load(path, "model file")
-    params = [tensors[name] for name in model_parameter_shapes(path, meta)]
+    names = list(model_parameter_shapes(path, meta))
+    params = [tensors[name] for name in names]
+    output = output_of(path, meta)
+    ensemble = [[tensors[member_name(k, name)] for name in names]
+                for k in range(1, output.members)]
     mean = scale = None
     if meta.get("feature_standardization"):
         mean, scale = tensors["feature_mean"], tensors["feature_scale"]
@@ -165,6 +178,8 @@ def read_model(path: str | os.PathLike[str]) -> Model:
         n_iter=int(meta["n_iter"]),
         metadata=meta,
         convnet=convnet,
+        ensemble=ensemble,
+        output=output,
         source=str(path),
     )
     check_computable(path, model)

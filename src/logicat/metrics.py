@@ -1,8 +1,10 @@
 """How good is a classifier: scikit-learn's metrics, gathered into one object.
 
-Everything here is a thin wrapper over ``sklearn.metrics`` and ``sklearn.calibration``; nothing is
-re-implemented. The metrics take the true labels and the predicted probabilities p(positive | x)
-and decide like the estimator: an example is predicted positive where p > 0.5.
+Everything here is a thin wrapper over ``sklearn.metrics`` and ``sklearn.calibration``; the one
+exception is the expected calibration error, which scikit-learn does not have (computed on the
+bins of its ``calibration_curve``). The metrics take the true labels and the predicted
+probabilities p(positive | x) and decide like the estimator: an example is predicted positive
+where p > 0.5.
 
     report = classification_metrics(y_test, clf.predict_proba(X_test)[:, 1])
     report.accuracy, report.roc_auc, report.confusion_matrix, report.as_dict()
@@ -42,12 +44,14 @@ def percent_correct(wrong: float, m: float) -> float:
 #: The scalar metrics, in the order tables print them: (attribute, display name).
 METRICS: tuple[tuple[str, str], ...] = (
     ("accuracy", "accuracy"),
+    ("balanced_accuracy", "balanced accuracy"),
     ("precision", "precision"),
     ("recall", "recall"),
     ("f1", "F1"),
     ("roc_auc", "ROC AUC"),
     ("log_loss", "log loss"),
     ("brier", "Brier score"),
+    ("ece", "ECE (10 bins)"),
 )
 
 
@@ -66,6 +70,12 @@ class ClassificationMetrics:
         Mean cross-entropy -[y log p + (1 - y) log(1 - p)]: the cost J of the lesson.
     brier : float in [0, 1]
         Mean squared error (p - y)^2 of the probabilities.
+    balanced_accuracy : float in [0, 1]
+        The mean of the two classes' recalls: the accuracy at equal class priors, whatever the
+        class mix of the images (one class only: that class's recall).
+    ece : float in [0, 1]
+        Expected calibration error: sum over ``n_bins`` equal-width bins of p of (the bin's
+        share of the examples) x |fraction of positives - mean p| (``expected_calibration_error``).
     confusion_matrix : ndarray of shape (2, 2)
         Rows: true class (negative, positive); columns: predicted class.
     calibration : (prob_true, prob_pred), each of shape (n_nonempty_bins,)
@@ -83,6 +93,8 @@ class ClassificationMetrics:
     roc_auc: float | None
     log_loss: float
     brier: float
+    balanced_accuracy: float
+    ece: float
     confusion_matrix: np.ndarray
     calibration: tuple[np.ndarray, np.ndarray]
     threshold: float = 0.5
@@ -145,10 +157,26 @@ def classification_metrics(
         roc_auc=float(metrics.roc_auc_score(y01, p)) if two_classes else None,
         log_loss=float(metrics.log_loss(y01, p, labels=[0, 1])),
         brier=float(metrics.brier_score_loss(y01, p, pos_label=1)),
+        balanced_accuracy=float(metrics.balanced_accuracy_score(y01, predicted)
+                                if two_classes else np.mean(predicted == y01)),
+        ece=expected_calibration_error(y01, p, n_bins),
         confusion_matrix=metrics.confusion_matrix(y01, predicted, labels=[0, 1]),
         calibration=(prob_true, prob_pred),
         threshold=float(threshold),
     )
+
+
+def expected_calibration_error(y01: ArrayLike, proba: ArrayLike, n_bins: int = 10) -> float:
+    """sum_b (n_b / m) |mean(y in b) - mean(p in b)| over ``n_bins`` equal-width bins of p (the
+    bins of ``sklearn.calibration.calibration_curve``; p = 1 falls in the last): how far p(cat)
+    is, on average, from how often it is right."""
+    y = np.asarray(y01, np.float64)
+    p = np.asarray(proba, np.float64)
+    bins = np.clip(np.searchsorted(np.linspace(0, 1, n_bins + 1)[1:-1], p, side="right"), 0,
+                   n_bins - 1)
+    total = np.bincount(bins, minlength=n_bins)
+    gap = np.abs(np.bincount(bins, y, n_bins) - np.bincount(bins, p, n_bins))
+    return float(gap.sum() / max(len(y), 1)) if total.sum() else 0.0
 
 
 def model_metrics(clf: Any, X: ArrayLike, y: ArrayLike, **kwargs: Any) -> ClassificationMetrics:

@@ -12,7 +12,7 @@ the run. It predicts with NumPy alone, so the command line's hot paths (``logica
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -26,6 +26,7 @@ from logicat.nn.convnet import ConvNetSpec, param_shapes
 from logicat.nn.convnet import logits as convnet_logits
 from logicat.nn.families import family_layers
 from logicat.nn.layers import Layer
+from logicat.nn.output import Output
 from logicat.validation import as_matrix
 
 
@@ -44,6 +45,10 @@ class Model:
         training data, ...
     convnet : the architecture of a ConvNet (``logicat.nn.convnet.ConvNetSpec``), None for the
         dense models
+    ensemble : the tensors of an ensemble's other members (members 2..K, each as ``params``),
+        empty for one model
+    output : the output step: how the members' logits combine, the calibration's temperature,
+        the training class mix and the one decisions are made at (``logicat.nn.output``)
     source : where the model was read from, for messages (not stored)
     """
 
@@ -57,7 +62,38 @@ class Model:
     n_iter: int = 0
     metadata: dict[str, Any] = field(default_factory=dict)
     convnet: ConvNetSpec | None = None
+    ensemble: list[list[np.ndarray]] = field(default_factory=list)
+    output: Output = field(default_factory=Output)
     source: str = field(default="the model", repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.output.members != 1 + len(self.ensemble):
+            self.output = replace(self.output, members=1 + len(self.ensemble))
+
+    @property
+    def members(self) -> list[list[np.ndarray]]:
+        """Each member's parameters, the first member's being ``params``."""
+        return [self.params, *self.ensemble]
+
+    def member_tensors(self, k: int) -> dict[str, np.ndarray]:
+        """Every tensor member ``k``'s layers name (as ``tensors`` for the first)."""
+        out = dict(zip(self.names, self.members[k], strict=True))
+        if self.feature_mean is not None:
+            out.update(feature_mean=self.feature_mean, feature_scale=self.feature_scale)
+        return out
+
+    def at_prior(self, prior: float | str | None) -> Model:
+        """This model deciding at the class mix ``prior`` ("train", "balanced" or a number in
+        (0, 1); None: as it is), or a one-line ``ModelFileError`` naming it when it does not
+        record the mix it was trained on."""
+        if prior is None:
+            return self
+        output = self.output.at(prior)
+        try:
+            output.shift()
+        except ValueError as e:
+            raise ModelFileError(f"{self.source}: {e}") from None
+        return replace(self, output=output)
 
     @property
     def kind(self) -> str:
@@ -131,11 +167,15 @@ class Model:
             hidden = f" -> {spec.hidden}" if spec.hidden else ""
             return (f"convnet {spec.image_size}x{spec.image_size}x3 -> "
                     f"{' -> '.join(map(str, spec.widths))} ({spec.convs_per_block} conv(s) per "
-                    f"block, {spec.head}){hidden} -> 1")
+                    f"block, {spec.head}){hidden} -> 1{self._members_text}")
         sizes = " -> ".join(map(str, (self.n_features, *self.hidden_layer_sizes, 1)))
         if self.n_layers == 1:
-            return f"logistic regression {sizes}"
-        return f"network {sizes} ({self.activation})"
+            return f"logistic regression {sizes}{self._members_text}"
+        return f"network {sizes} ({self.activation}){self._members_text}"
+
+    @property
+    def _members_text(self) -> str:
+        return f", an ensemble of {len(self.members)}" if self.ensemble else ""
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -193,16 +233,26 @@ class Model:
             raise ModelFileError("this model was not trained on images (no preprocessing).")
         return apply_preprocessing(images, spec, self.dtype)
 
-    def decision_function(self, X: np.ndarray) -> np.ndarray:
-        """The logits z, shape (m,), of features X (m, n) (standardised first, if trained so)."""
+    def member_logits(self, X: np.ndarray) -> np.ndarray:
+        """Each member's logit, shape (K, m), of features X (m, n), before the output step."""
         X = as_matrix("X", X, n_features=self.n_features).astype(self.dtype, copy=False)
         if not np.all(np.isfinite(X)):
             raise ValueError("X must hold finite numbers. Got NaN or infinity.")
-        if self.convnet is not None:  # images, and the mean logit with the mirror's (TTA)
-            z = convnet_logits(self.convnet, self.named_params, X)
-        else:
-            z = forward.logit(self.layers, self.tensors, X)
-        return self.checked_logits(z)
+        out = []
+        for k in range(len(self.members)):
+            tensors = self.member_tensors(k)
+            if self.convnet is not None:  # images, and the mean logit with the mirror's (TTA)
+                z = convnet_logits(self.convnet, tensors, X)
+            else:
+                z = forward.logit(self.layers, tensors, X)
+            out.append(self.checked_logits(z))
+        return np.stack(out)
+
+    def decision_function(self, X: np.ndarray, prior: float | str | None = None) -> np.ndarray:
+        """The logits z, shape (m,), of features X (m, n) (standardised first, if trained so):
+        the members' logits through the output step (``logicat.nn.output``), deciding at
+        ``prior`` (None: the model's own)."""
+        return self.at_prior(prior).output.logit(self.member_logits(X))
 
     def checked_logits(self, z: np.ndarray) -> np.ndarray:
         """``z``, or a one-line ``ModelFileError`` naming the model if any logit is not finite:
@@ -215,13 +265,13 @@ class Model:
                                  f"{z[bad[0]]}); its tensors overflow {self.dtype}.")
         return z
 
-    def proba(self, X: np.ndarray) -> np.ndarray:
+    def proba(self, X: np.ndarray, prior: float | str | None = None) -> np.ndarray:
         """p(classes[1] | x) = sigma(z) for each row of X, shape (m,)."""
-        return sigmoid(self.decision_function(X))
+        return sigmoid(self.decision_function(X, prior))
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
+    def predict(self, X: np.ndarray, prior: float | str | None = None) -> np.ndarray:
         """``classes[1]`` where sigma(z) > 0.5, as the lesson decides; shape (m,)."""
-        return np.asarray(self.classes)[(self.proba(X) > 0.5).astype(int)]
+        return np.asarray(self.classes)[(self.proba(X, prior) > 0.5).astype(int)]
 
     def label_names(self, proba: np.ndarray) -> list[str]:
         """The class name of each decision p > 0.5."""

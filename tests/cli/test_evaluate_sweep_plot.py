@@ -85,17 +85,21 @@ def test_evaluate_prints_roc_auc_log_loss_and_cross_validation(model_path, cat_f
     out = result.output
     clf = load_model(model_path)
     m = model_metrics(clf, X_test, y_test)
-    for line in (f"accuracy   {m.accuracy:.4f}", f"F1         {m.f1:.4f}",
-                 f"ROC AUC    {m.roc_auc:.4f}", f"log loss   {m.log_loss:.4f}",
+    lines = out.splitlines()
+    for line in (f"accuracy          {m.accuracy:.4f}", f"F1                {m.f1:.4f}",
+                 f"ROC AUC           {m.roc_auc:.4f}", f"log loss          {m.log_loss:.4f}",
+                 f"balanced accuracy {m.balanced_accuracy:.4f}",
+                 f"ECE (10 bins)     {m.ece:.4f}",
                  "confusion matrix (rows: true, columns: predicted)"):
-        assert line in out
+        assert line in lines
     cv = cross_validate_metrics(clf, X_train, y_train, cv=3, random_state=0)
     assert "stratified 3-fold cross-validation on the training set (209 images" in out
     assert "folds seeded with 0): trains 3 LogisticRegressions of " in out
     assert "  fold 1/3: 70 held out, accuracy " in out and "; about " in out
-    for key, name in (("accuracy", "accuracy"), ("roc_auc", "ROC AUC"), ("log_loss", "log loss")):
+    for key, name in (("accuracy", "accuracy"), ("roc_auc", "ROC AUC"), ("log_loss", "log loss"),
+                      ("balanced_accuracy", "balanced accuracy"), ("ece", "ECE (10 bins)")):
         values = cv[key]
-        assert f"{name:<12} {values.mean():.4f} ± {values.std():.4f}" in out
+        assert f"{name:<17} {values.mean():.4f} ± {values.std():.4f}" in lines
     assert out.count("held out, accuracy") == 3
 
 
@@ -115,8 +119,9 @@ def test_evaluate_json_has_the_numbers_of_the_text(model_path, cat_features):
     assert out["metrics"] == pytest.approx(m.scalars(), abs=1e-12)
     assert out["confusion_matrix"] == m.confusion_matrix.tolist()
     lines = text.stdout.splitlines()
-    for key, name in METRICS:  # every number of the text, Brier score too, is in the JSON
-        assert f"{name:<10} {out['metrics'][key]:.4f}" in lines
+    width = max(len(name) for _, name in METRICS)  # the numbers in one column
+    for key, name in METRICS:  # every number of the text, Brier score and ECE too, is in the JSON
+        assert f"{name:<{width}} {out['metrics'][key]:.4f}" in lines
     rows = [list(map(int, line.split()[1:])) for line in lines
             if line.startswith(("non-cat ", "cat "))]
     assert rows == out["confusion_matrix"]
@@ -124,7 +129,7 @@ def test_evaluate_json_has_the_numbers_of_the_text(model_path, cat_features):
     assert (cv["k"], cv["n_samples"], cv["random_state"]) == (3, 209, 0)
     assert cv["data"].endswith("train_catvnoncat.h5")
     for key, name in METRICS:
-        assert f"{name:<12} {cv['mean'][key]:.4f} ± {cv['std'][key]:.4f}" in lines
+        assert f"{name:<{width}} {cv['mean'][key]:.4f} ± {cv['std'][key]:.4f}" in lines
     for i, fold in enumerate(cv["folds"]):
         assert any(line.startswith(f"  fold {i + 1}/3: {fold['n_samples']} held out, accuracy "
                                    f"{fold['accuracy']:.4f}") for line in lines)

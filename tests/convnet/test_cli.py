@@ -92,6 +92,21 @@ def test_onnx_export_matches_logicat(trained, cat_data, tmp_path):
     np.testing.assert_allclose(logit, clf.decision_function(cat_data.test_x), rtol=0, atol=1e-5)
 
 
+def test_onnx_export_decides_at_the_prior_asked(trained, cat_data, tmp_path):
+    ort = pytest.importorskip("onnxruntime")
+    path, _ = trained
+    out = tmp_path / "balanced.onnx"
+    assert run("export", "-m", path, out, "--prior", "balanced").exit_code == 0
+    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    probability, = session.run(["probability"], {"images": cat_data.test_x})
+    clf = load_model(path)
+    np.testing.assert_allclose(probability, clf.predict_proba(cat_data.test_x,
+                                                              prior="balanced")[:, 1], atol=1e-6)
+    assert not np.allclose(probability, clf.predict_proba(cat_data.test_x)[:, 1], atol=1e-3)
+    refused = run("export", "-m", path, tmp_path / "x.onnx", "--prior", "2")
+    assert refused.exit_code == 2 and "--prior" in refused.output
+
+
 def test_grad_cam_is_its_formula(trained, cat_data):
     """Grad-CAM from its definition, in NumPy: with a GAP head and no hidden layer,
     z = w . mean(maxpool(A)) + b, so dz/dA[c, i, j] = w_c / (s'/2)^2 where A[c, i, j] is the

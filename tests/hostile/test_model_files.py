@@ -73,7 +73,7 @@ MODEL_CASES = {
     "random_state 2**64": _set("hyperparameters.random_state", 2**64),
     "n_iter null": _set("n_iter", None),
     "n_iter 10**400": _set("n_iter", 10**400),
-    "format version 4": _set("format_version", 4),
+    "format version 5": _set("format_version", 5),
     "layers a string": _set("architecture.layers", "dense"),
     "layers empty": _set("architecture.layers", []),
     "a layer of no type": _set("architecture.layers", [{"type": "attention"}]),

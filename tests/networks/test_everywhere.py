@@ -73,7 +73,7 @@ def test_predict_and_evaluate(deep, photos_dir, cat_data):
         assert re.search(rf"{re.escape(str(photo))}\s+p\(cat\) = {p:.4f}", result.output)
     evaluation = run("evaluate", "-m", path, "--cv", "3")
     assert evaluation.exit_code == 0, evaluation.output
-    assert "accuracy   0.8000" in evaluation.output  # the test set: 80 %, the course's
+    assert "accuracy          0.8000" in evaluation.output  # the test set: 80 %, the course's
     assert len(re.findall(r"fold \d/3: \d+ held out, accuracy 0\.\d{4}", evaluation.output)) == 3
 
 

@@ -62,6 +62,11 @@ def test_report_holds_the_models_checksums_hyperparameters_and_metrics(report, c
         row = re.search(rf'<tr data-metric="{key}">.*?</tr>', text).group(0)
         cells = re.findall(r'<td class="num">([^<]*)</td>', row)
         assert cells == [f"{getattr(train, key):.4f}", f"{getattr(test, key):.4f}"]
+    assert {"balanced_accuracy", "ece", "brier", "log_loss"} <= {key for key, _ in METRICS}
+    assert "<td>balanced accuracy</td>" in text and "<td>ECE (10 bins)</td>" in text
+    # the model's output step in words: the class mix it decides at
+    assert ('<tr><th>output</th><td class="mono">deciding at the training class mix (0.344 '
+            "positive)</td></tr>") in text
     assert clf.metadata_["metrics"]["test_accuracy"] == pytest.approx(100 * test.accuracy)
     (tn, fp), (fn, tp) = test.confusion_matrix
     assert (f'<tr><th>true cat</th><td class="num">{fn}</td><td class="num">{tp}</td></tr>'

@@ -6,7 +6,12 @@ from pathlib import Path
 
 import click
 
-from logicat.cli.options import model_option_or_argument, one_model, writable_output
+from logicat.cli.options import (
+    model_option_or_argument,
+    one_model,
+    prior_option,
+    writable_output,
+)
 from logicat.paths import check_outputs
 
 
@@ -19,13 +24,15 @@ from logicat.paths import check_outputs
               "features (N, 12288) = pixels / 255.")
 @model_option_or_argument
 @click.argument("out", metavar="OUT", type=click.Path(path_type=Path), required=False)
-def export(fmt, input_kind, model_opt, model_arg, out):
+@prior_option
+def export(fmt, input_kind, model_opt, model_arg, out, prior):
     """Export a model file (from 'logicat train', as -m MODEL or as the first argument) to OUT,
     e.g. 'logicat export -m model.safetensors model.onnx' or 'logicat export model.safetensors
     model.onnx'.
 
-    The ONNX graph outputs 'probability' (of the positive class) and 'logit' for each image;
-    run it with onnxruntime, e.g. session.run(["probability"], {"images": batch}).
+    The ONNX graph outputs 'probability' (of the positive class) and 'logit' for each image,
+    after the model's output step (an ensemble's members, a calibration, --prior); run it with
+    onnxruntime, e.g. session.run(["probability"], {"images": batch}).
     """
     from logicat.files import read_model
     from logicat.torch_backend.export import export_onnx
@@ -37,5 +44,5 @@ def export(fmt, input_kind, model_opt, model_arg, out):
     model_path = one_model(model_opt, model_arg)
     writable_output(out, "ONNX")
     check_outputs({"OUT": out}, {"the model": model_path})
-    export_onnx(read_model(model_path), out, input=input_kind)
+    export_onnx(read_model(model_path).at_prior(prior), out, input=input_kind)
     click.echo(f"Saved the {fmt.upper()} model to {out}")

@@ -6,7 +6,13 @@ from pathlib import Path
 
 import click
 
-from logicat.cli.options import data_dir_option, model_option, model_option_or_argument, one_model
+from logicat.cli.options import (
+    data_dir_option,
+    model_option,
+    model_option_or_argument,
+    one_model,
+    prior_option,
+)
 
 
 @click.command()
@@ -30,24 +36,27 @@ from logicat.cli.options import data_dir_option, model_option, model_option_or_a
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="json: one JSON object with every number, nothing else "
               "on stdout.")
-def evaluate(model_path, data_dir, split, images, test_file, positive, cv, fmt):
-    """Accuracy, precision, recall, F1, ROC AUC, log loss, Brier score and the confusion matrix
-    of a model on the cat data's test set, or on your images (--images DIR, --test-file FILE);
-    with --cv K, also K-fold cross-validation of its hyperparameters.
+@prior_option
+def evaluate(model_path, data_dir, split, images, test_file, positive, cv, fmt, prior):
+    """Accuracy, balanced accuracy, precision, recall, F1, ROC AUC, log loss, Brier score, ECE
+    and the confusion matrix of a model on the cat data's test set, or on your images (--images
+    DIR, --test-file FILE); with --cv K, also K-fold cross-validation of its hyperparameters.
 
-    A model trained on other data (its file names it) is scored only on data you name.
+    A model trained on other data (its file names it) is scored only on data you name. With
+    --prior, the model decides at that class mix (the models --cv trains too).
     """
     from logicat.cli.evaluation_data import check_data_options, scored_data
     from logicat.files import read_model
     from logicat.metrics import classification_metrics
 
     check_data_options(images, test_file)
-    model = read_model(model_path)
+    model = read_model(model_path).at_prior(prior)
     data, cv_data = scored_data(model, model_path, images=images, test_file=test_file,
                                 data_dir=data_dir, split=split, positive=positive)
     result = classification_metrics(data.y, model.proba(model.features(data.images)))
-    out = {"model": str(model_path), "data": _data_json(data), "metrics": result.scalars(),
-           "confusion_matrix": result.confusion_matrix.tolist()}
+    out = {"model": str(model_path), "prior": model.output.decision_prior(),
+           "output": model.output.to_json(), "data": _data_json(data),
+           "metrics": result.scalars(), "confusion_matrix": result.confusion_matrix.tolist()}
     if fmt == "text":
         _echo_metrics(model, data, result)
     if cv is not None:
@@ -55,7 +64,7 @@ def evaluate(model_path, data_dir, split, images, test_file, positive, cv, fmt):
 
         out["cross_validation"] = _cross_validate(
             estimator_of(model, model_path), model.features(cv_data.images), cv_data, cv,
-            echo=fmt == "text")
+            echo=fmt == "text", prior=model.output.prior)
     if fmt == "json":
         import json
 
@@ -78,9 +87,13 @@ def _echo_metrics(model, data, result) -> None:
             click.echo(f"  {path}: {why}", err=True)
     click.echo(f"{data.split or 'test'} set: {len(data.y)} images ({int(data.y.sum())} "
                f"{names[1]}) from {data.source}")
+    if model.output.prior != "train":
+        click.echo(f"the model: {model.output.describe()}")
+    width = max(len(name) for _, name in METRICS)  # the numbers in one column
     for key, name in METRICS:
         value = getattr(result, key)
-        click.echo(f"{name:<10} {value:.4f}" if value is not None else f"{name:<10} n/a")
+        click.echo(f"{name:<{width}} {value:.4f}" if value is not None
+                   else f"{name:<{width}} n/a")
     predicted = model.class_names  # the columns are the model's decisions, in its own names
     width = max(len(n) for n in names + predicted) + 2
     click.echo("confusion matrix (rows: true, columns: predicted)")
@@ -89,9 +102,38 @@ def _echo_metrics(model, data, result) -> None:
         click.echo(f"{name:<{width}}" + "".join(f"{v:>{width}}" for v in row))
 
 
-def _cross_validate(clf, X, data, k, echo: bool) -> dict:
-    """Stratified k-fold cross-validation of clf's hyperparameters on (X, data.y): printed
-    with ``echo``, returned as {k, data, n_samples, random_state, mean, std, folds}."""
+class _AtPrior:
+    """A scikit-learn classifier that fits ``estimator`` (a clone of it) and answers at the
+    class mix ``prior`` (``predict_proba(X, prior=...)``, every logicat estimator's): what
+    ``evaluate --prior P --cv K`` refits in each fold."""
+
+    def __init__(self, estimator, prior):
+        self.estimator = estimator
+        self.prior = prior
+
+    def get_params(self, deep: bool = True) -> dict:
+        return {"estimator": self.estimator, "prior": self.prior}
+
+    def set_params(self, **params):
+        for key, value in params.items():
+            setattr(self, key, value)
+        return self
+
+    def fit(self, X, y):
+        from sklearn.base import clone
+
+        self.estimator_ = clone(self.estimator).fit(X, y)
+        self.classes_ = self.estimator_.classes_
+        return self
+
+    def predict_proba(self, X):
+        return self.estimator_.predict_proba(X, prior=self.prior)
+
+
+def _cross_validate(clf, X, data, k, echo: bool, prior="train") -> dict:
+    """Stratified k-fold cross-validation of clf's hyperparameters on (X, data.y), each fold's
+    model deciding at the class mix ``prior``: printed with ``echo``, returned as {k, data,
+    n_samples, random_state, prior, mean, std, folds}."""
     import time
 
     import numpy as np
@@ -101,9 +143,11 @@ def _cross_validate(clf, X, data, k, echo: bool) -> dict:
     y, where = data.y, "the training set" if data.split == "train" else data.source
     unit = "iterations" if getattr(clf, "batch_size", None) is None else "epochs"
     if echo:
+        at = ("" if prior == "train" else ", each deciding at a class mix of "
+              + ("0.5 positive (balanced)" if prior == "balanced" else f"{prior:.3g} positive"))
         click.echo(f"stratified {k}-fold cross-validation on {where} ({len(y)} images, "
                    "the model's hyperparameters, folds seeded with 0): trains "
-                   f"{k} {type(clf).__name__}s of {clf.max_iter} {unit}")
+                   f"{k} {type(clf).__name__}s of {clf.max_iter} {unit}{at}")
     folds = []
     start = time.perf_counter()
 
@@ -115,14 +159,18 @@ def _cross_validate(clf, X, data, k, echo: bool) -> dict:
             click.echo(f"  fold {i + 1}/{k}: {fold.n_samples} held out, "
                        f"accuracy {fold.accuracy:.4f}{left}")
 
-    scores = cross_validate_metrics(clf, X, y, cv=k, random_state=0, on_fold=on_fold)
+    # the folds' models decide at the model's class mix ("train": their own training mix)
+    fitted = clf if prior == "train" else _AtPrior(clf, prior)
+    scores = cross_validate_metrics(fitted, X, y, cv=k, random_state=0, on_fold=on_fold)
+    width = max(len(name) for _, name in METRICS)
     for key, name in METRICS if echo else ():
         values = scores[key]
         if np.isnan(values).any():
-            click.echo(f"{name:<12} n/a (a fold held one class only)")
+            click.echo(f"{name:<{width}} n/a (a fold held one class only)")
         else:
-            click.echo(f"{name:<12} {values.mean():.4f} ± {values.std():.4f}")
+            click.echo(f"{name:<{width}} {values.mean():.4f} ± {values.std():.4f}")
     return {"k": k, "data": data.source, "n_samples": len(y), "random_state": 0,
+            "prior": prior,
             "mean": {key: float(scores[key].mean()) for key, _ in METRICS},
             "std": {key: float(scores[key].std()) for key, _ in METRICS}, "folds": folds}
 
@@ -147,7 +195,8 @@ def _finite(value):
 def info(model_opt, model_arg, as_json):
     """Show a model file's metadata: data, preprocessing, hyperparameters, results.
 
-    Also its number of parameters and how it resizes images. Hyperparameters that mean nothing
+    Also its number of parameters, how it resizes images and its output step (ensemble
+    members, calibration, the class mix it decides at). Hyperparameters that mean nothing
     for the model (momentum without a momentum optimizer, a hidden layers' activation without
     hidden layers, ...) are left out; --json prints the metadata as it is.
     """
@@ -176,8 +225,10 @@ def info(model_opt, model_arg, as_json):
     meta["cost_history"] = (
         f"{len(costs)} values, first {costs[0]:.6f}, last {costs[-1]:.6f}" if len(costs) else "-"
     )
+    meta.pop("output", None)  # said in words below; --json shows the entry as it is
     click.echo(f"model: {model.description}")
     click.echo(f"parameters: {_parameter_count(model)}")
+    click.echo(f"output: {model.output.describe()}")
     _echo_tree(meta)
 
 

@@ -55,6 +55,33 @@ class Sizes(click.ParamType):
         return ",".join(str(s) for s in sizes)
 
 
+class Prior(click.ParamType):
+    """The class mix to decide at: "train", "balanced" or a number in (0, 1)
+    (``logicat.nn.output.check_prior``); anything else is a usage error naming the option."""
+
+    name = "prior"
+
+    def convert(self, value, param, ctx):
+        from logicat.nn.output import check_prior
+
+        try:
+            return check_prior(value, "the prior")
+        except ValueError:
+            self.fail(f"expected 'train', 'balanced' or a number in (0, 1) (the fraction of "
+                      f"positives to decide at), got {value!r}.", param, ctx)
+
+
+prior_option = click.option(
+    "--prior",
+    type=Prior(),
+    default=None,
+    metavar="P",
+    help="Decide at this class mix: 'train' (the training images' mix), 'balanced' (equal "
+    "priors) or the fraction of positives in (0, 1); default: the model's own (logicat info "
+    "shows it). The logit is corrected by Bayes' rule.",
+)
+
+
 data_dir_option = click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),

@@ -3,7 +3,8 @@
 Three formats, on stdout, one entry per input file in input order:
 
     text   PATH  p(cat) = 0.8123  cat      (several -m: one column per model); unreadable
-           files as ``Error: PATH: reason`` on stderr
+           files as ``Error: PATH: reason`` on stderr; first, a line saying at which class
+           mix the model decides when that is not its training mix (``--prior``)
     json   [{"path", "probability", "label", "positive_class"} | {"path", "error"}, ...];
            several -m: "probabilities", "labels", "positive_classes", each keyed by model path
     csv    path,probability,label,error; several -m: probability:MODEL,label:MODEL per model
@@ -14,6 +15,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+
+from logicat.cli.options import prior_option
 
 FORMATS = ("text", "json", "csv")
 
@@ -29,13 +32,14 @@ FORMATS = ("text", "json", "csv")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="text: aligned lines; json: one list of records; csv: a header and one row "
               "per file. Unreadable files are records (json, csv) or lines on stderr (text).")
-def predict(model_paths, paths, workers, fmt):
+@prior_option
+def predict(model_paths, paths, workers, fmt, prior):
     """Print p(positive class) and the label of each image in PATHS (files or folders).
 
     Folders are searched recursively for image files. Unreadable files are reported and
     skipped; the exit status is then 1 (with one last error line if none could be read).
     With several -m, one column per model, in order (each model decodes the images at its own
-    size).
+    size). With --prior, every model decides at that class mix.
     """
     from logicat.files import read_model
 
@@ -45,7 +49,7 @@ def predict(model_paths, paths, workers, fmt):
             raise click.BadParameter(f"expected each model once (--format {fmt} keys the "
                                      f"answers by model file). Got {twice} twice instead.",
                                      param_hint="'--model'")
-    models = [read_model(path) for path in model_paths]
+    models = [read_model(path).at_prior(prior) for path in model_paths]
     for path, model in zip(model_paths, models, strict=True):
         model.image_preprocessing(path)
     files, probas, failures = _predicted(models, paths, workers)
@@ -139,6 +143,10 @@ def _csv(files, model_paths, models, probas, failures) -> str:
 def _echo_text(files, model_paths, models, probas, failures) -> None:
     ok_paths = [f for f in files if f not in failures]
     if ok_paths:
+        for path, model in zip(model_paths, models, strict=True):  # said once, first
+            if model.output.prior != "train":
+                where = f"{path}: " if len(models) > 1 else ""
+                click.echo(f"{where}{model.output.describe()}")
         width = max(len(str(p)) for p in ok_paths)
         if len(models) > 1:
             click.echo((" " * width + "".join(f"  {_column(path, 26)}"

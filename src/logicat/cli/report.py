@@ -6,7 +6,13 @@ from pathlib import Path
 
 import click
 
-from logicat.cli.options import data_dir_option, data_files, model_option, writable_output
+from logicat.cli.options import (
+    data_dir_option,
+    data_files,
+    model_option,
+    prior_option,
+    writable_output,
+)
 from logicat.paths import check_outputs
 
 
@@ -15,7 +21,8 @@ from logicat.paths import check_outputs
 @click.option("--out", "-o", type=click.Path(path_type=Path), default=Path("report.html"),
               show_default=True, help="Where to write the HTML file.")
 @data_dir_option
-def report(model_path, out, data_dir):
+@prior_option
+def report(model_path, out, data_dir, prior):
     """Write an HTML report: metrics on the train and test sets, the pictures (learning curve,
     sigmoid, weights, misclassified images, ROC, calibration), the hyperparameters and the
     training-data checksum. Everything is embedded in the one file."""
@@ -25,7 +32,7 @@ def report(model_path, out, data_dir):
 
     writable_output(out, "HTML")
     check_outputs({"--out": out}, {"the model": model_path, **data_files(data_dir)})
-    model = read_model(model_path)
+    model = read_model(model_path).at_prior(prior)
     model.image_preprocessing(model_path)
     folder = find_catvnoncat(data_dir)
     data = load_catvnoncat(folder)

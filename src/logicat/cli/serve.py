@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from logicat.cli.options import PositiveFloat, model_option
+from logicat.cli.options import PositiveFloat, model_option, prior_option
 
 # The web app's defaults, repeated here so that ``logicat --help`` does not import FastAPI;
 # tests/test_web_cli.py checks they agree with logicat.web.
@@ -39,13 +39,15 @@ MAX_FILES = 16
               "default). Requests already run in parallel, so 1 avoids oversubscription.")
 @click.option("--access-log/--no-access-log", default=True, show_default=True,
               help="Log one line per request.")
+@prior_option
 def serve(model_path, host, port, max_upload_mb, max_pixels, max_concurrency, body_timeout,
-          blas_threads, access_log):
+          blas_threads, access_log, prior):
     """Serve a web page and a JSON API that classify uploaded photos with a model.
 
     Open the printed URL, drop photos on the page, and see for each the 64x64 image the model
     sees, p(cat) and the label, next to the model's accuracies, learning curve and weights.
-    The API is described at /openapi.json. Stop with Ctrl+C.
+    The API is described at /openapi.json. With --prior, the app decides at that class mix
+    (the page and /api/model say which). Stop with Ctrl+C.
     """
     try:
         import uvicorn
@@ -60,6 +62,7 @@ def serve(model_path, host, port, max_upload_mb, max_pixels, max_concurrency, bo
         max_pixels=max_pixels,
         max_concurrency=max_concurrency,
         body_timeout=body_timeout,
+        prior=prior,
     )
     sock = _listen(host, port)
     if blas_threads:  # for the whole server process; after create_app has loaded BLAS

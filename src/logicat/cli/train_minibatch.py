@@ -113,14 +113,28 @@ def train_convnet(params: dict[str, Any], data: tuple, train_file: Path | None,
     from logicat.data import file_sha256
     from logicat.features import images_to_features, preprocessing_spec
     from logicat.metrics import accuracy_percent
+    from logicat.training.ensemble import fit_members
     from logicat.training.fit import check_both_classes, early_stopping_message
-    from logicat.training.minibatch import fit_convnet
+    from logicat.training.minibatch import fit_convnet, member_logits
 
     checkpoint = topts.check_checkpoint_options(training, "numpy", out)
     main = group is None or group.is_main
     bar, callbacks = topts.progress(training, 10 if print_every is None else print_every,
                                     "epoch")
     parallel = partial(fit_convnet, distributed=group is not None)
+    several = params["n_members"] > 1 or params["calibration"] is not None
+    if several and (training["checkpoint"] is not None or group is not None):
+        flag = "--checkpoint" if training["checkpoint"] is not None else "--nproc"
+        raise click.BadParameter(
+            f"an ensemble (n_members={params['n_members']}) or a calibrated ConvNet "
+            f"(calibration={params['calibration']}) is trained as several fits, and {flag} "
+            "runs one: drop it, or train with n_members=1 and no calibration.",
+            param_hint=f"'{flag}'")
+
+    def members(p, images, y, callbacks=(), **kwargs):
+        return fit_members(p, images, y, parallel, callbacks,
+                           logits=lambda one, rows: member_logits(one, p, images, rows),
+                           **kwargs)
 
     def fit(images, y):
         if not main:  # the other ranks: the same fit, resumed from the same checkpoint
@@ -129,8 +143,9 @@ def train_convnet(params: dict[str, Any], data: tuple, train_file: Path | None,
             resume = load_checkpoint(checkpoint) if training["resume"] else None
             return parallel(params, images, y, resume=resume, resume_source=str(checkpoint))
         try:
-            return topts.fit_with_checkpoints(params, images, y, training, checkpoint,
-                                              callbacks, fit=parallel, unit="epoch")
+            return topts.fit_with_checkpoints(params, images, y, training,
+                                              None if several else checkpoint, callbacks,
+                                              fit=members, unit="epoch")
         finally:
             bar.close()
 

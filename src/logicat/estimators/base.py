@@ -25,6 +25,7 @@ from logicat.files import load_checkpoint, save_model
 from logicat.loss import sigmoid
 from logicat.model import Model
 from logicat.network import Network
+from logicat.nn.output import Output
 from logicat.scaling import standardize
 from logicat.training.fit import CONSTRAINTS, Warm, fit, json_params
 from logicat.training.loop import FitResult
@@ -56,14 +57,19 @@ class BinaryClassifier(ClassifierMixin, BaseEstimator):
             callbacks.append(bar)
         return callbacks
 
-    def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities, shape (m, 2): column 1 is p(classes_[1] | x) = sigma(z)."""
-        p = sigmoid(self.decision_function(X))
+    def predict_proba(self, X: Any, prior: float | str | None = None) -> np.ndarray:
+        """Class probabilities, shape (m, 2): column 1 is p(classes_[1] | x) = sigma(z).
+
+        prior : the class mix to decide at: "train" (the training mix, the lesson's and the
+            default of the dense models), "balanced" or the fraction of positives in (0, 1);
+            the logit is corrected by Bayes' rule (``logicat.nn.output``)"""
+        p = sigmoid(self.decision_function(X, prior=prior))
         return np.column_stack([1.0 - p, p])
 
-    def predict(self, X: Any) -> np.ndarray:
-        """The label of each row: ``classes_[1]`` where sigma(z) > 0.5, as the lesson decides."""
-        p = sigmoid(self.decision_function(X))
+    def predict(self, X: Any, prior: float | str | None = None) -> np.ndarray:
+        """The label of each row: ``classes_[1]`` where sigma(z) > 0.5, as the lesson decides
+        (at the class mix ``prior``, see ``predict_proba``)."""
+        p = sigmoid(self.decision_function(X, prior=prior))
         return self.classes_[(p > 0.5).astype(int)]
 
     def save(self, path: str | Path, **metadata: Any) -> Path:
@@ -118,6 +124,7 @@ class GradientDescentClassifier(BinaryClassifier):
         self._set_fitted(done.result, self.classes_, X.shape[1], done.feature_mean,
                          done.feature_scale)
         self.solver_ = done.solver
+        self.training_prior_ = done.training_prior
         self.metadata_ = done.metadata(params)  # what a model file will record of this fit
         if done.warning:
             warnings.warn(done.warning, ConvergenceWarning, stacklevel=2)
@@ -138,6 +145,7 @@ class GradientDescentClassifier(BinaryClassifier):
             self.stopped_ = result.stopped
         else:
             self.validation_cost_history_ = result.validation_cost_history
+            self.training_prior_ = result.output.training_prior
         for name, value in (("feature_mean_", feature_mean), ("feature_scale_", feature_scale)):
             if value is None:
                 self.__dict__.pop(name, None)
@@ -151,8 +159,9 @@ class GradientDescentClassifier(BinaryClassifier):
         return y01
 
     # ---------------------------------------------------------------- prediction
-    def decision_function(self, X: Any) -> np.ndarray:
-        """The logits z, shape (m,) (X standardised first with ``standardize=True``)."""
+    def decision_function(self, X: Any, prior: float | str | None = None) -> np.ndarray:
+        """The logits z, shape (m,) (X standardised first with ``standardize=True``), at the
+        class mix ``prior`` (None or "train": the training mix, as the lesson decides)."""
         check_is_fitted(self)
         params = self._params()
         X = validate_data(self, pixels_as_features(X, params[0].dtype), reset=False,
@@ -160,7 +169,17 @@ class GradientDescentClassifier(BinaryClassifier):
         mean = getattr(self, "feature_mean_", None)
         if mean is not None:
             X = standardize(X, mean, self.feature_scale_)
-        return Network.from_params(params, self._activation()).decision_function(X)
+        z = Network.from_params(params, self._activation()).decision_function(X)
+        if prior is None:
+            return z
+        try:
+            shift = self._output().shift(prior)
+        except ValueError as e:
+            raise ParameterError(str(e)) from None
+        return z + shift if shift else z
+
+    def _output(self) -> Output:
+        return Output(training_prior=getattr(self, "training_prior_", None))
 
     # ---------------------------------------------------------------- model files
     def to_model(self) -> Model:
@@ -178,6 +197,7 @@ class GradientDescentClassifier(BinaryClassifier):
             validation_cost_history=getattr(self, "validation_cost_history_", None),
             n_iter=self.n_iter_,
             metadata=metadata,
+            output=self._output(),
         )
 
     @classmethod

@@ -13,6 +13,7 @@ predicts the same way from either.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +23,10 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 from logicat.errors import ModelFileError, ShapeError
 from logicat.estimators.base import BinaryClassifier, encode_binary_labels
 from logicat.model import Model
-from logicat.nn.convnet import param_shapes
-from logicat.training.hyperparameters import CONVNET_DEFAULTS, json_params
-from logicat.training.minibatch import as_images, fit_convnet
+from logicat.training.ensemble import fit_members
+from logicat.training.hyperparameters import CONVNET_CONSTRAINTS, CONVNET_DEFAULTS, json_params
+from logicat.training.minibatch import as_images, fit_convnet, member_logits
+from logicat.validation import check_params
 
 _D = CONVNET_DEFAULTS
 
@@ -59,6 +61,18 @@ class ConvNetClassifier(BinaryClassifier):
         their cost has not improved for ``n_iter_no_change`` epochs, and keep the parameters
         of the best epoch
     validation_fraction, n_iter_no_change : see ``early_stopping``
+    n_members : train the recipe this many times and predict with the members' combination
+        (an ensemble, one model: ``logicat.training.ensemble``)
+    members : how members differ: "seeds" (every image, seeds random_state + k) or "folds"
+        (member k leaves out fold k of n_members stratified folds)
+    combine : "logit" (the mean logit) or "proba" (the mean probability) of the members
+    calibration : None, or "temperature": the logit divided by the T that fits out-of-fold
+        logits of the training images best (the members' own with members="folds", else those
+        of ``calibration_cv`` extra fits, dropped afterwards)
+    calibration_cv : the folds of those extra fits
+    prior : the class mix decisions are made at: "train" (the training images' mix),
+        "balanced" (equal) or the fraction of positives in (0, 1): the exact Bayes correction
+        of the logit (``logicat.nn.output``); ``predict(X, prior=...)`` overrides it
     random_state : the seed of the initial weights, the shuffling and the augmentation: the
         same seed gives the same model on the same machine
     device : "auto" (CUDA if available), "cpu" or "cuda"
@@ -75,7 +89,13 @@ class ConvNetClassifier(BinaryClassifier):
     cost_history_ : (n_iter_,) the mean training loss of each epoch
     validation_cost_history_ : (n_iter_,) the held-out images' cost after each epoch, with
         ``early_stopping``; else None
-    n_iter_ : epochs run
+    n_iter_ : epochs run (the first member's)
+    members_ : [params_ of each member]; params_ is the first's
+    output_ : the output step (``logicat.nn.output.Output``): members, combination, temperature,
+        training class mix, decision prior
+    temperature_ : the calibration's T (1.0 without); training_prior_ : the fraction of
+        (weighted) positives trained on
+    oof_logits_ : (m,) the out-of-fold logits T was fitted on, or None
     """
 
     def __init__(self, widths=_D["widths"], convs_per_block=_D["convs_per_block"],
@@ -90,7 +110,10 @@ class ConvNetClassifier(BinaryClassifier):
                  label_smoothing=_D["label_smoothing"], tta=_D["tta"],
                  class_weight=_D["class_weight"], early_stopping=_D["early_stopping"],
                  validation_fraction=_D["validation_fraction"],
-                 n_iter_no_change=_D["n_iter_no_change"], random_state=_D["random_state"],
+                 n_iter_no_change=_D["n_iter_no_change"], n_members=_D["n_members"],
+                 members=_D["members"], combine=_D["combine"], calibration=_D["calibration"],
+                 calibration_cv=_D["calibration_cv"], prior=_D["prior"],
+                 random_state=_D["random_state"],
                  device=_D["device"], callbacks=_D["callbacks"], verbose=_D["verbose"]):
         self.widths = widths
         self.convs_per_block = convs_per_block
@@ -120,6 +143,12 @@ class ConvNetClassifier(BinaryClassifier):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.n_members = n_members
+        self.members = members
+        self.combine = combine
+        self.calibration = calibration
+        self.calibration_cv = calibration_cv
+        self.prior = prior
         self.random_state = random_state
         self.device = device
         self.callbacks = callbacks
@@ -151,31 +180,40 @@ class ConvNetClassifier(BinaryClassifier):
             from logicat.files import load_checkpoint
 
             snapshot = load_checkpoint(resume_from)
-        done = fit_convnet(self.get_params(), images, y01, self._callbacks("epoch"),
-                           sample_weight=sample_weight, classes=classes, resume=snapshot,
-                           resume_source=str(resume_from))
-        r = done.result
-        self._set_fitted(dict(zip(param_shapes(done.convnet), r.params, strict=True)),
-                         done.convnet, classes, r.cost_history, r.n_iter, r.val_cost_history)
-        self.metadata_ = done.metadata(self.get_params())
+        params = self.get_params()
+        check_params(CONVNET_CONSTRAINTS, params)
+        done = fit_members(params, images, y01, fit_convnet, self._callbacks("epoch"),
+                           sample_weight=sample_weight, classes=classes,
+                           logits=lambda member, rows: member_logits(member, params, images,
+                                                                     rows),
+                           resume=snapshot, resume_source=str(resume_from))
+        self._set_fitted(done.to_model(params, classes))
+        self.oof_logits_ = done.oof_logits
+        self.metadata_ = done.metadata(params)
         return self
 
-    def _set_fitted(self, params, spec, classes, cost_history, n_iter,
-                    validation_cost_history=None) -> ConvNetClassifier:
+    def _set_fitted(self, model: Model) -> ConvNetClassifier:
         """The one way a fitted ConvNetClassifier is made: from a fit or a model file."""
-        self.params_ = {name: np.asarray(value) for name, value in params.items()}
+        spec = model.convnet
+        self.members_ = [dict(zip(model.names, (np.asarray(p) for p in member), strict=True))
+                         for member in model.members]
+        self.params_ = self.members_[0]
+        self.output_ = model.output
+        self.temperature_ = model.output.temperature
+        self.training_prior_ = model.output.training_prior
         self.spec_ = spec
-        self.classes_ = np.asarray(classes)
+        self.classes_ = np.asarray(model.classes)
         self.image_size_ = spec.image_size
         self.n_features_in_ = 3 * spec.image_size ** 2
-        self.cost_history_ = np.asarray(cost_history)
-        self.validation_cost_history_ = validation_cost_history
-        self.n_iter_ = int(n_iter)
+        self.cost_history_ = np.asarray(model.cost_history)
+        self.validation_cost_history_ = model.validation_cost_history
+        self.n_iter_ = int(model.n_iter)
         return self
 
     # ---------------------------------------------------------------- prediction
-    def decision_function(self, X: Any) -> np.ndarray:
-        """The logits z, shape (m,), of images or features."""
+    def decision_function(self, X: Any, prior: float | str | None = None) -> np.ndarray:
+        """The logits z, shape (m,), of images or features, deciding at ``prior`` (None: the
+        ``prior`` parameter's)."""
         check_is_fitted(self)
         images = as_images(X)
         if images.shape[1] != self.image_size_:
@@ -185,17 +223,20 @@ class ConvNetClassifier(BinaryClassifier):
         model = self.to_model()
         features = (images.reshape(len(images), -1) / 255.0 if images.dtype == np.uint8
                     else images.reshape(len(images), -1))
-        return model.decision_function(features)
+        return model.decision_function(features, prior)
 
     # ---------------------------------------------------------------- model files
     def to_model(self) -> Model:
         check_is_fitted(self)
         metadata = dict(getattr(self, "metadata_", None) or {})
         metadata["hyperparameters"] = json_params(self.get_params())
-        return Model(params=list(self.params_.values()), classes=self.classes_.tolist(),
+        members = [list(member.values()) for member in self.members_]
+        return Model(params=members[0], classes=self.classes_.tolist(),
                      cost_history=self.cost_history_,
                      validation_cost_history=getattr(self, "validation_cost_history_", None),
-                     n_iter=self.n_iter_, metadata=metadata, convnet=self.spec_)
+                     n_iter=self.n_iter_, metadata=metadata, convnet=self.spec_,
+                     ensemble=members[1:],
+                     output=replace(self.output_, combine=self.combine).at(self.prior))
 
     @classmethod
     def from_model(cls, model: Model, source: str | Path = "the model") -> ConvNetClassifier:
@@ -205,8 +246,9 @@ class ConvNetClassifier(BinaryClassifier):
         known = cls().get_params()
         hyper = {k: (tuple(v) if isinstance(v, list) else v)
                  for k, v in (model.metadata.get("hyperparameters") or {}).items() if k in known}
+        hyper.update(prior=model.output.prior, combine=model.output.combine)
         clf = cls(**hyper)
-        clf._set_fitted(model.named_params, model.convnet, model.classes, model.cost_history,
-                        model.n_iter, model.validation_cost_history)
+        clf._set_fitted(model)
+        clf.oof_logits_ = None
         clf.metadata_ = model.metadata
         return clf

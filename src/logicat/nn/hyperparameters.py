@@ -19,6 +19,7 @@ from logicat.network import ACTIVATIONS, INITS
 from logicat.nn.families import HEADS
 from logicat.nn.layers import ACTIVATIONS as LAYER_ACTIVATIONS
 from logicat.nn.layers import MAX_UNITS, logit_layers
+from logicat.nn.output import COMBINES, MAX_MEMBERS
 from logicat.validation import Interval, Options, Sizes
 
 #: who computes the gradients of the dense models (``training.objectives``)
@@ -103,8 +104,9 @@ CONVNET_DEFAULTS: dict[str, Any] = {
     "warmup": 0.05, "flip": True, "crop": "pad", "crop_pad": 4, "crop_min_scale": 0.6,
     "rotation": 0.0, "brightness": 0.0, "contrast": 0.0, "saturation": 0.0, "mixup": 0.0,
     "label_smoothing": 0.0, "tta": True, "class_weight": None, "early_stopping": False,
-    "validation_fraction": 0.1, "n_iter_no_change": 10, "random_state": 0, "device": "auto",
-    "callbacks": None, "verbose": 0,
+    "validation_fraction": 0.1, "n_iter_no_change": 10, "n_members": 1, "members": "seeds",
+    "combine": "logit", "calibration": None, "calibration_cv": 5, "prior": "train",
+    "random_state": 0, "device": "auto", "callbacks": None, "verbose": 0,
 }
 CONVNET_CONSTRAINTS: dict[str, list[Any]] = {
     "widths": [Sizes(1, MAX_BLOCKS, MAX_WIDTH)],
@@ -135,6 +137,12 @@ CONVNET_CONSTRAINTS: dict[str, list[Any]] = {
     "early_stopping": [bool],
     "validation_fraction": [Interval(float, 0, 1, closed="neither")],
     "n_iter_no_change": [Interval(int, 1, MAX_EPOCHS, closed="both")],
+    "n_members": [Interval(int, 1, MAX_MEMBERS, closed="both")],
+    "members": [Options(("seeds", "folds"))],
+    "combine": [Options(COMBINES)],
+    "calibration": [Options(("temperature",)), None],
+    "calibration_cv": [Interval(int, 2, 20, closed="both")],
+    "prior": [Options(("train", "balanced")), Interval(float, 0, 1, closed="neither")],
     "random_state": [Interval(int, 0, MAX_SEED, closed="both"), None],
     "verbose": [Interval(int, 0, 2, closed="both")],
 }
@@ -174,6 +182,10 @@ USED_WHEN = {
     "validation_fraction": lambda p, layers: bool(p.get("early_stopping")),
     "crop_pad": lambda p, layers: p.get("crop") == "pad",
     "crop_min_scale": lambda p, layers: p.get("crop") == "resized",
+    "members": lambda p, layers: p.get("n_members", 1) > 1,
+    "combine": lambda p, layers: p.get("n_members", 1) > 1,
+    "calibration_cv": lambda p, layers: p.get("calibration") is not None and not (
+        p.get("members") == "folds" and p.get("n_members", 1) > 1),
 }
 
 

@@ -10,7 +10,13 @@ list of layers (``Model.layers``, ``logicat.nn.layers``), a few nodes per layer 
     gap         GlobalAveragePool, Flatten             flatten     Flatten
     dropout     (nothing: inference)
     dense       Gemm (PyTorch's (units, n) weight, transB) or MatMul and Add
-    --> logit (N,) --Sigmoid--> probability (N,)                         p(positive class)
+    --> each member's logit (N,) --output step--> logit (N,) --Sigmoid--> probability (N,)
+
+The output step (``logicat.nn.output``) is a few nodes after the members' logits: Mean of the
+members' logits (an ensemble's "logit" combination) or Sigmoid, Mean, and the log-odds of the
+mean (its "proba" combination, as log mean sigma(c) - log mean sigma(-c)), Div by the
+calibration's temperature, Add the prior's shift - each only where the model has it. An
+ensemble's members are one graph: their tensors are named ``m<k>_...`` for k >= 1.
 
 Layers that take images start with a Reshape of x to (N, s, s, 3) and a Transpose to
 (N, 3, s, s); a ConvNet with TTA runs its layers on the mirrored image too and the logit is the
@@ -34,6 +40,7 @@ import numpy as np
 from logicat.errors import MissingDependencyError, ParameterError
 from logicat.model import Model
 from logicat.nn.layers import Layer, has, logit_layers
+from logicat.nn.output import Output
 from logicat.paths import atomic_write_bytes
 from logicat.validation import Options, check_param
 
@@ -87,8 +94,9 @@ def to_onnx(model: Model, input: str = "images") -> Any:
         ]
     else:
         graph_input = helper.make_tensor_value_info("x", elem, ["N", n])
-    more_inits, more_nodes = _graph(model.layers, model.tensors, n, model.tta, dtype, "x",
-                                    const, helper)
+    members = [model.member_tensors(k) for k in range(len(model.members))]
+    more_inits, more_nodes = _graph(model.layers, members, n, model.tta, dtype, "x", const,
+                                    helper, model.output)
     proto = _proto(nodes + more_nodes, inits + more_inits, graph_input, elem)
     proto.doc_string = (
         f"logicat {model.description}: probability = sigmoid(z), p({model.positive_class!r})."
@@ -114,7 +122,7 @@ def layers_to_onnx(layers: Sequence[Layer], tensors: Mapping[str, np.ndarray], n
     def const(name: str, value: Any) -> Any:
         return numpy_helper.from_array(np.asarray(value), name)
 
-    inits, nodes = _graph(layers, tensors, n_features, tta, dtype, "x", const, helper)
+    inits, nodes = _graph(layers, [tensors], n_features, tta, dtype, "x", const, helper)
     proto = _proto(nodes, inits, helper.make_tensor_value_info("x", elem, ["N", n_features]),
                    elem)
     onnx.checker.check_model(proto, full_check=True)
@@ -133,15 +141,16 @@ def _proto(nodes: list, inits: list, graph_input: Any, elem: int) -> Any:
     return proto
 
 
-def _graph(layers: Sequence[Layer], tensors: Mapping[str, np.ndarray], n_features: int,
-           tta: bool, dtype: np.dtype, x: str, const, helper) -> tuple[list, list]:
-    """The nodes from the features x (N, n) to "logit" and "probability": the layers, one entry
-    per layer type (``_layer_nodes``); layers that take images first reshape x to
-    (N, 3, s, s), and with TTA run on the mirrored image too, the logit being the mean of the
-    two."""
+def _graph(layers: Sequence[Layer], members: Sequence[Mapping[str, np.ndarray]],
+           n_features: int, tta: bool, dtype: np.dtype, x: str, const, helper,
+           output: Output | None = None) -> tuple[list, list]:
+    """The nodes from the features x (N, n) to "logit" and "probability": each member's layers,
+    one entry per layer type (``_layer_nodes``), then the output step. Layers that take images
+    first reshape x to (N, 3, s, s), and with TTA run on the mirrored image too, a member's
+    logit being the mean of the two."""
     layers = logit_layers(layers)
-    inits = [const(_onnx_name(name), np.ascontiguousarray(np.asarray(value, dtype)))
-             for name, value in tensors.items()]
+    inits = [const(_onnx_name(name, k), np.ascontiguousarray(np.asarray(value, dtype)))
+             for k, tensors in enumerate(members) for name, value in tensors.items()]
     inits.append(const("logit_shape", np.array([-1], np.int64)))
     if any(lay.type == "normalize" and lay.name is not None for lay in layers):
         inits.append(const("channel_shape", np.array([1, -1, 1, 1], np.int64)))
@@ -164,23 +173,70 @@ def _graph(layers: Sequence[Layer], tensors: Mapping[str, np.ndarray], n_feature
             nodes.append(helper.make_node("Slice", ["nchw", "flip_starts", "flip_ends",
                                                     "flip_axes", "flip_steps"], ["nchw_flip"]))
             views.append(("flip_", "nchw_flip"))
-    for prefix, h in views:
-        for i, lay in enumerate(layers):
-            more, h = _layer_nodes(lay, h, f"{prefix}l{i}", helper)
-            nodes += more
-        nodes.append(helper.make_node("Reshape", [h, "logit_shape"], [prefix + "z"]))
-    if len(views) == 2:
-        nodes += [helper.make_node("Add", ["z", "flip_z"], ["z_sum"]),
-                  helper.make_node("Mul", ["z_sum", "half"], ["logit"])]
-    else:
-        nodes.append(helper.make_node("Identity", ["z"], ["logit"]))
+    logits = []
+    for k in range(len(members)):
+        member = f"m{k}_" if k else ""
+        for prefix, h in views:
+            for i, lay in enumerate(layers):
+                more, h = _layer_nodes(lay, h, f"{member}{prefix}l{i}", helper, k)
+                nodes += more
+            nodes.append(helper.make_node("Reshape", [h, "logit_shape"],
+                                          [f"{member}{prefix}z"]))
+        if len(views) == 2:
+            nodes += [helper.make_node("Add", [f"{member}z", f"{member}flip_z"],
+                                       [f"{member}z_sum"]),
+                      helper.make_node("Mul", [f"{member}z_sum", "half"], [f"{member}logit"])]
+        else:
+            nodes.append(helper.make_node("Identity", [f"{member}z"], [f"{member}logit"]))
+    logits = [f"m{k}_logit" if k else "logit" for k in range(len(members))]
+    if output is not None and (len(members) > 1 or output.temperature != 1.0
+                               or output.shift() != 0.0):
+        more_inits, more_nodes = _output_nodes(output, logits, dtype, const, helper)
+        inits += more_inits
+        nodes = [_renamed(node, "logit", "member_logit") for node in nodes] + more_nodes
     nodes.append(helper.make_node("Sigmoid", ["logit"], ["probability"]))
     return inits, nodes
 
 
-def _layer_nodes(lay: Layer, h: str, out: str, helper) -> tuple[list, str]:
-    """The ONNX nodes of one layer from the value ``h``, and the name of what they give."""
-    t = {role: _onnx_name(name) for role, name in lay.tensor_names().items()}
+def _output_nodes(output: Output, logits: list[str], dtype: np.dtype, const, helper
+                  ) -> tuple[list, list]:
+    """The output step (``logicat.nn.output``) as nodes from the members' logits (the first
+    one renamed "member_logit") to "logit"."""
+    make = helper.make_node
+    names = ["member_logit", *logits[1:]]
+    inits = [const("temperature", dtype.type(output.temperature))]
+    nodes = [make("Div", [name, "temperature"], [f"{name}_t"]) for name in names]
+    scaled = [f"{name}_t" for name in names]
+    if len(names) == 1:
+        nodes.append(make("Identity", scaled, ["combined"]))
+    elif output.combine == "logit":
+        nodes.append(make("Mean", scaled, ["combined"]))
+    else:  # logit(mean sigma(c_k)) = log mean sigma(c_k) - log mean sigma(-c_k)
+        for name in scaled:
+            nodes += [make("Sigmoid", [name], [f"{name}_p"]), make("Neg", [name], [f"{name}_n"]),
+                      make("Sigmoid", [f"{name}_n"], [f"{name}_q"])]
+        nodes += [make("Mean", [f"{n}_p" for n in scaled], ["mean_p"]),
+                  make("Mean", [f"{n}_q" for n in scaled], ["mean_q"]),
+                  make("Log", ["mean_p"], ["log_p"]), make("Log", ["mean_q"], ["log_q"]),
+                  make("Sub", ["log_p", "log_q"], ["combined"])]
+    inits.append(const("prior_shift", dtype.type(output.shift())))
+    nodes.append(make("Add", ["combined", "prior_shift"], ["logit"]))
+    return inits, nodes
+
+
+def _renamed(node: Any, old: str, new: str) -> Any:
+    """``node`` with the value ``old`` (an input or output) called ``new``."""
+    for values in (node.input, node.output):
+        for i, value in enumerate(values):
+            if value == old:
+                values[i] = new
+    return node
+
+
+def _layer_nodes(lay: Layer, h: str, out: str, helper, member: int = 0) -> tuple[list, str]:
+    """The ONNX nodes of one layer from the value ``h``, and the name of what they give (with
+    the tensors of an ensemble's ``member``)."""
+    t = {role: _onnx_name(name, member) for role, name in lay.tensor_names().items()}
     o, make = lay.options, helper.make_node
     if lay.type == "normalize":  # per channel of images, or per feature of vectors
         nodes = []
@@ -226,8 +282,8 @@ def _layer_nodes(lay: Layer, h: str, out: str, helper) -> tuple[list, str]:
     return nodes, last
 
 
-def _onnx_name(name: str) -> str:
-    return name.replace(".", "_")
+def _onnx_name(name: str, member: int = 0) -> str:
+    return (f"m{member}_" if member else "") + name.replace(".", "_")
 
 
 def export_onnx(model: Model | str | os.PathLike[str], out: str | os.PathLike[str],

@@ -35,14 +35,17 @@ class PrintCost:
     #: reads only the iteration and the cost, so fast loops may call it between chunks
     cost_only = True
 
-    def __init__(self, every: int = 100, write=None, unit: str = "iteration") -> None:
+    def __init__(self, every: int = 100, write=None, unit: str = "iteration",
+                 desc: str | None = None) -> None:
         self.every = every
         self.write = write or print
         self.unit = unit
+        self.desc = desc  # what the run is, when one command runs several ("member 2/5")
 
     def __call__(self, state: TrainingState) -> None:
         if self.every and state.iteration % self.every == 0:
-            self.write(f"Cost after {self.unit} {state.iteration}: {state.cost:f}")
+            prefix = f"{self.desc}: " if self.desc else ""
+            self.write(f"{prefix}Cost after {self.unit} {state.iteration}: {state.cost:f}")
 
 
 def _in_notebook() -> bool:

@@ -8,9 +8,8 @@ without scikit-learn) both train through ``fit`` here:
 3. with ``early_stopping``, a stratified, seeded part of the examples is held out;
 4. with ``standardize``, the features' mean and scale are fitted on the rest;
 5. the initial parameters: zeros, small random numbers, or a previous fit's (``warm_start``);
-6. the solver is chosen (``solver="auto"``: see ``logicat.training.solvers``) and run by the one
-   loop of ``logicat.training.loop``, resumed from a checkpoint if asked;
-7. the result comes back as a ``Fit``, with what stopped it and the warning to give, if any.
+6. the solver is chosen (``solver="auto"``: ``logicat.training.solvers``) and run by the one loop
+   (``logicat.training.loop``), resumed from a checkpoint if asked; 7. the result is a ``Fit``.
 """
 
 from __future__ import annotations
@@ -31,6 +30,7 @@ from logicat.network import Network, initial_params, layer_shapes, param_names, 
 from logicat.nn.bounds import training_bytes
 from logicat.nn.convnet import ConvNetSpec
 from logicat.nn.families import dense_layers
+from logicat.nn.output import Output, training_prior
 from logicat.scaling import fit_standardization, standardize
 from logicat.training.batches import CHUNK_ROWS, FileRows, InMemory
 from logicat.training.hyperparameters import (
@@ -67,16 +67,18 @@ class Fit:
     convnet: ConvNetSpec | None = None
     #: the rows held out for early stopping (increasing), or None
     held_out: np.ndarray | None = None
+    #: the fraction of (weighted) positives trained on (``logicat.nn.output.training_prior``)
+    training_prior: float | None = None
 
     def to_model(self, params: Mapping[str, Any], classes: Sequence[Any] = (0, 1)) -> Model:
         """The trained classifier as a ``Model`` (what model files hold), with ``params``, the
         hyperparameters it was trained with, in its metadata."""
         r = self.result
         return Model(params=r.params, classes=list(classes), activation=self.activation,
-                     feature_mean=self.feature_mean,
-                     feature_scale=self.feature_scale, cost_history=r.cost_history,
-                     validation_cost_history=r.val_cost_history, n_iter=r.n_iter,
-                     metadata=self.metadata(params), convnet=self.convnet)
+                     feature_mean=self.feature_mean, feature_scale=self.feature_scale,
+                     cost_history=r.cost_history, validation_cost_history=r.val_cost_history,
+                     n_iter=r.n_iter, metadata=self.metadata(params), convnet=self.convnet,
+                     output=Output(training_prior=self.training_prior))
 
     def metadata(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """What a model file records of this fit: hyperparameters, solver, early stopping."""
@@ -97,18 +99,10 @@ class Warm:
     feature_scale: np.ndarray | None = None
 
 
-def fit(
-    params: Mapping[str, Any],
-    X: np.ndarray,
-    y01: np.ndarray,
-    sample_weight: np.ndarray | None = None,
-    *,
-    classes: Sequence[Any] = (0, 1),
-    callbacks: Sequence = (),
-    warm: Warm | None = None,
-    resume: Snapshot | None = None,
-    resume_source: str = "the checkpoint",
-) -> Fit:
+def fit(params: Mapping[str, Any], X: np.ndarray, y01: np.ndarray,
+        sample_weight: np.ndarray | None = None, *, classes: Sequence[Any] = (0, 1),
+        callbacks: Sequence = (), warm: Warm | None = None, resume: Snapshot | None = None,
+        resume_source: str = "the checkpoint") -> Fit:
     """Train on X (m, n) float (C-contiguous, the training dtype) and y01 (m,) in {0, 1}.
 
     params : the estimator's hyperparameters (``LogisticRegression().get_params()``' names)
@@ -174,7 +168,8 @@ def fit(
                               rng=rng)
     result = _trainer(params, callbacks, validation, meta,
                       {} if val is None else {"validation_indices": val}).run(solver, resume)
-    return Fit(result, solver_name, mean, scale, convergence_warning(params, result), activation)
+    return Fit(result, solver_name, mean, scale, convergence_warning(params, result), activation,
+               training_prior=training_prior(y_tr, w_tr))
 
 
 def architecture(params: Mapping[str, Any]) -> tuple[tuple[int, ...], str]:
@@ -238,7 +233,7 @@ def fit_file(params: Mapping[str, Any], source, *, chunk_rows: int = CHUNK_ROWS,
                           batch_size=params["batch_size"], shuffle=params["shuffle"], rng=rng)
     result = _trainer(params, list(callbacks), None, None, None).run(solver)
     return Fit(result, "primal", warning=convergence_warning(params, result),
-               activation=activation)
+               activation=activation, training_prior=training_prior(source.y))
 
 
 def _trainer(params, callbacks, validation, meta, extra_tensors) -> Trainer:

@@ -19,6 +19,7 @@ import numpy as np
 from logicat.errors import ParameterError, ShapeError
 from logicat.files import Snapshot
 from logicat.nn.convnet import layers, spec_of
+from logicat.nn.output import training_prior
 from logicat.training.fit import (
     Fit,
     _split,
@@ -99,16 +100,20 @@ class InMemoryImages:
 
 
 class FileImages:
-    """The images of a packed HDF5 file (``H5Images``): each mini-batch's rows are read when it
-    is trained on (in file order), so memory holds one batch, not the file."""
+    """The images of a packed HDF5 file (``H5Images``), or some of its rows (``rows``): each
+    mini-batch's rows are read when it is trained on (in file order), so memory holds one batch,
+    not the file."""
 
-    def __init__(self, source) -> None:
+    def __init__(self, source, rows: np.ndarray | None = None) -> None:
         self.source = source
-        self.m, self.image_size = source.m, source.image_size
+        self.subset = None if rows is None else np.asarray(rows, np.int64)
+        self.m = source.m if rows is None else len(self.subset)
+        self.image_size = source.image_size
         self.name = str(source.path)
         self._shape = (source.image_size, source.image_size, 3)
 
     def rows(self, idx: np.ndarray) -> np.ndarray:
+        idx = np.asarray(idx) if self.subset is None else self.subset[np.asarray(idx)]
         # one simple slice per row: h5py's point selection (x[sorted idx]) is ~100x slower
         out = np.empty((len(idx), *self._shape), np.uint8)
         for k in np.argsort(idx, kind="stable"):  # in file order
@@ -119,7 +124,9 @@ class FileImages:
         """As ``InMemoryImages.channel_stats``, streamed in chunks and summed in float64."""
         total = np.zeros(3)
         squares = np.zeros(3)
-        for _, _, chunk in self.source.chunks(512):
+        for start, stop, chunk in self.source.chunks(512):
+            if self.subset is not None:
+                chunk = chunk[self.subset[(self.subset >= start) & (self.subset < stop)] - start]
             x = chunk.reshape(-1, 3).astype(np.float64) / 255.0
             total += x.sum(axis=0)
             squares += (x * x).sum(axis=0)
@@ -131,11 +138,23 @@ class FileImages:
     def fingerprint(self) -> str:
         from logicat.data import file_sha256
 
-        return file_sha256(self.source.path)
+        digest = file_sha256(self.source.path)
+        return digest if self.subset is None else data_fingerprint(self.subset, head=digest)
+
+
+class RowsOf:
+    """Some rows of a packed file (``H5Images``), to train on those only (an ensemble's
+    member): ``fit_convnet(params, RowsOf(source, rows), y[rows])``."""
+
+    def __init__(self, source, rows: np.ndarray) -> None:
+        self.source, self.rows = source, np.asarray(rows, np.int64)
 
 
 def image_source(images: Any) -> InMemoryImages | FileImages:
-    """What ``fit_convnet`` trains on: a packed file (``H5Images``) or images in memory."""
+    """What ``fit_convnet`` trains on: a packed file (``H5Images``), some of its rows
+    (``RowsOf``) or images in memory."""
+    if isinstance(images, RowsOf):
+        return FileImages(images.source, images.rows)
     if hasattr(images, "chunks") and hasattr(images, "x"):
         return FileImages(images)
     return InMemoryImages(as_images(images))
@@ -215,9 +234,22 @@ def fit_convnet(params: Mapping[str, Any], images: Any, y01: np.ndarray,
         extra_tensors={} if val is None else {"validation_indices": val})
     # the schedule decays to 0 by design: running to max_iter is no failure to converge, and
     # early stopping only guards against overfitting (no ConvergenceWarning)
-    return Fit(trainer.run(solver, resume), SOLVER, convnet=spec, held_out=val)
+    return Fit(trainer.run(solver, resume), SOLVER, convnet=spec, held_out=val,
+               training_prior=training_prior(y01[train], None if weights is None
+                                             else weights[train]))
 
 
 def _validation(solver, rows: np.ndarray) -> Callable[[list[np.ndarray]], float]:
     """params -> the validation cost, computed by the solver's own network (which holds them)."""
     return lambda params: solver.validation_cost(rows)
+
+
+def member_logits(done: Fit, params: Mapping[str, Any], images: Any, rows: np.ndarray
+                  ) -> np.ndarray:
+    """One fit's logits (its test-time augmentation included, before any output step) on those
+    ``rows`` of ``images`` (in memory, or a packed file): an ensemble's out-of-fold logits."""
+    x = image_source(images).rows(np.asarray(rows))
+    features = x.reshape(len(x), -1)
+    if features.dtype == np.uint8:
+        features = features / 255.0
+    return done.to_model(params).member_logits(features)[0]

@@ -84,6 +84,7 @@ def build_report(
     history = model.cost_history
     model_rows += [
         ("model", model.description),
+        ("output", model.output.describe()),
         ("classes", f"{names[0]} (0), {names[1]} (1, positive)"),
         ("features", f"{model.n_features} ({_describe_preprocessing(spec)})"),
         ("dtype", str(model.dtype)),
@@ -115,7 +116,8 @@ def build_report(
         f"<style>{_CSS}</style></head><body>",
         f"<h1>{_e(heading)}</h1>",
         f'<p class="note">Written by logicat {_e(__version__)}. Accuracy counts p &gt; 0.5 as '
-        f"{_e(names[1])}; metrics from scikit-learn.</p>",
+        f"{_e(names[1])}; metrics from scikit-learn; ECE: the expected calibration error over 10 "
+        "equal-width bins of p.</p>",
         "<h2>Metrics</h2>",
         _metrics_table(train, test, meta.get("metrics") or {}),
         "<h2>Confusion matrices</h2>",

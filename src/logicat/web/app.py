@@ -4,7 +4,8 @@ Routes::
 
     GET  /                             the page (static HTML/CSS/JS, no build step, no CDN)
     POST /api/predict                  multipart field "files": one or more images -> p(cat) each
-    GET  /api/model                    accuracies, hyperparameters, training-data checksum, ...
+    GET  /api/model                    accuracies, hyperparameters, training-data checksum, the
+                                       class mix it decides at, ...
     GET  /api/model/learning-curve.png the cost per iteration, drawn in memory
     GET  /api/model/weights.png        the weights folded back into a 64x64x3 image
     GET  /healthz                      {"status": "ok"}
@@ -131,6 +132,7 @@ def create_app(
     max_queue: int = 64,
     max_files: int = MAX_FILES,
     body_timeout: float = BODY_TIMEOUT,
+    prior: float | str | None = None,
 ) -> FastAPI:
     """Build the web app for one model.
 
@@ -147,6 +149,9 @@ def create_app(
     max_queue : requests allowed to wait for a worker; more get 503 at once.
     max_files : files allowed in one request.
     body_timeout : seconds a request body may take to arrive; slower ones get 408.
+    prior : the class mix to decide at: "train", "balanced" or the fraction of positives in
+        (0, 1) (``logicat.nn.output``); None: the model's own. A ``ModelFileError`` for a model
+        that does not record its training mix.
     """
     check_params(
         {"max_upload_bytes": [Interval(int, 1)], "max_pixels": [Interval(int, 1)],
@@ -159,7 +164,7 @@ def create_app(
     if max_concurrency is None:
         max_concurrency = max(1, min(4, os.cpu_count() or 1))
 
-    predictor = Predictor(model, max_pixels=max_pixels)
+    predictor = Predictor(model, max_pixels=max_pixels, prior=prior)
     PIL.Image.init()  # register every image plugin now, not in racing worker threads
     summary = predictor.summary()
 

@@ -32,9 +32,12 @@ class Predictor:
     model : a path to a model file written by ``logicat train``, a ``logicat.model.Model``, or
         a fitted ``LogisticRegression`` (its ``to_model()``).
     max_pixels : images with more pixels (width x height) are refused before decoding.
+    prior : the class mix to decide at ("train", "balanced", a number in (0, 1); None: the
+        model's own), as ``Model.at_prior`` takes it.
     """
 
-    def __init__(self, model: Any, *, max_pixels: int) -> None:
+    def __init__(self, model: Any, *, max_pixels: int,
+                 prior: float | str | None = None) -> None:
         from logicat.files import read_model
 
         source = str(model) if isinstance(model, str | Path) else None
@@ -43,6 +46,7 @@ class Predictor:
         elif not isinstance(model, Model):
             model = model.to_model()
         spec = model.image_preprocessing(source or "the model")
+        model = model.at_prior(prior)
         self.model = model
         self.meta = dict(model.metadata)
         self.spec = spec
@@ -104,7 +108,9 @@ class Predictor:
         (``nn.hyperparameters.meaningful``, as ``logicat info`` shows them), less those left
         unset (``None``: no mini-batches, no tolerance, no class weights); ``training_unit``
         says what ``n_iter`` counts, the way ``logicat train`` and ``logicat report`` say it:
-        "epoch" (of mini-batches) or "iteration".
+        "epoch" (of mini-batches) or "iteration". ``prior`` is the class mix (the fraction of
+        positives) it decides at, None when that is its unrecorded training mix; ``output`` its
+        output step as the model file records it, ``output_description`` in words.
         """
         meta, model = self.meta, self.model
         history = np.asarray(model.cost_history, dtype=np.float64)
@@ -114,6 +120,9 @@ class Predictor:
             "class_names": self.class_names,
             "positive_class": self.positive_class,
             "architecture": model.architecture_summary,
+            "prior": model.output.decision_prior(),
+            "output": model.output.to_json(),
+            "output_description": model.output.describe(),
             "metrics": meta.get("metrics", {}),
             "hyperparameters": {key: value for key, value in meaningful(
                 recorded, recorded, model.layers).items() if value is not None},

@@ -18,6 +18,8 @@ async function loadModel() {
     limits = model.limits;
     positive = model.positive_class;
     describe(model);
+    // the output step in words: ensemble members, calibration, the class mix it decides at
+    $("#model-output").textContent = model.output_description || "unknown";
     const metrics = model.metrics || {};
     const data = model.training_data || {};
     $("#train-accuracy").textContent =

@@ -1,0 +1,160 @@
+"""An ensemble and a calibration: one recipe trained K times, and the temperature of its logits.
+
+``fit_members`` is what ``ConvNetClassifier.fit`` and ``logicat train --model convnet`` call. With
+one member and no calibration it is one fit, exactly as before. Otherwise:
+
+- ``members="seeds"``: member k trains on every image with the seed ``random_state + k``;
+- ``members="folds"``: the images are cut into K stratified folds (seeded by ``random_state``)
+  and member k trains on all but fold k (seed ``random_state + k``), so each image has a logit
+  from the one member that never saw it: the out-of-fold logits;
+- ``calibration="temperature"``: T is fitted (``logicat.nn.output.fit_temperature``) on
+  out-of-fold logits of the training images only: the members' own with "folds"; otherwise those
+  of ``calibration_cv`` extra fits of one member's recipe on the training images' folds, which
+  are used for that and then dropped.
+
+Out-of-fold logits are single members' while the model decides on the members' combination
+(less extreme when they disagree); the temperature fitted on them is therefore a little too
+soft for a large ensemble, never too sharp. The training class mix recorded in the model is that
+of all the images, weighted as the loss weighs them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from logicat.errors import ParameterError
+from logicat.model import Model
+from logicat.nn.hyperparameters import MAX_SEED
+from logicat.nn.output import Output, fit_temperature, training_prior
+from logicat.training.fit import Fit, class_weighted
+
+
+@dataclass
+class Ensemble:
+    """What ``fit_members`` produced: each member's ``Fit``, the output step, and the
+    out-of-fold logits the temperature was fitted on (None without calibration)."""
+
+    fits: list[Fit]
+    output: Output
+    oof_logits: np.ndarray | None = None
+
+    # what callers of one Fit read: the first member's
+    @property
+    def result(self):
+        return self.fits[0].result
+
+    @property
+    def convnet(self):
+        return self.fits[0].convnet
+
+    @property
+    def warning(self) -> str | None:
+        return next((f.warning for f in self.fits if f.warning), None)
+
+    @property
+    def held_out(self) -> np.ndarray | None:
+        return self.fits[0].held_out if len(self.fits) == 1 else None
+
+    def metadata(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        return self.fits[0].metadata(params)
+
+    def to_model(self, params: Mapping[str, Any], classes: Sequence[Any] = (0, 1)) -> Model:
+        first = self.fits[0].to_model(params, classes)
+        return replace(first, ensemble=[f.result.params for f in self.fits[1:]],
+                       output=self.output)
+
+
+def fit_members(params: Mapping[str, Any], images: Any, y01: np.ndarray,
+                fit: Callable[..., Fit], callbacks: Sequence = (), *,
+                sample_weight: np.ndarray | None = None, classes: Sequence[Any] = (0, 1),
+                logits: Callable[[Fit, np.ndarray], np.ndarray] | None = None,
+                **fit_kwargs: Any) -> Ensemble:
+    """Train the ensemble and fit the calibration of ``params`` (see the module docstring).
+
+    fit : one member's fit, ``fit(params, images, y01, callbacks, sample_weight=, classes=,
+        **fit_kwargs)`` (``logicat.training.minibatch.fit_convnet``)
+    logits : (a member's Fit, rows) -> its logits (before the output step) on those rows of
+        ``images``, for the out-of-fold logits
+    """
+    y01 = np.asarray(y01)
+    k = int(params.get("n_members", 1))
+    how, calibration = params.get("members", "seeds"), params.get("calibration")
+    weights = class_weighted(y01, sample_weight, params["class_weight"], classes, np.float64)
+    output = Output(combine=params.get("combine", "logit"), prior=params.get("prior", "train"),
+                    training_prior=training_prior(y01, weights))
+    if k == 1 and calibration is None:
+        done = fit(params, images, y01, callbacks, sample_weight=sample_weight, classes=classes,
+                   **fit_kwargs)
+        return Ensemble([done], replace(output, training_prior=done.training_prior))
+    if fit_kwargs.get("resume") is not None:
+        raise ParameterError("An ensemble or a calibrated model is trained as several fits, "
+                             "and a checkpoint holds one: resume needs n_members=1 and no "
+                             "calibration.")
+    if how == "folds" and k < 2:
+        raise ParameterError("The 'members' parameter 'folds' trains member k on all folds but "
+                             "fold k: it needs n_members >= 2. Got n_members=1 instead.")
+    seed = int(params["random_state"] or 0)
+
+    def one(rows: np.ndarray, j: int, what: str) -> Fit:
+        for callback in callbacks:  # the bar and the cost lines say which fit this is
+            if hasattr(callback, "desc"):
+                callback.desc = what
+        member = {**params, "random_state": (seed + j) % (MAX_SEED + 1)}
+        return fit(member, _rows(images, rows), y01[rows], callbacks,
+                   sample_weight=None if sample_weight is None else sample_weight[rows],
+                   classes=classes, **fit_kwargs)
+
+    everything = np.arange(len(y01))
+    oof = None
+    if how == "folds":
+        folds = _folds(y01, k, seed)
+        fits = [one(np.setdiff1d(everything, test), j, f"member {j + 1}/{k}")
+                for j, test in enumerate(folds)]
+        if calibration is not None:
+            oof = _out_of_fold(fits, folds, len(y01), logits)
+    else:
+        fits = [one(everything, j, f"member {j + 1}/{k}") for j in range(k)]
+        if calibration is not None:
+            folds = _folds(y01, int(params.get("calibration_cv", 5)), seed)
+            extra = [one(np.setdiff1d(everything, test), 1000 + j,
+                         f"calibration fit {j + 1}/{len(folds)}") for j, test in enumerate(folds)]
+            oof = _out_of_fold(extra, folds, len(y01), logits)
+    if oof is not None:
+        output = replace(output, temperature=fit_temperature(oof, y01, weights))
+    return Ensemble(fits, replace(output, members=k), oof)
+
+
+def _folds(y01: np.ndarray, k: int, seed: int) -> list[np.ndarray]:
+    """The test rows of each of ``k`` stratified folds (``StratifiedKFold``, shuffled by
+    ``seed``), or a one-line error when a class has fewer than ``k`` images."""
+    from sklearn.model_selection import StratifiedKFold
+
+    fewest = int(np.bincount(y01.astype(int), minlength=2).min())
+    if fewest < k:
+        raise ParameterError(f"{k} folds need at least {k} images of each class; the smaller "
+                             f"class has {fewest}.")
+    cut = StratifiedKFold(k, shuffle=True, random_state=seed % 2**32)
+    return [test for _, test in cut.split(np.zeros(len(y01)), y01)]
+
+
+def _out_of_fold(fits: Sequence[Fit], folds: Sequence[np.ndarray], m: int,
+                 logits: Callable[[Fit, np.ndarray], np.ndarray] | None) -> np.ndarray:
+    if logits is None:
+        raise ParameterError("a calibration needs the members' logits (logits=...).")
+    z = np.empty(m)
+    for done, rows in zip(fits, folds, strict=True):
+        z[rows] = logits(done, rows)
+    return z
+
+
+def _rows(images: Any, rows: np.ndarray) -> Any:
+    """Those rows of ``images``: an array's, or a packed file's (read when trained on)."""
+    if hasattr(images, "chunks") and hasattr(images, "x"):
+        from logicat.training.minibatch import RowsOf
+
+        return RowsOf(images, rows)
+    return np.asarray(images)[rows]

@@ -1,0 +1,133 @@
+"""``fit_members``: which rows each member and each calibration fit sees, the out-of-fold
+logits the temperature is fitted on, and the model the ensemble becomes. A spy stands in for
+the ConvNet's fit: it records its rows and "predicts" a logit from each row's number, so every
+step is checked without training anything."""
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from logicat.errors import ParameterError
+from logicat.nn.output import fit_temperature
+from logicat.training.ensemble import fit_members
+from logicat.training.fit import Fit
+
+PARAMS = {"class_weight": None, "random_state": 7, "n_members": 1, "members": "seeds",
+          "combine": "logit", "calibration": None, "calibration_cv": 3, "prior": "train"}
+
+
+class Spy:
+    """A fit that records (seed, the rows it trained on); its model's logit of row r is
+    r / 10 - 2 plus its seed / 1000 (so members differ)."""
+
+    def __init__(self):
+        self.fits = []
+
+    def __call__(self, params, images, y01, callbacks=(), *, sample_weight=None,
+                 classes=(0, 1), **kwargs):
+        rows = np.asarray(images)[:, 0].astype(int)
+        self.fits.append((params["random_state"], frozenset(rows.tolist())))
+        result = SimpleNamespace(params=[np.array([params["random_state"]], float)],
+                                 cost_history=np.zeros(1), val_cost_history=None, n_iter=1,
+                                 best_iteration=None, stopped=None)
+        done = Fit(result, "spy", training_prior=float(np.mean(y01)))
+        done.trained_rows = rows
+        return done
+
+
+def logits_of(log):
+    def logits(member, rows):
+        assert not set(np.asarray(rows).tolist()) & set(member.trained_rows.tolist()), (
+            "an out-of-fold logit came from a member that trained on that image")
+        log.append(frozenset(np.asarray(rows).tolist()))
+        return np.asarray(rows) / 10 - 2 + member.result.params[0][0] / 1000
+    return logits
+
+
+def data(m=30, positives=12):
+    return np.arange(m)[:, None].astype(float), (np.arange(m) < positives).astype(int)
+
+
+def test_one_member_without_calibration_is_one_plain_fit():
+    spy, (x, y) = Spy(), data()
+    done = fit_members(PARAMS, x, y, spy)
+    assert spy.fits == [(7, frozenset(range(30)))]
+    assert done.output.members == 1 and done.output.temperature == 1.0
+    assert done.output.training_prior == pytest.approx(12 / 30)
+    assert done.oof_logits is None
+
+
+def test_seed_members_train_on_every_image_with_their_own_seed():
+    spy, (x, y) = Spy(), data()
+    done = fit_members({**PARAMS, "n_members": 3}, x, y, spy)
+    assert spy.fits == [(7, frozenset(range(30))), (8, frozenset(range(30))),
+                        (9, frozenset(range(30)))]
+    assert done.output.members == 3 and done.held_out is None
+
+
+def test_fold_members_leave_out_one_stratified_fold_each_and_calibrate_on_it():
+    spy, log, (x, y) = Spy(), [], data()
+    done = fit_members({**PARAMS, "n_members": 3, "members": "folds",
+                        "calibration": "temperature"}, x, y, spy, logits=logits_of(log))
+    left_out = [frozenset(range(30)) - rows for _, rows in spy.fits]
+    assert len(spy.fits) == 3  # no extra fit: the members' own folds give the logits
+    assert sorted(len(f) for f in left_out) == [10, 10, 10]
+    assert frozenset().union(*left_out) == frozenset(range(30))
+    assert all(sum(1 for r in fold if r < 12) == 4 for fold in left_out)  # stratified
+    assert log == left_out  # each member scored exactly the fold it never saw
+    z = np.empty(30)
+    for (seed, _), fold in zip(spy.fits, left_out, strict=True):
+        idx = np.array(sorted(fold))
+        z[idx] = idx / 10 - 2 + seed / 1000
+    np.testing.assert_allclose(done.oof_logits, z)
+    assert done.output.temperature == pytest.approx(fit_temperature(z, y))
+
+
+def test_calibrating_seed_members_takes_extra_fits_on_the_training_folds():
+    spy, log, (x, y) = Spy(), [], data()
+    done = fit_members({**PARAMS, "n_members": 2, "calibration": "temperature"}, x, y, spy,
+                       logits=logits_of(log))
+    members, extra = spy.fits[:2], spy.fits[2:]
+    assert [rows for _, rows in members] == [frozenset(range(30))] * 2
+    assert len(extra) == 3 and all(len(rows) == 20 for _, rows in extra)
+    assert frozenset().union(*log) == frozenset(range(30))
+    assert done.output.members == 2  # the extra fits are dropped
+    model = done.to_model(PARAMS)
+    assert len(model.members) == 2 and model.output.temperature == done.output.temperature
+
+
+def test_the_training_mix_is_weighted_as_the_loss_weighs_it():
+    spy, (x, y) = Spy(), data()
+    done = fit_members({**PARAMS, "n_members": 2, "class_weight": "balanced"}, x, y, spy)
+    assert done.output.training_prior == pytest.approx(0.5)
+
+
+def test_refusals():
+    spy, (x, y) = Spy(), data()
+    with pytest.raises(ParameterError, match="needs n_members >= 2"):
+        fit_members({**PARAMS, "members": "folds", "calibration": "temperature"}, x, y, spy,
+                    logits=logits_of([]))
+    with pytest.raises(ParameterError, match="a checkpoint holds one"):
+        fit_members({**PARAMS, "n_members": 2}, x, y, spy, resume=object())
+    with pytest.raises(ParameterError, match="at least 20 images of each class"):
+        fit_members({**PARAMS, "n_members": 20, "members": "folds"}, x, y, spy)
+
+
+def test_the_bar_and_the_cost_lines_say_which_fit_runs():
+    from logicat.training.callbacks import PrintCost
+
+    seen, lines = [], []
+    printer = PrintCost(1, write=lines.append, unit="epoch")
+
+    class Recording(Spy):
+        def __call__(self, params, images, y01, callbacks=(), **kwargs):
+            seen.append(callbacks[0].desc)
+            callbacks[0](SimpleNamespace(iteration=0, cost=0.5))
+            return super().__call__(params, images, y01, callbacks, **kwargs)
+
+    x, y = data()
+    fit_members({**PARAMS, "n_members": 2, "calibration": "temperature", "calibration_cv": 2},
+                x, y, Recording(), [printer], logits=logits_of([]))
+    assert seen == ["member 1/2", "member 2/2", "calibration fit 1/2", "calibration fit 2/2"]
+    assert lines[0] == "member 1/2: Cost after epoch 0: 0.500000"
