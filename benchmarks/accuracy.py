@@ -148,7 +148,7 @@ def main() -> None:
     print(f"cat / non-cat: {len(data.train_y)} training images ({int(data.train_y.sum())} cats), "
           f"{len(data.test_y)} test images ({int(data.test_y.sum())} cats); {args.threads} "
           f"thread(s)")
-    print(f"{'model':<44} {'CV acc (train)':>15} {'CV bal.':>7} {'test acc':>15} "
+    print(f"{'model':<50} {'CV acc (train)':>15} {'CV bal.':>7} {'test acc':>15} "
           f"{'range':>11} {'bal.':>5} {'logloss':>7} {'Brier':>6} {'ECE':>6} {'s/fit':>6}")
     with threadpool_limits(args.threads):
         for name in names:
@@ -161,7 +161,7 @@ def main() -> None:
             for prior, row in rows.items():
                 shown = name if prior is None else f"{name}, prior {prior}"
                 tm = row.test_metrics
-                print(f"{shown:<44} {_pm(row.cv):>15} {row.cv_balanced.mean():>6.1f}% "
+                print(f"{shown:<50} {_pm(row.cv):>15} {row.cv_balanced.mean():>6.1f}% "
                       f"{_pm(row.tests):>15} {min(row.tests):>5.0f}-{max(row.tests):<5.0f} "
                       f"{np.mean([m.balanced_accuracy for m in tm]) * 100:>4.0f}% "
                       f"{np.mean([m.log_loss for m in tm]):>7.3f} "

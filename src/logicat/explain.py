@@ -13,7 +13,8 @@ Methods, all in units of the logit z (p = sigma(z); positive pushes towards the 
   logistic regression without standardisation it is exactly the contributions. For the dense
   models the gradient comes from any of the three engines: the hand-derived backward pass
   (numpy), logicat's own graph (autograd) or torch.autograd - they agree to rounding; for a
-  ConvNet from torch.autograd.
+  ConvNet from the NumPy engine's backward pass of its layers (``logicat.nn.backward``) or
+  torch.autograd, which agree to 1e-10.
 - ``grad_cam`` (ConvNets, their default): the last block's feature maps weighted by the mean
   gradient of z over each map, added and upsampled to the image (signed: positive where the
   maps push z up; classic Grad-CAM keeps only that part). Relative units, not the logit's. An
@@ -31,6 +32,7 @@ import numpy as np
 from logicat.errors import ParameterError, ShapeError
 from logicat.loss import sigmoid
 from logicat.model import Model
+from logicat.nn.bounds import rows_per_pass
 from logicat.nn.layers import has, is_linear
 from logicat.scaling import standardize
 from logicat.validation import Options, check_param
@@ -79,7 +81,8 @@ def explain(model: Model, images: np.ndarray, method: str = "auto",
     method : "auto" - read from the model's layers: contributions when the logit is one dense
         unit of the input (logistic regression), grad_cam where there is a convolution,
         gradient_input otherwise - or "contributions", "gradient_input" or "grad_cam"; engine : who
-        computes dz/dx for gradient_input of a dense model (a ConvNet's is torch's).
+        computes the gradients: "numpy" (the hand-derived backward pass, every model), "autograd"
+        (logicat's own graph, dense models) or "torch".
     """
     check_param("method", method, [Options(METHODS)])
     check_param("engine", engine, [Options(ENGINES)])
@@ -100,7 +103,7 @@ def explain(model: Model, images: np.ndarray, method: str = "auto",
         raise ShapeError(f"images must be uint8 of shape (m, {side}, {side}, 3) for this model. "
                          f"Got shape {images.shape} of dtype {images.dtype} instead.")
     if convolutional:
-        return _explain_convnet(model, images, method)
+        return _explain_convnet(model, images, method, engine)
     X = model.features(images)  # (m, n), the model's own preprocessing
     if method == "contributions":
         w, b = (np.asarray(p, np.float64) for p in model.params)
@@ -118,38 +121,90 @@ def explain(model: Model, images: np.ndarray, method: str = "auto",
     return Explanation(method, values.sum(axis=3), logit, sigmoid(logit), values, offset)
 
 
-def _explain_convnet(model: Model, images: np.ndarray, method: str) -> Explanation:
-    """Grad-CAM or gradient x input of a ConvNet, by torch.autograd on its module (float64);
-    an ensemble's maps are the mean of its members'. The logit is the model's own (its
-    test-time augmentation, members and output step included): what ``predict`` says."""
-    import torch
-
-    from logicat.nn.bounds import rows_per_pass
-    from logicat.torch_backend.layers import ConvNet, grad_cam, images_to_tensor, input_gradient
-
+def _explain_convnet(model: Model, images: np.ndarray, method: str, engine: str
+                     ) -> Explanation:
+    """Grad-CAM or gradient x input of a ConvNet in float64, by the NumPy engine's backward pass
+    (``logicat.nn.backward``) or torch.autograd on its module (``engine="torch"``); with TTA,
+    the mirror image's map mirrored back and averaged in; an ensemble's maps are the mean of its
+    members'. The logit is the model's own (its members and output step included): what
+    ``predict`` says."""
+    if engine == "autograd":
+        raise ParameterError("logicat's own autograd explains the dense models; a ConvNet's "
+                             "gradients come from engine='numpy' or engine='torch'.")
     side = images.shape[1]
     step = rows_per_pass(model.layers, (3, side, side), np.dtype(np.float64), with_gradients=True)
+    explain_rows = _numpy_rows if engine == "numpy" else _torch_rows
     maps, inputs = [], []
     for k in range(len(model.members)):
-        net = ConvNet(model.convnet).double().load_numpy_params(model.member_tensors(k)).eval()
-        parts = []
-        for start in range(0, max(len(images), 1), step):  # as many at a time as memory allows
-            x = images_to_tensor(images[start:start + step], torch.float64)
-            if method == "grad_cam":
-                logit, pixel_map = grad_cam(net, x)
-                model.checked_logits(logit)
-                parts.append((pixel_map, None))
-            else:
-                logit, gradient = input_gradient(net, x)
-                model.checked_logits(logit)
-                values = (x.numpy() * gradient).transpose(0, 2, 3, 1)  # (m, s, s, 3)
-                parts.append((values.sum(axis=3), values))
+        tensors = {name: np.asarray(t, np.float64) for name, t in model.member_tensors(k).items()}
+        parts = [explain_rows(model, tensors, images[start:start + step], method)
+                 for start in range(0, max(len(images), 1), step)]  # as memory allows
         maps.append(np.concatenate([part[0] for part in parts]))
         if method != "grad_cam":
             inputs.append(np.concatenate([part[1] for part in parts]))
     logit = np.asarray(model.decision_function(model.features(images)), np.float64)
     values = np.mean(inputs, axis=0) if inputs else None
     return Explanation(method, np.mean(maps, axis=0), logit, sigmoid(logit), values)
+
+
+def _numpy_rows(model: Model, tensors: dict, images: np.ndarray, method: str):
+    """(maps (m, s, s), values (m, s, s, 3) or None) of one member, by ``nn.backward``."""
+    from logicat.nn import backward, forward
+    from logicat.nn.convnet import grad_cam_layer
+    from logicat.nn.layers import logit_layers
+
+    net = logit_layers(model.layers)
+    x = images.astype(np.float64) / 255.0
+    views = [(x, False)] + ([(x[:, :, ::-1], True)] if model.tta else [])
+    total_map, total_grad = 0.0, 0.0
+    for view, mirrored in views:
+        if method == "grad_cam":
+            cut = grad_cam_layer(net)
+            maps = forward.run(net[:cut], tensors, view)  # (m, H, W, C), before the max-pool
+            _, grad = backward.gradients(net[cut:], tensors, maps, np.ones(len(view)))
+            cam = (grad.mean(axis=(1, 2), keepdims=True) * maps).sum(axis=3)  # (m, H, W)
+            cam = upsample_bilinear(cam, view.shape[1])
+            total_map = total_map + (cam[:, :, ::-1] if mirrored else cam)
+        else:
+            _, grad = backward.gradients(net, tensors, view, np.ones(len(view)) / len(views))
+            total_grad = total_grad + (grad[:, :, ::-1] if mirrored else grad)
+    if method == "grad_cam":
+        return total_map / len(views), None
+    values = x * total_grad
+    return values.sum(axis=3), values
+
+
+def _torch_rows(model: Model, tensors: dict, images: np.ndarray, method: str):
+    """(maps (m, s, s), values (m, s, s, 3) or None) of one member, by torch.autograd."""
+    import torch
+
+    from logicat.torch_backend.layers import ConvNet, grad_cam, images_to_tensor, input_gradient
+
+    net = ConvNet(model.convnet).double().load_numpy_params(tensors).eval()
+    x = images_to_tensor(images, torch.float64)
+    if method == "grad_cam":
+        logit, pixel_map = grad_cam(net, x)
+        model.checked_logits(logit)
+        return pixel_map, None
+    logit, gradient = input_gradient(net, x)
+    model.checked_logits(logit)
+    values = (x.numpy() * gradient).transpose(0, 2, 3, 1)  # (m, s, s, 3)
+    return values.sum(axis=3), values
+
+
+def upsample_bilinear(maps: np.ndarray, size: int) -> np.ndarray:
+    """(m, h, w) -> (m, size, size) by bilinear interpolation with half-pixel centres, as
+    ``torch.nn.functional.interpolate(mode="bilinear", align_corners=False)``: output pixel o
+    samples the input at (o + 1/2) h / size - 1/2 (at least 0), between its two neighbours."""
+    def weights(n_in: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        src = np.maximum((np.arange(size) + 0.5) * (n_in / size) - 0.5, 0.0)
+        low = np.minimum(np.floor(src).astype(int), n_in - 1)
+        return low, np.minimum(low + 1, n_in - 1), src - low
+
+    lo, hi, t = weights(maps.shape[1])
+    rows = maps[:, lo] * (1 - t)[None, :, None] + maps[:, hi] * t[None, :, None]
+    lo, hi, t = weights(maps.shape[2])
+    return rows[:, :, lo] * (1 - t) + rows[:, :, hi] * t
 
 
 def _logit_gradient(model: Model, X: np.ndarray, engine: str) -> tuple[np.ndarray, np.ndarray]:

@@ -111,6 +111,51 @@ def test_a_run_killed_after_a_checkpoint_and_resumed_ends_where_the_whole_run_do
         np.testing.assert_allclose(resumed[name], whole[name], rtol=0, atol=1e-6, err_msg=name)
 
 
+ENSEMBLE = ["--param", "n_members=2", "--param", "members=folds", "--param",
+            "calibration=temperature"]
+
+
+@pytest.mark.slow  # four short trainings of two members each, in their own processes
+def test_an_ensemble_killed_in_its_second_member_and_resumed_ends_where_the_whole_run_does(
+        tmp_path):
+    """One checkpoint per fit: the first member's (at its end) is not trained again, the second
+    goes on from its last checkpoint; the temperature comes out the same."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    whole = subprocess.run(_train(tmp_path, *ENSEMBLE, "-o", tmp_path / "whole.safetensors"),
+                           check=True, capture_output=True, text=True, env=env)
+    assert not list(tmp_path.glob("*.member-*"))  # no --checkpoint: its files are gone
+    ck = tmp_path / "ck.safetensors"
+    command = _train(tmp_path, *ENSEMBLE, "-o", tmp_path / "resumed.safetensors",
+                     "--checkpoint", ck, "--checkpoint-every", "1")
+    second = tmp_path / "ck.member-2.safetensors"
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                          text=True, env=env) as job:
+        for line in job.stdout:
+            if line.startswith("member 2/2: Cost after epoch 2:") and second.exists():
+                job.send_signal(signal.SIGKILL)
+                break
+        job.wait(timeout=120)
+    assert job.returncode == -signal.SIGKILL
+    from logicat.files import load_checkpoint
+
+    assert load_checkpoint(tmp_path / "ck.member-1.safetensors").meta["epoch"] == 5
+    resumed = subprocess.run([*command, "--resume"], check=True, capture_output=True,
+                             text=True, env=env)
+    assert "member 1/2: Cost after epoch" not in resumed.stdout  # finished: not trained again
+    assert "member 2/2: Cost after epoch 4" in resumed.stdout
+    a, b = _tensors(tmp_path / "whole.safetensors"), _tensors(tmp_path / "resumed.safetensors")
+    assert a.keys() == b.keys() and any(k.startswith("members.1.") for k in a)
+    for name in a:
+        np.testing.assert_allclose(b[name], a[name], rtol=0, atol=1e-6, err_msg=name)
+    output = [line for line in whole.stdout.splitlines() if line.startswith("output:")]
+    assert output == [line for line in resumed.stdout.splitlines() if line.startswith("output:")]
+
+
+def test_an_ensemble_is_not_spread_over_processes(tmp_path):
+    result = run("train", *TINY, *ENSEMBLE, "--nproc", "2", "-o", tmp_path / "m")
+    assert result.exit_code == 2 and "--nproc spreads one" in result.output
+
+
 @pytest.mark.slow
 def test_ctrl_c_saves_a_checkpoint_and_exits_130(tmp_path):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}

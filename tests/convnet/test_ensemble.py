@@ -142,3 +142,34 @@ def test_seed_members_are_seeded(small):
     np.testing.assert_allclose(a.predict_proba(test)[:, 1], np.mean(
         [sigmoid(Model(params=list(p.values()), convnet=a.spec_).decision_function(
             images_to_features(test))) for p in a.members_], axis=0), rtol=1e-6)
+
+
+@pytest.mark.parametrize("method", ["grad_cam", "gradient_input"])
+def test_numpy_explains_a_convnet_as_torch_does(ensemble, small, method):
+    """The NumPy engine's backward pass of the layers (``nn.backward``) gives torch.autograd's
+    maps, TTA and the members' mean included, to 1e-10 in float64."""
+    from logicat.explain import explain
+
+    _, _, test = small
+    model = ensemble.to_model()
+    model.metadata["preprocessing"] = preprocessing_spec(32)
+    assert model.tta
+    numpy = explain(model, test[:3], method=method, engine="numpy")
+    torch_ = explain(model, test[:3], method=method, engine="torch")
+    scale = np.abs(torch_.pixel_map).max()
+    np.testing.assert_allclose(numpy.pixel_map, torch_.pixel_map, rtol=0, atol=1e-10 * scale)
+    np.testing.assert_array_equal(numpy.logit, torch_.logit)
+    if method == "gradient_input":
+        np.testing.assert_allclose(numpy.values, torch_.values, rtol=0, atol=1e-10 * scale)
+
+
+def test_upsampling_is_torchs_bilinear():
+    import torch
+
+    from logicat.explain import upsample_bilinear
+
+    maps = np.random.default_rng(0).normal(size=(2, 4, 4))
+    for size in (8, 32, 10):
+        expected = torch.nn.functional.interpolate(torch.from_numpy(maps)[:, None], size=(
+            size, size), mode="bilinear", align_corners=False)[:, 0].numpy()
+        np.testing.assert_allclose(upsample_bilinear(maps, size), expected, rtol=0, atol=1e-14)

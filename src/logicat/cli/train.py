@@ -124,6 +124,7 @@ def train(data_dir, kind, hidden, activation, init, learning_rate, iterations, l
             from logicat.torch_backend import distributed
 
             if nproc is not None:  # start N processes of this same command, without --nproc
+                train_minibatch.refuse_processes(params)
                 args = ["logicat", *command_line_args(ctx, drop=("nproc",), given_only=True)]
                 raise SystemExit(distributed.run_torchrun(nproc, args))
             group = distributed.ProcessGroup(device)

@@ -95,6 +95,79 @@ def _value(text: str, default: Any) -> Any:
     return value
 
 
+def refuse_processes(params: dict[str, Any]) -> None:
+    """A usage error for --nproc with an ensemble or a calibration: several fits, one after the
+    other, where --nproc spreads one (said before any process starts)."""
+    if params["n_members"] > 1 or params["calibration"] is not None:
+        what = (f"an ensemble of {params['n_members']} members" if params["n_members"] > 1
+                else "a calibrated ConvNet (calibration=temperature)")
+        raise click.BadParameter(
+            f"{what} is trained as several fits, one after the other, and --nproc spreads one: "
+            "drop it, or train with n_members=1 and no calibration.", param_hint="'--nproc'")
+
+
+def member_checkpoint(path: Path, label: str) -> Path:
+    """Where an ensemble's fit ``label`` ("member-2") keeps its checkpoint, beside ``path``:
+    ``ck.member-2.safetensors`` for ``--checkpoint ck.safetensors``."""
+    return path.with_name(f"{path.stem}.{label}{path.suffix}")
+
+
+def check_ensemble_resume(training: dict[str, Any], path: Path) -> None:
+    """``--resume`` of an ensemble needs its first fit's checkpoint."""
+    first = member_checkpoint(path, "member-1")
+    if training["resume"] and not first.is_file():
+        raise click.BadParameter(f"{first}: no such checkpoint file (an ensemble keeps one "
+                                 "checkpoint per fit beside --checkpoint).",
+                                 param_hint="'--resume'")
+
+
+def fit_ensemble(fit_all, params: dict[str, Any], images, y, training: dict[str, Any],
+                 path: Path, callbacks: list):
+    """The ensemble's fits, each checkpointed in its own file beside ``path``
+    (``member_checkpoint``): every ``--checkpoint-every`` epochs and at its end, so that a run
+    killed at any point and run again with ``--resume`` redoes no finished fit and ends with the
+    parameters of the run never interrupted. Ctrl-C saves the running fit's checkpoint and
+    exits 130. Without ``--checkpoint`` the files are removed once every fit has ended."""
+    from logicat.files import load_checkpoint
+    from logicat.training.callbacks import Checkpoint, GracefulInterrupt, TrainingInterrupted
+
+    interrupt = GracefulInterrupt(path)
+    written: list[Path] = []
+
+    def checkpoint(label: str):
+        where = member_checkpoint(path, label)
+        written.append(where)
+        interrupt.checkpoint = Checkpoint(where, every=1)
+        more = [Checkpoint(where, every=int(params["max_iter"]))]  # its end
+        if training["checkpoint_every"]:
+            more.append(Checkpoint(where, every=training["checkpoint_every"]))
+        resume = load_checkpoint(where) if training["resume"] and where.is_file() else None
+        return [*more, interrupt], resume
+
+    try:
+        with interrupt:
+            done = _fit_all(fit_all, params, images, y, training, callbacks, checkpoint)
+    except TrainingInterrupted as e:
+        click.echo(f"Interrupted after epoch {e.iteration}: saved a checkpoint to {e.path} "
+                   f"(continue with the same command and --resume --checkpoint {path}).",
+                   err=True)
+        raise SystemExit(130) from None
+    if training["checkpoint"] is None:
+        for where in written:
+            where.unlink(missing_ok=True)
+    return done
+
+
+def _fit_all(fit_all, params, images, y, training, callbacks, checkpoint):
+    """``fit_all`` with train's handling of warnings and refusals
+    (``training_options.fit_with_checkpoints``, without its one checkpoint)."""
+    from logicat.cli import training_options as topts
+
+    return topts.fit_with_checkpoints(params, images, y, training, None, callbacks,
+                                      fit=partial(fit_all, checkpoint=checkpoint),
+                                      unit="epoch")
+
+
 def train_convnet(params: dict[str, Any], data: tuple, train_file: Path | None,
                   print_every: int | None, out: Path, plot: Path | None,
                   training: dict[str, Any], chunk_rows: int, group=None) -> None:
@@ -117,19 +190,18 @@ def train_convnet(params: dict[str, Any], data: tuple, train_file: Path | None,
     from logicat.training.fit import check_both_classes, early_stopping_message
     from logicat.training.minibatch import fit_convnet, member_logits
 
-    checkpoint = topts.check_checkpoint_options(training, "numpy", out)
+    several = params["n_members"] > 1 or params["calibration"] is not None
+    # an ensemble's checkpoints are one per fit, beside the path given (check_ensemble_resume)
+    checkpoint = topts.check_checkpoint_options(
+        {**training, "resume": training["resume"] and not several}, "numpy", out)
     main = group is None or group.is_main
     bar, callbacks = topts.progress(training, 10 if print_every is None else print_every,
                                     "epoch")
     parallel = partial(fit_convnet, distributed=group is not None)
-    several = params["n_members"] > 1 or params["calibration"] is not None
-    if several and (training["checkpoint"] is not None or group is not None):
-        flag = "--checkpoint" if training["checkpoint"] is not None else "--nproc"
-        raise click.BadParameter(
-            f"an ensemble (n_members={params['n_members']}) or a calibrated ConvNet "
-            f"(calibration={params['calibration']}) is trained as several fits, and {flag} "
-            "runs one: drop it, or train with n_members=1 and no calibration.",
-            param_hint=f"'{flag}'")
+    if group is not None:
+        refuse_processes(params)
+    if several:
+        check_ensemble_resume(training, checkpoint)
 
     def members(p, images, y, callbacks=(), **kwargs):
         return fit_members(p, images, y, parallel, callbacks,
@@ -143,12 +215,22 @@ def train_convnet(params: dict[str, Any], data: tuple, train_file: Path | None,
             resume = load_checkpoint(checkpoint) if training["resume"] else None
             return parallel(params, images, y, resume=resume, resume_source=str(checkpoint))
         try:
-            return topts.fit_with_checkpoints(params, images, y, training,
-                                              None if several else checkpoint, callbacks,
-                                              fit=members, unit="epoch")
+            if several:
+                return fit_ensemble(members, params, images, y, training, checkpoint,
+                                    callbacks)
+            return topts.fit_with_checkpoints(params, images, y, training, checkpoint,
+                                              callbacks, fit=members, unit="epoch")
         finally:
             bar.close()
 
+    if several and main:
+        k, how = params["n_members"], params["members"]
+        click.echo(
+            (f"An ensemble of {k} ConvNets, "
+             + (f"each trained on all folds but one of {k}" if how == "folds" and k > 1
+                else "each with its own seed") if k > 1 else "One ConvNet")
+            + ("; its logits calibrated by a temperature fitted on out-of-fold logits of the "
+               "training images" if params["calibration"] else "") + ".")
     metrics: dict[str, float] = {}
     if train_file is None:
         image_set = training_set(*data, echo=click.echo if main else lambda *_: None)
@@ -192,6 +274,8 @@ def train_convnet(params: dict[str, Any], data: tuple, train_file: Path | None,
     stopped = early_stopping_message(done.result, unit="epoch")
     if stopped:
         click.echo(stopped)
+    if several:
+        click.echo(f"output: {model.output.describe()}")
     if test_accuracy is not None:
         lines = accuracy_lines(image_set, metrics["train_accuracy"], test_accuracy)
     else:

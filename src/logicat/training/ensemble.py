@@ -72,6 +72,7 @@ def fit_members(params: Mapping[str, Any], images: Any, y01: np.ndarray,
                 fit: Callable[..., Fit], callbacks: Sequence = (), *,
                 sample_weight: np.ndarray | None = None, classes: Sequence[Any] = (0, 1),
                 logits: Callable[[Fit, np.ndarray], np.ndarray] | None = None,
+                checkpoint: Callable[[str], tuple[list, Any]] | None = None,
                 **fit_kwargs: Any) -> Ensemble:
     """Train the ensemble and fit the calibration of ``params`` (see the module docstring).
 
@@ -79,6 +80,9 @@ def fit_members(params: Mapping[str, Any], images: Any, y01: np.ndarray,
         **fit_kwargs)`` (``logicat.training.minibatch.fit_convnet``)
     logits : (a member's Fit, rows) -> its logits (before the output step) on those rows of
         ``images``, for the out-of-fold logits
+    checkpoint : each fit's label ("member-2", "calibration-1") -> (more callbacks for it, the
+        snapshot to resume it from or None): how ``logicat train`` checkpoints and resumes an
+        ensemble, one checkpoint per fit (``resume=`` alone resumes one fit only)
     """
     y01 = np.asarray(y01)
     k = int(params.get("n_members", 1))
@@ -99,12 +103,17 @@ def fit_members(params: Mapping[str, Any], images: Any, y01: np.ndarray,
                              "fold k: it needs n_members >= 2. Got n_members=1 instead.")
     seed = int(params["random_state"] or 0)
 
-    def one(rows: np.ndarray, j: int, what: str) -> Fit:
+    def one(rows: np.ndarray, j: int, what: str | None, label: str) -> Fit:
         for callback in callbacks:  # the bar and the cost lines say which fit this is
             if hasattr(callback, "desc"):
                 callback.desc = what
         member = {**params, "random_state": (seed + j) % (MAX_SEED + 1)}
-        return fit(member, _rows(images, rows), y01[rows], callbacks,
+        more, resume = checkpoint(label) if checkpoint is not None else ([], None)
+        if resume is not None:
+            fit_kwargs.update(resume=resume, resume_source=resume.source)
+        else:
+            fit_kwargs.pop("resume", None)
+        return fit(member, _rows(images, rows), y01[rows], [*callbacks, *more],
                    sample_weight=None if sample_weight is None else sample_weight[rows],
                    classes=classes, **fit_kwargs)
 
@@ -112,16 +121,18 @@ def fit_members(params: Mapping[str, Any], images: Any, y01: np.ndarray,
     oof = None
     if how == "folds":
         folds = _folds(y01, k, seed)
-        fits = [one(np.setdiff1d(everything, test), j, f"member {j + 1}/{k}")
+        fits = [one(np.setdiff1d(everything, test), j, f"member {j + 1}/{k}", f"member-{j + 1}")
                 for j, test in enumerate(folds)]
         if calibration is not None:
             oof = _out_of_fold(fits, folds, len(y01), logits)
     else:
-        fits = [one(everything, j, f"member {j + 1}/{k}") for j in range(k)]
+        fits = [one(everything, j, f"member {j + 1}/{k}" if k > 1 else None, f"member-{j + 1}")
+                for j in range(k)]
         if calibration is not None:
             folds = _folds(y01, int(params.get("calibration_cv", 5)), seed)
             extra = [one(np.setdiff1d(everything, test), 1000 + j,
-                         f"calibration fit {j + 1}/{len(folds)}") for j, test in enumerate(folds)]
+                         f"calibration fit {j + 1}/{len(folds)}", f"calibration-{j + 1}")
+                     for j, test in enumerate(folds)]
             oof = _out_of_fold(extra, folds, len(y01), logits)
     if oof is not None:
         output = replace(output, temperature=fit_temperature(oof, y01, weights))
