@@ -205,13 +205,17 @@ def test_reading_a_model_and_predicting_import_no_training_code_and_no_torch(pho
     model = tmp_path / "m.safetensors"
     X = np.full((2, 12288), [[0.1], [0.9]])  # two 64x64 images' features
     LogisticRegression(max_iter=1).fit(X, [0, 1]).save(model)
-    code = ("import sys\nfrom logicat.cli import main\ntry:\n    main(['predict', '-m', "
-            f"{str(model)!r}, {str(photos_dir / 'tabby_cat.jpg')!r}])\nexcept SystemExit as e:"
-            "\n    assert not e.code, e.code\nprint('imported:', *sorted(m for m in sys.modules"
-            " if m == 'torch' or m.startswith('logicat.training')))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=120, check=True)
-    assert out.stdout.splitlines()[-1] == "imported:"
+    assert _heavy_imports("predict", "-m", model, photos_dir / "tabby_cat.jpg") == []
+
+
+def _heavy_imports(*argv) -> list[str]:
+    """The torch and training modules ``logicat ARGV...`` imports, run in its own process."""
+    code = ("import sys\nfrom logicat.cli import main\ntry:\n    main(sys.argv[1:])\nexcept "
+            "SystemExit as e:\n    assert not e.code, e.code\nprint('imported:', *sorted(m for m "
+            "in sys.modules if m == 'torch' or m.startswith('logicat.training')))")
+    out = subprocess.run([sys.executable, "-c", code, *map(str, argv)], capture_output=True,
+                         text=True, timeout=120, check=True)
+    return out.stdout.splitlines()[-1].split()[1:]
 
 
 def test_the_installed_package_never_reaches_into_the_source_tree():
@@ -320,3 +324,19 @@ def test_packages_import_one_way():
             ".".join(t.split(".")[:2]) for t in targets if ".".join(t.split(".")[:2]) != mine)
     found = sorted(sorted(cycle) for cycle in cycles(packages))
     assert found == KNOWN_PACKAGE_CYCLES
+
+
+def test_explaining_a_convnet_imports_no_torch(photos_dir, tmp_path):
+    """Grad-CAM through the NumPy engine's backward pass of the layers: a ConvNet file is
+    explained (and its pictures drawn) with NumPy alone."""
+    pytest.importorskip("torch")
+    from logicat import ConvNetClassifier
+    from logicat.features import preprocessing_spec
+
+    images = np.random.default_rng(0).integers(0, 256, (8, 16, 16, 3), dtype=np.uint8)
+    model = ConvNetClassifier(widths=(4,), max_iter=1, device="cpu").fit(
+        images, np.arange(8) % 2).save(tmp_path / "cnn.safetensors",
+                                       preprocessing=preprocessing_spec(16))
+    assert _heavy_imports("explain", "-m", model, photos_dir / "tabby_cat.jpg", "-o",
+                          tmp_path / "maps") == []
+    assert list((tmp_path / "maps").glob("*.png"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from logicat.autograd.gradient_check import numeric_gradient
 from logicat.errors import ShapeError
 from logicat.loss import cross_entropy
 from logicat.nn import backward, forward
@@ -49,16 +50,7 @@ def _cost(layers, tensors, x, y, training):
 
 def _numeric(f, array):
     """Central differences of f() by every entry of ``array`` (changed in place, restored)."""
-    grad = np.empty_like(array)
-    for index in np.ndindex(array.shape):
-        kept = array[index]
-        array[index] = kept + EPS
-        up = f()
-        array[index] = kept - EPS
-        down = f()
-        array[index] = kept
-        grad[index] = (up - down) / (2 * EPS)
-    return grad
+    return numeric_gradient(f, array, EPS)
 
 
 def _relative(a, b):

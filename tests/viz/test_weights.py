@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from logicat.viz.weights import MAX_PANELS, filters_figure, units_figure
+from logicat.viz.weights import MAX_PANELS, filters_figure, model_weights_figure, units_figure
 
 
 @pytest.mark.parametrize("n, drawn", [(5, 5), (MAX_PANELS, MAX_PANELS), (4096, MAX_PANELS)])
@@ -25,3 +25,15 @@ def test_a_units_picture_draws_at_most_max_panels():
     fig = units_figure(W, image_size=4)
     assert len([ax for ax in fig.axes if (ax.get_gid() or "").startswith("unit-")]) == MAX_PANELS
     assert f"the first {MAX_PANELS} of 300 drawn" in fig._suptitle.get_text()
+
+
+def test_an_ensembles_picture_says_it_is_the_first_members():
+    from logicat.model import Model
+
+    rng = np.random.default_rng(0)
+    w, b = rng.normal(size=12), np.zeros(1)
+    one = Model(params=[w, b], metadata={"preprocessing": {"image_size": 2}})
+    three = Model(params=[w, b], ensemble=[[w, b], [w, b]],
+                  metadata={"preprocessing": {"image_size": 2}})
+    assert "member" not in model_weights_figure(one).get_suptitle()
+    assert "member 1 of 3" in model_weights_figure(three).get_suptitle().lower()

@@ -72,18 +72,7 @@ def gradcheck(
         with no_grad():
             return float(scalar([Tensor(x) for x in xs]).data)
 
-    numeric = []
-    for x in xs:
-        grad = np.zeros_like(x)
-        for i in np.ndindex(x.shape):
-            saved = x[i]
-            x[i] = saved + eps
-            plus = value()
-            x[i] = saved - eps
-            minus = value()
-            x[i] = saved
-            grad[i] = (plus - minus) / (2 * eps)
-        numeric.append(grad)
+    numeric = [numeric_gradient(value, x, eps) for x in xs]
 
     errors = [_relative_error(a, n) for a, n in zip(analytic, numeric, strict=True)]
     return GradcheckResult(max(errors, default=0.0), errors, analytic, numeric)
@@ -92,3 +81,18 @@ def gradcheck(
 def _relative_error(a: np.ndarray, n: np.ndarray) -> float:
     scale = np.linalg.norm(a) + np.linalg.norm(n)
     return float(np.linalg.norm(a - n) / scale) if scale > 0 else 0.0
+
+
+def numeric_gradient(f: Callable[[], float], array: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """Central differences (f(a + eps) - f(a - eps)) / (2 eps) of the scalar ``f()`` by every
+    entry a of ``array``, nudged in place and restored: two evaluations of f per entry."""
+    grad = np.zeros_like(array, dtype=np.float64)
+    for i in np.ndindex(array.shape):
+        saved = array[i]
+        array[i] = saved + eps
+        plus = f()
+        array[i] = saved - eps
+        minus = f()
+        array[i] = saved
+        grad[i] = (plus - minus) / (2 * eps)
+    return grad

@@ -92,15 +92,21 @@ def model_weights_figure(model: Any) -> Any:
     of logistic regression's pixel weights (per pixel / 255, also for a model trained with
     standardisation), ``units_figure`` of a network's first layer, ``filters_figure`` of a
     ConvNet's first convolution; at its image size, with its class names. ``logicat plot
-    weights``, the report and the web page all draw this picture."""
+    weights``, the report and the web page all draw this picture; an ensemble's is its first
+    member's, and its title says so."""
     first = first_weighted(model.layers)
     if first.type == "conv2d":
-        return filters_figure(model.tensors[first.tensor_names()["weight"]])
-    size = int((model.preprocessing or {}).get("image_size", 64))
-    weights = model.pixel_weights()
-    if weights.ndim == 2:
-        return units_figure(weights, size)
-    return weights_figure(weights, size, model.class_names)
+        fig = filters_figure(model.tensors[first.tensor_names()["weight"]])
+    else:
+        size = int((model.preprocessing or {}).get("image_size", 64))
+        weights = model.pixel_weights()
+        fig = (units_figure(weights, size) if weights.ndim == 2
+               else weights_figure(weights, size, model.class_names))
+    if len(model.members) > 1:
+        note = f"member 1 of {len(model.members)}: each member has its own"
+        title = fig.get_suptitle()
+        fig.suptitle(f"{title}\n({note})" if title else note.capitalize(), fontsize=9)
+    return fig
 
 
 def filters_figure(W: ArrayLike, columns: int = 16) -> Any:
