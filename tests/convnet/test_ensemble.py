@@ -173,3 +173,16 @@ def test_upsampling_is_torchs_bilinear():
         expected = torch.nn.functional.interpolate(torch.from_numpy(maps)[:, None], size=(
             size, size), mode="bilinear", align_corners=False)[:, 0].numpy()
         np.testing.assert_allclose(upsample_bilinear(maps, size), expected, rtol=0, atol=1e-14)
+
+
+def test_info_counts_each_members_parameters_and_says_the_output_step(ensemble, tmp_path):
+    from tests.conftest import invoke as run
+
+    path = ensemble.save(tmp_path / "ens.safetensors", preprocessing=preprocessing_spec(32))
+    result = run("info", "-m", path)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].endswith(", an ensemble of 3")
+    assert lines[1].endswith(" in each of its 3 members")
+    assert lines[2] == f"output: mean logit of 3 members; logit / T, T = " \
+        f"{ensemble.temperature_:.4g}; deciding at the training class mix (0.333 positive)"

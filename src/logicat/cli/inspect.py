@@ -248,10 +248,11 @@ def _parameter_count(model) -> str:
                 roles = measured.setdefault(lay.type, [])
                 if role not in roles:
                     roles.append(role)
+    each = "" if len(model.members) == 1 else f" in each of its {len(model.members)} members"
     if not statistics:
-        return str(learned)
+        return f"{learned}{each}"
     what = "; ".join(f"{kind} {'/'.join(roles)}" for kind, roles in measured.items())
-    return f"{learned} learned, {statistics} statistics ({what})"
+    return f"{learned} learned, {statistics} statistics ({what}){each}"
 
 
 def _echo_tree(d: dict, indent: int = 0) -> None:
