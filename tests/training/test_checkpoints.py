@@ -104,6 +104,29 @@ def test_resume_refuses_other_hyperparameters_or_data(problem, tmp_path):
     assert LogisticRegression(max_iter=8).fit(X, y, resume_from=path).n_iter_ == 8
 
 
+def test_a_checkpoint_from_before_a_new_hyperparameter_resumes_at_its_default(problem, tmp_path):
+    """A checkpoint written before a hyperparameter existed ran with its default: it resumes
+    when the estimator keeps that default, and is refused (naming it) when it does not."""
+    import json
+
+    from safetensors.numpy import load_file, save_file
+
+    X, y = problem
+    path = tmp_path / "ck.safetensors"
+    LogisticRegression(max_iter=4, callbacks=[Checkpoint(path, every=2)]).fit(X, y)
+    with safe_open(path, framework="numpy") as f:
+        meta = json.loads(f.metadata()["logicat_checkpoint"])
+    del meta["hyperparameters"]["standardize"]  # as if written before standardize existed
+    save_file(load_file(path), tmp_path / "old.safetensors",
+              metadata={"logicat_checkpoint": json.dumps(meta)})
+    resumed = LogisticRegression(max_iter=8).fit(X, y, resume_from=tmp_path / "old.safetensors")
+    _assert_same_fit(resumed, LogisticRegression(max_iter=8).fit(X, y))
+    with pytest.raises(ValueError, match="written with standardize=False, but this estimator "
+                       "has standardize=True"):
+        LogisticRegression(max_iter=8, standardize=True).fit(
+            X, y, resume_from=tmp_path / "old.safetensors")
+
+
 @pytest.mark.parametrize("content", [b"", b"not a checkpoint at all", b"\x08" + b"\0" * 20])
 def test_bad_checkpoint_files_get_one_line_errors(tmp_path, problem, content):
     X, y = problem

@@ -99,6 +99,10 @@ def check_resumable(snapshot: Snapshot, mine: Mapping[str, Any], source: str) ->
     if meta.get("kind") != mine["kind"]:
         raise ModelFileError(f"{source}: not a {mine['kind']} checkpoint.")
     saved, ours = meta.get("hyperparameters", {}), mine["hyperparameters"]
+    # a hyperparameter added after the checkpoint was written: it ran with the default
+    known = json_params(CONVNET_DEFAULTS if mine["kind"] == "ConvNetClassifier" else
+                        {**DEFAULTS, **MLP_DEFAULTS})
+    saved = {**{k: v for k, v in known.items() if k in ours}, **saved}
     for name in sorted(set(saved) | set(ours)):
         if name not in RESUME_MAY_DIFFER and saved.get(name) != ours.get(name):
             raise ParameterError(
