@@ -154,12 +154,12 @@ def _numpy_rows(model: Model, tensors: dict, images: np.ndarray, method: str):
     from logicat.nn.layers import logit_layers
 
     net = logit_layers(model.layers)
+    cut = grad_cam_layer(net) if method == "grad_cam" else None
     x = images.astype(np.float64) / 255.0
     views = [(x, False)] + ([(x[:, :, ::-1], True)] if model.tta else [])
     total_map, total_grad = 0.0, 0.0
     for view, mirrored in views:
         if method == "grad_cam":
-            cut = grad_cam_layer(net)
             maps = forward.run(net[:cut], tensors, view)  # (m, H, W, C), before the max-pool
             _, grad = backward.gradients(net[cut:], tensors, maps, np.ones(len(view)))
             cam = (grad.mean(axis=(1, 2), keepdims=True) * maps).sum(axis=3)  # (m, H, W)

@@ -106,6 +106,22 @@ def refuse_processes(params: dict[str, Any]) -> None:
             "drop it, or train with n_members=1 and no calibration.", param_hint="'--nproc'")
 
 
+def _what_trains(params: dict[str, Any]) -> str:
+    """"An ensemble of 3 ConvNets, each trained on all folds but one of 3; its logits
+    calibrated by ...": what a run of several fits is about to do."""
+    k = params["n_members"]
+    if k == 1:
+        text = "One ConvNet"
+    elif params["members"] == "folds":
+        text = f"An ensemble of {k} ConvNets, each trained on all folds but one of {k}"
+    else:
+        text = f"An ensemble of {k} ConvNets, each with its own seed"
+    if params["calibration"]:
+        text += ("; its logits calibrated by a temperature fitted on out-of-fold logits of the "
+                 "training images")
+    return text + "."
+
+
 def member_checkpoint(path: Path, label: str) -> Path:
     """Where an ensemble's fit ``label`` ("member-2") keeps its checkpoint, beside ``path``:
     ``ck.member-2.safetensors`` for ``--checkpoint ck.safetensors``."""
@@ -124,10 +140,11 @@ def check_ensemble_resume(training: dict[str, Any], path: Path) -> None:
 def fit_ensemble(fit_all, params: dict[str, Any], images, y, training: dict[str, Any],
                  path: Path, callbacks: list):
     """The ensemble's fits, each checkpointed in its own file beside ``path``
-    (``member_checkpoint``): every ``--checkpoint-every`` epochs and at its end, so that a run
-    killed at any point and run again with ``--resume`` redoes no finished fit and ends with the
-    parameters of the run never interrupted. Ctrl-C saves the running fit's checkpoint and
-    exits 130. Without ``--checkpoint`` the files are removed once every fit has ended."""
+    (``member_checkpoint``): every ``--checkpoint-every`` epochs and after its last epoch, so
+    that a run killed at any point and run again with ``--resume`` redoes no finished fit and
+    ends with the parameters of the run never interrupted. Ctrl-C saves the running fit's
+    checkpoint and exits 130. Without ``--checkpoint`` the files are removed once every fit has
+    ended."""
     from logicat.files import load_checkpoint
     from logicat.training.callbacks import Checkpoint, GracefulInterrupt, TrainingInterrupted
 
@@ -138,9 +155,10 @@ def fit_ensemble(fit_all, params: dict[str, Any], images, y, training: dict[str,
         where = member_checkpoint(path, label)
         written.append(where)
         interrupt.checkpoint = Checkpoint(where, every=1)
-        more = [Checkpoint(where, every=int(params["max_iter"]))]  # its end
-        if training["checkpoint_every"]:
-            more.append(Checkpoint(where, every=training["checkpoint_every"]))
+        every, epochs = training["checkpoint_every"], int(params["max_iter"])
+        more = [Checkpoint(where, every=every)] if every else []
+        if not every or epochs % every:  # and at its end, once
+            more.append(Checkpoint(where, every=epochs))
         resume = load_checkpoint(where) if training["resume"] and where.is_file() else None
         return [*more, interrupt], resume
 
@@ -224,13 +242,7 @@ def train_convnet(params: dict[str, Any], data: tuple, train_file: Path | None,
             bar.close()
 
     if several and main:
-        k, how = params["n_members"], params["members"]
-        click.echo(
-            (f"An ensemble of {k} ConvNets, "
-             + (f"each trained on all folds but one of {k}" if how == "folds" and k > 1
-                else "each with its own seed") if k > 1 else "One ConvNet")
-            + ("; its logits calibrated by a temperature fitted on out-of-fold logits of the "
-               "training images" if params["calibration"] else "") + ".")
+        click.echo(_what_trains(params))
     metrics: dict[str, float] = {}
     if train_file is None:
         image_set = training_set(*data, echo=click.echo if main else lambda *_: None)

@@ -170,13 +170,10 @@ class GradientDescentClassifier(BinaryClassifier):
         if mean is not None:
             X = standardize(X, mean, self.feature_scale_)
         z = Network.from_params(params, self._activation()).decision_function(X)
-        if prior is None:
-            return z
-        try:
-            shift = self._output().shift(prior)
+        try:  # the output step: the identity at the training mix
+            return self._output().logit(z[None], prior)
         except ValueError as e:
             raise ParameterError(str(e)) from None
-        return z + shift if shift else z
 
     def _output(self) -> Output:
         return Output(training_prior=getattr(self, "training_prior_", None))

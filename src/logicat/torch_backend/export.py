@@ -173,7 +173,7 @@ def _graph(layers: Sequence[Layer], members: Sequence[Mapping[str, np.ndarray]],
             nodes.append(helper.make_node("Slice", ["nchw", "flip_starts", "flip_ends",
                                                     "flip_axes", "flip_steps"], ["nchw_flip"]))
             views.append(("flip_", "nchw_flip"))
-    logits = []
+    logits = []  # each member's logit
     for k in range(len(members)):
         member = f"m{k}_" if k else ""
         for prefix, h in views:
@@ -182,28 +182,28 @@ def _graph(layers: Sequence[Layer], members: Sequence[Mapping[str, np.ndarray]],
                 nodes += more
             nodes.append(helper.make_node("Reshape", [h, "logit_shape"],
                                           [f"{member}{prefix}z"]))
+        logits.append(f"{member}z")
         if len(views) == 2:
             nodes += [helper.make_node("Add", [f"{member}z", f"{member}flip_z"],
                                        [f"{member}z_sum"]),
-                      helper.make_node("Mul", [f"{member}z_sum", "half"], [f"{member}logit"])]
-        else:
-            nodes.append(helper.make_node("Identity", [f"{member}z"], [f"{member}logit"]))
-    logits = [f"m{k}_logit" if k else "logit" for k in range(len(members))]
+                      helper.make_node("Mul", [f"{member}z_sum", "half"], [f"{member}z_tta"])]
+            logits[-1] = f"{member}z_tta"
     if output is not None and (len(members) > 1 or output.temperature != 1.0
                                or output.shift() != 0.0):
         more_inits, more_nodes = _output_nodes(output, logits, dtype, const, helper)
         inits += more_inits
-        nodes = [_renamed(node, "logit", "member_logit") for node in nodes] + more_nodes
+        nodes += more_nodes
+    else:
+        nodes.append(helper.make_node("Identity", logits, ["logit"]))
     nodes.append(helper.make_node("Sigmoid", ["logit"], ["probability"]))
     return inits, nodes
 
 
-def _output_nodes(output: Output, logits: list[str], dtype: np.dtype, const, helper
+def _output_nodes(output: Output, names: list[str], dtype: np.dtype, const, helper
                   ) -> tuple[list, list]:
-    """The output step (``logicat.nn.output``) as nodes from the members' logits (the first
-    one renamed "member_logit") to "logit"."""
+    """The output step (``logicat.nn.output``) as nodes from the members' logits ``names`` to
+    "logit"."""
     make = helper.make_node
-    names = ["member_logit", *logits[1:]]
     inits = [const("temperature", dtype.type(output.temperature))]
     nodes = [make("Div", [name, "temperature"], [f"{name}_t"]) for name in names]
     scaled = [f"{name}_t" for name in names]
@@ -222,15 +222,6 @@ def _output_nodes(output: Output, logits: list[str], dtype: np.dtype, const, hel
     inits.append(const("prior_shift", dtype.type(output.shift())))
     nodes.append(make("Add", ["combined", "prior_shift"], ["logit"]))
     return inits, nodes
-
-
-def _renamed(node: Any, old: str, new: str) -> Any:
-    """``node`` with the value ``old`` (an input or output) called ``new``."""
-    for values in (node.input, node.output):
-        for i, value in enumerate(values):
-            if value == old:
-                values[i] = new
-    return node
 
 
 def _layer_nodes(lay: Layer, h: str, out: str, helper, member: int = 0) -> tuple[list, str]:

@@ -87,13 +87,13 @@ def fit_members(params: Mapping[str, Any], images: Any, y01: np.ndarray,
     y01 = np.asarray(y01)
     k = int(params.get("n_members", 1))
     how, calibration = params.get("members", "seeds"), params.get("calibration")
-    weights = class_weighted(y01, sample_weight, params["class_weight"], classes, np.float64)
-    output = Output(combine=params.get("combine", "logit"), prior=params.get("prior", "train"),
-                    training_prior=training_prior(y01, weights))
-    if k == 1 and calibration is None:
+    output = Output(combine=params.get("combine", "logit"), prior=params.get("prior", "train"))
+    if k == 1 and calibration is None:  # one fit, which records its own training mix
         done = fit(params, images, y01, callbacks, sample_weight=sample_weight, classes=classes,
                    **fit_kwargs)
         return Ensemble([done], replace(output, training_prior=done.training_prior))
+    weights = class_weighted(y01, sample_weight, params["class_weight"], classes, np.float64)
+    output = replace(output, training_prior=training_prior(y01, weights))
     if fit_kwargs.get("resume") is not None:
         raise ParameterError("An ensemble or a calibrated model is trained as several fits, "
                              "and a checkpoint holds one: resume needs n_members=1 and no "
@@ -109,13 +109,13 @@ def fit_members(params: Mapping[str, Any], images: Any, y01: np.ndarray,
                 callback.desc = what
         member = {**params, "random_state": (seed + j) % (MAX_SEED + 1)}
         more, resume = checkpoint(label) if checkpoint is not None else ([], None)
+        kwargs = {key: value for key, value in fit_kwargs.items()
+                  if key not in ("resume", "resume_source")}
         if resume is not None:
-            fit_kwargs.update(resume=resume, resume_source=resume.source)
-        else:
-            fit_kwargs.pop("resume", None)
+            kwargs.update(resume=resume, resume_source=resume.source)
         return fit(member, _rows(images, rows), y01[rows], [*callbacks, *more],
                    sample_weight=None if sample_weight is None else sample_weight[rows],
-                   classes=classes, **fit_kwargs)
+                   classes=classes, **kwargs)
 
     everything = np.arange(len(y01))
     oof = None
