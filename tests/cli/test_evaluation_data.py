@@ -107,6 +107,21 @@ def test_a_model_trained_on_other_data_is_not_scored_on_the_cat_data(mine):
     assert _json("-m", other, "--test-file", mine / "mine.h5")["data"]["n_samples"] == 50
 
 
+@pytest.mark.parametrize("command", [["report", "-o", "{d}/r.html"],
+                                     ["plot", "calibration", "-o", "{d}/c.png"],
+                                     ["plot", "roc", "-o", "{d}/roc.png"]])
+def test_the_report_and_the_pictures_of_the_cat_data_refuse_it_too(mine, command):
+    """They score the cat data's training and test images: for a model trained on other
+    images, the same refusal as evaluate's, and nothing written."""
+    other = mine / "other.safetensors"
+    args = [str(a).format(d=mine) for a in command]
+    result = run(*args[:-2], "-m", other, *args[-2:])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.splitlines()[-1].startswith(
+        f"Error: -m {other}: the model was trained on mine.h5, not on the cat data; ")
+    assert not (mine / args[-1].rsplit("/", 1)[-1]).exists()
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["--images", "{d}/imgs", "--test-file", "{d}/mine.h5"],
      "Invalid value for '--images': expected one data source, --images DIR or --test-file "

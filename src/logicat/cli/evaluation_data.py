@@ -123,15 +123,24 @@ def _folder(root: Path, positive: str, size: int, model, model_path: Path) -> Sc
                   tuple(skipped))
 
 
-def _cat_data(model, model_path: Path, data_dir: Path | None, split: str
-              ) -> tuple[Scored, Scored]:
-    from logicat.data import TEST_FILE, TRAIN_FILE, find_catvnoncat, load_catvnoncat
+def check_trained_on_cat_data(model, model_path: Path, instead: str) -> None:
+    """A usage error, saying what to do ``instead``, for a model whose file says it was trained
+    on other data than the cat data's training file: its scores on the cat data would say
+    nothing of it (``evaluate``, ``report`` and ``plot`` all ask this before scoring)."""
+    from logicat.data import TRAIN_FILE
 
     trained_on = (model.metadata.get("training_data") or {}).get("file")
     if trained_on is not None and trained_on != TRAIN_FILE:
         raise click.UsageError(f"-m {model_path}: the model was trained on {trained_on}, not "
-                               "on the cat data; pass --images DIR or --test-file FILE to say "
-                               "what to score it on.")
+                               f"on the cat data; {instead}.")
+
+
+def _cat_data(model, model_path: Path, data_dir: Path | None, split: str
+              ) -> tuple[Scored, Scored]:
+    from logicat.data import TEST_FILE, TRAIN_FILE, find_catvnoncat, load_catvnoncat
+
+    check_trained_on_cat_data(model, model_path, "pass --images DIR or --test-file FILE to say "
+                              "what to score it on")
     folder = find_catvnoncat(data_dir)
     data = load_catvnoncat(folder)
     parts = {"test": (data.test_x, data.test_y, folder / TEST_FILE),

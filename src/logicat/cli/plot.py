@@ -37,11 +37,14 @@ def _check_out(out: Path, model_path: Path, data_dir=None, reads_data: bool = Tr
 
 def _model_and_data(model_path, data_dir):
     """The model, its class names and the cat data, checked to fit together."""
+    from logicat.cli.evaluation_data import check_trained_on_cat_data
     from logicat.data import load_catvnoncat
     from logicat.files import read_model
 
     model = read_model(model_path)
     model.image_preprocessing(model_path)
+    check_trained_on_cat_data(model, model_path, "this picture is drawn on the cat data (logicat "
+                              "evaluate --images DIR scores other images)")
     data = load_catvnoncat(data_dir)
     return model, model.class_names, data
 

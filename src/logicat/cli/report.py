@@ -32,8 +32,12 @@ def report(model_path, out, data_dir, prior):
 
     writable_output(out, "HTML")
     check_outputs({"--out": out}, {"the model": model_path, **data_files(data_dir)})
+    from logicat.cli.evaluation_data import check_trained_on_cat_data
+
     model = read_model(model_path).at_prior(prior)
     model.image_preprocessing(model_path)
+    check_trained_on_cat_data(model, model_path, "the report scores the cat data's training and "
+                              "test images (logicat evaluate --images DIR scores other images)")
     folder = find_catvnoncat(data_dir)
     data = load_catvnoncat(folder)
     write_report(model, data, out, model_path=model_path,
