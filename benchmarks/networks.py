@@ -53,7 +53,7 @@ def pytorch_run(X, y):
     import torch
     from torch import nn
 
-    from logicat.network import initial_params
+    from logicat.nn.init import initial_params
 
     params = initial_params("lecun_normal", X.shape[1], HIDDEN, random_state=SEED)
     sizes = [X.shape[1], *HIDDEN, 1]

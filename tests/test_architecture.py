@@ -176,9 +176,6 @@ def test_the_estimators_defaults_are_the_one_table():
 #: object and the files that record the family's entries. Everything else reads the layers.
 FAMILY_MAY_BE_ASKED = {
     "nn", "estimators", "model.py", "files.py", "file_validator.py", "checkpoint_validator.py",
-    # the checkpoint's "kind" is the estimator's name, guessed from the hyperparameters' names
-    # (a dense model's fit is called with a dict); to be passed explicitly
-    "training/hyperparameters.py",
 }
 #: a model's family asked for (a dtype's .kind is another question)
 _FAMILY_QUESTION = re.compile(r"model\.kind|(?<!dtype)\.kind\s*[!=]=|convnet is (not )?None"
@@ -271,7 +268,6 @@ NOT_YET_MIRRORED = {
     "network.py": "tests/networks/test_engines.py, test_mlp.py",
     "nn/convnet.py": "tests/convnet/test_forward.py, tests/nn/test_forward.py",
     "nn/families.py": "tests/nn/test_layers.py, test_forward.py",
-    "nn/hyperparameters.py": "tests/test_architecture.py (the defaults), tests/hostile/",
     "torch_backend/augment.py": "tests/convnet/test_estimator.py, tests/training/test_minibatch.py",
     "torch_backend/datasets.py": "tests/training/test_torch_solver.py",
     "torch_backend/export.py": "tests/nn/test_forward.py, tests/networks/test_everywhere.py",

@@ -228,9 +228,9 @@ def _logit_gradient(model: Model, X: np.ndarray, engine: str) -> tuple[np.ndarra
     else:
         import torch
 
-        from logicat.torch_backend.model import TorchNetwork
+        from logicat.torch_backend.model import dense_net
 
-        net = TorchNetwork(params, model.activation, dtype=torch.float64)
+        net = dense_net(params, model.activation, dtype=torch.float64)
         x = torch.from_numpy(X_in).requires_grad_(True)
         logits = net(x)
         logits.sum().backward()

@@ -27,14 +27,13 @@ import numpy as np
 
 from logicat.errors import ModelFileError, ParameterError
 from logicat.features import PIXEL_ORDER, SCALING
-from logicat.network import ACTIVATIONS
 from logicat.nn.bounds import check_range, forward_bytes
 from logicat.nn.bounds import check_tensors as check_layer_tensors
 from logicat.nn.convnet import ConvNetSpec
 from logicat.nn.convnet import param_shapes as convnet_param_shapes
 from logicat.nn.families import dense_layers, family_layers
 from logicat.nn.hyperparameters import CONSTRAINTS, CONVNET_CONSTRAINTS, MAX_HIDDEN_LAYERS
-from logicat.nn.layers import MAX_UNITS, Layer, takes_images
+from logicat.nn.layers import ACTIVATIONS, MAX_UNITS, Layer, takes_images
 from logicat.nn.layers import from_json as layers_from_json
 from logicat.nn.layers import shapes as layer_shapes
 from logicat.nn.output import Output

@@ -9,7 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from logicat import MLPClassifier
-from logicat.network import ACTIVATIONS, Network, initial_params
+from logicat.network import Network
+from logicat.nn.init import initial_params
+from logicat.nn.layers import ACTIVATIONS
 from logicat.training.objectives import make_objective, static_objective
 
 DEEP = dict(hidden_layer_sizes=(20, 7, 5), init="lecun_normal", random_state=1,
@@ -88,12 +90,12 @@ def test_the_backward_pass_against_finite_differences(case, loss):
 @given(networks(), st.sampled_from(["relu", "tanh", "sigmoid"]))
 def test_the_backward_pass_against_torch_autograd(case, activation):
     torch = pytest.importorskip("torch")
-    from logicat.torch_backend.model import TorchNetwork, torch_loss
+    from logicat.torch_backend.model import dense_net, torch_loss
 
     params, X, y, s, alpha, _ = case
     cost, grads = Network.from_params(params, activation).cost_and_gradients(
         X, y, sample_weight=s, alpha=alpha)
-    module = TorchNetwork(params, activation, torch.float64)
+    module = dense_net(params, activation, torch.float64)
     z = module(torch.from_numpy(X))
     yt = torch.from_numpy(y)
     if s is None:
@@ -108,8 +110,9 @@ def test_the_backward_pass_against_torch_autograd(case, activation):
     J.backward()
     assert float(J.detach()) == pytest.approx(cost, rel=1e-12, abs=1e-14)
     torch_grads = []
-    for j, linear in enumerate(module.linears):
-        last = j == len(module.linears) - 1
+    linears = [m for m in module.steps if isinstance(m, torch.nn.Linear)]
+    for j, linear in enumerate(linears):
+        last = j == len(linears) - 1
         torch_grads += [linear.weight.grad.reshape(-1) if last else linear.weight.grad.T,
                         linear.bias.grad]
     for a, b in zip(grads, torch_grads, strict=True):

@@ -1,4 +1,4 @@
-"""``MLPClassifier``: the course's initial weights, every training option, files, and the
+"""``MLPClassifier``: every training option, files, and the
 network with no hidden layer being logistic regression."""
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from sklearn.datasets import make_classification
 from sklearn.preprocessing import StandardScaler
 
 from logicat import LogisticRegression, MLPClassifier, ModelFileError, load_model
-from logicat.network import initial_params
 from logicat.nn.families import dense_layers
 from logicat.nn.layers import to_json
 from logicat.training.callbacks import Checkpoint
@@ -22,31 +21,6 @@ from logicat.training.callbacks import Checkpoint
 def problem():
     X, y = make_classification(n_samples=160, n_features=10, n_informative=6, random_state=4)
     return StandardScaler().fit_transform(X), y
-
-
-@pytest.mark.parametrize(("init", "scale"), [("small_normal", lambda n: 0.01),
-                                             ("lecun_normal", lambda n: 1 / np.sqrt(n)),
-                                             ("he_normal", lambda n: np.sqrt(2 / n))])
-def test_an_int_random_state_draws_the_courses_numbers(init, scale):
-    """np.random.seed(1), then randn(n_l, n_{l-1}) layer after layer: W[1] first."""
-    dims = [12, 5, 3, 1]
-    params = initial_params(init, 12, (5, 3), random_state=1)
-    np.random.seed(1)  # noqa: NPY002 - the course's global RNG is the reference
-    for k in range(1, len(dims)):
-        W = np.random.randn(dims[k], dims[k - 1])  # noqa: NPY002
-        expected = W / np.sqrt(dims[k - 1]) if init == "lecun_normal" else W * scale(dims[k - 1])
-        got = params[2 * (k - 1)]
-        np.testing.assert_array_equal(got, expected.T if got.ndim == 2 else expected[0])
-        np.testing.assert_array_equal(params[2 * k - 1], 0.0)
-
-
-def test_glorot_uniform_and_generators():
-    params = initial_params("glorot_uniform", 30, (10,), random_state=3)
-    bound = np.sqrt(6 / (30 + 10))
-    assert np.abs(params[0]).max() <= bound and np.abs(params[0]).max() > 0.8 * bound
-    a = initial_params("he_normal", 30, (10,), random_state=np.random.default_rng(5))
-    b = initial_params("he_normal", 30, (10,), random_state=np.random.default_rng(5))
-    np.testing.assert_array_equal(a[0], b[0])
 
 
 def test_no_hidden_layer_is_logistic_regression_exactly(cat_features):

@@ -188,23 +188,26 @@ def network_graph(params: list[np.ndarray], activation: str, X: np.ndarray, y: n
     """The layers of the network [W_1, b_1, ..., w, b] after one forward and one backward pass
     on (X (m, n), y (m,)): each layer's parameters, its output's summary and dJ/dW's."""
     from logicat.network import Network
+    from logicat.nn.backward import forward_cache
 
     network = Network.from_params(params, activation)
     cost, grads = network.cost_and_gradients(X, y, loss)
     m = X.shape[0]
     nodes = [("X", [f"shape ({m}, {X.shape[1]})"])]
     edges = [f"({m}, {X.shape[1]})"]
-    A = X
-    for k, layer in enumerate(network.hidden, start=1):
-        A, _ = layer.forward(A)
-        dW = grads[2 * (k - 1)]
+    z, records = forward_cache(network.layers, network.tensors, X)
+    outputs = [x for _, x, _ in records[1:]] + [z]  # what each layer gave
+    dense = [i for i, lay in enumerate(network.layers) if lay.type == "dense"]
+    for k, i in enumerate(dense[:-1], start=1):  # a hidden layer: its dense and activation
+        W, b = records[i][0]["weight"], records[i][0]["bias"]
+        A = outputs[i + 1]
         nodes.append((f"layer {k}: {activation}(A W + b)", [
-            f"W {_shape_text(layer.W.shape)}, b {_shape_text(layer.b.shape)}",
-            f"A{k} {summarize(A)}", f"dJ/dW {summarize(dW)}"]))
+            f"W {_shape_text(W.shape)}, b {_shape_text(b.shape)}",
+            f"A{k} {summarize(A)}", f"dJ/dW {summarize(grads[2 * (k - 1)])}"]))
         edges.append(f"({m}, {A.shape[1]})")
-    z, _ = network.output.forward(A)
+    w = records[dense[-1]][0]["weight"]
     nodes.append(("output: z = A w + b", [
-        f"w {_shape_text(network.output.w.shape)}, b (1,)", f"z {summarize(z)}",
+        f"w {_shape_text(w.shape)}, b (1,)", f"z {summarize(z[:, 0])}",
         f"dJ/dw {summarize(grads[-2])}"]))
     edges.append(f"({m},)")
     nodes.append((f"J = mean {loss.replace('_', ' ')}", [f"value {cost:.6g}"]))

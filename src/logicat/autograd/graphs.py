@@ -1,7 +1,7 @@
 """The lesson's computation graphs, built with the engine.
 
 ``network_cost`` writes the cost of any network of ``logicat.network`` (logistic regression
-included) as a graph of engine ops, forward only: the "autograd" engine
+included), layer by layer of its list, as a graph of engine ops, forward only: the "autograd" engine
 (``logicat.training.objectives``) lets ``backward()`` find the gradients. The other functions
 return the lesson's small graphs after ``backward()``: every node holds its value (``data``) and
 the derivative of the output by it (``grad``), ready to be drawn with ``logicat.autograd.draw``.
@@ -15,6 +15,9 @@ import numpy as np
 
 from logicat.autograd.tensor import Tensor
 from logicat.loss import check_loss
+from logicat.network import param_names
+from logicat.nn.families import dense_layers
+from logicat.nn.layers import logit_layers
 
 
 def _named(tensor: Tensor, name: str) -> Tensor:
@@ -24,14 +27,20 @@ def _named(tensor: Tensor, name: str) -> Tensor:
 
 def network_logits(X: Tensor, params: Sequence[Tensor], activation: str = "relu") -> Tensor:
     """The logits z (m,) of a network [W_1, b_1, ..., w, b] on X (m, n), as a graph of engine
-    ops: Z_l = A_{l-1} W_l + b_l, A_l = g(Z_l) for the hidden layers, then z = A w + b."""
-    A = X
-    for i in range(0, len(params) - 2, 2):
-        A = getattr(A @ params[i] + params[i + 1], activation)()
-        A.name = f"A{i // 2 + 1}"
-    z = A @ params[-2] + params[-1]  # (m,) one logit per example
-    z.name = "z"
-    return z
+    ops read from the dense family's layers (``logicat.nn.families.dense_layers``): each hidden
+    dense layer Z_l = A_{l-1} W_l + b_l and its activation A_l = g(Z_l), then the output unit
+    z = A w + b."""
+    hidden = [int(W.shape[1]) for W in params[:-2:2]]
+    tensors = dict(zip(param_names(len(params) // 2), params, strict=True))
+    A, k = X, 0
+    for lay in logit_layers(dense_layers(hidden, activation)):
+        if lay.type == "dense":  # "in_out" (A W + b) or "vector" (A w + b): the same op here
+            names = lay.tensor_names()
+            A = A @ tensors[names["weight"]] + tensors[names["bias"]]
+        else:
+            k += 1
+            A = _named(getattr(A, lay.type)(), f"A{k}")
+    return _named(A, "z")  # (m,) one logit per example
 
 
 def cross_entropy_from_logit(z: Tensor, y: Tensor | np.ndarray) -> Tensor:

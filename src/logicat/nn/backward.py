@@ -42,12 +42,18 @@ from typing import Any
 import numpy as np
 
 from logicat.errors import ShapeError
-from logicat.loss import mean_cost_and_dz
+from logicat.loss import Loss, mean_cost_and_dz
 from logicat.nn import forward
 from logicat.nn.layers import Layer, logit_layers
 
 #: the roles that are trained (have gradients); the others are statistics
 TRAINED_ROLES = ("weight", "bias")
+#: each activation's derivative g'(x) from its input x and its output a = g(x)
+ACTIVATION_GRADIENTS = {
+    "relu": lambda x, a: x > 0,  # 0 at x = 0, as PyTorch
+    "tanh": lambda x, a: 1 - a * a,
+    "sigmoid": lambda x, a: a * (1 - a),
+}
 #: one layer's record of its forward pass: (its tensors by role, its input, what its rule keeps)
 Record = tuple[dict[str, np.ndarray], np.ndarray, Any]
 
@@ -81,20 +87,22 @@ def gradients(layers: Sequence[Layer], tensors: Mapping[str, np.ndarray], x: np.
 
 def logit_and_gradients(layers: Sequence[Layer], tensors: Mapping[str, np.ndarray],
                         x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None,
-                        training: bool = False
-                        ) -> tuple[float, tuple[dict[str, np.ndarray], np.ndarray]]:
-    """(J, ({tensor name: dJ/dtensor}, dJ/dx)) for the cross-entropy of sigma(z) and the labels
-    ``y`` (m,) in {0, 1}: J its mean (or its ``sample_weight``-weighted mean, sum s_i L_i /
-    sum s_i) and dz = (sigma(z) - y) / m (or s (sigma(z) - y) / sum s), passed back as in
-    ``gradients``."""
+                        training: bool = False, loss: Loss = "cross_entropy",
+                        input_grad: bool = True
+                        ) -> tuple[float, tuple[dict[str, np.ndarray], np.ndarray | None]]:
+    """(J, ({tensor name: dJ/dtensor}, dJ/dx)) for the ``loss`` of sigma(z) and the labels
+    ``y`` (m,) in {0, 1} (``logicat.loss``: cross-entropy or squared error): J its mean (or
+    its ``sample_weight``-weighted mean, sum s_i L_i / sum s_i) and dz = dL/dz / m (or
+    s dL/dz / sum s; for cross-entropy dL/dz = sigma(z) - y), passed back as in ``gradients``.
+    Without ``input_grad`` dJ/dx is None, and the first layer does not compute it."""
     net = logit_layers(layers)
     z, records = forward_cache(net, tensors, x, training)
     if z.ndim != 2 or z.shape[1] != 1:
         raise ShapeError(f"the layers must end in one logit per example. They give shape "
                          f"{z.shape[1:]}.")
     weights = None if sample_weight is None else np.asarray(sample_weight, dtype=z.dtype)
-    cost, dz = mean_cost_and_dz(z[:, 0], np.asarray(y), "cross_entropy", weights)
-    return cost, _backward(net, records, _dz_column(z, dz))
+    cost, dz = mean_cost_and_dz(z[:, 0], np.asarray(y), loss, weights)
+    return cost, _backward(net, records, _dz_column(z, dz), input_grad)
 
 
 def _as_input(x: np.ndarray, tensors: Mapping[str, np.ndarray]) -> np.ndarray:
@@ -115,16 +123,20 @@ def _dz_column(z: np.ndarray, dz: np.ndarray) -> np.ndarray:
     return dz[:, None]
 
 
-def _backward(layers: Sequence[Layer], records: Sequence[Record], dy: np.ndarray
-              ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+def _backward(layers: Sequence[Layer], records: Sequence[Record], dy: np.ndarray,
+              input_grad: bool = True) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
+    """Without ``input_grad``, the pass stops at the first layer with trained tensors."""
     grads: dict[str, np.ndarray] = {}
-    for lay, (t, x, kept) in zip(reversed(layers), reversed(records), strict=True):
-        dy, by_role = _backward_one(lay, t, x, kept, dy)
+    stop = 0 if input_grad else next(
+        (i for i, lay in enumerate(layers) if set(lay.roles()) & set(TRAINED_ROLES)), 0)
+    for i in range(len(layers) - 1, stop - 1, -1):
+        lay, (t, x, kept) = layers[i], records[i]
+        dy, by_role = _backward_one(lay, t, x, kept, dy, need_dx=i > stop or input_grad)
         names = lay.tensor_names()
         for role, g in by_role.items():  # a tensor two layers share adds up its gradients
             name = names[role]
             grads[name] = grads[name] + g if name in grads else g
-    return grads, dy
+    return grads, (dy if input_grad else None)
 
 
 # ------------------------------------------------------------------ one layer, forward
@@ -145,17 +157,17 @@ def _forward(lay: Layer, t: Mapping[str, np.ndarray], x: np.ndarray, training: b
     return out, (out if kind in ("tanh", "sigmoid", "maxpool") else None)
 
 
+
 # ------------------------------------------------------------------ one layer, backward
 def _backward_one(lay: Layer, t: Mapping[str, np.ndarray], x: np.ndarray, kept: Any,
-                  dy: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """(dL/dx, {role: dL/dtensor}) of one layer, given dy = dL/d(its output)."""
+                  dy: np.ndarray, need_dx: bool = True
+                  ) -> tuple[np.ndarray | None, dict[str, np.ndarray]]:
+    """(dL/dx, {role: dL/dtensor}) of one layer, given dy = dL/d(its output); dL/dx is None
+    when not ``need_dx`` for the layers with tensors (the first layer's is never needed in
+    training)."""
     kind = lay.type
-    if kind == "relu":
-        return dy * (x > 0), {}
-    if kind == "tanh":
-        return dy * (1 - kept * kept), {}
-    if kind == "sigmoid":
-        return dy * kept * (1 - kept), {}
+    if kind in ACTIVATION_GRADIENTS:
+        return dy * ACTIVATION_GRADIENTS[kind](x, kept), {}
     if kind == "normalize":
         return dy / t["std"], {}
     if kind == "dropout":
@@ -171,7 +183,8 @@ def _backward_one(lay: Layer, t: Mapping[str, np.ndarray], x: np.ndarray, kept: 
     if kind == "maxpool":
         return _maxpool_backward(x, kept, dy, lay["kernel"], lay["stride"]), {}
     if kind == "conv2d":
-        return _conv2d_backward(x, t["weight"], dy, lay["stride"], lay["padding"], "bias" in t)
+        return _conv2d_backward(x, t["weight"], dy, lay["stride"], lay["padding"], "bias" in t,
+                                need_dx)
     if kind == "batchnorm":
         x_hat, inv_std, training = kept
         axes = tuple(range(x.ndim - 1))
@@ -181,11 +194,12 @@ def _backward_one(lay: Layer, t: Mapping[str, np.ndarray], x: np.ndarray, kept: 
             return dy * scale, grads
         n = x.size // x.shape[-1]  # values per channel: m (vectors) or m H W (images)
         return scale / n * (n * dy - grads["bias"] - x_hat * grads["weight"]), grads
-    return _dense_backward(lay, t, x, dy)
+    return _dense_backward(lay, t, x, dy, need_dx)
 
 
 def _conv2d_backward(x: np.ndarray, W: np.ndarray, dy: np.ndarray, stride: int, padding: int,
-                     bias: bool) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+                     bias: bool, need_dx: bool = True
+                     ) -> tuple[np.ndarray | None, dict[str, np.ndarray]]:
     """x (m, H, W, C), W (F, C, k, k), dy (m, H', W', F): for each kernel offset (i, j), the
     input pixels it reads - x_pad[:, i::s, j::s] cut to (H', W') - are one column block of
     forward's im2col matrix: dW[:, :, i, j] is dy^T times them, and dy W[:, :, i, j] adds back
@@ -202,11 +216,12 @@ def _conv2d_backward(x: np.ndarray, W: np.ndarray, dy: np.ndarray, stride: int, 
         for j in range(k):
             window = (slice(None), slice(i, i + s * Ho, s), slice(j, j + s * Wo, s))
             dW[:, :, i, j] = rows.T @ padded[window].reshape(-1, C)
-            dpadded[window] += (rows @ W[:, :, i, j]).reshape(m, Ho, Wo, C)
+            if need_dx:
+                dpadded[window] += (rows @ W[:, :, i, j]).reshape(m, Ho, Wo, C)
     grads = {"weight": dW}
     if bias:
         grads["bias"] = rows.sum(axis=0)
-    return dpadded[:, p:p + H, p:p + Wd], grads
+    return (dpadded[:, p:p + H, p:p + Wd] if need_dx else None), grads
 
 
 def _maxpool_backward(x: np.ndarray, out: np.ndarray, dy: np.ndarray, kernel: int, stride: int
@@ -226,15 +241,15 @@ def _maxpool_backward(x: np.ndarray, out: np.ndarray, dy: np.ndarray, kernel: in
     return dx
 
 
-def _dense_backward(lay: Layer, t: Mapping[str, np.ndarray], x: np.ndarray, dy: np.ndarray
-                    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+def _dense_backward(lay: Layer, t: Mapping[str, np.ndarray], x: np.ndarray, dy: np.ndarray,
+                    need_dx: bool = True) -> tuple[np.ndarray | None, dict[str, np.ndarray]]:
     W, layout = t["weight"], lay["layout"]
     if layout == "out_in":  # z = x W^T, W (units, n)
-        dx, dW = dy @ W, dy.T @ x
+        dx, dW = (dy @ W if need_dx else None), dy.T @ x
     elif layout == "in_out":  # z = x W, W (n, units)
-        dx, dW = dy @ W.T, x.T @ dy
+        dx, dW = (dy @ W.T if need_dx else None), x.T @ dy
     else:  # z = x w, w (n,)
-        dx, dW = dy[:, :1] * W, x.T @ dy[:, 0]
+        dx, dW = (dy[:, :1] * W if need_dx else None), x.T @ dy[:, 0]
     grads = {"weight": dW}
     if "bias" in t:
         grads["bias"] = dy.sum(axis=0)

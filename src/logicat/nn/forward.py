@@ -27,7 +27,9 @@ from logicat.loss import sigmoid
 from logicat.nn.bounds import rows_per_pass
 from logicat.nn.layers import Layer, logit_layers
 
-_ACTIVATIONS = {"relu": lambda x: np.maximum(x, 0), "tanh": np.tanh, "sigmoid": sigmoid}
+#: each activation g(x)
+#: each activation g(x), element-wise
+ACTIVATIONS = {"relu": lambda x: np.maximum(x, 0), "tanh": np.tanh, "sigmoid": sigmoid}
 #: images per im2col matrix (bounds the memory of one convolution's patches)
 _CONV_BATCH = 32
 
@@ -78,8 +80,8 @@ def run(layers: Sequence[Layer], tensors: Mapping[str, np.ndarray], x: np.ndarra
 
 def _apply(lay: Layer, t: Mapping[str, np.ndarray], x: np.ndarray) -> np.ndarray:
     kind = lay.type
-    if kind in _ACTIVATIONS:
-        return _ACTIVATIONS[kind](x)
+    if kind in ACTIVATIONS:
+        return ACTIVATIONS[kind](x)
     if kind == "normalize":
         return (x - t["mean"]) / t["std"]
     if kind == "conv2d":

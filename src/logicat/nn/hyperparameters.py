@@ -10,15 +10,16 @@ reading a model file does not import the trainer.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
+from logicat.errors import ParameterError
 from logicat.loss import LOSSES
-from logicat.network import ACTIVATIONS, INITS
 from logicat.nn.families import HEADS
-from logicat.nn.layers import ACTIVATIONS as LAYER_ACTIVATIONS
-from logicat.nn.layers import MAX_UNITS, logit_layers
+from logicat.nn.init import INITS
+from logicat.nn.layers import ACTIVATIONS, MAX_UNITS, logit_layers
 from logicat.nn.output import COMBINES, MAX_MEMBERS
 from logicat.validation import Interval, Options, Sizes
 
@@ -108,6 +109,28 @@ CONVNET_DEFAULTS: dict[str, Any] = {
     "combine": "logit", "calibration": None, "calibration_cv": 5, "prior": "train",
     "random_state": 0, "device": "auto", "callbacks": None, "verbose": 0,
 }
+#: each estimator's hyperparameters, by the estimator's name (what checkpoints and warnings say)
+ESTIMATOR_DEFAULTS: dict[str, dict[str, Any]] = {
+    "LogisticRegression": DEFAULTS, "MLPClassifier": MLP_DEFAULTS,
+    "ConvNetClassifier": CONVNET_DEFAULTS,
+}
+
+
+def estimator_name(params: Mapping[str, Any]) -> str:
+    """The estimator whose hyperparameters ``params`` are: the one of ``ESTIMATOR_DEFAULTS``
+    with exactly these names (a ``ParameterError`` names what differs, when none has)."""
+    names = set(params)
+    for name, defaults in ESTIMATOR_DEFAULTS.items():
+        if names == set(defaults):
+            return name
+    closest = min(ESTIMATOR_DEFAULTS, key=lambda n: len(names ^ set(ESTIMATOR_DEFAULTS[n])))
+    expected = set(ESTIMATOR_DEFAULTS[closest])
+    differ = [f"{what} {sorted(these)}" for what, these in (
+        ("have no", names - expected), ("miss", expected - names)) if these]
+    raise ParameterError(f"The hyperparameters are no estimator's: against those of {closest}, "
+                         f"the closest, they {' and '.join(differ)}.")
+
+
 CONVNET_CONSTRAINTS: dict[str, list[Any]] = {
     "widths": [Sizes(1, MAX_BLOCKS, MAX_WIDTH)],
     "convs_per_block": [Interval(int, 1, 4, closed="both")],
@@ -159,7 +182,7 @@ def moments(optimizer: str, momentum: float) -> tuple[str, ...]:
 # ------------------------------------------------- what a model's hyperparameters mean to it
 def _hidden_activation(params, layers) -> bool:
     """Whether an activation sits before the output unit: a network's hidden layers."""
-    return any(lay.type in LAYER_ACTIVATIONS for lay in logit_layers(layers))
+    return any(lay.type in ACTIVATIONS for lay in logit_layers(layers))
 
 
 #: hyperparameter -> whether it means anything for the model (its hyperparameters, its layers);

@@ -6,7 +6,7 @@ line, and none imports the training package: the solvers that train with torch a
 (``logicat.training.torch_solver``: ``TorchSolver``, ``train_torch``, ``train_dataset``;
 ``logicat.training.minibatch_solver``: the ConvNet's), named here too for their users.
 
-- ``model``: ``TorchNetwork`` (``nn.Linear`` layers) and the two losses computed from logits
+- ``model``: ``dense_net``, the dense family's ``LayerNet``, and the two losses from logits
 - ``layers``: any list of layers (``logicat.nn.layers``) as an ``nn.Module``; the ConvNet's
 - ``augment``: the ConvNet's data augmentation
 - ``fused``: the fused gradient-descent loop and its CUDA-graph capture
@@ -20,7 +20,8 @@ from __future__ import annotations
 from logicat._lazy import lazy_exports
 
 _WHERE = {
-    "TorchNetwork": "logicat.torch_backend.model",
+    "dense_net": "logicat.torch_backend.model",
+    "LayerNet": "logicat.torch_backend.layers",
     "torch_loss": "logicat.torch_backend.model",
     "TorchSolver": "logicat.training.torch_solver",
     "train_torch": "logicat.training.torch_solver",

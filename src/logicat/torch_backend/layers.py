@@ -113,6 +113,12 @@ class LayerNet(nn.Module):
             x = module(x)
         return x
 
+    def weights(self) -> list[torch.Tensor]:
+        """The dense and convolution weights, in the layers' order: what L2 penalises (no
+        bias, no batch-norm scale)."""
+        return [getattr(module, role) for module, role, _ in self.tensor_map.values()
+                if role == "weight" and isinstance(module, (nn.Linear, nn.Conv2d))]
+
     def numpy_params(self) -> dict[str, np.ndarray]:
         """Every tensor by its name in model files, in its layout there, as NumPy copies."""
         out = {}

@@ -26,10 +26,11 @@ from logicat.errors import DataFileError, ModelFileError, ParameterError
 from logicat.files import Snapshot
 from logicat.loss import mean_cost_and_dz
 from logicat.model import Model
-from logicat.network import Network, initial_params, layer_shapes, param_names, zero_params
+from logicat.network import Network, param_names
 from logicat.nn.bounds import training_bytes
 from logicat.nn.convnet import ConvNetSpec
 from logicat.nn.families import dense_layers
+from logicat.nn.init import initial_params, layer_shapes, zero_params
 from logicat.nn.output import Output, training_prior
 from logicat.scaling import fit_standardization, standardize
 from logicat.training.batches import CHUNK_ROWS, FileRows, InMemory

@@ -21,19 +21,14 @@ from logicat.nn.hyperparameters import (  # noqa: F401 (the tables, for their us
     CONVNET_DEFAULTS,
     DEFAULTS,
     DTYPES,
+    ESTIMATOR_DEFAULTS,
     MLP_DEFAULTS,
+    estimator_name,
 )
 from logicat.training.loop import FitResult
 
 #: Hyperparameters that may differ between a checkpointed run and its resumption.
 RESUME_MAY_DIFFER = frozenset({"max_iter", "callbacks", "device", "warm_start"})
-
-
-def kind_of(params: Mapping[str, Any]) -> str:
-    """Which estimator the hyperparameters are of (the name checkpoints and warnings use)."""
-    if "widths" in params:
-        return "ConvNetClassifier"
-    return "MLPClassifier" if "hidden_layer_sizes" in params else "LogisticRegression"
 
 
 def json_params(params: Mapping[str, Any]) -> dict[str, Any]:
@@ -73,7 +68,7 @@ def run_meta(params, n_features: int, data_sha256: Callable[[], str]
 
     def meta() -> dict[str, Any]:
         if not fingerprint:
-            fingerprint.update(kind=kind_of(params), hyperparameters=json_params(params),
+            fingerprint.update(kind=estimator_name(params), hyperparameters=json_params(params),
                                n_features=int(n_features), data_sha256=data_sha256())
         return fingerprint
 
@@ -87,7 +82,7 @@ def convergence_warning(params: Mapping[str, Any], result: FitResult) -> str | N
         return None
     what = "validation cost stopped improving" if params["early_stopping"] else "cost settled"
     return (
-        f"{kind_of(params)}: max_iter={params['max_iter']} reached before the {what} (by "
+        f"{estimator_name(params)}: max_iter={params['max_iter']} reached before the {what} (by "
         f"tol={params['tol'] or 0.0} for n_iter_no_change={params['n_iter_no_change']} "
         "iterations); increase max_iter or the learning rate."
     )
@@ -100,8 +95,7 @@ def check_resumable(snapshot: Snapshot, mine: Mapping[str, Any], source: str) ->
         raise ModelFileError(f"{source}: not a {mine['kind']} checkpoint.")
     saved, ours = meta.get("hyperparameters", {}), mine["hyperparameters"]
     # a hyperparameter added after the checkpoint was written: it ran with the default
-    known = json_params(CONVNET_DEFAULTS if mine["kind"] == "ConvNetClassifier" else
-                        {**DEFAULTS, **MLP_DEFAULTS})
+    known = json_params(ESTIMATOR_DEFAULTS[mine["kind"]])
     saved = {**{k: v for k, v in known.items() if k in ours}, **saved}
     for name in sorted(set(saved) | set(ours)):
         if name not in RESUME_MAY_DIFFER and saved.get(name) != ours.get(name):

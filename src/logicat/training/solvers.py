@@ -39,7 +39,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from logicat.loss import Loss, mean_cost_and_dz
-from logicat.network import ACTIVATIONS, Network, param_names
+from logicat.network import Network, param_names
+from logicat.nn.backward import ACTIVATION_GRADIENTS
+from logicat.nn.forward import ACTIVATIONS
 from logicat.training.loop import Solver, is_cost_only
 
 #: iterations per call of the span solver: the callbacks run between chunks, so progress is live
@@ -147,7 +149,7 @@ class GramSolver(Solver):
         """len(lrs) iterations from (C, rest), updated in place; their costs."""
         costs = np.empty(len(lrs))
         logistic = len(rest) == 1
-        g, g_prime = ACTIVATIONS[self.activation] if not logistic else (None, None)
+        g, g_prime = ACTIVATIONS[self.activation], ACTIVATION_GRADIENTS[self.activation]
         with np.errstate(over="ignore", invalid="ignore"):
             for i, lr in enumerate(lrs):
                 Z1 = self.Z0 + self.K @ C + rest[0]  # (m, n_1): no pass over X

@@ -3,10 +3,10 @@
 The loop (``logicat.training.loop``) keeps the books - learning rates, costs, divergence, tol,
 callbacks - and this solver runs the iterations, in one of three modes:
 
-- ``"autograd"``: the PyTorch way. ``TorchNetwork`` (``nn.Linear`` layers), the loss from the
-  logits, ``loss.backward()``, a ``torch.optim`` optimizer (SGD, with momentum or Nesterov, or
-  Adam). Full batch, mini-batches from a ``DataLoader``, and data parallelism across processes
-  (``torch.distributed``: one all-reduce of the summed gradients per step).
+- ``"autograd"``: the PyTorch way. ``dense_net`` (the layers as ``nn.Linear`` modules), the
+  loss from the logits, ``loss.backward()``, a ``torch.optim`` optimizer (SGD, with momentum
+  or Nesterov, or Adam). Full batch, mini-batches from a ``DataLoader``, and data parallelism
+  across processes (``torch.distributed``: one all-reduce of the summed gradients per step).
 - ``"fused"``: logistic regression's hand-derived gradient as three tensor operations per
   iteration (gemv, sigmoid, gemv) with the costs kept on the device (``fused.FusedLoop``), a
   chunk of ``graph_steps`` iterations per call.
@@ -30,7 +30,7 @@ from logicat.errors import ParameterError
 from logicat.network import param_names
 from logicat.torch_backend import distributed as dist
 from logicat.torch_backend.fused import FusedLoop
-from logicat.torch_backend.model import TorchNetwork, torch_loss
+from logicat.torch_backend.model import dense_net, flat_params, set_flat_params, torch_loss
 from logicat.training.loop import FitResult, Solver, Trainer, is_cost_only
 from logicat.validation import Interval, Options, check_param
 
@@ -158,7 +158,7 @@ class TorchSolver(Solver):
             self._last = None
             return
         self.chunk = 1
-        self.model = TorchNetwork(params, activation, self.dtype, dev)
+        self.model = dense_net(params, activation, self.dtype, dev)
         self.optimizer = _torch_optimizer(optimizer, self.model.parameters(), momentum, betas,
                                           epsilon)
         self.batches = self._loader(X, y, dataset, batch_size, shuffle, seed, num_workers)
@@ -218,14 +218,13 @@ class TorchSolver(Solver):
     def params(self) -> list[np.ndarray]:
         if self.mode in ("fused", "cuda_graph"):
             return list(self.fused.params())
-        tensors = self.model.logicat_params()
-        return [t.numpy() if self.dev.type == "cpu" else t.cpu().numpy() for t in tensors]
+        return flat_params(self.model)
 
     def set_params(self, params: Sequence[np.ndarray]) -> None:
         if self.mode in ("fused", "cuda_graph"):
             self.fused.set(params[0], float(params[1][0]))
         else:
-            self.model.set_params(params)
+            set_flat_params(self.model, params)
 
     def params_finite(self) -> bool:
         if self.mode in ("fused", "cuda_graph"):
