@@ -70,7 +70,7 @@ class Row:
 def _scored(fitted, X, y, prior):
     """``classification_metrics`` of ``fitted`` on (X, y), deciding at ``prior`` (None: the
     estimator's own; only logicat's estimators take one)."""
-    from logicat.metrics import classification_metrics
+    from logicat.evaluate.metrics import classification_metrics
 
     proba = fitted.predict_proba(X) if prior is None else fitted.predict_proba(X, prior=prior)
     return classification_metrics(y, proba[:, 1], pos_label=fitted.classes_[1])
@@ -114,7 +114,7 @@ def other_splits(make, X, y, *, n_test: int, splits: int) -> list[float]:
     each."""
     from sklearn.model_selection import StratifiedShuffleSplit
 
-    from logicat.metrics import accuracy_percent
+    from logicat.evaluate.metrics import accuracy_percent
 
     accuracies = []
     for split in range(1, splits + 1):

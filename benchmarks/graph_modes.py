@@ -2,7 +2,7 @@
 
 One "step" is one evaluation of the objective: cost, dJ/dw and dJ/db at new parameters.
 
-- numpy:    the hand-derived gradients (``logicat.loss.cost_and_gradients``), no graph at all;
+- numpy:    the hand-derived gradients (``logicat.nn.loss.cost_and_gradients``), no graph at all;
 - dynamic:  the engine records a new graph every step (new Tensor objects, closures,
             a topological sort), then backpropagates: PyTorch's way;
 - static:   the graph was defined once with placeholders; each step feeds data, replays the

@@ -21,7 +21,7 @@ import time
 import numpy as np
 
 from logicat import LogisticRegression, gradient_descent, images_to_features, load_catvnoncat
-from logicat.kernels.fused import FusedObjective
+from logicat.engines.numba.fused import FusedObjective
 
 
 def main() -> None:

@@ -73,8 +73,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from logicat.data import load_catvnoncat, load_images
+    from logicat.data.features import images_to_features, preprocessing_spec
     from logicat.estimators import LogisticRegression
-    from logicat.features import images_to_features, preprocessing_spec
 
     folder = args.work_dir / "jpegs"
     t = time.perf_counter()

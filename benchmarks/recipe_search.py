@@ -63,7 +63,7 @@ def main() -> None:
 
     from logicat import ConvNetClassifier
     from logicat.data.catvnoncat import TRAIN_FILE, find_catvnoncat, load_h5_dataset
-    from logicat.metrics import cross_validate_metrics
+    from logicat.evaluate.metrics import cross_validate_metrics
 
     torch.set_num_threads(args.threads)
     train_x, train_y, _ = load_h5_dataset(find_catvnoncat() / TRAIN_FILE)  # only this file
@@ -95,8 +95,8 @@ def scores(y, z, weights_balanced):
     """accuracy, balanced accuracy, log-loss, balanced log-loss, Brier, ECE of logits z."""
     from sklearn import metrics
 
-    from logicat.loss import sigmoid
-    from logicat.metrics import expected_calibration_error
+    from logicat.evaluate.metrics import expected_calibration_error
+    from logicat.nn.loss import sigmoid
 
     p = sigmoid(z)
     decided = (p > 0.5).astype(int)

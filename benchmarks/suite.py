@@ -42,7 +42,10 @@ from pathlib import Path
 
 import numpy as np
 
-from logicat.reference import lesson_optimize
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the lesson's own code lives with the tests that check against it
+
+from tests.lesson import lesson_optimize  # noqa: E402
 
 LEARNING_RATE = 0.005
 PARTS = ("L", "P", "S", "G", "ideas", "cli")
@@ -97,10 +100,10 @@ def machine_description() -> list[str]:
         except ImportError:
             versions.append(f"{mod} not installed")
     lines.append(", ".join(versions))
-    from logicat.kernels import HAVE_NUMBA
+    from logicat.engines.numba import HAVE_NUMBA
 
     if HAVE_NUMBA:
-        from logicat.kernels.fused import default_threads
+        from logicat.engines.numba.fused import default_threads
 
         lines.append(f"logicat kernel: numba, {default_threads()} thread(s)")
     else:
@@ -118,10 +121,10 @@ def run_suite(
 ) -> list[Row]:
     """Run every measurement, print the table, return the rows."""
     from logicat.data import find_catvnoncat, load_catvnoncat
+    from logicat.data.features import images_to_features
+    from logicat.engines.numba.fused import FusedObjective
     from logicat.estimators import LogisticRegression
-    from logicat.features import images_to_features
-    from logicat.kernels.fused import FusedObjective
-    from logicat.loss import cost_and_gradients
+    from logicat.nn.loss import cost_and_gradients
     from logicat.training.descent import gradient_descent
 
     folder = find_catvnoncat(data_dir)
@@ -245,7 +248,7 @@ def _sklearn_job(X64, y, reference):
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression as SkLR
 
-    from logicat.loss import cross_entropy
+    from logicat.nn.loss import cross_entropy
 
     target = float(reference.cost_history[-1])
 
@@ -279,7 +282,7 @@ def _end_to_end_jobs(folder, iterations):
     """``logicat train`` and the lesson's script, each as a fresh process, start to finish."""
     tmp = tempfile.mkdtemp(prefix="logicat-bench-")
     atexit.register(shutil.rmtree, tmp, True)
-    lesson = [sys.executable, "-c", _LESSON_SCRIPT, str(folder), str(iterations)]
+    lesson = [sys.executable, "-c", _LESSON_SCRIPT, str(folder), str(iterations), str(ROOT)]
     jobs = [("L  lesson script end to end (process)",
              lambda: subprocess.run(lesson, check=True, capture_output=True), iterations,
              lambda r: "start, imports, load, train, accuracies")]
@@ -295,8 +298,9 @@ def _end_to_end_jobs(folder, iterations):
 
 _LESSON_SCRIPT = """
 import sys, h5py, numpy as np
-from logicat.reference import lesson_optimize, lesson_sigmoid
 folder, iterations = sys.argv[1], int(sys.argv[2])
+sys.path.insert(0, sys.argv[3])
+from tests.lesson import lesson_optimize, lesson_sigmoid
 with h5py.File(folder + '/train_catvnoncat.h5') as f:
     x, y = np.array(f['train_set_x'][:]), np.array(f['train_set_y'][:]).reshape(1, -1)
 X = x.reshape(x.shape[0], -1).T / 255.

@@ -149,17 +149,17 @@ def test_predict_and_train_stay_clear_of_scikit_learn(tmp_path, photos_dir):
 
 def test_every_public_name_resolves():
     import logicat
-    import logicat.autograd
     import logicat.data
-    import logicat.torch_backend
+    import logicat.engines.autograd
+    import logicat.engines.torch
     import logicat.training
 
-    for package in (logicat, logicat.autograd, logicat.data, logicat.training):
+    for package in (logicat, logicat.engines.autograd, logicat.data, logicat.training):
         for name in package.__all__:
             assert getattr(package, name) is not None, (package.__name__, name)
     pytest.importorskip("torch")
-    for name in logicat.torch_backend.__all__:
-        assert getattr(logicat.torch_backend, name) is not None
+    for name in logicat.engines.torch.__all__:
+        assert getattr(logicat.engines.torch, name) is not None
 
 
 def test_the_estimators_defaults_are_the_one_table():
@@ -175,7 +175,8 @@ def test_the_estimators_defaults_are_the_one_table():
 #: that interpret a family's own description, the estimators (one class per family), the Model
 #: object and the files that record the family's entries. Everything else reads the layers.
 FAMILY_MAY_BE_ASKED = {
-    "nn", "estimators", "model.py", "files.py", "file_validator.py", "checkpoint_validator.py",
+    "nn", "estimators", "io/model.py", "io/files.py", "io/validate.py",
+    "io/validate_checkpoint.py",
 }
 #: a model's family asked for (a dtype's .kind is another question)
 _FAMILY_QUESTION = re.compile(r"model\.kind|(?<!dtype)\.kind\s*[!=]=|convnet is (not )?None"
@@ -230,17 +231,12 @@ def test_the_installed_package_never_reaches_into_the_source_tree():
 #: goes when its module gets one (the test below fails on a stale entry).
 NOT_YET_MIRRORED = {
     "__main__.py": "python -m logicat: tests/test_architecture.py, tests/cli/",
-    "_lazy.py": "every lazy export resolved: tests/test_architecture.py",
-    "autograd/gradient_check.py": "tests/autograd/test_tensor.py, test_conv.py (gradcheck)",
-    "autograd/graphs.py": "tests/autograd/test_static.py, test_tensor.py, test_draw.py",
-    "autograd/layers.py": "tests/autograd/test_convnet.py, tests/nn/test_forward.py",
-    "checkpoint_validator.py": "tests/training/test_checkpoints.py, tests/hostile/",
-    "cli/bench.py": "tests/test_reference.py (bench vectorize)",
+    "cli/bench.py": "tests/nn/test_loops.py (bench vectorize)",
     "cli/data_commands.py": "tests/data/test_download.py, test_pack.py",
-    "cli/distributed.py": "tests/torch_backend/test_distributed.py",
-    "cli/explain.py": "tests/test_explain.py, tests/convnet/test_cli.py",
+    "cli/distributed.py": "tests/engines/torch/test_distributed.py",
+    "cli/explain.py": "tests/evaluate/test_explain.py, tests/convnet/test_cli.py",
     "cli/export.py": "tests/training/test_torch_solver.py, tests/hostile/test_outputs.py",
-    "cli/graph.py": "tests/autograd/test_draw.py, tests/convnet/test_cli.py",
+    "cli/graph.py": "tests/engines/autograd/test_draw.py, tests/convnet/test_cli.py",
     "cli/inspect.py": "tests/cli/test_evaluate_sweep_plot.py",
     "cli/options.py": "tests/hostile/test_sizes_and_options.py",
     "cli/out_of_core.py": "tests/training/test_out_of_core.py",
@@ -254,36 +250,45 @@ NOT_YET_MIRRORED = {
     "cli/train.py": "tests/cli/test_train_predict.py, test_train_rules.py, test_train_convnet.py",
     "cli/train_minibatch.py": "tests/cli/test_train_convnet.py, tests/convnet/test_cli.py",
     "cli/training_options.py": "tests/training/test_checkpoints.py, tests/cli/",
+    "core/errors.py": "every one-line error: tests/hostile/, tests/cli/test_bad_inputs.py",
+    "core/lazy.py": "every lazy export resolved: tests/test_architecture.py",
+    "core/validation.py":
+        "tests/hostile/test_sizes_and_options.py, tests/test_estimator_options.py",
     "data/chunks.py": "tests/training/test_out_of_core.py, tests/hostile/test_fuzz.py",
     "data/decode.py": "tests/data/test_pack.py",
+    "data/features.py": "tests/data/test_images.py, tests/networks/test_everywhere.py",
     "data/folders.py": "tests/data/test_images.py, test_pack.py",
-    "errors.py": "every one-line error: tests/hostile/, tests/cli/test_bad_inputs.py",
+    "engines/autograd/gradient_check.py":
+        "tests/engines/autograd/test_tensor.py, test_conv.py (gradcheck)",
+    "engines/autograd/graphs.py":
+        "tests/engines/autograd/test_static.py, test_tensor.py, test_draw.py",
+    "engines/autograd/layers.py":
+        "tests/engines/autograd/test_convnet.py, tests/nn/test_forward.py",
+    "engines/torch/augment.py": "tests/convnet/test_estimator.py, tests/training/test_minibatch.py",
+    "engines/torch/datasets.py": "tests/training/test_torch_solver.py",
+    "engines/torch/fused.py": "tests/training/test_torch_solver.py (the fused mode)",
+    "engines/torch/layers.py": "tests/nn/test_forward.py, tests/convnet/test_forward.py",
+    "engines/torch/model.py": "tests/nn/test_network.py, tests/training/test_torch_solver.py",
     "estimators/base.py": "tests/test_estimator_sklearn.py, test_estimator_options.py",
     "estimators/convnet.py": "tests/convnet/test_estimator.py",
     "estimators/logistic.py": "tests/test_estimator_sklearn.py, test_estimator_options.py",
     "estimators/mlp.py": "tests/networks/test_mlp.py",
-    "features.py": "tests/data/test_images.py, tests/networks/test_everywhere.py",
-    "file_validator.py": "tests/test_files.py, tests/hostile/test_model_files.py, test_fuzz.py",
-    "model.py": "tests/test_files.py, tests/networks/test_everywhere.py",
-    "network.py": "tests/networks/test_engines.py, test_mlp.py",
+    "io/model.py": "tests/io/test_files.py, tests/networks/test_everywhere.py",
+    "io/onnx.py": "tests/nn/test_forward.py, tests/networks/test_everywhere.py",
+    "io/validate.py": "tests/io/test_files.py, tests/hostile/test_model_files.py, test_fuzz.py",
+    "io/validate_checkpoint.py": "tests/training/test_checkpoints.py, tests/hostile/",
     "nn/convnet.py": "tests/convnet/test_forward.py, tests/nn/test_forward.py",
     "nn/families.py": "tests/nn/test_layers.py, test_forward.py",
-    "torch_backend/augment.py": "tests/convnet/test_estimator.py, tests/training/test_minibatch.py",
-    "torch_backend/datasets.py": "tests/training/test_torch_solver.py",
-    "torch_backend/export.py": "tests/nn/test_forward.py, tests/networks/test_everywhere.py",
-    "torch_backend/fused.py": "tests/training/test_torch_solver.py (the fused mode)",
-    "torch_backend/layers.py": "tests/nn/test_forward.py, tests/convnet/test_forward.py",
-    "torch_backend/model.py": "tests/networks/test_engines.py, tests/training/test_torch_solver.py",
     "training/batches.py": "tests/training/test_out_of_core.py",
     "training/hyperparameters.py": "tests/training/test_checkpoints.py",
     "training/loop.py": "tests/training/test_checkpoints.py, test_callbacks.py, test_solvers.py",
-    "training/objectives.py": "tests/autograd/test_tensor.py, tests/kernels/test_fused.py",
+    "training/objectives.py":
+        "tests/engines/autograd/test_tensor.py, tests/engines/numba/test_fused.py",
     "training/optimizers.py": "tests/test_estimator_options.py",
     "training/rules.py": "tests/test_estimator_options.py, tests/cli/test_train_rules.py",
     "training/schedules.py": "tests/test_estimator_options.py, tests/training/test_minibatch.py",
-    "validation.py": "tests/hostile/test_sizes_and_options.py, tests/test_estimator_options.py",
     "viz/canvas.py": "tests/viz/, tests/networks/test_everywhere.py",
-    "viz/explanations.py": "tests/test_explain.py, tests/web/test_app.py",
+    "viz/explanations.py": "tests/evaluate/test_explain.py, tests/web/test_app.py",
     "web/service.py": "tests/web/test_app.py",
     "web/uploads.py": "tests/web/test_app.py, tests/hostile/test_web.py",
 }
@@ -308,6 +313,31 @@ def test_tests_mirror_the_source_tree():
 
 #: Package cycles allowed: none (the torch solvers are training's, in training/).
 KNOWN_PACKAGE_CYCLES: list[list[str]] = []
+#: The packages in layers (docs/architecture.md): a package imports only from lower layers.
+PACKAGE_LAYERS = [
+    {"core"},
+    {"nn", "data"},
+    {"engines", "io"},
+    {"training", "evaluate"},
+    {"estimators", "viz"},
+    {"web"},
+    {"cli"},
+    {"__main__"},
+]
+
+
+def test_packages_import_from_lower_layers_only():
+    layer = {f"logicat.{name}": i for i, names in enumerate(PACKAGE_LAYERS) for name in names}
+    layer["logicat"] = len(PACKAGE_LAYERS)  # the package's __init__: lazy names from anywhere
+    upward = []
+    for module, targets in import_graph().items():
+        mine = ".".join(module.split(".")[:2])
+        for target in targets:
+            theirs = ".".join(target.split(".")[:2])
+            if theirs != mine and layer[theirs] >= layer[mine]:
+                upward.append(f"{module} -> {target}")
+    assert set(layer) >= {".".join(m.split(".")[:2]) for m in import_graph()}
+    assert upward == []
 
 
 def test_packages_import_one_way():
@@ -327,7 +357,7 @@ def test_explaining_a_convnet_imports_no_torch(photos_dir, tmp_path):
     explained (and its pictures drawn) with NumPy alone."""
     pytest.importorskip("torch")
     from logicat import ConvNetClassifier
-    from logicat.features import preprocessing_spec
+    from logicat.data.features import preprocessing_spec
 
     images = np.random.default_rng(0).integers(0, 256, (8, 16, 16, 3), dtype=np.uint8)
     model = ConvNetClassifier(widths=(4,), max_iter=1, device="cpu").fit(

@@ -8,7 +8,7 @@ import pytest
 from tests import paths
 
 ROOT = paths.ROOT
-ENGINE = ROOT / "src" / "logicat" / "autograd" / "tensor.py"
+ENGINE = ROOT / "src" / "logicat" / "engines" / "autograd" / "tensor.py"
 
 
 def _engine_line_counts() -> tuple[int, int]:

@@ -13,7 +13,7 @@ from sklearn.linear_model import LogisticRegression as SklearnLogisticRegression
 from sklearn.preprocessing import StandardScaler
 
 from logicat import DivergenceError, LogisticRegression
-from logicat.kernels.fused import FusedObjective
+from logicat.engines.numba.fused import FusedObjective
 from logicat.training.callbacks import EarlyStopping, TerminateOnNaN
 from logicat.training.descent import gradient_descent
 from logicat.training.optimizers import make_optimizer

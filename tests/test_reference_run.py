@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from logicat import LogisticRegression
+from tests.lesson import lesson_optimize
 
 # The lesson's published output for zero init, learning rate 0.005, 2000 iterations.
 PUBLISHED_COSTS = {
@@ -43,16 +44,9 @@ def reference32(cat_features):
 
 
 def _lesson_run(X, y, iterations):
-    """The lesson's own code: examples as columns, new arrays every iteration."""
-    X, Y = X.T, y.reshape(1, -1)
-    w, b, m = np.zeros((X.shape[0], 1)), 0.0, X.shape[1]
-    costs = []
-    for _ in range(iterations):
-        A = 1 / (1 + np.exp(-(np.dot(w.T, X) + b)))
-        costs.append(-1 / m * np.sum(Y * np.log(A) + (1 - Y) * np.log(1 - A)))
-        dw = 1 / m * np.dot(X, (A - Y).T)
-        db = 1 / m * np.sum(A - Y)
-        w, b = w - 0.005 * dw, b - 0.005 * db
+    """The lesson's own code (``tests/lesson.py``): examples as columns, every cost."""
+    w, b, costs = lesson_optimize(np.zeros((X.shape[1], 1)), 0.0, X.T, y.reshape(1, -1),
+                                  iterations, 0.005, record_every=1)
     return np.array(costs), w.ravel(), b
 
 

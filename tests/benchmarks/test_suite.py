@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from logicat.loss import cost_and_gradients
-from logicat.reference import lesson_optimize
+from logicat.nn.loss import cost_and_gradients
 from tests import paths
+from tests.lesson import lesson_optimize
 
 
 def test_lesson_baseline_is_the_reference_math(cat_features):

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from logicat.files import read_metadata
+from logicat.io.files import read_metadata
 from tests.conftest import invoke
 from tests.data.test_image_sets import photo_folder
 

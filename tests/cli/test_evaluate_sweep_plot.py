@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from logicat import LogisticRegression, load_model
-from logicat.metrics import cross_validate_metrics, model_metrics
+from logicat.evaluate.metrics import cross_validate_metrics, model_metrics
 from tests.conftest import invoke as run  # noqa: E402
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -104,7 +104,7 @@ def test_evaluate_prints_roc_auc_log_loss_and_cross_validation(model_path, cat_f
 
 
 def test_evaluate_json_has_the_numbers_of_the_text(model_path, cat_features):
-    from logicat.metrics import METRICS
+    from logicat.evaluate.metrics import METRICS
 
     _, _, X_test, y_test = cat_features
     text = run("evaluate", "--model", model_path, "--cv", 3)

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from logicat.cli.evaluation_data import positive_first
-from logicat.errors import DataFileError
+from logicat.core.errors import DataFileError
 from tests.conftest import invoke as run
 
 
@@ -45,8 +45,8 @@ def _json(*args):
 
 def test_a_folder_is_scored_as_the_library_scores_it(mine):
     from logicat.data import load_image_folder
-    from logicat.files import read_model
-    from logicat.metrics import classification_metrics
+    from logicat.evaluate.metrics import classification_metrics
+    from logicat.io.files import read_model
 
     model = read_model(mine / "cat.safetensors")
     folder = load_image_folder(mine / "imgs", "cat", 64)

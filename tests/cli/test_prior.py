@@ -11,7 +11,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from logicat.files import read_model, save_model
+from logicat.io.files import read_model, save_model
 from logicat.nn.output import Output
 from tests.conftest import invoke as run
 
@@ -128,7 +128,7 @@ def test_a_file_that_does_not_record_its_mix_decides_only_at_it(models, photos_d
 
 
 def test_evaluate_json_has_the_prior_the_output_and_the_new_metrics(models, cat_features):
-    from logicat.metrics import METRICS, classification_metrics
+    from logicat.evaluate.metrics import METRICS, classification_metrics
 
     path, old = models
     _, _, X_test, y_test = cat_features
@@ -153,7 +153,7 @@ def test_evaluate_json_has_the_prior_the_output_and_the_new_metrics(models, cat_
 
 
 def test_evaluate_text_says_the_class_mix_and_aligns_every_metric(models):
-    from logicat.metrics import METRICS
+    from logicat.evaluate.metrics import METRICS
 
     path, _ = models
     text = run("evaluate", "-m", path, "--prior", "balanced")
@@ -173,7 +173,7 @@ def test_evaluate_cv_scores_the_refitted_models_at_the_prior(models, cat_feature
     from sklearn.model_selection import StratifiedKFold
 
     from logicat.estimators import estimator_of
-    from logicat.metrics import classification_metrics
+    from logicat.evaluate.metrics import classification_metrics
 
     path, _ = models
     X, y, _, _ = cat_features

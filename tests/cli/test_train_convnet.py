@@ -100,7 +100,7 @@ def test_a_run_killed_after_a_checkpoint_and_resumed_ends_where_the_whole_run_do
         job.wait(timeout=120)
     assert job.returncode == -signal.SIGKILL
     assert not (tmp_path / "resumed.safetensors").exists()
-    from logicat.files import load_checkpoint
+    from logicat.io.files import load_checkpoint
 
     assert 1 <= load_checkpoint(ck).meta["epoch"] < 5
     subprocess.run([*command, "--resume"], check=True, capture_output=True, env=env)
@@ -136,7 +136,7 @@ def test_an_ensemble_killed_in_its_second_member_and_resumed_ends_where_the_whol
                 break
         job.wait(timeout=120)
     assert job.returncode == -signal.SIGKILL
-    from logicat.files import load_checkpoint
+    from logicat.io.files import load_checkpoint
 
     assert load_checkpoint(tmp_path / "ck.member-1.safetensors").meta["epoch"] == 5
     resumed = subprocess.run([*command, "--resume"], check=True, capture_output=True,

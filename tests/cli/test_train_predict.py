@@ -134,7 +134,7 @@ def inputs(photos_dir, tmp_path):
 def _expected_p(model_path, photos) -> list[float]:
     """p(cat) of each photo by the model's own predict_proba."""
     from logicat.data import load_images
-    from logicat.features import apply_preprocessing
+    from logicat.data.features import apply_preprocessing
 
     clf = load_model(model_path)
     images, _, failures = load_images(photos, size=64)

@@ -8,7 +8,7 @@ import hashlib
 import numpy as np
 import pytest
 
-from logicat.files import read_model
+from logicat.io.files import read_model
 from tests.conftest import invoke as run  # noqa: E402
 
 
@@ -89,7 +89,7 @@ def test_quiet_and_verbose(flag, costs, tmp_path):
 def test_log_csv_writes_the_runs_costs(tmp_path):
     import csv
 
-    from logicat.files import read_model
+    from logicat.io.files import read_model
     from tests.conftest import invoke
 
     log = tmp_path / "run.csv"

@@ -114,8 +114,8 @@ def test_grad_cam_is_its_formula(trained, cat_data):
     its mean over the map, and the picture sum_c alpha_c A_c upsampled. TTA off: one view."""
     import torch
 
+    from logicat.engines.torch.layers import ConvNet, grad_cam, images_to_tensor
     from logicat.nn.convnet import feature_maps
-    from logicat.torch_backend.layers import ConvNet, grad_cam, images_to_tensor
 
     model = load_model(trained[0]).to_model()
     spec = replace(model.convnet, tta=False)

@@ -1,4 +1,4 @@
-"""The ConvNet in logicat's own engine (``logicat.autograd.layers``) takes the steps that
+"""The ConvNet in logicat's own engine (``logicat.engines.autograd.layers``) takes the steps that
 PyTorch takes in ``ConvNetClassifier``'s solver: the same losses and parameters to 1e-8."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from logicat.autograd.layers import ConvNet as EngineConvNet  # noqa: E402
-from logicat.autograd.layers import layers_of  # noqa: E402
+from logicat.engines.autograd.layers import ConvNet as EngineConvNet  # noqa: E402
+from logicat.engines.autograd.layers import layers_of  # noqa: E402
 from logicat.nn.convnet import ConvNetSpec  # noqa: E402
 from logicat.training.hyperparameters import CONVNET_DEFAULTS  # noqa: E402
 from logicat.training.minibatch import InMemoryImages  # noqa: E402

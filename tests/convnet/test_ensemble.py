@@ -14,10 +14,10 @@ from sklearn.base import clone  # noqa: E402
 from sklearn.model_selection import cross_val_score  # noqa: E402
 
 from logicat import ConvNetClassifier, load_model  # noqa: E402
-from logicat.features import images_to_features, preprocessing_spec  # noqa: E402
-from logicat.files import read_model  # noqa: E402
-from logicat.loss import sigmoid  # noqa: E402
-from logicat.model import Model  # noqa: E402
+from logicat.data.features import images_to_features, preprocessing_spec  # noqa: E402
+from logicat.io.files import read_model  # noqa: E402
+from logicat.io.model import Model  # noqa: E402
+from logicat.nn.loss import sigmoid  # noqa: E402
 from logicat.nn.output import log_odds  # noqa: E402
 
 TINY = dict(widths=(4, 8), max_iter=2, batch_size=16, device="cpu")
@@ -92,7 +92,7 @@ def test_one_file_holds_the_whole_ensemble(ensemble, small, tmp_path):
 
 def test_the_onnx_graph_is_the_whole_ensemble(ensemble, small):
     ort = pytest.importorskip("onnxruntime")
-    from logicat.torch_backend.export import to_onnx
+    from logicat.io.onnx import to_onnx
 
     _, _, test = small
     for combine, prior in (("logit", "train"), ("proba", "balanced")):
@@ -107,7 +107,7 @@ def test_the_onnx_graph_is_the_whole_ensemble(ensemble, small):
 
 
 def test_explain_averages_the_members_maps(ensemble, small, tmp_path):
-    from logicat.explain import explain
+    from logicat.evaluate.explain import explain
 
     _, _, test = small
     model = ensemble.to_model()
@@ -148,7 +148,7 @@ def test_seed_members_are_seeded(small):
 def test_numpy_explains_a_convnet_as_torch_does(ensemble, small, method):
     """The NumPy engine's backward pass of the layers (``nn.backward``) gives torch.autograd's
     maps, TTA and the members' mean included, to 1e-10 in float64."""
-    from logicat.explain import explain
+    from logicat.evaluate.explain import explain
 
     _, _, test = small
     model = ensemble.to_model()
@@ -166,7 +166,7 @@ def test_numpy_explains_a_convnet_as_torch_does(ensemble, small, method):
 def test_upsampling_is_torchs_bilinear():
     import torch
 
-    from logicat.explain import upsample_bilinear
+    from logicat.evaluate.explain import upsample_bilinear
 
     maps = np.random.default_rng(0).normal(size=(2, 4, 4))
     for size in (8, 32, 10):

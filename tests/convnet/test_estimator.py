@@ -19,8 +19,8 @@ from sklearn.utils.estimator_checks import (  # noqa: E402
 )
 
 from logicat import ConvNetClassifier, ModelFileError, load_model  # noqa: E402
-from logicat.errors import ParameterError, ShapeError  # noqa: E402
-from logicat.features import preprocessing_spec  # noqa: E402
+from logicat.core.errors import ParameterError, ShapeError  # noqa: E402
+from logicat.data.features import preprocessing_spec  # noqa: E402
 from logicat.training.hyperparameters import CONVNET_DEFAULTS  # noqa: E402
 
 #: tiny and quick: two blocks of 4 and 8 channels, three epochs
@@ -83,7 +83,7 @@ def test_images_and_features_are_the_same_input(small, fitted):
 def test_the_numpy_prediction_is_the_torch_modules(small, fitted):
     import torch
 
-    from logicat.torch_backend.layers import ConvNet, images_to_tensor
+    from logicat.engines.torch.layers import ConvNet, images_to_tensor
 
     _, _, X_test = small
     net = ConvNet(fitted.spec_).load_numpy_params(fitted.params_).eval()
@@ -217,7 +217,7 @@ def test_images_too_small_for_the_augmentation_or_the_blocks(small):
 
 
 def test_explain_takes_only_images_of_the_models_size(small, fitted):
-    from logicat.explain import explain
+    from logicat.evaluate.explain import explain
 
     X, _, _ = small
     with pytest.raises(ShapeError, match=r"uint8 of shape \(m, 64, 64, 3\) for this model. "

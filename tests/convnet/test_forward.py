@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from logicat.errors import ShapeError
+from logicat.core.errors import ShapeError
 from logicat.nn import convnet, forward
 from logicat.nn.convnet import ConvNetSpec
 
 torch = pytest.importorskip("torch")
-from logicat.torch_backend.layers import ConvNet, images_to_tensor  # noqa: E402
+from logicat.engines.torch.layers import ConvNet, images_to_tensor  # noqa: E402
 
 SPECS = [ConvNetSpec(widths=(4, 6), convs_per_block=2, head="gap", hidden=5, image_size=16),
          ConvNetSpec(widths=(3, 5, 4), convs_per_block=1, head="flatten", hidden=0,

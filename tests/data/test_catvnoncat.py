@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from logicat.core.errors import DataFileError
 from logicat.data import (
     SHA256,
     TEST_FILE,
@@ -24,7 +25,6 @@ from logicat.data import (
     load_image,
     load_image_folder,
 )
-from logicat.errors import DataFileError
 from tests import paths
 
 SHARED = paths.CAT_DATA

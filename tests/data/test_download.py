@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import logicat.data.download as download_module
+from logicat.core.errors import DownloadError
 from logicat.data import (
     SHA256,
     TEST_FILE,
@@ -21,7 +22,6 @@ from logicat.data import (
     file_sha256,
     load_catvnoncat,
 )
-from logicat.errors import DownloadError
 from tests import paths
 
 SHARED = paths.CAT_DATA

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from logicat.core.errors import ParameterError
 from logicat.data import image_sets
-from logicat.errors import ParameterError
 
 
 def photo_folder(root, cat_data, n=30, classes=("cat", "non-cat"), start=0):

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from logicat.core.errors import ImageLoadError
 from logicat.data import load_image, load_images
-from logicat.errors import ImageLoadError
 
 PHOTOS = [
     "tabby_cat.jpg",

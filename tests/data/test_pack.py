@@ -8,10 +8,10 @@ from click.testing import CliRunner
 from PIL import Image
 
 from logicat.cli import main
+from logicat.core.errors import DataFileError
 from logicat.data import list_image_folder, load_h5_dataset, load_images
 from logicat.data.decode import load_images_parallel
 from logicat.data.pack import pack_image_folder
-from logicat.errors import DataFileError
 
 
 @pytest.fixture(scope="module")
@@ -87,8 +87,8 @@ def test_cli_pack_then_train_on_the_file(image_root, tmp_path):
 
 def test_cli_predict_with_workers_prints_what_the_serial_loop_computes(image_root, cat_features,
                                                                        tmp_path):
+    from logicat.data.features import images_to_features, preprocessing_spec
     from logicat.estimators import LogisticRegression
-    from logicat.features import images_to_features, preprocessing_spec
 
     X, y, _, _ = cat_features
     model = tmp_path / "m.safetensors"

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from logicat.core.errors import ParameterError
 from logicat.data.splits import held_out_rows
-from logicat.errors import ParameterError
 
 
 def _labels(cats: int, others: int) -> np.ndarray:

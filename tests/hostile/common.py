@@ -66,9 +66,9 @@ def assert_refused(status: int, output: str, *, code: int, names: str,
 
 def small_model(folder: Path, name: str = "model.safetensors", size: int = 4) -> Path:
     """A logistic-regression model file on size x size images (48 features for 4x4)."""
-    from logicat.features import preprocessing_spec
-    from logicat.files import save_model
-    from logicat.model import Model
+    from logicat.data.features import preprocessing_spec
+    from logicat.io.files import save_model
+    from logicat.io.model import Model
 
     n = size * size * 3
     w = np.linspace(-1, 1, n)

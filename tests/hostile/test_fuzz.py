@@ -24,10 +24,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from logicat.core.errors import DataFileError, ImageLoadError, ModelFileError
 from logicat.data import load_h5_dataset, load_image
 from logicat.data.chunks import H5Images
-from logicat.errors import DataFileError, ImageLoadError, ModelFileError
-from logicat.files import read_model
+from logicat.io.files import read_model
 from tests.hostile.common import CAT_DATA, PHOTOS, small_model
 
 EXAMPLES = int(os.environ.get("LOGICAT_FUZZ_EXAMPLES", "15"))
@@ -77,7 +77,7 @@ def _network_file(folder: Path, kind: str) -> Path:
 
         clf = ConvNetClassifier(widths=(3, 4), max_iter=1, batch_size=8, crop_pad=2,
                                 device="cpu").fit(images, y)
-    from logicat.features import preprocessing_spec
+    from logicat.data.features import preprocessing_spec
 
     return clf.save(folder / f"{kind}.safetensors", preprocessing=preprocessing_spec(8))
 

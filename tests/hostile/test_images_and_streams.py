@@ -22,9 +22,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from logicat.core.errors import DownloadError, ImageLoadError
 from logicat.data import load_image
 from logicat.data.download import fetch_verified
-from logicat.errors import DownloadError, ImageLoadError
 from tests.hostile.common import (
     CAT_DATA,
     PHOTOS,

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from safetensors.numpy import load_file, save
 
-from logicat.errors import ModelFileError
+from logicat.core.errors import ModelFileError
 from tests.hostile.common import PHOTOS, assert_refused, cli, snapshot
 
 
@@ -210,7 +210,7 @@ def test_a_file_whose_layers_cannot_give_a_probability_is_refused(case, networks
                                                                   monkeypatch):
     """No command shows a NaN as a probability, draws a picture or asks for memory it cannot
     have: each refuses the file in one line, exit 1, before any work; so does the web app."""
-    monkeypatch.setattr("logicat.validation.available_memory", lambda: 2 << 30)
+    monkeypatch.setattr("logicat.core.validation.available_memory", lambda: 2 << 30)
     kind, edit, why = LAYER_CASES[case]
     bad = _rewrite(networks[kind], tmp_path / "bad.safetensors", edit, "logicat")
     before = snapshot(tmp_path)
@@ -237,7 +237,7 @@ def test_a_file_whose_layers_cannot_give_a_probability_is_refused(case, networks
 def test_a_model_made_in_memory_that_overflows_names_itself_and_warns_nothing(networks):
     """The last guard, behind the reader: a ``Model`` built in memory whose logits are not
     finite raises one line naming it, not a NaN probability and no RuntimeWarning."""
-    from logicat.files import read_model
+    from logicat.io.files import read_model
 
     model = read_model(networks["mlp"])
     model.params[0] = np.full_like(model.params[0], 1e308)

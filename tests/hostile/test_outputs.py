@@ -1,7 +1,7 @@
 """Classes 2 and 3: no command overwrites its own inputs, and every write is atomic.
 
 Collisions are refused before any work (usage error, exit 2) and leave every file as it was.
-Writes go through ``logicat.paths.atomic_output``: a full disk (fsync failing with ENOSPC, as
+Writes go through ``logicat.core.paths.atomic_output``: a full disk (fsync failing with ENOSPC, as
 delayed allocation reports it) is one error line, leaves the old file intact and no
 temporary file; a symlink planted at a guessable temporary name is never followed. A scan of
 the source checks that no module writes a file any other way.
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from logicat import paths as paths_module
+from logicat.core import paths as paths_module
 from tests import paths
 from tests.hostile.common import CAT_DATA, PHOTOS, assert_refused, cli, small_model, snapshot
 

@@ -17,8 +17,8 @@ import pytest
 
 from logicat.cli import main
 from logicat.cli.options import FiniteFloat, PositiveFloat
+from logicat.core.errors import ParameterError
 from logicat.data import load_image
-from logicat.errors import ParameterError
 from tests.hostile.common import CAT_DATA, PHOTOS, assert_refused, cli, snapshot
 
 CLASSES = np.array([b"non-cat", b"cat"])

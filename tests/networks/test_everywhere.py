@@ -15,7 +15,7 @@ from PIL import Image
 
 from logicat import MLPClassifier, load_model
 from logicat.data import load_images
-from logicat.features import apply_preprocessing
+from logicat.data.features import apply_preprocessing
 from tests import paths
 from tests.conftest import invoke as run  # noqa: E402
 from tests.networks.test_reference_runs import DEEP_LOG

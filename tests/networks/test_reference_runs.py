@@ -8,7 +8,7 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 from logicat import MLPClassifier
-from logicat.metrics import accuracy_percent
+from logicat.evaluate.metrics import accuracy_percent
 from tests.networks import course
 
 # The courses' published logs: "Cost after iteration i: J" every 100 iterations.

@@ -6,13 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from logicat.autograd.gradient_check import numeric_gradient
-from logicat.errors import ShapeError
-from logicat.loss import cross_entropy
+from logicat.core.errors import ShapeError
+from logicat.engines.autograd.gradient_check import numeric_gradient
 from logicat.nn import backward, forward
 from logicat.nn.convnet import ConvNetSpec
 from logicat.nn.families import convnet_layers, dense_layers, logistic_layers, standardized
 from logicat.nn.layers import LAYOUTS, layer, logit_layers, shapes
+from logicat.nn.loss import cross_entropy
 
 L = layer
 EPS, RTOL = 1e-6, 1e-6
@@ -211,7 +211,7 @@ TORCH_CASES = [(name, False) for name in FAMILIES] + [
 
 
 def _torch_gradients(torch, layers, input_shape, tensors, x, y, training, weights=None):
-    from logicat.torch_backend.layers import LayerNet
+    from logicat.engines.torch.layers import LayerNet
 
     net = LayerNet(layers, input_shape).double().load_numpy_params(tensors)
     net.train(training)

@@ -1,6 +1,6 @@
 """Every engine interprets the same list of layers: NumPy (``nn.forward``), PyTorch
-(``torch_backend.layers.LayerNet``), ONNX (``torch_backend.export.layers_to_onnx``, run by
-onnxruntime) and logicat's own autograd (``autograd.convnet.engine_layers``) give the same
+(``engines.torch.layers.LayerNet``), ONNX (``io.onnx.layers_to_onnx``, run by
+onnxruntime) and logicat's own autograd (``engines.autograd.layers.engine_layers``) give the same
 logits, over every layer type and option and every family."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from logicat.nn.layers import OPTIONS, layer, shapes
 
 torch = pytest.importorskip("torch")
 
-from logicat.torch_backend.layers import LayerNet  # noqa: E402
+from logicat.engines.torch.layers import LayerNet  # noqa: E402
 
 L = layer
 IMAGES = {  # input (3, 16, 16): every layer type that takes images, with its options varied
@@ -92,7 +92,7 @@ def test_numpy_torch_and_onnx_give_the_same_logits(name, layers, input_shape):
         np.testing.assert_array_equal(back[key], tensors[key])
 
     onnxruntime = pytest.importorskip("onnxruntime")
-    from logicat.torch_backend.export import layers_to_onnx
+    from logicat.io.onnx import layers_to_onnx
 
     features = (x.reshape(len(x), -1) / 255.0) if x.dtype == np.uint8 else x
     # onnxruntime convolves in float32 only: those lists are compared in float32, to 1e-5
@@ -109,7 +109,7 @@ def test_numpy_torch_and_onnx_give_the_same_logits(name, layers, input_shape):
 
 @pytest.mark.parametrize("name", ["conv-bn-pools", "flatten-head", "the ConvNet family"])
 def test_logicats_own_engine_gives_the_same_logits(name):
-    from logicat.autograd.layers import ConvNet, engine_layers
+    from logicat.engines.autograd.layers import ConvNet, engine_layers
 
     layers = IMAGES.get(name) or convnet_layers(_Spec)
     tensors = _tensors(layers, (3, 16, 16))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from logicat.errors import ParameterError, ShapeError
+from logicat.core.errors import ParameterError, ShapeError
 from logicat.nn.families import convnet_layers, dense_layers, standardized
 from logicat.nn.layers import (
     from_json,

@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from logicat.loss import sigmoid
+from logicat.nn.loss import sigmoid
 from logicat.nn.output import Output, check_prior, fit_temperature, log_odds, training_prior
 
 

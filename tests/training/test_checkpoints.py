@@ -15,7 +15,7 @@ from sklearn.datasets import make_classification
 from sklearn.preprocessing import StandardScaler
 
 from logicat import LogisticRegression, ModelFileError
-from logicat.files import load_checkpoint
+from logicat.io.files import load_checkpoint
 from logicat.training.callbacks import Checkpoint, GracefulInterrupt, TrainingInterrupted
 
 CONFIGS = {

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from logicat.errors import ParameterError
+from logicat.core.errors import ParameterError
 from logicat.nn.output import fit_temperature
 from logicat.training.ensemble import fit_members
 from logicat.training.fit import Fit

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from logicat import ConvNetClassifier, LogisticRegression, MLPClassifier
-from logicat.errors import ParameterError
+from logicat.core.errors import ParameterError
 
 #: 20 cats and 40 others, as tiny images (the ConvNet) or their features (the dense models)
 Y = np.array(["cat"] * 20 + ["non-cat"] * 40)

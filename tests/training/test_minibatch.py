@@ -11,10 +11,10 @@ import pytest
 pytest.importorskip("torch")
 
 from logicat import ConvNetClassifier  # noqa: E402
+from logicat.core.errors import ModelFileError, ParameterError  # noqa: E402
 from logicat.data.chunks import H5Images  # noqa: E402
 from logicat.data.pack import pack_image_folder  # noqa: E402
-from logicat.errors import ModelFileError, ParameterError  # noqa: E402
-from logicat.files import (  # noqa: E402
+from logicat.io.files import (  # noqa: E402
     Snapshot,  # noqa: E402
     load_checkpoint,
     save_checkpoint,

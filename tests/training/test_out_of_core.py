@@ -11,12 +11,12 @@ import pytest
 from click.testing import CliRunner
 
 from logicat.cli import main
+from logicat.core.errors import DataFileError
 from logicat.data.chunks import H5Images
-from logicat.errors import DataFileError
+from logicat.data.features import images_to_features
 from logicat.estimators import LogisticRegression
-from logicat.features import images_to_features
-from logicat.loss import cost_and_gradients
-from logicat.model import Model
+from logicat.io.model import Model
+from logicat.nn.loss import cost_and_gradients
 from logicat.training.batches import FileRows
 from logicat.training.fit import DEFAULTS, fit_file
 from tests.paths import CAT_DATA
@@ -178,7 +178,7 @@ def test_cli_train_file_prints_the_cost_table_and_saves(cat_h5, tmp_path, cat_da
 
 
 def test_sgd_divergence_is_an_error_not_nan(tmp_path, rng):
-    from logicat.errors import DivergenceError
+    from logicat.core.errors import DivergenceError
 
     x = rng.integers(0, 256, size=(40, 2, 2, 3), dtype=np.uint8)
     path = write_h5(tmp_path / "d.h5", x, rng.integers(0, 2, size=40))

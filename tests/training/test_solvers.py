@@ -156,7 +156,7 @@ def test_logicat_train_takes_the_span_solver_and_says_so_in_the_model(tmp_path):
     from click.testing import CliRunner
 
     from logicat.cli import main
-    from logicat.files import read_metadata
+    from logicat.io.files import read_metadata
 
     out = tmp_path / "m.safetensors"
     result = CliRunner().invoke(main, ["train", "-n", "300", "--out", str(out)])

@@ -17,8 +17,8 @@ from click.testing import CliRunner  # noqa: E402
 
 from logicat import DivergenceError, LogicatError, LogisticRegression, fit_dataset  # noqa: E402
 from logicat.cli import main  # noqa: E402
-from logicat.kernels.fused import FusedObjective  # noqa: E402
-from logicat.torch_backend import H5CatDataset, ImageFolderDataset, train_torch  # noqa: E402
+from logicat.engines.numba.fused import FusedObjective  # noqa: E402
+from logicat.engines.torch import H5CatDataset, ImageFolderDataset, train_torch  # noqa: E402
 from logicat.training.descent import gradient_descent  # noqa: E402
 from logicat.training.objectives import ENGINES  # noqa: E402
 from tests import paths  # noqa: E402
@@ -84,7 +84,7 @@ def test_float32(cat_features, mode):
 def test_graph_capture_is_replayed_and_a_failed_one_falls_back(cat_features, monkeypatch):
     """The CUDA-graph orchestration on the CPU: a stand-in "graph" (the chunk run eagerly),
     and a capture that fails - "try" (what mode="auto" asks for) warns and trains anyway."""
-    from logicat.torch_backend import fused
+    from logicat.engines.torch import fused
 
     X, y, _, _ = cat_features
     Xt, yt = torch.from_numpy(X[:60]), torch.from_numpy(y[:60].astype(float))
@@ -216,7 +216,7 @@ def test_bad_settings_are_clear_errors(cat_features, monkeypatch):
 # ---------------------------------------------------------------------------- datasets
 def test_h5_dataset_reads_lazily_and_in_shards(cat_data):
     path = Path(os.environ["LOGICAT_DATA"]) / "train_catvnoncat.h5"
-    from logicat.torch_backend.datasets import h5_rows
+    from logicat.engines.torch.datasets import h5_rows
 
     ds = H5CatDataset(path)
     assert len(ds) == 209 == h5_rows(path)
@@ -312,7 +312,7 @@ def test_export_onnx_matches_logicat(cat_data, cat_features, tmp_path, dtype):
 def test_export_onnx_standardized_model(cat_data, cat_features, tmp_path):
     """A model trained on standardized features exports its (x - mean) / scale too."""
     ort = pytest.importorskip("onnxruntime")
-    from logicat.torch_backend import export_onnx
+    from logicat.engines.torch import export_onnx
 
     X, y, X_test, _ = cat_features
     clf = LogisticRegression(max_iter=30, standardize=True).fit(X, y)

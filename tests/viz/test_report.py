@@ -14,7 +14,7 @@ from PIL import Image
 
 from logicat import load_model
 from logicat.data import TRAIN_FILE, file_sha256, find_catvnoncat
-from logicat.metrics import METRICS, model_metrics
+from logicat.evaluate.metrics import METRICS, model_metrics
 from tests import paths
 from tests.conftest import invoke as run  # noqa: E402
 

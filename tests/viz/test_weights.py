@@ -28,7 +28,7 @@ def test_a_units_picture_draws_at_most_max_panels():
 
 
 def test_an_ensembles_picture_says_it_is_the_first_members():
-    from logicat.model import Model
+    from logicat.io.model import Model
 
     rng = np.random.default_rng(0)
     w, b = rng.normal(size=12), np.zeros(1)

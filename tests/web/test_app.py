@@ -28,8 +28,8 @@ from click.testing import CliRunner  # noqa: E402
 from logicat import load_model  # noqa: E402
 from logicat.cli import main  # noqa: E402
 from logicat.data import file_sha256, load_image, load_images  # noqa: E402
-from logicat.features import apply_preprocessing  # noqa: E402
-from logicat.files import read_metadata  # noqa: E402
+from logicat.data.features import apply_preprocessing  # noqa: E402
+from logicat.io.files import read_metadata  # noqa: E402
 from tests import paths  # noqa: E402
 
 ROOT = paths.ROOT
@@ -139,8 +139,8 @@ def test_predict_returns_the_64x64_image_the_model_sees(client, photos_dir):
 def test_predict_explains_each_photo_as_logicat_explain_does(client, model_path, photos_dir):
     from PIL import Image
 
-    from logicat.explain import explain
-    from logicat.files import read_model
+    from logicat.evaluate.explain import explain
+    from logicat.io.files import read_model
     from logicat.viz.explanations import map_colors
 
     photo = photos_dir / "chelsea_cat.png"
@@ -558,7 +558,7 @@ def test_page_shows_the_probability_of_tabby_cat(server, model_path, photos_dir)
 def test_a_model_whose_logit_is_not_a_number_answers_500_saying_so(model_path, photos_dir):
     """Never 200 with a null probability: a model made in memory whose weights overflow (a
     file like it is refused when the server starts) answers 500 with the reason."""
-    from logicat.files import read_model
+    from logicat.io.files import read_model
     from logicat.web import create_app
 
     model = read_model(model_path)

@@ -12,7 +12,7 @@ import pytest
 httpx = pytest.importorskip("httpx")
 pytest.importorskip("fastapi")
 
-from logicat.files import read_model, save_model  # noqa: E402
+from logicat.io.files import read_model, save_model  # noqa: E402
 from logicat.nn.output import Output  # noqa: E402
 from tests.conftest import invoke as run  # noqa: E402
 
@@ -89,7 +89,7 @@ def test_the_app_decides_at_the_prior_and_says_so(models, photos_dir):
 
 
 def test_create_app_refuses_a_prior_for_a_file_that_does_not_record_its_mix(models):
-    from logicat.errors import ModelFileError
+    from logicat.core.errors import ModelFileError
     from logicat.web import create_app
 
     _, old = models

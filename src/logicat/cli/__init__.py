@@ -3,7 +3,7 @@
 Each command lives in its own module and is registered on the ``main`` group below; a command
 imports what it needs when it runs, so ``logicat --help`` loads neither NumPy nor scikit-learn.
 Errors a user can fix become one line, ``Error: ...``, with the exit status of their class
-(``logicat.errors``: 1 for bad input, 2 for a wrong use of the command, like click's usage
+(``logicat.core.errors``: 1 for bad input, 2 for a wrong use of the command, like click's usage
 errors), and the OS errors one expects (a missing file, no permission, a full disk) exit 1 the
 same way. Anything else is a bug and keeps its traceback.
 """
@@ -15,7 +15,7 @@ import errno
 import click
 
 from logicat import __version__
-from logicat.errors import LogicatError, UsageError
+from logicat.core.errors import LogicatError, UsageError
 
 #: OS errors that are the user's situation, not a bug: reported in one line, exit 1.
 EXPECTED_OS_ERRORS = {

@@ -88,11 +88,11 @@ def _blas_threads(n: int):
 def _vectorize_rows(dot_size, m, n, repeat, data_dir):
     import numpy as np
 
+    from logicat.core.validation import check_memory
     from logicat.data import find_catvnoncat, load_catvnoncat
-    from logicat.features import images_to_features
-    from logicat.loss import cost_and_gradients
-    from logicat.reference import cost_and_gradients_loops, dot_loops
-    from logicat.validation import check_memory
+    from logicat.data.features import images_to_features
+    from logicat.nn.loops import cost_and_gradients_loops, dot_loops
+    from logicat.nn.loss import cost_and_gradients
 
     # two float64 vectors (16 bytes an element) and their Python lists (2 x 32 bytes)
     check_memory(80 * dot_size, f"--dot-size {dot_size} (two vectors, as arrays and as lists)")

@@ -18,7 +18,7 @@ from typing import NamedTuple
 import click
 import numpy as np
 
-from logicat.errors import DataFileError
+from logicat.core.errors import DataFileError
 
 
 class Scored(NamedTuple):

@@ -36,8 +36,8 @@ def explain(model_path, paths, out_dir, method, engine, fmt):
     """
     from logicat.data.folders import image_files
     from logicat.data.images import load_images
-    from logicat.explain import explain as explain_images
-    from logicat.files import read_model
+    from logicat.evaluate.explain import explain as explain_images
+    from logicat.io.files import read_model
     from logicat.viz.canvas import save_figure
     from logicat.viz.explanations import explanation_figure
 
@@ -76,7 +76,7 @@ def explain(model_path, paths, out_dir, method, engine, fmt):
 def _check_pictures(outputs: list[Path], inputs: list) -> None:
     """No picture may overwrite a photo being explained or the model (``--out`` the photos'
     folder, say)."""
-    from logicat.paths import check_outputs
+    from logicat.core.paths import check_outputs
 
     check_outputs([("the picture", out) for out in outputs], inputs)
 

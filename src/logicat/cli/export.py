@@ -12,7 +12,7 @@ from logicat.cli.options import (
     prior_option,
     writable_output,
 )
-from logicat.paths import check_outputs
+from logicat.core.paths import check_outputs
 
 
 @click.command()
@@ -34,8 +34,8 @@ def export(fmt, input_kind, model_opt, model_arg, out, prior):
     after the model's output step (an ensemble's members, a calibration, --prior); run it with
     onnxruntime, e.g. session.run(["probability"], {"images": batch}).
     """
-    from logicat.files import read_model
-    from logicat.torch_backend.export import export_onnx
+    from logicat.io.files import read_model
+    from logicat.io.onnx import export_onnx
 
     if model_opt is not None and out is None:  # logicat export -m MODEL OUT: OUT came first
         model_arg, out = None, model_arg

@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 
 from logicat.cli.options import data_dir_option, data_files, writable_output
-from logicat.errors import LogicatError
-from logicat.paths import check_outputs
+from logicat.core.errors import LogicatError
+from logicat.core.paths import check_outputs
 
 EXAMPLES = ("abc", "logistic", "vectorized", "convnet")
 
@@ -41,7 +41,7 @@ def graph(example, model_path, data_dir, out, fmt):
       logicat graph --example convnet --out convnet.svg
       logicat graph --model model.safetensors --out step.png
     """
-    from logicat.autograd import draw
+    from logicat.engines.autograd import draw
 
     if (example is None) == (model_path is None):
         raise click.UsageError("Give either --example or --model (one of them).")
@@ -74,7 +74,7 @@ def graph(example, model_path, data_dir, out, fmt):
 def _cat_training_set(data_dir, dtype="float64", preprocessing=None):
     """Training features (m, n) and 0/1 labels (m,) of the cat data."""
     from logicat.data import find_catvnoncat, load_catvnoncat
-    from logicat.features import apply_preprocessing, images_to_features
+    from logicat.data.features import apply_preprocessing, images_to_features
 
     data = load_catvnoncat(find_catvnoncat(data_dir))
     if preprocessing:
@@ -85,7 +85,7 @@ def _cat_training_set(data_dir, dtype="float64", preprocessing=None):
 
 
 def _example(name: str, data_dir):
-    from logicat.autograd import graphs as examples
+    from logicat.engines.autograd import graphs as examples
 
     if name == "abc":
         return examples.abc(), "J = 3(a + bc)"
@@ -102,8 +102,8 @@ def _example(name: str, data_dir):
 def _convnet_example(data_dir):
     import numpy as np
 
-    from logicat.autograd import layers as convnet
     from logicat.data import find_catvnoncat, load_catvnoncat
+    from logicat.engines.autograd import layers as convnet
 
     data = load_catvnoncat(find_catvnoncat(data_dir))
     y = data.train_y
@@ -116,13 +116,13 @@ def _convnet_example(data_dir):
 
 
 def _convnet_model(model, model_path: Path, data_dir, m: int = 8):
-    """A ConvNet's graph in logicat's own engine (``autograd.layers``), as it predicts (batch
-    norm on its running statistics), with the gradients of J on m of its training images."""
+    """A ConvNet's graph in logicat's own engine (``engines.autograd.layers``), as it predicts
+    (batch norm on its running statistics), with the gradients of J on m of its training images."""
     import numpy as np
 
-    from logicat.autograd import layers as convnet
-    from logicat.autograd.tensor import Tensor
     from logicat.data import find_catvnoncat, load_catvnoncat
+    from logicat.engines.autograd import layers as convnet
+    from logicat.engines.autograd.tensor import Tensor
 
     data = load_catvnoncat(find_catvnoncat(data_dir))
     params = {k: v.astype(np.float64) for k, v in model.named_params.items()}
@@ -143,10 +143,10 @@ def _convnet_model(model, model_path: Path, data_dir, m: int = 8):
 def _model_step(model_path: Path, data_dir):
     import numpy as np
 
-    from logicat.autograd.graphs import training_step
-    from logicat.files import read_model
+    from logicat.engines.autograd.graphs import training_step
+    from logicat.io.files import read_model
     from logicat.nn.layers import has, is_linear
-    from logicat.scaling import standardize
+    from logicat.nn.scaling import standardize
 
     model = read_model(model_path)
     layers = model.layers
@@ -165,7 +165,7 @@ def _model_step(model_path: Path, data_dir):
     loss = hyper.get("loss", "cross_entropy")
     lr = float(hyper.get("learning_rate", 0.005))
     if not is_linear(layers):  # hidden layers
-        from logicat.autograd.draw import network_graph
+        from logicat.engines.autograd.draw import network_graph
 
         return network_graph(model.params, model.activation, X, y01, loss), (
             f"{model_path.name}: the {model.description}, one forward and "

@@ -46,8 +46,8 @@ def evaluate(model_path, data_dir, split, images, test_file, positive, cv, fmt, 
     --prior, the model decides at that class mix (the models --cv trains too).
     """
     from logicat.cli.evaluation_data import check_data_options, scored_data
-    from logicat.files import read_model
-    from logicat.metrics import classification_metrics
+    from logicat.evaluate.metrics import classification_metrics
+    from logicat.io.files import read_model
 
     check_data_options(images, test_file)
     model = read_model(model_path).at_prior(prior)
@@ -78,7 +78,7 @@ def _data_json(data) -> dict:
 
 
 def _echo_metrics(model, data, result) -> None:
-    from logicat.metrics import METRICS
+    from logicat.evaluate.metrics import METRICS
 
     names = list(data.classes)
     if data.skipped:  # as logicat pack lists them
@@ -138,7 +138,7 @@ def _cross_validate(clf, X, data, k, echo: bool, prior="train") -> dict:
 
     import numpy as np
 
-    from logicat.metrics import METRICS, cross_validate_metrics
+    from logicat.evaluate.metrics import METRICS, cross_validate_metrics
 
     y, where = data.y, "the training set" if data.split == "train" else data.source
     unit = "iterations" if getattr(clf, "batch_size", None) is None else "epochs"
@@ -202,7 +202,7 @@ def info(model_opt, model_arg, as_json):
     """
     import json
 
-    from logicat.files import read_model
+    from logicat.io.files import read_model
     from logicat.nn.hyperparameters import meaningful
 
     model = read_model(one_model(model_opt, model_arg))

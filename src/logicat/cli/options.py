@@ -119,8 +119,8 @@ def one_model(model_opt: Path | None, model_arg: Path | None) -> Path:
 def data_files(data_dir: Path | None) -> dict[str, Path]:
     """The cat-data files a command will read, by what they are (for ``paths.check_outputs``);
     none when they cannot be found (the command then fails saying so)."""
+    from logicat.core.errors import LogicatError
     from logicat.data import TEST_FILE, TRAIN_FILE, find_catvnoncat
-    from logicat.errors import LogicatError
 
     try:
         folder = find_catvnoncat(data_dir)
@@ -148,8 +148,8 @@ def check_hyperparameters(constraints: dict, params: dict, source_of: dict | Non
     """``params`` against the estimators' constraint table, before any work: a value out of
     range is a usage error naming the option it came from (``source_of``: name -> option, e.g.
     "--param"; else ``OPTION_OF``, else --NAME)."""
-    from logicat.errors import ParameterError
-    from logicat.validation import check_params
+    from logicat.core.errors import ParameterError
+    from logicat.core.validation import check_params
 
     for name, allowed in constraints.items():
         if name not in params:

@@ -23,8 +23,8 @@ def train_from_file(params: dict, *, train_file: Path, data_dir, progress, out: 
     from logicat.cli.saving import save_and_plot
     from logicat.data import TEST_FILE, TRAIN_FILE, file_sha256, find_catvnoncat, load_h5_dataset
     from logicat.data.chunks import H5Images
-    from logicat.features import images_to_features, preprocessing_spec
-    from logicat.metrics import accuracy_percent
+    from logicat.data.features import images_to_features, preprocessing_spec
+    from logicat.evaluate.metrics import accuracy_percent
     from logicat.training.fit import fit_file
 
     bar, callbacks = progress

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from logicat.cli.options import data_dir_option, data_files, model_option, writable_output
-from logicat.paths import check_outputs
+from logicat.core.paths import check_outputs
 
 out_option = click.option("--out", "-o", type=click.Path(path_type=Path), required=True,
                           help="The picture file (.png, .svg or .pdf).")
@@ -23,7 +23,7 @@ def plot() -> None:
 
 def _check_out(out: Path, model_path: Path, data_dir=None, reads_data: bool = True) -> Path:
     """--out must be a picture path that is none of the command's inputs."""
-    from logicat.errors import LogicatError
+    from logicat.core.errors import LogicatError
     from logicat.viz.canvas import check_plot_path
 
     writable_output(out, "picture")
@@ -39,7 +39,7 @@ def _model_and_data(model_path, data_dir):
     """The model, its class names and the cat data, checked to fit together."""
     from logicat.cli.evaluation_data import check_trained_on_cat_data
     from logicat.data import load_catvnoncat
-    from logicat.files import read_model
+    from logicat.io.files import read_model
 
     model = read_model(model_path)
     model.image_preprocessing(model_path)
@@ -73,7 +73,7 @@ def _save(fig, out: Path) -> None:
 def learning_curve(model_path, out):
     """The cost J at each iteration of the model's training (and the validation cost, if early
     stopping watched one)."""
-    from logicat.files import read_model
+    from logicat.io.files import read_model
     from logicat.viz.plots import model_learning_curves_figure
 
     _check_out(out, model_path, reads_data=False)
@@ -107,7 +107,7 @@ def sigmoid(model_path, out, no_data, split, data_dir):
 def weights(model_path, out):
     """The weights w as a 64x64 RGB image: positive and negative parts (per pixel / 255, also
     for a model trained with standardisation)."""
-    from logicat.files import read_model
+    from logicat.io.files import read_model
     from logicat.viz.weights import model_weights_figure
 
     _check_out(out, model_path, reads_data=False)

@@ -41,7 +41,7 @@ def predict(model_paths, paths, workers, fmt, prior):
     With several -m, one column per model, in order (each model decodes the images at its own
     size). With --prior, every model decides at that class mix.
     """
-    from logicat.files import read_model
+    from logicat.io.files import read_model
 
     if fmt != "text":
         twice = next((p for i, p in enumerate(model_paths) if p in model_paths[:i]), None)

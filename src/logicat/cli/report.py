@@ -13,7 +13,7 @@ from logicat.cli.options import (
     prior_option,
     writable_output,
 )
-from logicat.paths import check_outputs
+from logicat.core.paths import check_outputs
 
 
 @click.command()
@@ -27,7 +27,7 @@ def report(model_path, out, data_dir, prior):
     sigmoid, weights, misclassified images, ROC, calibration), the hyperparameters and the
     training-data checksum. Everything is embedded in the one file."""
     from logicat.data import TRAIN_FILE, file_sha256, find_catvnoncat, load_catvnoncat
-    from logicat.files import read_model
+    from logicat.io.files import read_model
     from logicat.viz.report import write_report
 
     writable_output(out, "HTML")

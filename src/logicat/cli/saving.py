@@ -10,7 +10,7 @@ import click
 def save_and_plot(model, out: Path, plot: Path | None, title: str, **metadata) -> None:
     """Write the model file, then (``--plot``) its learning curve - with the validation cost
     and the iteration kept, if early stopping watched one; one line each."""
-    from logicat.files import save_model
+    from logicat.io.files import save_model
 
     save_model(model, out, **metadata)
     click.echo(f"Saved the model to {out}")

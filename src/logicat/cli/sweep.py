@@ -9,7 +9,7 @@ import click
 
 from logicat.cli.options import PositiveFloat, Sizes, data_dir_option, data_files, writable_output
 from logicat.cli.train import INITS
-from logicat.paths import check_outputs
+from logicat.core.paths import check_outputs
 
 LESSON_RATES = (0.01, 0.001, 0.0001)
 
@@ -54,10 +54,10 @@ def sweep(more_rates, rates, hidden, activation, init, seed, iterations, loss_co
     iterations) side by side.
     """
     from logicat.cli.train import architecture_params
+    from logicat.core.errors import LogicatError
     from logicat.data import load_catvnoncat
-    from logicat.errors import LogicatError
-    from logicat.features import images_to_features
-    from logicat.metrics import accuracy_percent
+    from logicat.data.features import images_to_features
+    from logicat.evaluate.metrics import accuracy_percent
     from logicat.training.callbacks import ProgressBar
     from logicat.training.fit import fit
     from logicat.viz.canvas import check_plot_path, save_figure

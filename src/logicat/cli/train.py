@@ -1,7 +1,7 @@
 """``logicat train``: the lesson's training run, with its cost table, accuracies and model file.
 
 It trains through ``logicat.training.fit`` - the pipeline ``LogisticRegression.fit`` uses - on
-the features of the cat data, and writes a ``logicat.model.Model``: no scikit-learn is imported,
+the features of the cat data, and writes a ``logicat.io.model.Model``: no scikit-learn is imported,
 so the command starts as fast as the lesson's own script.
 """
 
@@ -15,7 +15,7 @@ import click
 from logicat.cli.datasets import image_options
 from logicat.cli.options import PositiveFloat, Sizes, data_dir_option, data_files, writable_output
 from logicat.cli.training_options import training_options
-from logicat.paths import check_outputs
+from logicat.core.paths import check_outputs
 
 ENGINES = ("numpy", "autograd", "torch")
 INITS = ("zeros", "random", "small_normal", "lecun_normal", "he_normal", "glorot_uniform")
@@ -121,7 +121,7 @@ def train(data_dir, kind, hidden, activation, init, learning_rate, iterations, l
         group = None
         if nproc is not None or int(os.environ.get("WORLD_SIZE", "1")) > 1:
             from logicat.cli.distributed import command_line_args
-            from logicat.torch_backend import distributed
+            from logicat.engines.torch import distributed
 
             if nproc is not None:  # start N processes of this same command, without --nproc
                 train_minibatch.refuse_processes(params)
@@ -157,7 +157,7 @@ def train(data_dir, kind, hidden, activation, init, learning_rate, iterations, l
     group = None  # under torchrun: this process's rank; it reads only its shard of the data
     if engine == "torch" and (nproc is not None or int(os.environ.get("WORLD_SIZE", "1")) > 1):
         from logicat.cli.distributed import command_line_args
-        from logicat.torch_backend import distributed
+        from logicat.engines.torch import distributed
 
         if nproc is not None:
             ctx = click.get_current_context()
@@ -168,11 +168,13 @@ def train(data_dir, kind, hidden, activation, init, learning_rate, iterations, l
     elif nproc is not None:
         raise click.BadParameter("needs --engine torch.", param_hint="'--nproc'")
 
+    import numpy as np
+
     from logicat.cli.datasets import accuracy_lines, cat_data_set, training_set
     from logicat.cli.saving import save_and_plot
     from logicat.data import find_catvnoncat
-    from logicat.features import images_to_features, preprocessing_spec
-    from logicat.metrics import accuracy_percent
+    from logicat.data.features import images_to_features, preprocessing_spec
+    from logicat.evaluate.metrics import accuracy_percent, percent_correct
     from logicat.training.fit import check_both_classes, early_stopping_message
 
     if group is None:
@@ -202,8 +204,11 @@ def train(data_dir, kind, hidden, activation, init, learning_rate, iterations, l
     model = done.to_model(params)
 
     predicted = model.predict(X_train)
-    train_acc = (accuracy_percent(predicted, data.train_y) if group is None
-                 else group.accuracy_percent(predicted, data.train_y))
+    if group is None:
+        train_acc = accuracy_percent(predicted, data.train_y)
+    else:  # over every process's shard: the lesson's formula from the summed counts
+        train_acc = percent_correct(group.sum(float(np.sum(np.abs(predicted - data.train_y)))),
+                                    group.sum(float(len(data.train_y))))
     if group is not None and not group.is_main:
         return  # only rank 0 prints and writes
     stopped = early_stopping_message(done.result)
@@ -242,7 +247,7 @@ def architecture_params(kind, hidden, activation, init, learning_rate, iteration
 
 
 def _check_plot(plot: Path) -> None:
-    from logicat.errors import LogicatError
+    from logicat.core.errors import LogicatError
     from logicat.viz.canvas import check_plot_path
 
     try:

@@ -145,7 +145,7 @@ def fit_ensemble(fit_all, params: dict[str, Any], images, y, training: dict[str,
     ends with the parameters of the run never interrupted. Ctrl-C saves the running fit's
     checkpoint and exits 130. Without ``--checkpoint`` the files are removed once every fit has
     ended."""
-    from logicat.files import load_checkpoint
+    from logicat.io.files import load_checkpoint
     from logicat.training.callbacks import Checkpoint, GracefulInterrupt, TrainingInterrupted
 
     interrupt = GracefulInterrupt(path)
@@ -195,15 +195,15 @@ def train_convnet(params: dict[str, Any], data: tuple, train_file: Path | None,
     held-out part (or ``--test-images``), saying so. From ``--train-file`` (a file ``logicat pack``
     wrote): the accuracy on its images and, with ``--early-stopping``, on the part held out;
     the cat data's test set says nothing of the user's photos, so it is not scored. Under
-    ``torchrun`` (``group``, a ``torch_backend.distributed.ProcessGroup``) every process trains
+    ``torchrun`` (``group``, a ``engines.torch.distributed.ProcessGroup``) every process trains
     on its share of each batch; only rank 0 prints, checkpoints and saves.
     """
     from logicat.cli import training_options as topts
     from logicat.cli.datasets import accuracy_lines, training_set
     from logicat.cli.saving import save_and_plot
     from logicat.data import file_sha256
-    from logicat.features import images_to_features, preprocessing_spec
-    from logicat.metrics import accuracy_percent
+    from logicat.data.features import images_to_features, preprocessing_spec
+    from logicat.evaluate.metrics import accuracy_percent
     from logicat.training.ensemble import fit_members
     from logicat.training.fit import check_both_classes, early_stopping_message
     from logicat.training.minibatch import fit_convnet, member_logits
@@ -228,7 +228,7 @@ def train_convnet(params: dict[str, Any], data: tuple, train_file: Path | None,
 
     def fit(images, y):
         if not main:  # the other ranks: the same fit, resumed from the same checkpoint
-            from logicat.files import load_checkpoint
+            from logicat.io.files import load_checkpoint
 
             resume = load_checkpoint(checkpoint) if training["resume"] else None
             return parallel(params, images, y, resume=resume, resume_source=str(checkpoint))

@@ -154,7 +154,7 @@ def fit_with_checkpoints(params: dict[str, Any], X, y, options: dict[str, Any],
     are printed as one line each; a hyperparameter refused for this data (a validation_fraction
     that holds out no image of a class) is a usage error naming its option.
     """
-    from logicat.errors import ParameterError
+    from logicat.core.errors import ParameterError
 
     if fit is None:
         from logicat.training.fit import fit
@@ -177,7 +177,7 @@ def fit_with_checkpoints(params: dict[str, Any], X, y, options: dict[str, Any],
 
 def _fit(fit, params, X, y, options: dict[str, Any], path: Path | None, callbacks: list,
          unit: str):
-    from logicat.files import load_checkpoint
+    from logicat.io.files import load_checkpoint
     from logicat.training.callbacks import Checkpoint, GracefulInterrupt, TrainingInterrupted
 
     if path is None:

@@ -1,7 +1,7 @@
 """The data layer: the cat / non-cat HDF5 set, labelled image folders, single images.
 
 Everything here returns uint8 RGB images of shape (m, size, size, 3) and int64 0/1 labels
-(1 = cat); turning them into features is ``logicat.features``' job.
+(1 = cat); turning them into features is ``logicat.data.features``' job.
 
 - ``catvnoncat``: find, download, load and validate the HDF5 set
 - ``download``: one file over HTTP(S), kept only if its SHA-256 matches
@@ -12,7 +12,7 @@ Everything here returns uint8 RGB images of shape (m, size, size, 3) and int64 0
 - ``pack``: an image folder -> one HDF5 file of the cat-data layout
 """
 
-from logicat._lazy import lazy_exports
+from logicat.core.lazy import lazy_exports
 
 _WHERE = {
     **dict.fromkeys(

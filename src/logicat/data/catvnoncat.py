@@ -20,10 +20,10 @@ from typing import NamedTuple
 import h5py
 import numpy as np
 
+from logicat.core.errors import DataFileError, LogicatError
+from logicat.core.paths import not_regular
+from logicat.core.validation import check_memory
 from logicat.data.download import DEFAULT_TIMEOUT, fetch_verified
-from logicat.errors import DataFileError, LogicatError
-from logicat.paths import not_regular
-from logicat.validation import check_memory
 
 #: The largest image side a data file may declare (as ``logicat.data.images.MAX_SIZE``).
 MAX_IMAGE_SIZE = 4096

@@ -19,9 +19,9 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from logicat.core.errors import DataFileError, ParameterError
+from logicat.core.validation import check_memory
 from logicat.data.catvnoncat import check_labels, class_names, h5_errors, h5_layout, open_h5_file
-from logicat.errors import DataFileError, ParameterError
-from logicat.validation import check_memory
 
 #: Default rows per chunk: 512 images of 64x64x3 = 6 MiB of uint8.
 CHUNK_ROWS = 512

@@ -1,9 +1,10 @@
 """Fetch one file over HTTP(S) and keep it only if its SHA-256 digest is the expected one.
 
-The bytes stream into a temporary file in the destination folder (``logicat.paths.atomic_output``)
-and are hashed while they are written; it is renamed onto the destination only when the digest
-matches. On an HTTP error, a timeout, a short read, a digest mismatch or an interruption the
-temporary file is deleted, so a destination path either holds the verified file or nothing new.
+The bytes stream into a temporary file in the destination folder
+(``logicat.core.paths.atomic_output``) and are hashed while they are written; it is renamed onto
+the destination only when the digest matches. On an HTTP error, a timeout, a short read, a
+digest mismatch or an interruption the temporary file is deleted, so a destination path either
+holds the verified file or nothing new.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from logicat.errors import DownloadError
-from logicat.paths import atomic_output
+from logicat.core.errors import DownloadError
+from logicat.core.paths import atomic_output
 
 #: Seconds to wait for the server to connect or to send the next bytes.
 DEFAULT_TIMEOUT = 30.0

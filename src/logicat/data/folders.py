@@ -20,8 +20,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from logicat.core.errors import DataFileError
 from logicat.data.images import MAX_PIXELS, load_images
-from logicat.errors import DataFileError
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff")
 

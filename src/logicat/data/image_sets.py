@@ -25,10 +25,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from logicat.core.errors import ParameterError
 from logicat.data.catvnoncat import CatData, cache_dir, load_h5_dataset
 from logicat.data.folders import list_image_folder
 from logicat.data.splits import held_out_rows
-from logicat.errors import ParameterError
 
 #: bump when what a cache file holds changes, so old ones are not read
 CACHE_VERSION = 1

@@ -32,9 +32,9 @@ from typing import BinaryIO, TypeVar
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from logicat.errors import ImageLoadError
-from logicat.paths import not_regular
-from logicat.validation import Interval, check_param
+from logicat.core.errors import ImageLoadError
+from logicat.core.paths import not_regular
+from logicat.core.validation import Interval, check_param
 
 #: Default limit on width x height; larger images are refused before decoding.
 MAX_PIXELS = 100_000_000

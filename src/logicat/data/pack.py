@@ -8,9 +8,10 @@
 the layout ``logicat.data.load_h5_dataset`` and ``logicat train --train-file`` read. Files are
 listed by ``logicat.data.list_image_folder`` (sorted by class folder, then path) and decoded by
 worker processes (``logicat.data.decode``: JPEG draft mode, LANCZOS resize); images are written
-in that order as they arrive, so memory stays bounded. Unreadable images are skipped and reported
-(``PackResult.skipped``), never fatal. The file is written through ``logicat.paths.atomic_output``
-and renamed at the end: an interrupted run leaves no half-written OUT.h5.
+in that order as they arrive, so memory stays bounded. Unreadable images are skipped and
+reported (``PackResult.skipped``), never fatal. The file is written through
+``logicat.core.paths.atomic_output`` and renamed at the end: an interrupted run leaves no half-
+written OUT.h5.
 """
 
 from __future__ import annotations
@@ -23,10 +24,10 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from logicat.core.errors import DataFileError
+from logicat.core.paths import atomic_output, check_outputs
 from logicat.data.decode import BATCH, iter_decoded
 from logicat.data.folders import list_image_folder
-from logicat.errors import DataFileError
-from logicat.paths import atomic_output, check_outputs
 
 #: Images per HDF5 chunk (256 images of 64x64x3 = 3 MiB).
 CHUNK_IMAGES = 256

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from logicat.errors import ParameterError
+from logicat.core.errors import ParameterError
 
 
 def held_out_rows(y01: np.ndarray, fraction: float, rng: np.random.Generator, *,

@@ -12,8 +12,8 @@ from logicat.estimators.base import GradientDescentClassifier
 from logicat.estimators.convnet import ConvNetClassifier
 from logicat.estimators.logistic import LogisticRegression
 from logicat.estimators.mlp import MLPClassifier
-from logicat.files import read_model
-from logicat.model import Model
+from logicat.io.files import read_model
+from logicat.io.model import Model
 from logicat.training.loop import Callback
 
 __all__ = ["ConvNetClassifier", "GradientDescentClassifier", "LogisticRegression",
@@ -33,7 +33,7 @@ def load_model(path: str | Path) -> Estimator:
 
 
 def estimator_of(model: Model, source: str | Path | None = None) -> Estimator:
-    """The fitted estimator a ``logicat.model.Model`` is: ``LogisticRegression`` without a
+    """The fitted estimator a ``logicat.io.model.Model`` is: ``LogisticRegression`` without a
     hidden layer, ``MLPClassifier`` with some, ``ConvNetClassifier``; with the model's
     hyperparameters."""
     cls = {"logistic": LogisticRegression, "mlp": MLPClassifier,
@@ -46,7 +46,7 @@ def fit_dataset(dataset: Any, *, batch_size: int = 64, seed: int = 0, num_worker
                 dtype: str = "float64", device: str = "auto",
                 callbacks: Sequence[Callback] | None = None) -> LogisticRegression:
     """Train by mini-batch SGD with PyTorch on a ``torch.utils.data.Dataset`` of
-    ``(pixels uint8, label)`` (``logicat.torch_backend.H5CatDataset``, ``ImageFolderDataset``;
+    ``(pixels uint8, label)`` (``logicat.engines.torch.H5CatDataset``, ``ImageFolderDataset``;
     see ``logicat.training.torch_solver.train_dataset``).
 
     Returns a fitted ``LogisticRegression`` with ``classes_ = [0, 1]`` (the dataset's labels;

@@ -5,7 +5,7 @@
 ``logicat.training.fit`` - the pipeline ``logicat train`` uses too - then sets the
 trailing-underscore attributes from the result (``_set_fitted``, the one way a fitted
 estimator is made). Predicting, saving and loading go through the network
-(``logicat.network``) and ``logicat.model.Model``.
+(``logicat.nn.network``) and ``logicat.io.model.Model``.
 """
 
 from __future__ import annotations
@@ -20,16 +20,16 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from logicat.errors import ModelFileError, ParameterError
-from logicat.files import load_checkpoint, save_model
-from logicat.loss import sigmoid
-from logicat.model import Model
-from logicat.network import Network
+from logicat.core.errors import ModelFileError, ParameterError
+from logicat.core.validation import check_params
+from logicat.io.files import load_checkpoint, save_model
+from logicat.io.model import Model
+from logicat.nn.loss import sigmoid
+from logicat.nn.network import Network
 from logicat.nn.output import Output
-from logicat.scaling import standardize
+from logicat.nn.scaling import standardize
 from logicat.training.fit import CONSTRAINTS, Warm, fit, json_params
 from logicat.training.loop import FitResult
-from logicat.validation import check_params
 
 
 class BinaryClassifier(ClassifierMixin, BaseEstimator):
@@ -73,7 +73,7 @@ class BinaryClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[(p > 0.5).astype(int)]
 
     def save(self, path: str | Path, **metadata: Any) -> Path:
-        """Write the fitted model to a safetensors file (atomically); see ``logicat.files``."""
+        """Write the fitted model to a safetensors file (atomically); see ``logicat.io.files``."""
         model = self.to_model()
         save_model(model, path, **metadata)
         self.metadata_ = model.metadata
@@ -180,7 +180,7 @@ class GradientDescentClassifier(BinaryClassifier):
 
     # ---------------------------------------------------------------- model files
     def to_model(self) -> Model:
-        """The fitted parameters as a ``logicat.model.Model`` (what model files hold)."""
+        """The fitted parameters as a ``logicat.io.model.Model`` (what model files hold)."""
         check_is_fitted(self)
         metadata = dict(getattr(self, "metadata_", None) or {})
         metadata["hyperparameters"] = json_params(self.get_params())
@@ -238,7 +238,7 @@ def pixels_as_features(X: Any, dtype) -> Any:
     the lesson's features pixel / 255 (``images_to_features``); anything else as it is (the
     estimators' own check refuses what is not features)."""
     if isinstance(X, np.ndarray) and X.dtype == np.uint8 and X.ndim == 4 and X.shape[3] == 3:
-        from logicat.features import images_to_features
+        from logicat.data.features import images_to_features
 
         return images_to_features(X, dtype=dtype)
     return X

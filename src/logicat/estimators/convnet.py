@@ -3,7 +3,7 @@
 The network is ``logicat.nn.convnet``'s (blocks of 3x3 convolutions, BatchNorm, ReLU and 2x2
 max-pooling, then global average pooling and one logit), trained by PyTorch with data
 augmentation (``logicat.training.minibatch_solver``) through the one training loop; it
-predicts with NumPy (``logicat.model.Model``), optionally averaging each image's logit with its
+predicts with NumPy (``logicat.io.model.Model``), optionally averaging each image's logit with its
 mirror image's (test-time augmentation, ``tta``). The defaults are the recipe chosen by
 stratified cross-validation on the 209 training images only (BENCHMARKS.md, "Accuracy").
 
@@ -20,13 +20,13 @@ from typing import Any
 import numpy as np
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
-from logicat.errors import ModelFileError, ShapeError
+from logicat.core.errors import ModelFileError, ShapeError
+from logicat.core.validation import check_params
 from logicat.estimators.base import BinaryClassifier, encode_binary_labels
-from logicat.model import Model
+from logicat.io.model import Model
 from logicat.training.ensemble import fit_members
 from logicat.training.hyperparameters import CONVNET_CONSTRAINTS, CONVNET_DEFAULTS, json_params
 from logicat.training.minibatch import as_images, fit_convnet, member_logits
-from logicat.validation import check_params
 
 _D = CONVNET_DEFAULTS
 
@@ -49,7 +49,7 @@ class ConvNetClassifier(BinaryClassifier):
     lr_schedule : "cosine" (linear warm-up over ``warmup`` of the steps, then cosine to 0) or
         "constant"
     flip, crop, crop_pad, crop_min_scale, rotation, brightness, contrast, saturation :
-        the augmentation (``logicat.torch_backend.augment``): mirror images; "pad" crops
+        the augmentation (``logicat.engines.torch.augment``): mirror images; "pad" crops
         (shifts of up to ``crop_pad`` pixels) or "resized" crops (down to ``crop_min_scale``
         of the area, rotated by up to ``rotation`` degrees); colour jitter factors
     mixup : the Beta(mixup, mixup) mixing of pairs of examples (0: off)
@@ -177,7 +177,7 @@ class ConvNetClassifier(BinaryClassifier):
                                                  ensure_non_negative=True)
         snapshot = None
         if resume_from is not None:
-            from logicat.files import load_checkpoint
+            from logicat.io.files import load_checkpoint
 
             snapshot = load_checkpoint(resume_from)
         params = self.get_params()

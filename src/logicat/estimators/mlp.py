@@ -1,6 +1,6 @@
 """``MLPClassifier``: networks with hidden layers, the course's next two lessons.
 
-The network (``logicat.network``) n -> hidden_layer_sizes... -> 1: ReLU, tanh or sigmoid hidden
+The network (``logicat.nn.network``) n -> hidden_layer_sizes... -> 1: ReLU, tanh or sigmoid hidden
 layers and one sigmoid output unit, trained by the one training loop with every option
 ``LogisticRegression`` has. The defaults are the course's deep model, 12288 -> 20 -> 7 -> 5 -> 1
 with weights randn / sqrt(n_in), learning rate 0.0075, 2500 iterations; with

@@ -41,10 +41,10 @@ from typing import Any
 
 import numpy as np
 
-from logicat.errors import ShapeError
-from logicat.loss import Loss, mean_cost_and_dz
+from logicat.core.errors import ShapeError
 from logicat.nn import forward
 from logicat.nn.layers import Layer, logit_layers
+from logicat.nn.loss import Loss, mean_cost_and_dz
 
 #: the roles that are trained (have gradients); the others are statistics
 TRAINED_ROLES = ("weight", "bias")
@@ -91,7 +91,7 @@ def logit_and_gradients(layers: Sequence[Layer], tensors: Mapping[str, np.ndarra
                         input_grad: bool = True
                         ) -> tuple[float, tuple[dict[str, np.ndarray], np.ndarray | None]]:
     """(J, ({tensor name: dJ/dtensor}, dJ/dx)) for the ``loss`` of sigma(z) and the labels
-    ``y`` (m,) in {0, 1} (``logicat.loss``: cross-entropy or squared error): J its mean (or
+    ``y`` (m,) in {0, 1} (``logicat.nn.loss``: cross-entropy or squared error): J its mean (or
     its ``sample_weight``-weighted mean, sum s_i L_i / sum s_i) and dz = dL/dz / m (or
     s dL/dz / sum s; for cross-entropy dL/dz = sigma(z) - y), passed back as in ``gradients``.
     Without ``input_grad`` dJ/dx is None, and the first layer does not compute it."""

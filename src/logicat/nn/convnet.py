@@ -15,8 +15,8 @@ BN in inference: (x - running_mean) / sqrt(running_var + eps) * gamma + beta, pe
 Dropout (training only) sits before each linear layer of the head.
 
 That network is written once, as a list of layers: ``logicat.nn.families.convnet_layers(spec)``;
-this module, PyTorch's module (``torch_backend.layers``), logicat's own engine
-(``autograd.layers``) and the ONNX exporter each interpret that list. Its tensors are named
+this module, PyTorch's module (``engines.torch.layers``), logicat's own engine
+(``engines.autograd.layers``) and the ONNX exporter (``io.onnx``) each interpret that list. Its tensors are named
 and laid out as PyTorch's ``state_dict`` of the module that trains them
 (``features.<i>.weight`` (C_out, C_in, 3, 3), ``features.<i>.running_mean``, ...,
 ``head.<j>.weight`` (n_out, n_in), ``input.mean`` and ``input.std`` (3,)), so a file holds
@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from logicat.errors import ParameterError, ShapeError
+from logicat.core.errors import ParameterError, ShapeError
 from logicat.nn import forward
 from logicat.nn.families import HEADS, convnet_layers
 from logicat.nn.hyperparameters import MAX_BLOCKS, MAX_WIDTH, moments

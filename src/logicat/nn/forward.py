@@ -22,10 +22,10 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from logicat.errors import ShapeError
-from logicat.loss import sigmoid
+from logicat.core.errors import ShapeError
 from logicat.nn.bounds import rows_per_pass
 from logicat.nn.layers import Layer, logit_layers
+from logicat.nn.loss import sigmoid
 
 #: each activation g(x)
 #: each activation g(x), element-wise

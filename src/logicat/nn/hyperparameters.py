@@ -15,13 +15,13 @@ from typing import Any
 
 import numpy as np
 
-from logicat.errors import ParameterError
-from logicat.loss import LOSSES
+from logicat.core.errors import ParameterError
+from logicat.core.validation import Interval, Options, Sizes
 from logicat.nn.families import HEADS
 from logicat.nn.init import INITS
 from logicat.nn.layers import ACTIVATIONS, MAX_UNITS, logit_layers
+from logicat.nn.loss import LOSSES
 from logicat.nn.output import COMBINES, MAX_MEMBERS
-from logicat.validation import Interval, Options, Sizes
 
 #: who computes the gradients of the dense models (``training.objectives``)
 ENGINES = ("numpy", "autograd", "torch")

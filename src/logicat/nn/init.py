@@ -1,4 +1,4 @@
-"""The dense family's initial parameters [W_1, b_1, ..., w, b] (``logicat.network``): the
+"""The dense family's initial parameters [W_1, b_1, ..., w, b] (``logicat.nn.network``): the
 lesson's zeros, and the course's random schemes drawn exactly as its notebooks draw them."""
 
 from __future__ import annotations

@@ -35,7 +35,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from logicat.errors import ParameterError, ShapeError
+from logicat.core.errors import ParameterError, ShapeError
 
 #: each layer type's options and their defaults (None: required)
 OPTIONS: dict[str, dict[str, Any]] = {

@@ -1,7 +1,8 @@
 """Training: one loop, the solvers it runs, and what it reports to.
 
 - ``loop``: ``Trainer``, the one training loop (history, divergence, ``tol`` and early stopping,
-  callbacks, snapshots), ``TrainingState``, ``FitResult`` (and ``Snapshot``, from ``logicat.files``)
+  callbacks, snapshots), ``TrainingState``, ``FitResult`` (and ``Snapshot``, from
+  ``logicat.io.files``)
 - ``descent``: ``gradient_descent(objective, w, b)``, the lesson's loop, on the one loop
 - ``solvers``: how iterations are computed - on the parameters ("primal") or in the span of the
   examples ("gram") - and the rule of ``solver="auto"``
@@ -12,13 +13,13 @@
 - ``fit``: one fit from hyperparameters to a result, shared by the estimator and the CLI
 """
 
-from logicat._lazy import lazy_exports
+from logicat.core.lazy import lazy_exports
 
 _WHERE = {
     "Trainer": "logicat.training.loop",
     "TrainingState": "logicat.training.loop",
     "FitResult": "logicat.training.loop",
-    "Snapshot": "logicat.files",
+    "Snapshot": "logicat.io.files",
     "gradient_descent": "logicat.training.descent",
 }
 __all__ = sorted(_WHERE)

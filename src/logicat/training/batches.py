@@ -4,7 +4,7 @@ Both give the primal solver the same two things: ``full()``, the objective over 
 (full-batch gradient descent), and ``batches(rng, batch_size, shuffle)``, the objectives of one
 epoch's mini-batches with their sizes. The objectives come from
 ``logicat.training.objectives.make_objective``, with the L2 term scaled by the whole set's
-weight S in every batch (see ``logicat.loss``).
+weight S in every batch (see ``logicat.nn.loss``).
 
 - ``InMemory``: X (m, n), y (m,), optional sample weights; each epoch shuffles the m examples
   (``rng.permutation``) and cuts them into consecutive batches.
@@ -21,7 +21,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from logicat.loss import l2_penalty
+from logicat.nn.loss import l2_penalty
 from logicat.training.objectives import Objective, make_objective
 
 #: Rows per chunk read from a file: 512 images of 64x64x3 = 6 MiB of uint8.

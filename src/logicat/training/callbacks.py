@@ -22,10 +22,10 @@ from typing import TextIO
 
 import numpy as np
 
-from logicat.errors import DivergenceError, ParameterError
+from logicat.core.errors import DivergenceError, ParameterError
+from logicat.core.validation import Interval, Options, check_param
 from logicat.training.loop import TrainingState
 from logicat.training.rules import Plateau
-from logicat.validation import Interval, Options, check_param
 
 
 class PrintCost:
@@ -138,7 +138,7 @@ class CSVLog:
         import csv
         import io
 
-        from logicat.paths import atomic_write_bytes
+        from logicat.core.paths import atomic_write_bytes
 
         text = io.StringIO()
         writer = csv.writer(text, lineterminator="\n")
@@ -196,7 +196,7 @@ class Checkpoint:
     """Save the whole training state to ``path`` every ``every`` iterations (atomically).
 
     Resume with ``LogisticRegression(...).fit(X, y, resume_from=path)``. The file is a
-    safetensors checkpoint (``logicat.files``); ``saved_at`` is the last iteration saved.
+    safetensors checkpoint (``logicat.io.files``); ``saved_at`` is the last iteration saved.
     """
 
     def __init__(self, path: str | Path, every: int = 100) -> None:
@@ -210,7 +210,7 @@ class Checkpoint:
             self.save(state)
 
     def save(self, state: TrainingState) -> Path:
-        from logicat.files import save_checkpoint
+        from logicat.io.files import save_checkpoint
 
         if state.snapshot is None:
             raise ParameterError("This training loop does not support checkpoints.")

@@ -15,11 +15,11 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from logicat.network import param_names
+from logicat.core.validation import as_vector
+from logicat.nn.network import param_names
 from logicat.training.loop import Callback, FitResult, Trainer
 from logicat.training.optimizers import GD
 from logicat.training.solvers import PrimalSolver
-from logicat.validation import as_vector
 
 #: objective(w, b) -> (cost, dJ/dw of shape (n,), dJ/db)
 Objective = Callable[[np.ndarray, float], tuple[float, np.ndarray, float]]

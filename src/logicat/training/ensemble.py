@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from logicat.errors import ParameterError
-from logicat.model import Model
+from logicat.core.errors import ParameterError
+from logicat.io.model import Model
 from logicat.nn.hyperparameters import MAX_SEED
 from logicat.nn.output import Output, fit_temperature, training_prior
 from logicat.training.fit import Fit, class_weighted

@@ -21,18 +21,19 @@ from typing import Any
 
 import numpy as np
 
+from logicat.core.errors import DataFileError, ModelFileError, ParameterError
+from logicat.core.validation import check_memory, check_params
 from logicat.data.splits import held_out_rows
-from logicat.errors import DataFileError, ModelFileError, ParameterError
-from logicat.files import Snapshot
-from logicat.loss import mean_cost_and_dz
-from logicat.model import Model
-from logicat.network import Network, param_names
+from logicat.io.files import Snapshot
+from logicat.io.model import Model
 from logicat.nn.bounds import training_bytes
 from logicat.nn.convnet import ConvNetSpec
 from logicat.nn.families import dense_layers
 from logicat.nn.init import initial_params, layer_shapes, zero_params
+from logicat.nn.loss import mean_cost_and_dz
+from logicat.nn.network import Network, param_names
 from logicat.nn.output import Output, training_prior
-from logicat.scaling import fit_standardization, standardize
+from logicat.nn.scaling import fit_standardization, standardize
 from logicat.training.batches import CHUNK_ROWS, FileRows, InMemory
 from logicat.training.hyperparameters import (
     CONSTRAINTS,
@@ -48,7 +49,6 @@ from logicat.training.optimizers import make_optimizer
 from logicat.training.rules import Plateau
 from logicat.training.schedules import make_schedule
 from logicat.training.solvers import GramSolver, PrimalSolver, gram_obstacles, worth_it
-from logicat.validation import check_memory, check_params
 
 __all__ = ["CONSTRAINTS", "DEFAULTS", "Fit", "Warm", "fit", "fit_file", "json_params"]
 
@@ -279,7 +279,7 @@ def optimizer(params: Mapping[str, Any]):
 
 
 def _torch_solver(params, X, y, start, weights, resume, callbacks):
-    from logicat.torch_backend import require_torch
+    from logicat.engines.torch import require_torch
 
     require_torch()
     from logicat.training.torch_solver import TorchSolver

@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from logicat.errors import ModelFileError, ParameterError
-from logicat.files import Snapshot
+from logicat.core.errors import ModelFileError, ParameterError
+from logicat.io.files import Snapshot
 from logicat.nn.hyperparameters import (  # noqa: F401 (the tables, for their users here)
     CONSTRAINTS,
     CONVNET_CONSTRAINTS,

@@ -34,10 +34,10 @@ from typing import Any
 
 import numpy as np
 
-from logicat.errors import ModelFileError, ParameterError
-from logicat.files import Snapshot
+from logicat.core.errors import ModelFileError, ParameterError
+from logicat.core.validation import check_memory
+from logicat.io.files import Snapshot
 from logicat.training.rules import Divergence, Plateau
-from logicat.validation import check_memory
 
 
 @dataclass

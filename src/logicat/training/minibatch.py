@@ -16,8 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from logicat.errors import ParameterError, ShapeError
-from logicat.files import Snapshot
+from logicat.core.errors import ParameterError, ShapeError
+from logicat.core.validation import check_params
+from logicat.io.files import Snapshot
 from logicat.nn.convnet import layers, spec_of
 from logicat.nn.output import training_prior
 from logicat.training.fit import (
@@ -36,7 +37,6 @@ from logicat.training.hyperparameters import (
 from logicat.training.loop import Callback, Trainer
 from logicat.training.rules import Plateau
 from logicat.training.schedules import make_schedule
-from logicat.validation import check_params
 
 #: The name of the ConvNet's solver in model files: torch.optim steps on augmented mini-batches.
 SOLVER = "minibatch"
@@ -90,7 +90,7 @@ class InMemoryImages:
     def channel_stats(self) -> tuple[np.ndarray, np.ndarray]:
         """The per-channel mean and (unbiased) standard deviation of the images in [0, 1],
         reduced by torch in float32 over the whole set at once."""
-        from logicat.torch_backend.layers import images_to_tensor
+        from logicat.engines.torch.layers import images_to_tensor
 
         x = images_to_tensor(self.images)  # (m, 3, s, s) float32
         return x.mean(dim=(0, 2, 3)).numpy(), x.std(dim=(0, 2, 3)).numpy()
@@ -175,7 +175,7 @@ def fit_convnet(params: Mapping[str, Any], images: Any, y01: np.ndarray,
         (every process calls this with the same arguments; each trains on its share of each
         batch, the gradients and batch-norm statistics summed over all)
     """
-    from logicat.torch_backend import require_torch
+    from logicat.engines.torch import require_torch
 
     require_torch()
     import torch

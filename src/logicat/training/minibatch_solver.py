@@ -31,11 +31,11 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from logicat.errors import ModelFileError
+from logicat.core.errors import ModelFileError
+from logicat.engines.torch.augment import Augmentation, augment, mix_batch
+from logicat.engines.torch.layers import ConvNet, images_to_tensor
 from logicat.nn.convnet import ConvNetSpec, param_shapes
 from logicat.nn.hyperparameters import moments
-from logicat.torch_backend.augment import Augmentation, augment, mix_batch
-from logicat.torch_backend.layers import ConvNet, images_to_tensor
 from logicat.training.loop import Solver
 
 #: images per forward pass when the validation cost is computed
@@ -176,7 +176,7 @@ class ConvNetSolver(Solver):
         the batch's mean loss (the same on every process)."""
         import torch.distributed as torch_dist
 
-        from logicat.torch_backend.distributed import all_reduce_gradients, shard_range
+        from logicat.engines.torch.distributed import all_reduce_gradients, shard_range
 
         start, stop = shard_range(len(x), torch_dist.get_rank(), torch_dist.get_world_size())
         losses = F.binary_cross_entropy_with_logits(self.net(x[start:stop]), y[start:stop],
@@ -191,7 +191,7 @@ class ConvNetSolver(Solver):
         """A callback of one process (rank 0 prints and saves) stopping training stops all."""
         if not self.distributed:
             return stop
-        from logicat.torch_backend.distributed import any_process
+        from logicat.engines.torch.distributed import any_process
 
         return any_process(stop, self.device)
 

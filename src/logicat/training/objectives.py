@@ -1,15 +1,15 @@
 """Who computes the cost and its gradients: the engines behind ``engine=``.
 
-An objective maps the parameters [W_1, b_1, ..., w, b] (see ``logicat.network``; [w, b] for
+An objective maps the parameters [W_1, b_1, ..., w, b] (see ``logicat.nn.network``; [w, b] for
 logistic regression) to ``(cost, [gradient of each parameter])``. Which engine computes it is not
 the solver's business:
 
-- "numpy": the hand-derived backward pass of ``logicat.network`` (for logistic regression
-  without sample weights, the fused one-pass kernel of ``logicat.kernels`` when numba is
+- "numpy": the hand-derived backward pass of ``logicat.nn.network`` (for logistic regression
+  without sample weights, the fused one-pass kernel of ``logicat.engines.numba`` when numba is
   installed: the same numbers to ~1e-15);
-- "autograd": the forward pass written as a graph of ``logicat.autograd`` ops
-  (``logicat.autograd.graphs.network_cost``); ``backward()`` finds the gradients; ``static=True``
-  captures that graph once with placeholders and feeds it at every call;
+- "autograd": the forward pass written as a graph of ``logicat.engines.autograd`` ops
+  (``logicat.engines.autograd.graphs.network_cost``); ``backward()`` finds the gradients;
+  ``static=True`` captures that graph once with placeholders and feeds it at every call;
 - "torch": PyTorch computes *and* steps (``torch.optim``), so it is a solver of its own
   (``logicat.training.torch_solver``), not an objective.
 """
@@ -20,10 +20,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from logicat.loss import Loss, check_loss, l2_penalty
-from logicat.network import Network
+from logicat.core.validation import Options, check_param
 from logicat.nn.hyperparameters import ENGINES
-from logicat.validation import Options, check_param
+from logicat.nn.loss import Loss, check_loss, l2_penalty
+from logicat.nn.network import Network
 
 #: objective(params) -> (cost, grads), each gradient of its parameter's shape
 Objective = Callable[[list[np.ndarray]], tuple[float, list[np.ndarray]]]
@@ -48,7 +48,7 @@ def make_objective(
 
     n_layers : layers of the network (1: logistic regression)
     sample_weight : (k,) weights >= 0 or None; alpha, total_weight : the L2 term alpha / (2 S)
-        of ``logicat.loss`` with S = ``total_weight`` (default: the sum of the weights, or k)
+        of ``logicat.nn.loss`` with S = ``total_weight`` (default: the sum of the weights, or k)
     scale : the features are ``scale * X`` (1/255 for uint8 pixels read from a file)
     compress : the fused kernel may keep pixel features k/255 as bytes (off for objectives built
         per mini-batch: the check would cost as much as the step)
@@ -75,11 +75,11 @@ def make_objective(
 
 def _fused(X, y, loss, scale, compress) -> Objective | None:
     """The one-pass kernel for logistic regression, when numba is there and X suits it."""
-    from logicat.kernels import HAVE_NUMBA
+    from logicat.engines.numba import HAVE_NUMBA
 
     if not (HAVE_NUMBA and X.ndim == 2 and X.dtype in (np.float32, np.float64, np.uint8)):
         return None
-    from logicat.kernels.fused import FusedObjective
+    from logicat.engines.numba.fused import FusedObjective
 
     kernel = FusedObjective(X, y, loss, scale=scale, compress=compress,
                             dtype=y.dtype if X.dtype == np.uint8 else None)
@@ -108,8 +108,8 @@ def _with_l2(objective: Objective, alpha: float, total: float) -> Objective:
 
 def _autograd_objective(X, y, loss, activation, sample_weight, alpha, total, scale) -> Objective:
     """The cost as a graph of engine ops, rebuilt at every call (define-by-run)."""
-    from logicat.autograd.graphs import network_cost
-    from logicat.autograd.tensor import Tensor
+    from logicat.engines.autograd.graphs import network_cost
+    from logicat.engines.autograd.tensor import Tensor
 
     X_t = Tensor(X if scale == 1.0 else X * scale, name="X")  # constants: no gradient
     y_t = Tensor(np.asarray(y, X_t.dtype), name="y")
@@ -133,8 +133,8 @@ def static_objective(
     ``shapes`` are the parameters' shapes ([W_1, b_1, ..., w, b]). Gives exactly the values and
     gradients of the dynamic engine (the same ops in the same order).
     """
-    from logicat.autograd.graphs import network_cost
-    from logicat.autograd.static import Graph, placeholder
+    from logicat.engines.autograd.graphs import network_cost
+    from logicat.engines.autograd.static import Graph, placeholder
 
     X_p = placeholder("X", (None, X.shape[1]), X.dtype)
     y_p = placeholder("y", (None,), X.dtype)

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from logicat.core.validation import Options, check_param
 from logicat.nn.hyperparameters import OPTIMIZERS
-from logicat.validation import Options, check_param
 
 
 class Optimizer:

@@ -12,8 +12,8 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from logicat.errors import DivergenceError
-from logicat.validation import Options, check_param
+from logicat.core.errors import DivergenceError
+from logicat.core.validation import Options, check_param
 
 
 class Divergence:

@@ -20,8 +20,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+from logicat.core.validation import Options, check_param
 from logicat.nn.hyperparameters import SCHEDULES
-from logicat.validation import Options, check_param
 
 #: schedule(epoch) -> learning rate of that epoch
 Schedule = Callable[[int], float]

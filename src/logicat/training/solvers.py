@@ -38,10 +38,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from logicat.loss import Loss, mean_cost_and_dz
-from logicat.network import Network, param_names
 from logicat.nn.backward import ACTIVATION_GRADIENTS
 from logicat.nn.forward import ACTIVATIONS
+from logicat.nn.loss import Loss, mean_cost_and_dz
+from logicat.nn.network import Network, param_names
 from logicat.training.loop import Solver, is_cost_only
 
 #: iterations per call of the span solver: the callbacks run between chunks, so progress is live

@@ -26,13 +26,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from logicat.errors import ParameterError
-from logicat.network import param_names
-from logicat.torch_backend import distributed as dist
-from logicat.torch_backend.fused import FusedLoop
-from logicat.torch_backend.model import dense_net, flat_params, set_flat_params, torch_loss
+from logicat.core.errors import ParameterError
+from logicat.core.validation import Interval, Options, check_param
+from logicat.engines.torch import distributed as dist
+from logicat.engines.torch.fused import FusedLoop
+from logicat.engines.torch.model import dense_net, flat_params, set_flat_params, torch_loss
+from logicat.nn.network import param_names
 from logicat.training.loop import FitResult, Solver, Trainer, is_cost_only
-from logicat.validation import Interval, Options, check_param
 
 MODES = ("auto", "autograd", "fused", "cuda_graph")
 DEVICES = ("auto", "cpu", "cuda")

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from logicat.errors import ParameterError
-from logicat.paths import atomic_write_bytes
-from logicat.validation import Options, check_param
+from logicat.core.errors import ParameterError
+from logicat.core.paths import atomic_write_bytes
+from logicat.core.validation import Options, check_param
 
 FORMATS = (".png", ".svg", ".pdf")
 #: Line colours, one per run, the same in every panel of a figure.

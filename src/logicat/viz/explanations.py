@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from logicat.errors import ShapeError
+from logicat.core.errors import ShapeError
 from logicat.viz.canvas import new_figure
 
 #: The diverging colour scale of every explanation map: red raises z, blue lowers it.
@@ -36,7 +36,7 @@ def explanation_figure(images: np.ndarray, explanation: Any, names: Sequence[str
     ``explanation.pixel_map`` (s, s) over a faded grey copy of it, on one diverging colour scale
     per image (symmetric around 0: red raises the logit z, blue lowers it).
 
-    images : (m, s, s, 3); explanation : ``logicat.explain.Explanation`` of those images;
+    images : (m, s, s, 3); explanation : ``logicat.evaluate.explain.Explanation`` of those images;
     names : a title for each (e.g. the file name); labels : the predicted class names;
     truths : the true class names, when known (the report's misclassified images).
     """

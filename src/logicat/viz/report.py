@@ -4,7 +4,7 @@ The page has no scripts and loads nothing: every picture is embedded as a ``data
 charts as SVG, images as PNG), so it can be mailed, archived or opened offline. It holds the same
 numbers for the same model and data, byte for byte (no timestamps).
 
-    model = logicat.files.read_model("model.safetensors")
+    model = logicat.io.files.read_model("model.safetensors")
     html = build_report(model, data, model_path="model.safetensors")
     write_report(model, data, "report.html", model_path="model.safetensors")
 """
@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from logicat.metrics import METRICS, ClassificationMetrics, model_metrics
+from logicat.core.paths import atomic_output
+from logicat.evaluate.metrics import METRICS, ClassificationMetrics, model_metrics
 from logicat.nn.hyperparameters import meaningful
 from logicat.nn.layers import first_weighted, is_linear, logit_description
-from logicat.paths import atomic_output
 
 
 def build_report(
@@ -33,11 +33,11 @@ def build_report(
     data_sha256: str | None = None,
     title: str | None = None,
 ) -> str:
-    """The HTML report of a model (``logicat.model.Model``) on the cat data.
+    """The HTML report of a model (``logicat.io.model.Model``) on the cat data.
 
     Parameters
     ----------
-    model : the model, as ``logicat.files.read_model`` returns it (its ``metadata`` supplies
+    model : the model, as ``logicat.io.files.read_model`` returns it (its ``metadata`` supplies
         the preprocessing, the class names and the recorded training data)
     data : ``CatData`` (train_x (m, s, s, 3) uint8, train_y (m,), test_x, test_y, classes)
     model_path : the model file, named in the report with its SHA-256
@@ -237,7 +237,7 @@ def _describe_preprocessing(spec: Mapping[str, Any] | None) -> str:
 
 def _misclassified_explained(model: Any, data: Any, p_test: np.ndarray) -> tuple[Any, str]:
     """The misclassified test images beside their explanation maps (``logicat explain``)."""
-    from logicat.explain import explain
+    from logicat.evaluate.explain import explain
     from logicat.viz.explanations import explanation_figure
     from logicat.viz.plots import misclassified_indices
 

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from logicat.errors import ShapeError
+from logicat.core.errors import ShapeError
 from logicat.nn.layers import first_weighted
 from logicat.viz.canvas import new_figure
 
@@ -24,7 +24,7 @@ def weights_images(coef: ArrayLike, image_size: int = 64) -> tuple[np.ndarray, n
     """The weights w as two RGB images: where they vote "positive" and where "negative".
 
     coef : array of shape (image_size * image_size * 3,), in the pixel order of
-        ``logicat.features.unroll`` (row, column, channel).
+        ``logicat.data.features.unroll`` (row, column, channel).
 
     Returns
     -------
@@ -88,7 +88,7 @@ def units_figure(W: ArrayLike, image_size: int = 64, columns: int = 10) -> Any:
 
 
 def model_weights_figure(model: Any) -> Any:
-    """The weights of a ``logicat.model.Model`` as the image they multiply: ``weights_figure``
+    """The weights of a ``logicat.io.model.Model`` as the image they multiply: ``weights_figure``
     of logistic regression's pixel weights (per pixel / 255, also for a model trained with
     standardisation), ``units_figure`` of a network's first layer, ``filters_figure`` of a
     ConvNet's first convolution; at its image size, with its class names. ``logicat plot

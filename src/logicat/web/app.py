@@ -47,7 +47,7 @@ except ModuleNotFoundError as err:  # pragma: no cover - depends on the installe
     ) from None
 
 from logicat import __version__
-from logicat.validation import Interval, check_params
+from logicat.core.validation import Interval, check_params
 from logicat.web.service import Predictor
 from logicat.web.uploads import FIELD, UploadError, boundary_of, parse_files
 
@@ -138,7 +138,7 @@ def create_app(
 
     Parameters
     ----------
-    model : path to a model file written by ``logicat train``, a ``logicat.model.Model``, or a
+    model : path to a model file written by ``logicat train``, a ``logicat.io.model.Model``, or a
         fitted ``LogisticRegression`` (its ``metadata_`` or width say how images become
         features).
     max_upload_bytes : largest file accepted; larger ones get 413. A request body may hold

@@ -1,0 +1,166 @@
+"""The files logicat reads and writes: only regular files are read; every write is atomic.
+
+``regular_file(path, what)`` is how every input file is checked before it is opened: a missing
+file, a folder, a FIFO or a device named like a photo or a model is refused with one line
+instead of being opened (opening a FIFO would block forever).
+
+``check_outputs(outputs, inputs)`` is how every command refuses, before any work, an output path
+that is one of its inputs (``train --out`` on the training data, ``export M M``) or that two of
+its outputs share (``--out x.png --plot x.png``).
+
+``atomic_output(path)`` yields the path of a new temporary file in the target's folder, created
+exclusively under an unpredictable name (``tempfile.mkstemp``: a file or symlink planted at a
+guessable name cannot redirect the write); the caller writes it; on success the file is flushed
+to disk (fsync), given the permissions an ordinary new file gets (0666 minus the umask, like
+every other output, not mkstemp's 0600) and renamed over ``path`` in one step. On any failure -
+an exception, Ctrl-C, a full disk - the temporary file is removed and ``path`` keeps what it
+held. Model files, checkpoints, ONNX exports, pictures, reports, packed HDF5 files and downloads
+are all written this way.
+
+    with atomic_output(path, "report") as tmp:
+        tmp.write_text(html)
+    atomic_write_bytes(path, data, "model")
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+
+from logicat.core.errors import LogicatError, OutputCollisionError
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def not_regular(path: str | os.PathLike[str], what: str = "file") -> str | None:
+    """Why ``path`` cannot be read as a ``what`` (missing, a folder, a FIFO...), or None."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return f"no such {what}"
+    except OSError as err:
+        return f"cannot read the {what} ({err.strerror or err})"
+    if stat.S_ISDIR(mode):
+        return f"is a folder, not a {what}"
+    if not stat.S_ISREG(mode):
+        article = "an" if what[:1].lower() in "aeiou" or what.startswith("HDF") else "a"
+        return f"not a regular file (a FIFO, socket or device), so not {article} {what}"
+    return None
+
+
+def regular_file(path: str | os.PathLike[str], what: str = "file",
+                 error: type[LogicatError] = LogicatError) -> Path:
+    """``path`` if it names a regular file (symlinks followed); else ``error`` saying what it is."""
+    why = not_regular(path, what)
+    if why is not None:
+        raise error(f"{path}: {why}.")
+    return Path(path)
+
+
+Named = Mapping[str, "str | os.PathLike[str] | None"] | Iterable[
+    tuple[str, "str | os.PathLike[str] | None"]]
+
+
+def _pairs(named: Named | None) -> list[tuple[str, str | os.PathLike[str] | None]]:
+    if named is None:
+        return []
+    return list(named.items()) if isinstance(named, Mapping) else list(named)
+
+
+def check_outputs(outputs: Named, inputs: Named | None = None) -> None:
+    """Refuse, before any work, outputs that would overwrite an input or each other.
+
+    ``outputs`` and ``inputs`` map what each path is ("--out", "the training data") to the path
+    (None: not given), as a mapping or as (what, path) pairs. Two paths are one file when they
+    resolve to the same path (symlinks followed) or, both existing, are the same inode (a hard
+    link). ``OutputCollisionError`` (a
+    usage error, exit 2) names both: "--out data/train_catvnoncat.h5 is the training data
+    (data/train_catvnoncat.h5): writing it would destroy that input."
+    """
+    def identity(path: Path) -> tuple[str, tuple[int, int] | None]:
+        try:
+            info = os.stat(path)
+            inode = (info.st_dev, info.st_ino)
+        except OSError:  # not there (yet): only its resolved path can collide
+            inode = None
+        return os.path.realpath(path), inode
+
+    given = [(what, Path(p), identity(Path(p))) for what, p in _pairs(outputs) if p is not None]
+    sources = [(what, Path(p), identity(Path(p))) for what, p in _pairs(inputs) if p is not None]
+
+    def same(a, b) -> bool:
+        return a[0] == b[0] or (a[1] is not None and a[1] == b[1])
+
+    for i, (what, path, key) in enumerate(given):
+        for other, source, source_key in sources:
+            if same(key, source_key):
+                raise OutputCollisionError(
+                    f"{what} {path} is {other} ({source}): writing it would destroy that input. "
+                    "Choose another output path.")
+        for other, _, second_key in given[i + 1:]:
+            if same(key, second_key):
+                raise OutputCollisionError(
+                    f"{what} and {other} are the same file ({path}): give each output its own "
+                    "path.")
+
+
+def check_output_folder(path: Path, what: str = "file") -> Path:
+    """``path``'s folder must exist and ``path`` must not be a folder (one line otherwise)."""
+    if path.is_dir():
+        raise LogicatError(f"{path}: is a folder; expected a {what} file path.")
+    if not path.parent.is_dir():
+        raise LogicatError(f"{path}: cannot save the {what}, folder {path.parent} does not exist.")
+    return path
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | os.PathLike[str], what: str = "file") -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it over ``path`` if the block succeeds.
+
+    The temporary file exists (empty) when the block starts, so writers that open by name
+    (h5py, matplotlib) and writers that append both work.
+    """
+    path = check_output_folder(Path(path), what)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as f:  # the data on disk before the rename makes it visible
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    _fsync_folder(path.parent)
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, what: str = "file") -> Path:
+    """Write ``data`` to ``path`` through ``atomic_output``; return the path."""
+    path = Path(path)
+    with atomic_output(path, what) as tmp:
+        with open(tmp, "wb") as f:
+            f.write(data)
+    return path
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the rename itself durable (best effort: not every file system allows it)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

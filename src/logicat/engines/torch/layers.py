@@ -1,0 +1,220 @@
+"""PyTorch's interpreter of the layer vocabulary: a list of layers (``logicat.nn.layers``) as an
+``nn.Module``.
+
+``LayerNet(layers, input_shape)`` holds one ``torch.nn`` module per layer - ``Normalize``
+(the per-channel statistics as buffers), ``Conv2d``, ``BatchNorm2d`` (``BatchNorm1d`` on
+vectors), ``ReLU`` / ``Tanh`` / ``Sigmoid``, ``MaxPool2d``, ``GlobalAvgPool``, ``Flatten``,
+``Dropout``, ``Linear`` - created in the list's order (so a seed gives the weights
+``torch.manual_seed`` would give the same modules written by hand) and registered at the path
+its layer's name says: the layer ``features.0`` is ``self.features[0]``, so the module's
+``state_dict`` keys are the tensors' names in model files. ``forward(x)`` runs the layers up to
+the logit on (m, C, H, W) images in [0, 1] (or (m, n) vectors) and returns z (m,).
+
+``ConvNet(spec)`` is the ``LayerNet`` of the ConvNet family's list (``nn.convnet.layers``) - its
+``state_dict`` names and shapes are ``nn.convnet.param_shapes(spec)`` (plus BN's
+``num_batches_tracked``), so model files hold exactly what it holds - with what the family adds:
+test-time augmentation (``predict_logits``) and the maps Grad-CAM weighs (``grad_cam``,
+``input_gradient``: the explanations torch.autograd computes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from logicat.core.errors import ShapeError
+from logicat.nn import convnet
+from logicat.nn.layers import Layer, logit_layers, shapes
+
+
+class Normalize(nn.Module):
+    """x -> (x - mean_c) / std_c per channel of (m, C, H, W); the statistics are buffers."""
+
+    def __init__(self, channels: int = 3) -> None:
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(channels))
+        self.register_buffer("std", torch.ones(channels))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        view = (1, -1, 1, 1) if x.ndim == 4 else (1, -1)
+        return (x - self.mean.view(view)) / self.std.view(view)
+
+
+class GlobalAvgPool(nn.Module):
+    """(m, C, H, W) -> (m, C): the mean over the pixels."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.mean(dim=(2, 3))
+
+
+def _module(lay: Layer, shape: tuple[int, ...]) -> nn.Module:
+    """The torch module of one layer whose input has ``shape`` (one example)."""
+    o = lay.options
+    if lay.type == "normalize":
+        return Normalize(shape[0])
+    if lay.type == "conv2d":
+        return nn.Conv2d(shape[0], o["filters"], o["kernel"], stride=o["stride"],
+                         padding=o["padding"], bias=o["bias"])
+    if lay.type == "batchnorm":
+        norm = nn.BatchNorm2d if len(shape) == 3 else nn.BatchNorm1d
+        return norm(shape[0], eps=o["eps"], momentum=o["momentum"])
+    if lay.type == "maxpool":
+        return nn.MaxPool2d(o["kernel"], o["stride"])
+    if lay.type == "dense":
+        return nn.Linear(shape[0], o["units"], bias=o["bias"])
+    if lay.type == "dropout":
+        return nn.Dropout(o["rate"])
+    return {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gap": GlobalAvgPool,
+            "flatten": nn.Flatten}[lay.type]()
+
+
+class LayerNet(nn.Module):
+    """``forward(x) -> z (m,)``: the layers up to the logit (see the module docstring)."""
+
+    def __init__(self, layers: Sequence[Layer], input_shape: tuple[int, ...]) -> None:
+        super().__init__()
+        self.layers = logit_layers(layers)
+        self.input_shape = tuple(input_shape)
+        #: the tensors' names in model files -> (module, attribute, weight layout)
+        self.tensor_map: dict[str, tuple[nn.Module, str, str]] = {}
+        self.steps: list[nn.Module] = []
+        shape = self.input_shape
+        for i, lay in enumerate(self.layers):
+            module = _module(lay, shape)
+            self._place(lay.name or f"layer{i}", module)
+            self.steps.append(module)
+            for role, name in lay.tensor_names().items():
+                layout = lay["layout"] if lay.type == "dense" and role == "weight" else ""
+                self.tensor_map[name] = (module, role, layout)
+            shape = shapes([lay], shape)[1]
+        if shape != (1,):
+            raise ShapeError(f"the layers must end in one logit per example. They give shape "
+                             f"{shape}.")
+
+    def _place(self, path: str, module: nn.Module) -> None:
+        """Register ``module`` at ``path`` ("features.0": child 0 of the Sequential features)."""
+        *parents, last = path.split(".")
+        container: nn.Module = self
+        for part in parents:
+            if part not in container._modules:
+                container.add_module(part, nn.Sequential())
+            container = container._modules[part]
+        container.add_module(last, module)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.run(x).squeeze(1)
+
+    def run(self, x: torch.Tensor, start: int = 0, stop: int | None = None) -> torch.Tensor:
+        """The output of layers start..stop-1 on x."""
+        for module in self.steps[start:stop]:
+            x = module(x)
+        return x
+
+    def weights(self) -> list[torch.Tensor]:
+        """The dense and convolution weights, in the layers' order: what L2 penalises (no
+        bias, no batch-norm scale)."""
+        return [getattr(module, role) for module, role, _ in self.tensor_map.values()
+                if role == "weight" and isinstance(module, (nn.Linear, nn.Conv2d))]
+
+    def numpy_params(self) -> dict[str, np.ndarray]:
+        """Every tensor by its name in model files, in its layout there, as NumPy copies."""
+        out = {}
+        for name, (module, role, layout) in self.tensor_map.items():
+            value = getattr(module, role).detach().cpu()
+            if layout == "in_out":
+                value = value.T
+            elif layout == "vector":
+                value = value.reshape(-1)
+            out[name] = value.numpy().copy()
+        return out
+
+    def load_numpy_params(self, params: Mapping[str, np.ndarray]) -> LayerNet:
+        """Copy the tensors ``params`` names into the module: exactly the layers' tensors, of
+        the shapes ``nn.layers.shapes`` says (a ``ShapeError`` names the first that is missing,
+        extra or of another shape)."""
+        expected = shapes(self.layers, self.input_shape)[0]
+        extra = sorted(set(params) - set(expected))
+        if extra:
+            raise ShapeError(f"unexpected tensor {extra[0]!r} for these layers.")
+        with torch.no_grad():
+            for name, (module, role, layout) in self.tensor_map.items():
+                if name not in params:
+                    raise ShapeError(f"the tensor {name!r} is missing.")
+                value = np.asarray(params[name])
+                if value.shape != expected[name]:
+                    raise ShapeError(f"the tensor {name!r} has shape {value.shape}; its layer "
+                                     f"says {expected[name]}.")
+                tensor = torch.as_tensor(value)
+                if layout == "in_out":
+                    tensor = tensor.T
+                elif layout == "vector":
+                    tensor = tensor.view(1, -1)
+                getattr(module, role).copy_(tensor)
+        return self
+
+
+# ------------------------------------------------------------------ the ConvNet family
+class ConvNet(LayerNet):
+    """``forward(x (m, 3, s, s) in [0, 1]) -> z (m,)`` logits (see ``logicat.nn.convnet``)."""
+
+    def __init__(self, spec: convnet.ConvNetSpec, dropout: float = 0.0) -> None:
+        super().__init__(convnet.layers(spec, dropout), (3, spec.image_size, spec.image_size))
+        self.spec = spec
+        self.cam_layer = convnet.grad_cam_layer(self.layers)
+
+    def predict_logits(self, x: torch.Tensor) -> torch.Tensor:
+        """The model's logit: with ``spec.tta`` the mean of the image's and its mirror's."""
+        z = self(x)
+        return 0.5 * (z + self(x.flip(3))) if self.spec.tta else z
+
+    def maps_and_logits(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(the last block's output before its max-pool (m, C_K, s', s'), the logits (m,))."""
+        maps = self.run(x, stop=self.cam_layer)
+        return maps, self.run(maps, start=self.cam_layer).squeeze(1)
+
+
+def images_to_tensor(images: np.ndarray, dtype: torch.dtype = torch.float32,
+                     device: torch.device | str = "cpu") -> torch.Tensor:
+    """uint8 (m, s, s, 3) images, or [0, 1] floats of that shape -> (m, 3, s, s) in [0, 1]."""
+    images = np.asarray(images)
+    x = torch.from_numpy(np.ascontiguousarray(images)).to(device)
+    x = x.permute(0, 3, 1, 2).to(dtype)
+    return x / 255.0 if images.dtype == np.uint8 else x
+
+
+def grad_cam(net: ConvNet, x: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """Grad-CAM of each image's logit, signed: (z (m,), maps (m, s, s)).
+
+    For the last block's feature maps A_c (before its max-pool), alpha_c = the mean over the
+    pixels of dz/dA_c, and the map is sum_c alpha_c A_c, upsampled (bilinear) to the image:
+    positive where the maps push z up. (Classic Grad-CAM keeps only that positive part, with a
+    ReLU; here both directions show.) With TTA, the mirror image's map is mirrored back and the
+    two are averaged, as the logits are.
+    """
+    views = [(x, False)] + ([(x.flip(3), True)] if net.spec.tta else [])
+    total_z, total_map = 0.0, 0.0
+    for image, mirrored in views:
+        image = image.detach().requires_grad_(False)
+        maps, z = net.maps_and_logits(image)
+        maps.retain_grad()
+        z.sum().backward()  # z_i depends on image i only: one pass gives every image's dz/dA
+        alpha = maps.grad.mean(dim=(2, 3), keepdim=True)  # (m, C, 1, 1)
+        cam = (alpha * maps).sum(dim=1, keepdim=True)  # (m, 1, s', s')
+        cam = torch.nn.functional.interpolate(cam, size=x.shape[2:], mode="bilinear",
+                                              align_corners=False)[:, 0]
+        total_map = total_map + (cam.flip(2) if mirrored else cam).detach()
+        total_z = total_z + z.detach()
+    n = len(views)
+    return (total_z / n).double().cpu().numpy(), (total_map / n).double().cpu().numpy()
+
+
+def input_gradient(net: ConvNet, x: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """(z (m,), dz/dx (m, 3, s, s)) of the model's logit (TTA included) by its input in [0, 1]."""
+    x = x.detach().clone().requires_grad_(True)
+    z = net.predict_logits(x)
+    z.sum().backward()  # one pass: z_i depends on image i only
+    return z.detach().double().cpu().numpy(), x.grad.double().cpu().numpy()
+

@@ -1,0 +1,173 @@
+"""The checkpoint half of the one validator (``validate`` has the header and model files).
+
+A checkpoint (``training.loop.Snapshot`` on disk) claims the run it belongs to, where it
+stopped, the state of its random generator, optimizer and rules, and its tensors; each claim
+is checked here before ``--resume`` uses it, with the one-line ``<file>: ...`` refusal.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from logicat.core.errors import ParameterError
+from logicat.io.validate import (
+    MAX_LAYERS,
+    MAX_VALUES,
+    check_hyperparameters,
+    check_tensors,
+    fail,
+    is_int,
+    short,
+)
+from logicat.nn.convnet import optimizer_state_shapes, spec_of
+from logicat.nn.convnet import param_shapes as convnet_param_shapes
+from logicat.nn.families import dense_layers
+from logicat.nn.hyperparameters import (
+    CONSTRAINTS,
+    CONVNET_CONSTRAINTS,
+    CONVNET_DEFAULTS,
+    OPTIMIZERS,
+)
+from logicat.nn.layers import shapes as layer_shapes
+
+CHECKPOINT_FORMAT = "logicat-checkpoint"
+CHECKPOINT_VERSION = 2
+KINDS = ("LogisticRegression", "MLPClassifier", "ConvNetClassifier")
+#: the most bytes a torch generator's state may have (the CPU Mersenne Twister's is 5056)
+_MAX_RNG_BYTES = 1 << 16
+_BIT_GENERATORS = {"PCG64": np.random.PCG64, "PCG64DXSM": np.random.PCG64DXSM,
+                   "MT19937": np.random.MT19937, "Philox": np.random.Philox,
+                   "SFC64": np.random.SFC64}
+
+
+def check_checkpoint(path: Path, meta: Mapping[str, Any], entries: Mapping[str, Any]) -> None:
+    """Everything a checkpoint claims (``training.loop.Snapshot``): the run it belongs to,
+    where it stopped, the state of the random generator, optimizer and rules, its tensors."""
+    if meta.get("format") != CHECKPOINT_FORMAT:
+        raise fail(path, f"not a logicat checkpoint (format is not {CHECKPOINT_FORMAT!r}).")
+    if not is_int(meta.get("format_version"), 0, 99) or (
+            meta["format_version"] != CHECKPOINT_VERSION):
+        raise fail(path, f"checkpoint format version {short(meta.get('format_version'))} is "
+                    f"not supported (this logicat reads version {CHECKPOINT_VERSION}).")
+    if meta.get("kind") not in KINDS:
+        raise fail(path, f"the checkpoint's kind must be one of {', '.join(KINDS)}. "
+                    f"Got {short(meta.get('kind'))}.")
+    hyper = meta.get("hyperparameters")
+    if not isinstance(hyper, dict):
+        raise fail(path, f"the checkpoint's hyperparameters must be an object. "
+                    f"Got {short(hyper)}.")
+    convnet = meta["kind"] == "ConvNetClassifier"
+    check_hyperparameters(path, hyper, CONVNET_CONSTRAINTS if convnet else CONSTRAINTS)
+    n, epoch = meta.get("n_features"), meta.get("epoch")
+    for name, value in (("n_features", n), ("epoch", epoch)):
+        if not is_int(value, 1, MAX_VALUES):
+            raise fail(path, f"the checkpoint's {name} must be an int in [1, {MAX_VALUES}]. "
+                        f"Got {short(value)}.")
+    sha = meta.get("data_sha256")
+    if not (isinstance(sha, str) and len(sha) == 64 and all(c in "0123456789abcdef"
+                                                            for c in sha)):
+        raise fail(path, f"the checkpoint's data_sha256 must be 64 hex digits. "
+                    f"Got {short(sha)}.")
+    optimizer = meta.get("optimizer", "gd")
+    if not convnet and optimizer not in OPTIMIZERS:
+        raise fail(path, f"the checkpoint's optimizer must be one of "
+                    f"{', '.join(OPTIMIZERS)}. Got {short(optimizer)}.")
+    _check_rng_state(path, meta.get("rng_state"))
+    _check_plateau(path, meta.get("plateau"))
+    start = meta.get("divergence_start")
+    if start is not None and not (isinstance(start, int | float) and not isinstance(start, bool)
+                                  and math.isfinite(start)):
+        raise fail(path, f"the checkpoint's divergence_start must be a finite number or null. "
+                    f"Got {short(start)}.")
+    hidden = list(hyper.get("hidden_layer_sizes", [])) if meta["kind"] == "MLPClassifier" else []
+    if len(hidden) > MAX_LAYERS:
+        raise fail(path, f"the checkpoint's network has more than {MAX_LAYERS} layers.")
+    floats = ("F64", "F32")
+    if convnet:
+        spec = _convnet_spec(path, hyper, n)
+        shapes = convnet_param_shapes(spec)
+    else:
+        shapes = layer_shapes(dense_layers(hidden), (n,))[0]
+    params = {name: (shape, floats) for name, shape in shapes.items()}
+    expected = {**params, "cost_history": ((epoch,), floats)}
+    optional: dict[str, tuple[tuple[int, ...], tuple[str, ...]]] = {
+        "val_cost_history": ((epoch,), floats)}
+    held_out = entries.get("validation_indices")
+    if held_out is not None:  # early stopping: the rows held out, and the best parameters
+        shape = held_out.get("shape") if isinstance(held_out, dict) else None
+        if not (isinstance(shape, list) and len(shape) == 1 and is_int(shape[0], 1, MAX_VALUES)):
+            raise fail(path, f"tensor 'validation_indices' must be 1-D. Got shape "
+                        f"{short(shape)}.")
+        optional["validation_indices"] = ((shape[0],), ("I64",))
+        optional.update({f"best.{k}": v for k, v in params.items()})
+    shapes = list(params.values())
+    if convnet:
+        for name in ("rng.generator", "rng.dropout"):
+            expected[name] = ((_rng_length(path, entries, name),), ("U8",))
+        state = optimizer_state_shapes(spec, str(hyper.get("optimizer", "adamw")),
+                                       float(hyper.get("momentum", 0.9)))
+        optional.update({name: (shape, ("I64",) if name == "optimizer.step" else floats)
+                         for name, shape in state.items()})
+    elif optimizer in ("momentum", "nesterov"):
+        optional.update({f"optimizer.velocity.{i}": s for i, s in enumerate(shapes)})
+    elif optimizer == "adam":
+        optional["optimizer.t"] = ((1,), ("I64",))
+        optional.update({f"optimizer.{k}.{i}": s for i, s in enumerate(shapes) for k in "mv"})
+    check_tensors(path, entries, expected, optional)
+    state = [name for name in optional if name.startswith("optimizer.")]
+    present = [name for name in state if name in entries]
+    if present and len(present) != len(state):  # all of the optimizer's state, or none yet
+        missing = sorted(set(state) - set(present))
+        raise fail(path, f"the optimizer state is incomplete: {', '.join(missing)} missing.")
+
+
+def _convnet_spec(path: Path, hyper: Mapping[str, Any], n: int):
+    """The architecture a ConvNet checkpoint's hyperparameters describe for its n features."""
+    size = round((n / 3) ** 0.5)
+    if 3 * size * size != n:
+        raise fail(path, f"the checkpoint's n_features {n} is not the size of s x s x 3 images.")
+    try:
+        return spec_of({**CONVNET_DEFAULTS, **hyper}, size)
+    except (ParameterError, TypeError, ValueError) as e:
+        raise fail(path, f"its architecture is invalid: {short(str(e))}") from None
+
+
+def _rng_length(path: Path, entries: Mapping[str, Any], name: str) -> int:
+    """The length of a saved torch generator state (uint8, 1-D, at most _MAX_RNG_BYTES)."""
+    shape = entries.get(name, {}).get("shape") if isinstance(entries.get(name), dict) else None
+    if not (isinstance(shape, list) and len(shape) == 1 and is_int(shape[0], 1, _MAX_RNG_BYTES)):
+        raise fail(path, f"tensor {name!r} must be a torch generator's state, 1-D uint8 of at "
+                    f"most {_MAX_RNG_BYTES} bytes. Got shape {short(shape)}.")
+    return shape[0]
+
+
+def _check_rng_state(path: Path, state: Any) -> None:
+    """The shuffling generator's state, as numpy's PCG64 would accept it."""
+    if state is None:
+        return
+    try:
+        bit_generator = _BIT_GENERATORS[state["bit_generator"]]
+        bit_generator().state = state
+    except (TypeError, KeyError, ValueError, OverflowError):
+        raise fail(path, f"the checkpoint's rng_state is not the state of a numpy random "
+                    f"generator. Got {short(state)}.") from None
+
+
+def _check_plateau(path: Path, state: Any) -> None:
+    """The tol / early-stopping rule's state (``training.rules.Plateau.state``)."""
+    if state is None:
+        return
+    ints = ("falls", "window", "best_epoch", "epoch", "bad_epochs")
+    ok = isinstance(state, dict) and all(
+        isinstance(state.get(k), int | float) and not isinstance(state.get(k), bool)
+        for k in ("first", "previous", "last", "best")) and all(
+        is_int(state.get(k), -1, MAX_VALUES) for k in ints) and (
+        state.get("steady_since") is None or is_int(state.get("steady_since"), 0, MAX_VALUES))
+    if not ok:
+        raise fail(path, f"the checkpoint's plateau state is not one logicat writes. "
+                    f"Got {short(state)}.")

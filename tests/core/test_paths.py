@@ -1,0 +1,76 @@
+"""What logicat reads and writes: only regular files are read; every write is atomic, through one
+writer, with ordinary permissions and an unpredictable temporary name."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import numpy as np
+import pytest
+
+from logicat import LogisticRegression
+from logicat.core.errors import LogicatError, ModelFileError
+from logicat.core.paths import atomic_output, atomic_write_bytes, regular_file
+
+
+def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
+    path = tmp_path / "out.bin"
+    path.write_bytes(b"old")
+    with pytest.raises(RuntimeError, match="disk on fire"), atomic_output(path) as tmp:
+        tmp.write_bytes(b"half of the new")
+        raise RuntimeError("disk on fire")
+    assert path.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.bin"]
+    atomic_write_bytes(path, b"new")
+    assert path.read_bytes() == b"new" and [p.name for p in tmp_path.iterdir()] == ["out.bin"]
+
+
+def test_a_symlink_planted_at_a_guessable_temporary_name_is_not_followed(tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    for guess in (".r.html.tmp", ".r.html.tmp.html", "r.html.tmp", ".r.html.part"):
+        (tmp_path / guess).symlink_to(victim)
+    atomic_write_bytes(tmp_path / "r.html", b"<html>")
+    assert victim.read_text() == "keep me"
+    assert (tmp_path / "r.html").read_bytes() == b"<html>"
+
+
+def test_outputs_get_the_permissions_of_any_new_file(tmp_path, cat_features):
+    """Model files, checkpoints and ONNX exports: 0666 minus the umask, as the pictures."""
+    from logicat.training.callbacks import Checkpoint
+
+    old = os.umask(0o027)
+    try:
+        X, y = cat_features[:2]
+        clf = LogisticRegression(max_iter=4, callbacks=[Checkpoint(tmp_path / "ck", every=2)])
+        clf.fit(X, y).save(tmp_path / "m.safetensors")
+        atomic_write_bytes(tmp_path / "plain", b"x")
+        written = ["ck", "m.safetensors", "plain"]
+        if _have("onnx"):
+            from logicat.io.onnx import export_onnx
+
+            export_onnx(tmp_path / "m.safetensors", tmp_path / "m.onnx")
+            written.append("m.onnx")
+        for name in written:
+            assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o640, name
+    finally:
+        os.umask(old)
+
+
+def _have(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+def test_only_regular_files_are_read(tmp_path):
+    fifo = tmp_path / "model.safetensors"
+    os.mkfifo(fifo)
+    with pytest.raises(ModelFileError, match="not a regular file"):
+        regular_file(fifo, "model file", ModelFileError)
+    with pytest.raises(LogicatError, match="is a folder"):
+        regular_file(tmp_path, "model file")
+    with pytest.raises(LogicatError, match="no such model file"):
+        regular_file(tmp_path / "none", "model file")
+    np.testing.assert_equal(regular_file(__file__).is_file(), True)

@@ -1,0 +1,111 @@
+"""The "autograd" engine behind LogisticRegression agrees with the hand-derived "numpy" engine."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from logicat import LogisticRegression, cost_and_gradients
+from logicat.engines.autograd import gradcheck
+from logicat.engines.autograd.graphs import logistic_cost, network_cost
+from logicat.engines.autograd.tensor import Tensor
+from logicat.nn.network import Network
+from logicat.training.objectives import ENGINES, make_objective
+
+
+def make_autograd_objective(X, y, loss):
+    """The "autograd" engine's objective as the lesson's (w, b) -> (cost, dw, db)."""
+    objective = make_objective("autograd", X, y, loss)
+
+    def wb(w, b):
+        cost, (dw, db) = objective([w, np.array([b], dtype=X.dtype)])
+        return cost, dw, float(db[0])
+
+    return wb
+
+
+def test_autograd_is_a_registered_engine():
+    assert "autograd" in ENGINES
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "squared_error"])
+def test_objective_matches_the_hand_derived_gradients(cat_features, loss, rng):
+    X, y, _, _ = cat_features
+    y = y.astype(X.dtype)
+    w, b = rng.normal(0, 0.01, X.shape[1]), 0.2
+    J, dw, db = make_autograd_objective(X, y, loss)(w, b)
+    J_np, dw_np, db_np = cost_and_gradients(w, b, X, y, loss)
+    assert J == pytest.approx(J_np, abs=1e-14)
+    assert db == pytest.approx(db_np, abs=1e-14)
+    np.testing.assert_allclose(dw, dw_np, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "squared_error"])
+def test_cost_histories_agree(cat_features, loss):
+    X, y, _, _ = cat_features
+    runs = {
+        engine: LogisticRegression(max_iter=60, loss=loss, engine=engine).fit(X, y)
+        for engine in ("numpy", "autograd")
+    }
+    np.testing.assert_allclose(
+        runs["autograd"].cost_history_, runs["numpy"].cost_history_, rtol=0, atol=1e-12
+    )
+    np.testing.assert_allclose(runs["autograd"].coef_, runs["numpy"].coef_, rtol=0, atol=1e-12)
+
+
+@pytest.mark.slow
+def test_reference_run_cost_histories_agree_to_1e_12(cat_features):
+    """The lesson's reference run: 2000 iterations, learning rate 0.005, cross-entropy."""
+    X, y, _, _ = cat_features
+    numpy_run = LogisticRegression(engine="numpy").fit(X, y)
+    autograd_run = LogisticRegression(engine="autograd").fit(X, y)
+    assert autograd_run.n_iter_ == numpy_run.n_iter_ == 2000
+    np.testing.assert_allclose(
+        autograd_run.cost_history_, numpy_run.cost_history_, rtol=0, atol=1e-12
+    )
+    assert autograd_run.intercept_ == pytest.approx(numpy_run.intercept_, abs=1e-12)
+
+
+def test_float32_stays_float32(cat_features, rng):
+    X, y, _, _ = cat_features
+    X32, y32 = X[:50].astype(np.float32), y[:50].astype(np.float32)
+    w = rng.normal(0, 0.01, X.shape[1]).astype(np.float32)
+    J, dw, db = make_autograd_objective(X32, y32, "cross_entropy")(w, 0.1)
+    J_np, dw_np, db_np = cost_and_gradients(w, 0.1, X32, y32)
+    assert dw.dtype == np.float32
+    assert J == pytest.approx(J_np, rel=1e-6)
+    np.testing.assert_allclose(dw, dw_np, rtol=1e-4, atol=1e-7)
+    clf = LogisticRegression(max_iter=3, dtype="float32", engine="autograd").fit(X[:50], y[:50])
+    assert clf.coef_.dtype == np.float32
+
+
+def test_unknown_loss_is_rejected():
+    with pytest.raises(ValueError, match="The 'loss' parameter must be one of"):
+        make_autograd_objective(np.ones((2, 2)), np.ones(2), "hinge")
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
+def test_a_network_graph_matches_the_numpy_backward_pass(activation, rng):
+    """Any list of layers: the graph's gradients are the hand-derived ones, weights and L2 too."""
+    X, y = rng.normal(size=(12, 5)), (rng.random(12) > 0.5).astype(float)
+    s = rng.uniform(0.5, 2.0, 12)
+    params = [rng.normal(size=(5, 4)), rng.normal(size=4), rng.normal(size=(4, 3)),
+              rng.normal(size=3), rng.normal(size=3), rng.normal(size=1)]
+    cost, grads = Network.from_params(params, activation).cost_and_gradients(
+        X, y, sample_weight=s, alpha=0.7)
+    leaves = [Tensor(p, requires_grad=True) for p in params]
+    J = network_cost(Tensor(X), Tensor(y), leaves, activation=activation,
+                     sample_weight=Tensor(s), alpha=0.7)
+    J.backward()
+    assert float(J.data) == pytest.approx(cost, rel=1e-13)
+    for leaf, g in zip(leaves, grads, strict=True):
+        np.testing.assert_allclose(leaf.grad, g, rtol=1e-11, atol=1e-14)
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "squared_error"])
+def test_logistic_cost_passes_gradcheck(loss, rng):
+    X, y = rng.normal(size=(10, 4)), (rng.random(10) > 0.5).astype(float)
+    result = gradcheck(
+        lambda w, b: logistic_cost(Tensor(X), Tensor(y), w, b, loss), [rng.normal(size=4), 0.1]
+    )
+    assert result.max_rel_error < 1e-8
