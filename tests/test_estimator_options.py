@@ -12,8 +12,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression as SklearnLogisticRegression
 from sklearn.preprocessing import StandardScaler
 
-from logicat import DivergenceError, LogisticRegression
+from logicat import DivergenceError, LogisticRegression, MLPClassifier, ParameterError
 from logicat.engines.numba.fused import FusedObjective
+from logicat.nn.hyperparameters import OPTIMIZERS
 from logicat.training.callbacks import EarlyStopping, TerminateOnNaN
 from logicat.training.descent import gradient_descent
 from logicat.training.optimizers import make_optimizer
@@ -128,29 +129,51 @@ def test_momentum_nesterov_and_adam_reach_the_reference_cost_in_fewer_iterations
     assert all(n < 2000 // 4 for n in counts.values()), counts
 
 
-@pytest.mark.parametrize("name", ["gd", "momentum", "nesterov", "adam"])
-def test_update_rules_match_torch_optim(name):
-    """The same gradients through logicat's optimizer and torch.optim give the same iterates."""
+@pytest.mark.parametrize("decay", [0.0, 0.3], ids=["no-decay", "weight-decay"])
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_update_rules_match_torch_optim(name, decay):
+    """The same gradients through logicat's optimizer and torch.optim give the same iterates:
+    for a weight (which decays) and a bias (which does not), every rule of the registry."""
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(0)
-    A = rng.normal(size=(6, 6))
-    H = A @ A.T / 6 + np.eye(6)  # a convex quadratic J = 1/2 p^T H p - c^T p
-    c = rng.normal(size=6)
-    p = np.zeros(6)
-    tp = torch.zeros(6, dtype=torch.float64, requires_grad=True)
-    ours = make_optimizer(name, momentum=0.8)
+    A = rng.normal(size=(7, 7))
+    H = A @ A.T / 7 + np.eye(7)  # a convex quadratic J = 1/2 p^T H p - c^T p, p = (w, b)
+    c = rng.normal(size=7)
+    w, b = np.zeros(6), np.zeros(1)
+    tw, tb = (torch.zeros(k, dtype=torch.float64, requires_grad=True) for k in (6, 1))
+    ours = make_optimizer(name, momentum=0.8, weight_decay=decay)
+    groups = [{"params": [tw], "weight_decay": decay}, {"params": [tb], "weight_decay": 0.0}]
     theirs = {
-        "gd": lambda: torch.optim.SGD([tp], lr=0.1),
-        "momentum": lambda: torch.optim.SGD([tp], lr=0.1, momentum=0.8),
-        "nesterov": lambda: torch.optim.SGD([tp], lr=0.1, momentum=0.8, nesterov=True),
-        "adam": lambda: torch.optim.Adam([tp], lr=0.1, eps=1e-8),
+        "gd": lambda: torch.optim.SGD(groups, lr=0.1),
+        "momentum": lambda: torch.optim.SGD(groups, lr=0.1, momentum=0.8),
+        "nesterov": lambda: torch.optim.SGD(groups, lr=0.1, momentum=0.8, nesterov=True),
+        "adam": lambda: torch.optim.Adam(groups, lr=0.1, eps=1e-8),
+        "adamw": lambda: torch.optim.AdamW(groups, lr=0.1, eps=1e-8),
     }[name]()
     for _ in range(25):
-        ours.step([p], [H @ p - c], 0.1)
+        g = H @ np.concatenate([w, b]) - c
+        ours.step([w, b], [g[:6], g[6:]], 0.1)
         theirs.zero_grad()
-        tp.grad = torch.from_numpy(H @ tp.detach().numpy() - c)
+        tg = torch.from_numpy(H @ torch.cat([tw, tb]).detach().numpy() - c)
+        tw.grad, tb.grad = tg[:6].clone(), tg[6:].clone()
         theirs.step()
-    np.testing.assert_allclose(p, tp.detach().numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(w, tw.detach().numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(b, tb.detach().numpy(), rtol=1e-12, atol=1e-14)
+    assert w.any()
+
+
+def test_adamw_without_decay_is_adam_and_decay_shrinks_the_weights_only(problem):
+    X, y = problem
+    params = dict(hidden_layer_sizes=(5,), init="he_normal", random_state=0, max_iter=40,
+                  learning_rate=0.01)
+    adam = MLPClassifier(optimizer="adam", **params).fit(X, y)
+    adamw = MLPClassifier(optimizer="adamw", **params).fit(X, y)
+    np.testing.assert_array_equal(adam.coefs_[0], adamw.coefs_[0])
+    decayed = MLPClassifier(optimizer="adamw", weight_decay=5.0, **params).fit(X, y)
+    assert np.linalg.norm(decayed.coefs_[0]) < 0.9 * np.linalg.norm(adamw.coefs_[0])
+    assert decayed.solver_ == "primal"
+    with pytest.raises(ParameterError, match="weight decay"):
+        LogisticRegression(solver="gram", weight_decay=0.1).fit(X, y)
 
 
 # ---------------------------------------------------------------- mini-batches
@@ -281,6 +304,7 @@ def test_warm_start_refuses_other_classes(problem):
         ("momentum", 1.0, "The 'momentum' parameter must be a float in [0, 1). Got 1.0 instead."),
         ("batch_size", 0, "The 'batch_size' parameter must be an int >= 1 or None. Got 0"),
         ("optimizer", "sgd", "The 'optimizer' parameter must be one of 'gd', 'momentum'"),
+        ("weight_decay", -1.0, "The 'weight_decay' parameter must be a float in [0, 1000]"),
         ("lr_schedule", "step", "The 'lr_schedule' parameter must be one of 'constant'"),
         ("tol", math.nan, "The 'tol' parameter must be a float in [0, inf) or None. Got nan"),
         ("class_weight", "auto", "The 'class_weight' parameter must be 'balanced', a dict or"),

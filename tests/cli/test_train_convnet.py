@@ -177,8 +177,7 @@ def test_ctrl_c_saves_a_checkpoint_and_exits_130(tmp_path):
 
 @pytest.mark.parametrize("args, flag, why", [
     (["--loss", "squared_error"], "--loss", "it trains on cross-entropy"),
-    (["--alpha", "1"], "--alpha", "--param weight_decay=W"),
-    (["--optimizer", "adam"], "--optimizer", "--param optimizer=adamw or optimizer=sgd"),
+    (["--alpha", "1"], "--alpha", "--weight-decay W"),
     (["--tol", "0.1"], "--tol", "it stops on the validation cost (--early-stopping)"),
     (["--scaling", "standardize"], "--scaling", "normalises each channel"),
 ])

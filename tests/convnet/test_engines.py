@@ -23,7 +23,7 @@ from logicat.training.minibatch_solver import ConvNetSolver  # noqa: E402
 def test_three_sgd_steps_in_both_engines(spec, cat_data):
     images = cat_data.train_x[:12, ::4, ::4]  # 12 cat images at 16x16
     y = cat_data.train_y[:12]
-    hyper = {**CONVNET_DEFAULTS, "optimizer": "sgd", "momentum": 0.0, "weight_decay": 0.0,
+    hyper = {**CONVNET_DEFAULTS, "optimizer": "gd", "momentum": 0.0, "weight_decay": 0.0,
              "lr_schedule": "constant", "learning_rate": 0.1, "batch_size": 12, "flip": False,
              "crop": "none", "random_state": 5}
     solver = ConvNetSolver(spec, InMemoryImages(images), y, np.arange(12), hyper,

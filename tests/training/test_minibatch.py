@@ -19,6 +19,7 @@ from logicat.io.files import (  # noqa: E402
     load_checkpoint,
     save_checkpoint,
 )
+from logicat.nn.hyperparameters import OPTIMIZERS  # noqa: E402
 from logicat.training.callbacks import Checkpoint  # noqa: E402
 from logicat.training.hyperparameters import CONVNET_DEFAULTS  # noqa: E402
 from logicat.training.minibatch import fit_convnet  # noqa: E402
@@ -68,9 +69,12 @@ def test_the_loop_owns_the_per_step_schedule(small):
     assert seen == pytest.approx([rate((e + 1) * steps - 1) for e in range(4)], rel=1e-12)
 
 
-@pytest.mark.parametrize("hyper", [{}, dict(optimizer="sgd", dropout=0.3, mixup=0.4,
-                                            class_weight="balanced")],
-                         ids=["adamw", "sgd-dropout-mixup-weighted"])
+@pytest.mark.parametrize("hyper", [{}, dict(optimizer="nesterov", dropout=0.3, mixup=0.4,
+                                            class_weight="balanced"),
+                                   dict(optimizer="adam", weight_decay=1e-3),
+                                   dict(optimizer="sgd")],
+                         ids=["adamw", "nesterov-dropout-mixup-weighted", "adam",
+                              "sgd-as-earlier-files-name-it"])
 def test_a_killed_run_resumed_from_its_checkpoint_is_the_uninterrupted_run(small, tmp_path,
                                                                          hyper):
     X, y = small
@@ -86,7 +90,7 @@ def test_a_killed_run_resumed_from_its_checkpoint_is_the_uninterrupted_run(small
                                                       die_after_epoch_1]).fit(X, y)
     snapshot = load_checkpoint(path)
     assert snapshot.meta["epoch"] == 2 and snapshot.meta["kind"] == "ConvNetClassifier"
-    moment = "exp_avg" if not hyper else "momentum_buffer"
+    moment = "exp_avg" if hyper.get("optimizer", "adam").startswith("adam") else "momentum_buffer"
     assert {"rng.generator", "rng.dropout", f"optimizer.head.1.weight.{moment}"} <= set(
         snapshot.tensors)
     resumed = ConvNetClassifier(**TINY, **hyper).fit(X, y, resume_from=path)
@@ -188,3 +192,15 @@ def test_a_packed_file_trains_the_model_the_images_in_memory_train(small, tmp_pa
         np.testing.assert_allclose(a, b, rtol=0, atol=2e-4)
     np.testing.assert_allclose(from_file.result.cost_history, in_memory.result.cost_history,
                                rtol=0, atol=1e-5)
+
+
+def test_every_rule_of_the_one_registry_trains_the_convnet_and_sgd_is_nesterov(small):
+    """The ConvNet takes every update rule the dense models take (``OPTIMIZERS``); "sgd", the
+    name its files had before, is Nesterov momentum (or plain descent at momentum 0)."""
+    X, y = small
+    quick = {**TINY, "max_iter": 2}
+    fits = {name: ConvNetClassifier(**quick, optimizer=name).fit(X, y) for name in OPTIMIZERS}
+    assert len({float(f.cost_history_[-1]) for f in fits.values()}) == len(OPTIMIZERS)
+    _same(ConvNetClassifier(**quick, optimizer="sgd").fit(X, y), fits["nesterov"])
+    _same(ConvNetClassifier(**quick, optimizer="sgd", momentum=0.0).fit(X, y),
+          ConvNetClassifier(**quick, optimizer="gd", momentum=0.0).fit(X, y))

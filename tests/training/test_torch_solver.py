@@ -15,7 +15,13 @@ torch = pytest.importorskip("torch")
 
 from click.testing import CliRunner  # noqa: E402
 
-from logicat import DivergenceError, LogicatError, LogisticRegression, fit_dataset  # noqa: E402
+from logicat import (  # noqa: E402
+    DivergenceError,
+    LogicatError,
+    LogisticRegression,
+    MLPClassifier,
+    fit_dataset,
+)
 from logicat.cli import main  # noqa: E402
 from logicat.engines.numba.fused import FusedObjective  # noqa: E402
 from logicat.engines.torch import H5CatDataset, ImageFolderDataset, train_torch  # noqa: E402
@@ -68,6 +74,20 @@ def test_both_losses_and_modes_match_numpy(cat_features, loss, mode):
     np.testing.assert_allclose(r.cost_history, ref.cost_history, rtol=0, atol=1e-12)
     np.testing.assert_allclose(r.coef, ref.coef, rtol=0, atol=1e-12)
     assert r.intercept == pytest.approx(ref.intercept, abs=1e-12)
+
+
+@pytest.mark.parametrize("optimizer", ["nesterov", "adam", "adamw"])
+def test_every_rule_with_weight_decay_matches_the_numpy_engine(cat_features, optimizer):
+    """A network trained by torch.optim (weights decaying, biases not) and by logicat's NumPy
+    rules: the same costs and weights, float64."""
+    X, y, _, _ = cat_features
+    params = dict(hidden_layer_sizes=(7,), init="he_normal", random_state=2, max_iter=15,
+                  learning_rate=0.003, optimizer=optimizer, weight_decay=0.5)
+    ref = MLPClassifier(**params).fit(X, y)
+    clf = MLPClassifier(**params, engine="torch", device="cpu").fit(X, y)
+    np.testing.assert_allclose(clf.cost_history_, ref.cost_history_, rtol=0, atol=1e-10)
+    for a, b in zip(clf.coefs_ + clf.intercepts_, ref.coefs_ + ref.intercepts_, strict=True):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-10)
 
 
 @pytest.mark.parametrize("mode", ["autograd", "fused"])

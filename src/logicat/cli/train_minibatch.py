@@ -20,9 +20,7 @@ NO_MEANING = {
     "dtype": "it trains in float32",
     "engine": "it trains with PyTorch",
     "solver": "it takes torch.optim steps on augmented mini-batches",
-    "alpha": "its L2 is decoupled weight decay: --param weight_decay=W",
-    "optimizer": "its update rules are --param optimizer=adamw or optimizer=sgd",
-    "momentum": "its SGD momentum is --param momentum=M",
+    "alpha": "its L2 is weight decay, not in the cost: --weight-decay W",
     "shuffle": "it reshuffles the images every epoch",
     "lr_schedule": "its schedule is --param lr_schedule=cosine|constant (and warmup=F)",
     "lr_decay": "its schedule is --param lr_schedule=cosine|constant (and warmup=F)",
@@ -32,7 +30,8 @@ NO_MEANING = {
                "deviation itself",
 }
 #: train's options that set a ConvNet hyperparameter of the same name
-PASSED = ("early_stopping", "validation_fraction", "n_iter_no_change", "class_weight")
+PASSED = ("early_stopping", "validation_fraction", "n_iter_no_change", "class_weight",
+          "optimizer", "momentum", "weight_decay")
 
 
 def refuse_options() -> None:

@@ -26,10 +26,16 @@ _OPTIONS = [
     click.option("--alpha", type=FiniteFloat(min=0), default=0.0, show_default=True,
                  help="L2 regularisation: adds alpha/(2m)*||w||^2 to J (scikit-learn's C = "
                  "1/alpha)."),
-    click.option("--optimizer", type=click.Choice(["gd", "momentum", "nesterov", "adam"]),
-                 default="gd", show_default=True, help="Update rule."),
+    click.option("--optimizer", type=click.Choice(["gd", "momentum", "nesterov", "adam",
+                                                   "adamw"]),
+                 default="gd", show_default=True,
+                 help="Update rule (the ConvNet's default is adamw)."),
     click.option("--momentum", type=FiniteFloat(min=0, max=1, max_open=True), default=0.9,
                  show_default=True, help="mu of --optimizer momentum/nesterov."),
+    click.option("--weight-decay", type=FiniteFloat(min=0, max=1e3), default=0.0,
+                 show_default=True,
+                 help="Weight decay on the weights, as torch.optim applies it: decoupled for "
+                 "adamw, added to the gradient otherwise (the ConvNet's default is 5e-4)."),
     click.option("--shuffle/--no-shuffle", default=True, show_default=True,
                  help="Reshuffle the examples every epoch (mini-batches only)."),
     click.option("--lr-schedule", type=click.Choice(["constant", "inverse", "exponential",
@@ -93,7 +99,8 @@ def training_options(command):
 
 
 #: the options passed through to the hyperparameters of the same name
-_PASS_THROUGH = ("solver", "alpha", "optimizer", "momentum", "shuffle", "lr_schedule",
+_PASS_THROUGH = ("solver", "alpha", "optimizer", "momentum", "weight_decay", "shuffle",
+                 "lr_schedule",
                  "lr_decay", "tol", "n_iter_no_change", "early_stopping", "validation_fraction",
                  "class_weight")
 

@@ -44,8 +44,11 @@ class ConvNetClassifier(BinaryClassifier):
     max_iter : epochs
     batch_size : images per step
     learning_rate : the peak learning rate of the per-step schedule
-    optimizer : "adamw" or "sgd" (Nesterov momentum ``momentum``)
-    weight_decay : on the convolution and linear weights only
+    optimizer : the update rule, one of every model's (``LogisticRegression``'s): "gd",
+        "momentum", "nesterov" (both with ``momentum``), "adam" or "adamw", as ``torch.optim``
+        has them ("sgd", the name of earlier files, is "nesterov", or "gd" with momentum 0)
+    weight_decay : on the convolution and linear weights only (decoupled for "adamw", added
+        to the gradient otherwise, as ``torch.optim`` does)
     lr_schedule : "cosine" (linear warm-up over ``warmup`` of the steps, then cosine to 0) or
         "constant"
     flip, crop, crop_pad, crop_min_scale, rotation, brightness, contrast, saturation :

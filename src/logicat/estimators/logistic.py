@@ -69,11 +69,17 @@ class LogisticRegression(GradientDescentClassifier):
         L2 regularisation: the term alpha / (2m) ||w||^2 is added to J (m = number of training
         examples, or the sum of the sample weights; the bias is not penalised). This is
         scikit-learn's ``LogisticRegression(C=1/alpha)``: alpha = 1 / C.
-    optimizer : {"gd", "momentum", "nesterov", "adam"}, default "gd"
-        The update rule (see ``logicat.training.optimizers``): plain gradient descent, heavy-ball
-        momentum, Nesterov momentum, or Adam.
+    optimizer : {"gd", "momentum", "nesterov", "adam", "adamw"}, default "gd"
+        The update rule (see ``logicat.training.optimizers``; the ConvNet takes the same):
+        plain gradient descent, heavy-ball momentum, Nesterov momentum, Adam, or AdamW (Adam
+        with decoupled weight decay).
     momentum : float in [0, 1), default 0.9
         mu of ``optimizer="momentum"`` and ``"nesterov"``.
+    weight_decay : float >= 0, default 0.0
+        Weight decay lambda on the weights (not the biases), as ``torch.optim`` applies it:
+        the step's gradient is g + lambda theta for every rule but AdamW, which shrinks the
+        weights by (1 - lr lambda) before its step instead. Unlike ``alpha`` it is not part
+        of the cost J.
     beta_1, beta_2 : float in [0, 1), default 0.9 and 0.999
         Adam's decay rates of the running means of the gradient and its square.
     epsilon : float > 0, default 1e-8
@@ -155,6 +161,7 @@ class LogisticRegression(GradientDescentClassifier):
         alpha: float = 0.0,
         optimizer: str = "gd",
         momentum: float = 0.9,
+        weight_decay: float = 0.0,
         beta_1: float = 0.9,
         beta_2: float = 0.999,
         epsilon: float = 1e-8,
@@ -184,6 +191,7 @@ class LogisticRegression(GradientDescentClassifier):
         self.alpha = alpha
         self.optimizer = optimizer
         self.momentum = momentum
+        self.weight_decay = weight_decay
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon

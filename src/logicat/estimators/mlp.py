@@ -52,8 +52,8 @@ class MLPClassifier(GradientDescentClassifier):
         layer instead of 2 n_1 m n. "auto" takes it for plain full-batch gradient descent, as
         ``LogisticRegression`` does.
     learning_rate, max_iter, loss, dtype, engine, device, callbacks, alpha, optimizer, momentum,
-    beta_1, beta_2, epsilon, batch_size, shuffle, lr_schedule, lr_decay, tol, n_iter_no_change,
-    early_stopping, validation_fraction, class_weight, warm_start, standardize :
+    weight_decay, beta_1, beta_2, epsilon, batch_size, shuffle, lr_schedule, lr_decay, tol,
+    n_iter_no_change, early_stopping, validation_fraction, class_weight, warm_start, standardize :
         As ``LogisticRegression``'s.
 
     Attributes
@@ -86,6 +86,7 @@ class MLPClassifier(GradientDescentClassifier):
         alpha: float = 0.0,
         optimizer: str = "gd",
         momentum: float = 0.9,
+        weight_decay: float = 0.0,
         beta_1: float = 0.9,
         beta_2: float = 0.999,
         epsilon: float = 1e-8,
@@ -117,6 +118,7 @@ class MLPClassifier(GradientDescentClassifier):
         self.alpha = alpha
         self.optimizer = optimizer
         self.momentum = momentum
+        self.weight_decay = weight_decay
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon

@@ -115,7 +115,7 @@ def check_checkpoint(path: Path, meta: Mapping[str, Any], entries: Mapping[str, 
                          for name, shape in state.items()})
     elif optimizer in ("momentum", "nesterov"):
         optional.update({f"optimizer.velocity.{i}": s for i, s in enumerate(shapes)})
-    elif optimizer == "adam":
+    elif optimizer in ("adam", "adamw"):
         optional["optimizer.t"] = ((1,), ("I64",))
         optional.update({f"optimizer.{k}.{i}": s for i, s in enumerate(shapes) for k in "mv"})
     check_tensors(path, entries, expected, optional)

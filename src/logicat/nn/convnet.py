@@ -16,8 +16,8 @@ Dropout (training only) sits before each linear layer of the head.
 
 That network is written once, as a list of layers: ``logicat.nn.families.convnet_layers(spec)``;
 this module, PyTorch's module (``engines.torch.layers``), logicat's own engine
-(``engines.autograd.layers``) and the ONNX exporter (``io.onnx``) each interpret that list. Its tensors are named
-and laid out as PyTorch's ``state_dict`` of the module that trains them
+(``engines.autograd.layers``) and the ONNX exporter (``io.onnx``) each interpret that list.
+Its tensors are named and laid out as PyTorch's ``state_dict`` of the module that trains them
 (``features.<i>.weight`` (C_out, C_in, 3, 3), ``features.<i>.running_mean``, ...,
 ``head.<j>.weight`` (n_out, n_in), ``input.mean`` and ``input.std`` (3,)), so a file holds
 exactly what torch holds and no transposes happen on the way.
@@ -34,7 +34,13 @@ import numpy as np
 from logicat.core.errors import ParameterError, ShapeError
 from logicat.nn import forward
 from logicat.nn.families import HEADS, convnet_layers
-from logicat.nn.hyperparameters import MAX_BLOCKS, MAX_WIDTH, moments
+from logicat.nn.hyperparameters import (
+    MAX_BLOCKS,
+    MAX_WIDTH,
+    moments,
+    steps_counted,
+    update_rule,
+)
 from logicat.nn.layers import Layer, shapes
 
 BN_EPS = 1e-5
@@ -153,12 +159,12 @@ def optimizer_state_shapes(spec: ConvNetSpec, optimizer: str, momentum: float
                            ) -> dict[str, tuple[int, ...]]:
     """The optimizer tensors a ConvNet checkpoint holds (``ConvNetSolver.state``), with their
     shapes: its moments per trained tensor (not BatchNorm's statistics nor the input
-    normalisation, which are not trained), and AdamW's step count."""
+    normalisation, which are not trained), and Adam's or AdamW's step count."""
     shapes = param_shapes(spec)
     trained = [name for name in shapes if not name.startswith("input.")
                and not name.endswith(("running_mean", "running_var"))]
     out = {f"optimizer.{name}.{key}": shapes[name] for name in trained
            for key in moments(optimizer, momentum)}
-    if optimizer == "adamw":
+    if steps_counted(update_rule(optimizer, momentum)):
         out["optimizer.step"] = (1,)
     return out

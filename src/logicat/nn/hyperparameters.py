@@ -27,11 +27,13 @@ from logicat.nn.output import COMBINES, MAX_MEMBERS
 ENGINES = ("numpy", "autograd", "torch")
 #: how the dense models' iterations are computed (``training.solvers``)
 SOLVERS = ("auto", "primal", "gram")
-#: the dense models' update rules (``training.optimizers``)
-OPTIMIZERS = ("gd", "momentum", "nesterov", "adam")
-#: the ConvNet's update rules, ``torch.optim``'s own: AdamW (decoupled weight decay) and SGD
-#: with Nesterov momentum
-TORCH_OPTIMIZERS = ("adamw", "sgd")
+#: every model's update rules, one registry: logicat's NumPy rules (``training.optimizers``) and
+#: their ``torch.optim`` twins (the torch engine, the ConvNet) - plain gradient descent, heavy-ball
+#: momentum, SGD with Nesterov momentum, Adam, and AdamW (Adam with decoupled weight decay)
+OPTIMIZERS = ("gd", "momentum", "nesterov", "adam", "adamw")
+#: what ConvNet files written before the one registry call their SGD: "nesterov" with a
+#: momentum > 0, "gd" with none (``update_rule``); still read and trained, never written
+LEGACY_OPTIMIZERS = ("sgd",)
 #: learning-rate schedules (``training.schedules``)
 SCHEDULES = ("constant", "inverse", "exponential", "cosine")
 #: the ConvNet's bounds, shared by its fit and the reader of its files: blocks and channels
@@ -50,7 +52,7 @@ DEFAULTS: dict[str, Any] = {
     "learning_rate": 0.005, "max_iter": 2000, "loss": "cross_entropy", "dtype": "float64",
     "init": "zeros", "random_state": None, "engine": "numpy", "solver": "auto",
     "device": "auto", "callbacks": None, "verbose": 0, "alpha": 0.0, "optimizer": "gd",
-    "momentum": 0.9,
+    "momentum": 0.9, "weight_decay": 0.0,
     "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8, "batch_size": None, "shuffle": True,
     "lr_schedule": "constant", "lr_decay": 0.0, "tol": None, "n_iter_no_change": 5,
     "early_stopping": False, "validation_fraction": 0.1, "class_weight": None,
@@ -78,6 +80,7 @@ CONSTRAINTS: dict[str, list[Any]] = {
     "solver": [Options(SOLVERS)],
     "alpha": [Interval(float, 0, None)],
     "optimizer": [Options(OPTIMIZERS)],
+    "weight_decay": [Interval(float, 0, MAX_RATE, closed="both")],
     "momentum": [Interval(float, 0, 1)],
     "beta_1": [Interval(float, 0, 1)],
     "beta_2": [Interval(float, 0, 1)],
@@ -140,7 +143,7 @@ CONVNET_CONSTRAINTS: dict[str, list[Any]] = {
     "max_iter": [Interval(int, 1, MAX_EPOCHS, closed="both")],
     "batch_size": [Interval(int, 2, MAX_BATCH, closed="both")],
     "learning_rate": [Interval(float, 0, MAX_RATE, closed="right")],
-    "optimizer": [Options(TORCH_OPTIMIZERS)],
+    "optimizer": [Options(OPTIMIZERS + LEGACY_OPTIMIZERS)],
     "momentum": [Interval(float, 0, 1)],
     "weight_decay": [Interval(float, 0, MAX_RATE, closed="both")],
     "lr_schedule": [Options(("cosine", "constant"))],
@@ -172,11 +175,26 @@ CONVNET_CONSTRAINTS: dict[str, list[Any]] = {
 
 
 # ------------------------------------------------------------ torch.optim's state, by name
+def update_rule(optimizer: str, momentum: float) -> str:
+    """The rule of ``OPTIMIZERS`` an optimizer's name stands for (a legacy "sgd": nesterov
+    with a momentum, gd without)."""
+    if optimizer in LEGACY_OPTIMIZERS:
+        return "nesterov" if momentum > 0 else "gd"
+    return optimizer
+
+
 def moments(optimizer: str, momentum: float) -> tuple[str, ...]:
-    """What a ``torch.optim`` optimizer of ``TORCH_OPTIMIZERS`` keeps per trained tensor."""
-    if optimizer == "adamw":
+    """What the ``torch.optim`` twin of an optimizer of ``OPTIMIZERS`` keeps per trained tensor
+    (Adam's and AdamW's step count besides: ``steps_counted``)."""
+    rule = update_rule(optimizer, momentum)
+    if rule in ("adam", "adamw"):
         return ("exp_avg", "exp_avg_sq")
-    return ("momentum_buffer",) if momentum > 0 else ()
+    return ("momentum_buffer",) if rule != "gd" and momentum > 0 else ()
+
+
+def steps_counted(optimizer: str) -> bool:
+    """Whether the optimizer keeps a step count (Adam's bias correction)."""
+    return optimizer in ("adam", "adamw")
 
 
 # ------------------------------------------------- what a model's hyperparameters mean to it
@@ -194,9 +212,9 @@ USED_WHEN = {
     "device": lambda p, layers: p.get("engine", "torch") == "torch",
     "activation": _hidden_activation,
     "momentum": lambda p, layers: p.get("optimizer") in ("momentum", "nesterov", "sgd"),
-    "beta_1": lambda p, layers: p.get("optimizer") == "adam",
-    "beta_2": lambda p, layers: p.get("optimizer") == "adam",
-    "epsilon": lambda p, layers: p.get("optimizer") == "adam",
+    "beta_1": lambda p, layers: p.get("optimizer") in ("adam", "adamw"),
+    "beta_2": lambda p, layers: p.get("optimizer") in ("adam", "adamw"),
+    "epsilon": lambda p, layers: p.get("optimizer") in ("adam", "adamw"),
     "lr_decay": lambda p, layers: p.get("lr_schedule") in ("inverse", "exponential"),
     "warmup": lambda p, layers: p.get("lr_schedule") == "cosine",
     "shuffle": lambda p, layers: p.get("batch_size") is not None,  # full batch: one order

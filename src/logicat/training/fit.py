@@ -153,7 +153,7 @@ def fit(params: Mapping[str, Any], X: np.ndarray, y01: np.ndarray,
         engine=params["engine"], optimizer=params["optimizer"],
         lr_schedule=params["lr_schedule"], batch_size=params["batch_size"], m=len(y_tr),
         alpha=params["alpha"], weighted=w_tr is not None, early_stopping=val is not None,
-        resume=resume is not None, callbacks=callbacks,
+        resume=resume is not None, callbacks=callbacks, weight_decay=params["weight_decay"],
     )
     solver_name = choose_solver(params, obstacles, len(y_tr), n, hidden)
     if solver_name == "gram":
@@ -275,7 +275,8 @@ def choose_solver(params: Mapping[str, Any], obstacles: list[str], m: int, n: in
 def optimizer(params: Mapping[str, Any]):
     return make_optimizer(params["optimizer"], momentum=float(params["momentum"]),
                           beta_1=float(params["beta_1"]), beta_2=float(params["beta_2"]),
-                          epsilon=float(params["epsilon"]))
+                          epsilon=float(params["epsilon"]),
+                          weight_decay=float(params["weight_decay"]))
 
 
 def _torch_solver(params, X, y, start, weights, resume, callbacks):
@@ -300,7 +301,8 @@ def _torch_solver(params, X, y, start, weights, resume, callbacks):
         optimizer=params["optimizer"], momentum=float(params["momentum"]),
         betas=(float(params["beta_1"]), float(params["beta_2"])),
         epsilon=float(params["epsilon"]), alpha=float(params["alpha"]),
-        batch_size=params["batch_size"], shuffle=params["shuffle"], seed=seed,
+        weight_decay=float(params["weight_decay"]), batch_size=params["batch_size"],
+        shuffle=params["shuffle"], seed=seed,
         mode="auto",  # the CUDA-graph loop where it applies (the engine's docstring)
         cost_only_callbacks=all(is_cost_only(cb) for cb in callbacks),
         constant_lr=params["lr_schedule"] == "constant",

@@ -3,8 +3,9 @@
 Each epoch shuffles the training rows (one ``torch.Generator``, seeded), reads each mini-batch
 from its source (images in memory, or rows of a packed HDF5 file read as they are needed),
 augments it (``augment``), optionally mixes pairs of examples (mixup) and smooths the labels,
-and takes one optimizer step per batch (AdamW or SGD with Nesterov momentum; weight decay on the
-convolution and linear weights only, not on biases or BatchNorm's scale and shift). The loop owns
+and takes one optimizer step per batch (any rule of the one registry, ``OPTIMIZERS``, as its
+``torch.optim`` twin: AdamW by default; weight decay on the convolution and linear weights
+only, not on biases or BatchNorm's scale and shift). The loop owns
 the schedule: it hands each epoch the learning rate of each of its steps
 (``steps_per_epoch``, ``logicat.training.schedules``). The cost the loop records for an epoch
 is the mean training loss of its batches (on the augmented images, as they were trained on;
@@ -35,7 +36,7 @@ from logicat.core.errors import ModelFileError
 from logicat.engines.torch.augment import Augmentation, augment, mix_batch
 from logicat.engines.torch.layers import ConvNet, images_to_tensor
 from logicat.nn.convnet import ConvNetSpec, param_shapes
-from logicat.nn.hyperparameters import moments
+from logicat.nn.hyperparameters import moments, update_rule
 from logicat.training.loop import Solver
 
 #: images per forward pass when the validation cost is computed
@@ -110,13 +111,15 @@ class ConvNetSolver(Solver):
         self.trainable = tuple(n for n, _ in decay + no_decay)
         groups = [{"params": [p for _, p in decay], "weight_decay": float(hyper["weight_decay"])},
                   {"params": [p for _, p in no_decay], "weight_decay": 0.0}]
-        lr = float(hyper["learning_rate"])
-        if hyper["optimizer"] == "adamw":
-            self.optimizer = torch.optim.AdamW(groups, lr=lr)
+        lr, momentum = float(hyper["learning_rate"]), float(hyper["momentum"])
+        rule = update_rule(hyper["optimizer"], momentum)  # one registry: OPTIMIZERS
+        if rule in ("adam", "adamw"):
+            self.optimizer = (torch.optim.AdamW if rule == "adamw" else torch.optim.Adam)(
+                groups, lr=lr)
         else:
-            momentum = float(hyper["momentum"])
-            self.optimizer = torch.optim.SGD(groups, lr=lr, momentum=momentum,
-                                             nesterov=momentum > 0)
+            mu = 0.0 if rule == "gd" else momentum
+            self.optimizer = torch.optim.SGD(groups, lr=lr, momentum=mu,
+                                             nesterov=rule == "nesterov" and mu > 0)
         self.batch_size = int(hyper["batch_size"])
         self.steps_per_epoch = math.ceil(len(self.train) / self.batch_size)
 
@@ -257,7 +260,7 @@ class ConvNetSolver(Solver):
         for i, name in enumerate(self.trainable):
             entry: dict[str, Any] = {key: torch.from_numpy(np.array(
                 tensors[f"optimizer.{name}.{key}"])) for key in keys}
-            if "optimizer.step" in tensors:  # AdamW's
+            if "optimizer.step" in tensors:  # Adam's and AdamW's
                 entry["step"] = torch.tensor(float(tensors["optimizer.step"][0]),
                                              dtype=torch.float32)
             state[i] = entry

@@ -8,10 +8,15 @@ nesterov    v <- mu v + g;                theta <- theta - alpha (g + mu v)  (lo
 adam        m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;  t <- t + 1
             theta <- theta - alpha m_hat / (sqrt(v_hat) + eps),
             m_hat = m / (1 - b1^t),  v_hat = v / (1 - b2^t)
+adamw       theta <- theta (1 - alpha lambda), then adam's step (decoupled weight decay)
 
-The momentum and Nesterov forms are PyTorch's ``torch.optim.SGD`` (dampening 0), Adam is
-Kingma & Ba (2015) as in ``torch.optim.Adam``. Parameters are a list of arrays, each layer's
-W and b ([w, b] for logistic regression); state arrays have the same shapes.
+With a weight decay lambda > 0, every rule but adamw steps on g + lambda theta instead of g;
+only the weights decay, not the biases. The momentum and Nesterov forms are PyTorch's
+``torch.optim.SGD`` (dampening 0), Adam is Kingma & Ba (2015) as in ``torch.optim.Adam``, AdamW
+Loshchilov & Hutter (2019) as in ``torch.optim.AdamW``; the torch engine and the ConvNet use
+those twins, under the same names (one registry, ``OPTIMIZERS``). Parameters are a list of
+arrays, each layer's W and b ([w, b] for logistic regression: the weights are every other one,
+from the first); state arrays have the same shapes.
 """
 
 from __future__ import annotations
@@ -26,9 +31,18 @@ class Optimizer:
     """Base class: ``step(params, grads, lr)`` updates ``params`` in place."""
 
     name = "gd"
+    #: lambda, the weight decay (see the module docstring)
+    weight_decay = 0.0
 
     def step(self, params: list[np.ndarray], grads: list[np.ndarray], lr: float) -> None:
         raise NotImplementedError
+
+    def decayed(self, params: list[np.ndarray], grads: list[np.ndarray]) -> list[np.ndarray]:
+        """The gradients with lambda theta added to the weights' (the same list without decay)."""
+        if not self.weight_decay:
+            return grads
+        return [g + self.weight_decay * p if i % 2 == 0 else g
+                for i, (p, g) in enumerate(zip(params, grads, strict=True))]
 
     def state_dict(self) -> dict[str, np.ndarray]:
         """The optimizer's state as named arrays (empty before the first step)."""
@@ -51,7 +65,7 @@ class GD(Optimizer):
         self.maximize = maximize
 
     def step(self, params, grads, lr):
-        for p, g in zip(params, grads, strict=True):
+        for p, g in zip(params, self.decayed(params, grads), strict=True):
             if self.maximize:
                 p += lr * g
             else:
@@ -74,7 +88,7 @@ class Momentum(Optimizer):
         if self.velocity is None:
             self.velocity = [np.zeros_like(p) for p in params]
         mu = self.momentum
-        for p, g, v in zip(params, grads, self.velocity, strict=True):
+        for p, g, v in zip(params, self.decayed(params, grads), self.velocity, strict=True):
             v *= mu
             v += g
             p -= lr * (g + mu * v) if self.nesterov else lr * v
@@ -106,6 +120,7 @@ class Adam(Optimizer):
         if self.m is None or self.v is None:
             self.m = [np.zeros_like(p) for p in params]
             self.v = [np.zeros_like(p) for p in params]
+        grads = self.decayed(params, grads)
         self.t += 1
         b1, b2 = self.beta_1, self.beta_2
         correction_1 = 1.0 - b1**self.t
@@ -136,6 +151,22 @@ class Adam(Optimizer):
             self.v = [np.array(state[f"v.{i}"]) for i in range(n)]
 
 
+class AdamW(Adam):
+    """Adam with decoupled weight decay: the weights shrink by (1 - alpha lambda), then Adam's
+    step on the gradient itself (``torch.optim.AdamW``)."""
+
+    name = "adamw"
+
+    def decayed(self, params, grads):
+        return grads  # the decay is not in the gradient
+
+    def step(self, params, grads, lr):
+        if self.weight_decay:
+            for p in params[0::2]:
+                p *= 1.0 - lr * self.weight_decay
+        super().step(params, grads, lr)
+
+
 def make_optimizer(
     name: str,
     *,
@@ -143,11 +174,15 @@ def make_optimizer(
     beta_1: float = 0.9,
     beta_2: float = 0.999,
     epsilon: float = 1e-8,
+    weight_decay: float = 0.0,
 ) -> Optimizer:
     """The optimizer called ``name`` (one of ``OPTIMIZERS``) with its hyperparameters."""
     check_param("optimizer", name, [Options(OPTIMIZERS)])
     if name == "gd":
-        return GD()
-    if name in ("momentum", "nesterov"):
-        return Momentum(momentum, nesterov=name == "nesterov")
-    return Adam(beta_1, beta_2, epsilon)
+        rule: Optimizer = GD()
+    elif name in ("momentum", "nesterov"):
+        rule = Momentum(momentum, nesterov=name == "nesterov")
+    else:
+        rule = (AdamW if name == "adamw" else Adam)(beta_1, beta_2, epsilon)
+    rule.weight_decay = float(weight_decay)
+    return rule

@@ -212,7 +212,7 @@ def worth_it(m: int, n: int, max_iter: int, units: int = 1) -> bool:
 
 def gram_obstacles(*, engine: str, optimizer: str, lr_schedule, batch_size,
                    m: int, alpha: float, weighted: bool, early_stopping: bool, resume: bool,
-                   callbacks: Sequence) -> list[str]:
+                   callbacks: Sequence, weight_decay: float = 0.0) -> list[str]:
     """What keeps a run from the span solver: it is exactly full-batch gradient descent at a fixed
     learning rate, unweighted and unpenalised, by the numpy engine, with callbacks that only
     read the cost (``cost_only``), neither validated nor resumed."""
@@ -222,6 +222,7 @@ def gram_obstacles(*, engine: str, optimizer: str, lr_schedule, batch_size,
         "a learning-rate schedule": lr_schedule != "constant",
         "mini-batches": batch_size is not None and batch_size < m,
         "L2 regularisation (alpha)": bool(alpha),
+        "weight decay": bool(weight_decay),
         "sample or class weights": weighted,
         "early stopping": early_stopping,
         "resuming from a checkpoint": resume,

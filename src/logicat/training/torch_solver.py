@@ -94,6 +94,7 @@ class TorchSolver(Solver):
         betas: tuple[float, float] = (0.9, 0.999),
         epsilon: float = 1e-8,
         alpha: float = 0.0,
+        weight_decay: float = 0.0,
         batch_size: int | None = None,
         shuffle: bool = True,
         seed: int | None = None,
@@ -133,7 +134,8 @@ class TorchSolver(Solver):
             raise ParameterError(
                 "Mini-batches under torch.distributed are not supported; use full batch.")
         self.full_batch = batch_size is None
-        plain = (optimizer == "gd" and not alpha and len(params) == 2 and constant_lr
+        plain = (optimizer == "gd" and not alpha and not weight_decay and len(params) == 2
+                 and constant_lr
                  and self.full_batch and not self.distributed and dataset is None)
         if mode == "auto":
             mode = "cuda_graph" if dev.type == "cuda" and plain and cost_only_callbacks else (
@@ -159,8 +161,8 @@ class TorchSolver(Solver):
             return
         self.chunk = 1
         self.model = dense_net(params, activation, self.dtype, dev)
-        self.optimizer = _torch_optimizer(optimizer, self.model.parameters(), momentum, betas,
-                                          epsilon)
+        self.optimizer = _torch_optimizer(optimizer, list(self.model.parameters()), momentum,
+                                          betas, epsilon, weight_decay)
         self.batches = self._loader(X, y, dataset, batch_size, shuffle, seed, num_workers)
 
     def _loader(self, X, y, dataset, batch_size, shuffle, seed, num_workers
@@ -252,12 +254,17 @@ class TorchSolver(Solver):
             self.fused.theta.copy_(self._after(n_done))
 
 
-def _torch_optimizer(name: str, params, momentum: float, betas, epsilon: float):
-    """logicat's update rules as their ``torch.optim`` twins (same formulas, dampening 0)."""
-    if name == "adam":
-        return torch.optim.Adam(params, lr=0.0, betas=betas, eps=epsilon)
+def _torch_optimizer(name: str, params: list, momentum: float, betas, epsilon: float,
+                     weight_decay: float = 0.0):
+    """logicat's update rules as their ``torch.optim`` twins (same formulas, dampening 0); the
+    weights [W_1, _, W_2, _, ...] decay, the biases do not."""
+    groups = [{"params": params[0::2], "weight_decay": weight_decay},
+              {"params": params[1::2], "weight_decay": 0.0}]
+    if name in ("adam", "adamw"):
+        rule = torch.optim.AdamW if name == "adamw" else torch.optim.Adam
+        return rule(groups, lr=0.0, betas=betas, eps=epsilon)
     mu = 0.0 if name == "gd" else momentum
-    return torch.optim.SGD(params, lr=0.0, momentum=mu, nesterov=name == "nesterov")
+    return torch.optim.SGD(groups, lr=0.0, momentum=mu, nesterov=name == "nesterov")
 
 
 def _features(xb: torch.Tensor, dtype: torch.dtype, dev: torch.device) -> torch.Tensor:
