@@ -25,6 +25,8 @@ from logicat import (  # noqa: E402
 from logicat.cli import main  # noqa: E402
 from logicat.engines.numba.fused import FusedObjective  # noqa: E402
 from logicat.engines.torch import H5CatDataset, ImageFolderDataset, train_torch  # noqa: E402
+from logicat.io.files import load_checkpoint  # noqa: E402
+from logicat.training.callbacks import Checkpoint  # noqa: E402
 from logicat.training.descent import gradient_descent  # noqa: E402
 from logicat.training.objectives import ENGINES  # noqa: E402
 from tests import paths  # noqa: E402
@@ -88,6 +90,32 @@ def test_every_rule_with_weight_decay_matches_the_numpy_engine(cat_features, opt
     np.testing.assert_allclose(clf.cost_history_, ref.cost_history_, rtol=0, atol=1e-10)
     for a, b in zip(clf.coefs_ + clf.intercepts_, ref.coefs_ + ref.intercepts_, strict=True):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "nesterov"])
+def test_a_torch_run_resumed_from_its_checkpoint_is_the_uninterrupted_run(cat_features,
+                                                                         tmp_path, optimizer):
+    """The torch optimizer's state goes into the checkpoint in the NumPy rules' names and
+    layouts (and back): a resumed full-batch run ends bit for bit where the whole run does."""
+    X, y, _, _ = cat_features
+    params = dict(hidden_layer_sizes=(5,), init="he_normal", random_state=0,
+                  learning_rate=0.002, optimizer=optimizer, weight_decay=0.1, engine="torch",
+                  device="cpu")
+    whole = MLPClassifier(**params, max_iter=8).fit(X, y)
+    path = tmp_path / "ck.safetensors"
+    MLPClassifier(**params, max_iter=4, callbacks=[Checkpoint(path, every=4)]).fit(X, y)
+    saved = load_checkpoint(path).tensors
+    first = "optimizer.m.0" if optimizer == "adam" else "optimizer.velocity.0"
+    assert saved[first].shape == whole.coefs_[0].shape  # logicat's (n_in, n_out) layout
+    resumed = MLPClassifier(**params, max_iter=8).fit(X, y, resume_from=path)
+    np.testing.assert_array_equal(resumed.cost_history_, whole.cost_history_)
+    for a, b in zip(resumed.coefs_ + resumed.intercepts_, whole.coefs_ + whole.intercepts_,
+                    strict=True):
+        np.testing.assert_array_equal(a, b)
+    minibatch = dict(params, batch_size=50)
+    MLPClassifier(**minibatch, max_iter=2, callbacks=[Checkpoint(path, every=2)]).fit(X, y)
+    with pytest.raises(ValueError, match="resume_from with mini-batches"):
+        MLPClassifier(**minibatch, max_iter=4).fit(X, y, resume_from=path)
 
 
 @pytest.mark.parametrize("mode", ["autograd", "fused"])

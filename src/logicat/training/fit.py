@@ -285,9 +285,11 @@ def _torch_solver(params, X, y, start, weights, resume, callbacks):
     require_torch()
     from logicat.training.torch_solver import TorchSolver
 
+    minibatches = params["batch_size"] is not None and params["batch_size"] < len(y)
     unsupported = {
         "sample or class weights": weights is not None,
-        "resume_from": resume is not None,
+        # the DataLoader's shuffling generator is not in the checkpoint
+        "resume_from with mini-batches": resume is not None and minibatches,
     }
     used = [name for name, on in unsupported.items() if on]
     if used:

@@ -108,6 +108,7 @@ class TorchSolver(Solver):
         timings: dict[str, float] | None = None,
     ) -> None:
         check_param("mode", mode, [Options(MODES)])
+        self.optimizer_name = optimizer
         check_param("batch_size", batch_size, [Interval(int, 1), None])
         self.dev = dev = resolve_device(device)
         self.loss, self.alpha = loss, alpha
@@ -227,6 +228,49 @@ class TorchSolver(Solver):
             self.fused.set(params[0], float(params[1][0]))
         else:
             set_flat_params(self.model, params)
+
+    def state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """The ``torch.optim`` optimizer's state in the NumPy rules' names and logicat's
+        layouts (``optimizer.velocity.<i>``; ``optimizer.m.<i>``, ``.v.<i>``, ``.t``: what
+        ``logicat.training.optimizers`` keeps for parameter i of [W_1, b_1, ..., w, b]), so a
+        checkpoint holds one format whichever engine wrote it. The fused modes run plain
+        gradient descent: no state."""
+        if self.mode in ("fused", "cuda_graph"):
+            return {}, {"optimizer": "gd"}
+        tensors: dict[str, np.ndarray] = {}
+        for i, p in enumerate(self.model.parameters()):
+            kept = self.optimizer.state.get(p, {})
+            for theirs, ours in (("momentum_buffer", "velocity"), ("exp_avg", "m"),
+                                 ("exp_avg_sq", "v")):
+                if kept.get(theirs) is not None:
+                    tensors[f"optimizer.{ours}.{i}"] = self._logicat_layout(i, kept[theirs])
+            if "step" in kept:
+                tensors["optimizer.t"] = np.array([int(kept["step"])], np.int64)
+        return tensors, {"optimizer": self.optimizer_name}
+
+    def load_state(self, tensors: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
+        if self.mode in ("fused", "cuda_graph"):
+            return
+        for i, p in enumerate(self.model.parameters()):
+            kept = {theirs: torch.as_tensor(self._torch_layout(
+                p, np.asarray(tensors[f"optimizer.{ours}.{i}"]))).to(p)
+                for theirs, ours in (("momentum_buffer", "velocity"), ("exp_avg", "m"),
+                                     ("exp_avg_sq", "v")) if f"optimizer.{ours}.{i}" in tensors}
+            if kept and "optimizer.t" in tensors:
+                kept["step"] = torch.tensor(float(tensors["optimizer.t"][0]))
+            if kept:
+                self.optimizer.state[p] = kept
+
+    def _logicat_layout(self, i: int, t: torch.Tensor) -> np.ndarray:
+        """Parameter i's torch tensor as logicat holds it: a hidden W transposed, w and the
+        biases as vectors."""
+        t = t.detach().cpu()
+        last_weight = i == len(self.names) - 2
+        return (t.T if i % 2 == 0 and not last_weight else t.reshape(-1)).numpy().copy()
+
+    @staticmethod
+    def _torch_layout(p: torch.Tensor, value: np.ndarray) -> np.ndarray:
+        return value.T if p.ndim == 2 and value.ndim == 2 else value.reshape(p.shape)
 
     def params_finite(self) -> bool:
         if self.mode in ("fused", "cuda_graph"):
