@@ -68,6 +68,8 @@ def test_report_holds_the_models_checksums_hyperparameters_and_metrics(report, c
     assert ('<tr><th>output</th><td class="mono">deciding at the training class mix (0.344 '
             "positive)</td></tr>") in text
     assert clf.metadata_["metrics"]["test_accuracy"] == pytest.approx(100 * test.accuracy)
+    recorded = clf.metadata_["metrics"]["train_accuracy"]  # to 2 decimals, every digit in title
+    assert f'<td class="num" title="{recorded!r}">{recorded:.2f}</td>' in text
     (tn, fp), (fn, tp) = test.confusion_matrix
     assert (f'<tr><th>true cat</th><td class="num">{fn}</td><td class="num">{tp}</td></tr>'
             in text)
@@ -126,9 +128,13 @@ def test_report_renders_in_headless_chromium(report):
             title = page.title()
             metric_rows = page.locator("#metrics tr[data-metric]").count()
             page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
+            page.set_viewport_size({"width": 390, "height": 844})
+            narrow = page.evaluate("document.documentElement.scrollWidth")
+            page.screenshot(path=str(ARTIFACTS / "report-390.png"), full_page=True)
         finally:
             browser.close()
     assert errors == []
+    assert narrow <= 390  # no sideways scroll on a phone
     assert title == "logicat report: cat.safetensors"
     assert metric_rows == len(METRICS)
     assert len(sizes) == 7

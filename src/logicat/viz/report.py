@@ -200,13 +200,20 @@ def _metrics_table(train: ClassificationMetrics, test: ClassificationMetrics,
             f'<td class="num">{_fmt(getattr(test, key))}</td></tr>'
         )
     if "train_accuracy" in recorded or "test_accuracy" in recorded:
-        rows.append(
-            "<tr><td>accuracy % recorded at training</td>"
-            f'<td class="num">{_e(recorded.get("train_accuracy", "-"))}</td>'
-            f'<td class="num">{_e(recorded.get("test_accuracy", "-"))}</td></tr>'
-        )
+        rows.append("<tr><td>accuracy % recorded at training</td>"
+                    + "".join(_recorded_cell(recorded.get(k)) for k in ("train_accuracy",
+                                                                         "test_accuracy"))
+                    + "</tr>")
     rows.append("</table>")
     return "\n".join(rows)
+
+
+def _recorded_cell(value: Any) -> str:
+    """A recorded accuracy to 2 decimals (it fits a phone's width), its every digit in the
+    cell's title (what ``logicat train`` printed)."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return f'<td class="num">{_e(value if value is not None else "-")}</td>'
+    return f'<td class="num" title="{_e(repr(value))}">{value:.2f}</td>'
 
 
 def _confusion_table(split: str, m: ClassificationMetrics, names: list[str]) -> str:
