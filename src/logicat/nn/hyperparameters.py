@@ -187,7 +187,7 @@ def moments(optimizer: str, momentum: float) -> tuple[str, ...]:
     """What the ``torch.optim`` twin of an optimizer of ``OPTIMIZERS`` keeps per trained tensor
     (Adam's and AdamW's step count besides: ``steps_counted``)."""
     rule = update_rule(optimizer, momentum)
-    if rule in ("adam", "adamw"):
+    if steps_counted(rule):  # Adam and AdamW
         return ("exp_avg", "exp_avg_sq")
     return ("momentum_buffer",) if rule != "gd" and momentum > 0 else ()
 

@@ -35,6 +35,8 @@ from logicat.nn.network import param_names
 from logicat.training.loop import FitResult, Solver, Trainer, is_cost_only
 
 MODES = ("auto", "autograd", "fused", "cuda_graph")
+#: ``torch.optim``'s per-tensor state -> the name logicat's NumPy rule keeps it under
+_STATE_NAMES = (("momentum_buffer", "velocity"), ("exp_avg", "m"), ("exp_avg_sq", "v"))
 DEVICES = ("auto", "cpu", "cuda")
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
 
@@ -108,8 +110,8 @@ class TorchSolver(Solver):
         timings: dict[str, float] | None = None,
     ) -> None:
         check_param("mode", mode, [Options(MODES)])
-        self.optimizer_name = optimizer
         check_param("batch_size", batch_size, [Interval(int, 1), None])
+        self.optimizer_name = optimizer
         self.dev = dev = resolve_device(device)
         self.loss, self.alpha = loss, alpha
         self.names = param_names(len(params) // 2)
@@ -136,8 +138,8 @@ class TorchSolver(Solver):
                 "Mini-batches under torch.distributed are not supported; use full batch.")
         self.full_batch = batch_size is None
         plain = (optimizer == "gd" and not alpha and not weight_decay and len(params) == 2
-                 and constant_lr
-                 and self.full_batch and not self.distributed and dataset is None)
+                 and constant_lr and self.full_batch and not self.distributed
+                 and dataset is None)
         if mode == "auto":
             mode = "cuda_graph" if dev.type == "cuda" and plain and cost_only_callbacks else (
                 "autograd")
@@ -238,12 +240,11 @@ class TorchSolver(Solver):
         if self.mode in ("fused", "cuda_graph"):
             return {}, {"optimizer": "gd"}
         tensors: dict[str, np.ndarray] = {}
-        for i, p in enumerate(self.model.parameters()):
-            kept = self.optimizer.state.get(p, {})
-            for theirs, ours in (("momentum_buffer", "velocity"), ("exp_avg", "m"),
-                                 ("exp_avg_sq", "v")):
+        for i, name in enumerate(self.names):
+            kept = self.optimizer.state.get(self.model.tensor(name), {})
+            for theirs, ours in _STATE_NAMES:
                 if kept.get(theirs) is not None:
-                    tensors[f"optimizer.{ours}.{i}"] = self._logicat_layout(i, kept[theirs])
+                    tensors[f"optimizer.{ours}.{i}"] = self.model.file_layout(name, kept[theirs])
             if "step" in kept:
                 tensors["optimizer.t"] = np.array([int(kept["step"])], np.int64)
         return tensors, {"optimizer": self.optimizer_name}
@@ -251,26 +252,14 @@ class TorchSolver(Solver):
     def load_state(self, tensors: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
         if self.mode in ("fused", "cuda_graph"):
             return
-        for i, p in enumerate(self.model.parameters()):
-            kept = {theirs: torch.as_tensor(self._torch_layout(
-                p, np.asarray(tensors[f"optimizer.{ours}.{i}"]))).to(p)
-                for theirs, ours in (("momentum_buffer", "velocity"), ("exp_avg", "m"),
-                                     ("exp_avg_sq", "v")) if f"optimizer.{ours}.{i}" in tensors}
+        for i, name in enumerate(self.names):
+            p = self.model.tensor(name)
+            kept = {theirs: self.model.module_layout(name, tensors[f"optimizer.{ours}.{i}"]).to(p)
+                    for theirs, ours in _STATE_NAMES if f"optimizer.{ours}.{i}" in tensors}
             if kept and "optimizer.t" in tensors:
                 kept["step"] = torch.tensor(float(tensors["optimizer.t"][0]))
             if kept:
                 self.optimizer.state[p] = kept
-
-    def _logicat_layout(self, i: int, t: torch.Tensor) -> np.ndarray:
-        """Parameter i's torch tensor as logicat holds it: a hidden W transposed, w and the
-        biases as vectors."""
-        t = t.detach().cpu()
-        last_weight = i == len(self.names) - 2
-        return (t.T if i % 2 == 0 and not last_weight else t.reshape(-1)).numpy().copy()
-
-    @staticmethod
-    def _torch_layout(p: torch.Tensor, value: np.ndarray) -> np.ndarray:
-        return value.T if p.ndim == 2 and value.ndim == 2 else value.reshape(p.shape)
 
     def params_finite(self) -> bool:
         if self.mode in ("fused", "cuda_graph"):

@@ -119,17 +119,34 @@ class LayerNet(nn.Module):
         return [getattr(module, role) for module, role, _ in self.tensor_map.values()
                 if role == "weight" and isinstance(module, (nn.Linear, nn.Conv2d))]
 
+    def tensor(self, name: str) -> torch.Tensor:
+        """The module's tensor that model files call ``name``."""
+        module, role, _ = self.tensor_map[name]
+        return getattr(module, role)
+
+    def file_layout(self, name: str, value: torch.Tensor) -> np.ndarray:
+        """A tensor shaped as the module's ``name`` (its value, or what an optimizer keeps for
+        it) in the layout model files hold it in, as a NumPy copy: a dense "in_out" weight
+        transposed, a "vector" one flattened."""
+        value = value.detach().cpu()
+        layout = self.tensor_map[name][2]
+        if layout == "in_out":
+            value = value.T
+        elif layout == "vector":
+            value = value.reshape(-1)
+        return value.numpy().copy()
+
+    def module_layout(self, name: str, value: np.ndarray) -> torch.Tensor:
+        """``file_layout``'s inverse: an array in the files' layout as the module holds it."""
+        tensor = torch.as_tensor(np.asarray(value))
+        layout = self.tensor_map[name][2]
+        if layout == "in_out":
+            return tensor.T
+        return tensor.view(1, -1) if layout == "vector" else tensor
+
     def numpy_params(self) -> dict[str, np.ndarray]:
         """Every tensor by its name in model files, in its layout there, as NumPy copies."""
-        out = {}
-        for name, (module, role, layout) in self.tensor_map.items():
-            value = getattr(module, role).detach().cpu()
-            if layout == "in_out":
-                value = value.T
-            elif layout == "vector":
-                value = value.reshape(-1)
-            out[name] = value.numpy().copy()
-        return out
+        return {name: self.file_layout(name, self.tensor(name)) for name in self.tensor_map}
 
     def load_numpy_params(self, params: Mapping[str, np.ndarray]) -> LayerNet:
         """Copy the tensors ``params`` names into the module: exactly the layers' tensors, of
@@ -140,19 +157,14 @@ class LayerNet(nn.Module):
         if extra:
             raise ShapeError(f"unexpected tensor {extra[0]!r} for these layers.")
         with torch.no_grad():
-            for name, (module, role, layout) in self.tensor_map.items():
+            for name in self.tensor_map:
                 if name not in params:
                     raise ShapeError(f"the tensor {name!r} is missing.")
                 value = np.asarray(params[name])
                 if value.shape != expected[name]:
                     raise ShapeError(f"the tensor {name!r} has shape {value.shape}; its layer "
                                      f"says {expected[name]}.")
-                tensor = torch.as_tensor(value)
-                if layout == "in_out":
-                    tensor = tensor.T
-                elif layout == "vector":
-                    tensor = tensor.view(1, -1)
-                getattr(module, role).copy_(tensor)
+                self.tensor(name).copy_(self.module_layout(name, value))
         return self
 
 
