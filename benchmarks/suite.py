@@ -73,16 +73,10 @@ def machine_description() -> list[str]:
     """CPU, cores, load, BLAS kernel (threadpoolctl) and library versions, one fact per line."""
     import threadpoolctl
 
-    lines = []
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    lines.append(f"CPU: {cpu}, {os.cpu_count()} logical CPUs; Python {platform.python_version()}")
+    from logicat.core.machine import cpu_model, numpy_simd, usable_cpus
+
+    lines = [f"CPU: {cpu_model()}, {usable_cpus()} usable CPUs, NumPy dispatching to "
+             f"{numpy_simd()}; Python {platform.python_version()}"]
     if hasattr(os, "getloadavg"):
         lines.append("load average at start: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
     for info in threadpoolctl.threadpool_info():

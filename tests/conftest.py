@@ -18,6 +18,16 @@ if "LOGICAT_DATA" not in os.environ and (SHARED_DATA / "catvnoncat").is_dir():
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 
+def pytest_report_header(config):
+    """The machine, once at the top of the run: a failure in CI names the processor whose
+    kernels it ran on (float32 results depend on them; issue 26)."""
+    import torch
+
+    from logicat.core.machine import describe
+
+    return [f"machine: {describe()}; torch threads {torch.get_num_threads()}"]
+
+
 @pytest.fixture(scope="session")
 def cat_data():
     """The cat/non-cat set as ``load_catvnoncat`` returns it."""

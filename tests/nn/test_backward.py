@@ -62,17 +62,7 @@ def _relative(a, b):
 def _away_from_kinks(layers, tensors, x, training, margin=1e-4):
     """No ReLU input within ``margin`` of 0, no max-pool window whose two largest values are
     within it: finite differences of EPS cannot cross a kink."""
-    net = logit_layers(layers)
-    _, records = backward.forward_cache(net, tensors, x, training)
-    for lay, (_, given, _) in zip(net, records, strict=True):
-        if lay.type == "relu":
-            assert np.abs(given).min() > margin
-        if lay.type == "maxpool":
-            k, s = lay["kernel"], lay["stride"]
-            windows = np.lib.stride_tricks.sliding_window_view(given, (k, k), axis=(1, 2))
-            windows = np.sort(windows[:, ::s, ::s].reshape(len(given), -1, k * k))
-            top, gap = windows[..., -1], windows[..., -1] - windows[..., -2]
-            assert ((gap > margin) | (top == 0)).all()  # 0: a ReLU's zeros, whose dx is 0
+    assert backward.kinks(layers, tensors, x, margin, training) == {}
 
 
 def _check_by_finite_differences(layers, input_shape, training=False, m=3, seed=0,
@@ -179,6 +169,20 @@ def test_kinks_as_pytorch_maxpool_ties_to_the_first_maximum_relu_0_at_0():
     torch.relu(given).backward(torch.from_numpy(dy))
     np.testing.assert_array_equal(mine, given.grad.numpy())
     assert (mine == 0).any() and (mine != 0).any()
+
+
+def test_kinks_are_found_and_a_tied_window_sends_its_whole_gradient_to_its_first_maximum():
+    layers = [L("relu"), L("maxpool", kernel=2, stride=2), L("flatten"), L("dense", "d", units=1)]
+    tensors = {"d.weight": np.ones((1, 4)), "d.bias": np.zeros(1)}
+    x = np.array([[0.5, 0.5, 0.1, 0.9],   # top left: a tie at 0.5
+                  [0.2, 0.3, 0.2, 0.4],
+                  [-1., -2., 0.0, 0.7],   # bottom left: all 0 after the ReLU, whose dx is 0
+                  [-3., -1., 0.6, 0.7 + 1e-6]])[None, :, :, None]  # one ReLU input at 0
+    assert backward.kinks(layers, tensors, x, margin=1e-9) == {0: 1, 1: 1}
+    assert backward.kinks(layers, tensors, x, margin=1e-4) == {0: 1, 1: 2}  # 0.7 vs 0.7 + 1e-6
+    _, dx = backward.gradients(layers, tensors, x, np.ones(1))
+    np.testing.assert_array_equal(dx[0, :, :, 0], [[1, 0, 0, 1], [0, 0, 0, 0],
+                                                   [0, 0, 0, 0], [0, 0, 0, 1]])
 
 
 def test_gradients_is_the_vector_jacobian_product_of_the_logit():

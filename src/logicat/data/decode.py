@@ -9,11 +9,11 @@ back in order. Unreadable files are returned as ``(path, reason)``, never raised
 from __future__ import annotations
 
 import multiprocessing
-import os
 from collections.abc import Iterator, Sequence
 
 import numpy as np
 
+from logicat.core.machine import usable_cpus
 from logicat.data.images import load_images
 
 #: Files per task sent to a worker.
@@ -24,10 +24,7 @@ MIN_FILES_FOR_WORKERS = 48
 
 def default_workers() -> int:
     """The CPUs this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
+    return usable_cpus()
 
 
 def _decode(task: tuple[Sequence, int]) -> tuple[np.ndarray, list[int], list[tuple[int, str]]]:

@@ -27,6 +27,13 @@ input is x, each layer's rule (sums run over every axis but the channels' unless
                 vector: dw = x^T dy, dx = dy w^T;  db = sum over the examples of dy
     normalize   dx = dy / std (its mean and std are statistics, not parameters)
 
+At a kink - a ReLU input at exactly 0, a max-pool window whose maximum is tied - the function
+has no derivative, and each rule above returns one valid subgradient. Another engine may return
+another: values that are tied in exact arithmetic (the same pixels read by two windows of a
+flat region) can come out of its convolution a rounding apart, in either order, on another
+processor's kernels. ``kinks`` says whether an input is near any kink; engines agree to rounding
+on inputs that are not.
+
 Only trained tensors get a gradient - conv2d's and dense's weight and bias, batchnorm's weight
 and bias - not ``normalize``'s mean and std nor batchnorm's running statistics (and
 ``training=True`` leaves those statistics as they are: nothing here updates them). The gradient
@@ -103,6 +110,34 @@ def logit_and_gradients(layers: Sequence[Layer], tensors: Mapping[str, np.ndarra
     weights = None if sample_weight is None else np.asarray(sample_weight, dtype=z.dtype)
     cost, dz = mean_cost_and_dz(z[:, 0], np.asarray(y), loss, weights)
     return cost, _backward(net, records, _dz_column(z, dz), input_grad)
+
+
+def kinks(layers: Sequence[Layer], tensors: Mapping[str, np.ndarray], x: np.ndarray,
+          margin: float, training: bool = False) -> dict[int, int]:
+    """{layer index: how many kinks within ``margin``} for the layers up to the logit on ``x``:
+    ReLU inputs with |x| <= margin, and max-pool windows whose two largest values are within
+    ``margin`` of each other - except windows whose maximum is 0 right after a ReLU, whose
+    gradient is 0 whichever value takes it. Empty where ``x`` is at least ``margin`` away from
+    every kink (a finite difference of step < margin crosses none; an engine that rounds
+    another way by less than margin breaks no tie differently)."""
+    net = logit_layers(layers)
+    _, records = forward_cache(net, tensors, x, training)
+    found: dict[int, int] = {}
+    for i, (lay, (_, given, _)) in enumerate(zip(net, records, strict=True)):
+        if lay.type == "relu":
+            count = int((np.abs(given) <= margin).sum())
+        elif lay.type == "maxpool":
+            k, s = lay["kernel"], lay["stride"]
+            windows = np.lib.stride_tricks.sliding_window_view(given, (k, k), axis=(1, 2))
+            windows = np.sort(windows[:, ::s, ::s].reshape(len(given), -1, k * k))
+            top, gap = windows[..., -1], windows[..., -1] - windows[..., -2]
+            after_relu = i > 0 and net[i - 1].type == "relu"
+            count = int(((gap <= margin) & ~(after_relu & (top == 0))).sum())
+        else:
+            continue
+        if count:
+            found[i] = count
+    return found
 
 
 def _as_input(x: np.ndarray, tensors: Mapping[str, np.ndarray]) -> np.ndarray:

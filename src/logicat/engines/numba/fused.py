@@ -31,6 +31,7 @@ import numba
 import numpy as np
 
 from logicat.core.errors import ShapeError
+from logicat.core.machine import usable_cpus
 from logicat.core.validation import as_matrix
 from logicat.nn.loss import Loss, check_loss
 
@@ -131,10 +132,7 @@ def default_threads() -> int:
     env = os.environ.get("LOGICAT_THREADS")
     if env:
         return max(1, int(env))
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
+    return usable_cpus()
 
 
 def compute_dtype(X: np.ndarray) -> np.dtype:
