@@ -10,8 +10,14 @@ import numpy as np
 import pytest
 
 from logicat import LogisticRegression
-from logicat.core.errors import LogicatError, ModelFileError
-from logicat.core.paths import atomic_output, atomic_write_bytes, regular_file
+from logicat.core.errors import (
+    LogicatError,
+    ModelFileError,
+    OutputCollisionError,
+    OutputPathError,
+    UsageError,
+)
+from logicat.core.paths import atomic_output, atomic_write_bytes, check_outputs, regular_file
 
 
 def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
@@ -74,3 +80,35 @@ def test_only_regular_files_are_read(tmp_path):
     with pytest.raises(LogicatError, match="no such model file"):
         regular_file(tmp_path / "none", "model file")
     np.testing.assert_equal(regular_file(__file__).is_file(), True)
+
+
+def test_an_output_must_be_a_file_path_in_an_existing_folder(tmp_path):
+    check_outputs({"--out": tmp_path / "new.safetensors", "--plot": None})  # fine
+    cases = {"": "an empty path", tmp_path: "Got a folder instead",
+             tmp_path / "nodir" / "log.csv": f"{tmp_path / 'nodir'} does not exist"}
+    for path, says in cases.items():
+        with pytest.raises(OutputPathError, match="^--log-csv") as err:
+            check_outputs({"--log-csv": path})
+        assert says in str(err.value) and isinstance(err.value, UsageError)
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(OutputPathError, match="is not a folder"):
+        check_outputs({"--out": tmp_path / "file" / "m.safetensors"})
+    # a command that makes its output folder (explain --out) asks only for a file path
+    check_outputs({"the picture": tmp_path / "made" / "a.png"}, folders_made=True)
+    with pytest.raises(OutputPathError):
+        check_outputs({"the picture": tmp_path}, folders_made=True)
+
+
+def test_no_output_is_an_input_by_name_symlink_or_hard_link(tmp_path):
+    photo = tmp_path / "cat_002.png"
+    photo.write_bytes(b"a photo")
+    os.symlink(photo, tmp_path / "link.png")
+    os.link(photo, tmp_path / "hard.png")
+    inputs = [("an image of --images", photo)]
+    for out in (photo, tmp_path / "link.png", tmp_path / "hard.png", tmp_path / "." / photo.name):
+        with pytest.raises(OutputCollisionError, match=r"^--out .* is an image of --images"):
+            check_outputs({"--out": out}, inputs)
+    with pytest.raises(OutputCollisionError, match="^--out and --log-csv are the same file"):
+        check_outputs({"--out": tmp_path / "a.csv", "--log-csv": tmp_path / "a.csv"})
+    check_outputs({"--out": tmp_path / "model.safetensors"}, inputs)
+    assert photo.read_bytes() == b"a photo"

@@ -34,6 +34,10 @@ def work(tmp_path) -> Path:
         for name in names:
             shutil.copy(PHOTOS / name, tmp_path / "photos" / cls / name)
     os.symlink(tmp_path / "data" / "train_catvnoncat.h5", tmp_path / "link.h5")
+    os.symlink(tmp_path / "photos" / "cat" / "tabby_cat.jpg", tmp_path / "photo-link.jpg")
+    shutil.copytree(tmp_path / "photos", tmp_path / "more")
+    # what an ensemble's second member would checkpoint to with --checkpoint photos/cat/tabby...
+    shutil.copy(PHOTOS / "tabby_cat.jpg", tmp_path / "photos" / "cat" / "tabby.member-2.jpg")
     return tmp_path
 
 
@@ -59,6 +63,27 @@ COLLISIONS = {
                                          "{w}/photos/dog", "--out", "{w}/photos/dog"],
     "graph --out on the data": ["graph", "--example", "abc", "--data-dir", "{w}/data",
                                 "--out", "{w}/data/train_catvnoncat.h5"],
+    # issue 31: every output against every image of --images and --test-images
+    "train --images, --out on a photo": [*TRAIN, "--images", "{w}/photos", "--out",
+                                         "{w}/photos/cat/tabby_cat.jpg"],
+    "train --images, --out through a symlink to a photo": [
+        *TRAIN, "--images", "{w}/photos", "--out", "{w}/photo-link.jpg"],
+    "train --images, --plot on a photo": [*TRAIN, "--images", "{w}/photos", "--out",
+                                          "{w}/m.safetensors", "--plot",
+                                          "{w}/photos/dog/coffee.png"],
+    "train --images, --checkpoint on a photo": [
+        *TRAIN, "--images", "{w}/photos", "--out", "{w}/m.safetensors", "--checkpoint",
+        "{w}/photos/dog/rocket.jpg"],
+    "train --images, --log-csv on a photo": [
+        *TRAIN, "--images", "{w}/photos", "--out", "{w}/m.safetensors", "--log-csv",
+        "{w}/photos/cat/cat_in_iran.jpg"],
+    "train --test-images, --out on a photo": [
+        *TRAIN, "--images", "{w}/photos", "--test-images", "{w}/more", "--out",
+        "{w}/more/cat/tabby_cat.jpg"],
+    "train --model convnet --images: a member's checkpoint on a photo": [
+        *TRAIN, "--images", "{w}/photos", "--model", "convnet", "--param", "n_members=2",
+        "--out", "{w}/m.safetensors", "--checkpoint", "{w}/photos/cat/tabby.jpg"],
+    "train --out on the --log-csv": [*TRAIN, "--out", "{w}/x.csv", "--log-csv", "{w}/x.csv"],
 }
 
 

@@ -39,6 +39,19 @@ def image_options(command):
     return command
 
 
+def image_inputs(images: Path | None, test_images: Path | None, positive: str) -> list:
+    """("an image of --images", path) for every image file of the two folders (none when not
+    given): what a training command's outputs must not overwrite (``paths.check_outputs``)."""
+    from logicat.data.folders import list_image_folder
+
+    inputs = []
+    for flag, folder in (("--images", images), ("--test-images", test_images)):
+        if folder is not None:
+            inputs += [(f"an image of {flag}", path)
+                       for path, _ in list_image_folder(folder, positive)[0]]
+    return inputs
+
+
 def training_set(data_dir, images, test_images, test_fraction, positive, seed, *,
                  echo=click.echo):
     """The ``ImageSet`` to train on: the cat data (found as --data-dir says), or ``images``

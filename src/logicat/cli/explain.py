@@ -78,7 +78,7 @@ def _check_pictures(outputs: list[Path], inputs: list) -> None:
     folder, say)."""
     from logicat.core.paths import check_outputs
 
-    check_outputs([("the picture", out) for out in outputs], inputs)
+    check_outputs([("the picture", out) for out in outputs], inputs, folders_made=True)
 
 
 def _picture_names(paths: list[Path], out_dir: Path, fmt: str) -> list[Path]:

@@ -10,7 +10,6 @@ from logicat.cli.options import (
     model_option_or_argument,
     one_model,
     prior_option,
-    writable_output,
 )
 from logicat.core.paths import check_outputs
 
@@ -42,7 +41,6 @@ def export(fmt, input_kind, model_opt, model_arg, out, prior):
     if out is None:
         raise click.UsageError("Missing argument 'OUT'.")
     model_path = one_model(model_opt, model_arg)
-    writable_output(out, "ONNX")
     check_outputs({"OUT": out}, {"the model": model_path})
     export_onnx(read_model(model_path).at_prior(prior), out, input=input_kind)
     click.echo(f"Saved the {fmt.upper()} model to {out}")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from logicat.cli.options import data_dir_option, data_files, writable_output
+from logicat.cli.options import data_dir_option, data_files
 from logicat.core.errors import LogicatError
 from logicat.core.paths import check_outputs
 
@@ -46,7 +46,6 @@ def graph(example, model_path, data_dir, out, fmt):
     if (example is None) == (model_path is None):
         raise click.UsageError("Give either --example or --model (one of them).")
     if out is not None:
-        writable_output(out, "graph")
         check_outputs({"--out": out}, {"the model": model_path,
                                        **data_files(data_dir)})
         if fmt is None:

@@ -129,15 +129,6 @@ def data_files(data_dir: Path | None) -> dict[str, Path]:
     return {"the training data": folder / TRAIN_FILE, "the test data": folder / TEST_FILE}
 
 
-def writable_output(path: Path, what: str) -> Path:
-    """Check before any work that ``path`` can be written: its folder exists, it is no folder."""
-    if path.is_dir():
-        raise click.BadParameter(f"{path} is a folder; expected a {what} file path.")
-    if not path.parent.is_dir():
-        raise click.BadParameter(f"the folder {path.parent} does not exist (for {path}).")
-    return path
-
-
 #: the hyperparameters whose option is not --NAME (the rest are: --alpha, --lr-schedule, ...)
 OPTION_OF = {"learning_rate": "--learning-rate", "max_iter": "--iterations",
              "batch_size": "--batch-size", "random_state": "--seed",

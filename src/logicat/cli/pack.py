@@ -6,8 +6,6 @@ from pathlib import Path
 
 import click
 
-from logicat.cli.options import writable_output
-
 
 @click.command()
 @click.argument("image_root", type=click.Path(path_type=Path))
@@ -30,7 +28,6 @@ def pack(image_root, out, size, positive, workers):
     from logicat.data import list_image_folder
     from logicat.data.pack import pack_image_folder
 
-    writable_output(out, "HDF5")
     total = len(list_image_folder(image_root, positive)[0])
     with tqdm(total=total, unit="img", desc=f"packing {image_root}", disable=None) as bar:
         result = pack_image_folder(image_root, out, size=size, positive=positive,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from logicat.cli.options import data_dir_option, data_files, model_option, writable_output
+from logicat.cli.options import data_dir_option, data_files, model_option
 from logicat.core.paths import check_outputs
 
 out_option = click.option("--out", "-o", type=click.Path(path_type=Path), required=True,
@@ -26,7 +26,6 @@ def _check_out(out: Path, model_path: Path, data_dir=None, reads_data: bool = Tr
     from logicat.core.errors import LogicatError
     from logicat.viz.canvas import check_plot_path
 
-    writable_output(out, "picture")
     check_outputs({"--out": out}, {"the model": model_path,
                                    **(data_files(data_dir) if reads_data else {})})
     try:

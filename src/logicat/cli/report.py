@@ -11,7 +11,6 @@ from logicat.cli.options import (
     data_files,
     model_option,
     prior_option,
-    writable_output,
 )
 from logicat.core.paths import check_outputs
 
@@ -30,7 +29,6 @@ def report(model_path, out, data_dir, prior):
     from logicat.io.files import read_model
     from logicat.viz.report import write_report
 
-    writable_output(out, "HTML")
     check_outputs({"--out": out}, {"the model": model_path, **data_files(data_dir)})
     from logicat.cli.evaluation_data import check_trained_on_cat_data
 

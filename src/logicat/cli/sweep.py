@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from logicat.cli.options import PositiveFloat, Sizes, data_dir_option, data_files, writable_output
+from logicat.cli.options import PositiveFloat, Sizes, data_dir_option, data_files
 from logicat.cli.train import INITS
 from logicat.core.paths import check_outputs
 
@@ -74,7 +74,6 @@ def sweep(more_rates, rates, hidden, activation, init, seed, iterations, loss_co
     if iterations is None:
         iterations = 2500 if networks else 1500
     if out is not None:
-        writable_output(out, "picture")
         check_outputs({"--out": out}, data_files(data_dir))
         try:
             check_plot_path(out)

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import click
 
-from logicat.cli.datasets import image_options
-from logicat.cli.options import PositiveFloat, Sizes, data_dir_option, data_files, writable_output
-from logicat.cli.training_options import training_options
+from logicat.cli.datasets import image_inputs, image_options
+from logicat.cli.options import PositiveFloat, Sizes, data_dir_option, data_files
+from logicat.cli.training_options import default_checkpoint, training_options
 from logicat.core.paths import check_outputs
 
 ENGINES = ("numpy", "autograd", "torch")
@@ -92,18 +92,19 @@ def train(data_dir, kind, hidden, activation, init, learning_rate, iterations, l
     from logicat.cli.options import check_hyperparameters
     from logicat.training.hyperparameters import CONSTRAINTS
 
-    writable_output(out, "model")
-    if plot is not None:
-        _check_plot(plot)
-    resume, ckpt = training["resume"], training["checkpoint"]
-    check_outputs({"--out": out, "--plot": plot, "--checkpoint": None if resume else ckpt,
-                   "--log-csv": training["log_csv"]},
-                  {**data_files(data_dir), "--train-file": train_file,
-                   "the checkpoint resumed (--checkpoint)": ckpt if resume else None})
-    ctx = click.get_current_context()
     if images is not None and train_file is not None:
         raise click.BadParameter("trains on a packed file; --images on a folder: give one.",
                                  param_hint="'--train-file'")
+    resume, ckpt = training["resume"], training["checkpoint"]
+    inputs = [*data_files(data_dir).items(), ("--train-file", train_file),
+              ("the checkpoint resumed (--checkpoint)", ckpt if resume else None),
+              *image_inputs(images, test_images, positive)]
+    check_outputs({"--out": out, "--plot": plot, "--checkpoint": None if resume else ckpt,
+                   "the checkpoint Ctrl-C saves": None if ckpt else default_checkpoint(out),
+                   "--log-csv": training["log_csv"]}, inputs)
+    if plot is not None:
+        _check_plot(plot)
+    ctx = click.get_current_context()
     data = (data_dir, images, test_images, test_fraction, positive, seed)
     if images is not None and nproc is not None:  # decode once, before the processes start
         from logicat.data.image_sets import packed
@@ -131,7 +132,7 @@ def train(data_dir, kind, hidden, activation, init, learning_rate, iterations, l
             ctx.call_on_close(group.close)
         return train_minibatch.train_convnet(params, data, train_file,
                                            print_every if given else None, out, plot,
-                                           training, chunk_rows, group)
+                                           training, chunk_rows, group, inputs)
     if settings:
         raise click.BadParameter("sets a ConvNet's hyperparameters: give --model convnet.",
                                  param_hint="'--param'")

@@ -127,6 +127,15 @@ def member_checkpoint(path: Path, label: str) -> Path:
     return path.with_name(f"{path.stem}.{label}{path.suffix}")
 
 
+def fit_labels(params: dict[str, Any]) -> list[str]:
+    """The labels of an ensemble's fits ("member-1", ..., "calibration-1", ...), one checkpoint
+    each (``training.ensemble.fit_members`` names them so)."""
+    labels = [f"member-{k + 1}" for k in range(params["n_members"])]
+    if params["calibration"] is not None and params["members"] != "folds":
+        labels += [f"calibration-{k + 1}" for k in range(int(params["calibration_cv"]))]
+    return labels
+
+
 def check_ensemble_resume(training: dict[str, Any], path: Path) -> None:
     """``--resume`` of an ensemble needs its first fit's checkpoint."""
     first = member_checkpoint(path, "member-1")
@@ -187,7 +196,8 @@ def _fit_all(fit_all, params, images, y, training, callbacks, checkpoint):
 
 def train_convnet(params: dict[str, Any], data: tuple, train_file: Path | None,
                   print_every: int | None, out: Path, plot: Path | None,
-                  training: dict[str, Any], chunk_rows: int, group=None) -> None:
+                  training: dict[str, Any], chunk_rows: int, group=None,
+                  inputs: list = ()) -> None:
     """Train, print the epochs' costs and the accuracies, save the model (and its curve).
 
     On the cat data: train and test accuracy; on your photos (``--images``), the same on their
@@ -195,11 +205,13 @@ def train_convnet(params: dict[str, Any], data: tuple, train_file: Path | None,
     wrote): the accuracy on its images and, with ``--early-stopping``, on the part held out;
     the cat data's test set says nothing of the user's photos, so it is not scored. Under
     ``torchrun`` (``group``, a ``engines.torch.distributed.ProcessGroup``) every process trains
-    on its share of each batch; only rank 0 prints, checkpoints and saves.
+    on its share of each batch; only rank 0 prints, checkpoints and saves. ``inputs``: what the
+    command reads, that no checkpoint of an ensemble's fits may overwrite.
     """
     from logicat.cli import training_options as topts
     from logicat.cli.datasets import accuracy_lines, training_set
     from logicat.cli.saving import save_and_plot
+    from logicat.core.paths import check_outputs
     from logicat.data import file_sha256
     from logicat.data.features import images_to_features, preprocessing_spec
     from logicat.evaluate.metrics import accuracy_percent
@@ -219,6 +231,8 @@ def train_convnet(params: dict[str, Any], data: tuple, train_file: Path | None,
         refuse_processes(params)
     if several:
         check_ensemble_resume(training, checkpoint)
+        check_outputs([(f"the checkpoint of {label}", member_checkpoint(checkpoint, label))
+                       for label in fit_labels(params)], inputs)
 
     def members(p, images, y, callbacks=(), **kwargs):
         return fit_members(p, images, y, parallel, callbacks,

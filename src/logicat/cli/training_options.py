@@ -142,13 +142,13 @@ def check_checkpoint_options(options: dict[str, Any], engine: str, out: Path) ->
         return None
     if options["resume"] and not path.is_file():
         raise click.BadParameter(f"{path}: no such checkpoint file.", param_hint="'--resume'")
-    if path is None:  # Ctrl-C still saves one, next to the model
-        path = out.with_name(f"{out.stem}.checkpoint.safetensors")
-    if path.is_dir() or not path.parent.is_dir():
-        raise click.BadParameter(
-            f"{path}: expected a file path in an existing folder.", param_hint="'--checkpoint'"
-        )
-    return path
+    # its folder was checked with every other output's (``paths.check_outputs``)
+    return default_checkpoint(out) if path is None else path
+
+
+def default_checkpoint(out: Path) -> Path:
+    """Where Ctrl-C saves a checkpoint without ``--checkpoint``: next to the model."""
+    return out.with_name(f"{out.stem}.checkpoint.safetensors")
 
 
 def fit_with_checkpoints(params: dict[str, Any], X, y, options: dict[str, Any],

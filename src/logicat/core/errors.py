@@ -43,6 +43,10 @@ class OutputCollisionError(UsageError, ValueError):
     """An output path is one of the command's inputs, or two outputs share one path."""
 
 
+class OutputPathError(UsageError, ValueError):
+    """An output path that cannot be written as a file: empty, a folder, or in no folder."""
+
+
 class ShapeError(LogicatError, ValueError):
     """An array of the wrong shape or kind was passed to a public function."""
 

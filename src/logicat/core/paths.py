@@ -4,9 +4,10 @@
 file, a folder, a FIFO or a device named like a photo or a model is refused with one line
 instead of being opened (opening a FIFO would block forever).
 
-``check_outputs(outputs, inputs)`` is how every command refuses, before any work, an output path
-that is one of its inputs (``train --out`` on the training data, ``export M M``) or that two of
-its outputs share (``--out x.png --plot x.png``).
+``check_outputs(outputs, inputs)`` is the one rule every command that writes applies, before
+any work: each output is a file path in an existing folder, and none is one of its inputs
+(``train --out`` on the training data or on a photo of ``--images``, ``export M M``) or
+another of its outputs (``--out x.png --plot x.png``).
 
 ``atomic_output(path)`` yields the path of a new temporary file in the target's folder, created
 exclusively under an unpredictable name (``tempfile.mkstemp``: a file or symlink planted at a
@@ -31,7 +32,7 @@ import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
-from logicat.core.errors import LogicatError, OutputCollisionError
+from logicat.core.errors import LogicatError, OutputCollisionError, OutputPathError
 
 
 def _umask() -> int:
@@ -75,15 +76,20 @@ def _pairs(named: Named | None) -> list[tuple[str, str | os.PathLike[str] | None
     return list(named.items()) if isinstance(named, Mapping) else list(named)
 
 
-def check_outputs(outputs: Named, inputs: Named | None = None) -> None:
-    """Refuse, before any work, outputs that would overwrite an input or each other.
+def check_outputs(outputs: Named, inputs: Named | None = None, *,
+                  folders_made: bool = False) -> None:
+    """The one rule for what a command writes, applied before any work: every output is a file
+    path in an existing folder (``folders_made``: the command makes the folders itself, as
+    ``explain --out`` does), none is one of the command's inputs, no two are one file.
 
-    ``outputs`` and ``inputs`` map what each path is ("--out", "the training data") to the path
-    (None: not given), as a mapping or as (what, path) pairs. Two paths are one file when they
-    resolve to the same path (symlinks followed) or, both existing, are the same inode (a hard
-    link). ``OutputCollisionError`` (a
-    usage error, exit 2) names both: "--out data/train_catvnoncat.h5 is the training data
-    (data/train_catvnoncat.h5): writing it would destroy that input."
+    ``outputs`` and ``inputs`` map what each path is ("--out", "the training data", "an image
+    of --images") to the path (None: not given), as a mapping or as (what, path) pairs; the
+    inputs are every file the command reads (model files, data files, each image of a folder,
+    the checkpoint resumed). Two paths are one file when they resolve to the same path
+    (symlinks followed) or, both existing, are the same inode (a hard link).
+    ``OutputCollisionError`` (a usage error, exit 2) names both: "--out
+    data/train_catvnoncat.h5 is the training data (data/train_catvnoncat.h5): writing it would
+    destroy that input."
     """
     def identity(path: Path) -> tuple[str, tuple[int, int] | None]:
         try:
@@ -94,6 +100,8 @@ def check_outputs(outputs: Named, inputs: Named | None = None) -> None:
         return os.path.realpath(path), inode
 
     given = [(what, Path(p), identity(Path(p))) for what, p in _pairs(outputs) if p is not None]
+    for what, path, _ in given:
+        _check_output_path(what, path, folders_made)
     sources = [(what, Path(p), identity(Path(p))) for what, p in _pairs(inputs) if p is not None]
 
     def same(a, b) -> bool:
@@ -110,6 +118,19 @@ def check_outputs(outputs: Named, inputs: Named | None = None) -> None:
                 raise OutputCollisionError(
                     f"{what} and {other} are the same file ({path}): give each output its own "
                     "path.")
+
+
+def _check_output_path(what: str, path: Path, folders_made: bool) -> None:
+    """``path`` can be written as a file: not empty, not a folder, its folder there."""
+    if str(path) in ("", "."):  # Path("") is Path(".")
+        raise OutputPathError(f"{what}: expected a file path. Got an empty path (or '.', the "
+                              "current folder) instead.")
+    if path.is_dir():
+        raise OutputPathError(f"{what} {path}: expected a file path. Got a folder instead.")
+    if not folders_made and not path.parent.is_dir():
+        problem = "is not a folder" if path.parent.exists() else "does not exist"
+        raise OutputPathError(f"{what} {path}: expected a file path in an existing folder; "
+                              f"{path.parent} {problem}.")
 
 
 def check_output_folder(path: Path, what: str = "file") -> Path:
