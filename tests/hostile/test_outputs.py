@@ -1,6 +1,7 @@
 """Classes 2 and 3: no command overwrites its own inputs, and every write is atomic.
 
-Collisions are refused before any work (usage error, exit 2) and leave every file as it was.
+Collisions, and output paths that cannot be written (no folder, a folder, empty), are refused
+before any work (usage error, exit 2) and leave every file as it was.
 Writes go through ``logicat.core.paths.atomic_output``: a full disk (fsync failing with ENOSPC, as
 delayed allocation reports it) is one error line, leaves the old file intact and no
 temporary file; a symlink planted at a guessable temporary name is never followed. A scan of
@@ -94,6 +95,47 @@ def test_outputs_that_collide_are_refused_before_any_work(case, work):
     status, output = cli(args)
     assert_refused(status, output, code=2, names=str(work), before=before, folders=(work,))
     assert "Saved" not in output and "accuracy" not in output  # no work was done
+
+
+#: issue 31, item 6: every output path is checked before any work, like --out always was
+OUTPUT_PATHS = {
+    "train --log-csv in a missing folder (the issue's run)": (
+        ["train", "-n", 3000, "--optimizer", "momentum", "--print-every", 1000, "--data-dir",
+         "{w}/data", "--out", "{w}/f.safetensors", "--log-csv", "{w}/nodir/log.csv"],
+        "--log-csv"),
+    "train --log-csv ''": ([*TRAIN, "--out", "{w}/f.safetensors", "--log-csv", ""],
+                           "--log-csv"),
+    "train --log-csv a folder": ([*TRAIN, "--out", "{w}/f.safetensors", "--log-csv",
+                                  "{w}/photos"], "--log-csv"),
+    "train --log-csv under a file": ([*TRAIN, "--out", "{w}/f.safetensors", "--log-csv",
+                                      "{w}/run.safetensors/log.csv"], "--log-csv"),
+    "train --out in a missing folder": ([*TRAIN, "--out", "{w}/nodir/m.safetensors"], "--out"),
+    "train --out ''": ([*TRAIN, "--out", ""], "--out"),
+    "train --plot in a missing folder": ([*TRAIN, "--out", "{w}/f.safetensors", "--plot",
+                                          "{w}/nodir/c.png"], "--plot"),
+    "train --checkpoint in a missing folder": ([*TRAIN, "--out", "{w}/f.safetensors",
+                                                "--checkpoint", "{w}/nodir/c.ckpt"],
+                                               "--checkpoint"),
+    "train --model convnet --log-csv in a missing folder": (
+        [*TRAIN, "--model", "convnet", "--param", "widths=4", "--out", "{w}/f.safetensors",
+         "--log-csv", "{w}/nodir/log.csv"], "--log-csv"),
+    "report --out in a missing folder": (["report", "-m", "{w}/model.safetensors", "--out",
+                                          "{w}/nodir/r.html"], "--out"),
+    "export OUT in a missing folder": (["export", "{w}/model.safetensors",
+                                        "{w}/nodir/m.onnx"], "OUT"),
+    "pack OUT ''": (["pack", "{w}/photos", ""], "OUT"),
+    "graph --out a folder": (["graph", "--example", "abc", "--out", "{w}/photos"], "--out"),
+}
+
+
+@pytest.mark.parametrize("case", OUTPUT_PATHS)
+def test_output_paths_are_checked_before_any_work(case, work):
+    args, option = OUTPUT_PATHS[case]
+    before = snapshot(work)
+    status, output = cli([str(a).format(w=work) for a in args])
+    assert_refused(status, output, code=2, names=option, before=before,
+                   folders=(work,))
+    assert "Cost" not in output and "Saved" not in output and "Training" not in output
 
 
 # ------------------------------------------------------------------------------ full disk

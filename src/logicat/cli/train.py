@@ -100,7 +100,8 @@ def train(data_dir, kind, hidden, activation, init, learning_rate, iterations, l
               ("the checkpoint resumed (--checkpoint)", ckpt if resume else None),
               *image_inputs(images, test_images, positive)]
     check_outputs({"--out": out, "--plot": plot, "--checkpoint": None if resume else ckpt,
-                   "the checkpoint Ctrl-C saves": None if ckpt else default_checkpoint(out),
+                   "the checkpoint Ctrl-C saves": None if ckpt or not out.name
+                   else default_checkpoint(out),
                    "--log-csv": training["log_csv"]}, inputs)
     if plot is not None:
         _check_plot(plot)
