@@ -252,12 +252,9 @@ NOT_YET_MIRRORED = {
     "cli/training_options.py": "tests/training/test_checkpoints.py, tests/cli/",
     "core/errors.py": "every one-line error: tests/hostile/, tests/cli/test_bad_inputs.py",
     "core/lazy.py": "every lazy export resolved: tests/test_architecture.py",
-    "core/validation.py":
-        "tests/hostile/test_sizes_and_options.py, tests/test_estimator_options.py",
     "data/chunks.py": "tests/training/test_out_of_core.py, tests/hostile/test_fuzz.py",
     "data/decode.py": "tests/data/test_pack.py",
     "data/features.py": "tests/data/test_images.py, tests/networks/test_everywhere.py",
-    "data/folders.py": "tests/data/test_images.py, test_pack.py",
     "engines/autograd/gradient_check.py":
         "tests/engines/autograd/test_tensor.py, test_conv.py (gradcheck)",
     "engines/autograd/graphs.py":

@@ -17,7 +17,13 @@ from logicat.core.errors import (
     OutputPathError,
     UsageError,
 )
-from logicat.core.paths import atomic_output, atomic_write_bytes, check_outputs, regular_file
+from logicat.core.paths import (
+    atomic_output,
+    atomic_write_bytes,
+    check_outputs,
+    regular_file,
+    shown,
+)
 
 
 def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
@@ -112,3 +118,10 @@ def test_no_output_is_an_input_by_name_symlink_or_hard_link(tmp_path):
         check_outputs({"--out": tmp_path / "a.csv", "--log-csv": tmp_path / "a.csv"})
     check_outputs({"--out": tmp_path / "model.safetensors"}, inputs)
     assert photo.read_bytes() == b"a photo"
+
+
+def test_a_name_is_shown_on_one_line_whatever_its_bytes():
+    assert shown(os.fsdecode(b"r3/cat/junk\xff.jpg")) == "r3/cat/junk\\xff.jpg"
+    assert shown("oth\ter/a\nb.jpg") == "oth\\ter/a\\nb.jpg"
+    assert shown("chat é/ok.jpg") == "chat é/ok.jpg"
+    shown(os.fsdecode(b"\xff\xfe")).encode()  # no surrogate left

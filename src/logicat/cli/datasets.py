@@ -71,7 +71,9 @@ def training_set(data_dir, images, test_images, test_fraction, positive, seed, *
                     disable=None if echo is click.echo else True)
 
     def skipped(path, why):
-        tqdm.write(f"Skipped {path}: {why}", file=click.get_text_stream("stderr"))
+        from logicat.core.paths import shown
+
+        tqdm.write(f"Skipped {shown(path)}: {why}", file=click.get_text_stream("stderr"))
 
     image_set = from_folders(images, test_images, test_fraction=test_fraction,
                              positive=positive, seed=seed, show=show, on_skip=skipped)

@@ -34,6 +34,7 @@ def explain(model_path, paths, out_dir, method, engine, fmt):
     the sum. A network's map is gradient x input, a ConvNet's Grad-CAM (signed: red where its
     last feature maps push z up). Unreadable files are reported and skipped (exit status 1).
     """
+    from logicat.core.paths import shown
     from logicat.data.folders import image_files
     from logicat.data.images import load_images
     from logicat.evaluate.explain import explain as explain_images
@@ -55,20 +56,20 @@ def explain(model_path, paths, out_dir, method, engine, fmt):
         out_dir.mkdir(parents=True, exist_ok=True)
         explanation = explain_images(model, images, method=method, engine=engine)
         labels = model.label_names(explanation.proba)
-        width = max(len(str(p)) for p in ok_paths)
+        width = max(len(shown(p)) for p in ok_paths)
         for k, (path, out) in enumerate(zip(ok_paths, outputs, strict=True)):
             one = _select(explanation, k)
             save_figure(explanation_figure(images[k:k + 1], one, [path.name],
                                            model.positive_class, labels[k:k + 1]), out)
-            line = (f"{str(path):<{width}}  p({model.positive_class}) = {one.proba[0]:.4f}  "
+            line = (f"{shown(path):<{width}}  p({model.positive_class}) = {one.proba[0]:.4f}  "
                     f"{labels[k]}")
             if one.offset is not None:
                 total = float(one.values.sum())
                 line += (f"  (pixels {total:+.6f} + b {one.offset:+.6f} = z "
                          f"{total + one.offset:+.6f})")
-            click.echo(f"{line}  -> {out}")
+            click.echo(f"{line}  -> {shown(out)}")
     for path, reason in failures:
-        click.echo(f"Error: {path}: {reason}", err=True)
+        click.echo(f"Error: {shown(path)}: {reason}", err=True)
     if failures:
         raise SystemExit(1)
 

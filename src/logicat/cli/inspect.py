@@ -83,8 +83,10 @@ def _echo_metrics(model, data, result) -> None:
     names = list(data.classes)
     if data.skipped:  # as logicat pack lists them
         click.echo(f"Skipped {len(data.skipped)} unreadable image(s):", err=True)
+        from logicat.core.paths import shown
+
         for path, why in data.skipped:
-            click.echo(f"  {path}: {why}", err=True)
+            click.echo(f"  {shown(path)}: {why}", err=True)
     click.echo(f"{data.split or 'test'} set: {len(data.y)} images ({int(data.y.sum())} "
                f"{names[1]}) from {data.source}")
     if model.output.prior != "train":

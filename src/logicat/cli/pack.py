@@ -25,6 +25,7 @@ def pack(image_root, out, size, positive, workers):
     """
     from tqdm.auto import tqdm
 
+    from logicat.core.paths import shown
     from logicat.data import list_image_folder
     from logicat.data.pack import pack_image_folder
 
@@ -38,4 +39,4 @@ def pack(image_root, out, size, positive, workers):
     if result.skipped:
         click.echo(f"Skipped {len(result.skipped)} unreadable image(s):", err=True)
         for path, reason in result.skipped:
-            click.echo(f"  {path}: {reason}", err=True)
+            click.echo(f"  {shown(path)}: {reason}", err=True)

@@ -141,23 +141,25 @@ def _csv(files, model_paths, models, probas, failures) -> str:
 
 
 def _echo_text(files, model_paths, models, probas, failures) -> None:
+    from logicat.core.paths import shown
+
     ok_paths = [f for f in files if f not in failures]
     if ok_paths:
         for path, model in zip(model_paths, models, strict=True):  # said once, first
             if model.output.prior != "train":
                 where = f"{path}: " if len(models) > 1 else ""
                 click.echo(f"{where}{model.output.describe()}")
-        width = max(len(str(p)) for p in ok_paths)
+        width = max(len(shown(p)) for p in ok_paths)
         if len(models) > 1:
             click.echo((" " * width + "".join(f"  {_column(path, 26)}"
                                               for path in model_paths)).rstrip())
         for path in ok_paths:
             cells = [f"p({m.positive_class}) = {p:.4f}  {m.label_names([p])[0]}"
                      for m, p in zip(models, probas[path], strict=True)]
-            click.echo(f"{str(path):<{width}}" + "".join(
+            click.echo(f"{shown(path):<{width}}" + "".join(
                 f"  {cell:<26}" if len(models) > 1 else f"  {cell}" for cell in cells).rstrip())
     for path, reason in failures.items():
-        click.echo(f"Error: {path}: {reason}", err=True)
+        click.echo(f"Error: {shown(path)}: {reason}", err=True)
 
 
 def _column(path: Path, width: int) -> str:

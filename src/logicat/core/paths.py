@@ -41,6 +41,14 @@ def _umask() -> int:
     return mask
 
 
+def shown(path: str | os.PathLike[str]) -> str:
+    """``path`` as one printable line, whatever its bytes: undecodable bytes as ``\\xff``,
+    control characters (a tab, a newline) as ``\\t``, ``\\n``; how every message shows a
+    name that came from the file system (``junk\\xff.jpg``, ``oth\\ter``)."""
+    text = os.fsencode(os.fspath(path)).decode("utf-8", "backslashreplace")
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def not_regular(path: str | os.PathLike[str], what: str = "file") -> str | None:
     """Why ``path`` cannot be read as a ``what`` (missing, a folder, a FIFO...), or None."""
     try:

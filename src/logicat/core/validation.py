@@ -249,3 +249,15 @@ def check_memory(nbytes: int, what: str, error: type[Exception] = ParameterError
     if nbytes > available:
         raise error(f"{what} needs {_bytes_text(nbytes)} of memory; {_bytes_text(available)} "
                     "are available.")
+
+
+#: the longest class name a model file (and a class folder) may have
+MAX_CLASS_NAME = 1000
+
+
+def is_class_name(name: object) -> bool:
+    """A class name every command can show and a model file keeps as it is: a non-empty
+    printable string of at most ``MAX_CLASS_NAME`` characters, without spaces around it (the
+    HDF5 reader strips them) and without undecodable bytes (a folder's surrogates)."""
+    return (isinstance(name, str) and 0 < len(name) <= MAX_CLASS_NAME and name.isprintable()
+            and name == name.strip())

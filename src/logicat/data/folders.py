@@ -21,6 +21,8 @@ from typing import NamedTuple
 import numpy as np
 
 from logicat.core.errors import DataFileError
+from logicat.core.paths import shown
+from logicat.core.validation import MAX_CLASS_NAME, is_class_name
 from logicat.data.images import MAX_PIXELS, load_images
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff")
@@ -79,14 +81,23 @@ def list_image_folder(
 
     Returns ``(samples, classes)``: samples sorted by class folder then path, label 1 for files
     in ``root/<positive>``, 0 for the other class folders; classes is (negative, positive).
-    Raises ``DataFileError`` if root is not a folder, has no ``positive`` folder or no other
-    class folder, or either label has no image files.
+    Raises ``DataFileError`` if root is not a folder, a class folder's name could not be a
+    class name (``core.validation.is_class_name``: a tab, a newline, only spaces, undecodable
+    bytes), it has no ``positive`` folder or no other class folder, or either label has no
+    image files. Entries that are not readable regular files (a dangling symlink, a loop, a
+    FIFO) are listed: whoever decodes them skips them with one line each.
     """
     root = Path(root).expanduser()
     if not root.is_dir():
         problem = "not a folder" if root.exists() else "no such folder"
         raise DataFileError(f"{root}: {problem}")
     folders = sorted(p.name for p in root.iterdir() if p.is_dir() and _visible(p))
+    for name in folders:  # each becomes a class name, shown in lines and kept in model files
+        if not is_class_name(name):
+            raise DataFileError(
+                f"{shown(root)}: expected class folders named by printable names of at most "
+                f"{MAX_CLASS_NAME} characters, without spaces around them. Got the folder "
+                f"'{shown(name)}' instead; rename it.")
     if positive not in folders:
         found = ", ".join(folders) if folders else "none"
         raise DataFileError(

@@ -20,6 +20,7 @@ import contextlib
 import hashlib
 import json
 import os
+import stat
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -31,7 +32,7 @@ from logicat.data.folders import list_image_folder
 from logicat.data.splits import held_out_rows
 
 #: bump when what a cache file holds changes, so old ones are not read
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
 class ImageSet(NamedTuple):
@@ -53,9 +54,12 @@ def _key(root, samples, positive: str, size: int) -> str:
     root = Path(root)
     listing = []
     for path, label in samples:
-        info = os.stat(path)
-        listing.append([str(Path(path).relative_to(root)), label, info.st_size,
-                        info.st_mtime_ns])
+        try:
+            info = os.stat(path)
+            state = [info.st_size, info.st_mtime_ns] if stat.S_ISREG(info.st_mode) else None
+        except OSError:  # a dangling link, a loop: decoding skips it, saying why
+            state = None
+        listing.append([os.fsencode(Path(path).relative_to(root)).hex(), label, state])
     text = json.dumps([CACHE_VERSION, positive, size, listing])
     return hashlib.sha256(text.encode()).hexdigest()
 

@@ -27,7 +27,7 @@ import numpy as np
 
 from logicat.core.errors import ModelFileError, ParameterError
 from logicat.core.paths import regular_file
-from logicat.core.validation import check_memory, check_param
+from logicat.core.validation import MAX_CLASS_NAME, check_memory, check_param, is_class_name
 from logicat.data.features import PIXEL_ORDER, SCALING
 from logicat.nn.bounds import check_range, forward_bytes
 from logicat.nn.bounds import check_tensors as check_layer_tensors
@@ -193,10 +193,10 @@ def _check_classes(path: Path, meta: Mapping[str, Any]) -> None:
         raise fail(path, f"the metadata must list 2 distinct classes. Got {short(classes)}.")
     names = meta.get("class_names", [str(c) for c in classes])
     if (not isinstance(names, list) or len(names) != 2 or not all(
-            isinstance(c, str) and 0 < len(c) <= 1000 and c.isprintable() for c in names)
-            or names[0] == names[1]):
+            is_class_name(c) for c in names) or names[0] == names[1]):
         raise fail(path, f"the metadata's class_names must be 2 distinct, non-empty, printable "
-                    f"names of at most 1000 characters. Got {short(names)}.")
+                    f"names of at most {MAX_CLASS_NAME} characters, without spaces around "
+                    f"them. Got {short(names)}.")
     positive = meta.get("positive_class", names[1])
     if positive != names[1]:
         raise fail(path, f"the metadata's positive_class must be {short(names[1])} (class 1). "

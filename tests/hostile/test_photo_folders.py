@@ -1,0 +1,100 @@
+"""Folders of photos (issue 31, items 2-4 and 7): one way to list them, for ``train --images``,
+``pack`` and ``evaluate --images`` alike.
+
+Entries that cannot be read - a dangling symlink, a symlink loop, a FIFO, a file whose name has
+undecodable bytes, a web page named .jpg - are skipped with one line each, the name shown
+safely; class folders whose names could not be class names are refused when the folder is
+listed, before anything is decoded or written. Commands run in a subprocess (a FIFO opened by
+mistake would hang it; the timeout turns that into a failure).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import h5py
+import pytest
+from PIL import Image
+
+from tests.hostile.common import CAT_DATA, assert_refused, cli, cli_process, small_model, snapshot
+
+
+def photos(root: Path, n: int = 5, negative: str = "other") -> Path:
+    """root/cat and root/<negative>: n PNGs each, made from the cat data."""
+    with h5py.File(CAT_DATA / "train_catvnoncat.h5") as f:
+        x, y = f["train_set_x"][:40], f["train_set_y"][:40]
+    for cls, label in (("cat", 1), (negative, 0)):
+        (root / cls).mkdir(parents=True)
+        for k, i in enumerate([i for i in range(40) if y[i] == label][:n]):
+            Image.fromarray(x[i]).save(root / cls / f"{cls}_{k}.png")
+    return root
+
+
+UNDECODABLE = os.fsdecode(b"junk\xff.jpg")
+#: entry name -> how to make it; each is skipped with one line naming it (as shown)
+ENTRIES = {
+    "dangling.jpg": lambda p: os.symlink("gone.jpg", p),
+    "loop.jpg": lambda p: os.symlink(p.name, p),
+    "fifo.png": os.mkfifo,
+    UNDECODABLE: lambda p: p.write_bytes(b"junk"),
+    "page.jpg": lambda p: p.write_bytes(b"<!doctype html><html>a cat</html>"),
+}
+COMMANDS = {
+    "train --images": ["train", "--images", "{r}", "-n", 2, "--print-every", 0, "--out",
+                       "{t}/m.safetensors"],
+    "pack": ["pack", "{r}", "{t}/p.h5", "-j", 1],
+    "evaluate --images": ["evaluate", "-m", "{t}/model.safetensors", "--images", "{r}"],
+}
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_entry_that_cannot_be_read_is_skipped_with_one_line(command, tmp_path,
+                                                                  monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    root = photos(tmp_path / "r")
+    for name, make in ENTRIES.items():
+        make(root / ("cat" if "j" in name else "other") / name)
+    small_model(tmp_path, size=64)
+    args = [str(a).format(r=root, t=tmp_path) for a in COMMANDS[command]]
+    status, output = cli_process(args)
+    assert status == 0 and "Traceback" not in output, output
+    for name in ENTRIES:
+        shown = name.replace("\udcff", "\\xff")
+        assert sum(shown in line for line in output.splitlines()) == 1, (name, output)
+
+
+#: class folder names that could not be class names: refused when the folder is listed
+CLASS_FOLDERS = {
+    "a tab": ("oth\ter", "'oth\\ter'"),
+    "a newline": ("oth\ner", "'oth\\ner'"),
+    "only a space": (" ", "' '"),
+    "spaces around": (" other ", "' other '"),
+    "undecodable bytes": (os.fsdecode(b"oth\xffer"), "'oth\\xffer'"),
+}
+FOLDER_COMMANDS = {
+    "train --images": ["train", "--images", "{r}", "-n", 2, "--print-every", 0, "--out",
+                       "{t}/m.safetensors"],
+    "train --test-images": ["train", "--images", "{g}", "--test-images", "{r}", "-n", 2,
+                            "--print-every", 0, "--out", "{t}/m.safetensors"],
+    "pack": ["pack", "{r}", "{t}/p.h5"],
+    "evaluate --images": ["evaluate", "-m", "{t}/model.safetensors", "--images", "{r}"],
+}
+
+
+@pytest.mark.parametrize("command", FOLDER_COMMANDS)
+@pytest.mark.parametrize("case", CLASS_FOLDERS)
+def test_a_class_folder_that_cannot_be_a_class_name_is_refused_up_front(case, command,
+                                                                        tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    name, shown = CLASS_FOLDERS[case]
+    root = photos(tmp_path / "r", negative=name)
+    photos(tmp_path / "good")
+    small_model(tmp_path, size=64)
+    before = snapshot(tmp_path)
+    args = [str(a).format(r=root, g=tmp_path / "good", t=tmp_path)
+            for a in FOLDER_COMMANDS[command]]
+    status, output = cli(args)
+    assert_refused(status, output, code=1, names=f"{root}: expected class folders", before=before,
+                   folders=(tmp_path,))
+    assert f"Got the folder {shown} instead" in output
