@@ -119,25 +119,22 @@ def records(files, model_paths, models, probas, failures) -> list[dict]:
 
 
 def _csv(files, model_paths, models, probas, failures) -> str:
-    """A header and one row per file (Python's csv module, "\\n" line ends)."""
-    import csv
-    import io
+    """A header and one row per file (``core.csv_cells``: no cell can become a formula)."""
+    from logicat.core.csv_cells import csv_text
 
     if len(models) == 1:
         columns = ["probability", "label"]
     else:
         columns = [f"{what}:{path}" for path in model_paths for what in ("probability", "label")]
-    text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\n")
-    writer.writerow(["path", *columns, "error"])
+    rows = []
     for path in files:
         if path in failures:
-            writer.writerow([path, *[""] * len(columns), failures[path]])
+            rows.append([path, *[None] * len(columns), failures[path]])
         else:
             cells = [cell for m, p in zip(models, probas[path], strict=True)
-                     for cell in (repr(p), m.label_names([p])[0])]
-            writer.writerow([path, *cells, ""])
-    return text.getvalue()
+                     for cell in (float(p), m.label_names([p])[0])]
+            rows.append([path, *cells, None])
+    return csv_text(["path", *columns, "error"], rows)
 
 
 def _echo_text(files, model_paths, models, probas, failures) -> None:

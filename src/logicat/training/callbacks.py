@@ -135,17 +135,11 @@ class CSVLog:
         self.rows.append((state.iteration, state.cost, state.learning_rate, state.val_cost))
 
     def end(self) -> None:
-        import csv
-        import io
-
+        from logicat.core.csv_cells import csv_text
         from logicat.core.paths import atomic_write_bytes
 
-        text = io.StringIO()
-        writer = csv.writer(text, lineterminator="\n")
-        writer.writerow(["iteration", "cost", "learning_rate", "validation_cost"])
-        writer.writerows([i, repr(c), "" if r is None else repr(r), "" if v is None else repr(v)]
-                         for i, c, r, v in self.rows)
-        atomic_write_bytes(self.path, text.getvalue().encode(), "CSV log")
+        text = csv_text(["iteration", "cost", "learning_rate", "validation_cost"], self.rows)
+        atomic_write_bytes(self.path, text.encode(), "CSV log")
 
 
 class EarlyStopping:
