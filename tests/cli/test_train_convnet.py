@@ -151,6 +151,22 @@ def test_an_ensemble_killed_in_its_second_member_and_resumed_ends_where_the_whol
     assert output == [line for line in resumed.stdout.splitlines() if line.startswith("output:")]
 
 
+def test_an_ensemble_that_fails_late_leaves_no_checkpoint_behind(tmp_path, monkeypatch):
+    """The members trained and checkpointed, then the calibration fails: the error is one
+    line and the members' checkpoints (written beside --out, no --checkpoint given) are gone."""
+    from logicat.core.errors import DivergenceError
+    from logicat.training import ensemble
+
+    def fails(*args, **kwargs):
+        raise DivergenceError("the temperature did not converge (a test's failure)")
+
+    monkeypatch.setattr(ensemble, "fit_temperature", fails)
+    result = run("train", *TINY, "-n", 1, "--print-every", 0, *ENSEMBLE,
+                 "-o", tmp_path / "m.safetensors")
+    assert result.exit_code == 1 and "the temperature did not converge" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
 def test_an_ensemble_is_not_spread_over_processes(tmp_path):
     result = run("train", *TINY, *ENSEMBLE, "--nproc", "2", "-o", tmp_path / "m")
     assert result.exit_code == 2 and "--nproc spreads one" in result.output

@@ -78,3 +78,17 @@ def small_model(folder: Path, name: str = "model.safetensors", size: int = 4) ->
     return save_model(model, folder / name, preprocessing=preprocessing_spec(size),
                       class_names=["non-cat", "cat"], metrics={"train_accuracy": 90.0},
                       training_data={"file": "x.h5", "sha256": "0" * 64, "n_samples": 3})
+
+
+def photos(root: Path, n: int = 5, negative: str = "other") -> Path:
+    """root/cat and root/<negative>: n PNGs each, made from the cat data's first images."""
+    import h5py
+    from PIL import Image
+
+    with h5py.File(CAT_DATA / "train_catvnoncat.h5") as f:
+        x, y = f["train_set_x"][:40], f["train_set_y"][:40]
+    for cls, label in (("cat", 1), (negative, 0)):
+        (root / cls).mkdir(parents=True)
+        for k, i in enumerate([i for i in range(40) if y[i] == label][:n]):
+            Image.fromarray(x[i]).save(root / cls / f"{cls}_{k}.png")
+    return root

@@ -11,25 +11,10 @@ mistake would hang it; the timeout turns that into a failure).
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
-import h5py
 import pytest
-from PIL import Image
 
-from tests.hostile.common import CAT_DATA, assert_refused, cli, cli_process, small_model, snapshot
-
-
-def photos(root: Path, n: int = 5, negative: str = "other") -> Path:
-    """root/cat and root/<negative>: n PNGs each, made from the cat data."""
-    with h5py.File(CAT_DATA / "train_catvnoncat.h5") as f:
-        x, y = f["train_set_x"][:40], f["train_set_y"][:40]
-    for cls, label in (("cat", 1), (negative, 0)):
-        (root / cls).mkdir(parents=True)
-        for k, i in enumerate([i for i in range(40) if y[i] == label][:n]):
-            Image.fromarray(x[i]).save(root / cls / f"{cls}_{k}.png")
-    return root
-
+from tests.hostile.common import assert_refused, cli, cli_process, photos, small_model, snapshot
 
 UNDECODABLE = os.fsdecode(b"junk\xff.jpg")
 #: entry name -> how to make it; each is skipped with one line naming it (as shown)

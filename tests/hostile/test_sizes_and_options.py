@@ -1,5 +1,6 @@
 """Classes 6, 7 and 9: sizes declared by an input are checked before anything is allocated;
-every invalid option value exits 2; one-class training data is refused on every path.
+every invalid option value exits 2, and so does a combination the training data's class counts
+cannot hold, before the first fit; one-class training data is refused on every path.
 
 The sizes are beyond any machine (2^40 rows, 10^15 iterations), so the tests do not depend on
 how much memory this one has.
@@ -19,7 +20,7 @@ from logicat.cli import main
 from logicat.cli.options import FiniteFloat, PositiveFloat
 from logicat.core.errors import ParameterError
 from logicat.data import load_image
-from tests.hostile.common import CAT_DATA, PHOTOS, assert_refused, cli, snapshot
+from tests.hostile.common import CAT_DATA, PHOTOS, assert_refused, cli, photos, snapshot
 
 CLASSES = np.array([b"non-cat", b"cat"])
 
@@ -141,6 +142,37 @@ def test_every_invalid_option_value_is_a_usage_error(case, tmp_path):
     args, names = OPTION_CASES[case]
     status, output = cli(args)
     assert_refused(status, output, code=2, names=names)
+
+
+#: issue 31, item 9: combinations that can only fail against the class counts are refused
+#: before the first fit, so no member's checkpoint is left behind (5 photos of each class, 4
+#: of them trained on)
+LATE_COMBINATIONS = {
+    "calibration_cv=20 (the issue's run)": (["--param", "calibration=temperature", "--param",
+                                            "calibration_cv=20"], "calibration_cv"),
+    "two seed members, calibration_cv=5": (["--param", "n_members=2", "--param",
+                                            "calibration=temperature", "--param",
+                                            "calibration_cv=5"], "calibration_cv"),
+    "n_members=5 members=folds": (["--param", "n_members=5", "--param", "members=folds"],
+                                  "n_members"),
+    "n_members=20 members=folds, calibrated": (["--param", "n_members=20", "--param",
+                                                "members=folds", "--param",
+                                                "calibration=temperature"], "n_members"),
+}
+
+
+@pytest.mark.parametrize("case", LATE_COMBINATIONS)
+def test_a_combination_the_class_counts_cannot_hold_is_refused_before_training(
+        case, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    photos(tmp_path / "small")
+    (tmp_path / "calo").mkdir()
+    params, parameter = LATE_COMBINATIONS[case]
+    status, output = cli(["train", "--images", tmp_path / "small", "--model", "convnet",
+                          "--param", "widths=4", "--param", "max_iter=1", *params,
+                          "--out", tmp_path / "calo" / "out.safetensors"])
+    assert_refused(status, output, code=2, names=f"'{parameter}' parameter")
+    assert "Cost after" not in output and list((tmp_path / "calo").iterdir()) == []
 
 
 @pytest.mark.parametrize(("fraction", "holds", "needs"), [

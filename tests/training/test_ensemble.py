@@ -114,6 +114,22 @@ def test_refusals():
         fit_members({**PARAMS, "n_members": 20, "members": "folds"}, x, y, spy)
 
 
+@pytest.mark.parametrize("params, parameter", [
+    ({"n_members": 2, "calibration": "temperature", "calibration_cv": 13}, "calibration_cv"),
+    ({"n_members": 13, "members": "folds"}, "n_members"),
+    ({"n_members": 13, "members": "folds", "calibration": "temperature"}, "n_members"),
+])
+def test_folds_too_many_for_the_class_counts_are_refused_before_the_first_fit(params,
+                                                                              parameter):
+    spy, (x, y) = Spy(), data()  # 12 positives: 13 folds cannot hold one of each
+    with pytest.raises(ParameterError, match=f"^The '{parameter}' parameter asks for 13 "
+                       "folds, which need at least 13 images of each class; the smaller class "
+                       "has 12.") as err:
+        fit_members({**PARAMS, **params}, x, y, spy, logits=logits_of([]))
+    assert err.value.parameter == parameter
+    assert spy.fits == []  # nothing trained, so nothing checkpointed
+
+
 def test_the_bar_and_the_cost_lines_say_which_fit_runs():
     from logicat.training.callbacks import PrintCost
 

@@ -152,7 +152,7 @@ def fit_ensemble(fit_all, params: dict[str, Any], images, y, training: dict[str,
     that a run killed at any point and run again with ``--resume`` redoes no finished fit and
     ends with the parameters of the run never interrupted. Ctrl-C saves the running fit's
     checkpoint and exits 130. Without ``--checkpoint`` the files are removed once every fit has
-    ended."""
+    ended, or as soon as one fails (a late error leaves nothing behind)."""
     from logicat.io.files import load_checkpoint
     from logicat.training.callbacks import Checkpoint, GracefulInterrupt, TrainingInterrupted
 
@@ -170,17 +170,20 @@ def fit_ensemble(fit_all, params: dict[str, Any], images, y, training: dict[str,
         resume = load_checkpoint(where) if training["resume"] and where.is_file() else None
         return [*more, interrupt], resume
 
+    kept = training["checkpoint"] is not None  # asked for; Ctrl-C keeps them too
     try:
         with interrupt:
             done = _fit_all(fit_all, params, images, y, training, callbacks, checkpoint)
     except TrainingInterrupted as e:
+        kept = True
         click.echo(f"Interrupted after epoch {e.iteration}: saved a checkpoint to {e.path} "
                    f"(continue with the same command and --resume --checkpoint {path}).",
                    err=True)
         raise SystemExit(130) from None
-    if training["checkpoint"] is None:
-        for where in written:
-            where.unlink(missing_ok=True)
+    finally:  # ended, or failed (an error, a divergence): nothing left behind unasked for
+        if not kept:
+            for where in written:
+                where.unlink(missing_ok=True)
     return done
 
 

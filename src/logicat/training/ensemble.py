@@ -119,8 +119,12 @@ def fit_members(params: Mapping[str, Any], images: Any, y01: np.ndarray,
 
     everything = np.arange(len(y01))
     oof = None
+    # every fold drawn before the first fit: a count of images too small for them is refused
+    # before any work, not after the members have trained (and written their checkpoints)
+    folds = (_folds(y01, k, seed, "n_members") if how == "folds" else
+             _folds(y01, int(params.get("calibration_cv", 5)), seed, "calibration_cv")
+             if calibration is not None else [])
     if how == "folds":
-        folds = _folds(y01, k, seed)
         fits = [one(np.setdiff1d(everything, test), j, f"member {j + 1}/{k}", f"member-{j + 1}")
                 for j, test in enumerate(folds)]
         if calibration is not None:
@@ -129,7 +133,6 @@ def fit_members(params: Mapping[str, Any], images: Any, y01: np.ndarray,
         fits = [one(everything, j, f"member {j + 1}/{k}" if k > 1 else None, f"member-{j + 1}")
                 for j in range(k)]
         if calibration is not None:
-            folds = _folds(y01, int(params.get("calibration_cv", 5)), seed)
             extra = [one(np.setdiff1d(everything, test), 1000 + j,
                          f"calibration fit {j + 1}/{len(folds)}", f"calibration-{j + 1}")
                      for j, test in enumerate(folds)]
@@ -139,15 +142,17 @@ def fit_members(params: Mapping[str, Any], images: Any, y01: np.ndarray,
     return Ensemble(fits, replace(output, members=k), oof)
 
 
-def _folds(y01: np.ndarray, k: int, seed: int) -> list[np.ndarray]:
+def _folds(y01: np.ndarray, k: int, seed: int, parameter: str) -> list[np.ndarray]:
     """The test rows of each of ``k`` stratified folds (``StratifiedKFold``, shuffled by
-    ``seed``), or a one-line error when a class has fewer than ``k`` images."""
+    ``seed``), or a one-line error naming ``parameter`` when a class has fewer than ``k``
+    images."""
     from sklearn.model_selection import StratifiedKFold
 
     fewest = int(np.bincount(y01.astype(int), minlength=2).min())
     if fewest < k:
-        raise ParameterError(f"{k} folds need at least {k} images of each class; the smaller "
-                             f"class has {fewest}.")
+        raise ParameterError(f"The '{parameter}' parameter asks for {k} folds, which need at "
+                             f"least {k} images of each class; the smaller class has {fewest}.",
+                             parameter=parameter)
     cut = StratifiedKFold(k, shuffle=True, random_state=seed % 2**32)
     return [test for _, test in cut.split(np.zeros(len(y01)), y01)]
 
