@@ -250,7 +250,6 @@ NOT_YET_MIRRORED = {
     "cli/train.py": "tests/cli/test_train_predict.py, test_train_rules.py, test_train_convnet.py",
     "cli/train_minibatch.py": "tests/cli/test_train_convnet.py, tests/convnet/test_cli.py",
     "cli/training_options.py": "tests/training/test_checkpoints.py, tests/cli/",
-    "core/errors.py": "every one-line error: tests/hostile/, tests/cli/test_bad_inputs.py",
     "core/lazy.py": "every lazy export resolved: tests/test_architecture.py",
     "data/chunks.py": "tests/training/test_out_of_core.py, tests/hostile/test_fuzz.py",
     "data/decode.py": "tests/data/test_pack.py",

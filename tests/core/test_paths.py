@@ -125,3 +125,15 @@ def test_a_name_is_shown_on_one_line_whatever_its_bytes():
     assert shown("oth\ter/a\nb.jpg") == "oth\\ter/a\\nb.jpg"
     assert shown("chat é/ok.jpg") == "chat é/ok.jpg"
     shown(os.fsdecode(b"\xff\xfe")).encode()  # no surrogate left
+
+
+def test_the_writer_refuses_a_folder_or_a_missing_folder_as_a_value_error(tmp_path):
+    """What the Python API's save() meets (issue 31, item 12): a ValueError, not a bare
+    LogicatError, under the same rule as the command line's outputs."""
+    with pytest.raises(ValueError, match=f"^{tmp_path}: expected a model file path. Got a "
+                       "folder instead.") as err:
+        atomic_write_bytes(tmp_path, b"x", "model")
+    assert isinstance(err.value, OutputPathError)
+    with pytest.raises(ValueError, match="in an existing folder; .* does not exist"):
+        atomic_write_bytes(tmp_path / "nodir" / "m.safetensors", b"x", "model")
+    assert list(tmp_path.iterdir()) == []

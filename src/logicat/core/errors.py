@@ -47,6 +47,10 @@ class OutputPathError(UsageError, ValueError):
     """An output path that cannot be written as a file: empty, a folder, or in no folder."""
 
 
+class InputFileError(LogicatError, ValueError):
+    """An input file is missing, a folder, or not a regular file (``paths.regular_file``)."""
+
+
 class ShapeError(LogicatError, ValueError):
     """An array of the wrong shape or kind was passed to a public function."""
 

@@ -32,7 +32,12 @@ import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
-from logicat.core.errors import LogicatError, OutputCollisionError, OutputPathError
+from logicat.core.errors import (
+    InputFileError,
+    LogicatError,
+    OutputCollisionError,
+    OutputPathError,
+)
 
 
 def _umask() -> int:
@@ -66,7 +71,7 @@ def not_regular(path: str | os.PathLike[str], what: str = "file") -> str | None:
 
 
 def regular_file(path: str | os.PathLike[str], what: str = "file",
-                 error: type[LogicatError] = LogicatError) -> Path:
+                 error: type[LogicatError] = InputFileError) -> Path:
     """``path`` if it names a regular file (symlinks followed); else ``error`` saying what it is."""
     why = not_regular(path, what)
     if why is not None:
@@ -109,7 +114,8 @@ def check_outputs(outputs: Named, inputs: Named | None = None, *,
 
     given = [(what, Path(p), identity(Path(p))) for what, p in _pairs(outputs) if p is not None]
     for what, path, _ in given:
-        _check_output_path(what, path, folders_made)
+        _check_output_path(f"{what} {path}" if str(path) not in ("", ".") else what, path,
+                           folders_made)
     sources = [(what, Path(p), identity(Path(p))) for what, p in _pairs(inputs) if p is not None]
 
     def same(a, b) -> bool:
@@ -128,25 +134,26 @@ def check_outputs(outputs: Named, inputs: Named | None = None, *,
                     "path.")
 
 
-def _check_output_path(what: str, path: Path, folders_made: bool) -> None:
-    """``path`` can be written as a file: not empty, not a folder, its folder there."""
+def _check_output_path(what: str, path: Path, folders_made: bool = False,
+                       kind: str = "file") -> None:
+    """``path`` can be written as a ``kind`` file: not empty, not a folder, its folder there;
+    else ``OutputPathError`` (a usage error and a ``ValueError``), its message led by ``what``
+    (the option, or the path)."""
     if str(path) in ("", "."):  # Path("") is Path(".")
-        raise OutputPathError(f"{what}: expected a file path. Got an empty path (or '.', the "
+        raise OutputPathError(f"{what}: expected a {kind} path. Got an empty path (or '.', the "
                               "current folder) instead.")
     if path.is_dir():
-        raise OutputPathError(f"{what} {path}: expected a file path. Got a folder instead.")
+        raise OutputPathError(f"{what}: expected a {kind} path. Got a folder instead.")
     if not folders_made and not path.parent.is_dir():
         problem = "is not a folder" if path.parent.exists() else "does not exist"
-        raise OutputPathError(f"{what} {path}: expected a file path in an existing folder; "
+        raise OutputPathError(f"{what}: expected a {kind} path in an existing folder; "
                               f"{path.parent} {problem}.")
 
 
 def check_output_folder(path: Path, what: str = "file") -> Path:
-    """``path``'s folder must exist and ``path`` must not be a folder (one line otherwise)."""
-    if path.is_dir():
-        raise LogicatError(f"{path}: is a folder; expected a {what} file path.")
-    if not path.parent.is_dir():
-        raise LogicatError(f"{path}: cannot save the {what}, folder {path.parent} does not exist.")
+    """``path`` can be written as a ``what`` file (the rule of ``check_outputs``, for callers of
+    the Python API: ``save()`` to a folder is an ``OutputPathError``, a ``ValueError``)."""
+    _check_output_path(str(path), path, kind=f"{what} file" if what != "file" else "file")
     return path
 
 
