@@ -201,3 +201,15 @@ def test_no_module_writes_a_file_except_through_the_atomic_writer():
             if writes.search(line) and path.name not in allowed and "tmp" not in line:
                 offenders.append(f"{path.relative_to(paths.ROOT)}:{number}: {line.strip()}")
     assert offenders == []
+
+
+def test_explain_gives_every_photo_its_picture_whatever_the_names(work):
+    """Issue 31, item 15: the numbering that keeps two a.png apart skips a real a-2."""
+    for folder, name in (("one", "a.jpg"), ("one", "a-2.jpg"), ("two", "a.jpg")):
+        (work / folder).mkdir(exist_ok=True)
+        shutil.copy(PHOTOS / "tabby_cat.jpg", work / folder / name)
+    model = small_model(work, "m64.safetensors", size=64)
+    status, output = cli(["explain", "-m", model, work / "one" / "a.jpg", work / "one" /
+                          "a-2.jpg", work / "two" / "a.jpg", "--out", work / "ex"])
+    assert status == 0, output
+    assert sorted(p.name for p in (work / "ex").iterdir()) == ["a-2.png", "a-3.png", "a.png"]

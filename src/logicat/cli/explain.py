@@ -83,14 +83,18 @@ def _check_pictures(outputs: list[Path], inputs: list) -> None:
 
 
 def _picture_names(paths: list[Path], out_dir: Path, fmt: str) -> list[Path]:
-    """<name>.<fmt> in out_dir for each photo; photos of one name from different folders get
-    -2, -3, ... so that no picture overwrites another."""
-    seen: dict[str, int] = {}
+    """<name>.<fmt> in out_dir for each photo; a photo whose name is taken (by a photo of one
+    name from another folder, or by a numbered one: a.jpg, a-2.jpg and another a.jpg) gets the
+    first free -2, -3, ... so that every photo gets its own picture."""
+    taken: set[str] = set()
     names = []
     for path in paths:
-        count = seen[path.stem] = seen.get(path.stem, 0) + 1
-        names.append(out_dir / (f"{path.stem}.{fmt}" if count == 1
-                                else f"{path.stem}-{count}.{fmt}"))
+        name, count = f"{path.stem}.{fmt}", 1
+        while name in taken:
+            count += 1
+            name = f"{path.stem}-{count}.{fmt}"
+        taken.add(name)
+        names.append(out_dir / name)
     return names
 
 
