@@ -1,5 +1,6 @@
-"""Your own photos as a training set (``logicat.data.image_sets``): decoded once and cached by
-the folder's listing, split stratified and seeded, or tested on a second folder."""
+"""Your own photos as a training set (``logicat.data.image_sets``): split stratified and seeded,
+or tested on a second folder. (The cache that decodes each folder once:
+tests/data/test_folder_cache.py.)"""
 
 from __future__ import annotations
 
@@ -26,35 +27,6 @@ def photo_folder(root, cat_data, n=30, classes=("cat", "non-cat"), start=0):
 def cache(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     return tmp_path / "cache" / "logicat" / "folders"
-
-
-def test_a_folder_is_decoded_once_then_read_from_the_cache(cat_data, tmp_path, cache,
-                                                           monkeypatch):
-    photos = photo_folder(tmp_path / "photos", cat_data)
-    first = image_sets.from_folders(photos)
-    assert len(list(cache.iterdir())) == 1
-
-    def no_decoding(*args, **kwargs):
-        raise AssertionError("decoded twice")
-
-    monkeypatch.setattr("logicat.data.pack.pack_image_folder", no_decoding)
-    again = image_sets.from_folders(photos)
-    for a, b in zip(first.data, again.data, strict=True):
-        np.testing.assert_array_equal(a, b)
-    assert first.training_data == again.training_data
-
-
-def test_a_photo_added_or_changed_makes_a_new_key(cat_data, tmp_path, cache):
-    photos = photo_folder(tmp_path / "photos", cat_data)
-    key = image_sets.folder_key(photos, "cat", 64)
-    assert image_sets.folder_key(photos, "cat", 32) != key
-    assert image_sets.folder_key(photos, "non-cat", 64) != key
-    first = sorted((photos / "cat").iterdir())[0]
-    os.utime(first, ns=(1, 1))
-    changed = image_sets.folder_key(photos, "cat", 64)
-    assert changed != key
-    photo_folder(photos, cat_data, n=1, start=40)
-    assert image_sets.folder_key(photos, "cat", 64) not in (key, changed)
 
 
 def test_the_held_out_part_is_stratified_and_seeded(cat_data, tmp_path, cache):

@@ -1,4 +1,4 @@
-"""What every hostile-input case asserts, and the files the cases start from.
+"""What every hostile-input case asserts, the files the cases start from, the fuzzers' edits.
 
 A refusal is: the expected exit status, exactly one ``Error: ...`` line naming what was wrong
 (the file or the parameter), no traceback, no file left behind in the folder (no temporary
@@ -15,12 +15,44 @@ from pathlib import Path
 
 import numpy as np
 from click.testing import CliRunner
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 
 from logicat.cli import main
 from tests import paths
 
 CAT_DATA = paths.CAT_DATA
 PHOTOS = paths.SHARED_DATA / "photos"
+
+#: the fuzzers' settings: a fixed handful of examples (``LOGICAT_FUZZ_EXAMPLES`` for more,
+#: ``LOGICAT_FUZZ_RANDOM=1`` for new ones on every run; see docs/bad-input.md)
+EXAMPLES = int(os.environ.get("LOGICAT_FUZZ_EXAMPLES", "15"))
+RANDOM = os.environ.get("LOGICAT_FUZZ_RANDOM") == "1"
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=not RANDOM,
+                suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                       HealthCheck.too_slow], database=None)
+
+
+def byte_edits(size: int):
+    """A list of edits of a file of ``size`` bytes: ("cut", n), ("flip", i, bit), ("put", i,
+    bytes)."""
+    cut = st.tuples(st.just("cut"), st.integers(0, size - 1))
+    flip = st.tuples(st.just("flip"), st.integers(0, size - 1), st.integers(0, 7))
+    put = st.tuples(st.just("put"), st.integers(0, size - 1), st.binary(min_size=1, max_size=16))
+    return st.lists(st.one_of(cut, flip, put), min_size=1, max_size=4)
+
+
+def apply_edits(data: bytes, edits) -> bytes:
+    """``data`` with the edits of ``byte_edits`` made."""
+    out = bytearray(data)
+    for edit in edits:
+        if edit[0] == "cut":
+            del out[max(1, edit[1]):]
+        elif edit[0] == "flip" and edit[1] < len(out):
+            out[edit[1]] ^= 1 << edit[2]
+        elif edit[0] == "put":
+            out[edit[1]:edit[1] + len(edit[2])] = edit[2]
+    return bytes(out)
 
 
 def snapshot(*folders: Path) -> dict[Path, str]:

@@ -15,47 +15,19 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from logicat.core.errors import DataFileError, ImageLoadError, ModelFileError
 from logicat.data import load_h5_dataset, load_image
 from logicat.data.chunks import H5Images
 from logicat.io.files import read_model
-from tests.hostile.common import CAT_DATA, PHOTOS, small_model
-
-EXAMPLES = int(os.environ.get("LOGICAT_FUZZ_EXAMPLES", "15"))
-RANDOM = os.environ.get("LOGICAT_FUZZ_RANDOM") == "1"
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=not RANDOM,
-                suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                       HealthCheck.too_slow], database=None)
-
-
-def _mutations(size: int):
-    """A list of edits of a file of ``size`` bytes: ("cut", n), ("flip", i, bit), ("put", i,
-    bytes)."""
-    cut = st.tuples(st.just("cut"), st.integers(0, size - 1))
-    flip = st.tuples(st.just("flip"), st.integers(0, size - 1), st.integers(0, 7))
-    put = st.tuples(st.just("put"), st.integers(0, size - 1), st.binary(min_size=1, max_size=16))
-    return st.lists(st.one_of(cut, flip, put), min_size=1, max_size=4)
-
-
-def _apply(data: bytes, edits) -> bytes:
-    out = bytearray(data)
-    for edit in edits:
-        if edit[0] == "cut":
-            del out[max(1, edit[1]):]
-        elif edit[0] == "flip" and edit[1] < len(out):
-            out[edit[1]] ^= 1 << edit[2]
-        elif edit[0] == "put":
-            out[edit[1]:edit[1] + len(edit[2])] = edit[2]
-    return bytes(out)
+from tests.hostile.common import CAT_DATA, FUZZ, PHOTOS, apply_edits, byte_edits, small_model
 
 
 # ------------------------------------------------------------------------------ model files
@@ -110,9 +82,9 @@ def _check_model(path: Path) -> None:
 def test_model_files_with_flipped_or_cut_bytes(model_bytes, tmp_path, data):
     header = 8 + int.from_bytes(model_bytes[:8], "little")  # most edits land in the header
     size = st.sampled_from([header, len(model_bytes)])
-    edits = data.draw(size.flatmap(_mutations))
+    edits = data.draw(size.flatmap(byte_edits))
     path = tmp_path / "m.safetensors"
-    path.write_bytes(_apply(model_bytes, edits))
+    path.write_bytes(apply_edits(model_bytes, edits))
     _check_model(path)
 
 
@@ -188,9 +160,9 @@ def h5_bytes(tmp_path_factory) -> bytes:
 @FUZZ
 @given(data=st.data())
 def test_hdf5_files_with_flipped_or_cut_bytes(h5_bytes, tmp_path, data):
-    edits = data.draw(st.sampled_from([4096, len(h5_bytes)]).flatmap(_mutations))
+    edits = data.draw(st.sampled_from([4096, len(h5_bytes)]).flatmap(byte_edits))
     path = tmp_path / "d.h5"
-    path.write_bytes(_apply(h5_bytes, edits))
+    path.write_bytes(apply_edits(h5_bytes, edits))
     for read in (load_h5_dataset, H5Images):
         try:
             result = read(path)
@@ -227,8 +199,8 @@ def image_files() -> dict[str, bytes]:
 def test_uploaded_images_with_flipped_or_cut_bytes(image_files, data):
     fmt = data.draw(st.sampled_from(sorted(image_files)))
     raw = image_files[fmt]
-    edits = data.draw(st.sampled_from([64, len(raw)]).flatmap(_mutations))
-    source = io.BytesIO(_apply(raw, edits))
+    edits = data.draw(st.sampled_from([64, len(raw)]).flatmap(byte_edits))
+    source = io.BytesIO(apply_edits(raw, edits))
     source.name = f"upload.{fmt.lower()}"
     try:
         image = load_image(source)

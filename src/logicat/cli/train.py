@@ -108,11 +108,11 @@ def train(data_dir, kind, hidden, activation, init, learning_rate, iterations, l
     ctx = click.get_current_context()
     data = (data_dir, images, test_images, test_fraction, positive, seed)
     if images is not None and nproc is not None:  # decode once, before the processes start
-        from logicat.data.image_sets import packed
+        from logicat.data.folder_cache import load_cached
 
         for folder in (images, test_images):
             if folder is not None:
-                packed(folder, positive)
+                load_cached(folder, positive)
     if kind == "convnet":
         from logicat.cli import train_minibatch
 

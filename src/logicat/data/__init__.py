@@ -10,6 +10,8 @@ Everything here returns uint8 RGB images of shape (m, size, size, 3) and int64 0
 - ``decode``: many image files decoded by worker processes
 - ``chunks``: HDF5 files read in chunks of rows (out-of-core training)
 - ``pack``: an image folder -> one HDF5 file of the cat-data layout
+- ``folder_cache``: a folder's decoded images, cached, checked against the folder when read
+- ``image_sets``: your photos as a training set and a held-out test set
 """
 
 from logicat.core.lazy import lazy_exports

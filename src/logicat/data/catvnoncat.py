@@ -220,7 +220,7 @@ def h5_layout(path: Path, f: h5py.File) -> H5Layout:
         )
     x_name = x_names[0]
     y_name = x_name[: -len("x")] + "y"
-    x, y = _dataset(path, f, x_name), _dataset(path, f, y_name)
+    x, y = stored_dataset(path, f, x_name), stored_dataset(path, f, y_name)
     if x.ndim == 4 and x.shape[1] > MAX_IMAGE_SIZE:
         raise DataFileError(f"{path}: dataset '{x_name}' declares {x.shape[1]}x{x.shape[2]} "
                             f"images; logicat reads images up to {MAX_IMAGE_SIZE}x"
@@ -246,7 +246,7 @@ def h5_layout(path: Path, f: h5py.File) -> H5Layout:
         raise DataFileError(
             f"{path}: '{x_name}' has {x.shape[0]} images but '{y_name}' has {y.shape[0]} labels"
         )
-    _dataset(path, f, "list_classes")
+    stored_dataset(path, f, "list_classes")
     return H5Layout(x_name, y_name, tuple(x.shape))
 
 
@@ -258,7 +258,7 @@ def check_labels(path: Path, y_name: str, y: np.ndarray) -> np.ndarray:
     return y.astype(np.int64)
 
 
-def _dataset(path: Path, f: h5py.File, name: str) -> h5py.Dataset:
+def stored_dataset(path: Path, f: h5py.File, name: str) -> h5py.Dataset:
     """``f[name]``: a dataset whose data is stored in this file, as much of it as it declares.
 
     Links (soft links can loop; external links and external or virtual storage read other

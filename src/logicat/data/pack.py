@@ -40,6 +40,7 @@ class PackResult:
     classes: tuple[str, str]
     n_positive: int
     skipped: list[tuple[Path, str]] = field(default_factory=list)
+    rows: list[int] = field(default_factory=list)  # the listing's row of each image written
 
 
 def pack_image_folder(
@@ -51,17 +52,22 @@ def pack_image_folder(
     workers: int | None = None,
     chunk_images: int = CHUNK_IMAGES,
     progress: Callable[[int], object] | None = None,
+    listing: tuple[list[tuple[Path, int]], tuple[str, str]] | None = None,
 ) -> PackResult:
     """Decode every image under ``root`` and write them to ``out`` (see the module docstring).
 
     ``progress(k)`` is called after each batch with the number of files it handled.
+    ``listing``: ``list_image_folder(root, positive)`` when the caller has it (the folder cache
+    records which of its rows each image came from, ``PackResult.rows``).
     Raises ``DataFileError`` if the folder has no usable layout or no image could be read.
     """
-    samples, classes = list_image_folder(root, positive)
+    samples, classes = listing if listing is not None else list_image_folder(root, positive)
     out = Path(out)
     paths = [path for path, _ in samples]
     check_outputs({"OUT": out}, [("an input image", p) for p in paths])
     label_of = {path: label for path, label in samples}
+    row_of = {path: i for i, path in enumerate(paths)}
+    rows: list[int] = []
     m_max = len(paths)
     skipped: list[tuple[Path, str]] = []
     with atomic_output(out, "HDF5") as tmp:
@@ -83,6 +89,7 @@ def pack_image_folder(
                     y[written:written + k] = labels
                     written += k
                     n_positive += int(labels.sum())
+                    rows += [row_of[p] for p in ok_paths]
                 skipped += failures
                 if progress is not None:
                     progress(k + len(failures))
@@ -90,7 +97,7 @@ def pack_image_folder(
                 raise DataFileError(f"{root}: none of the {m_max} image files could be read")
             x.resize(written, axis=0)
             y.resize(written, axis=0)
-    return PackResult(out, written, classes, n_positive, skipped)
+    return PackResult(out, written, classes, n_positive, skipped, rows)
 
 
 def _reserve(tmp: Path, out: Path, m: int, size: int, chunk: int) -> None:
