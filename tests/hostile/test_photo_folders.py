@@ -83,3 +83,24 @@ def test_a_class_folder_that_cannot_be_a_class_name_is_refused_up_front(case, co
     assert_refused(status, output, code=1, names=f"{root}: expected class folders", before=before,
                    folders=(tmp_path,))
     assert f"Got the folder {shown} instead" in output
+
+
+@pytest.mark.parametrize("command", ["train --images", "train --test-images",
+                                     "evaluate --images"])
+@pytest.mark.parametrize("unreadable", ["cat", "other"])
+def test_a_class_with_no_readable_image_is_refused_alike(unreadable, command, tmp_path,
+                                                         monkeypatch):
+    """Issue 31, item 7: not a message about --test-fraction (exit 2) from train."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    work = tmp_path / "work"
+    root = photos(work / "r")
+    for path in (root / unreadable).iterdir():
+        path.write_bytes(b"<!doctype html><html>a cat</html>")
+    photos(work / "good")
+    small_model(work, size=64)
+    before = snapshot(work)
+    args = [str(a).format(r=root, g=work / "good", t=work) for a in FOLDER_COMMANDS[command]]
+    status, output = cli(args)
+    assert_refused(status, output, code=1, before=before, folders=(work,),
+                   names=f"{root}: no readable '{unreadable}' images (5 file(s) skipped as "
+                   "unreadable)")

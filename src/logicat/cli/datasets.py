@@ -8,6 +8,7 @@ the held-out part of your photos, said so on the line.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -73,7 +74,7 @@ def training_set(data_dir, images, test_images, test_fraction, positive, seed, *
     def skipped(path, why):
         from logicat.core.paths import shown
 
-        tqdm.write(f"Skipped {shown(path)}: {why}", file=click.get_text_stream("stderr"))
+        tqdm.write(f"Skipped {shown(path)}: {why}", file=sys.stderr)
 
     image_set = from_folders(images, test_images, test_fraction=test_fraction,
                              positive=positive, seed=seed, show=show, on_skip=skipped)

@@ -158,10 +158,18 @@ def load_image_folder(
                 f"skipped {len(failures)} unreadable image(s): {listed}", UserWarning, stacklevel=2
             )
     labels = np.array([label_of[path] for path in paths], dtype=np.int64)
+    check_both_classes_read(root, labels, classes, len(failures))
+    return ImageFolderData(images, labels, paths, classes)
+
+
+def check_both_classes_read(root: str | os.PathLike[str], labels: np.ndarray,
+                            classes: tuple[str, str], n_skipped: int) -> None:
+    """Refuse a folder none of whose images of a class could be read (``DataFileError``, exit
+    1): "photos: no readable 'cat' images (5 file(s) skipped as unreadable)". Every command
+    that decodes a folder says it so (``train --images``, ``evaluate --images``)."""
     for label in (0, 1):
         if not (labels == label).any():
             raise DataFileError(
-                f"{Path(root).expanduser()}: no readable '{classes[label]}' images "
-                f"({len(failures)} file(s) skipped as unreadable)"
+                f"{shown(Path(root).expanduser())}: no readable '{classes[label]}' images "
+                f"({n_skipped} file(s) skipped as unreadable)"
             )
-    return ImageFolderData(images, labels, paths, classes)

@@ -22,6 +22,7 @@ import numpy as np
 from logicat.core.errors import ParameterError
 from logicat.data.catvnoncat import CatData
 from logicat.data.folder_cache import load_cached
+from logicat.data.folders import check_both_classes_read
 from logicat.data.splits import held_out_rows
 
 
@@ -38,11 +39,13 @@ def from_folders(images: str | os.PathLike[str], test_images: str | os.PathLike[
                  = None, *, test_fraction: float = 0.2, positive: str = "cat", seed: int = 0,
                  size: int = 64, **pack_options: Any) -> ImageSet:
     """The training and held-out images of the folder ``images`` (see the module docstring)."""
-    x, y, classes, key, _, _ = load_cached(images, positive, size, **pack_options)
+    x, y, classes, key, _, skipped = load_cached(images, positive, size, **pack_options)
+    check_both_classes_read(images, y, classes, skipped)
     name = f"{Path(images)}{os.sep}"
     if test_images is not None:
-        test_x, test_y, test_classes, *_ = load_cached(test_images, positive, size,
-                                                       **pack_options)
+        test_x, test_y, test_classes, _, _, skipped = load_cached(test_images, positive, size,
+                                                                  **pack_options)
+        check_both_classes_read(test_images, test_y, test_classes, skipped)
         if test_classes[1] != classes[1]:
             raise ParameterError(f"--test-images {test_images}: its positive class is "
                                  f"'{test_classes[1]}', the training images' '{classes[1]}'.")
