@@ -2,7 +2,7 @@
 replaced, side by side in one run.
 
     LOGICAT_DATA=../shared/data/catvnoncat python benchmarks/convnet_training.py \
-        [--epochs 30] [--repeats 3] [--threads N] [--baseline-rev 66544d2]
+        [--epochs 30] [--repeats 3] [--threads N] [--baseline-rev 66544d2] [--profile]
 
 Rows (the default recipe on the 209 training images, ``--epochs`` epochs each; the per-epoch
 cost does not depend on the run's length, so the ratios hold for the default 120):
@@ -24,7 +24,9 @@ Each row: the median wall time of ``--repeats`` fits (rows round-robin, so a bus
 shared machine hits them alike) and its speed against B and M; and whether its costs equal B's
 (M must, bit for bit: the same batches, the same schedule; F's channel statistics are summed in
 float64 from the file, B's and M's in float32 by torch, so F agrees to ~1e-6). Targets (the
-model-vocabulary issue): M no slower than B; F >= 0.8x M.
+model-vocabulary issue): M no slower than B; F >= 0.8x M. GFLOP/s: the convolutions' and dense
+layers' floating-point operations of the fit (``step_flops``) per second of the row's time, and
+its share of the cores' fp32 peak (``fp32_peak``; P1 and P2 include start-up).
 """
 
 from __future__ import annotations
@@ -98,6 +100,42 @@ def command(tmp: Path, epochs: int, threads: int, nproc: int) -> tuple[float, np
     return seconds, history
 
 
+def step_flops(image_size: int = 64) -> float:
+    """Floating-point operations of one training image through the default ConvNet: a
+    multiply-add is 2; the forward pass of each conv2d and dense layer, then its backward pass
+    twice that (the gradient by the weights and by the input; the first layer's input needs
+    none). Batch norm, ReLU, pooling and the optimizer are left out: a lower bound."""
+    from logicat.nn.convnet import ConvNetSpec, layers
+    from logicat.nn.layers import shapes
+    from logicat.training.hyperparameters import CONVNET_DEFAULTS
+
+    net = layers(ConvNetSpec(widths=CONVNET_DEFAULTS["widths"], image_size=image_size))
+    total, first = 0.0, True
+    for i, lay in enumerate(net):
+        if lay.type not in ("conv2d", "dense"):
+            continue
+        tensors, out = shapes(net[:i + 1], (3, image_size, image_size))
+        weight = tensors[lay.tensor_names()["weight"]]
+        macs = float(np.prod(weight)) * (float(np.prod(out[1:])) if lay.type == "conv2d" else 1)
+        total += 2 * macs * (2 if first else 3)
+        first = False
+    return total
+
+
+def fp32_peak() -> tuple[float, str]:
+    """(FLOP/s, how): cores x FMA lanes x 2 x 2 FMA units x clock; the lanes are 16 with
+    AVX-512, 8 with AVX2 (the clock: /proc/cpuinfo's, without turbo)."""
+    from logicat.core.machine import usable_cpus
+
+    text = Path("/proc/cpuinfo").read_text()
+    mhz = float(next(line.split(":")[1] for line in text.splitlines()
+                     if line.startswith("cpu MHz")))
+    lanes = 16 if " avx512f" in text else 8
+    cores = usable_cpus()
+    return cores * lanes * 2 * 2 * mhz * 1e6, (f"{cores} cores x {lanes} lanes x 2 (FMA) x 2 "
+                                               f"units x {mhz / 1000:.2f} GHz")
+
+
 def pack_like(path: Path, data) -> Path:
     """The training images in the layout ``logicat pack`` writes (chunks of 256 images), in
     the cat file's order, so that F trains on M's batches."""
@@ -114,12 +152,42 @@ def pack_like(path: Path, data) -> Path:
     return path
 
 
+def profile(data, epochs: int, rows: int = 18) -> None:
+    """Where an epoch's time goes: ``epochs`` epochs of the default fit under torch.profiler,
+    the operators by their own CPU time (the first epoch, which warms up, is not profiled)."""
+    import torch
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as torch_profile
+
+    from logicat.nn.convnet import ConvNetSpec
+    from logicat.training.hyperparameters import CONVNET_DEFAULTS
+    from logicat.training.minibatch import InMemoryImages
+    from logicat.training.minibatch_solver import ConvNetSolver
+
+    hyper = {**CONVNET_DEFAULTS, "device": "cpu"}
+    spec = ConvNetSpec(widths=hyper["widths"], image_size=data.train_x.shape[1])
+    solver = ConvNetSolver(spec, InMemoryImages(data.train_x), data.train_y,
+                           np.arange(len(data.train_y)), hyper, torch.device("cpu"))
+    rates = [[1e-3] * solver.steps_per_epoch]
+    solver.run(0, rates)  # warm-up
+    with torch_profile(activities=[ProfilerActivity.CPU]) as prof:
+        start = time.perf_counter()
+        solver.run(1, rates * epochs)
+        seconds = time.perf_counter() - start
+    flops = step_flops() * len(data.train_y) * epochs
+    print(f"profile: {epochs} epoch(s), {seconds:.2f} s, {flops / seconds / 1e9:.1f} GFLOP/s "
+          f"(conv and dense); {torch.get_num_threads()} threads")
+    print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=rows))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--baseline-rev", default="66544d2")
+    parser.add_argument("--profile", action="store_true",
+                        help="profile --epochs epochs of the default fit instead")
     args = parser.parse_args()
 
     import torch
@@ -129,6 +197,8 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     data = load_catvnoncat()
+    if args.profile:
+        return profile(data, args.epochs)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.baseline_rev, "src"],
@@ -159,12 +229,18 @@ def main() -> None:
               "F": "F  one path, --train-file (HDF5)",
               "P1": "P1 logicat train, 1 process",
               "P2": "P2 logicat train --nproc 2"}
-    print(f"{'row':40s} {'s/fit':>8s} {'s/epoch':>8s} {'vs B':>7s} {'vs M':>7s}  costs vs B")
+    flops, (peak, how) = step_flops() * len(data.train_y) * args.epochs, fp32_peak()
+    print(f"{step_flops() / 1e6:.1f} MFLOP per training image (conv and dense only, a lower "
+          f"bound); fp32 peak {peak / 1e9:.0f} GFLOP/s = {how}")
+    print(f"{'row':40s} {'s/fit':>8s} {'s/epoch':>8s} {'vs B':>7s} {'vs M':>7s} {'GFLOP/s':>8s} "
+          f"{'peak':>5s}  costs vs B")
     for key, label in labels.items():
         gap = float(np.max(np.abs(costs[key] - costs["B"])))
         same = "equal" if gap == 0 else f"max |diff| {gap:.1e}"
+        rate = flops / median[key]
         print(f"{label:40s} {median[key]:8.2f} {median[key] / args.epochs:8.3f} "
-              f"{median['B'] / median[key]:6.2f}x {median['M'] / median[key]:6.2f}x  {same}")
+              f"{median['B'] / median[key]:6.2f}x {median['M'] / median[key]:6.2f}x "
+              f"{rate / 1e9:8.1f} {rate / peak:5.0%}  {same}")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,9 @@ module), so ``import logicat`` and ``logicat --help`` stay fast.
 __version__ = "0.1.0"
 
 from logicat.core.lazy import lazy_exports  # noqa: E402
+from logicat.core.machine import choose_threads  # noqa: E402
+
+choose_threads()  # before torch or a BLAS starts its threads: leaves the user's settings alone
 
 _WHERE = {
     **dict.fromkeys(["GradcheckResult", "gradcheck"], "logicat.engines.autograd.gradient_check"),
@@ -22,6 +25,7 @@ _WHERE = {
                     "logicat.training.callbacks"),
     **dict.fromkeys(["FitResult", "Trainer", "TrainingState"], "logicat.training.loop"),
     "gradient_descent": "logicat.training.descent",
+    **dict.fromkeys(["set_threads", "threads_in_use"], "logicat.core.machine"),
     **dict.fromkeys(["load_checkpoint", "save_checkpoint", "read_model", "save_model"],
                     "logicat.io.files"),
     **dict.fromkeys(["CatData", "download_catvnoncat", "file_sha256", "list_image_folder",

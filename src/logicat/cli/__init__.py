@@ -77,6 +77,23 @@ from logicat.cli.serve import serve  # noqa: E402
 from logicat.cli.sweep import sweep  # noqa: E402
 from logicat.cli.train import train  # noqa: E402
 
+
+def _set_threads(ctx: click.Context, param: click.Parameter, value: int | None) -> None:
+    if value is not None:
+        from logicat.core.machine import set_threads
+
+        set_threads(value)
+
+
+#: every command that computes takes --threads (applied before the command runs)
+THREADS = click.Option(
+    ["--threads"], type=click.IntRange(min=1), default=None, expose_value=False, is_eager=True,
+    callback=_set_threads, metavar="N",
+    help="Compute with N threads (PyTorch, NumPy's BLAS, the numba kernel). Default: the CPUs "
+    "this process may use, with idle threads asleep (OMP_NUM_THREADS and OMP_WAIT_POLICY, "
+    "where you set them, win; docs/speed.md).")
+for command in (train, predict, evaluate, explain, serve, sweep, report, plot, export, pack):
+    command.params.append(THREADS)
 for command in (train, predict, evaluate, explain, info, download, serve, graph, bench, sweep,
                 report, plot, export, pack):
     main.add_command(command)

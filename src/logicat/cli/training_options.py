@@ -69,7 +69,8 @@ _OPTIONS = [
     click.option("--quiet", "-q", is_flag=True,
                  help="No cost lines and no progress bar: only the results."),
     click.option("--verbose", "-v", is_flag=True,
-                 help="The cost after every iteration (epoch), not every --print-every."),
+                 help="The machine and its threads, then the cost after every iteration (epoch), "
+                 "not every --print-every."),
     click.option("--log-csv", type=click.Path(dir_okay=False, path_type=Path), default=None,
                  help="Also write every iteration's (epoch's) cost, learning rate and "
                  "validation cost to this CSV file when the run ends."),
@@ -79,12 +80,17 @@ _OPTIONS = [
 def progress(options: dict[str, Any], print_every: int, unit: str = "iteration"):
     """(the bar, the callbacks that show a run): the lesson's "Cost after iteration i" every
     ``print_every`` and a progress bar (in a terminal or a notebook); --quiet: neither;
-    --verbose: the cost after every iteration (or epoch, ``unit``); --log-csv: the CSV log."""
+    --verbose: the machine and its threads, then the cost after every iteration (or epoch,
+    ``unit``); --log-csv: the CSV log."""
     from logicat.training.callbacks import CSVLog, PrintCost, ProgressBar
 
     if options["quiet"] and options["verbose"]:
         raise click.BadParameter("and --verbose ask for opposite things: give one.",
                                  param_hint="'--quiet'")
+    if options["verbose"]:  # what the numbers depend on, before the first of them
+        from logicat.core.machine import describe, threads_in_use
+
+        click.echo(f"Computing on {describe()}; {threads_in_use()}")
     bar = ProgressBar(unit=unit, force=False if options["quiet"] else None)
     every = 1 if options["verbose"] else print_every
     shown = [] if options["quiet"] else [PrintCost(every, write=bar.write, unit=unit), bar]

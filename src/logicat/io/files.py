@@ -73,6 +73,7 @@ def save_model(model: Model, path: str | os.PathLike[str], **metadata: Any) -> P
     from safetensors.numpy import save
 
     from logicat import __version__
+    from logicat.core.machine import describe, threads_in_use
 
     header = dict(model.metadata)
     header.update(metadata)
@@ -90,6 +91,8 @@ def save_model(model: Model, path: str | os.PathLike[str], **metadata: Any) -> P
         n_iter=int(model.n_iter),
     )
     header.setdefault("class_names", [str(c) for c in model.classes])
+    # where the numbers came from: float32 results depend on the processor and its threads
+    header.setdefault("machine", f"{describe()}; {threads_in_use()}")
     header.setdefault("positive_class", header["class_names"][1])
     header["output"] = model.output.to_json()
     tensors = {name: np.ascontiguousarray(p) for name, p in zip(model.names, model.params,

@@ -165,7 +165,7 @@ def check_model(path: Path, meta: Mapping[str, Any], entries: Mapping[str, Any])
                 value):
             raise fail(path, f"the metric {short(key)} must be a finite number. "
                         f"Got {short(value)}.")
-    for key in ("logicat_version", "solver", "feature_standardization"):
+    for key in ("logicat_version", "solver", "feature_standardization", "machine"):
         if not isinstance(meta.get(key), str | type(None)):
             raise fail(path, f"the metadata's {key} must be a string. Got "
                         f"{short(meta.get(key))}.")

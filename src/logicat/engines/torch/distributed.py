@@ -26,7 +26,7 @@ import torch
 import torch.distributed as torch_dist
 
 from logicat.core.errors import ParameterError
-from logicat.core.machine import usable_cpus
+from logicat.core.machine import CHOSEN, usable_cpus
 
 #: Seconds any rendezvous or collective may wait before the processes give up (never a hang).
 DEFAULT_TIMEOUT_S = 300.0
@@ -169,7 +169,8 @@ def run_torchrun(nproc: int, module_args: Sequence[str]) -> int:
     """
     env = dict(os.environ)
     env.setdefault("GLOO_SOCKET_IFNAME", _loopback_interface())
-    env.setdefault("OMP_NUM_THREADS", str(max(1, usable_cpus() // int(nproc))))
+    if "OMP_NUM_THREADS" in CHOSEN or "OMP_NUM_THREADS" not in env:  # the cores, shared out
+        env["OMP_NUM_THREADS"] = str(max(1, usable_cpus() // int(nproc)))
     env.setdefault("LOGLEVEL", "ERROR")
     proc = subprocess.Popen(
         torchrun_command(nproc, module_args),
