@@ -187,7 +187,8 @@ def test_ctrl_c_saves_a_checkpoint_and_exits_130(tmp_path):
         _, err = job.communicate(timeout=120)
     assert job.returncode == 130, err
     assert re.fullmatch(r"Interrupted after epoch \d+: saved a checkpoint to .*ck\.safetensors "
-                        r"\(continue with --resume --checkpoint .*\)\.", err.strip())
+                        r"\(continue with: logicat train --resume --checkpoint "
+                        r".*ck\.safetensors\)\.", err.strip())
     assert not (tmp_path / "m").exists()
 
 

@@ -136,6 +136,11 @@ CHECKPOINT_CASES = {
     "kind unknown": _set("kind", "Tree"),
     "parameters NaN": lambda t, m: t["coef"].__setitem__(3, np.nan),
     "hyperparameters a list": _set("hyperparameters", [1]),
+    # what train recorded of its run (issue 29): read by --resume alone
+    "run command a string": _set("run.command", "--out /etc/passwd"),
+    "run command of non-words": _set("run.command", ["--out", 7]),
+    "run data without its SHA-256": _set("run.data", {"file": "photos/"}),
+    "run command that train cannot parse": _set("run.command", ["--model", "tree"]),
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 
 def command_line_args(ctx, drop: Sequence[str] = (), given_only: bool = False) -> list[str]:
@@ -18,22 +19,26 @@ def command_line_args(ctx, drop: Sequence[str] = (), given_only: bool = False) -
         source = ctx.get_parameter_source(param.name)
         if given_only and (source is None or source.name == "DEFAULT"):
             continue
-        value = ctx.params.get(param.name)
-        if value is None:
-            continue
-        if getattr(param, "is_flag", False) and not getattr(param, "count", False):
-            flag = param.opts[0] if value else (param.secondary_opts or [None])[0]
-            if flag is not None and value != param.default:
-                args.append(flag)
-            continue
-        if getattr(param, "param_type_name", "") == "argument":
-            values = value if param.multiple or param.nargs != 1 else [value]
-            args.extend(str(v) for v in values)
-            continue
-        for v in value if param.multiple else [value]:
-            args.append(param.opts[0])
-            if param.nargs != 1:
-                args.extend(str(x) for x in v)
-            else:  # a value of one argument, as the user would type it again ("20,7,5")
-                args.append(param.type.to_text(v) if hasattr(param.type, "to_text") else str(v))
+        args += option_args(param, ctx.params.get(param.name))
+    return args
+
+
+def option_args(param, value: Any) -> list[str]:
+    """One parameter's ``value`` as the words that would give it on a command line
+    (``["--hidden", "20,7,5"]``; ``[]`` for None, or a flag at its default)."""
+    if value is None:
+        return []
+    if getattr(param, "is_flag", False) and not getattr(param, "count", False):
+        flag = param.opts[0] if value else (param.secondary_opts or [None])[0]
+        return [flag] if flag is not None and value != param.default else []
+    if getattr(param, "param_type_name", "") == "argument":
+        values = value if param.multiple or param.nargs != 1 else [value]
+        return [str(v) for v in values]
+    args = []
+    for v in value if param.multiple else [value]:
+        args.append(param.opts[0])
+        if param.nargs != 1:
+            args.extend(str(x) for x in v)
+        else:  # a value of one argument, as the user would type it again ("20,7,5")
+            args.append(param.type.to_text(v) if hasattr(param.type, "to_text") else str(v))
     return args

@@ -76,9 +76,7 @@ INITS = ("zeros", "random", "small_normal", "lecun_normal", "he_normal", "glorot
               "names), e.g. --param widths=16,32,64 --param tta=false; repeatable.")
 @image_options
 @training_options
-def train(data_dir, kind, hidden, activation, init, learning_rate, iterations, loss, dtype,
-          engine, print_every, out, plot, device, nproc, train_file, batch_size, seed, chunk_rows,
-          settings, images, test_images, test_fraction, positive, **training):
+def train(**options):
     """Train the cat classifier by gradient descent and report train/test accuracy.
 
     The defaults are the lesson's reference run: zero initialisation, learning rate 0.005,
@@ -87,7 +85,33 @@ def train(data_dir, kind, hidden, activation, init, learning_rate, iterations, l
     learning rate 0.0075, 2500 iterations), its two-layer model 'logicat train --hidden 7
     --init small_normal --seed 1'. With --model convnet, the ConvNet (PyTorch, data
     augmentation; --iterations counts epochs, --print-every defaults to 10 epochs).
+
+    Ctrl-C saves a checkpoint that records the run: 'logicat train --resume --checkpoint
+    FILE' goes on with it (options given then may change how long it runs and where it
+    writes, not what it trains).
     """
+    from logicat.core.errors import UsageError
+
+    ctx = click.get_current_context()
+    try:
+        if options["resume"] and options["checkpoint"] is not None:
+            from logicat.cli.resume import resumed_context
+
+            resumed, run = resumed_context(ctx, options["checkpoint"])
+            if resumed is not None:
+                with resumed:
+                    return _train(resumed_from=run, **resumed.params)
+        return _train(**options)
+    except UsageError as e:  # under train's usage line, not the group's
+        raise click.UsageError((str(e).strip().splitlines() or [''])[0], ctx=ctx) from None
+
+
+def _train(data_dir, kind, hidden, activation, init, learning_rate, iterations, loss, dtype,
+           engine, print_every, out, plot, device, nproc, train_file, batch_size, seed,
+           chunk_rows, settings, images, test_images, test_fraction, positive,
+           resumed_from=None, **training):
+    """``train``'s run, from its options (the ones given, or those of the run resumed)."""
+    from logicat.cli import resume as resuming
     from logicat.cli import training_options as topts
     from logicat.cli.options import check_hyperparameters
     from logicat.training.hyperparameters import CONSTRAINTS
@@ -106,6 +130,7 @@ def train(data_dir, kind, hidden, activation, init, learning_rate, iterations, l
     if plot is not None:
         _check_plot(plot)
     ctx = click.get_current_context()
+    training.update(run=resuming.record(ctx), resumed=resumed_from)
     data = (data_dir, images, test_images, test_fraction, positive, seed)
     if images is not None and nproc is not None:  # decode once, before the processes start
         from logicat.data.folder_cache import load_cached
@@ -191,6 +216,7 @@ def train(data_dir, kind, hidden, activation, init, learning_rate, iterations, l
         folder = find_catvnoncat(data_dir)
         data = distributed.load_catvnoncat_shard(folder, group)
         image_set = cat_data_set(folder, data)
+    resuming.trains_on(training, image_set.training_data)
     n_train = len(data.train_y) if group is None else int(group.sum(len(data.train_y)))
     X_train = images_to_features(data.train_x, dtype=dtype)
 

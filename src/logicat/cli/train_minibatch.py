@@ -10,6 +10,8 @@ from typing import Any
 import click
 import numpy as np
 
+from logicat.training.ensemble import member_checkpoint
+
 #: train's options that have no meaning for a ConvNet, and why (what to use instead)
 NO_MEANING = {
     "hidden": "its layers are set with --param widths=16,32,64,128 (and hidden=N for a "
@@ -121,12 +123,6 @@ def _what_trains(params: dict[str, Any]) -> str:
     return text + "."
 
 
-def member_checkpoint(path: Path, label: str) -> Path:
-    """Where an ensemble's fit ``label`` ("member-2") keeps its checkpoint, beside ``path``:
-    ``ck.member-2.safetensors`` for ``--checkpoint ck.safetensors``."""
-    return path.with_name(f"{path.stem}.{label}{path.suffix}")
-
-
 def fit_labels(params: dict[str, Any]) -> list[str]:
     """The labels of an ensemble's fits ("member-1", ..., "calibration-1", ...), one checkpoint
     each (``training.ensemble.fit_members`` names them so)."""
@@ -153,20 +149,22 @@ def fit_ensemble(fit_all, params: dict[str, Any], images, y, training: dict[str,
     ends with the parameters of the run never interrupted. Ctrl-C saves the running fit's
     checkpoint and exits 130. Without ``--checkpoint`` the files are removed once every fit has
     ended, or as soon as one fails (a late error leaves nothing behind)."""
+    from logicat.cli.resume import continue_with
     from logicat.io.files import load_checkpoint
     from logicat.training.callbacks import Checkpoint, GracefulInterrupt, TrainingInterrupted
 
-    interrupt = GracefulInterrupt(path)
+    run = training.get("run")  # what each checkpoint records of the run
+    interrupt = GracefulInterrupt(path, run=run)
     written: list[Path] = []
 
     def checkpoint(label: str):
         where = member_checkpoint(path, label)
         written.append(where)
-        interrupt.checkpoint = Checkpoint(where, every=1)
+        interrupt.checkpoint = Checkpoint(where, every=1, run=run)
         every, epochs = training["checkpoint_every"], int(params["max_iter"])
-        more = [Checkpoint(where, every=every)] if every else []
+        more = [Checkpoint(where, every=every, run=run)] if every else []
         if not every or epochs % every:  # and at its end, once
-            more.append(Checkpoint(where, every=epochs))
+            more.append(Checkpoint(where, every=epochs, run=run))
         resume = load_checkpoint(where) if training["resume"] and where.is_file() else None
         return [*more, interrupt], resume
 
@@ -177,8 +175,7 @@ def fit_ensemble(fit_all, params: dict[str, Any], images, y, training: dict[str,
     except TrainingInterrupted as e:
         kept = True
         click.echo(f"Interrupted after epoch {e.iteration}: saved a checkpoint to {e.path} "
-                   f"(continue with the same command and --resume --checkpoint {path}).",
-                   err=True)
+                   f"(continue with: {continue_with(path)}).", err=True)
         raise SystemExit(130) from None
     finally:  # ended, or failed (an error, a divergence): nothing left behind unasked for
         if not kept:
@@ -213,6 +210,7 @@ def train_convnet(params: dict[str, Any], data: tuple, train_file: Path | None,
     """
     from logicat.cli import training_options as topts
     from logicat.cli.datasets import accuracy_lines, training_set
+    from logicat.cli.resume import trains_on
     from logicat.cli.saving import save_and_plot
     from logicat.core.paths import check_outputs
     from logicat.data import file_sha256
@@ -262,6 +260,7 @@ def train_convnet(params: dict[str, Any], data: tuple, train_file: Path | None,
     metrics: dict[str, float] = {}
     if train_file is None:
         image_set = training_set(*data, echo=click.echo if main else lambda *_: None)
+        trains_on(training, image_set.training_data)
         data = image_set.data
         check_both_classes(data.train_y, image_set.train_name)
         done = fit(data.train_x, data.train_y)

@@ -196,17 +196,17 @@ def _fit(fit, params, X, y, options: dict[str, Any], path: Path | None, callback
     if path is None:
         return fit(params, X, y, callbacks=callbacks)
     extra = []
+    run = options.get("run")  # what the checkpoints record of the run (cli/resume.record)
     if options["checkpoint_every"]:
-        extra.append(Checkpoint(path, every=options["checkpoint_every"]))
+        extra.append(Checkpoint(path, every=options["checkpoint_every"], run=run))
     resume = load_checkpoint(path) if options["resume"] else None
     try:
-        with GracefulInterrupt(path) as interrupt:
+        with GracefulInterrupt(path, run=run) as interrupt:
             return fit(params, X, y, callbacks=[*callbacks, *extra, interrupt], resume=resume,
                        resume_source=str(path))
     except TrainingInterrupted as e:
-        click.echo(
-            f"Interrupted after {unit} {e.iteration}: saved a checkpoint to {e.path} "
-            f"(continue with --resume --checkpoint {e.path}).",
-            err=True,
-        )
+        from logicat.cli.resume import continue_with
+
+        click.echo(f"Interrupted after {unit} {e.iteration}: saved a checkpoint to {e.path} "
+                   f"(continue with: {continue_with(e.path)}).", err=True)
         raise SystemExit(130) from None

@@ -38,6 +38,8 @@ from logicat.nn.layers import shapes as layer_shapes
 CHECKPOINT_FORMAT = "logicat-checkpoint"
 CHECKPOINT_VERSION = 2
 KINDS = ("LogisticRegression", "MLPClassifier", "ConvNetClassifier")
+#: the most words, and characters a word, a checkpoint's recorded command may have
+_MAX_RUN_WORDS, _MAX_RUN_WORD = 512, 4096
 #: the most bytes a torch generator's state may have (the CPU Mersenne Twister's is 5056)
 _MAX_RNG_BYTES = 1 << 16
 _BIT_GENERATORS = {"PCG64": np.random.PCG64, "PCG64DXSM": np.random.PCG64DXSM,
@@ -79,6 +81,7 @@ def check_checkpoint(path: Path, meta: Mapping[str, Any], entries: Mapping[str, 
                     f"{', '.join(OPTIMIZERS)}. Got {short(optimizer)}.")
     _check_rng_state(path, meta.get("rng_state"))
     _check_plateau(path, meta.get("plateau"))
+    _check_run(path, meta.get("run"))
     start = meta.get("divergence_start")
     if start is not None and not (isinstance(start, int | float) and not isinstance(start, bool)
                                   and math.isfinite(start)):
@@ -156,6 +159,28 @@ def _check_rng_state(path: Path, state: Any) -> None:
     except (TypeError, KeyError, ValueError, OverflowError):
         raise fail(path, f"the checkpoint's rng_state is not the state of a numpy random "
                     f"generator. Got {short(state)}.") from None
+
+
+def _check_run(path: Path, run: Any) -> None:
+    """What ``logicat train`` recorded of its run (``training.resume.Run``): its options as
+    words of a command line, and the record of its data (a name and a SHA-256), or nothing."""
+    if run is None:
+        return
+    command = run.get("command") if isinstance(run, dict) else None
+    if not (isinstance(command, list) and len(command) <= _MAX_RUN_WORDS and all(
+            isinstance(word, str) and len(word) <= _MAX_RUN_WORD and "\0" not in word
+            for word in command)):
+        raise fail(path, f"the checkpoint's run must record its command as at most "
+                    f"{_MAX_RUN_WORDS} words of a command line. Got {short(run)}.")
+    data = run.get("data")
+    if data is None:
+        return
+    sha = data.get("sha256") if isinstance(data, dict) else None
+    if not (isinstance(data.get("file") if isinstance(data, dict) else None, str)
+            and isinstance(sha, str) and len(sha) == 64
+            and all(c in "0123456789abcdef" for c in sha)):
+        raise fail(path, f"the checkpoint's run must record its data as a name and a SHA-256 "
+                    f"of 64 hex digits. Got {short(data)}.")
 
 
 def _check_plateau(path: Path, state: Any) -> None:

@@ -191,12 +191,15 @@ class Checkpoint:
 
     Resume with ``LogisticRegression(...).fit(X, y, resume_from=path)``. The file is a
     safetensors checkpoint (``logicat.io.files``); ``saved_at`` is the last iteration saved.
+    ``run`` (a ``training.resume.Run``: the command and data of ``logicat train``) is recorded
+    in it, so that ``logicat train --resume --checkpoint path`` alone goes on.
     """
 
-    def __init__(self, path: str | Path, every: int = 100) -> None:
+    def __init__(self, path: str | Path, every: int = 100, run=None) -> None:
         check_param("every", every, [Interval(int, 1)])
         self.path = Path(path)
         self.every = every
+        self.run = run
         self.saved_at: int | None = None
 
     def __call__(self, state: TrainingState) -> None:
@@ -208,7 +211,12 @@ class Checkpoint:
 
         if state.snapshot is None:
             raise ParameterError("This training loop does not support checkpoints.")
-        save_checkpoint(self.path, state.snapshot())
+        snapshot = state.snapshot()
+        if self.run is not None:
+            from logicat.training.resume import RUN_KEY
+
+            snapshot.meta = {**snapshot.meta, RUN_KEY: self.run.to_json()}
+        save_checkpoint(self.path, snapshot)
         self.saved_at = state.iteration + 1
         return self.path
 
@@ -228,14 +236,15 @@ class GracefulInterrupt:
     Use as a context manager around ``fit`` (it installs a SIGINT handler in the main thread and
     restores the previous one on exit) and pass it as a callback. After the iteration in which
     Ctrl-C arrived, it saves the checkpoint to ``path`` and raises ``TrainingInterrupted`` (a
-    ``KeyboardInterrupt``). A second Ctrl-C interrupts at once.
+    ``KeyboardInterrupt``). A second Ctrl-C interrupts at once. ``run``: what the checkpoint
+    records of the run (``Checkpoint``).
     """
 
     #: reads the cost, and the snapshot only after Ctrl-C: the span path of plain GD serves it
     cost_only = True
 
-    def __init__(self, path: str | Path) -> None:
-        self.checkpoint = Checkpoint(path, every=1)
+    def __init__(self, path: str | Path, run=None) -> None:
+        self.checkpoint = Checkpoint(path, every=1, run=run)
         self.requested = False
         self._previous = None
 

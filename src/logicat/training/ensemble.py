@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,6 +32,12 @@ from logicat.io.model import Model
 from logicat.nn.hyperparameters import MAX_SEED
 from logicat.nn.output import Output, fit_temperature, training_prior
 from logicat.training.fit import Fit, class_weighted
+
+
+def member_checkpoint(path: Path, label: str) -> Path:
+    """Where an ensemble's fit ``label`` ("member-2") keeps its checkpoint, beside ``path``:
+    ``ck.member-2.safetensors`` for ``--checkpoint ck.safetensors``."""
+    return path.with_name(f"{path.stem}.{label}{path.suffix}")
 
 
 @dataclass

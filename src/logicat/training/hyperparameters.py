@@ -92,7 +92,8 @@ def check_resumable(snapshot: Snapshot, mine: Mapping[str, Any], source: str) ->
     """The checkpoint must come from this kind of fit, these hyperparameters, this data."""
     meta = snapshot.meta
     if meta.get("kind") != mine["kind"]:
-        raise ModelFileError(f"{source}: not a {mine['kind']} checkpoint.")
+        raise ModelFileError(f"{source}: not a {mine['kind']} checkpoint: it was written by "
+                             f"a {meta.get('kind')}; resume it with the model that wrote it.")
     saved, ours = meta.get("hyperparameters", {}), mine["hyperparameters"]
     # a hyperparameter added after the checkpoint was written: it ran with the default
     known = json_params(ESTIMATOR_DEFAULTS[mine["kind"]])
@@ -107,5 +108,6 @@ def check_resumable(snapshot: Snapshot, mine: Mapping[str, Any], source: str) ->
     if meta.get("data_sha256") != mine["data_sha256"]:
         raise ParameterError(
             f"{source}: the checkpoint was written while training on other data (its SHA-256 "
-            "differs). Resume with the same X, y and sample_weight."
+            "differs). Resume with the same X, y and sample_weight (the same images, labels "
+            "and weights)."
         )
