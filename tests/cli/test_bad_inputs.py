@@ -57,7 +57,45 @@ def _model(tmp: Path, kind: str) -> Path:
         save_file({"w": np.zeros(3, np.float32)}, path)
     elif kind == "text":
         path.write_text("hello")
+    elif kind == "good":
+        rng = np.random.default_rng(0)
+        LogisticRegression(max_iter=2).fit(rng.random((6, 12288)), np.arange(6) % 2).save(path)
+    elif kind == "README":  # a README renamed .safetensors
+        path.write_text("# logicat: is this a cat?\n\nLogistic regression as a neural network.\n")
+    elif kind == "HDF5":  # the cat data given as a model
+        shutil.copy(SHARED / "test_catvnoncat.h5", path)
+    elif kind == "torch zip":  # what torch.save writes: a zip archive
+        import zipfile
+
+        with zipfile.ZipFile(path, "w") as z:
+            z.writestr("archive/data.pkl", b"\x80\x02}q\x00.")
+    elif kind == "pickle":  # what torch.save wrote before its zip format
+        import pickle
+
+        path.write_bytes(pickle.dumps({"coef": [0.0] * 100}, protocol=2))
+    elif kind == "PNG":
+        from PIL import Image
+
+        with Image.open(paths.SHARED_DATA / "photos" / "tabby_cat.jpg") as image:
+            image.save(path, format="PNG")
     return path
+
+
+def _folder(tmp: Path, kind: str) -> Path:
+    """A photo folder laid out wrongly: a class folder without images, or no class folders."""
+    from PIL import Image
+
+    root = tmp / "photos"
+    image = Image.fromarray(np.zeros((8, 8, 3), np.uint8))
+    if kind == "empty class":
+        (root / "cat").mkdir(parents=True)
+        (root / "dogs").mkdir()
+        image.save(root / "cat" / "a.png")
+    elif kind == "flat":
+        root.mkdir()
+        for name in ("a.png", "b.png"):
+            image.save(root / name)
+    return root
 
 
 # (name, argv builder, exit status, text the error line must contain)
@@ -138,6 +176,35 @@ CLI_CASES = [
         1,
         "truncated.safetensors",
     ),
+    # issue 29: one line, naming the file or option, saying what it is and what to do
+    ("missing image, one line", lambda t: ["predict", "-m", _model(t, "good"), t / "nothere.jpg"],
+     1, "nothere.jpg: no such file"),
+    ("text file as model, said", lambda t: ["info", _model(t, "text")], 1,
+     "text.safetensors: this is a text file that starts with 'hello', not a logicat model file "
+     "(the .safetensors file 'logicat train' writes)."),
+    ("README renamed .safetensors", lambda t: ["predict", "-m", _model(t, "README"), t], 1,
+     "README.safetensors: this is a text file that starts with '# logicat: is this a cat?', not "
+     "a logicat model file"),
+    ("HDF5 file as model", lambda t: ["info", _model(t, "HDF5")], 1,
+     "HDF5.safetensors: this is an HDF5 file (a data set, as the cat data's or what 'logicat "
+     "pack' writes: give it to 'logicat train --train-file' or 'logicat evaluate --test-file'), "
+     "not a logicat model file"),
+    ("torch .pt (zip) as model", lambda t: ["export", _model(t, "torch zip"), t / "m.onnx"], 1,
+     "torch zip.safetensors: this is a zip archive (a PyTorch .pt file is one;"),
+    ("torch .pt (pickle) as model", lambda t: ["evaluate", "-m", _model(t, "pickle")], 1,
+     "pickle.safetensors: this is a Python pickle (a PyTorch .pt file saved the old way is one;"),
+    ("PNG as model", lambda t: ["info", _model(t, "PNG")], 1,
+     "PNG.safetensors: this is a PNG image (give images to 'logicat predict -m MODEL IMAGE'), "
+     "not a logicat model file"),
+    ("PNG as checkpoint", lambda t: ["train", "--resume", "--checkpoint", _model(t, "PNG")], 1,
+     "PNG.safetensors: this is a PNG image (give images to 'logicat predict -m MODEL IMAGE'), "
+     "not a logicat checkpoint"),
+    ("empty class folder", lambda t: ["train", "--images", _folder(t, "empty class").name], 1,
+     f"the folder {Path('photos') / 'dogs'} has no image files (.jpg"),
+    ("flat folder", lambda t: ["pack", _folder(t, "flat").name, t / "p.h5"], 1,
+     f"no class folder named 'cat' (class folders found: none); expected one folder per class, "
+     f"{Path('photos') / 'cat'}/ and {Path('photos')}/<other class>/, with the images inside "
+     "(its 2 image files lie directly in it: move them into class folders)"),
     (
         "unreachable download",
         lambda t: ["download", "--base-url", "http://127.0.0.1:9", "--dest", t / "cache"],
@@ -236,3 +303,21 @@ def test_ctrl_c_exits_130_with_one_line():
         _, err = job.communicate(timeout=60)
     assert job.returncode == 130, err
     assert err.strip() == "Interrupted.", err
+
+
+@pytest.mark.parametrize("args", [["--model", "convnet"], ["--engine", "torch"]])
+def test_device_cuda_without_a_gpu_is_one_line_in_trains_words(args, tmp_path, monkeypatch):
+    """Not Python's device='cpu', not the group's usage: train's usage and one line naming the
+    option, before any work."""
+    import re
+
+    torch = pytest.importorskip("torch")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["train", *args, "--device", "cuda"])
+    assert result.exit_code == 2, result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("Error")]
+    assert errors == [f"Error: --device cuda: this PyTorch ({torch.__version__}) sees no CUDA "
+                      "device; use --device cpu or auto."], result.output
+    assert re.match(r"Usage: \S+ train \[OPTIONS\]", result.output)
+    assert list(tmp_path.iterdir()) == []

@@ -376,13 +376,13 @@ def test_folders_without_images(tmp_path):
     _image(root / "dog" / "a.jpg", (0, 0, 0))
     with pytest.raises(DataFileError) as err:
         list_image_folder(root)
-    _assert_one_line_error(err, root, "class folder 'cat' has no image files")
+    _assert_one_line_error(err, root, f"the folder {root / 'cat'} has no image files (.jpg")
 
     _image(root / "cat" / "b.jpg", (0, 0, 0))
     (root / "dog" / "a.jpg").unlink()
     with pytest.raises(DataFileError) as err:
         list_image_folder(root)
-    _assert_one_line_error(err, root, "the folders dog have no image files")
+    _assert_one_line_error(err, root, f"the folder {root / 'dog'} has no image files (.jpg")
 
 
 def test_a_class_with_only_unreadable_images(pets):

@@ -52,3 +52,11 @@ def test_entries_that_cannot_be_read_are_listed_and_skipped_by_the_decoder(tmp_p
     skipped = []
     data = load_image_folder(root, size=8, on_skip=lambda path, why: skipped.append(path.name))
     assert len(data.paths) == 2 and len(skipped) == 4
+
+
+def test_what_a_folder_loads_to_shows_what_it_holds_not_its_pixels(tmp_path):
+    loaded = load_image_folder(_folder(tmp_path / "pets"), size=16)
+    assert repr(loaded) == ("ImageFolderData(2 images of 16x16x3 uint8; cat: 1, dog: 1; paths: "
+                            "2; classes: ('dog', 'cat'))")
+    images, labels, paths, classes = loaded  # still the named tuple it was
+    assert images.shape == (2, 16, 16, 3) and classes == ("dog", "cat")

@@ -109,3 +109,18 @@ def test_cli_predict_with_workers_prints_what_the_serial_loop_computes(image_roo
     assert len(lines) == len(ok_paths) == 60
     for line, path, p in zip(lines, ok_paths, proba, strict=True):
         assert line.startswith(str(path)) and f"p(cat) = {p:.4f}" in line
+
+
+def test_an_out_without_an_extension_gets_h5_and_the_line_says_so(image_root, tmp_path):
+    """'pack photos mine' writes mine.h5 (the file is HDF5); a name with an extension is kept;
+    --image-size is train's name for --size, which still works."""
+    result = CliRunner().invoke(main, ["pack", str(image_root), str(tmp_path / "mine"),
+                                       "--image-size", "8", "-j", "1"])
+    assert result.exit_code == 0, result.output
+    assert f"of 8x8 to {tmp_path / 'mine.h5'} (OUT had no extension: .h5 added)" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.h5"]
+    assert load_h5_dataset(tmp_path / "mine.h5")[0].shape == (60, 8, 8, 3)
+    result = CliRunner().invoke(main, ["pack", str(image_root), str(tmp_path / "mine.hdf5"),
+                                       "--size", "8", "-j", "1"])
+    assert result.exit_code == 0, result.output
+    assert "added" not in result.output and (tmp_path / "mine.hdf5").is_file()

@@ -127,12 +127,16 @@ def test_a_checkpoint_from_before_a_new_hyperparameter_resumes_at_its_default(pr
             X, y, resume_from=tmp_path / "old.safetensors")
 
 
-@pytest.mark.parametrize("content", [b"", b"not a checkpoint at all", b"\x08" + b"\0" * 20])
-def test_bad_checkpoint_files_get_one_line_errors(tmp_path, problem, content):
+@pytest.mark.parametrize("content, what", [
+    (b"", "not a logicat checkpoint"),
+    (b"not a checkpoint at all", "this is a text file that starts with 'not a checkpoint at "
+     "all', not a logicat checkpoint"),  # what it is, by its first bytes
+    (b"\x08" + b"\0" * 20, "not a logicat checkpoint")])
+def test_bad_checkpoint_files_get_one_line_errors(tmp_path, problem, content, what):
     X, y = problem
     path = tmp_path / "bad.safetensors"
     path.write_bytes(content)
-    with pytest.raises(ModelFileError, match="bad.safetensors: not a logicat checkpoint") as e:
+    with pytest.raises(ModelFileError, match=f"bad.safetensors: {what}") as e:
         LogisticRegression(max_iter=3).fit(X, y, resume_from=path)
     assert "\n" not in str(e.value)
     with pytest.raises(ModelFileError, match="no such checkpoint file"):

@@ -102,7 +102,8 @@ def test_report_refuses_a_missing_folder_and_a_bad_model(report, tmp_path):
     bad.write_bytes(b"not a model")
     result = run("report", "--model", bad, "--out", tmp_path / "r.html")
     assert result.exit_code == 1
-    assert result.output.startswith(f"Error: {bad}: not a logicat model")
+    assert result.output.startswith(f"Error: {bad}: this is a text file that starts with 'not "
+                                    "a model', not a logicat model")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.safetensors"]
 
 

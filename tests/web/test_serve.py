@@ -35,7 +35,8 @@ def test_a_file_that_is_no_model_is_a_one_line_error(tmp_path):
     bogus.write_bytes(b"\xff\xd8\xff not a model")
     result = CliRunner().invoke(main, ["serve", "--model", str(bogus), "--port", "0"])
     assert result.exit_code == 1
-    assert result.output.startswith(f"Error: {bogus}: not a logicat model")
+    assert result.output.startswith(f"Error: {bogus}: this is a JPEG image (give images to "
+                                    "'logicat predict -m MODEL IMAGE'), not a logicat model")
     assert result.output.count("\n") == 1
 
 

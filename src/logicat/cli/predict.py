@@ -37,7 +37,8 @@ def predict(model_paths, paths, workers, fmt, prior):
     """Print p(positive class) and the label of each image in PATHS (files or folders).
 
     Folders are searched recursively for image files. Unreadable files are reported and
-    skipped; the exit status is then 1 (with one last error line if none could be read).
+    skipped; the exit status is then 1 (with one last error line if none of several could be
+    read).
     With several -m, one column per model, in order (each model decodes the images at its own
     size). With --prior, every model decides at that class mix.
     """
@@ -64,6 +65,8 @@ def predict(model_paths, paths, workers, fmt, prior):
         _echo_text(files, model_paths, models, probas, failures)
     if all(f in failures for f in files):
         n = len(files)
+        if n == 1 and fmt == "text":  # its one line said why
+            raise SystemExit(1)
         raise click.ClickException("the image could not be read." if n == 1
                                    else f"none of the {n} images could be read.")
     if failures:

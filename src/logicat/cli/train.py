@@ -119,6 +119,8 @@ def _train(data_dir, kind, hidden, activation, init, learning_rate, iterations, 
     if images is not None and train_file is not None:
         raise click.BadParameter("trains on a packed file; --images on a folder: give one.",
                                  param_hint="'--train-file'")
+    if device == "cuda" and (kind == "convnet" or engine == "torch"):
+        _check_cuda()
     resume, ckpt = training["resume"], training["checkpoint"]
     inputs = [*data_files(data_dir).items(), ("--train-file", train_file),
               ("the checkpoint resumed (--checkpoint)", ckpt if resume else None),
@@ -272,6 +274,22 @@ def architecture_params(kind, hidden, activation, init, learning_rate, iteration
              "learning_rate": learning_rate, "max_iter": iterations}
     params.update({k: v for k, v in given.items() if v is not None})
     return params
+
+
+def _check_cuda() -> None:
+    """``--device cuda`` where PyTorch sees no CUDA device: a usage error in train's words,
+    before any work (``training.torch_solver.resolve_device`` is the rule)."""
+    from logicat.core.errors import ParameterError
+    from logicat.training.torch_solver import resolve_device
+
+    try:
+        resolve_device("cuda")
+    except ParameterError:
+        import torch
+
+        raise click.UsageError(f"--device cuda: this PyTorch ({torch.__version__}) sees no CUDA "
+                               "device; use --device cpu or auto.",
+                               ctx=click.get_current_context()) from None
 
 
 def _check_plot(plot: Path) -> None:

@@ -42,6 +42,16 @@ class ImageFolderData(NamedTuple):
     paths: list[Path]
     classes: tuple[str, str]
 
+    def __repr__(self) -> str:
+        """What it holds, not every pixel: ``ImageFolderData(60 images of 64x64x3 uint8; cat:
+        25, non-cat: 35; paths: 60; classes: ('non-cat', 'cat'))``."""
+        n_positive = int(np.count_nonzero(self.labels == 1))
+        shape = "x".join(map(str, self.images.shape[1:]))
+        return (f"ImageFolderData({len(self.labels)} images of {shape} {self.images.dtype}; "
+                f"{self.classes[1]}: {n_positive}, {self.classes[0]}: "
+                f"{len(self.labels) - n_positive}; paths: {len(self.paths)}; classes: "
+                f"{self.classes!r})")
+
 
 def _visible(path: Path) -> bool:
     return not path.name.startswith(".")
@@ -98,11 +108,17 @@ def list_image_folder(
                 f"{shown(root)}: expected class folders named by printable names of at most "
                 f"{MAX_CLASS_NAME} characters, without spaces around them. Got the folder "
                 f"'{shown(name)}' instead; rename it.")
-    if positive not in folders:
-        found = ", ".join(folders) if folders else "none"
+    if positive not in folders and folders:
         raise DataFileError(
-            f"{root}: no class folder named '{positive}' (class folders found: {found})"
-        )
+            f"{root}: no class folder named '{positive}' (class folders found: "
+            f"{', '.join(folders)})")
+    if not folders:  # a flat folder: show the layout
+        loose = len(image_files(root))
+        raise DataFileError(
+            f"{root}: no class folder named '{positive}' (class folders found: none); expected "
+            f"one folder per class, {root / positive}/ and {root}{os.sep}<other class>/, with "
+            "the images inside" + (f" (its {loose} image files lie directly in it: move them "
+                                   "into class folders)" if loose else ""))
     negatives = [name for name in folders if name != positive]
     if not negatives:
         raise DataFileError(
@@ -117,12 +133,15 @@ def list_image_folder(
     if not samples and not positives:
         raise DataFileError(f"{root}: no image files ({extensions}) in its class folders")
     if not positives:
-        raise DataFileError(f"{root}: class folder '{positive}' has no image files ({extensions})")
+        raise DataFileError(f"{root}: the folder {shown(root / positive)} has no image files "
+                            f"({extensions}); put the '{positive}' images in it")
     if not samples:
+        empty = ", ".join(shown(root / name) for name in negatives)
         raise DataFileError(
-            f"{root}: the folders {', '.join(negatives)} have no image files ({extensions}); "
-            "only one class has images"
-        )
+            f"{root}: the folder{'s' if len(negatives) > 1 else ''} {empty} "
+            f"{'have' if len(negatives) > 1 else 'has'} no image files ({extensions}); only "
+            f"'{positive}' has images: put the other class's images in "
+            f"{'them' if len(negatives) > 1 else 'it'}")
     # Sorted by class folder name, then path, whatever the labels, like torchvision.
     samples = sorted(samples + positives, key=lambda s: (s[0].relative_to(root).parts[0], s[0]))
     return samples, classes

@@ -88,12 +88,15 @@ def read_header(path: Path, key: str, what: str, *, allow_nan: bool = False
     size = path.stat().st_size
     with open(path, "rb") as f:
         head = f.read(8)
-        if len(head) < 8:
-            raise fail(path, f"not a logicat {what} (the file is {len(head)} bytes).")
         n = int.from_bytes(head, "little")
-        if n > MAX_HEADER_BYTES or n > size - 8:
-            raise fail(path, f"not a logicat {what}, or truncated (its header claims {n} bytes, "
-                        f"the file has {size}).")
+        if len(head) < 8 or n > MAX_HEADER_BYTES or n > size - 8:  # not safetensors: say what
+            from logicat.core.file_kinds import SNIFF_BYTES, file_kind
+
+            kind = file_kind(head + f.read(SNIFF_BYTES - 8))
+            expected = f"a logicat {what} (the .safetensors file 'logicat train' writes)"
+            raise fail(path, f"this is {kind}, not {expected}." if kind else f"not {expected}: "
+                       f"its {size} bytes do not start as one does; it was cut short, or is "
+                       "another kind of file.")
         raw = f.read(n)
     constant = None if allow_nan else _no_constant
     try:
