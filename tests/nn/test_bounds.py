@@ -78,6 +78,20 @@ def test_the_memory_figures():
         4 * n_params(layers, shape) + 3 * 8 * values_per_example(layers, shape))
 
 
+def test_the_graphs_memory_counts_every_value_gradient_and_saved_patch():
+    """``graph_bytes`` (``logicat graph --model``) by hand for one convolution, 3 -> 4 channels
+    of 3 x 3, padding 1, on 2 images of 8 x 8 in float64: per image the input and its gradient
+    (2 x 192), the output and its gradient (2 x 256), the saved im2col matrix (64 x 27 = 1728),
+    and at the backward pass's peak its gradient and the padded input (1728 + 3 x 10 x 10);
+    then the 108 weights and their gradients (no bias)."""
+    conv = [layer("conv2d", "c", filters=4, kernel=3, padding=1, bias=False)]
+    per_image = 2 * 192 + 2 * 256 + 1728 + (1728 + 300)
+    assert bounds.graph_bytes(conv, (3, 8, 8), np.float64, 2) == 8 * (2 * per_image + 2 * 108)
+    layers, shape = CASES["conv-bn-pools"]
+    assert bounds.graph_bytes(layers, shape, np.float64, 8) > bounds.forward_bytes(
+        layers, shape, np.float64, 8, with_gradients=True)
+
+
 def test_the_engine_in_passes_gives_the_logits_of_one_pass(monkeypatch):
     layers, shape = CASES["conv-bn-pools"]
     tensors = _tensors(layers, shape)

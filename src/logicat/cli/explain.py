@@ -44,6 +44,7 @@ def explain(model_path, paths, out_dir, method, engine, fmt):
 
     model = read_model(model_path)
     spec = model.image_preprocessing(model_path)
+    model.check_memory(gradients=True)
     files = [f for path in paths for f in (image_files(path) if path.is_dir() else [path])]
     if not files:
         raise click.ClickException(f"no image files found in {', '.join(map(str, paths))}.")

@@ -124,6 +124,7 @@ def _convnet_model(model, model_path: Path, data_dir, m: int = 8):
     from logicat.engines.autograd.tensor import Tensor
 
     data = load_catvnoncat(find_catvnoncat(data_dir))
+    _check_graph_memory(model, model_path, (3, *data.train_x.shape[1:3]), np.float64, m)
     params = {k: v.astype(np.float64) for k, v in model.named_params.items()}
     x = (convnet.nchw(data.train_x[:m]) - params["input.mean"][:, None, None]) / params[
         "input.std"][:, None, None]
@@ -158,6 +159,7 @@ def _model_step(model_path: Path, data_dir):
             f"{model_path} expects {model.n_features} features per image; the training data "
             f"has {X.shape[1]}."
         )
+    _check_graph_memory(model, model_path, (X.shape[1],), X.dtype, X.shape[0])
     if model.feature_mean is not None:  # trained on standardised features
         X = standardize(X, model.feature_mean, model.feature_scale)
     y01 = (np.asarray(y) == model.classes[1]).astype(X.dtype)
@@ -177,3 +179,17 @@ def _model_step(model_path: Path, data_dir):
         f"next: w -= {lr:g} * dJ/dw, b -= {lr:g} * dJ/db"
     )
     return root, title
+
+
+def _check_graph_memory(model, model_path: Path, input_shape: tuple[int, ...], dtype,
+                        m: int) -> None:
+    """Refuse, before building it, a graph of ``model`` on m examples of ``input_shape`` in
+    ``dtype`` that does not fit in memory (``nn.bounds.graph_bytes``): one line naming the
+    file, exit 1."""
+    from logicat.core.errors import ModelFileError
+    from logicat.core.validation import check_memory
+    from logicat.nn.bounds import graph_bytes
+
+    check_memory(graph_bytes(model.layers, input_shape, dtype, m),
+                 f"{model_path}: its graph on {m} training images, every value and gradient "
+                 "kept,", ModelFileError)

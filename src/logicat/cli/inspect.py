@@ -51,6 +51,7 @@ def evaluate(model_path, data_dir, split, images, test_file, positive, cv, fmt, 
 
     check_data_options(images, test_file)
     model = read_model(model_path).at_prior(prior)
+    model.check_memory()
     data, cv_data = scored_data(model, model_path, images=images, test_file=test_file,
                                 data_dir=data_dir, split=split, positive=positive)
     result = classification_metrics(data.y, model.proba(model.features(data.images)))

@@ -53,6 +53,7 @@ def predict(model_paths, paths, workers, fmt, prior):
     models = [read_model(path).at_prior(prior) for path in model_paths]
     for path, model in zip(model_paths, models, strict=True):
         model.image_preprocessing(path)
+        model.check_memory()
     files, probas, failures = _predicted(models, paths, workers)
     if fmt == "json":
         import json

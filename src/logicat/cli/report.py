@@ -34,6 +34,7 @@ def report(model_path, out, data_dir, prior):
 
     model = read_model(model_path).at_prior(prior)
     model.image_preprocessing(model_path)
+    model.check_memory(gradients=True)  # the report explains its misclassified images
     check_trained_on_cat_data(model, model_path, "the report scores the cat data's training and "
                               "test images (logicat evaluate --images DIR scores other images)")
     folder = find_catvnoncat(data_dir)

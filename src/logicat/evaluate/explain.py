@@ -102,6 +102,7 @@ def explain(model: Model, images: np.ndarray, method: str = "auto",
     if images.ndim != 4 or images.shape[1:] != (side, side, 3) or images.dtype != np.uint8:
         raise ShapeError(f"images must be uint8 of shape (m, {side}, {side}, 3) for this model. "
                          f"Got shape {images.shape} of dtype {images.dtype} instead.")
+    model.check_memory(gradients=True)  # one image with its gradients, before any work
     if convolutional:
         return _explain_convnet(model, images, method, engine)
     X = model.features(images)  # (m, n), the model's own preprocessing

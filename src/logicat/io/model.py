@@ -18,13 +18,14 @@ from typing import Any
 import numpy as np
 
 from logicat.core.errors import ModelFileError
-from logicat.core.validation import as_matrix
+from logicat.core.validation import as_matrix, check_memory
 from logicat.data.features import apply_preprocessing, preprocessing_spec
 from logicat.nn import forward
+from logicat.nn.bounds import forward_bytes
 from logicat.nn.convnet import ConvNetSpec, param_shapes
 from logicat.nn.convnet import logits as convnet_logits
 from logicat.nn.families import family_layers
-from logicat.nn.layers import Layer
+from logicat.nn.layers import Layer, takes_images
 from logicat.nn.loss import sigmoid
 from logicat.nn.network import Network, param_names
 from logicat.nn.output import Output
@@ -232,6 +233,25 @@ class Model:
         if spec is None:
             raise ModelFileError("this model was not trained on images (no preprocessing).")
         return apply_preprocessing(images, spec, self.dtype)
+
+    def check_memory(self, *, gradients: bool = False) -> None:
+        """Refuse, before computing, a model one example of which does not fit in memory: one
+        image (or feature vector) through its layers in its dtype, to predict, or, with
+        ``gradients``, with every layer's output and its float64 gradient kept, as ``explain``
+        takes them (``nn.bounds.forward_bytes``): a one-line ``ModelFileError`` naming it.
+        The commands that compute call it first, each with its own need (``predict``,
+        ``evaluate``, the web app: predicting; ``explain``, ``report``: explaining;
+        ``logicat.evaluate.explain`` too); reading a file does not, so ``info`` shows any
+        valid file."""
+        spec = self.preprocessing
+        side = int(spec["image_size"]) if spec is not None else 0
+        images = takes_images(self.layers)
+        shape = (3, side, side) if images else (self.n_features,)
+        dtype = np.dtype(np.float64) if gradients else np.dtype(self.dtype)
+        what = (f"one {side}x{side} image" if images else "one example") + (
+            " with the float64 gradients explain takes" if gradients else "")
+        check_memory(forward_bytes(self.layers, shape, dtype, with_gradients=gradients),
+                     f"{self.source}: {what} through this model", ModelFileError)
 
     def member_logits(self, X: np.ndarray) -> np.ndarray:
         """Each member's logit, shape (K, m), of features X (m, n), before the output step."""

@@ -12,7 +12,8 @@ architecture; the hyperparameters against ``training.hyperparameters.CONSTRAINTS
 checkpoint (``validate_checkpoint.py``, with the same helpers), its epoch, random-generator
 state, optimizer state, rule state and tensors. Once the tensors are loaded (``check_values``,
 ``check_computable``): finite, what each layer needs (a variance >= 0, a standard deviation
-> 0), no overflow for any input image (``logicat.nn.bounds``), one image within memory.
+> 0), no overflow for any input image (``logicat.nn.bounds``). (The memory a computation
+needs is checked by what computes, not here: ``Model.check_memory``.)
 """
 
 from __future__ import annotations
@@ -27,9 +28,9 @@ import numpy as np
 
 from logicat.core.errors import ModelFileError, ParameterError
 from logicat.core.paths import regular_file
-from logicat.core.validation import MAX_CLASS_NAME, check_memory, check_param, is_class_name
+from logicat.core.validation import MAX_CLASS_NAME, check_param, is_class_name
 from logicat.data.features import PIXEL_ORDER, SCALING
-from logicat.nn.bounds import check_range, forward_bytes
+from logicat.nn.bounds import check_range
 from logicat.nn.bounds import check_tensors as check_layer_tensors
 from logicat.nn.convnet import ConvNetSpec
 from logicat.nn.convnet import param_shapes as convnet_param_shapes
@@ -373,9 +374,9 @@ def check_tensors(path: Path, entries: Mapping[str, Any],
 
 
 def check_computable(path: Path, model: Any) -> None:
-    """Once the model is built from the file: every layer can use its tensors, no input image
-    can make a value overflow the model's dtype, and one image (with its gradients, as
-    ``explain`` needs them) fits in memory (``logicat.nn.bounds``; the ``Model`` read)."""
+    """Once the model is built from the file: every layer can use its tensors and no input
+    image can make a value overflow the model's dtype (``logicat.nn.bounds``; the ``Model``
+    read). The memory one image needs is checked by what computes (``Model.check_memory``)."""
     layers = model.layers
     members = [model.member_tensors(k) for k in range(len(model.members))]
     spec = model.preprocessing
@@ -386,11 +387,6 @@ def check_computable(path: Path, model: Any) -> None:
             check_range(layers, tensors, shape, model.dtype) if spec is not None else None)
         if problem:
             raise fail(path, problem if k == 0 else f"member {k + 1}: {problem}")
-    if spec is None:
-        return
-    check_memory(forward_bytes(layers, shape, np.dtype(np.float64), with_gradients=True),
-                 f"{path}: one {side}x{side} image through this model (with the float64 "
-                 "gradients explain takes)", ModelFileError)
 
 
 def check_values(path: Path, tensors: Mapping[str, np.ndarray]) -> None:

@@ -1,8 +1,9 @@
 r"""What a list of layers can do to the numbers and to memory, read from the list before it runs.
 
-Two static checks of a model (``logicat.nn.layers``), made by the reader of model files before
-any prediction, so that a file's tensors or sizes never end as a NaN shown as a probability or as
-an allocation that fails:
+Static checks of a model (``logicat.nn.layers``), so that a file's tensors or sizes never end
+as a NaN shown as a probability or as an allocation that fails: the reader of model files makes
+the first two, what computes checks the memory it needs (``io.model.Model.check_memory``,
+``logicat graph``, training):
 
 ``check_tensors``   what each layer needs of its tensors beyond finiteness: a BatchNorm's running
                     variance >= 0, a ``normalize``'s standard deviation > 0.
@@ -22,6 +23,8 @@ an allocation that fails:
 ``forward_bytes``   the memory one pass of a batch needs: each layer's input and output, and a
                     convolution's im2col patches; ``with_gradients`` also keeps every layer's
                     output and its gradient (Grad-CAM, the autograd graph).
+``graph_bytes``     the memory logicat's own autograd graph of a batch holds after its backward
+                    pass (every value, gradient and what each op keeps for its backward rule).
 ``training_bytes``  the memory a training step needs: the parameters, their gradients and two
                     moments, and every layer's output with its gradient for a batch.
 """
@@ -157,9 +160,35 @@ def forward_bytes(layers: Sequence[Layer], input_shape: tuple[int, ...], dtype: 
 def rows_per_pass(layers: Sequence[Layer], input_shape: tuple[int, ...], dtype: np.dtype,
                   budget: int = 256 << 20, *, with_gradients: bool = False) -> int:
     """How many examples one pass takes so that it needs at most ``budget`` bytes (at least 1;
-    the memory of one is checked when the model is read)."""
+    the memory of one is checked before computing, ``io.model.Model.check_memory``)."""
     one = forward_bytes(layers, input_shape, dtype, 1, with_gradients=with_gradients)
     return max(1, budget // max(one, 1))
+
+
+def graph_bytes(layers: Sequence[Layer], input_shape: tuple[int, ...], dtype: np.dtype,
+                rows: int) -> int:
+    """The bytes a define-by-run graph of ``layers`` on ``rows`` examples holds once its
+    backward pass has run (``logicat graph --model``, logicat's own autograd): every layer's
+    output and its gradient, what each op keeps for its backward rule (a convolution's im2col
+    matrix, a batch norm's normalised input, a max-pool's argmax), the parameters and their
+    gradients, and, at the peak of a convolution's backward pass, its im2col matrix's gradient
+    and the padded input's."""
+    shape = tuple(int(s) for s in input_shape)
+    kept, peak = 2 * int(np.prod(shape)), 0  # per example: the input and its gradient
+    for lay in layers:
+        out_shape = shapes([lay], shape)[1]
+        out = int(np.prod(out_shape))
+        kept += 2 * out
+        if lay.type == "conv2d":
+            k, pad = lay["kernel"], lay["padding"]
+            patches = int(np.prod(out_shape[1:])) * shape[0] * k * k
+            kept += patches
+            peak = max(peak, patches + shape[0] * (shape[1] + 2 * pad) * (shape[2] + 2 * pad))
+        elif lay.type in ("batchnorm", "maxpool"):
+            kept += out
+        shape = out_shape
+    return np.dtype(dtype).itemsize * (rows * (kept + peak)
+                                       + 2 * n_params(layers, input_shape))
 
 
 def training_bytes(layers: Sequence[Layer], input_shape: tuple[int, ...], dtype: np.dtype,

@@ -46,6 +46,7 @@ class Predictor:
         elif not isinstance(model, Model):
             model = model.to_model()
         spec = model.image_preprocessing(source or "the model")
+        model.check_memory()  # to predict; an explanation checks its own need when asked
         model = model.at_prior(prior)
         self.model = model
         self.meta = dict(model.metadata)
