@@ -123,7 +123,7 @@ def _env() -> dict[str, str]:
 
 
 @pytest.fixture
-def checkout(tmp_path):
+def checkout(tmp_path, monkeypatch):
     """An empty folder to run the docs' commands in, as if it were the checkout: the shared
     data lies beside it, as ``../shared/data``."""
     if not (paths.SHARED_DATA / "photos").is_dir():
@@ -132,6 +132,7 @@ def checkout(tmp_path):
     (tmp_path / "shared" / "data").symlink_to(paths.SHARED_DATA)
     work = tmp_path / "logicat"
     work.mkdir()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # train --images's cache
     return work
 
 

@@ -68,6 +68,10 @@ def test_a_second_folder_is_the_test_set(cat_data, photos, tmp_path):
     (["--images", "{p}", "--train-file", "{p}/x.h5"], "--train-file"),
     (["--test-images", "{p}"], "--test-images"),
     (["--images", "{p}", "--test-fraction", "0.001"], "test_fraction=0.001 holds out 0"),
+    (["--image-size", "96"], "--image-size"),  # the cat data is 64x64
+    (["--train-file", "{p}/x.h5", "--image-size", "32"], "pack them again with `logicat pack "
+     "--image-size N`"),
+    (["--images", "{p}", "--image-size", "4"], "--image-size"),  # too small to be a photo
 ])
 def test_what_cannot_be_asked_is_a_usage_error(args, option, photos, tmp_path):
     result = invoke(*["train", *[a.format(p=photos) for a in args], "--out",
@@ -92,3 +96,52 @@ def test_the_second_run_reads_the_cache(photos, tmp_path, monkeypatch):
     assert again.exit_code == 0, again.output
     assert again.output == first.output  # the same images, the same split, the same model
     assert read_metadata(tmp_path / "m.safetensors")["training_data"] == recorded
+
+
+def test_image_size_trains_a_convnet_whose_info_export_and_onnx_agree(photos, tmp_path):
+    """train --images --image-size 96 -> a 96-pixel ConvNet: the file, info, export's line,
+    the ONNX input's shape and doc, and the ONNX answers on images resized as it says all
+    agree with predict."""
+    pytest.importorskip("torch")
+    ort = pytest.importorskip("onnxruntime")
+    import numpy as np
+    import onnx
+
+    from logicat import load_image
+
+    out = tmp_path / "m96.safetensors"
+    trained = invoke("train", "--images", photos, "--image-size", 96, *KINDS["convnet"],
+                     "--print-every", 0, "--out", out)
+    assert trained.exit_code == 0, trained.output
+    assert "), resized to 96x96; testing on" in trained.output.splitlines()[0]
+    assert read_metadata(out)["preprocessing"]["image_size"] == 96
+    shown = invoke("info", out)
+    assert shown.exit_code == 0, shown.output
+    assert "input: RGB images of 96x96; predict, explain and serve resize any image to 96x96" \
+        in shown.output
+    exported = invoke("export", out, tmp_path / "m.onnx")
+    assert exported.exit_code == 0, exported.output
+    assert ("Its input 'images' takes uint8 RGB images of 96x96, (N, 96, 96, 3): resize each "
+            "image to 96x96 first, as logicat does (Lanczos, the aspect ratio not kept: "
+            "logicat.load_image(path, size=96)") in exported.output
+    graph_input = onnx.load(tmp_path / "m.onnx").graph.input[0]
+    dims = [d.dim_value or d.dim_param for d in graph_input.type.tensor_type.shape.dim]
+    assert graph_input.name == "images" and dims == ["N", 96, 96, 3]
+    assert "96x96" in graph_input.doc_string
+    files = sorted((photos / "cat").iterdir())[:4]
+    batch = np.stack([load_image(f, size=96) for f in files])  # resized as the line says
+    (p,) = ort.InferenceSession(str(tmp_path / "m.onnx")).run(["probability"],
+                                                               {"images": batch})
+    predicted = json.loads(invoke("predict", "-m", out, "--format", "json", *files).output)
+    np.testing.assert_allclose(p, [r["probability"] for r in predicted], atol=1e-5)
+
+
+def test_image_size_for_a_dense_model(photos, tmp_path):
+    out = tmp_path / "m32.safetensors"
+    trained = invoke("train", "--images", photos, "--image-size", 32, *KINDS["logistic"],
+                     "--print-every", 0, "--out", out)
+    assert trained.exit_code == 0, trained.output
+    meta = read_metadata(out)
+    assert meta["preprocessing"]["image_size"] == 32 and meta["n_features"] == 32 * 32 * 3
+    predicted = invoke("predict", "-m", out, photos / "cat")
+    assert predicted.exit_code == 0 and "p(cat) = " in predicted.output

@@ -147,8 +147,8 @@ def test_a_file_of_another_image_size_is_refused(mine):
     assert result.exit_code == 1
     assert result.stderr == (
         f"Error: {mine / 'small.h5'}: expected images of 64x64, the size "
-        f"{mine / 'cat.safetensors'} takes. Got 32x32 instead (pack it again with --size "
-        "64).\n")
+        f"{mine / 'cat.safetensors'} takes. Got 32x32 instead (pack it again with "
+        "--image-size 64).\n")
 
 
 def test_unreadable_images_are_skipped_and_said(mine, tmp_path):

@@ -16,11 +16,14 @@ import click
 from logicat.cli.options import FiniteFloat
 
 #: the options that choose the data, shared by the dense models' and the ConvNet's paths
-IMAGE_OPTIONS = ("images", "test_images", "test_fraction", "positive")
+IMAGE_OPTIONS = ("images", "test_images", "test_fraction", "positive", "image_size")
+#: the side of the images a model takes when nothing says otherwise (the cat data's)
+DEFAULT_IMAGE_SIZE = 64
 
 
 def image_options(command):
-    """``--images DIR``, ``--test-images DIR``, ``--test-fraction F``, ``--positive NAME``."""
+    """``--images DIR``, ``--test-images DIR``, ``--test-fraction F``, ``--positive NAME``,
+    ``--image-size N``."""
     for option in reversed([
         click.option("--images", type=click.Path(path_type=Path, file_okay=False), default=None,
                      help="Train on your own photos: DIR/<class>/... (any format Pillow reads; "
@@ -35,6 +38,12 @@ def image_options(command):
         click.option("--positive", default="cat", show_default=True,
                      help="With --images: the class folder that is label 1 (as in `logicat "
                      "pack`); every other class folder is label 0."),
+        click.option("--image-size", type=click.IntRange(min=8, max=1024), default=None,
+                     metavar="N",
+                     help="With --images: the side, in pixels, every photo is resized to "
+                     "(Lanczos, the aspect ratio not kept): the model's input, which predict, "
+                     "serve and export then use [default: 64, the cat data's]. A packed file "
+                     "has its own: `logicat pack --image-size N`."),
     ]):
         command = option(command)
     return command
@@ -53,10 +62,27 @@ def image_inputs(images: Path | None, test_images: Path | None, positive: str) -
     return inputs
 
 
-def training_set(data_dir, images, test_images, test_fraction, positive, seed, *,
-                 echo=click.echo):
+def check_image_size(image_size: int | None, images: Path | None,
+                     train_file: Path | None) -> None:
+    """``--image-size`` resizes your photos (``--images``): the cat data and a packed file have
+    their images' size already."""
+    if image_size is None or images is not None:
+        return
+    if train_file is not None:
+        raise click.BadParameter(f"resizes the photos of --images; {train_file} holds images of "
+                                 "the size it was packed at: pack them again with `logicat pack "
+                                 "--image-size N`.", param_hint="'--image-size'")
+    if image_size != DEFAULT_IMAGE_SIZE:
+        raise click.BadParameter(f"resizes the photos of --images DIR; the cat data's images are "
+                                 f"{DEFAULT_IMAGE_SIZE}x{DEFAULT_IMAGE_SIZE}.",
+                                 param_hint="'--image-size'")
+
+
+def training_set(data_dir, images, test_images, test_fraction, positive, seed,
+                 image_size=None, *, echo=click.echo):
     """The ``ImageSet`` to train on: the cat data (found as --data-dir says), or ``images``
-    (``echo`` says what it trains on; the other processes of ``--nproc`` pass a silent one)."""
+    resized to ``image_size`` (``echo`` says what it trains on; the other processes of
+    ``--nproc`` pass a silent one)."""
     from logicat.data import find_catvnoncat, load_catvnoncat
     from logicat.data.image_sets import from_folders
 
@@ -76,13 +102,16 @@ def training_set(data_dir, images, test_images, test_fraction, positive, seed, *
 
         tqdm.write(f"Skipped {shown(path)}: {why}", file=sys.stderr)
 
+    size = DEFAULT_IMAGE_SIZE if image_size is None else image_size
     image_set = from_folders(images, test_images, test_fraction=test_fraction,
-                             positive=positive, seed=seed, show=show, on_skip=skipped)
+                             positive=positive, seed=seed, size=size, show=show,
+                             on_skip=skipped)
     data = image_set.data
     neg, pos = data.classes
     n_pos = int(data.train_y.sum())
     echo(f"Training on {len(data.train_y)} images of {image_set.train_name} ({pos}: "
-         f"{n_pos}, {neg}: {len(data.train_y) - n_pos}); testing on {image_set.test_name}")
+         f"{n_pos}, {neg}: {len(data.train_y) - n_pos}), resized to {size}x{size}; testing "
+         f"on {image_set.test_name}")
     return image_set
 
 

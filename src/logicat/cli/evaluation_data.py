@@ -79,7 +79,7 @@ def scored_data(model, model_path: Path, *, images: Path | None, test_file: Path
         if x.shape[1] != size:
             raise DataFileError(f"{test_file}: expected images of {size}x{size}, the size "
                                 f"{model_path} takes. Got {x.shape[1]}x{x.shape[2]} instead "
-                                f"(pack it again with --size {size}).")
+                                f"(pack it again with --image-size {size}).")
         y, classes = positive_first(y, classes, want, test_file, model, model_path)
         data = Scored(x, y, classes, str(test_file))
         return data, data

@@ -19,8 +19,9 @@ from logicat.core.paths import check_outputs
               help="Output format.")
 @click.option("--input", "input_kind", type=click.Choice(["images", "features"]),
               default="images", show_default=True,
-              help="What the exported graph takes: uint8 images (N, 64, 64, 3), or the "
-              "features (N, 12288) = pixels / 255.")
+              help="What the exported graph takes: uint8 images (N, s, s, 3) of the model's "
+              "size s (64 for the cat data; `logicat info` says), or the features (N, 3*s*s) "
+              "= pixels / 255.")
 @model_option_or_argument
 @click.argument("out", metavar="OUT", type=click.Path(path_type=Path), required=False)
 @prior_option
@@ -32,6 +33,11 @@ def export(fmt, input_kind, model_opt, model_arg, out, prior):
     The ONNX graph outputs 'probability' (of the positive class) and 'logit' for each image,
     after the model's output step (an ensemble's members, a calibration, --prior); run it with
     onnxruntime, e.g. session.run(["probability"], {"images": batch}).
+
+    The graph takes images of the model's size only (64x64 for the cat data; train
+    --image-size N for your photos): resize each one first as logicat does, Lanczos without
+    keeping the aspect ratio - logicat.load_image(path, size=N), or with PIL
+    Image.open(path).convert('RGB').resize((N, N), Image.LANCZOS). The line it prints says N.
     """
     from logicat.io.files import read_model
     from logicat.io.onnx import export_onnx
@@ -42,5 +48,11 @@ def export(fmt, input_kind, model_opt, model_arg, out, prior):
         raise click.UsageError("Missing argument 'OUT'.")
     model_path = one_model(model_opt, model_arg)
     check_outputs({"OUT": out}, {"the model": model_path})
-    export_onnx(read_model(model_path).at_prior(prior), out, input=input_kind)
+    model = read_model(model_path).at_prior(prior)
+    export_onnx(model, out, input=input_kind)
     click.echo(f"Saved the {fmt.upper()} model to {out}")
+    size = int(model.preprocessing["image_size"]) if model.preprocessing else None
+    if input_kind == "images" and size is not None:
+        from logicat.io.onnx import input_doc
+
+        click.echo(f"Its input 'images' takes {input_doc(size)}.")

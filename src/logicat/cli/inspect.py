@@ -232,6 +232,10 @@ def info(model_opt, model_arg, as_json):
     click.echo(f"model: {model.description}")
     click.echo(f"parameters: {_parameter_count(model)}")
     click.echo(f"output: {model.output.describe()}")
+    if spec:  # what the model takes, and who resizes to it
+        click.echo(f"input: RGB images of {size}x{size}; predict, explain and serve resize any "
+                   f"image to {size}x{size} (Lanczos, the aspect ratio not kept); the ONNX "
+                   f"export takes them resized: images (N, {size}, {size}, 3) uint8")
     _echo_tree(meta)
 
 

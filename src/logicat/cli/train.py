@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from logicat.cli.datasets import image_inputs, image_options
+from logicat.cli.datasets import check_image_size, image_inputs, image_options
 from logicat.cli.options import PositiveFloat, Sizes, data_dir_option, data_files
 from logicat.cli.training_options import default_checkpoint, training_options
 from logicat.core.paths import check_outputs
@@ -108,7 +108,7 @@ def train(**options):
 
 def _train(data_dir, kind, hidden, activation, init, learning_rate, iterations, loss, dtype,
            engine, print_every, out, plot, device, nproc, train_file, batch_size, seed,
-           chunk_rows, settings, images, test_images, test_fraction, positive,
+           chunk_rows, settings, images, test_images, test_fraction, positive, image_size,
            resumed_from=None, **training):
     """``train``'s run, from its options (the ones given, or those of the run resumed)."""
     from logicat.cli import resume as resuming
@@ -121,6 +121,7 @@ def _train(data_dir, kind, hidden, activation, init, learning_rate, iterations, 
                                  param_hint="'--train-file'")
     if device == "cuda" and (kind == "convnet" or engine == "torch"):
         _check_cuda()
+    check_image_size(image_size, images, train_file)
     resume, ckpt = training["resume"], training["checkpoint"]
     inputs = [*data_files(data_dir).items(), ("--train-file", train_file),
               ("the checkpoint resumed (--checkpoint)", ckpt if resume else None),
@@ -133,7 +134,7 @@ def _train(data_dir, kind, hidden, activation, init, learning_rate, iterations, 
         _check_plot(plot)
     ctx = click.get_current_context()
     training.update(run=resuming.record(ctx), resumed=resumed_from)
-    data = (data_dir, images, test_images, test_fraction, positive, seed)
+    data = (data_dir, images, test_images, test_fraction, positive, seed, image_size)
     if images is not None and nproc is not None:  # decode once, before the processes start
         from logicat.data.folder_cache import load_cached
 

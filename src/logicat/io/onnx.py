@@ -18,6 +18,10 @@ mean (its "proba" combination, as log mean sigma(c) - log mean sigma(-c)), Div b
 calibration's temperature, Add the prior's shift - each only where the model has it. An
 ensemble's members are one graph: their tensors are named ``m<k>_...`` for k >= 1.
 
+The ``images`` input has the model's image size, s x s (64 for the cat data, ``train
+--image-size`` for your photos); its doc string says so and how to resize (``input_doc``): the
+graph does not resize, since ONNX's Resize has no Lanczos and predict's pixels would differ.
+
 Layers that take images start with a Reshape of x to (N, s, s, 3) and a Transpose to
 (N, 3, s, s); a ConvNet with TTA runs its layers on the mirrored image too and the logit is the
 mean of the two. ``input="features"`` starts from x (N, n) instead (the features
@@ -59,6 +63,15 @@ def _onnx() -> Any:
     return onnx
 
 
+def input_doc(size: int) -> str:
+    """What the graph's ``images`` input takes, and how to make it (its ONNX doc string;
+    ``logicat export`` prints it)."""
+    return (f"uint8 RGB images of {size}x{size}, (N, {size}, {size}, 3): resize each image to "
+            f"{size}x{size} first, as logicat does (Lanczos, the aspect ratio not kept: "
+            f"logicat.load_image(path, size={size}), or PIL's "
+            f"Image.open(path).convert('RGB').resize(({size}, {size}), Image.LANCZOS))")
+
+
 def to_onnx(model: Model, input: str = "images") -> Any:
     """The ``onnx.ModelProto`` of a ``Model`` (see the module docstring): logistic regression,
     or a network whose hidden layers are MatMul, Add and the activation each."""
@@ -84,8 +97,7 @@ def to_onnx(model: Model, input: str = "images") -> Any:
     inits, nodes = [], []
     if input == "images":
         graph_input = helper.make_tensor_value_info(
-            "images", TensorProto.UINT8, ["N", size, size, 3]
-        )
+            "images", TensorProto.UINT8, ["N", size, size, 3], input_doc(size))
         inits += [const("shape", np.array([-1, n], np.int64)), const("k255", dtype.type(255))]
         nodes += [
             helper.make_node("Reshape", ["images", "shape"], ["pixels"]),  # (N, n) uint8
