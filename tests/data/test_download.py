@@ -15,6 +15,7 @@ import logicat.data.download as download_module
 from logicat.core.errors import DownloadError
 from logicat.data import (
     SHA256,
+    SIZES,
     TEST_FILE,
     TRAIN_FILE,
     download_catvnoncat,
@@ -193,3 +194,16 @@ def test_interruption_removes_the_temporary_file(server, tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         fetch_verified(f"{_url(server)}/{TRAIN_FILE}", tmp_path / TRAIN_FILE, SHA256[TRAIN_FILE])
     assert _left_in(tmp_path) == []
+
+
+def test_a_known_size_is_checked_against_what_the_server_announces(server, tmp_path):
+    """The cat data's sizes are known (``SIZES``): a server announcing another is refused
+    before the body is read; one announcing the right size downloads."""
+    url = f"{_url(server)}/{TRAIN_FILE}"
+    with pytest.raises(DownloadError, match=rf"^{url}: the server announces {SIZES[TRAIN_FILE]} "
+                       rf"bytes, expected the {SIZES[TRAIN_FILE] - 1} bytes the file has; "):
+        fetch_verified(url, tmp_path / TRAIN_FILE, SHA256[TRAIN_FILE],
+                       size=SIZES[TRAIN_FILE] - 1)
+    assert _left_in(tmp_path) == []
+    fetch_verified(url, tmp_path / TRAIN_FILE, SHA256[TRAIN_FILE], size=SIZES[TRAIN_FILE])
+    assert _left_in(tmp_path) == [TRAIN_FILE]

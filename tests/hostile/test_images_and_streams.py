@@ -243,8 +243,10 @@ def endless():
 
 
 @pytest.mark.parametrize("path, limits, message", [
-    ("/forever", {"max_bytes": 1 << 20}, "more than 1048576 bytes"),
-    ("/announced", {}, "announces 1000000000000 bytes"),
+    ("/forever", {"max_bytes": 1 << 20}, "more than 1048576 bytes, the limit"),
+    ("/forever", {"size": 5000}, "more than the 5000 bytes the file has"),
+    ("/announced", {}, "announces 1000000000000 bytes, expected at most"),
+    ("/announced", {"size": 5000}, "announces 1000000000000 bytes, expected the 5000 bytes"),
     ("/drip", {"deadline": 1.0, "timeout": 5.0}, "not finished after 1 s"),
 ])
 def test_downloads_stop_at_their_size_limit_and_deadline(endless, tmp_path, path, limits,
@@ -254,3 +256,17 @@ def test_downloads_stop_at_their_size_limit_and_deadline(endless, tmp_path, path
         fetch_verified(endless + path, tmp_path / "x.h5", "0" * 64, **limits)
     assert "\n" not in str(err.value)
     assert sorted(p.name for p in tmp_path.iterdir()) == [CAT_DATA.name]  # nothing kept
+
+
+def test_download_stops_as_soon_as_more_bytes_arrive_than_the_file_has(endless, tmp_path):
+    """Issue 31, item 11: the cat data's sizes are known, so a server that keeps streaming is
+    cut off after them, not after the deadline or the size limit."""
+    from logicat.data import SIZES, TRAIN_FILE
+
+    started = time.monotonic()
+    status, output = cli(["download", "--base-url", endless + "/forever", "--dest",
+                          tmp_path / "data"])
+    assert_refused(status, output, code=1, names=f"{endless}/forever/{TRAIN_FILE}: more than "
+                   f"the {SIZES[TRAIN_FILE]} bytes the file has")
+    assert time.monotonic() - started < 30
+    assert not list((tmp_path / "data").iterdir())

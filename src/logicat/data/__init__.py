@@ -18,7 +18,7 @@ from logicat.core.lazy import lazy_exports
 
 _WHERE = {
     **dict.fromkeys(
-        ["DEFAULT_BASE_URL", "SHA256", "TEST_FILE", "TRAIN_FILE", "CatData", "cache_dir",
+        ["DEFAULT_BASE_URL", "SHA256", "SIZES", "TEST_FILE", "TRAIN_FILE", "CatData", "cache_dir",
          "download_catvnoncat", "find_catvnoncat", "load_catvnoncat", "load_h5_dataset"],
         "logicat.data.catvnoncat",
     ),

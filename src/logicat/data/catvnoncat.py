@@ -34,6 +34,8 @@ SHA256 = {
     TRAIN_FILE: "fbe56ab67c3ae28d564e3a644189117976d6b31af0a3ce9bb17dbf22908af242",
     TEST_FILE: "6a9d39ce52fa85953c5834695b8534a30ed8cfd54971fb2f080b5a24d002b951",
 }
+#: their sizes in bytes: a download stops as soon as more arrive (a server that streams forever)
+SIZES = {TRAIN_FILE: 2572022, TEST_FILE: 616958}
 #: A public copy of the lesson's ``datasets/`` folder; override with ``$LOGICAT_DATA_URL``.
 DEFAULT_BASE_URL = (
     "https://raw.githubusercontent.com/ramakris/coursera-deeplearning/master/datasets"
@@ -113,7 +115,8 @@ def download_catvnoncat(
     base_url = base_url or os.environ.get("LOGICAT_DATA_URL") or DEFAULT_BASE_URL
     folder = Path(dest).expanduser() if dest is not None else cache_dir()
     for name, digest in SHA256.items():
-        fetch_verified(f"{base_url.rstrip('/')}/{name}", folder / name, digest, timeout=timeout)
+        fetch_verified(f"{base_url.rstrip('/')}/{name}", folder / name, digest,
+                       size=SIZES[name], timeout=timeout)
     return folder
 
 
