@@ -145,3 +145,23 @@ def test_image_size_for_a_dense_model(photos, tmp_path):
     assert meta["preprocessing"]["image_size"] == 32 and meta["n_features"] == 32 * 32 * 3
     predicted = invoke("predict", "-m", out, photos / "cat")
     assert predicted.exit_code == 0 and "p(cat) = " in predicted.output
+
+
+def test_nproc_decodes_the_photos_at_the_image_size_before_its_processes_start(
+        photos, tmp_path, monkeypatch):
+    """The folder is decoded once, before torchrun starts the processes, at --image-size: the
+    processes then read the cache (torchrun itself is not started here)."""
+    pytest.importorskip("torch")
+    from logicat.data import folder_cache
+    from logicat.engines.torch import distributed
+
+    sizes, started = [], []
+    decode = folder_cache.load_cached
+    monkeypatch.setattr(folder_cache, "load_cached",
+                        lambda root, positive, size=64, **kw: sizes.append(size)
+                        or decode(root, positive, size, **kw))
+    monkeypatch.setattr(distributed, "run_torchrun", lambda n, args: started.append(args) or 0)
+    result = invoke("train", "--images", photos, "--image-size", 32, "--model", "convnet",
+                    "--nproc", 2, "--out", tmp_path / "m.safetensors")
+    assert result.exit_code == 0, result.output
+    assert sizes == [32] and "--image-size" in started[0] and "32" in started[0]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from logicat.cli.datasets import check_image_size, image_inputs, image_options
+from logicat.cli.datasets import DEFAULT_IMAGE_SIZE, check_image_size, image_inputs, image_options
 from logicat.cli.options import PositiveFloat, Sizes, data_dir_option, data_files
 from logicat.cli.training_options import default_checkpoint, training_options
 from logicat.core.paths import check_outputs
@@ -140,7 +140,7 @@ def _train(data_dir, kind, hidden, activation, init, learning_rate, iterations, 
 
         for folder in (images, test_images):
             if folder is not None:
-                load_cached(folder, positive)
+                load_cached(folder, positive, image_size or DEFAULT_IMAGE_SIZE)
     if kind == "convnet":
         from logicat.cli import train_minibatch
 
