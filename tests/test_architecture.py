@@ -286,7 +286,6 @@ NOT_YET_MIRRORED = {
     "viz/canvas.py": "tests/viz/, tests/networks/test_everywhere.py",
     "viz/explanations.py": "tests/evaluate/test_explain.py, tests/web/test_app.py",
     "web/service.py": "tests/web/test_app.py",
-    "web/uploads.py": "tests/web/test_app.py, tests/hostile/test_web.py",
 }
 
 

@@ -56,7 +56,11 @@ def test_busy_port_is_a_one_line_error(model_file):
 @pytest.mark.parametrize(
     ("args", "where"),
     [(["--port", "70000"], "--port"), (["--max-upload-mb", "0"], "--max-upload-mb"),
-     (["--max-pixels", "0"], "--max-pixels"), (["--max-concurrency", "0"], "--max-concurrency")],
+     (["--max-pixels", "0"], "--max-pixels"), (["--max-concurrency", "0"], "--max-concurrency"),
+     (["--max-body-mb", "0"], "--max-body-mb"),
+     (["--max-body-mb", "100"], "Invalid value for '--max-body-mb': expected room for one "
+                                "largest request body, 134283264 bytes (16 files of "
+                                "--max-upload-mb with their multipart headers). Got 100 MiB")],
 )
 def test_bad_options_are_usage_errors(model_file, args, where):
     result = CliRunner().invoke(main, ["serve", "-m", str(model_file), *args])

@@ -34,6 +34,12 @@ MAX_FILES = 16
 @click.option("--body-timeout", type=PositiveFloat(), default=DEFAULT_BODY_TIMEOUT,
               show_default=True, help="Seconds an upload may take to arrive; slower ones get "
               "HTTP 408.")
+@click.option("--max-body-mb", type=PositiveFloat(), default=None,
+              help="MiB of request bodies the server holds at once, all uploads together "
+              "(with their files, copied out while decoded: at most twice this); a request "
+              "beyond gets HTTP 503, to retry. At least one largest request "
+              f"({MAX_FILES} files of --max-upload-mb) [default: 256, or one largest request "
+              "if more].")
 @click.option("--blas-threads", type=click.IntRange(min=0), default=1, show_default=True,
               help="Threads each prediction's BLAS call may use (0: the BLAS library's "
               "default). Requests already run in parallel, so 1 avoids oversubscription.")
@@ -41,7 +47,7 @@ MAX_FILES = 16
               help="Log one line per request.")
 @prior_option
 def serve(model_path, host, port, max_upload_mb, max_pixels, max_concurrency, body_timeout,
-          blas_threads, access_log, prior):
+          max_body_mb, blas_threads, access_log, prior):
     """Serve a web page and a JSON API that classify uploaded photos with a model.
 
     Open the printed URL, drop photos on the page, and see for each the 64x64 image the model
@@ -56,14 +62,28 @@ def serve(model_path, host, port, max_upload_mb, max_pixels, max_concurrency, bo
     except ModuleNotFoundError as err:
         raise click.ClickException(str(err).splitlines()[0]) from None
 
-    app = create_app(
-        model_path,
-        max_upload_bytes=max(1, int(max_upload_mb * 1024 * 1024)),
-        max_pixels=max_pixels,
-        max_concurrency=max_concurrency,
-        body_timeout=body_timeout,
-        prior=prior,
-    )
+    from logicat.core.errors import ParameterError
+    from logicat.web.app import PART_HEADER_BYTES
+
+    max_upload_bytes = max(1, int(max_upload_mb * 1024 * 1024))
+    try:
+        app = create_app(
+            model_path,
+            max_upload_bytes=max_upload_bytes,
+            max_pixels=max_pixels,
+            max_concurrency=max_concurrency,
+            body_timeout=body_timeout,
+            max_body_bytes=None if max_body_mb is None else max(1, int(max_body_mb * 2**20)),
+            prior=prior,
+        )
+    except ParameterError as err:
+        if err.parameter != "max_body_bytes":
+            raise
+        need = MAX_FILES * (max_upload_bytes + PART_HEADER_BYTES)
+        raise click.BadParameter(f"expected room for one largest request body, {need} bytes "
+                                 f"({MAX_FILES} files of --max-upload-mb with their multipart "
+                                 f"headers). Got {max_body_mb:g} MiB instead.",
+                                 param_hint="'--max-body-mb'") from None
     sock = _listen(host, port)
     if blas_threads:  # for the whole server process; after create_app has loaded BLAS
         from threadpoolctl import threadpool_limits

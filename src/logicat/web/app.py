@@ -17,9 +17,11 @@ reading, or while streaming; the rest of the body is drained first, within bound
 client sees the 413); a body that takes longer than ``body_timeout`` to arrive gets 408; an image
 over ``max_pixels`` is refused from its header before decoding (422); anything that is not a
 decodable image gets 422; every error is JSON ``{"detail": message, "code": code}``. The body
-is read into memory only; parsing, decoding and prediction run in worker threads, at most
-``max_concurrency`` at once, with at most ``max_queue`` more requests waiting (counted once
-their body has arrived); beyond that the server answers 503 at once.
+is read into memory only, and the bodies of all requests in flight hold at most
+``max_body_bytes`` together (``uploads.BodyBudget``; a request that would pass it gets 503, so
+many concurrent uploads cannot exhaust memory); parsing, decoding and prediction run in worker
+threads, at most ``max_concurrency`` at once, with at most ``max_queue`` more requests waiting
+(counted once their body has arrived); beyond that the server answers 503 at once.
 """
 
 from __future__ import annotations
@@ -39,7 +41,6 @@ try:
     from fastapi.staticfiles import StaticFiles
     from pydantic import BaseModel
     from starlette.exceptions import HTTPException as StarletteHTTPException
-    from starlette.requests import ClientDisconnect
 except ModuleNotFoundError as err:  # pragma: no cover - depends on the installed extras
     raise ModuleNotFoundError(
         f"The web app needs the 'web' extra ({err.name} is missing): "
@@ -47,9 +48,18 @@ except ModuleNotFoundError as err:  # pragma: no cover - depends on the installe
     ) from None
 
 from logicat import __version__
+from logicat.core.errors import ParameterError
 from logicat.core.validation import Interval, check_params
 from logicat.web.service import Predictor
-from logicat.web.uploads import FIELD, UploadError, boundary_of, parse_files
+from logicat.web.uploads import (
+    FIELD,
+    MAX_BODY_BYTES,
+    BodyBudget,
+    UploadError,
+    boundary_of,
+    parse_files,
+    read_body,
+)
 
 #: Defaults: 8 MiB per file, 50 megapixels per image, 16 files per request.
 MAX_UPLOAD_BYTES = 8 * 1024 * 1024
@@ -60,11 +70,6 @@ MAX_FILES = 16
 PART_HEADER_BYTES = 4096
 #: Seconds a request body may take to arrive (then 408): a client dripping bytes is cut off.
 BODY_TIMEOUT = 60.0
-#: An oversized body is read and discarded, up to these bytes and seconds, before its 413 is
-#: sent: clients that write the whole body before reading the answer (urllib, requests) then
-#: see the 413 instead of a reset connection.
-DRAIN_BYTES = 128 * 1024 * 1024
-DRAIN_SECONDS = 10.0
 STATIC = Path(__file__).parent / "static"
 
 log = logging.getLogger("logicat.web")
@@ -132,6 +137,7 @@ def create_app(
     max_queue: int = 64,
     max_files: int = MAX_FILES,
     body_timeout: float = BODY_TIMEOUT,
+    max_body_bytes: int | None = None,
     prior: float | str | None = None,
 ) -> FastAPI:
     """Build the web app for one model.
@@ -149,6 +155,9 @@ def create_app(
     max_queue : requests allowed to wait for a worker; more get 503 at once.
     max_files : files allowed in one request.
     body_timeout : seconds a request body may take to arrive; slower ones get 408.
+    max_body_bytes : the bytes of request bodies held at once, all requests together
+        (``uploads.BodyBudget``); a request beyond gets 503. At least one largest body;
+        default: ``MAX_BODY_BYTES`` (256 MiB), or one largest body when that is more.
     prior : the class mix to decide at: "train", "balanced" or the fraction of positives in
         (0, 1) (``logicat.nn.output``); None: the model's own. A ``ModelFileError`` for a model
         that does not record its training mix.
@@ -156,11 +165,20 @@ def create_app(
     check_params(
         {"max_upload_bytes": [Interval(int, 1)], "max_pixels": [Interval(int, 1)],
          "max_concurrency": [Interval(int, 1), None], "max_queue": [Interval(int, 0)],
-         "max_files": [Interval(int, 1)], "body_timeout": [Interval(float, 0, None, "neither")]},
+         "max_files": [Interval(int, 1)], "body_timeout": [Interval(float, 0, None, "neither")],
+         "max_body_bytes": [Interval(int, 1), None]},
         {"max_upload_bytes": max_upload_bytes, "max_pixels": max_pixels,
          "max_concurrency": max_concurrency, "max_queue": max_queue, "max_files": max_files,
-         "body_timeout": body_timeout},
+         "body_timeout": body_timeout, "max_body_bytes": max_body_bytes},
     )
+    max_request_bytes = max_files * (max_upload_bytes + PART_HEADER_BYTES)
+    if max_body_bytes is None:
+        max_body_bytes = max(MAX_BODY_BYTES, max_request_bytes)
+    if max_body_bytes < max_request_bytes:
+        raise ParameterError(f"The 'max_body_bytes' parameter must hold one largest request "
+                             f"body ({max_files} files of at most {max_upload_bytes} bytes with "
+                             f"their multipart headers: {max_request_bytes} bytes). Got "
+                             f"{max_body_bytes} instead.", parameter="max_body_bytes")
     if max_concurrency is None:
         max_concurrency = max(1, min(4, os.cpu_count() or 1))
 
@@ -192,7 +210,6 @@ def create_app(
                 pictures[name] = figure_bytes(figure, "png")
             return pictures[name]
 
-    max_request_bytes = max_files * (max_upload_bytes + PART_HEADER_BYTES)
     limits = {
         "max_upload_bytes": max_upload_bytes,
         "max_request_bytes": max_request_bytes,
@@ -201,7 +218,9 @@ def create_app(
         "max_concurrency": max_concurrency,
         "max_queue": max_queue,
         "body_timeout": body_timeout,
+        "max_body_bytes": max_body_bytes,
     }
+    budget = BodyBudget(max_body_bytes)  # the bodies in flight, all requests together
     admitted = 0  # requests past the door: working or waiting for a worker
     limiter = None  # anyio.CapacityLimiter(max_concurrency), made inside the event loop
 
@@ -212,6 +231,7 @@ def create_app(
     )
     app.state.predictor = predictor
     app.state.limits = limits
+    app.state.body_budget = budget
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.exception_handler(UploadError)
@@ -310,78 +330,25 @@ def create_app(
         boundary_of(content_type)  # 415 before reading a body of the wrong kind
         # The body arrives first, within its deadline; only then does the request take a place
         # among the working and waiting ones, so slow uploads cannot crowd out quick ones.
-        body = await _read_body(request, max_request_bytes, body_timeout,
-                                f"{max_files} files of at most {max_upload_bytes} bytes each, "
-                                "with their multipart headers")
-        if admitted >= max_concurrency + max_queue:
-            raise UploadError(503, "busy", "The server is busy; retry in a moment.")
-        admitted += 1
+        body, reserved = await read_body(request, max_request_bytes, body_timeout,
+                                         f"{max_files} files of at most {max_upload_bytes} "
+                                         "bytes each, with their multipart headers", budget)
         try:
-            def work() -> list[dict]:
-                files = parse_files(body, content_type, max_files=max_files,
-                                    max_file_bytes=max_upload_bytes)
-                return predictor.predict(files, with_images=image, with_explanations=explain)
+            if admitted >= max_concurrency + max_queue:
+                raise UploadError(503, "busy", "The server is busy; retry in a moment.")
+            admitted += 1
+            try:
+                def work() -> list[dict]:
+                    files = parse_files(body, content_type, max_files=max_files,
+                                        max_file_bytes=max_upload_bytes)
+                    return predictor.predict(files, with_images=image,
+                                             with_explanations=explain)
 
-            results = await anyio.to_thread.run_sync(work, limiter=limiter)
+                results = await anyio.to_thread.run_sync(work, limiter=limiter)
+            finally:
+                admitted -= 1
         finally:
-            admitted -= 1
+            budget.give(reserved)
         return {"positive_class": predictor.positive_class, "results": results}
 
     return app
-
-
-async def _read_body(request: Request, limit: int, timeout: float, why: str) -> bytes:
-    """The request body in memory: 413 as soon as it is known to exceed ``limit`` (after
-    draining it, see ``_drain``; ``why`` says how the limit is made up), 408 if it has not all
-    arrived after ``timeout`` seconds."""
-
-    def too_large(got: str) -> UploadError:
-        return UploadError(413, "too_large", f"The request body must be at most {limit} bytes "
-                           f"({why}). Got {got} instead.")
-
-    chunks = request.stream().__aiter__()  # one iterator: the drain goes on where reading stops
-    length = request.headers.get("content-length")
-    if length is not None:
-        if not length.isdigit():
-            raise UploadError(400, "bad_request", f"Invalid Content-Length {length!r}.")
-        if int(length) > limit:
-            await _drain(request, chunks)
-            raise too_large(f"{int(length)} bytes")
-    body = bytearray()
-    try:
-        with anyio.fail_after(timeout):
-            async for chunk in chunks:
-                body += chunk
-                if len(body) > limit:
-                    break
-    except TimeoutError:
-        raise UploadError(408, "timeout", f"The upload did not arrive within {timeout:g} s."
-                          ) from None
-    except ClientDisconnect:
-        raise UploadError(400, "client_disconnected", "The client went away mid-upload.") from None
-    if len(body) > limit:
-        await _drain(request, chunks)
-        raise too_large("more")
-    return bytes(body)
-
-
-async def _drain(request: Request, chunks) -> None:
-    """Read and discard the rest of an oversized body, at most ``DRAIN_BYTES`` for at most
-    ``DRAIN_SECONDS``, before the 413 is sent.
-
-    A server that answers and closes while the body is still arriving makes the client's
-    kernel see a reset, and clients that read the answer only after sending everything
-    (Python's urllib, requests) report "connection reset" instead of the 413. A client that
-    asked "Expect: 100-continue" has sent nothing yet: it gets the 413 at once.
-    """
-    if request.headers.get("expect", "").lower() == "100-continue":
-        return
-    drained = 0
-    with anyio.move_on_after(DRAIN_SECONDS):
-        try:
-            async for chunk in chunks:
-                drained += len(chunk)
-                if drained > DRAIN_BYTES:
-                    break
-        except ClientDisconnect:
-            pass

@@ -39,7 +39,9 @@ async function loadModel() {
     showHyperparameters(model.hyperparameters || {});
     $("#limits-hint").textContent =
       `JPEG, PNG, GIF, WebP, ... up to ${(limits.max_upload_bytes / 1048576).toFixed(1)}\u00a0MiB ` +
-      `and ${(limits.max_pixels / 1e6).toFixed(0)} megapixels each, ${limits.max_files} at a time`;
+      `and ${(limits.max_pixels / 1e6).toFixed(0)} megapixels each, ${limits.max_files} at a time ` +
+      `(the server takes ${(limits.max_body_bytes / 1048576).toFixed(0)}\u00a0MiB of uploads ` +
+      `at once, from everyone: beyond, it asks to retry)`;
   } catch (err) {
     $("#model-error").hidden = false;
     $("#model-error").textContent = `Could not load the model description: ${err.message}`;
