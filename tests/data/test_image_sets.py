@@ -60,3 +60,42 @@ def test_a_fraction_that_leaves_a_class_out_is_refused(fraction, message):
     y = np.array([0] * 20 + [1] * 10)
     with pytest.raises(ParameterError, match=message):
         image_sets.split(y, fraction, 0)
+
+
+@pytest.mark.parametrize("how", ["the same path", "a symlink to it", "its photos hard-linked"])
+def test_a_test_folder_that_is_the_training_folder_is_refused_before_decoding(
+        how, cat_data, tmp_path, cache, monkeypatch):
+    """Its "test accuracy" would be the training accuracy (issue 31, also seen)."""
+    train = photo_folder(tmp_path / "train", cat_data, n=20)
+    if how == "the same path":
+        test = train
+    elif how == "a symlink to it":
+        test = tmp_path / "link"
+        test.symlink_to(train)
+    else:
+        test = tmp_path / "linked"
+        for photo in sorted(train.rglob("*.jpg")):
+            (test / photo.parent.name).mkdir(parents=True, exist_ok=True)
+            os.link(photo, test / photo.parent.name / photo.name)
+    monkeypatch.setattr("logicat.data.pack.pack_image_folder", _no_decoding)
+    with pytest.raises(ParameterError) as refused:
+        image_sets.from_folders(train, test)
+    message = str(refused.value)
+    assert refused.value.parameter == "test_images" and "\n" not in message
+    if how == "its photos hard-linked":
+        assert message.startswith(f"--test-images {test}: expected photos other than those of "
+                                  "--images; got 20 of its 20 images among them (")
+    else:
+        assert message.startswith(f"--test-images {test}: expected a folder other than "
+                                  f"--images; got the same folder ({os.path.realpath(train)})")
+
+
+def test_a_test_folder_of_other_files_is_taken(cat_data, tmp_path, cache):
+    train = photo_folder(tmp_path / "train", cat_data, n=20)
+    test = photo_folder(tmp_path / "test", cat_data, n=20)  # the same pictures, other files
+    got = image_sets.from_folders(train, test)
+    assert len(got.data.test_y) == 20
+
+
+def _no_decoding(*args, **kwargs):
+    raise AssertionError("decoded before the folders were checked")

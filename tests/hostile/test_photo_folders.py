@@ -104,3 +104,20 @@ def test_a_class_with_no_readable_image_is_refused_alike(unreadable, command, tm
     assert_refused(status, output, code=1, before=before, folders=(work,),
                    names=f"{root}: no readable '{unreadable}' images (5 file(s) skipped as "
                    "unreadable)")
+
+
+@pytest.mark.parametrize("test_folder", ["{r}", "{t}/link"])
+def test_train_refuses_its_training_folder_as_its_test_folder(test_folder, tmp_path,
+                                                            monkeypatch):
+    """Issue 31, also seen: a "test accuracy" that is the training accuracy misleads."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    work = tmp_path / "work"
+    root = photos(work / "r")
+    (work / "link").symlink_to(root)
+    before = snapshot(work)
+    test = test_folder.format(r=root, t=work)
+    status, output = cli(["train", "--images", root, "--test-images", test, "-n", 2,
+                          "--print-every", 0, "--out", work / "m.safetensors"])
+    assert_refused(status, output, code=2, before=before, folders=(work,),
+                   names=f"--test-images {test}: expected a folder other than --images")
+    assert not (tmp_path / "cache").exists()  # refused before anything was decoded

@@ -20,9 +20,10 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from logicat.core.errors import ParameterError
+from logicat.core.paths import shown
 from logicat.data.catvnoncat import CatData
 from logicat.data.folder_cache import load_cached
-from logicat.data.folders import check_both_classes_read
+from logicat.data.folders import check_both_classes_read, list_image_folder
 from logicat.data.splits import held_out_rows
 
 
@@ -39,6 +40,8 @@ def from_folders(images: str | os.PathLike[str], test_images: str | os.PathLike[
                  = None, *, test_fraction: float = 0.2, positive: str = "cat", seed: int = 0,
                  size: int = 64, **pack_options: Any) -> ImageSet:
     """The training and held-out images of the folder ``images`` (see the module docstring)."""
+    if test_images is not None:
+        check_test_folder(images, test_images, positive)
     x, y, classes, key, _, skipped = load_cached(images, positive, size, **pack_options)
     check_both_classes_read(images, y, classes, skipped)
     name = f"{Path(images)}{os.sep}"
@@ -59,6 +62,40 @@ def from_folders(images: str | os.PathLike[str], test_images: str | os.PathLike[
     record = {"file": name, "sha256": key,  # of the folder (``folder_cache.folder_key``)
               "n_samples": int(len(data.train_y)), "test": test_name}
     return ImageSet(data, name, test_name, record)
+
+
+def check_test_folder(images: str | os.PathLike[str], test_images: str | os.PathLike[str],
+                      positive: str = "cat") -> None:
+    """Refuse, before anything is decoded, a test folder that is the training folder (by
+    another name: a symlink, a bind mount) or holds some of its photos (the same files: links),
+    whose "test accuracy" would be the training accuracy, or partly (``ParameterError``)."""
+    images, test_images = Path(images).expanduser(), Path(test_images).expanduser()
+    if images.is_dir() and test_images.is_dir() and os.path.samefile(images, test_images):
+        raise ParameterError(
+            f"--test-images {shown(test_images)}: expected a folder other than --images; got "
+            f"the same folder ({shown(os.path.realpath(images))}), whose test accuracy would "
+            "be the training accuracy. Give other photos, or leave --test-images out to test "
+            "on a held-out part of --images (--test-fraction).", parameter="test_images")
+    training = {_identity(path): path for path, _ in list_image_folder(images, positive)[0]}
+    test = [path for path, _ in list_image_folder(test_images, positive)[0]]
+    shared = [(path, training[key]) for path in test
+              if (key := _identity(path)) is not None and key in training]
+    if shared:
+        path, twin = shared[0]
+        raise ParameterError(
+            f"--test-images {shown(test_images)}: expected photos other than those of "
+            f"--images; got {len(shared)} of its {len(test)} images among them ("
+            f"{shown(path)} is {shown(twin)}), whose accuracy would be training accuracy. "
+            "Give other photos.", parameter="test_images")
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """The file ``path`` names (device, inode), or None when it cannot be read."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
 
 
 def split(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
