@@ -14,7 +14,7 @@ endif
 PHOTOS  ?= $(wildcard ../shared/data/photos)
 OUTDIR  ?= build
 
-.PHONY: install system-deps demo test lint bench clean
+.PHONY: install system-deps demo test notebooks lint bench clean
 
 install: $(STAMP)
 
@@ -42,6 +42,9 @@ demo: install
 
 test: install
 	$(PY) -m pytest -n 2
+
+notebooks: install
+	$(VENV)/bin/jupyter lab notebooks/
 
 lint: install
 	$(VENV)/bin/ruff check src tests benchmarks
