@@ -242,7 +242,6 @@ NOT_YET_MIRRORED = {
     "cli/out_of_core.py": "tests/training/test_out_of_core.py",
     "cli/pack.py": "tests/data/test_pack.py, tests/cli/test_train_convnet.py",
     "cli/plot.py": "tests/cli/test_evaluate_sweep_plot.py, tests/viz/",
-    "cli/predict.py": "tests/cli/test_train_predict.py, tests/convnet/test_cli.py",
     "cli/report.py": "tests/viz/test_report.py",
     "cli/saving.py": "every training command's tests: tests/cli/",
     "cli/serve.py": "tests/web/test_serve.py",
