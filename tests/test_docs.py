@@ -1,6 +1,7 @@
 """Numbers the docs state about the code itself, checked against the code."""
 
 import ast
+import functools
 import re
 
 import pytest
@@ -60,7 +61,7 @@ def test_every_file_the_docs_name_exists(doc):
 
 # ------------------------------------------------------------------ the docs' commands, run
 #: Docs whose ```console blocks are run, in order, by ``test_the_commands_of_a_doc_run``.
-RUN = ["docs/lesson.md", "docs/zh/README.md"]
+RUN = ["docs/lesson.md", "docs/networks.md", "docs/zh/README.md"]
 #: Docs that show exactly the commands of another (a translation): its blocks, not run twice.
 SAME_COMMANDS = {"docs/zh/lesson.md": "docs/lesson.md"}
 CONSOLE = re.compile(r"^```console\n(.*?)^```[ \t]*$", re.M | re.S)
@@ -190,3 +191,156 @@ def test_a_translation_shows_the_same_commands(doc):
         return len(re.findall(r"^## ", t, re.M))
 
     assert sections(text) == sections(source) > 0
+
+
+# ------------------------------------------------------------------ numbers with one source
+#: Where figures are quoted for readers (a notebook's markdown cells; its code cells print).
+QUOTING = ["README.md", *sorted(p.relative_to(ROOT).as_posix()
+                                for p in (ROOT / "docs").glob("**/*.md")),
+           *sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "notebooks").glob("*.ipynb"))]
+
+_NUM = r"\d+(?:\.\d+)?"
+#: one figure: a number, a number ± its spread, or a range
+_ATOM = rf"{_NUM}(?:\s*±\s*{_NUM}|\s*[–-]\s*{_NUM}(?![\d.]))?"
+#: figures sharing one unit: "87.2 %", "86–88 %", "91.4 against 90.7 %", "68 / 64 / 36 %"
+_JOIN = r"\s*(?:/|,|and|or|against|to|和|对)\s*"
+_UNITS = {"%": r"%", "s": r"(?:(?:s|seconds?|ms|us|min|minutes?)(?!\w)|秒|分钟)"}
+#: a bound, not a measurement: a limit the code enforces or a goal set beforehand
+_BOUND = re.compile(r"(?:within|at most|at least|up to|under|below|not|≤|≥|<=|>=|<|>)\s*$", re.I)
+
+
+def figures(text: str, unit: str):
+    """``(atom, its numbers, the start of its match)`` of every figure in ``unit`` ("%" or
+    "s", a time) in ``text``: ``87.2 %``, ``86–88 %``, ``87.6 ± 2.0 %``, ``about 25 s``,
+    ``0.35 s``, ``3.46 ms``, ``约 25 秒``."""
+    pattern = re.compile(rf"(?<![\w.]){_ATOM}(?:{_JOIN}{_ATOM})*\s*{_UNITS[unit]}")
+    for match in pattern.finditer(text):
+        for atom in re.finditer(_ATOM, match[0]):
+            yield atom[0], re.findall(_NUM, atom[0]), match.start()
+
+
+def _key(atom: str) -> str:
+    """An atom written one way: "86–88" and "86-88", "92.3 ±  0.9" and "92.3 ± 0.9" alike."""
+    return re.sub(r"\s+", "", atom).replace("–", "-")
+
+
+def _rounds_to(quoted: str, source: str) -> bool:
+    """Whether ``quoted`` is ``source`` as written or rounded to fewer decimals."""
+    decimals = len(quoted.partition(".")[2])
+    return (decimals <= len(source.partition(".")[2])
+            and f"{float(source):.{decimals}f}" == f"{float(quoted):.{decimals}f}")
+
+
+def _fenced(text: str) -> list[str]:
+    return re.findall(r"^```[^\n]*\n(.*?)^```", text, re.M | re.S)
+
+
+@functools.cache
+def benchmark_figures(unit: str) -> tuple[frozenset[str], frozenset[str]]:
+    """BENCHMARKS.md's figures in ``unit``: (its atoms, written one way; its numbers, each
+    with the decimals it is written with). Its tables print their cells without units (a
+    "range" column, an "s/fit" column), so the spreads, ranges and decimal numbers of its
+    printed tables count as well, as written; a bare integer there (a count, a seed) does not."""
+    text = (ROOT / "BENCHMARKS.md").read_text(encoding="utf-8")
+    atoms = {_key(atom) for atom, _, _ in figures(text, unit)}
+    numbers = {n for _, ns, _ in figures(text, unit) for n in ns}
+    for block in _fenced(text):
+        atoms |= {_key(a) for a in re.findall(_ATOM, block) if not re.fullmatch(r"\d+", a)}
+    return frozenset(atoms), frozenset(numbers)
+
+
+@functools.cache
+def exact_outputs() -> frozenset[str]:
+    """The percentages printed under the ``$`` commands of the console blocks that
+    test_the_commands_of_a_doc_run runs and compares with what they print (the lesson's
+    99.04306220095694 % and 70.0 %, the course's 98.56459330143541 % and 80.0 %, ...): the
+    same on every machine, checked on every run of the suite."""
+    out: set[str] = set()
+    for doc in RUN:
+        for block in console_blocks((ROOT / doc).read_text(encoding="utf-8")):
+            if runs(block):
+                shown = "\n".join(line for _, lines in sessions(block) for line in lines)
+                out |= {n for _, ns, _ in figures(shown, "%") for n in ns}
+    return frozenset(out)
+
+
+def quoted_text(doc: str) -> str:
+    """What a reader of ``doc`` reads: a notebook's markdown cells, or the whole file."""
+    if not doc.endswith(".ipynb"):
+        return (ROOT / doc).read_text(encoding="utf-8")
+    import nbformat
+
+    nb = nbformat.read(ROOT / doc, as_version=4)
+    return "\n\n".join(cell.source for cell in nb.cells if cell.cell_type == "markdown")
+
+
+def unsourced_figures(text: str) -> list[str]:
+    """The figures of ``text`` - accuracies and shares (``87.2 %``, ``86–88 %``, ``87.6 ± 2.0
+    %``) and times (``about 25 s``, ``~25 s``, ``3.46 ms``, ``25 秒``) - that BENCHMARKS.md does
+    not hold, each with the line it is on.
+
+    A figure is sourced when BENCHMARKS.md holds it, in the same unit: a spread (``87.6 ±
+    2.0``) or a range (``86–88``) as that atom, a single number as written or rounded to fewer
+    decimals (``0.4 s`` from its ``0.392``). Two kinds of figure are not measurements and are
+    not looked up:
+
+    - exact outputs: a percentage that a console block of a doc in ``RUN`` prints (the
+      lesson's, the course's: float64 NumPy, the same on every machine), which
+      test_the_commands_of_a_doc_run compares with what the command prints; quoted elsewhere,
+      as written or rounded (``99 %``), it is that output. A console block that no test runs
+      gets no such pass: its figures are looked up like the prose's;
+    - bounds: a figure right after ``within``, ``at most``, ``at least``, ``up to``, ``under``,
+      ``below``, ``not``, ``≤``, ``≥``, ``<``, ``>`` (a limit the code enforces, a goal set
+      beforehand), and the rows of a table whose first header cell is ``limit``
+      (docs/bad-input.md).
+
+    Times are never exact outputs: they are a machine's. Numbers without a unit (costs, ratios
+    such as ``13×``, p(cat)) are not figures here. What the check cannot see: whether the
+    sentence names the machine BENCHMARKS.md ran it on, and a coarse figure (``2 s``, ``88 %``)
+    that some other figure of BENCHMARKS.md rounds to.
+    """
+    exact = exact_outputs()
+    lines = text.splitlines()
+    for i, line in enumerate(lines):  # a table of limits: blank its rows
+        if re.match(r"\|\s*limit\s*\|", line, re.I):
+            for j in range(i + 1, len(lines)):
+                if not lines[j].startswith("|"):
+                    break
+                lines[j] = ""
+    text = "\n".join(lines)
+    bad = []
+    for unit in _UNITS:
+        atoms, numbers = benchmark_figures(unit)
+        for atom, parts, start in figures(text, unit):
+            before = text[text.rfind("\n", 0, start) + 1:start]
+            if _BOUND.search(before) or _key(atom) in atoms:
+                continue
+            if len(parts) == 1 and any(_rounds_to(parts[0], n) for n in numbers):
+                continue
+            if unit == "%" and len(parts) == 1 and any(_rounds_to(parts[0], n) for n in exact):
+                continue
+            line = text[text.rfind("\n", 0, start) + 1:].partition("\n")[0]
+            bad.append(f"{atom} {'%' if unit == '%' else '(a time)'} in: {line.strip()}")
+    return bad
+
+
+@pytest.mark.parametrize("doc", QUOTING)
+def test_every_figure_a_doc_quotes_is_in_benchmarks(doc):
+    """Numbers with one source: every accuracy and time a reader is told comes from a table
+    of BENCHMARKS.md, which says which machine printed it (``unsourced_figures`` says what
+    counts as a figure and what does not)."""
+    bad = unsourced_figures(quoted_text(doc))
+    assert bad == [], (f"{doc} quotes figures that BENCHMARKS.md does not hold (quote its "
+                       "tables, naming the machine):\n" + "\n".join(bad))
+
+
+def test_a_figure_that_is_not_in_benchmarks_is_found():
+    """The check above can fail: a wrong accuracy, range, spread or time is caught, in prose,
+    in a notebook's kind of sentence and in an unrun console block; the same figures as
+    BENCHMARKS.md writes them are not."""
+    assert unsourced_figures("gets 87.2 % (86–88 %), about 22 s, 0.4 s, 87.6 ± 2.0 %") == []
+    for wrong in ["gets 87.3 %", "a range of 84–90 %", "87.6 ± 2.1 %", "about 25 s",
+                  "~25 s", "约 25 秒", "takes 3.46 ms", "test accuracy: 92.6829268292683 %"]:
+        assert len(unsourced_figures(wrong)) == 1, wrong
+    assert unsourced_figures("within 61 s; at most 93 %") == []  # bounds
+    assert unsourced_figures("99 % train, 99.04306220095694 %") == []  # the lesson's output
