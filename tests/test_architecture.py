@@ -241,8 +241,6 @@ NOT_YET_MIRRORED = {
     "cli/options.py": "tests/hostile/test_sizes_and_options.py",
     "cli/out_of_core.py": "tests/training/test_out_of_core.py",
     "cli/pack.py": "tests/data/test_pack.py, tests/cli/test_train_convnet.py",
-    "cli/plot.py": "tests/cli/test_evaluate_sweep_plot.py, tests/viz/",
-    "cli/report.py": "tests/viz/test_report.py",
     "cli/saving.py": "every training command's tests: tests/cli/",
     "cli/serve.py": "tests/web/test_serve.py",
     "cli/sweep.py": "tests/cli/test_evaluate_sweep_plot.py",

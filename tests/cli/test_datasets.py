@@ -5,6 +5,7 @@ and records it; the cat data is never scored for it."""
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -51,8 +52,18 @@ def test_every_model_kind_trains_on_your_photos_and_tests_on_them(kind, photos, 
     scored = invoke(*["evaluate", "-m", out, "--images", photos, "--format", "json"])
     assert scored.exit_code == 0, scored.output
     assert json.loads(scored.output)["data"]["n_samples"] == 60
-    refused = invoke(*["evaluate", "-m", out])  # not trained on the cat data: not scored on it
-    assert refused.exit_code == 2 and "not on the cat data" in refused.output
+    # by default, scored on the photos train held out, found again: train's test accuracy
+    held_out = invoke(*["evaluate", "-m", out, "--format", "json"])
+    assert held_out.exit_code == 0, held_out.output
+    scores = json.loads(held_out.output)
+    assert scores["data"]["n_samples"] == 12 and scores["data"]["split"] == "test"
+    assert scores["data"]["source"] == (f"{os.path.realpath(photos)}/ (the part train held "
+                                        "out: 20 % of each class)")
+    assert 100 * scores["metrics"]["accuracy"] == pytest.approx(accuracy)
+    trained = json.loads(invoke(*["evaluate", "-m", out, "--split", "train", "--format",
+                                  "json"]).output)
+    assert 100 * trained["metrics"]["accuracy"] == pytest.approx(meta["metrics"][
+        "train_accuracy"])
 
 
 def test_a_second_folder_is_the_test_set(cat_data, photos, tmp_path):
@@ -62,6 +73,10 @@ def test_a_second_folder_is_the_test_set(cat_data, photos, tmp_path):
     assert result.exit_code == 0, result.output
     assert "test accuracy: " in result.output
     assert f"on the 20 images of {test}/" in result.output
+    scored = json.loads(invoke(*["evaluate", "-m", tmp_path / "m.safetensors", "--format",
+                                 "json"]).output)  # by default, the --test-images folder
+    assert scored["data"]["n_samples"] == 20
+    assert scored["data"]["source"] == f"{os.path.realpath(test)}/"
 
 
 @pytest.mark.parametrize("args, option", [

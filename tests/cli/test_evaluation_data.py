@@ -127,10 +127,10 @@ def test_the_report_and_the_pictures_of_the_cat_data_refuse_it_too(mine, command
      "Invalid value for '--images': expected one data source, --images DIR or --test-file "
      "FILE. Got both instead."),
     (["--images", "{d}/imgs", "--split", "train"],
-     "Invalid value for '--split': chooses from the cat data; it does not apply to --images."),
+     "Invalid value for '--split': chooses from the model's own data; it does not apply to "
+     "--images."),
     (["--test-file", "{d}/mine.h5", "--data-dir", "{d}"],
-     "Invalid value for '--data-dir': chooses from the cat data; it does not apply to "
-     "--test-file."),
+     "Invalid value for '--data-dir': finds the cat data; it does not apply to --test-file."),
     (["--positive", "cats"],
      "Invalid value for '--positive': names a class of --images DIR or --test-file FILE; it "
      "does not apply to the cat data."),

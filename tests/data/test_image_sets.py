@@ -99,3 +99,44 @@ def test_a_test_folder_of_other_files_is_taken(cat_data, tmp_path, cache):
 
 def _no_decoding(*args, **kwargs):
     raise AssertionError("decoded before the folders were checked")
+
+
+def test_the_held_out_part_is_found_again_from_the_record(cat_data, tmp_path, cache):
+    """``again``: the record of ``from_folders`` (the folder's real path, the fraction, the
+    seed) gives back the same training and held-out images, and says which folder changed."""
+    photos = photo_folder(tmp_path / "photos", cat_data, n=40)
+    first = image_sets.from_folders(photos, test_fraction=0.25, seed=3)
+    record = first.training_data
+    assert (record["folder"], record["test_fraction"], record["seed"]) == (
+        os.path.realpath(photos), 0.25, 3)
+    again, changed = image_sets.again(record, "cat", 64)
+    assert changed == []
+    for a, b in zip(first.data[:4], again.data[:4], strict=True):
+        np.testing.assert_array_equal(a, b)
+    (photos / "cat" / sorted(os.listdir(photos / "cat"))[0]).unlink()
+    again, changed = image_sets.again(record, "cat", 64)
+    assert changed == [f"{os.path.realpath(photos)}{os.sep}"]
+    assert len(again.data.train_y) + len(again.data.test_y) == 39
+
+
+def test_a_second_folder_is_found_again_from_the_record(cat_data, tmp_path, cache):
+    photos = photo_folder(tmp_path / "photos", cat_data, n=30)
+    test = photo_folder(tmp_path / "test", cat_data, n=20, start=100)
+    record = image_sets.from_folders(photos, test).training_data
+    assert record["test_folder"] == os.path.realpath(test) and "test_fraction" not in record
+    again, changed = image_sets.again(record, "cat", 64)
+    assert changed == [] and len(again.data.test_y) == 20
+    Image.fromarray(cat_data.train_x[150]).save(test / "cat" / "new.jpg")
+    assert image_sets.again(record, "cat", 64)[1] == [f"{os.path.realpath(test)}{os.sep}"]
+
+
+@pytest.mark.parametrize("record", [
+    {"file": "photos/"},  # an older file: no folder recorded
+    {"file": "photos/", "folder": "/x", "test_fraction": 1.5, "seed": 0},
+    {"file": "photos/", "folder": "/x", "test_fraction": 0.2, "seed": -1},
+    {"file": "photos/", "folder": 7, "test_fraction": 0.2, "seed": 0},
+])
+def test_a_record_that_does_not_say_where_the_photos_are_is_refused(record):
+    with pytest.raises(ParameterError, match=r"^m\.safetensors was trained on photos/ and does "
+                       "not record where its held-out images are"):
+        image_sets.again(record, "cat", 64, source="m.safetensors")

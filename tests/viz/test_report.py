@@ -75,6 +75,21 @@ def test_report_holds_the_models_checksums_hyperparameters_and_metrics(report, c
             in text)
 
 
+def test_the_grids_of_images_have_a_narrow_drawing_for_a_phone(report):
+    """The weights, the misclassified images and their explanations: a second PNG, with fewer
+    columns, that a screen of at most 600 px shows instead (``<picture>``, no script)."""
+    text = report[1].read_text(encoding="utf-8")
+    pictures = re.findall(r'<picture><source media="\(max-width: 600px\)" srcset="data:image/'
+                          r'png;base64,([A-Za-z0-9+/=]+)"><img src="data:image/png;base64,'
+                          r'([A-Za-z0-9+/=]+)" alt="([^"]*)"></picture>', text)
+    assert [html.unescape(alt) for _, _, alt in pictures] == [
+        "The weights", "Misclassified test images", "Why they were misclassified"]
+    for narrow, wide, alt in pictures:
+        with Image.open(io.BytesIO(base64.b64decode(narrow))) as a, \
+                Image.open(io.BytesIO(base64.b64decode(wide))) as b:
+            assert a.width <= 500 < b.width, alt  # shrunk to 358 px, by 0.7 at least
+
+
 def test_report_is_self_contained_with_every_picture(report):
     text = report[1].read_text(encoding="utf-8")
     assert "<script" not in text
@@ -132,6 +147,10 @@ def test_report_renders_in_headless_chromium(report):
             page.set_viewport_size({"width": 390, "height": 844})
             narrow = page.evaluate("document.documentElement.scrollWidth")
             page.screenshot(path=str(ARTIFACTS / "report-390.png"), full_page=True)
+            # each picture as drawn at this width: its scale, whether the narrow one was chosen
+            phone = page.evaluate(
+                "Array.from(document.images).map(i => [i.alt, i.currentSrc !== i.src, "
+                "i.getBoundingClientRect().width / i.naturalWidth])")
         finally:
             browser.close()
     assert errors == []
@@ -140,5 +159,10 @@ def test_report_renders_in_headless_chromium(report):
     assert metric_rows == len(METRICS)
     assert len(sizes) == 7
     assert all(complete and width > 0 and height > 0 for complete, width, height in sizes), sizes
+    # on a phone the grids of images are drawn with fewer columns, shrunk to no less than 0.7
+    # (9-point titles stay 8 px or more); the wide drawings would be shrunk to a third or half
+    grids = {"The weights", "Misclassified test images", "Why they were misclassified"}
+    assert {alt for alt, narrow_drawing, _ in phone if narrow_drawing} == grids, phone
+    assert all(scale >= 0.7 for alt, _, scale in phone if alt in grids), phone
     with Image.open(ARTIFACTS / "report.png") as shot:
         assert shot.width == 1200 and shot.height > 2000

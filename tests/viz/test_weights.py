@@ -37,3 +37,16 @@ def test_an_ensembles_picture_says_it_is_the_first_members():
                   metadata={"preprocessing": {"image_size": 2}})
     assert "member" not in model_weights_figure(one).get_suptitle()
     assert "member 1 of 3" in model_weights_figure(three).get_suptitle().lower()
+
+
+def test_the_narrow_weights_picture_stacks_its_panels():
+    """For a phone's width: the three panels one above the other, the same images."""
+    from logicat.viz.weights import weights_figure
+
+    coef = np.random.default_rng(0).normal(size=64 * 64 * 3)
+    wide, narrow = weights_figure(coef), weights_figure(coef, narrow=True)
+    assert narrow.get_figwidth() < 5 < wide.get_figwidth()
+    rows = [ax.get_position().y0 for ax in narrow.axes[:3]]
+    assert rows == sorted(rows, reverse=True) and len(set(rows)) == 3  # one above the other
+    for a, b in zip(wide.axes[:3], narrow.axes[:3], strict=True):
+        np.testing.assert_array_equal(a.images[0].get_array(), b.images[0].get_array())

@@ -1,7 +1,10 @@
 """What ``logicat evaluate`` scores a model on: the cat data, a packed file or an image folder.
 
-    (no data option)   the cat data's test set (``--split train``: its training set), refused
-                       for a model whose file says it was trained on other data
+    (no data option)   the data the model was trained on: the cat data's test set
+                       (``--split train``: its training set), or, for a model trained on
+                       ``train --images DIR``, the part of DIR it held out (its training part),
+                       found again through the folder cache by what the model file records;
+                       refused for a model trained on another file (``--train-file``)
     --test-file FILE   a packed HDF5 file of the cat-data layout (``logicat pack``'s output)
     --images DIR       DIR/<class>/... decoded at the model's size, as ``logicat pack`` reads it
 
@@ -12,6 +15,7 @@ every other class label 0; data without a class of that name is refused, naming 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import NamedTuple
 
@@ -55,10 +59,10 @@ def check_data_options(images: Path | None, test_file: Path | None) -> None:
                                  "Got both instead.", param_hint="'--images'")
     if images is not None or test_file is not None:
         flag = "--images" if images is not None else "--test-file"
-        for name in ("data_dir", "split"):
+        for name, what in (("data_dir", "finds the cat data"),
+                           ("split", "chooses from the model's own data")):
             if given(name):
-                raise click.BadParameter(f"chooses from the cat data; it does not apply to "
-                                         f"{flag}.",
+                raise click.BadParameter(f"{what}; it does not apply to {flag}.",
                                          param_hint=f"'--{name.replace('_', '-')}'")
     elif given("positive"):
         raise click.BadParameter("names a class of --images DIR or --test-file FILE; it does "
@@ -68,8 +72,33 @@ def check_data_options(images: Path | None, test_file: Path | None) -> None:
 def scored_data(model, model_path: Path, *, images: Path | None, test_file: Path | None,
                 data_dir: Path | None, split: str, positive: str | None,
                 ) -> tuple[Scored, Scored]:
-    """(the data to score, the data ``--cv`` folds): for the cat data, the chosen split and
-    the training set; for a file or a folder, that data twice."""
+    """(the data to score, the data ``--cv`` folds): for the model's own data, the chosen split
+    and the training set; for a file or a folder, that data twice."""
+    if images is None and test_file is None:
+        train, test = trained_on(model, model_path, data_dir)
+        return (test if split == "test" else train), train
+    data = _given(model, model_path, images, test_file, positive)
+    return data, data
+
+
+def report_data(model, model_path: Path, *, images: Path | None, test_file: Path | None,
+                data_dir: Path | None, positive: str | None) -> tuple[Scored | None, Scored]:
+    """(the training data, the test data) of ``report`` and ``plot``: the model's own (as
+    ``trained_on``), or the data given as the test data, with the model's training data
+    beside it when it can be had (else None)."""
+    if images is None and test_file is None:
+        return trained_on(model, model_path, data_dir)
+    test = _given(model, model_path, images, test_file, positive)
+    try:
+        train, _ = trained_on(model, model_path, data_dir, quiet=True)
+    except (click.UsageError, DataFileError):  # a file, or a folder that is no longer there
+        train = None
+    return train, test
+
+
+def _given(model, model_path: Path, images: Path | None, test_file: Path | None,
+           positive: str | None) -> Scored:
+    """The data of --test-file or --images, its classes matched to the model's."""
     size = int(model.image_preprocessing(model_path)["image_size"])
     want = positive or model.positive_class
     if test_file is not None:
@@ -81,12 +110,53 @@ def scored_data(model, model_path: Path, *, images: Path | None, test_file: Path
                                 f"{model_path} takes. Got {x.shape[1]}x{x.shape[2]} instead "
                                 f"(pack it again with --image-size {size}).")
         y, classes = positive_first(y, classes, want, test_file, model, model_path)
-        data = Scored(x, y, classes, str(test_file))
-        return data, data
-    if images is not None:
-        data = _folder(images, want, size, model, model_path)
-        return data, data
-    return _cat_data(model, model_path, data_dir, split)
+        return Scored(x, y, classes, str(test_file))
+    return _folder(images, want, size, model, model_path)
+
+
+def trained_on(model, model_path: Path, data_dir: Path | None, *, quiet: bool = False
+               ) -> tuple[Scored, Scored]:
+    """(training set, test set) of the data the model file says it was trained on: the cat
+    data's, or its photos' (``data.image_sets.again``: the folder of ``train --images`` split
+    again as train split it, or its --test-images folder), saying in one line on stderr (unless
+    ``quiet``) when a folder has changed since. A model trained on another file, or whose
+    file does not say where its photos are, is a usage error; a folder no longer there is a
+    ``DataFileError``."""
+    from logicat.data import TRAIN_FILE
+
+    record = model.metadata.get("training_data") or {}
+    if record.get("file", TRAIN_FILE) == TRAIN_FILE:
+        return _cat_data(model, model_path, data_dir)
+    if "folder" not in record:
+        check_trained_on_cat_data(model, model_path, "pass --images DIR or --test-file FILE to "
+                                  "say what to score it on")
+    from logicat.core.errors import ParameterError
+    from logicat.data.image_sets import again
+
+    size = int(model.image_preprocessing(model_path)["image_size"])
+    skipped: list[tuple[Path, str]] = []
+    try:
+        image_set, changed = again(record, model.positive_class, size, source=f"-m {model_path}",
+                                   on_skip=lambda path, why: skipped.append((path, why)))
+    except ParameterError as e:
+        raise click.UsageError(f"{e}; pass --images DIR or --test-file FILE to say what to "
+                               "score it on.") from None
+    except DataFileError as e:
+        raise DataFileError(f"{e} (-m {model_path} was trained on it; pass --images DIR or "
+                            "--test-file FILE to score it on other images)") from None
+    for folder in changed if not quiet else ():
+        click.echo(f"Note: {folder} has changed since {model_path} was trained (photos added, "
+                   "removed or edited: its listing's SHA-256 differs); its held-out part is "
+                   "drawn again from what it holds now and may hold photos the model trained "
+                   "on.", err=True)
+    data = image_set.data
+    train_name = str(record["folder"]) + os.sep
+    return (Scored(data.train_x, data.train_y, data.classes,
+                   f"{train_name} (the part train trained on)", "train", tuple(skipped)),
+            Scored(data.test_x, data.test_y, data.classes,
+                   (f"{record['test_folder']}{os.sep}" if "test_folder" in record else
+                    f"{train_name} (the part train held out: {100 * record['test_fraction']:g}"
+                    " % of each class)"), "test", tuple(skipped)))
 
 
 def positive_first(y: np.ndarray, classes: tuple[str, str], positive: str, where,
@@ -135,18 +205,16 @@ def check_trained_on_cat_data(model, model_path: Path, instead: str) -> None:
                                f"on the cat data; {instead}.")
 
 
-def _cat_data(model, model_path: Path, data_dir: Path | None, split: str
-              ) -> tuple[Scored, Scored]:
+def _cat_data(model, model_path: Path, data_dir: Path | None) -> tuple[Scored, Scored]:
+    """(the cat data's training set, its test set)."""
     from logicat.data import TEST_FILE, TRAIN_FILE, find_catvnoncat, load_catvnoncat
 
-    check_trained_on_cat_data(model, model_path, "pass --images DIR or --test-file FILE to say "
-                              "what to score it on")
     folder = find_catvnoncat(data_dir)
     data = load_catvnoncat(folder)
     parts = {"test": (data.test_x, data.test_y, folder / TEST_FILE),
              "train": (data.train_x, data.train_y, folder / TRAIN_FILE)}
     out = []
-    for name in (split, "train"):
+    for name in ("train", "test"):
         x, y, path = parts[name]
         y, classes = positive_first(y, data.classes, model.positive_class, path, model,
                                     model_path)

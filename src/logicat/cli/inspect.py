@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from logicat.cli.options import (
     data_dir_option,
+    data_options,
     model_option,
     model_option_or_argument,
     one_model,
@@ -19,16 +18,9 @@ from logicat.cli.options import (
 @model_option
 @data_dir_option
 @click.option("--split", type=click.Choice(["test", "train"]), default="test", show_default=True,
-              help="Which part of the cat data to evaluate on.")
-@click.option("--images", type=click.Path(path_type=Path), default=None, metavar="DIR",
-              help="Score the images of this folder instead (DIR/<class>/..., as 'logicat "
-              "pack' reads it), decoded at the model's size.")
-@click.option("--test-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Score the images of this HDF5 file instead (the cat-data layout, as "
-              "'logicat pack' writes it).")
-@click.option("--positive", default=None, metavar="NAME",
-              help="With --images or --test-file: the data's name of the model's positive "
-              "class [default: the model's own name for it]; every other class is label 0.")
+              help="Which part of the model's own data to evaluate on: the cat data's, or the "
+              "photos train --images trained on and held out.")
+@data_options
 @click.option("--cv", type=click.IntRange(min=2), default=None,
               help="Also run stratified K-fold cross-validation with the model's "
               "hyperparameters (folds seeded with 0) on the training set (with --images or "
@@ -39,10 +31,11 @@ from logicat.cli.options import (
 @prior_option
 def evaluate(model_path, data_dir, split, images, test_file, positive, cv, fmt, prior):
     """Accuracy, balanced accuracy, precision, recall, F1, ROC AUC, log loss, Brier score, ECE
-    and the confusion matrix of a model on the cat data's test set, or on your images (--images
-    DIR, --test-file FILE); with --cv K, also K-fold cross-validation of its hyperparameters.
+    and the confusion matrix of a model on its own test images - the cat data's test set, or
+    the photos train --images held out - or on your images (--images DIR, --test-file FILE);
+    with --cv K, also K-fold cross-validation of its hyperparameters.
 
-    A model trained on other data (its file names it) is scored only on data you name. With
+    A model trained on another file (--train-file) is scored only on data you name. With
     --prior, the model decides at that class mix (the models --cv trains too).
     """
     from logicat.cli.evaluation_data import check_data_options, scored_data

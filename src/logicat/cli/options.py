@@ -90,6 +90,28 @@ data_dir_option = click.option(
     "[default: $LOGICAT_DATA, then ~/.cache/logicat/catvnoncat].",
 )
 
+
+
+def data_options(command):
+    """``--images DIR``, ``--test-file FILE``, ``--positive NAME``: the data ``evaluate``,
+    ``report`` and ``plot`` score instead of the model's own test images
+    (``cli/evaluation_data.py``)."""
+    for option in reversed([
+        click.option("--images", type=click.Path(path_type=Path), default=None, metavar="DIR",
+                     help="Score the images of this folder instead (DIR/<class>/..., as "
+                     "'logicat pack' reads it), decoded at the model's size."),
+        click.option("--test-file", type=click.Path(dir_okay=False, path_type=Path),
+                     default=None, help="Score the images of this HDF5 file instead (the "
+                     "cat-data layout, as 'logicat pack' writes it)."),
+        click.option("--positive", default=None, metavar="NAME",
+                     help="With --images or --test-file: the data's name of the model's "
+                     "positive class [default: the model's own name for it]; every other "
+                     "class is label 0."),
+    ]):
+        command = option(command)
+    return command
+
+
 model_option = click.option(
     "--model",
     "-m",

@@ -6,13 +6,15 @@ from pathlib import Path
 
 import click
 
-from logicat.cli.options import data_dir_option, data_files, model_option
+from logicat.cli.options import data_dir_option, data_files, data_options, model_option
 from logicat.core.paths import check_outputs
 
 out_option = click.option("--out", "-o", type=click.Path(path_type=Path), required=True,
                           help="The picture file (.png, .svg or .pdf).")
 split_option = click.option("--split", type=click.Choice(["test", "train"]), default="test",
-                            show_default=True, help="Which part of the cat data to use.")
+                            show_default=True, help="Which part of the model's own data to "
+                            "use: the cat data's, or the photos train --images trained on and "
+                            "held out.")
 
 
 @click.group()
@@ -21,42 +23,42 @@ def plot() -> None:
     calibration."""
 
 
-def _check_out(out: Path, model_path: Path, data_dir=None, reads_data: bool = True) -> Path:
+def _check_out(out: Path, model_path: Path, data_dir=None, reads_data: bool = True,
+               test_file: Path | None = None) -> Path:
     """--out must be a picture path that is none of the command's inputs."""
     from logicat.core.errors import LogicatError
     from logicat.viz.canvas import check_plot_path
 
     check_outputs({"--out": out}, {"the model": model_path,
-                                   **(data_files(data_dir) if reads_data else {})})
+                                   **(data_files(data_dir) if reads_data else {}),
+                                   **({"--test-file": test_file} if test_file else {})})
     try:
         return check_plot_path(out)
     except LogicatError as e:
         raise click.BadParameter(str(e), param_hint="'--out'") from None
 
 
-def _model_and_data(model_path, data_dir):
-    """The model, its class names and the cat data, checked to fit together."""
-    from logicat.cli.evaluation_data import check_trained_on_cat_data
-    from logicat.data import load_catvnoncat
+def _model_and_sets(model_path, data_dir, images=None, test_file=None, positive=None):
+    """The model and its data by split, ``{"train": Scored, "test": Scored}`` (the training
+    set left out when it cannot be had): the model's own, or --images / --test-file as the
+    test set (``evaluation_data.report_data``, the report's)."""
+    from logicat.cli.evaluation_data import check_data_options, report_data
     from logicat.io.files import read_model
 
+    check_data_options(images, test_file)
     model = read_model(model_path)
     model.image_preprocessing(model_path)
-    check_trained_on_cat_data(model, model_path, "this picture is drawn on the cat data (logicat "
-                              "evaluate --images DIR scores other images)")
-    data = load_catvnoncat(data_dir)
-    return model, model.class_names, data
+    train, test = report_data(model, model_path, images=images, test_file=test_file,
+                              data_dir=data_dir, positive=positive)
+    return model, {name: data for name, data in (("train", train), ("test", test))
+                   if data is not None}
 
 
-def _split(model, data, split):
-    """(images (m, s, s, 3), y (m,), X (m, n)) of one split, as the model sees them."""
-    images, y = (data.test_x, data.test_y) if split == "test" else (data.train_x, data.train_y)
-    return images, y, model.features(images)
-
-
-def _model_and_split(model_path, data_dir, split):
-    clf, names, data = _model_and_data(model_path, data_dir)
-    return (clf, names, *_split(clf, data, split))
+def _model_and_split(model_path, data_dir, split, images, test_file, positive):
+    """(the model, its class names, images (m, s, s, 3), y (m,), X (m, n)) of one split."""
+    model, sets = _model_and_sets(model_path, data_dir, images, test_file, positive)
+    data = sets[split]
+    return model, model.class_names, data.images, data.y, model.features(data.images)
 
 
 def _save(fig, out: Path) -> None:
@@ -85,15 +87,17 @@ def learning_curve(model_path, out):
 @click.option("--no-data", is_flag=True, help="Only the curve, without the model's logits.")
 @split_option
 @data_dir_option
-def sigmoid(model_path, out, no_data, split, data_dir):
+@data_options
+def sigmoid(model_path, out, no_data, split, data_dir, images, test_file, positive):
     """The sigmoid, with each image of a split drawn at its logit z."""
     from logicat.viz.plots import sigmoid_figure
 
-    _check_out(out, model_path, data_dir)
+    _check_out(out, model_path, data_dir, test_file=test_file)
     if no_data:
         _save(sigmoid_figure(), out)
         return
-    model, names, _, y, X = _model_and_split(model_path, data_dir, split)
+    model, names, _, y, X = _model_and_split(model_path, data_dir, split, images, test_file,
+                                             positive)
     from logicat.nn.layers import logit_description
 
     _save(sigmoid_figure(model.decision_function(X), y, names,
@@ -118,12 +122,14 @@ def weights(model_path, out):
 @out_option
 @split_option
 @data_dir_option
-def misclassified(model_path, out, split, data_dir):
+@data_options
+def misclassified(model_path, out, split, data_dir, images, test_file, positive):
     """A grid of the misclassified images with the model's probabilities."""
     from logicat.viz.plots import misclassified_figure
 
-    _check_out(out, model_path, data_dir)
-    model, names, images, y, X = _model_and_split(model_path, data_dir, split)
+    _check_out(out, model_path, data_dir, test_file=test_file)
+    model, names, images, y, X = _model_and_split(model_path, data_dir, split, images,
+                                                  test_file, positive)
     _save(misclassified_figure(images, y, model.proba(X), names), out)
 
 
@@ -131,12 +137,13 @@ def misclassified(model_path, out, split, data_dir):
 @model_option
 @out_option
 @data_dir_option
-def roc(model_path, out, data_dir):
+@data_options
+def roc(model_path, out, data_dir, images, test_file, positive):
     """ROC curves on the train and test sets, with their AUC."""
     from logicat.viz.plots import roc_figure
 
-    _check_out(out, model_path, data_dir)
-    _save(roc_figure(_both_splits(model_path, data_dir)), out)
+    _check_out(out, model_path, data_dir, test_file=test_file)
+    _save(roc_figure(_both_splits(model_path, data_dir, images, test_file, positive)), out)
 
 
 @plot.command()
@@ -144,18 +151,18 @@ def roc(model_path, out, data_dir):
 @out_option
 @click.option("--bins", type=click.IntRange(min=1), default=10, show_default=True)
 @data_dir_option
-def calibration(model_path, out, bins, data_dir):
+@data_options
+def calibration(model_path, out, bins, data_dir, images, test_file, positive):
     """Reliability diagram on the train and test sets."""
     from logicat.viz.plots import calibration_figure
 
-    _check_out(out, model_path, data_dir)
-    _save(calibration_figure(_both_splits(model_path, data_dir), n_bins=bins), out)
+    _check_out(out, model_path, data_dir, test_file=test_file)
+    _save(calibration_figure(_both_splits(model_path, data_dir, images, test_file, positive),
+                             n_bins=bins), out)
 
 
-def _both_splits(model_path, data_dir):
-    model, _, data = _model_and_data(model_path, data_dir)
-    curves = {}
-    for split in ("train", "test"):
-        _, y, X = _split(model, data, split)
-        curves[split] = (y, model.proba(X))
-    return curves
+def _both_splits(model_path, data_dir, images, test_file, positive):
+    """{split: (y, p)} of the training set (when it can be had) and the test set."""
+    model, sets = _model_and_sets(model_path, data_dir, images, test_file, positive)
+    return {name: (data.y, model.proba(model.features(data.images)))
+            for name, data in sets.items()}

@@ -45,9 +45,13 @@ def from_folders(images: str | os.PathLike[str], test_images: str | os.PathLike[
     x, y, classes, key, _, skipped = load_cached(images, positive, size, **pack_options)
     check_both_classes_read(images, y, classes, skipped)
     name = f"{Path(images)}{os.sep}"
+    # where the held-out images are, for evaluate and report to find them again (``again``)
+    held_out: dict[str, Any] = {"folder": os.path.realpath(Path(images).expanduser())}
     if test_images is not None:
-        test_x, test_y, test_classes, _, _, skipped = load_cached(test_images, positive, size,
-                                                                  **pack_options)
+        test_x, test_y, test_classes, test_key, _, skipped = load_cached(
+            test_images, positive, size, **pack_options)
+        held_out |= {"test_folder": os.path.realpath(Path(test_images).expanduser()),
+                     "test_sha256": test_key}
         check_both_classes_read(test_images, test_y, test_classes, skipped)
         if test_classes[1] != classes[1]:
             raise ParameterError(f"--test-images {test_images}: its positive class is "
@@ -59,9 +63,38 @@ def from_folders(images: str | os.PathLike[str], test_images: str | os.PathLike[
         data = CatData(x[train], y[train], x[test], y[test], classes)
         test_name = (f"{len(test)} held-out images of {name} ({100 * test_fraction:g} % of "
                      "each class)")
+        held_out |= {"test_fraction": float(test_fraction), "seed": int(seed)}
     record = {"file": name, "sha256": key,  # of the folder (``folder_cache.folder_key``)
-              "n_samples": int(len(data.train_y)), "test": test_name}
+              "n_samples": int(len(data.train_y)), "test": test_name, **held_out}
     return ImageSet(data, name, test_name, record)
+
+
+def again(record: dict[str, Any], positive: str, size: int, *, source: str = "the model",
+          **pack_options: Any) -> tuple[ImageSet, list[str]]:
+    """The training and held-out images a model file's ``training_data`` record says it had
+    (``from_folders``' record: the folders by their real paths, the held-out fraction and
+    seed, or the test folder), read again through the folder cache, and what has changed since
+    (the folders whose listing's SHA-256 differs from the record's: photos added, removed or
+    edited; their held-out part is drawn again from what they hold now).
+
+    Raises ``ParameterError`` when the record does not say where the folders are (a file
+    written before it did, or edited) and ``DataFileError`` as ``from_folders`` does (a
+    folder that is no longer there)."""
+    folder, test_folder = record.get("folder"), record.get("test_folder")
+    fraction, seed = record.get("test_fraction"), record.get("seed")
+    if not isinstance(folder, str) or not (
+            isinstance(test_folder, str) or (isinstance(fraction, float) and 0 < fraction < 1
+                                             and isinstance(seed, int) and seed >= 0)):
+        raise ParameterError(f"{source} was trained on {shown(record.get('file'))} and does not "
+                             "record where its held-out images are (it was written by an "
+                             "older logicat)")
+    image_set = from_folders(folder, test_folder, test_fraction=fraction or 0.2,
+                             positive=positive, seed=seed or 0, size=size, **pack_options)
+    now = image_set.training_data
+    changed = [shown(Path(path)) + os.sep for path, key in (
+        (folder, "sha256"), (test_folder, "test_sha256")) if path is not None
+        and now.get(key) != record.get(key)]
+    return image_set, changed
 
 
 def check_test_folder(images: str | os.PathLike[str], test_images: str | os.PathLike[str],

@@ -63,7 +63,7 @@ def explanation_figure(images: np.ndarray, explanation: Any, names: Sequence[str
             shown.set_axis_off()
             continue
         p = float(explanation.proba[k])
-        truth = f", true: {truths[k]}" if truths is not None else ""
+        truth = f"\ntrue: {truths[k]}" if truths is not None else ""  # a line of its own
         seen.imshow(images[k], interpolation="none")
         seen.set_title(f"{names[k]}\np({positive}) = {p:.4f}: {labels[k]}{truth}", fontsize=9)
         grey = images[k].astype(np.float64).mean(axis=2)

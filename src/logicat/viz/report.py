@@ -32,48 +32,56 @@ def build_report(
     model_path: str | Path | None = None,
     data_sha256: str | None = None,
     title: str | None = None,
+    sources: Mapping[str, str] | None = None,
 ) -> str:
-    """The HTML report of a model (``logicat.io.model.Model``) on the cat data.
+    """The HTML report of a model (``logicat.io.model.Model``) on the cat data, or on any
+    training and test images (your photos: the part ``train --images`` held out).
 
     Parameters
     ----------
     model : the model, as ``logicat.io.files.read_model`` returns it (its ``metadata`` supplies
         the preprocessing, the class names and the recorded training data)
-    data : ``CatData`` (train_x (m, s, s, 3) uint8, train_y (m,), test_x, test_y, classes)
+    data : ``CatData`` (train_x (m, s, s, 3) uint8, train_y (m,), test_x, test_y, classes);
+        train_x and train_y None for a report of the test images only
     model_path : the model file, named in the report with its SHA-256
     data_sha256 : SHA-256 of the training file the report was computed on, compared with the
         one recorded in the model
+    sources : what the training and the test images are, by split ("train", "test"), said
+        under the metrics
     """
     from logicat import __version__
     from logicat.viz import canvas, plots, weights
 
     meta: Mapping[str, Any] = model.metadata
     spec = model.preprocessing
-    X_train, X_test = model.features(data.train_x), model.features(data.test_x)
     names = model.class_names
-    train = model_metrics(model, X_train, data.train_y)
-    test = model_metrics(model, X_test, data.test_y)
-    p_train, p_test = model.proba(X_train), model.proba(X_test)
-    sets = {"train": (data.train_y, p_train), "test": (data.test_y, p_test)}
+    splits = {"train": (data.train_x, data.train_y), "test": (data.test_x, data.test_y)}
+    X = {split: model.features(x) for split, (x, _) in splits.items() if x is not None}
+    scores = {split: model_metrics(model, X[split], splits[split][1]) for split in X}
+    sets = {split: (splits[split][1], model.proba(X[split])) for split in X}
+    X_test, p_test = X["test"], sets["test"][1]
 
     curve_note, logit, weights_note = _captions(model.layers, meta.get("hyperparameters") or {})
     recorded = meta.get("hyperparameters") or {}
     hyper = meaningful(recorded, recorded, model.layers)  # as logicat info and the page show
-    why_figure, why_note = _misclassified_explained(model, data, p_test)
+    why_figures, why_note = _misclassified_explained(model, data, p_test)
+    # (caption, note, format, the figure, its narrow twin for a phone's width or None)
     figures = [
         ("Learning curve", curve_note, "svg",
-         plots.model_learning_curves_figure(model)),
+         plots.model_learning_curves_figure(model), None),
         ("The sigmoid", f"Each test image at its logit ({logit}); right of z = 0 is "
          f"predicted {names[1]}.", "svg",
          plots.sigmoid_figure(model.decision_function(X_test), data.test_y, names,
-                              z_label=logit)),
-        ("The weights", weights_note, "png", weights.model_weights_figure(model)),
+                              z_label=logit), None),
+        ("The weights", weights_note, "png", weights.model_weights_figure(model),
+         weights.model_weights_figure(model, narrow=True)),
         ("Misclassified test images", f"With the model's p({names[1]}).", "png",
-         plots.misclassified_figure(data.test_x, data.test_y, p_test, names)),
-        ("Why they were misclassified", why_note, "png", why_figure),
-        ("ROC curve", "", "svg", plots.roc_figure(sets)),
+         *(plots.misclassified_figure(data.test_x, data.test_y, p_test, names, columns=k)
+           for k in (6, 2))),
+        ("Why they were misclassified", why_note, "png", *why_figures),
+        ("ROC curve", "", "svg", plots.roc_figure(sets), None),
         ("Calibration", "Fraction of positives in each bin of predicted probability.", "svg",
-         plots.calibration_figure(sets)),
+         plots.calibration_figure(sets), None),
     ]
 
     model_rows = []
@@ -95,7 +103,8 @@ def build_report(
     recorded = meta.get("training_data") or {}
     data_rows = [
         ("file", str(recorded.get("file", "-"))),
-        ("examples", str(recorded.get("n_samples", len(data.train_y)))),
+        ("examples", str(recorded.get("n_samples", "-" if data.train_y is None
+                                      else len(data.train_y)))),
         ("SHA-256 (recorded in the model)", str(recorded.get("sha256", "-"))),
     ]
     if data_sha256 is not None:
@@ -119,11 +128,13 @@ def build_report(
         f"{_e(names[1])}; metrics from scikit-learn; ECE: the expected calibration error over 10 "
         "equal-width bins of p.</p>",
         "<h2>Metrics</h2>",
-        _metrics_table(train, test, meta.get("metrics") or {}),
+        *(['<p class="note" id="sources">' + "; ".join(
+            f"{_e(split)}: {_e(source)}" for split, source in sources.items()) + ".</p>"]
+          if sources else []),
+        _metrics_table(scores, meta.get("metrics") or {}),
         "<h2>Confusion matrices</h2>",
         '<div class="row">',
-        _confusion_table("train", train, names),
-        _confusion_table("test", test, names),
+        *(_confusion_table(split, m, names) for split, m in scores.items()),
         "</div>",
         "<h2>Model</h2>",
         _kv_table(model_rows, "model"),
@@ -135,12 +146,17 @@ def build_report(
         "<h2>Pictures</h2>",
         '<div class="pictures">',
     ]
-    for caption, note, fmt, fig in figures:
+    for caption, note, fmt, fig, narrow in figures:
         uri = _data_uri(canvas.figure_bytes(fig, fmt), fmt)
         wide = ' class="wide"' if fig.get_figwidth() > 8 else ""
+        # a grid of images drawn again with fewer columns for a narrow screen, whose titles
+        # would be too small to read in the wide one shrunk to fit
+        phone = "" if narrow is None else (
+            f'<source media="(max-width: {NARROW_PX}px)" '
+            f'srcset="{_data_uri(canvas.figure_bytes(narrow, fmt), fmt)}">')
         parts.append(
-            f'<figure{wide}><img src="{uri}" alt="{_e(caption)}"><figcaption><b>{_e(caption)}.'
-            f"</b> {_e(note)}</figcaption></figure>"
+            f'<figure{wide}><picture>{phone}<img src="{uri}" alt="{_e(caption)}"></picture>'
+            f"<figcaption><b>{_e(caption)}.</b> {_e(note)}</figcaption></figure>"
         )
     parts.append("</div></body></html>\n")
     return "\n".join(parts)
@@ -155,6 +171,8 @@ def write_report(model: Any, data: Any, path: str | Path, **kwargs: Any) -> Path
 
 
 # ----------------------------------------------------------------------------- pieces
+#: the widest screen that gets the narrow drawing of a grid of images (a phone's)
+NARROW_PX = 600
 _CSS = """
 body { font-family: system-ui, sans-serif; max-width: 1200px; margin: 2em auto; padding: 0 1em;
        color: #222; }
@@ -167,7 +185,8 @@ code, .mono { font-family: ui-monospace, monospace; overflow-wrap: anywhere; }
 .nowrap { white-space: nowrap; }
 .pictures { display: flex; flex-wrap: wrap; gap: 0 2em; align-items: flex-start; }
 figure { margin: 1em 0; flex: 0 1 auto; } figure.wide { flex-basis: 100%; }
-figure img { max-width: 100%; height: auto; }
+figure picture { display: block; } figure img { max-width: 100%; height: auto; }
+#sources { overflow-wrap: anywhere; }
 figcaption { color: #444; }
 """
 
@@ -185,24 +204,26 @@ def _fmt(value: float | None) -> str:
     return "n/a" if value is None or not np.isfinite(value) else f"{value:.4f}"
 
 
-def _metrics_table(train: ClassificationMetrics, test: ClassificationMetrics,
+def _metrics_table(scores: Mapping[str, ClassificationMetrics],
                    recorded: Mapping[str, Any]) -> str:
+    """One column per split scored ("train", "test")."""
     rows = [
-        "<table id=\"metrics\"><tr><th>metric</th><th>train</th><th>test</th></tr>",
-        f"<tr><td>examples (positive)</td><td class=\"num\">{train.n_samples} "
-        f"({train.n_positive})</td><td class=\"num\">{test.n_samples} ({test.n_positive})</td>"
-        "</tr>",
+        "<table id=\"metrics\"><tr><th>metric</th>"
+        + "".join(f"<th>{split}</th>" for split in scores) + "</tr>",
+        "<tr><td>examples (positive)</td>" + "".join(
+            f'<td class="num">{m.n_samples} ({m.n_positive})</td>' for m in scores.values())
+        + "</tr>",
     ]
     for key, name in METRICS:
         rows.append(
-            f'<tr data-metric="{key}"><td>{_e(name)}</td>'
-            f'<td class="num">{_fmt(getattr(train, key))}</td>'
-            f'<td class="num">{_fmt(getattr(test, key))}</td></tr>'
+            f'<tr data-metric="{key}"><td>{_e(name)}</td>' + "".join(
+                f'<td class="num">{_fmt(getattr(m, key))}</td>' for m in scores.values())
+            + "</tr>"
         )
     if "train_accuracy" in recorded or "test_accuracy" in recorded:
         rows.append("<tr><td>accuracy % recorded at training</td>"
-                    + "".join(_recorded_cell(recorded.get(k)) for k in ("train_accuracy",
-                                                                         "test_accuracy"))
+                    + "".join(_recorded_cell(recorded.get(f"{split}_accuracy"))
+                              for split in scores)
                     + "</tr>")
     rows.append("</table>")
     return "\n".join(rows)
@@ -242,8 +263,10 @@ def _describe_preprocessing(spec: Mapping[str, Any] | None) -> str:
     return f"{size}x{size}x{spec.get('channels', 3)} pixels, {spec.get('scaling', '?')}"
 
 
-def _misclassified_explained(model: Any, data: Any, p_test: np.ndarray) -> tuple[Any, str]:
-    """The misclassified test images beside their explanation maps (``logicat explain``)."""
+def _misclassified_explained(model: Any, data: Any, p_test: np.ndarray
+                             ) -> tuple[tuple[Any, Any], str]:
+    """The misclassified test images beside their explanation maps (``logicat explain``): the
+    figure with 3 pairs a row, and with 1 (a phone's width), and its note."""
     from logicat.evaluate.explain import explain
     from logicat.viz.explanations import explanation_figure
     from logicat.viz.plots import misclassified_indices
@@ -251,16 +274,16 @@ def _misclassified_explained(model: Any, data: Any, p_test: np.ndarray) -> tuple
     wrong = misclassified_indices(data.test_y, p_test)
     explanation = explain(model, data.test_x[wrong])
     names = model.class_names
-    figure = explanation_figure(
+    figures = tuple(explanation_figure(
         data.test_x[wrong], explanation, [f"test image #{i}" for i in wrong],
-        model.positive_class, model.label_names(explanation.proba), pairs_per_row=3,
-        truths=[names[int(y)] for y in data.test_y[wrong]])
+        model.positive_class, model.label_names(explanation.proba), pairs_per_row=k,
+        truths=[names[int(y)] for y in data.test_y[wrong]]) for k in (3, 1))
     how = {"contributions": "the contributions w\u00b7x, which add up to z \u2212 b.",
            "gradient_input": "gradient \u00d7 input.",
            "grad_cam": "Grad-CAM of its last feature maps (signed)."}[explanation.method]
     note = ("Each misclassified test image beside the push of each of its pixels on the logit "
             f"z (red: towards {names[1]}; blue: away): {how}")
-    return figure, note
+    return figures, note
 
 
 def _captions(layers, hyper) -> tuple[str, str, str]:

@@ -44,13 +44,15 @@ def weights_images(coef: ArrayLike, image_size: int = 64) -> tuple[np.ndarray, n
 
 
 def weights_figure(coef: ArrayLike, image_size: int = 64,
-                   class_names: Sequence[str] = ("negative", "positive")) -> Any:
+                   class_names: Sequence[str] = ("negative", "positive"),
+                   narrow: bool = False) -> Any:
     """w as images: its positive part, its negative part (each scaled by max|w|) and the sum
-    over the three channels on a diverging colour scale."""
+    over the three channels on a diverging colour scale; side by side, or one above the other
+    (``narrow``: for a phone's width)."""
     positive, negative = weights_images(coef, image_size)
     total = (positive - negative).sum(axis=2)  # (s, s) per-pixel vote, in units of max|w|
-    fig = new_figure(11.0, 4.0)
-    axes = fig.subplots(1, 3)
+    fig = new_figure(4.4, 11.0) if narrow else new_figure(11.0, 4.0)
+    axes = fig.subplots(3, 1) if narrow else fig.subplots(1, 3)
     axes[0].imshow(positive, interpolation="none")
     axes[0].set_title(f"w > 0: pushes towards {class_names[1]}")
     axes[1].imshow(negative, interpolation="none")
@@ -87,21 +89,22 @@ def units_figure(W: ArrayLike, image_size: int = 64, columns: int = 10) -> Any:
     return fig
 
 
-def model_weights_figure(model: Any) -> Any:
+def model_weights_figure(model: Any, narrow: bool = False) -> Any:
     """The weights of a ``logicat.io.model.Model`` as the image they multiply: ``weights_figure``
     of logistic regression's pixel weights (per pixel / 255, also for a model trained with
     standardisation), ``units_figure`` of a network's first layer, ``filters_figure`` of a
     ConvNet's first convolution; at its image size, with its class names. ``logicat plot
     weights``, the report and the web page all draw this picture; an ensemble's is its first
-    member's, and its title says so."""
+    member's, and its title says so. ``narrow``: drawn for a phone's width (fewer columns)."""
     first = first_weighted(model.layers)
     if first.type == "conv2d":
-        fig = filters_figure(model.tensors[first.tensor_names()["weight"]])
+        fig = filters_figure(model.tensors[first.tensor_names()["weight"]],
+                             columns=6 if narrow else 16)
     else:
         size = int((model.preprocessing or {}).get("image_size", 64))
         weights = model.pixel_weights()
-        fig = (units_figure(weights, size) if weights.ndim == 2
-               else weights_figure(weights, size, model.class_names))
+        fig = (units_figure(weights, size, columns=3 if narrow else 10) if weights.ndim == 2
+               else weights_figure(weights, size, model.class_names, narrow=narrow))
     if len(model.members) > 1:
         note = f"member 1 of {len(model.members)}: each member has its own"
         title = fig.get_suptitle()
