@@ -176,6 +176,21 @@ def test_model_description(client, model_path):
     assert body["limits"]["max_concurrency"] == 2
 
 
+def test_the_page_does_not_show_where_the_photos_are(model_path, tmp_path):
+    """A model trained on train --images records its folders' real paths (for evaluate and
+    report to find its held-out photos); the page shows the rest of the record, not them."""
+    from logicat.io.files import read_model, save_model
+    from logicat.web.service import Predictor
+
+    mine = tmp_path / "mine.safetensors"
+    record = {"file": "photos/", "sha256": "0" * 64, "n_samples": 10, "folder": "/home/me/photos",
+              "test_folder": "/home/me/test", "test_sha256": "1" * 64}
+    save_model(read_model(model_path), mine, training_data=record)
+    shown = Predictor(mine, max_pixels=10**6).summary()["training_data"]
+    assert shown == {"file": "photos/", "sha256": "0" * 64, "n_samples": 10,
+                     "test_sha256": "1" * 64}
+
+
 def test_model_pictures_are_pngs(client):
     """Both pictures requested at once, as the page does (the first draw imports matplotlib)."""
     from concurrent.futures import ThreadPoolExecutor

@@ -23,6 +23,10 @@ from logicat.nn.layers import output_layer
 from logicat.viz.plots import training_unit
 from logicat.web.uploads import UploadError
 
+#: what a model file records of its photos that the page does not show: where they are on the
+#: machine that trained it (the model's own source is shown by its file name only, likewise)
+PRIVATE_DATA_KEYS = ("folder", "test_folder")
+
 
 class Predictor:
     """A model, ready to answer "is this a cat?" for uploaded bytes.
@@ -127,7 +131,8 @@ class Predictor:
             "metrics": meta.get("metrics", {}),
             "hyperparameters": {key: value for key, value in meaningful(
                 recorded, recorded, model.layers).items() if value is not None},
-            "training_data": meta.get("training_data", {}),
+            "training_data": {key: value for key, value in meta.get("training_data", {}).items()
+                              if key not in PRIVATE_DATA_KEYS},
             "preprocessing": self.spec,
             "n_features": model.n_features,
             "n_iter": int(model.n_iter),
