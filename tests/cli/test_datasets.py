@@ -180,3 +180,50 @@ def test_nproc_decodes_the_photos_at_the_image_size_before_its_processes_start(
                     "--nproc", 2, "--out", tmp_path / "m.safetensors")
     assert result.exit_code == 0, result.output
     assert sizes == [32] and "--image-size" in started[0] and "32" in started[0]
+
+
+@pytest.mark.parametrize("kind", ["logistic", "convnet"])
+def test_a_packed_test_file_gives_the_packed_route_its_held_out_score(kind, cat_data, tmp_path,
+                                                                     monkeypatch):
+    """pack + --train-file, for more photos than memory holds, is scored on --test-file (issue
+    29): the line says on what, the model file records it, and the figure is the model's own
+    accuracy on those images."""
+    from logicat import load_model
+    from logicat.data import load_h5_dataset
+    from logicat.data.features import images_to_features
+    from logicat.evaluate.metrics import accuracy_percent
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    for name, start, n in (("train", 0, 60), ("test", 60, 30)):
+        photo_folder(tmp_path / name, cat_data, n=n, start=start)
+        assert invoke("pack", tmp_path / name, tmp_path / f"{name}.h5", "-j", "1").exit_code == 0
+    out = tmp_path / "m.safetensors"
+    result = invoke("train", "--train-file", tmp_path / "train.h5", "--test-file",
+                    tmp_path / "test.h5", *KINDS[kind], "--print-every", "0", "--out", out)
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.output.splitlines() if x.startswith("test accuracy: "))
+    x, y, _ = load_h5_dataset(tmp_path / "test.h5")
+    model = load_model(out)
+    expected = accuracy_percent(model.predict(images_to_features(x)), y)
+    assert line == f"test accuracy: {expected} %, on the 30 images of {tmp_path / 'test.h5'}"
+    meta = read_metadata(out)
+    assert meta["metrics"]["test_accuracy"] == pytest.approx(expected)
+    assert meta["training_data"]["test_file"] == "test.h5"
+    assert len(meta["training_data"]["test_sha256"]) == 64
+
+
+def test_a_test_file_that_does_not_fit_is_refused_before_training(cat_data, tmp_path,
+                                                                   monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    photo_folder(tmp_path / "p", cat_data, n=20)
+    for name, size in (("a.h5", 64), ("b.h5", 32)):
+        assert invoke("pack", tmp_path / "p", tmp_path / name, "--image-size", size,
+                      "-j", "1").exit_code == 0
+    out = tmp_path / "m.safetensors"
+    small = invoke("train", "--train-file", tmp_path / "a.h5", "--test-file", tmp_path / "b.h5",
+                   "-n", "5", "--out", out)
+    assert small.exit_code == 2 and "Error: --test-file" in small.output
+    assert "Got 32x32: pack it again with --image-size 64." in small.output
+    alone = invoke("train", "--test-file", tmp_path / "a.h5", "-n", "5", "--out", out)
+    assert alone.exit_code == 2 and "scores the model of a --train-file" in alone.output
+    assert not out.exists() and "Training on" not in small.output + alone.output

@@ -126,6 +126,43 @@ def cat_data_set(folder: Path, data):
                      "n_samples": len(data.train_y)})
 
 
+def check_test_file(train_file: Path, test_file: Path) -> None:
+    """``train --train-file F --test-file T``, before training: T is a file of ``logicat
+    pack``'s layout with F's image size and class names."""
+    from logicat.core.errors import UsageError
+    from logicat.data.chunks import H5Images
+
+    with H5Images(train_file) as train, H5Images(test_file) as test:
+        size = train.image_size
+        if test.image_size != size:
+            raise UsageError(f"--test-file {test_file}: expected images of {size}x{size}, as "
+                             f"the --train-file holds. Got {test.image_size}x{test.image_size}: "
+                             f"pack it again with --image-size {size}.")
+        if list(test.classes) != list(train.classes):
+            raise UsageError(f"--test-file {test_file}: expected the classes of the "
+                             f"--train-file, {list(train.classes)}. Got {list(test.classes)}.")
+
+
+def score_test_file(model, test_file: Path, size: int, chunk_rows: int, dtype=None
+                    ) -> tuple[list[str], dict, dict]:
+    """The model's accuracy on ``test_file`` (checked by ``check_test_file``), read a chunk at
+    a time: (the line to print, the metrics, the record for the model file)."""
+    import numpy as np
+
+    from logicat.data import file_sha256
+    from logicat.data.chunks import H5Images
+    from logicat.data.features import images_to_features
+    from logicat.evaluate.metrics import accuracy_percent
+
+    with H5Images(test_file) as source:
+        predicted = np.concatenate([model.predict(images_to_features(
+            X.reshape(len(X), size, size, 3), dtype)) for _, _, X in source.chunks(chunk_rows)])
+        accuracy, m = accuracy_percent(predicted, source.y), source.m
+    return ([f"test accuracy: {accuracy} %, on the {m} images of {test_file}"],
+            {"test_accuracy": accuracy},
+            {"test_file": Path(test_file).name, "test_sha256": file_sha256(test_file)})
+
+
 def accuracy_lines(image_set, train_accuracy: float, test_accuracy: float) -> list[str]:
     """The two accuracy lines: as the lesson prints them for the cat data; for your photos,
     saying what each was measured on."""

@@ -16,12 +16,13 @@ import numpy as np
 
 
 def train_from_file(params: dict, *, train_file: Path, data_dir, progress, out: Path,
-                    plot: Path | None, chunk_rows: int) -> None:
+                    plot: Path | None, chunk_rows: int, test_file: Path | None = None) -> None:
     """Train out of core on ``train_file``, showing ``progress`` (``training_options.progress``'s
-    bar and callbacks); the cat data's test set is scored only when ``train_file`` is the cat
-    data's training file (it says nothing of anyone's photos)."""
+    bar and callbacks); scored on ``test_file`` when given, else on the cat data's test set
+    only when ``train_file`` is the cat data's training file (it says nothing of anyone's
+    photos)."""
     from logicat.cli.saving import save_and_plot
-    from logicat.data import TEST_FILE, TRAIN_FILE, file_sha256, find_catvnoncat, load_h5_dataset
+    from logicat.data import file_sha256
     from logicat.data.chunks import H5Images
     from logicat.data.features import images_to_features, preprocessing_spec
     from logicat.evaluate.metrics import accuracy_percent
@@ -57,22 +58,36 @@ def train_from_file(params: dict, *, train_file: Path, data_dir, progress, out: 
 
     click.echo(f"train accuracy: {train_acc} %")
     metrics = {"train_accuracy": train_acc}
-    test_x = None
-    try:  # the cat test set, when the file is the cat data's training set
-        folder = find_catvnoncat(data_dir)
-        if file_sha256(folder / TRAIN_FILE) == sha:
-            test_x, test_y, _ = load_h5_dataset(folder / TEST_FILE)
-    except (OSError, ValueError):
-        pass
-    if test_x is not None:
-        test_acc = accuracy_percent(model.predict(images_to_features(test_x, dtype)), test_y)
+    trained_on = {"file": Path(train_file).name, "sha256": sha, "n_samples": m}
+    if test_file is not None:  # the user's held-out file
+        from logicat.cli.datasets import score_test_file
+
+        lines, scored, record = score_test_file(model, test_file, size, chunk_rows, dtype)
+        click.echo(lines[0])
+        metrics.update(scored)
+        trained_on.update(record)
+    elif (cat_test := _cat_test_set(data_dir, sha)) is not None:
+        test_acc = accuracy_percent(model.predict(images_to_features(cat_test[0], dtype)),
+                                    cat_test[1])
         click.echo(f"test accuracy: {test_acc} %")
         metrics["test_accuracy"] = test_acc
     what = "iteration" if batch_size is None else "epoch"
     save_and_plot(
         model, out, plot, f"Learning curve, out of core ({params['loss']}, {dtype}, per {what})",
         preprocessing=preprocessing_spec(size), class_names=list(classes),
-        positive_class=classes[1],
-        training_data={"file": Path(train_file).name, "sha256": sha, "n_samples": m},
-        metrics=metrics,
+        positive_class=classes[1], training_data=trained_on, metrics=metrics,
     )
+
+
+def _cat_test_set(data_dir, sha: str):
+    """(x, y) of the cat data's test set when ``sha`` is its training file's, else None."""
+    from logicat.data import TEST_FILE, TRAIN_FILE, file_sha256, find_catvnoncat, load_h5_dataset
+
+    try:  # the cat test set, when the file is the cat data's training set
+        folder = find_catvnoncat(data_dir)
+        if file_sha256(folder / TRAIN_FILE) == sha:
+            test_x, test_y, _ = load_h5_dataset(folder / TEST_FILE)
+            return test_x, test_y
+    except (OSError, ValueError):
+        pass
+    return None

@@ -12,7 +12,13 @@ from pathlib import Path
 
 import click
 
-from logicat.cli.datasets import DEFAULT_IMAGE_SIZE, check_image_size, image_inputs, image_options
+from logicat.cli.datasets import (
+    DEFAULT_IMAGE_SIZE,
+    check_image_size,
+    check_test_file,
+    image_inputs,
+    image_options,
+)
 from logicat.cli.options import PositiveFloat, Sizes, data_dir_option, data_files
 from logicat.cli.training_options import default_checkpoint, training_options
 from logicat.core.paths import check_outputs
@@ -64,6 +70,9 @@ INITS = ("zeros", "random", "small_normal", "lecun_normal", "he_normal", "glorot
               help="Train on this HDF5 file (cat-data layout: your photos, from `logicat "
               "pack`), streamed so memory stays bounded (a ConvNet reads it a mini-batch at a "
               "time).")
+@click.option("--test-file", type=click.Path(path_type=Path), default=None,
+              help="With --train-file: an HDF5 file of other images in the same layout "
+              "(`logicat pack`), scored once after training: the held-out accuracy.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=None,
               help="Mini-batch SGD with this batch size (1: stochastic); --iterations then "
               "counts epochs. Without it: exact full-batch gradient descent.")
@@ -107,7 +116,8 @@ def train(**options):
 
 
 def _train(data_dir, kind, hidden, activation, init, learning_rate, iterations, loss, dtype,
-           engine, print_every, out, plot, device, nproc, train_file, batch_size, seed,
+           engine, print_every, out, plot, device, nproc, train_file, test_file, batch_size,
+           seed,
            chunk_rows, settings, images, test_images, test_fraction, positive, image_size,
            resumed_from=None, **training):
     """``train``'s run, from its options (the ones given, or those of the run resumed)."""
@@ -122,8 +132,13 @@ def _train(data_dir, kind, hidden, activation, init, learning_rate, iterations, 
     if device == "cuda" and (kind == "convnet" or engine == "torch"):
         _check_cuda()
     check_image_size(image_size, images, train_file)
+    if test_file is not None and train_file is None:
+        raise click.BadParameter("scores the model of a --train-file; the cat data is tested on "
+                                 "its own test file, --images on the photos it holds out "
+                                 "(or --test-images).", param_hint="'--test-file'")
     resume, ckpt = training["resume"], training["checkpoint"]
     inputs = [*data_files(data_dir).items(), ("--train-file", train_file),
+              ("--test-file", test_file),
               ("the checkpoint resumed (--checkpoint)", ckpt if resume else None),
               *image_inputs(images, test_images, positive)]
     check_outputs({"--out": out, "--plot": plot, "--checkpoint": None if resume else ckpt,
@@ -132,6 +147,8 @@ def _train(data_dir, kind, hidden, activation, init, learning_rate, iterations, 
                    "--log-csv": training["log_csv"]}, inputs)
     if plot is not None:
         _check_plot(plot)
+    if test_file is not None:
+        check_test_file(train_file, test_file)
     ctx = click.get_current_context()
     training.update(run=resuming.record(ctx), resumed=resumed_from)
     data = (data_dir, images, test_images, test_fraction, positive, seed, image_size)
@@ -161,7 +178,7 @@ def _train(data_dir, kind, hidden, activation, init, learning_rate, iterations, 
             ctx.call_on_close(group.close)
         return train_minibatch.train_convnet(params, data, train_file,
                                            print_every if given else None, out, plot,
-                                           training, chunk_rows, group, inputs)
+                                           training, chunk_rows, group, inputs, test_file)
     if settings:
         raise click.BadParameter("sets a ConvNet's hyperparameters: give --model convnet.",
                                  param_hint="'--param'")
@@ -181,7 +198,7 @@ def _train(data_dir, kind, hidden, activation, init, learning_rate, iterations, 
         return train_from_file(params, train_file=train_file, data_dir=data_dir,
                                progress=topts.progress(training, print_every, "iteration"
                                                        if batch_size is None else "epoch"),
-                               out=out, plot=plot, chunk_rows=chunk_rows)
+                               out=out, plot=plot, chunk_rows=chunk_rows, test_file=test_file)
 
     checkpoint = topts.check_checkpoint_options(training, engine, out)
     group = None  # under torchrun: this process's rank; it reads only its shard of the data

@@ -197,7 +197,7 @@ def _fit_all(fit_all, params, images, y, training, callbacks, checkpoint):
 def train_convnet(params: dict[str, Any], data: tuple, train_file: Path | None,
                   print_every: int | None, out: Path, plot: Path | None,
                   training: dict[str, Any], chunk_rows: int, group=None,
-                  inputs: list = ()) -> None:
+                  inputs: list = (), test_file: Path | None = None) -> None:
     """Train, print the epochs' costs and the accuracies, save the model (and its curve).
 
     On the cat data: train and test accuracy; on your photos (``--images``), the same on their
@@ -292,6 +292,12 @@ def train_convnet(params: dict[str, Any], data: tuple, train_file: Path | None,
             y, test_accuracy = source.y, None
         trained_on = {"file": Path(train_file).name, "sha256": file_sha256(train_file),
                       "n_samples": n}
+        if test_file is not None:  # the user's held-out file
+            from logicat.cli.datasets import score_test_file
+
+            test_lines, scored, record = score_test_file(model, test_file, size, chunk_rows)
+            test_accuracy = scored["test_accuracy"]
+            trained_on.update(record)
     metrics["train_accuracy"] = accuracy_percent(predicted, y)
     if test_accuracy is not None:
         metrics["test_accuracy"] = test_accuracy
@@ -303,7 +309,9 @@ def train_convnet(params: dict[str, Any], data: tuple, train_file: Path | None,
         click.echo(stopped)
     if several:
         click.echo(f"output: {model.output.describe()}")
-    if test_accuracy is not None:
+    if test_file is not None:
+        lines = [f"train accuracy: {metrics['train_accuracy']} %", *test_lines]
+    elif test_accuracy is not None:
         lines = accuracy_lines(image_set, metrics["train_accuracy"], test_accuracy)
     else:
         lines = [f"train accuracy: {metrics['train_accuracy']} %"]
