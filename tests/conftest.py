@@ -21,10 +21,12 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 def pytest_report_header(config):
     """The machine, once at the top of the run: a failure in CI names the processor whose
     kernels it ran on (float32 results depend on them; issue 26)."""
-    import torch
-
     from logicat.core.machine import describe
 
+    try:
+        import torch
+    except ImportError:  # the suite without the torch extra
+        return [f"machine: {describe()}; no torch"]
     return [f"machine: {describe()}; torch threads {torch.get_num_threads()}"]
 
 

@@ -19,7 +19,8 @@ from pathlib import Path
 #: by the user means the user chose, and logicat sets none of them
 WAIT_VARIABLES = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "KMP_BLOCKTIME", "OPENBLAS_THREAD_TIMEOUT")
 #: logicat's waits: on a quiet machine a short spin (as fast as libgomp's default 300,000 spins
-#: while the cores are free, 1.3-2x faster when work arrives beside it); on a busy one, sleep
+#: while the cores are free, 1.2-1.9x faster when work arrives beside it later: BENCHMARKS.md,
+#: "Speed on a busy machine"); on a busy one, sleep
 BRIEF_SPIN = {"GOMP_SPINCOUNT": "30000"}
 SLEEP_AT_ONCE = {"OMP_WAIT_POLICY": "PASSIVE", "OPENBLAS_THREAD_TIMEOUT": "4"}
 #: the variables logicat set itself in this process, and the value it set (``choose_threads``)
@@ -120,11 +121,12 @@ def choose_threads(environ: MutableMapping[str, str] = os.environ,
       a run gives the same numbers whatever else the machine is doing;
     - how idle threads wait between two parallel regions. They spin by default, and when other
       processes share the cores the spinning steals the time the working threads need: the
-      ConvNet ran 3-10x slower (issue 30). With ``busy`` other tasks running at the start
-      (``others_running()`` when None), idle threads sleep at once (``SLEEP_AT_ONCE``:
-      OpenMP's passive policy, OpenBLAS's shortest spin); on a quiet machine they spin briefly
-      (``BRIEF_SPIN``), which costs nothing while the cores are free. BENCHMARKS.md,
-      "Speed on a busy machine", has the measurements (``benchmarks/contention.py``).
+      ConvNet ran up to 5.5x slower than need be (BENCHMARKS.md). With ``busy`` other tasks
+      running at the start (``others_running()`` when None), idle threads sleep at once
+      (``SLEEP_AT_ONCE``: OpenMP's passive policy, OpenBLAS's shortest spin); on a quiet
+      machine they spin briefly (``BRIEF_SPIN``), which costs nothing while the cores are
+      free. BENCHMARKS.md, "Speed on a busy machine", has the measurements
+      (``benchmarks/contention.py``).
 
     A variable the user set is left as it is. Returns what was set (also kept in ``CHOSEN``)."""
     chosen = {}
