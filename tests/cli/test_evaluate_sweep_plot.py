@@ -210,6 +210,20 @@ def _info_keys(output: str) -> set[str]:
     return {line.split(":")[0].strip() for line in output.splitlines()}
 
 
+def _info_table(output: str) -> list[str]:
+    """The layer table of ``info``'s output: from its heading to its "not trained:" line."""
+    lines = output.splitlines()
+    start = lines.index("layers:") + 1
+    end = next(i for i, line in enumerate(lines) if line.startswith("not trained:"))
+    return lines[start:end + 1]
+
+
+def _info_totals(output: str) -> dict[str, int]:
+    """{"total": ..., "trained": ..., "not trained": ...}: the table's last three lines."""
+    return {line.split(":")[0]: int(line.split(":")[1].split()[0].replace(",", ""))
+            for line in _info_table(output)[-3:]}
+
+
 def test_info_leaves_out_what_means_nothing_for_logistic_regression(model_path):
     result = run("info", model_path)
     assert result.exit_code == 0, result.output
@@ -219,7 +233,9 @@ def test_info_leaves_out_what_means_nothing_for_logistic_regression(model_path):
         assert dropped not in keys, dropped
     assert {"learning_rate", "optimizer", "batch_size", "tol", "early_stopping"} <= keys
     lines = result.output.splitlines()
-    assert lines[1] == "parameters: 12289"  # w (12288,) and b
+    assert _info_totals(result.output) == {"total": 12289, "trained": 12289,  # w (12288,), b
+                                           "not trained": 0}
+    assert "hidden_layer_sizes" not in keys and "architecture" not in keys  # the table says
     assert ("  resize: any image to 64x64 RGB by Lanczos, the aspect ratio not kept (EXIF "
             "orientation applied, transparency on white)") in lines
     every = json.loads(run("info", "--json", model_path).output)  # --json: all of the file
@@ -237,21 +253,36 @@ def test_info_shows_what_a_network_and_its_optimizer_use(tmp_path):
     assert {"activation", "beta_1", "beta_2", "epsilon", "shuffle"} <= keys
     assert "momentum" not in keys and "device" not in keys and "callbacks" not in keys
     assert "  activation: relu" in result.output.splitlines()
-    assert result.output.splitlines()[1] == f"parameters: {12288 * 7 + 7 + 7 + 1}"
+    assert _info_totals(result.output)["trained"] == 12288 * 7 + 7 + 7 + 1
+    assert result.output.count("hidden_layer_sizes: [7]") == 1  # once, not again in architecture
 
 
 def test_info_counts_a_convnets_learned_values_apart_from_its_statistics(tmp_path,
-                                                                         one_torch_thread):
+                                                                         one_torch_thread,
+                                                                         monkeypatch):
     path = tmp_path / "cnn.safetensors"
     trained = run("train", "--model", "convnet", "-n", 1, "--param", "widths=4,8", "--out",
                   path)
     assert trained.exit_code == 0, trained.output
+    monkeypatch.setenv("COLUMNS", "100")  # the terminal's width, as shutil reads it
     result = run("info", path)
     learned = (4 * 3 * 9 + 2 * 4) + (8 * 4 * 9 + 2 * 8) + (8 + 1)  # conv, BN weight+bias, dense
     statistics = 2 * 3 + 2 * 4 + 2 * 8  # input mean, std; BN running mean, var
-    assert result.output.splitlines()[1] == (
-        f"parameters: {learned} learned, {statistics} statistics (normalize mean/std; "
-        "batchnorm running_mean/running_var)")
+    assert _info_totals(result.output) == {"total": learned + statistics, "trained": learned,
+                                           "not trained": statistics}
+    assert (f"not trained: {statistics:>3}  normalize mean/std; batchnorm running_mean/"
+            "running_var") in result.output
+    assert result.output.count("widths: [4, 8]") == 1  # a hyperparameter, once
+    table = _info_table(result.output)
+    assert table[0].split() == ["layer", "type", "output", "shape", "params"]
+    assert "features.4  conv2d 3x3, 8  (8, 32, 32)      288" in table
+    assert len(table) == 2 + 1 + 13 + 1 + 3  # heading, rule, input, 13 layers, rule, totals
+    for columns in (60, 64, 120):  # no line of the table wider than the terminal
+        monkeypatch.setenv("COLUMNS", str(columns))
+        narrow = _info_table(run("info", path).output)
+        assert max(len(line) for line in narrow) <= columns
+        assert narrow[:-1] == table[:-1] and narrow[-1].endswith(
+            "…" if columns < len(table[-1]) else "running_var")
     keys = _info_keys(result.output)
     assert "device" in keys and "callbacks" not in keys  # torch trains it, on some device
     assert "momentum" not in keys and "crop_min_scale" not in keys  # adamw, crop "pad"

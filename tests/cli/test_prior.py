@@ -199,8 +199,8 @@ def test_evaluate_cv_scores_the_refitted_models_at_the_prior(models, cat_feature
 def test_info_shows_the_output_step_in_words(models):
     path, old = models
     lines = run("info", path).stdout.splitlines()
-    assert lines[2] == "output: deciding at the training class mix (0.344 positive)"
+    assert lines[1] == "output: deciding at the training class mix (0.344 positive)"
     assert "  training_prior: " not in "\n".join(lines)  # the raw entry: --json has it
-    assert run("info", old).stdout.splitlines()[2] == "output: deciding at the training class mix"
+    assert run("info", old).stdout.splitlines()[1] == "output: deciding at the training class mix"
     every = json.loads(run("info", "--json", path).stdout)
     assert every["output"]["training_prior"] == read_model(path).output.training_prior

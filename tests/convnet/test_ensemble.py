@@ -224,6 +224,6 @@ def test_info_counts_each_members_parameters_and_says_the_output_step(ensemble, 
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].endswith(", an ensemble of 3")
-    assert lines[1].endswith(" in each of its 3 members")
-    assert lines[2] == f"output: mean logit of 3 members; logit / T, T = " \
+    assert "layers, in each of its 3 members:" in lines
+    assert lines[1] == f"output: mean logit of 3 members; logit / T, T = " \
         f"{ensemble.temperature_:.4g}; deciding at the training class mix (0.333 positive)"

@@ -189,17 +189,21 @@ def _finite(value):
 @click.option("--json", "as_json", is_flag=True,
               help="Print the metadata as JSON, all of it, as the file holds it.")
 def info(model_opt, model_arg, as_json):
-    """Show a model file's metadata: data, preprocessing, hyperparameters, results.
+    """Show a model file's layers and metadata: data, preprocessing, hyperparameters, results.
 
-    Also its number of parameters, how it resizes images and its output step (ensemble
-    members, calibration, the class mix it decides at). Hyperparameters that mean nothing
-    for the model (momentum without a momentum optimizer, a hidden layers' activation without
-    hidden layers, ...) are left out; --json prints the metadata as it is.
+    First what the model is, its output step (ensemble members, calibration, the class mix it
+    decides at) and how it resizes images; then its layers as a table, one row per layer with
+    its output shape and number of parameters, the values trained apart from those measured on
+    the data (normalisation, BatchNorm's running statistics). Hyperparameters that mean
+    nothing for the model (momentum without a momentum optimizer, a hidden layers' activation
+    without hidden layers, ...) are left out; --json prints the metadata as it is.
     """
     import json
+    import shutil
 
     from logicat.io.files import read_model
     from logicat.nn.hyperparameters import meaningful
+    from logicat.nn.summary import example_shape, summary
 
     model = read_model(one_model(model_opt, model_arg))
     meta = dict(model.metadata)
@@ -207,9 +211,10 @@ def info(model_opt, model_arg, as_json):
         click.echo(json.dumps(meta, indent=2))
         return
     params, layers = meta.get("hyperparameters") or {}, model.layers
-    for key in ("hyperparameters", "architecture"):
-        if isinstance(meta.get(key), dict):
-            meta[key] = meaningful(meta[key], params, layers)
+    if isinstance(meta.get("hyperparameters"), dict):
+        meta["hyperparameters"] = meaningful(params, params, layers)
+    if isinstance(meta.get("architecture"), dict):
+        meta["architecture"] = _architecture_left(meta, params, layers)
     spec = model.preprocessing
     if spec:
         size = spec["image_size"]
@@ -223,42 +228,36 @@ def info(model_opt, model_arg, as_json):
     )
     meta.pop("output", None)  # said in words below; --json shows the entry as it is
     click.echo(f"model: {model.description}")
-    click.echo(f"parameters: {_parameter_count(model)}")
     click.echo(f"output: {model.output.describe()}")
     if spec:  # what the model takes, and who resizes to it
         click.echo(f"input: RGB images of {size}x{size}; predict, explain and serve resize any "
                    f"image to {size}x{size} (Lanczos, the aspect ratio not kept); the ONNX "
                    f"export takes them resized: images (N, {size}, {size}, 3) uint8")
+    if len(model.members) > 1:
+        click.echo(f"layers, in each of its {len(model.members)} members:")
+    else:
+        click.echo("layers:")
+    click.echo(summary(layers, example_shape(layers, model.n_features),
+                       width=shutil.get_terminal_size().columns))
     _echo_tree(meta)
 
 
-def _parameter_count(model) -> str:
-    """"12289", or "1196 learned, 30 statistics (...)": the values of the layers' tensors,
-    weights and biases apart from what is measured on the data (normalisation, BatchNorm's
-    running statistics)."""
-    tensors = model.tensors
-    learned, statistics = 0, 0
-    measured: dict[str, list[str]] = {}
-    for lay in model.layers:
-        for role, name in lay.tensor_names().items():
-            if role in ("weight", "bias"):
-                learned += int(tensors[name].size)
-            else:
-                statistics += int(tensors[name].size)
-                roles = measured.setdefault(lay.type, [])
-                if role not in roles:
-                    roles.append(role)
-    each = "" if len(model.members) == 1 else f" in each of its {len(model.members)} members"
-    if not statistics:
-        return f"{learned}{each}"
-    what = "; ".join(f"{kind} {'/'.join(roles)}" for kind, roles in measured.items())
-    return f"{learned} learned, {statistics} statistics ({what}){each}"
+def _architecture_left(meta: dict, params: dict, layers) -> dict:
+    """The architecture's entries that the text of ``info`` shows nowhere else: not its layers
+    (the table), its kind (the model's line), its image size (the preprocessing's), nor an
+    entry the hyperparameters hold with the same value."""
+    from logicat.nn.hyperparameters import meaningful
+
+    shown = {"layers", "kind", "image_size", "hidden_layer_sizes"}
+    return {k: v for k, v in meaningful(meta["architecture"], params, layers).items()
+            if k not in shown and not (k in params and params[k] == v)}
 
 
 def _echo_tree(d: dict, indent: int = 0) -> None:
     for key, value in d.items():
         if isinstance(value, dict):
-            click.echo(" " * indent + f"{key}:")
-            _echo_tree(value, indent + 2)
+            if value:  # an entry with nothing left to show is left out
+                click.echo(" " * indent + f"{key}:")
+                _echo_tree(value, indent + 2)
         else:
             click.echo(" " * indent + f"{key}: {value}")

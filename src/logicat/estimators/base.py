@@ -28,6 +28,8 @@ from logicat.nn.loss import sigmoid
 from logicat.nn.network import Network
 from logicat.nn.output import Output
 from logicat.nn.scaling import standardize
+from logicat.nn.summary import example_shape
+from logicat.nn.summary import summary as layers_table
 from logicat.training.fit import CONSTRAINTS, Warm, fit, json_params
 from logicat.training.loop import FitResult
 
@@ -71,6 +73,16 @@ class BinaryClassifier(ClassifierMixin, BaseEstimator):
         (at the class mix ``prior``, see ``predict_proba``)."""
         p = sigmoid(self.decision_function(X, prior=prior))
         return self.classes_[(p > 0.5).astype(int)]
+
+    def summary(self, width: int = 80) -> str:
+        """The fitted model's layers as a table, as Keras's ``model.summary()`` prints it: one
+        row per layer with its type, output shape (one example's) and number of parameters,
+        then the totals, trained and not (``logicat.nn.summary``); lines of at most ``width``
+        characters (60 at least). An ensemble's members share these layers; the table is one
+        member's. ``print(clf.summary())`` shows it."""
+        check_is_fitted(self)
+        model = self.to_model()
+        return layers_table(model.layers, example_shape(model.layers, model.n_features), width)
 
     def save(self, path: str | Path, **metadata: Any) -> Path:
         """Write the fitted model to a safetensors file (atomically); see ``logicat.io.files``."""
