@@ -1,5 +1,6 @@
 """Shared fixtures: the cat data, the real photos, a seeded generator, one torch thread, a temporary
-model path."""
+model path; and what several modules import from here: the tiny ConvNet (``TINY``, ``TINY_ARGS``),
+the one CLI wrapper (``invoke``) and the one-line-error check (``assert_one_line_error``)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,13 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 if "LOGICAT_DATA" not in os.environ and (SHARED_DATA / "catvnoncat").is_dir():
     os.environ["LOGICAT_DATA"] = str(SHARED_DATA / "catvnoncat")
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+#: A ConvNet small enough for a test: blocks of 4 and 8 channels, batches of 16, two epochs on the
+#: CPU. ``ConvNetClassifier(**TINY)``; a module that needs more epochs says so with its own name.
+TINY = dict(widths=(4, 8), max_iter=2, batch_size=16, device="cpu")
+#: The same ConvNet on ``logicat train``'s command line; the epochs (``-n``) are each test's own.
+TINY_ARGS = ["--model", "convnet", "--param", "widths=4,8", "--param", "batch_size=16",
+             "--device", "cpu"]
 
 
 def pytest_report_header(config):
@@ -81,18 +89,28 @@ def tmp_model_path(tmp_path: Path) -> Path:
     return tmp_path / "model.safetensors"
 
 
-def invoke(*args):
+def invoke(*args, env: dict[str, str | None] | None = None):
     """``logicat ARGS...`` in this process, through click's ``CliRunner`` (any argument is
-    turned into a string): the result's ``exit_code`` and ``output``. The one wrapper of the
-    test suite: modules import it (``from tests.conftest import invoke``) or take the fixture."""
+    turned into a string), with ``env`` set for the call: click's ``Result`` (``exit_code``,
+    ``output``, ``stdout``, ``stderr``, ``exception``). The one wrapper of the test suite: modules
+    import it (``from tests.conftest import invoke``) or take the fixture."""
     from click.testing import CliRunner
 
     from logicat.cli import main
 
-    return CliRunner().invoke(main, [str(a) for a in args])
+    return CliRunner().invoke(main, [str(a) for a in args], env=env)
 
 
 @pytest.fixture(scope="session")
 def cli():
     """``invoke``, as a fixture."""
     return invoke
+
+
+def assert_one_line_error(err: pytest.ExceptionInfo, path: Path, problem: str) -> None:
+    """The error ``err`` caught is one line that starts with the file's ``path`` and says
+    ``problem``."""
+    message = str(err.value)
+    assert message.startswith(f"{path}: "), message
+    assert problem in message, message
+    assert "\n" not in message

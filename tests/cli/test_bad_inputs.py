@@ -8,12 +8,11 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-from click.testing import CliRunner
 from safetensors.numpy import save_file
 
 from logicat import LogisticRegression, images_to_features, load_image
-from logicat.cli import main
 from tests import paths
+from tests.conftest import invoke
 
 SHARED = paths.CAT_DATA
 
@@ -221,7 +220,7 @@ def test_cli_bad_input(name, argv, status, text, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # the default --out model.safetensors would land here
     args = [str(a) for a in argv(tmp_path)]
     inputs = _files(tmp_path)  # what the case itself set up
-    result = CliRunner().invoke(main, args)
+    result = invoke(*args)
     assert result.exit_code == status, result.output
     assert "Traceback" not in result.output
     errors = [line for line in result.output.splitlines() if line.startswith("Error: ")]
@@ -314,7 +313,7 @@ def test_device_cuda_without_a_gpu_is_one_line_in_trains_words(args, tmp_path, m
     torch = pytest.importorskip("torch")
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(main, ["train", *args, "--device", "cuda"])
+    result = invoke("train", *args, "--device", "cuda")
     assert result.exit_code == 2, result.output
     errors = [line for line in result.output.splitlines() if line.startswith("Error")]
     assert errors == [f"Error: --device cuda: this PyTorch ({torch.__version__}) sees no CUDA "

@@ -17,11 +17,10 @@ from safetensors import safe_open
 
 from logicat.io.files import load_checkpoint
 from logicat.training import callbacks
-from tests.conftest import invoke
+from tests.conftest import TINY_ARGS, invoke
 from tests.data.test_image_sets import photo_folder
 
-CONVNET = ["--model", "convnet", "--param", "widths=4,8", "--param", "batch_size=16",
-           "--device", "cpu", "-n", "3", "--seed", "3"]
+CONVNET = [*TINY_ARGS, "-n", "3", "--seed", "3"]
 
 
 @contextlib.contextmanager

@@ -16,12 +16,8 @@ from safetensors import safe_open
 
 pytest.importorskip("torch")
 
+from tests.conftest import TINY_ARGS  # noqa: E402
 from tests.conftest import invoke as run  # noqa: E402
-
-TINY = ["--model", "convnet", "--param", "widths=4,8", "--param", "batch_size=16",
-        "--device", "cpu"]
-
-
 
 
 def _tensors(path) -> dict[str, np.ndarray]:
@@ -45,7 +41,7 @@ def my_photos(tmp_path_factory, cat_data):
 
 def test_pack_then_train_a_convnet_on_your_own_photos_then_use_it(my_photos, photos_dir):
     out = my_photos / "mine.safetensors"
-    trained = run("train", *TINY, "-n", "3", "--train-file", my_photos / "mine.h5",
+    trained = run("train", *TINY_ARGS, "-n", "3", "--train-file", my_photos / "mine.h5",
                   "--early-stopping", "--validation-fraction", "0.2", "--class-weight",
                   "balanced", "--print-every", "1", "-o", out)
     assert trained.exit_code == 0, trained.output
@@ -79,7 +75,7 @@ def test_pack_then_train_a_convnet_on_your_own_photos_then_use_it(my_photos, pho
 
 
 def _train(tmp_path, *extra):
-    return [sys.executable, "-m", "logicat", "train", *TINY, "-n", "5", "--print-every", "1",
+    return [sys.executable, "-m", "logicat", "train", *TINY_ARGS, "-n", "5", "--print-every", "1",
             "--seed", "3", *map(str, extra)]
 
 
@@ -161,14 +157,14 @@ def test_an_ensemble_that_fails_late_leaves_no_checkpoint_behind(tmp_path, monke
         raise DivergenceError("the temperature did not converge (a test's failure)")
 
     monkeypatch.setattr(ensemble, "fit_temperature", fails)
-    result = run("train", *TINY, "-n", 1, "--print-every", 0, *ENSEMBLE,
+    result = run("train", *TINY_ARGS, "-n", 1, "--print-every", 0, *ENSEMBLE,
                  "-o", tmp_path / "m.safetensors")
     assert result.exit_code == 1 and "the temperature did not converge" in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
 def test_an_ensemble_is_not_spread_over_processes(tmp_path):
-    result = run("train", *TINY, *ENSEMBLE, "--nproc", "2", "-o", tmp_path / "m")
+    result = run("train", *TINY_ARGS, *ENSEMBLE, "--nproc", "2", "-o", tmp_path / "m")
     assert result.exit_code == 2 and "--nproc spreads one" in result.output
 
 
@@ -208,9 +204,9 @@ def test_what_has_no_meaning_is_refused_with_the_reason(tmp_path, args, flag, wh
 
 
 def test_resume_needs_its_checkpoint(tmp_path):
-    result = run("train", *TINY, "--resume", "-o", tmp_path / "m")
+    result = run("train", *TINY_ARGS, "--resume", "-o", tmp_path / "m")
     assert result.exit_code == 2 and "needs --checkpoint PATH" in result.output
-    result = run("train", *TINY, "--resume", "--checkpoint", tmp_path / "none.safetensors",
+    result = run("train", *TINY_ARGS, "--resume", "--checkpoint", tmp_path / "none.safetensors",
                  "-o", tmp_path / "m")
     assert result.exit_code == 2 and "no such checkpoint file" in result.output
     assert not (tmp_path / "m").exists()

@@ -12,18 +12,14 @@ from PIL import Image
 pytest.importorskip("torch")
 
 from logicat import load_model  # noqa: E402
+from tests.conftest import TINY_ARGS  # noqa: E402
 from tests.conftest import invoke as run  # noqa: E402
-
-TINY = ["--model", "convnet", "-n", "2", "--param", "widths=4,8", "--print-every", "1",
-        "--device", "cpu"]
-
-
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     path = tmp_path_factory.mktemp("convnet") / "cnn.safetensors"
-    result = run("train", *TINY, "-o", path)
+    result = run("train", *TINY_ARGS, "-n", 2, "--print-every", 1, "-o", path)
     assert result.exit_code == 0, result.output
     return path, result.output
 

@@ -19,8 +19,7 @@ from logicat.io.files import read_model  # noqa: E402
 from logicat.io.model import Model  # noqa: E402
 from logicat.nn.loss import sigmoid  # noqa: E402
 from logicat.nn.output import log_odds  # noqa: E402
-
-TINY = dict(widths=(4, 8), max_iter=2, batch_size=16, device="cpu")
+from tests.conftest import TINY  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -22,9 +22,7 @@ from logicat import ConvNetClassifier, ModelFileError, load_model  # noqa: E402
 from logicat.core.errors import ParameterError, ShapeError  # noqa: E402
 from logicat.data.features import preprocessing_spec  # noqa: E402
 from logicat.training.hyperparameters import CONVNET_DEFAULTS  # noqa: E402
-
-#: tiny and quick: two blocks of 4 and 8 channels, three epochs
-TINY = dict(widths=(4, 8), max_iter=3, batch_size=16, device="cpu")
+from tests.conftest import TINY  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -76,8 +74,8 @@ def test_images_and_features_are_the_same_input(small, fitted):
     proba = fitted.predict_proba(X_test)
     assert proba.shape == (20, 2) and np.allclose(proba.sum(axis=1), 1)
     assert set(fitted.predict(X_test)) <= {0, 1}
-    assert fitted.n_features_in_ == 12288 and fitted.n_iter_ == 3
-    assert fitted.cost_history_.shape == (3,) and np.all(np.isfinite(fitted.cost_history_))
+    assert fitted.n_features_in_ == 12288 and fitted.n_iter_ == 2  # TINY's epochs
+    assert fitted.cost_history_.shape == (2,) and np.all(np.isfinite(fitted.cost_history_))
 
 
 def test_the_numpy_prediction_is_the_torch_modules(small, fitted):

@@ -26,6 +26,7 @@ from logicat.data import (
     load_image_folder,
 )
 from tests import paths
+from tests.conftest import assert_one_line_error
 
 SHARED = paths.CAT_DATA
 
@@ -40,13 +41,6 @@ def real_dir() -> Path:
 @pytest.fixture(scope="module")
 def data(real_dir) -> CatData:
     return load_catvnoncat(real_dir)
-
-
-def _assert_one_line_error(err: pytest.ExceptionInfo, path: Path, problem: str) -> None:
-    message = str(err.value)
-    assert message.startswith(f"{path}: "), message
-    assert problem in message, message
-    assert "\n" not in message
 
 
 # --- the real data -----------------------------------------------------------------------------
@@ -231,7 +225,7 @@ def test_layout_errors_name_the_file_and_the_problem(tmp_path, change, problem):
     path = _write_h5(tmp_path / "bad.h5", **change)
     with pytest.raises(DataFileError) as err:
         load_h5_dataset(path)
-    _assert_one_line_error(err, path, problem)
+    assert_one_line_error(err, path, problem)
 
 
 def test_a_group_where_a_dataset_should_be(tmp_path):
@@ -240,20 +234,20 @@ def test_a_group_where_a_dataset_should_be(tmp_path):
         f.create_group("list_classes")
     with pytest.raises(DataFileError) as err:
         load_h5_dataset(path)
-    _assert_one_line_error(err, path, "'list_classes' is a group, not a dataset")
+    assert_one_line_error(err, path, "'list_classes' is a group, not a dataset")
 
 
 def test_missing_file(tmp_path):
     path = tmp_path / "nope.h5"
     with pytest.raises(DataFileError) as err:
         load_h5_dataset(path)
-    _assert_one_line_error(err, path, "no such file")
+    assert_one_line_error(err, path, "no such file")
 
 
 def test_a_folder_is_not_a_file(tmp_path):
     with pytest.raises(DataFileError) as err:
         load_h5_dataset(tmp_path)
-    _assert_one_line_error(err, tmp_path, "is a folder")
+    assert_one_line_error(err, tmp_path, "is a folder")
 
 
 @pytest.mark.parametrize("content", [b"", b"train_set_x,train_set_y\n1,2\n"])
@@ -262,7 +256,7 @@ def test_not_an_hdf5_file(tmp_path, content):
     path.write_bytes(content)
     with pytest.raises(DataFileError) as err:
         load_h5_dataset(path)
-    _assert_one_line_error(err, path, "not an HDF5 file")
+    assert_one_line_error(err, path, "not an HDF5 file")
 
 
 @pytest.mark.parametrize("keep", [0.05, 0.5, 0.99])
@@ -272,7 +266,7 @@ def test_truncated_real_file(tmp_path, real_dir, keep):
     path.write_bytes(data[: int(len(data) * keep)])
     with pytest.raises(DataFileError) as err:
         load_h5_dataset(path)
-    _assert_one_line_error(err, path, f"truncated HDF5 file, {int(len(data) * keep)} bytes long")
+    assert_one_line_error(err, path, f"truncated HDF5 file, {int(len(data) * keep)} bytes long")
 
 
 # --- image folders -----------------------------------------------------------------------------
@@ -350,18 +344,18 @@ def test_load_image_folder_warns_without_a_callback(pets):
 def test_folder_errors(tmp_path, pets):
     with pytest.raises(DataFileError) as err:
         list_image_folder(tmp_path / "missing")
-    _assert_one_line_error(err, tmp_path / "missing", "no such folder")
+    assert_one_line_error(err, tmp_path / "missing", "no such folder")
 
     with pytest.raises(DataFileError) as err:
         list_image_folder(pets, positive="kitten")
-    _assert_one_line_error(
+    assert_one_line_error(
         err, pets, "no class folder named 'kitten' (class folders found: cat, dog)"
     )
 
     shutil.rmtree(pets / "dog")
     with pytest.raises(DataFileError) as err:
         list_image_folder(pets)
-    _assert_one_line_error(err, pets, "only one class folder ('cat')")
+    assert_one_line_error(err, pets, "only one class folder ('cat')")
 
 
 def test_folders_without_images(tmp_path):
@@ -371,18 +365,18 @@ def test_folders_without_images(tmp_path):
     (root / "dog" / "readme.md").write_text("no pictures here")
     with pytest.raises(DataFileError) as err:
         list_image_folder(root)
-    _assert_one_line_error(err, root, "no image files (.jpg .jpeg")
+    assert_one_line_error(err, root, "no image files (.jpg .jpeg")
 
     _image(root / "dog" / "a.jpg", (0, 0, 0))
     with pytest.raises(DataFileError) as err:
         list_image_folder(root)
-    _assert_one_line_error(err, root, f"the folder {root / 'cat'} has no image files (.jpg")
+    assert_one_line_error(err, root, f"the folder {root / 'cat'} has no image files (.jpg")
 
     _image(root / "cat" / "b.jpg", (0, 0, 0))
     (root / "dog" / "a.jpg").unlink()
     with pytest.raises(DataFileError) as err:
         list_image_folder(root)
-    _assert_one_line_error(err, root, f"the folder {root / 'dog'} has no image files (.jpg")
+    assert_one_line_error(err, root, f"the folder {root / 'dog'} has no image files (.jpg")
 
 
 def test_a_class_with_only_unreadable_images(pets):
@@ -390,4 +384,4 @@ def test_a_class_with_only_unreadable_images(pets):
         (pets / "dog" / name).unlink()
     with pytest.raises(DataFileError) as err:
         load_image_folder(pets, on_skip=lambda path, reason: None)
-    _assert_one_line_error(err, pets, "no readable 'dog' images (1 file(s) skipped as unreadable)")
+    assert_one_line_error(err, pets, "no readable 'dog' images (1 file(s) skipped as unreadable)")

@@ -14,6 +14,7 @@ from PIL import Image
 
 from logicat.core.errors import ImageLoadError
 from logicat.data import load_image, load_images
+from tests.conftest import assert_one_line_error
 
 PHOTOS = [
     "tabby_cat.jpg",
@@ -24,13 +25,6 @@ PHOTOS = [
     "camera_gray.png",
     "logo_rgba.png",
 ]
-
-
-def _assert_one_line_error(err: pytest.ExceptionInfo, path: Path, problem: str) -> None:
-    message = str(err.value)
-    assert message.startswith(f"{path}: "), message
-    assert problem in message, message
-    assert "\n" not in message
 
 
 # --- the real photos ---------------------------------------------------------------------------
@@ -248,13 +242,13 @@ def test_missing_file(tmp_path):
     path = tmp_path / "nope.jpg"
     with pytest.raises(ImageLoadError) as err:
         load_image(path)
-    _assert_one_line_error(err, path, "no such file")
+    assert_one_line_error(err, path, "no such file")
 
 
 def test_folder_is_not_an_image(tmp_path):
     with pytest.raises(ImageLoadError) as err:
         load_image(tmp_path)
-    _assert_one_line_error(err, tmp_path, "is a folder")
+    assert_one_line_error(err, tmp_path, "is a folder")
 
 
 @pytest.mark.parametrize("content", [b"", b"hello, I am not a picture\n"])
@@ -263,7 +257,7 @@ def test_not_an_image(tmp_path, content):
     path.write_bytes(content)
     with pytest.raises(ImageLoadError) as err:
         load_image(path)
-    _assert_one_line_error(err, path, "not an image file")
+    assert_one_line_error(err, path, "not an image file")
 
 
 @pytest.mark.parametrize("name", ["tabby_cat.jpg", "chelsea_cat.png"])
@@ -273,7 +267,7 @@ def test_truncated_image(tmp_path, photos_dir, name):
     path.write_bytes(data[: len(data) // 2])
     with pytest.raises(ImageLoadError) as err:
         load_image(path)
-    _assert_one_line_error(err, path, "cannot decode the image data")
+    assert_one_line_error(err, path, "cannot decode the image data")
 
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
@@ -298,14 +292,14 @@ def test_decompression_bomb_is_refused_before_decoding(tmp_path, width, height):
     path.write_bytes(_png_header(width, height))
     with pytest.raises(ImageLoadError) as err:
         load_image(path)
-    _assert_one_line_error(err, path, "refused before decoding")
+    assert_one_line_error(err, path, "refused before decoding")
 
 
 def test_pixel_limit_is_configurable(photos_dir):
     path = photos_dir / "tabby_cat.jpg"  # 300x168 = 50400 pixels
     with pytest.raises(ImageLoadError) as err:
         load_image(path, max_pixels=50_000)
-    _assert_one_line_error(err, path, "300x168 = 50400 pixels, more than the limit of 50000")
+    assert_one_line_error(err, path, "300x168 = 50400 pixels, more than the limit of 50000")
     assert load_image(path, max_pixels=50_400).shape == (64, 64, 3)
 
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 from PIL import Image
 
-from logicat.cli import main
 from logicat.core.errors import DataFileError
 from logicat.data import list_image_folder, load_h5_dataset, load_images
 from logicat.data.decode import load_images_parallel
 from logicat.data.pack import pack_image_folder
+from tests.conftest import invoke
 
 
 @pytest.fixture(scope="module")
@@ -69,19 +68,18 @@ def test_pack_with_no_readable_image_fails_without_writing(tmp_path):
 
 def test_cli_pack_then_train_on_the_file(image_root, tmp_path):
     out = tmp_path / "data.h5"
-    runner = CliRunner()
-    result = runner.invoke(main, ["pack", str(image_root), str(out), "--size", "16", "-j", "1"])
+    result = invoke("pack", str(image_root), str(out), "--size", "16", "-j", "1")
     assert result.exit_code == 0, result.output
     assert "Wrote 60 images (30 cat, 30 dog) of 16x16" in result.output
     assert "Skipped 1 unreadable image(s):" in result.output and "broken.jpg" in result.output
     x, y, _ = load_h5_dataset(out)
     assert x.shape == (60, 16, 16, 3)
-    result = runner.invoke(main, ["train", "--train-file", str(out), "-n", "3",
-                                  "-o", str(tmp_path / "m.safetensors")])
+    result = invoke("train", "--train-file", str(out), "-n", "3",
+                    "-o", str(tmp_path / "m.safetensors"))
     assert result.exit_code == 0, result.output
     assert "Cost after iteration 0: 0.693147" in result.output
 
-    result = runner.invoke(main, ["pack", str(tmp_path / "nowhere"), str(out)])
+    result = invoke("pack", str(tmp_path / "nowhere"), str(out))
     assert result.exit_code == 1 and "no such folder" in result.output
 
 
@@ -95,8 +93,7 @@ def test_cli_predict_with_workers_prints_what_the_serial_loop_computes(image_roo
     clf = LogisticRegression(max_iter=20).fit(X, y)
     clf.save(model, preprocessing=preprocessing_spec(64), class_names=["non-cat", "cat"],
              positive_class="cat")
-    runner = CliRunner()
-    results = [runner.invoke(main, ["predict", "-m", str(model), str(image_root), "-j", j])
+    results = [invoke("predict", "-m", str(model), str(image_root), "-j", j)
                for j in ("1", "2")]
     assert results[0].stdout == results[1].stdout
     for result in results:
@@ -114,13 +111,13 @@ def test_cli_predict_with_workers_prints_what_the_serial_loop_computes(image_roo
 def test_an_out_without_an_extension_gets_h5_and_the_line_says_so(image_root, tmp_path):
     """'pack photos mine' writes mine.h5 (the file is HDF5); a name with an extension is kept;
     --image-size is train's name for --size, which still works."""
-    result = CliRunner().invoke(main, ["pack", str(image_root), str(tmp_path / "mine"),
-                                       "--image-size", "8", "-j", "1"])
+    result = invoke("pack", str(image_root), str(tmp_path / "mine"),
+                    "--image-size", "8", "-j", "1")
     assert result.exit_code == 0, result.output
     assert f"of 8x8 to {tmp_path / 'mine.h5'} (OUT had no extension: .h5 added)" in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.h5"]
     assert load_h5_dataset(tmp_path / "mine.h5")[0].shape == (60, 8, 8, 3)
-    result = CliRunner().invoke(main, ["pack", str(image_root), str(tmp_path / "mine.hdf5"),
-                                       "--size", "8", "-j", "1"])
+    result = invoke("pack", str(image_root), str(tmp_path / "mine.hdf5"),
+                    "--size", "8", "-j", "1")
     assert result.exit_code == 0, result.output
     assert "added" not in result.output and (tmp_path / "mine.hdf5").is_file()

@@ -8,15 +8,14 @@ import re
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 from PIL import Image
 
 from logicat import LogisticRegression, MLPClassifier
-from logicat.cli import main
 from logicat.core.errors import ParameterError
 from logicat.data.features import preprocessing_spec
 from logicat.evaluate.explain import explain
 from logicat.io.files import read_model
+from tests.conftest import invoke
 
 
 @pytest.fixture(scope="module")
@@ -101,8 +100,7 @@ def test_the_command_writes_one_picture_per_photo(models, photos_dir, tmp_path):
     (tmp_path / "notes.jpg").write_text("not an image")
     out = tmp_path / "maps"
     photos = [photos_dir / "tabby_cat.jpg", twin / "tabby_cat.jpg", tmp_path / "notes.jpg"]
-    result = CliRunner().invoke(main, ["explain", "-m", str(path), *map(str, photos), "--out",
-                                       str(out)])
+    result = invoke("explain", "-m", str(path), *map(str, photos), "--out", str(out))
     assert result.exit_code == 1
     assert sorted(p.name for p in out.iterdir()) == ["tabby_cat-2.png", "tabby_cat.png"]
     with Image.open(out / "tabby_cat.png") as picture:

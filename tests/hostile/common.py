@@ -14,12 +14,11 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from click.testing import CliRunner
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from logicat.cli import main
 from tests import paths
+from tests.conftest import invoke
 
 CAT_DATA = paths.CAT_DATA
 PHOTOS = paths.SHARED_DATA / "photos"
@@ -69,7 +68,7 @@ def snapshot(*folders: Path) -> dict[Path, str]:
 
 def cli(args, *, env: dict | None = None):
     """Run ``logicat ARGS`` in this process: (exit status, output with stderr)."""
-    result = CliRunner().invoke(main, [str(a) for a in args], env=env)
+    result = invoke(*args, env=env)
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception  # a traceback: a bug, shown as one
     return result.exit_code, result.output

@@ -6,11 +6,10 @@ import re
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
 from logicat import cost_and_gradients
-from logicat.cli import main
 from logicat.nn.loops import cost_and_gradients_loops, dot_loops
+from tests.conftest import invoke
 
 
 @pytest.mark.parametrize("loss", ["cross_entropy", "squared_error"])
@@ -47,7 +46,7 @@ def test_unknown_loss():
 def test_bench_vectorize_prints_times_and_speedups():
     args = ["bench", "vectorize", "--dot-size", "2000", "--examples", "4", "--features", "200",
             "--repeat", "1"]
-    result = CliRunner().invoke(main, args)
+    result = invoke(*args)
     assert result.exit_code == 0, result.output
     assert "dot product of two 2,000-element vectors" in result.output
     assert "one gradient step, m = 4, n_x = 200" in result.output
@@ -55,5 +54,5 @@ def test_bench_vectorize_prints_times_and_speedups():
 
 
 def test_bench_is_a_group():
-    result = CliRunner().invoke(main, ["bench", "--help"])
+    result = invoke("bench", "--help")
     assert result.exit_code == 0 and "vectorize" in result.output

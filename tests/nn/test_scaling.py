@@ -6,13 +6,13 @@ import json
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 from safetensors.numpy import load_file, save_file
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from logicat import LogisticRegression, ModelFileError, load_model
 from logicat.nn.scaling import fit_standardization, standardize
+from tests.conftest import invoke
 
 
 @pytest.fixture(scope="module")
@@ -98,14 +98,11 @@ def test_model_file_with_broken_statistics_is_refused(pixels, tmp_path):
 def test_cli_train_standardize_then_predict_uses_the_training_statistics(
     cat_data, cat_features, tmp_path
 ):
-    from logicat.cli import main
     from logicat.data.features import apply_preprocessing
 
     out = tmp_path / "std.safetensors"
-    result = CliRunner().invoke(
-        main, ["train", "--scaling", "standardize", "-n", "20", "--print-every", "0", "-o",
-               str(out)]
-    )
+    result = invoke("train", "--scaling", "standardize", "-n", "20", "--print-every", "0", "-o",
+                    str(out))
     assert result.exit_code == 0, result.output
     model = load_model(out)
     X_train, y_train, X_test, _ = cat_features

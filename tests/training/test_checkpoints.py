@@ -17,6 +17,7 @@ from sklearn.preprocessing import StandardScaler
 from logicat import LogisticRegression, ModelFileError
 from logicat.io.files import load_checkpoint
 from logicat.training.callbacks import Checkpoint, GracefulInterrupt, TrainingInterrupted
+from tests.conftest import invoke
 
 CONFIGS = {
     "adam-minibatch-shuffled": dict(optimizer="adam", learning_rate=0.05, batch_size=16),
@@ -200,19 +201,15 @@ def _tensors(path: Path) -> dict[str, np.ndarray]:
 
 
 def test_cli_option_errors_and_warnings(tmp_path):
-    from click.testing import CliRunner
 
-    from logicat.cli import main
 
-    runner = CliRunner()
     out = str(tmp_path / "m.safetensors")
-    result = runner.invoke(main, ["train", "--resume", "-o", out])
+    result = invoke("train", "--resume", "-o", out)
     assert result.exit_code == 2 and "'--resume': needs --checkpoint PATH." in result.output
     missing = str(tmp_path / "none.safetensors")
-    result = runner.invoke(main, ["train", "--resume", "--checkpoint", missing, "-o", out])
+    result = invoke("train", "--resume", "--checkpoint", missing, "-o", out)
     assert result.exit_code == 2 and "no such checkpoint file" in result.output
-    result = runner.invoke(main, ["train", "-n", "10", "--tol", "1e-4", "--print-every", "0",
-                                  "-o", out])
+    result = invoke("train", "-n", "10", "--tol", "1e-4", "--print-every", "0", "-o", out)
     assert result.exit_code == 0, result.output
     assert "Warning: LogisticRegression: max_iter=10 reached before the cost settled" in (
         result.output

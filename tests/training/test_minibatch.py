@@ -23,10 +23,13 @@ from logicat.nn.hyperparameters import OPTIMIZERS  # noqa: E402
 from logicat.training.callbacks import Checkpoint  # noqa: E402
 from logicat.training.hyperparameters import CONVNET_DEFAULTS  # noqa: E402
 from logicat.training.minibatch import fit_convnet  # noqa: E402
+from tests.conftest import TINY  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
-TINY = dict(widths=(4, 8), max_iter=4, batch_size=16, device="cpu")
+#: four epochs, not TINY's two: a run killed after its second epoch still has two to resume, and
+#: a checkpoint every two epochs is written mid-run
+FOUR_EPOCHS = {**TINY, "max_iter": 4}
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +59,8 @@ def test_the_loop_owns_the_per_step_schedule(small):
     epoch's last one."""
     X, y = small
     seen = []
-    ConvNetClassifier(**TINY, callbacks=[lambda s: seen.append(s.learning_rate)]).fit(X, y)
-    steps = math.ceil(len(y) / TINY["batch_size"])  # 4 steps an epoch, 16 in all
+    ConvNetClassifier(**FOUR_EPOCHS, callbacks=[lambda s: seen.append(s.learning_rate)]).fit(X, y)
+    steps = math.ceil(len(y) / FOUR_EPOCHS["batch_size"])  # 4 steps an epoch, 16 in all
     total, warm = 4 * steps, int(CONVNET_DEFAULTS["warmup"] * 4 * steps)
     lr = CONVNET_DEFAULTS["learning_rate"]
 
@@ -78,7 +81,7 @@ def test_the_loop_owns_the_per_step_schedule(small):
 def test_a_killed_run_resumed_from_its_checkpoint_is_the_uninterrupted_run(small, tmp_path,
                                                                          hyper):
     X, y = small
-    whole = ConvNetClassifier(**TINY, **hyper).fit(X, y)
+    whole = ConvNetClassifier(**FOUR_EPOCHS, **hyper).fit(X, y)
     path = tmp_path / "ck.safetensors"
 
     def die_after_epoch_1(state):
@@ -86,31 +89,31 @@ def test_a_killed_run_resumed_from_its_checkpoint_is_the_uninterrupted_run(small
             raise _Stop
 
     with pytest.raises(_Stop):
-        ConvNetClassifier(**TINY, **hyper, callbacks=[Checkpoint(path, every=1),
+        ConvNetClassifier(**FOUR_EPOCHS, **hyper, callbacks=[Checkpoint(path, every=1),
                                                       die_after_epoch_1]).fit(X, y)
     snapshot = load_checkpoint(path)
     assert snapshot.meta["epoch"] == 2 and snapshot.meta["kind"] == "ConvNetClassifier"
     moment = "exp_avg" if hyper.get("optimizer", "adam").startswith("adam") else "momentum_buffer"
     assert {"rng.generator", "rng.dropout", f"optimizer.head.1.weight.{moment}"} <= set(
         snapshot.tensors)
-    resumed = ConvNetClassifier(**TINY, **hyper).fit(X, y, resume_from=path)
+    resumed = ConvNetClassifier(**FOUR_EPOCHS, **hyper).fit(X, y, resume_from=path)
     _same(resumed, whole)  # same machine, same threads: bit for bit
 
 
 def test_resuming_with_other_settings_or_data_is_refused(small, tmp_path):
     X, y = small
     path = tmp_path / "ck.safetensors"
-    ConvNetClassifier(**TINY, callbacks=[Checkpoint(path, every=2)]).fit(X, y)
+    ConvNetClassifier(**FOUR_EPOCHS, callbacks=[Checkpoint(path, every=2)]).fit(X, y)
     with pytest.raises(ParameterError, match="written with widths=\\[4, 8\\]"):
-        ConvNetClassifier(**{**TINY, "widths": (4, 4)}).fit(X, y, resume_from=path)
+        ConvNetClassifier(**{**FOUR_EPOCHS, "widths": (4, 4)}).fit(X, y, resume_from=path)
     with pytest.raises(ParameterError, match="other data"):
-        ConvNetClassifier(**TINY).fit(X[::-1], y[::-1], resume_from=path)
+        ConvNetClassifier(**FOUR_EPOCHS).fit(X[::-1], y[::-1], resume_from=path)
 
 
 def test_a_checkpoint_with_a_wrong_optimizer_tensor_is_refused(small, tmp_path):
     X, y = small
     path = tmp_path / "ck.safetensors"
-    ConvNetClassifier(**TINY, callbacks=[Checkpoint(path, every=2)]).fit(X, y)
+    ConvNetClassifier(**FOUR_EPOCHS, callbacks=[Checkpoint(path, every=2)]).fit(X, y)
     snapshot = load_checkpoint(path)
     tensors = dict(snapshot.tensors)
     tensors["optimizer.features.0.weight.exp_avg"] = np.zeros((1, 2), np.float32)
@@ -149,21 +152,21 @@ def test_early_stopping_holds_out_a_stratified_part_and_keeps_the_best_epoch(sma
 
 def test_class_weight_balanced_is_sample_weight_of_the_same_values(small):
     X, y = small
-    balanced = ConvNetClassifier(**TINY, class_weight="balanced").fit(X, y)
+    balanced = ConvNetClassifier(**FOUR_EPOCHS, class_weight="balanced").fit(X, y)
     counts = np.bincount(y)
     weights = (len(y) / (2.0 * counts))[y]
-    explicit = ConvNetClassifier(**TINY).fit(X, y, sample_weight=3 * weights)  # scale-free
+    explicit = ConvNetClassifier(**FOUR_EPOCHS).fit(X, y, sample_weight=3 * weights)  # scale-free
     _same(balanced, explicit, atol=1e-6)
-    plain = ConvNetClassifier(**TINY).fit(X, y)
+    plain = ConvNetClassifier(**FOUR_EPOCHS).fit(X, y)
     assert not np.allclose(plain.cost_history_, balanced.cost_history_)
     with pytest.raises(ParameterError, match="positive total sample weight"):
-        ConvNetClassifier(**TINY).fit(X, y, sample_weight=np.where(y == 1, 0.0, 1.0))
+        ConvNetClassifier(**FOUR_EPOCHS).fit(X, y, sample_weight=np.where(y == 1, 0.0, 1.0))
 
 
 def test_one_class_is_refused_as_for_every_model(small):
     X, y = small
     with pytest.raises(ParameterError, match="2 classes"):
-        ConvNetClassifier(**TINY).fit(X[y == 1], y[y == 1])
+        ConvNetClassifier(**FOUR_EPOCHS).fit(X[y == 1], y[y == 1])
     with pytest.raises(Exception, match="both classes"):
         fit_convnet({**CONVNET_DEFAULTS, **TINY}, X[y == 1], y[y == 1])
 
@@ -181,7 +184,7 @@ def test_a_packed_file_trains_the_model_the_images_in_memory_train(small, tmp_pa
         Image.fromarray(image).save(folder / f"{i:03d}.png")  # lossless: the same pixels
     pack_image_folder(tmp_path / "photos", tmp_path / "mine.h5", size=64, positive="cat",
                       workers=1)
-    params = {**CONVNET_DEFAULTS, **TINY}
+    params = {**CONVNET_DEFAULTS, **FOUR_EPOCHS}
     with H5Images(tmp_path / "mine.h5") as source:
         from_file = fit_convnet(params, source, source.y)
         stored = source.x[:]
@@ -198,9 +201,8 @@ def test_every_rule_of_the_one_registry_trains_the_convnet_and_sgd_is_nesterov(s
     """The ConvNet takes every update rule the dense models take (``OPTIMIZERS``); "sgd", the
     name its files had before, is Nesterov momentum (or plain descent at momentum 0)."""
     X, y = small
-    quick = {**TINY, "max_iter": 2}
-    fits = {name: ConvNetClassifier(**quick, optimizer=name).fit(X, y) for name in OPTIMIZERS}
+    fits = {name: ConvNetClassifier(**TINY, optimizer=name).fit(X, y) for name in OPTIMIZERS}
     assert len({float(f.cost_history_[-1]) for f in fits.values()}) == len(OPTIMIZERS)
-    _same(ConvNetClassifier(**quick, optimizer="sgd").fit(X, y), fits["nesterov"])
-    _same(ConvNetClassifier(**quick, optimizer="sgd", momentum=0.0).fit(X, y),
-          ConvNetClassifier(**quick, optimizer="gd", momentum=0.0).fit(X, y))
+    _same(ConvNetClassifier(**TINY, optimizer="sgd").fit(X, y), fits["nesterov"])
+    _same(ConvNetClassifier(**TINY, optimizer="sgd", momentum=0.0).fit(X, y),
+          ConvNetClassifier(**TINY, optimizer="gd", momentum=0.0).fit(X, y))

@@ -8,9 +8,7 @@ import tracemalloc
 import h5py
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from logicat.cli import main
 from logicat.core.errors import DataFileError
 from logicat.data.chunks import H5Images
 from logicat.data.features import images_to_features
@@ -19,6 +17,7 @@ from logicat.io.model import Model
 from logicat.nn.loss import cost_and_gradients
 from logicat.training.batches import FileRows
 from logicat.training.fit import DEFAULTS, fit_file
+from tests.conftest import invoke
 from tests.paths import CAT_DATA
 
 
@@ -148,9 +147,8 @@ def test_bad_files_give_one_line_errors(tmp_path):
 
 def test_cli_train_file_prints_the_cost_table_and_saves(cat_h5, tmp_path, cat_data):
     out = tmp_path / "m.safetensors"
-    runner = CliRunner()
-    result = runner.invoke(main, ["train", "--train-file", str(cat_h5), "-n", "30",
-                                  "--print-every", "10", "--chunk-rows", "70", "-o", str(out)])
+    result = invoke("train", "--train-file", str(cat_h5), "-n", "30",
+                    "--print-every", "10", "--chunk-rows", "70", "-o", str(out))
     assert result.exit_code == 0, result.output
     clf = LogisticRegression(max_iter=30).fit(images_to_features(cat_data.train_x),
                                               cat_data.train_y)
@@ -158,8 +156,8 @@ def test_cli_train_file_prints_the_cost_table_and_saves(cat_h5, tmp_path, cat_da
         assert f"Cost after iteration {i}: {clf.cost_history_[i]:f}" in result.output
     # another file than the cat data's own training file: the cat test set says nothing of it
     assert "GB/s" in result.output and "test accuracy:" not in result.output
-    own = runner.invoke(main, ["train", "--train-file", str(CAT_DATA / "train_catvnoncat.h5"),
-                               "-n", "30", "--print-every", "0", "-o", str(out)])
+    own = invoke("train", "--train-file", str(CAT_DATA / "train_catvnoncat.h5"),
+                 "-n", "30", "--print-every", "0", "-o", str(out))
     assert own.exit_code == 0, own.output
     assert "test accuracy: " in own.output
     from logicat import load_model
@@ -167,13 +165,12 @@ def test_cli_train_file_prints_the_cost_table_and_saves(cat_h5, tmp_path, cat_da
     loaded = load_model(out)
     np.testing.assert_allclose(loaded.coef_, clf.coef_, atol=1e-12 * np.abs(clf.coef_).max())
 
-    result = runner.invoke(main, ["train", "--train-file", str(cat_h5), "-n", "2",
-                                  "--batch-size", "50", "--seed", "1", "-o", str(out)])
+    result = invoke("train", "--train-file", str(cat_h5), "-n", "2",
+                    "--batch-size", "50", "--seed", "1", "-o", str(out))
     assert result.exit_code == 0, result.output
     assert "mini-batch SGD (batch size 50, seed 1)" in result.output
 
-    result = runner.invoke(main, ["train", "--train-file", str(tmp_path / "nope.h5"),
-                                  "-o", str(out)])
+    result = invoke("train", "--train-file", str(tmp_path / "nope.h5"), "-o", str(out))
     assert result.exit_code == 1 and "nope.h5: no such file" in result.output
 
 
@@ -199,10 +196,9 @@ def test_the_file_takes_every_update_rule_and_l2_like_memory(cat_h5, cat_data):
 def test_single_class_data_and_in_memory_options_are_refused(tmp_path, rng, cat_h5):
     x = rng.integers(0, 256, size=(12, 2, 2, 3), dtype=np.uint8)
     one = write_h5(tmp_path / "one.h5", x, np.ones(12, int))
-    runner = CliRunner()
-    result = runner.invoke(main, ["train", "--train-file", str(one), "-o", str(tmp_path / "m")])
+    result = invoke("train", "--train-file", str(one), "-o", str(tmp_path / "m"))
     assert result.exit_code == 1 and "must hold both classes" in result.output
-    result = runner.invoke(main, ["train", "--train-file", str(cat_h5), "--early-stopping",
-                                  "-o", str(tmp_path / "m")])
+    result = invoke("train", "--train-file", str(cat_h5), "--early-stopping",
+                    "-o", str(tmp_path / "m"))
     assert result.exit_code == 2 and "not available with --train-file" in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["one.h5"]

@@ -10,6 +10,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from logicat import DivergenceError, LogisticRegression, PrintCost
 from logicat.training.solvers import GramSolver, worth_it
+from tests.conftest import invoke
 
 
 @pytest.mark.slow  # two 2000-iteration runs, one of them primal (~3 s)
@@ -153,13 +154,10 @@ def test_ctrl_c_saves_a_checkpoint_that_the_primal_solver_resumes(cat_features, 
 
 
 def test_logicat_train_takes_the_span_solver_and_says_so_in_the_model(tmp_path):
-    from click.testing import CliRunner
-
-    from logicat.cli import main
     from logicat.io.files import read_metadata
 
     out = tmp_path / "m.safetensors"
-    result = CliRunner().invoke(main, ["train", "-n", "300", "--out", str(out)])
+    result = invoke("train", "-n", "300", "--out", str(out))
     assert result.exit_code == 0, result.output
     assert "Cost after iteration 200: 0.466949" in result.output
     assert read_metadata(out)["solver"] == "gram"

@@ -13,8 +13,6 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from click.testing import CliRunner  # noqa: E402
-
 from logicat import (  # noqa: E402
     DivergenceError,
     LogicatError,
@@ -22,7 +20,6 @@ from logicat import (  # noqa: E402
     MLPClassifier,
     fit_dataset,
 )
-from logicat.cli import main  # noqa: E402
 from logicat.engines.numba.fused import FusedObjective  # noqa: E402
 from logicat.engines.torch import H5CatDataset, ImageFolderDataset, train_torch  # noqa: E402
 from logicat.io.files import load_checkpoint  # noqa: E402
@@ -30,6 +27,7 @@ from logicat.training.callbacks import Checkpoint  # noqa: E402
 from logicat.training.descent import gradient_descent  # noqa: E402
 from logicat.training.objectives import ENGINES  # noqa: E402
 from tests import paths  # noqa: E402
+from tests.conftest import invoke  # noqa: E402
 
 ROOT = paths.ROOT
 
@@ -338,7 +336,7 @@ def test_export_onnx_matches_logicat(cat_data, cat_features, tmp_path, dtype):
     clf = LogisticRegression(max_iter=150, dtype=dtype).fit(X, y)
     model = clf.save(tmp_path / "m.safetensors", class_names=["non-cat", "cat"])
     out = tmp_path / "m.onnx"
-    result = CliRunner().invoke(main, ["export", "--format", "onnx", str(model), str(out)])
+    result = invoke("export", "--format", "onnx", str(model), str(out))
     assert result.exit_code == 0, result.output
     assert f"Saved the ONNX model to {out}" in result.output
     session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
@@ -351,7 +349,7 @@ def test_export_onnx_matches_logicat(cat_data, cat_features, tmp_path, dtype):
     # the graph that starts from features gives the same probabilities
     features = tmp_path / "f.onnx"
     args = ["export", "--input", "features", str(model), str(features)]
-    assert CliRunner().invoke(main, args).exit_code == 0
+    assert invoke(*args).exit_code == 0
     session = ort.InferenceSession(str(features), providers=["CPUExecutionProvider"])
     (p,) = session.run(["probability"], {"x": X_test.astype(dtype)})
     np.testing.assert_allclose(p, expected, rtol=0, atol=1e-6)
@@ -372,16 +370,13 @@ def test_export_onnx_standardized_model(cat_data, cat_features, tmp_path):
 
 
 def test_export_errors(tmp_path):
-    runner = CliRunner()
-    result = runner.invoke(
-        main, ["export", str(tmp_path / "none.safetensors"), str(tmp_path / "o.onnx")]
-    )
+    result = invoke("export", str(tmp_path / "none.safetensors"), str(tmp_path / "o.onnx"))
     assert result.exit_code == 1
     assert result.output.startswith("Error: ") and "no such model file" in result.output
     assert len(result.output.strip().splitlines()) == 1
-    result = runner.invoke(main, ["export", "m.safetensors", str(tmp_path / "no" / "o.onnx")])
+    result = invoke("export", "m.safetensors", str(tmp_path / "no" / "o.onnx"))
     assert result.exit_code == 2 and "does not exist" in result.output
-    result = runner.invoke(main, ["export", "--format", "tflite", "m.safetensors", "o.onnx"])
+    result = invoke("export", "--format", "tflite", "m.safetensors", "o.onnx")
     assert result.exit_code == 2
     assert list(tmp_path.iterdir()) == []  # nothing half-written
 

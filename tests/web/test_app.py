@@ -23,14 +23,12 @@ import pytest
 httpx = pytest.importorskip("httpx")
 pytest.importorskip("fastapi")
 
-from click.testing import CliRunner  # noqa: E402
-
 from logicat import load_model  # noqa: E402
-from logicat.cli import main  # noqa: E402
 from logicat.data import file_sha256, load_image, load_images  # noqa: E402
 from logicat.data.features import apply_preprocessing  # noqa: E402
 from logicat.io.files import read_metadata  # noqa: E402
 from tests import paths  # noqa: E402
+from tests.conftest import invoke  # noqa: E402
 
 ROOT = paths.ROOT
 ARTIFACTS = ROOT / "test-artifacts"
@@ -48,9 +46,7 @@ web_load = paths.benchmark("web_load")  # the server launcher and the load clien
 def model_path(tmp_path_factory, cat_data) -> Path:
     """A model trained by the real ``logicat train`` (200 iterations), with its metadata."""
     path = tmp_path_factory.mktemp("web") / "model.safetensors"
-    result = CliRunner().invoke(
-        main, ["train", "--iterations", "200", "--print-every", "0", "--out", str(path)]
-    )
+    result = invoke("train", "--iterations", "200", "--print-every", "0", "--out", str(path))
     assert result.exit_code == 0, result.output
     return path
 
@@ -212,7 +208,7 @@ def test_model_pictures_are_pngs(client):
 def test_the_weights_picture_is_logicat_plot_weights(client, model_path, tmp_path):
     """The page draws the model's weights with the one function ``logicat plot weights`` uses."""
     out = tmp_path / "weights.png"
-    result = CliRunner().invoke(main, ["plot", "weights", "-m", str(model_path), "-o", str(out)])
+    result = invoke("plot", "weights", "-m", str(model_path), "-o", str(out))
     assert result.exit_code == 0, result.output
     assert client.get("/api/model/weights.png").content == out.read_bytes()
 

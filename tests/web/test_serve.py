@@ -6,9 +6,8 @@ import importlib
 import socket
 
 import pytest
-from click.testing import CliRunner
 
-from logicat.cli import main
+from tests.conftest import invoke
 
 pytest.importorskip("fastapi")
 
@@ -16,16 +15,14 @@ pytest.importorskip("fastapi")
 @pytest.fixture(scope="module")
 def model_file(tmp_path_factory, cat_data):
     path = tmp_path_factory.mktemp("serve") / "model.safetensors"
-    result = CliRunner().invoke(
-        main, ["train", "--iterations", "5", "--print-every", "0", "--out", str(path)]
-    )
+    result = invoke("train", "--iterations", "5", "--print-every", "0", "--out", str(path))
     assert result.exit_code == 0, result.output
     return path
 
 
 def test_missing_model_is_a_one_line_error(tmp_path):
     missing = tmp_path / "nope.safetensors"
-    result = CliRunner().invoke(main, ["serve", "--model", str(missing), "--port", "0"])
+    result = invoke("serve", "--model", str(missing), "--port", "0")
     assert result.exit_code == 1
     assert result.output == f"Error: {missing}: no such model file.\n"
 
@@ -33,7 +30,7 @@ def test_missing_model_is_a_one_line_error(tmp_path):
 def test_a_file_that_is_no_model_is_a_one_line_error(tmp_path):
     bogus = tmp_path / "photo.safetensors"
     bogus.write_bytes(b"\xff\xd8\xff not a model")
-    result = CliRunner().invoke(main, ["serve", "--model", str(bogus), "--port", "0"])
+    result = invoke("serve", "--model", str(bogus), "--port", "0")
     assert result.exit_code == 1
     assert result.output.startswith(f"Error: {bogus}: this is a JPEG image (give images to "
                                     "'logicat predict -m MODEL IMAGE'), not a logicat model")
@@ -45,9 +42,7 @@ def test_busy_port_is_a_one_line_error(model_file):
         taken.bind(("127.0.0.1", 0))
         taken.listen(1)
         port = taken.getsockname()[1]
-        result = CliRunner().invoke(
-            main, ["serve", "-m", str(model_file), "--port", str(port), "--blas-threads", "0"]
-        )
+        result = invoke("serve", "-m", str(model_file), "--port", str(port), "--blas-threads", "0")
     assert result.exit_code == 1
     assert result.output.startswith(f"Error: cannot listen on 127.0.0.1:{port}: ")
     assert result.output.count("\n") == 1
@@ -63,7 +58,7 @@ def test_busy_port_is_a_one_line_error(model_file):
                                 "--max-upload-mb with their multipart headers). Got 100 MiB")],
 )
 def test_bad_options_are_usage_errors(model_file, args, where):
-    result = CliRunner().invoke(main, ["serve", "-m", str(model_file), *args])
+    result = invoke("serve", "-m", str(model_file), *args)
     assert result.exit_code == 2
     assert where in result.output
 

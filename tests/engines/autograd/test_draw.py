@@ -6,13 +6,12 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
 from logicat import LogisticRegression, cost_and_gradients
-from logicat.cli import main
 from logicat.engines.autograd import draw
 from logicat.engines.autograd import graphs as examples
 from logicat.engines.autograd.tensor import topological_order
+from tests.conftest import invoke
 
 
 def _by_name(root):
@@ -105,7 +104,7 @@ def test_unknown_suffix():
 
 
 def _run(*args):
-    return CliRunner().invoke(main, ["graph", *args])
+    return invoke("graph", *args)
 
 
 def test_cli_prints_text_by_default():

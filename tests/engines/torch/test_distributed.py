@@ -11,12 +11,10 @@ import pytest
 
 pytest.importorskip("torch")
 
-from click.testing import CliRunner  # noqa: E402
-
 from logicat import load_model  # noqa: E402
-from logicat.cli import main  # noqa: E402
 from logicat.cli.distributed import command_line_args  # noqa: E402
 from logicat.engines.torch.distributed import shard_range  # noqa: E402
+from tests.conftest import invoke  # noqa: E402
 
 
 @pytest.mark.parametrize("m, world", [(209, 2), (209, 3), (10, 4), (3, 5)])
@@ -80,7 +78,7 @@ def test_two_processes_train_exactly_as_one(tmp_path):
     images) writes the model one process writes, to 1e-10, and prints the report once."""
     single, double = tmp_path / "one.safetensors", tmp_path / "two.safetensors"
     common = ["train", "--engine", "torch", "--device", "cpu", "-n", "50", "--print-every", "10"]
-    one = CliRunner().invoke(main, [*common, "-o", str(single)])
+    one = invoke(*common, "-o", str(single))
     assert one.exit_code == 0, one.output
     env = dict(os.environ, OMP_NUM_THREADS="1", LOGICAT_DIST_TIMEOUT="120")
     two = subprocess.run(
@@ -103,5 +101,5 @@ def test_two_processes_train_exactly_as_one(tmp_path):
 
 
 def test_nproc_needs_the_torch_engine(tmp_path):
-    result = CliRunner().invoke(main, ["train", "--nproc", "2", "-o", str(tmp_path / "m")])
+    result = invoke("train", "--nproc", "2", "-o", str(tmp_path / "m"))
     assert result.exit_code == 2 and "--engine torch" in result.output
