@@ -156,7 +156,7 @@ def test_kinks_as_pytorch_maxpool_ties_to_the_first_maximum_relu_0_at_0():
     for kernel, stride in [(2, 2), (3, 2), (2, 1)]:
         out = forward.maxpool(x, kernel, stride)
         dy = rng.normal(size=out.shape)
-        mine = backward._maxpool_backward(x, out, dy, kernel, stride)
+        mine, _ = L("maxpool", kernel=kernel, stride=stride).backward({}, x, out, dy, True)
         given = torch.from_numpy(x.transpose(0, 3, 1, 2).copy()).requires_grad_(True)
         pooled = torch.nn.functional.max_pool2d(given, kernel, stride)
         pooled.backward(torch.from_numpy(dy.transpose(0, 3, 1, 2).copy()))
@@ -164,7 +164,7 @@ def test_kinks_as_pytorch_maxpool_ties_to_the_first_maximum_relu_0_at_0():
     # and a ReLU's input at exactly 0 passes no gradient, as PyTorch's
     x = rng.integers(-1, 2, x.shape).astype(np.float64)  # -1, 0 and 1
     dy = rng.normal(size=x.shape)
-    mine, _ = backward._backward_one(L("relu"), {}, x, None, dy)
+    mine, _ = L("relu").backward({}, x, None, dy, True)
     given = torch.from_numpy(x).requires_grad_(True)
     torch.relu(given).backward(torch.from_numpy(dy))
     np.testing.assert_array_equal(mine, given.grad.numpy())

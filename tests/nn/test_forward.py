@@ -10,7 +10,8 @@ import pytest
 
 from logicat.nn import forward
 from logicat.nn.families import convnet_layers, dense_layers, standardized
-from logicat.nn.layers import OPTIONS, layer, shapes
+from logicat.nn.layer_types import Residual
+from logicat.nn.layers import OPTIONS, layer, resolve, shapes
 
 torch = pytest.importorskip("torch")
 
@@ -28,6 +29,17 @@ IMAGES = {  # input (3, 16, 16): every layer type that takes images, with its op
                      L("relu"), L("maxpool", kernel=3), L("flatten"),
                      L("dense", "d0", units=4, bias=False), L("tanh"),
                      L("dense", "d1", units=1), L("sigmoid")],
+    # the small-image network's layers: residual blocks (an identity shortcut, and a 1x1
+    # convolution's where the body strides and widens), strided and depthwise convolutions,
+    # average pooling and leaky ReLU
+    "residual-blocks": [L("normalize", "input"), *resolve([
+        L("conv2d", filters=4), L("batchnorm"), L("leaky_relu", slope=0.1),
+        Residual([L("conv2d", filters=4), L("batchnorm"), L("relu"),
+                  L("conv2d", filters=4, groups=4, bias=True), L("batchnorm")]), L("relu"),
+        Residual([L("conv2d", filters=6, stride=2), L("batchnorm"), L("relu"),
+                  L("conv2d", filters=6, groups=2)]), L("relu"),
+        L("avgpool", kernel=3, stride=2), L("gap"), L("dense", units=1)], (3, 16, 16)),
+        L("sigmoid")],
 }
 VECTORS = {  # input (10,): the dense families, and every dense layout
     "logistic": dense_layers(()),
@@ -66,7 +78,7 @@ CASES = [(name, layers, (3, 16, 16)) for name, layers in IMAGES.items()] + [
 
 
 def test_the_cases_cover_every_layer_type_and_dense_layout():
-    used = {lay.type for _, layers, _ in CASES for lay in layers}
+    used = {inner.type for _, layers, _ in CASES for lay in layers for inner in lay.walk()}
     assert used == set(OPTIONS)
     layouts = {lay["layout"] for _, layers, _ in CASES for lay in layers if lay.type == "dense"}
     assert layouts == {"out_in", "in_out", "vector"}

@@ -45,7 +45,7 @@ from logicat.core.errors import MissingDependencyError, ParameterError
 from logicat.core.paths import atomic_write_bytes
 from logicat.core.validation import Options, check_param
 from logicat.io.model import Model
-from logicat.nn.layers import Layer, has, logit_layers
+from logicat.nn.layers import Layer, logit_layers, takes_images
 from logicat.nn.output import Output
 
 INPUTS = ("images", "features")
@@ -157,21 +157,19 @@ def _graph(layers: Sequence[Layer], members: Sequence[Mapping[str, np.ndarray]],
            n_features: int, tta: bool, dtype: np.dtype, x: str, const, helper,
            output: Output | None = None) -> tuple[list, list]:
     """The nodes from the features x (N, n) to "logit" and "probability": each member's layers,
-    one entry per layer type (``_layer_nodes``), then the output step. Layers that take images
+    each layer's nodes (``Layer.onnx_nodes``), then the output step. Layers that take images
     first reshape x to (N, 3, s, s), and with TTA run on the mirrored image too, a member's
     logit being the mean of the two."""
     layers = logit_layers(layers)
     inits = [const(_onnx_name(name, k), np.ascontiguousarray(np.asarray(value, dtype)))
              for k, tensors in enumerate(members) for name, value in tensors.items()]
     inits.append(const("logit_shape", np.array([-1], np.int64)))
-    if any(lay.type == "normalize" and lay.name is not None for lay in layers):
-        inits.append(const("channel_shape", np.array([1, -1, 1, 1], np.int64)))
-    if any(lay.type == "dense" and lay["layout"] == "vector" for lay in layers):
-        inits.append(const("one_axis", np.array([1], np.int64)))
     nodes = []
     views = [("", x)]
-    if has(layers, "conv2d") or has(layers, "maxpool"):  # the layers take images
+    shape: tuple[int, ...] = (n_features,)
+    if takes_images(layers):
         s = math.isqrt(n_features // 3)  # (N, s * s * 3) -> (N, 3, s, s)
+        shape = (3, s, s)
         inits.append(const("image_shape", np.array([-1, s, s, 3], np.int64)))
         nodes += [helper.make_node("Reshape", [x, "image_shape"], ["nhwc"]),
                   helper.make_node("Transpose", ["nhwc"], ["nchw"], perm=[0, 3, 1, 2])]
@@ -186,12 +184,17 @@ def _graph(layers: Sequence[Layer], members: Sequence[Mapping[str, np.ndarray]],
                                                     "flip_axes", "flip_steps"], ["nchw_flip"]))
             views.append(("flip_", "nchw_flip"))
     logits = []  # each member's logit
+    consts: dict[str, np.ndarray] = {}  # what the layers' nodes read: one each, by name
     for k in range(len(members)):
         member = f"m{k}_" if k else ""
+        names = {name: _onnx_name(name, k) for name in members[0]}
         for prefix, h in views:
-            for i, lay in enumerate(layers):
-                more, h = _layer_nodes(lay, h, f"{member}{prefix}l{i}", helper, k)
-                nodes += more
+            into = shape
+            for i, lay in enumerate(layers):  # each type writes its own nodes
+                more, extra, h = lay.onnx_nodes(h, f"{member}{prefix}l{i}", into, names, helper)
+                consts.update(more)
+                nodes += extra
+                into = lay.output_shape(into, f"layer {i} ({lay.type})")
             nodes.append(helper.make_node("Reshape", [h, "logit_shape"],
                                           [f"{member}{prefix}z"]))
         logits.append(f"{member}z")
@@ -208,7 +211,7 @@ def _graph(layers: Sequence[Layer], members: Sequence[Mapping[str, np.ndarray]],
     else:
         nodes.append(helper.make_node("Identity", logits, ["logit"]))
     nodes.append(helper.make_node("Sigmoid", ["logit"], ["probability"]))
-    return inits, nodes
+    return inits + [const(name, value) for name, value in consts.items()], nodes
 
 
 def _output_nodes(output: Output, names: list[str], dtype: np.dtype, const, helper
@@ -234,55 +237,6 @@ def _output_nodes(output: Output, names: list[str], dtype: np.dtype, const, help
     inits.append(const("prior_shift", dtype.type(output.shift())))
     nodes.append(make("Add", ["combined", "prior_shift"], ["logit"]))
     return inits, nodes
-
-
-def _layer_nodes(lay: Layer, h: str, out: str, helper, member: int = 0) -> tuple[list, str]:
-    """The ONNX nodes of one layer from the value ``h``, and the name of what they give (with
-    the tensors of an ensemble's ``member``)."""
-    t = {role: _onnx_name(name, member) for role, name in lay.tensor_names().items()}
-    o, make = lay.options, helper.make_node
-    if lay.type == "normalize":  # per channel of images, or per feature of vectors
-        nodes = []
-        mean, std = t["mean"], t["std"]
-        if lay.name is not None:  # images: the statistics as (1, C, 1, 1)
-            nodes += [make("Reshape", [mean, "channel_shape"], [out + "_mean"]),
-                      make("Reshape", [std, "channel_shape"], [out + "_std"])]
-            mean, std = out + "_mean", out + "_std"
-        return nodes + [make("Sub", [h, mean], [out + "_centered"]),
-                        make("Div", [out + "_centered", std], [out])], out
-    if lay.type == "conv2d":
-        k, p = o["kernel"], o["padding"]
-        inputs = [h, t["weight"]] + ([t["bias"]] if o["bias"] else [])
-        return [make("Conv", inputs, [out], kernel_shape=[k, k], pads=[p, p, p, p],
-                     strides=[o["stride"]] * 2)], out
-    if lay.type == "batchnorm":
-        return [make("BatchNormalization", [h] + [t[r] for r in lay.roles()], [out],
-                     epsilon=float(o["eps"]))], out
-    if lay.type in ("relu", "tanh", "sigmoid"):
-        return [make(lay.type.capitalize(), [h], [out])], out
-    if lay.type == "maxpool":
-        return [make("MaxPool", [h], [out], kernel_shape=[o["kernel"]] * 2,
-                     strides=[o["stride"]] * 2)], out
-    if lay.type == "gap":
-        return [make("GlobalAveragePool", [h], [out + "_pooled"]),
-                make("Flatten", [out + "_pooled"], [out])], out
-    if lay.type == "flatten":
-        return [make("Flatten", [h], [out])], out
-    if lay.type == "dropout":
-        return [], h
-    # dense: Gemm with PyTorch's (units, n) weight; MatMul then Add otherwise
-    bias = [t["bias"]] if o["bias"] else []
-    if o["layout"] == "out_in":
-        return [make("Gemm", [h, t["weight"], *bias], [out], transB=1)], out
-    nodes = [make("MatMul", [h, t["weight"]], [out + "_xw"])]  # (N, units), or (N,)
-    last = out + "_xw"
-    if o["layout"] == "vector":  # back to one column (N, 1)
-        nodes.append(make("Unsqueeze", [last, "one_axis"], [out + "_col"]))
-        last = out + "_col"
-    if bias:
-        nodes.append(make("Add", [last, bias[0]], [out]))
-        last = out
-    return nodes, last
 
 
 def _onnx_name(name: str, member: int = 0) -> str:

@@ -5,6 +5,8 @@ as a NaN shown as a probability or as an allocation that fails: the reader of mo
 the first two, what computes checks the memory it needs (``io.model.Model.check_memory``,
 ``logicat graph``, training):
 
+Each layer type holds its own rule (``logicat.nn.layer_types``); this module runs the list.
+
 ``check_tensors``   what each layer needs of its tensors beyond finiteness: a BatchNorm's running
                     variance >= 0, a ``normalize``'s standard deviation > 0.
 ``check_range``     the largest magnitude every intermediate value can reach for inputs in
@@ -15,7 +17,8 @@ the first two, what computes checks the memory it needs (``io.model.Model.check_
     dense       |W| bound + |bias|
     batchnorm   |gamma / sqrt(var + eps)| (bound + |mean|) + |beta|
     gap         the sum over the H W pixels before the mean
-    relu, maxpool, dropout, flatten: the bound as it is; tanh, sigmoid: 1
+    relu, leaky_relu, maxpool, avgpool, dropout, flatten: the bound as it is; tanh, sigmoid: 1
+    residual    the body's bound plus the shortcut's
 
                     If it stays within the dtype's range (with a factor 2 to spare), no input
                     in [0, 1] can overflow in any engine; if not, the tensor that lets it grow
@@ -35,32 +38,13 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from logicat.nn.layers import Layer, n_params, shapes, values_per_example
+from logicat.nn.layer import prod, propagate, where
+from logicat.nn.layers import Layer, n_params, values_per_example
 
 
 def check_tensors(layers: Sequence[Layer], tensors: Mapping[str, np.ndarray]) -> str | None:
     """The first tensor a layer cannot use, as "the tensor 'x' must be ...", or None."""
-    for lay in layers:
-        names = lay.tensor_names()
-        if lay.type == "batchnorm":
-            problem = _below(tensors[names["running_var"]], names["running_var"], 0.0,
-                             "a variance: >= 0", strict=False)
-        elif lay.type == "normalize":
-            problem = _below(tensors[names["std"]], names["std"], 0.0,
-                             "a standard deviation: > 0", strict=True)
-        else:
-            problem = None
-        if problem:
-            return problem
-    return None
-
-
-def _below(values: np.ndarray, name: str, low: float, what: str, *, strict: bool) -> str | None:
-    bad = np.flatnonzero(values <= low if strict else values < low)
-    if bad.size == 0:
-        return None
-    i = int(bad[0])
-    return f"the tensor {name!r} must be {what}. Got {float(values.flat[i]):.6g} at index {i}."
+    return next((p for lay in layers if (p := lay.check_values(tensors))), None)
 
 
 def check_range(layers: Sequence[Layer], tensors: Mapping[str, np.ndarray],
@@ -82,79 +66,32 @@ def peaks(layers: Sequence[Layer], tensors: Mapping[str, np.ndarray],
           input_shape: tuple[int, ...]) -> list[tuple[float, str]]:
     """For each layer: (a bound on the magnitude of every value it computes - its output and
     what it sums on the way - for inputs in [0, 1]; the tensor, or the layer type, that sets
-    it), computed in float64 (an overflow there is infinity)."""
-    shape = tuple(input_shape)
-    bound = np.ones(shape[0], np.float64)  # per channel (images) or per feature (vectors)
-    out = []
+    it), computed in float64 (an overflow there is infinity). Each layer type bounds its own
+    (``Layer.peak``)."""
+    absolute = {name: np.abs(np.asarray(value, np.float64)) for name, value in tensors.items()}
+    bound = np.ones(tuple(input_shape)[0], np.float64)  # per channel (images) or feature
     with np.errstate(over="ignore", invalid="ignore"):
-        for lay in layers:
-            t = {role: np.abs(np.asarray(tensors[name], np.float64))
-                 for role, name in lay.tensor_names().items()}
-            bound, peak, culprit = _propagate(lay, t, bound, shape)
-            out.append((peak, lay.tensor_names().get(culprit, culprit)))
-            shape = shapes([lay], shape)[1]
-    return out
-
-
-def _propagate(lay: Layer, t: Mapping[str, np.ndarray], bound: np.ndarray,
-               shape: tuple[int, ...]) -> tuple[np.ndarray, float, str]:
-    """(the output's bound per channel, the largest intermediate value, the role to blame)."""
-    kind = lay.type
-    if kind == "normalize":
-        out = (bound + t["mean"]) / t["std"]  # |x - mu| <= |x| + |mu|
-        return out, float(out.max()), "std"
-    if kind == "conv2d":
-        out = t["weight"].sum(axis=(2, 3)) @ bound + (t["bias"] if "bias" in t else 0)
-        return out, float(out.max()), "weight"
-    if kind == "dense":
-        W = t["weight"]
-        layout = lay["layout"]
-        out = W @ bound if layout == "out_in" else (W.T @ bound if layout == "in_out"
-                                                     else np.atleast_1d(W @ bound))
-        out = out + (t["bias"] if "bias" in t else 0)
-        return out, float(out.max()), "weight"
-    if kind == "batchnorm":
-        inverse = 1 / np.sqrt(np.maximum(t["running_var"], 0) + lay["eps"])
-        scale = t["weight"] * inverse
-        out = scale * (bound + t["running_mean"]) + t["bias"]
-        c = int(np.argmax(np.maximum(out, scale)))
-        blame = "weight" if t["weight"][c] >= inverse[c] else "running_var"
-        return out, float(max(out.max(), scale.max())), blame
-    if kind in ("tanh", "sigmoid"):
-        return np.minimum(bound, 1.0), float(bound.max() if kind == "tanh" else 1.0), kind
-    if kind == "gap":
-        return bound, float(bound.max()) * shape[1] * shape[2], "gap"
-    if kind == "flatten":
-        per = int(np.prod(shape[1:])) if len(shape) > 1 else 1
-        return np.repeat(bound, per), float(bound.max()), "flatten"
-    return bound, float(bound.max()), kind  # relu, maxpool, dropout
+        return propagate(layers, absolute, bound, tuple(input_shape))[1]
 
 
 def forward_bytes(layers: Sequence[Layer], input_shape: tuple[int, ...], dtype: np.dtype,
                   rows: int = 1, *, with_gradients: bool = False) -> int:
     """The bytes a pass of ``rows`` examples through ``layers`` needs at its peak: each layer's
-    input and output at once (and a convolution's im2col patches, over at most 32 images), or,
-    ``with_gradients``, every layer's output and its gradient kept together."""
-    itemsize = np.dtype(dtype).itemsize
+    input and output at once (and what it works with: a convolution's im2col patches, over at
+    most 32 images, a residual block's inner outputs), or, ``with_gradients``, every layer's
+    output and its gradient kept together."""
     shape = tuple(int(s) for s in input_shape)
-    size = int(np.prod(shape))
+    size = prod(shape)
     peak, kept = 0, size
-    for lay in layers:
-        out_shape = shapes([lay], shape)[1]
-        out = int(np.prod(out_shape))
-        patches = 0
-        if lay.type == "conv2d":
-            k = lay["kernel"]
-            patches = int(np.prod(out_shape[1:])) * shape[0] * k * k * min(rows, 32)
-        padded = 0
-        if lay.type == "conv2d":
-            padded = shape[0] * (shape[1] + 2 * lay["padding"]) * (shape[2] + 2 * lay["padding"])
-        peak = max(peak, rows * (size + padded + 2 * out) + patches)
-        kept += out
+    for i, lay in enumerate(layers):
+        out_shape = lay.output_shape(shape, where(i, lay))
+        out = prod(out_shape)
+        peak = max(peak, rows * (size + 2 * out) + lay.work_values(shape, rows))
+        kept += out + lay.inner_values(shape)
         shape, size = out_shape, out
     if with_gradients:
         peak = max(peak, 2 * rows * kept)
-    return itemsize * peak
+    return np.dtype(dtype).itemsize * peak
 
 
 def rows_per_pass(layers: Sequence[Layer], input_shape: tuple[int, ...], dtype: np.dtype,
@@ -170,22 +107,15 @@ def graph_bytes(layers: Sequence[Layer], input_shape: tuple[int, ...], dtype: np
     """The bytes a define-by-run graph of ``layers`` on ``rows`` examples holds once its
     backward pass has run (``logicat graph --model``, logicat's own autograd): every layer's
     output and its gradient, what each op keeps for its backward rule (a convolution's im2col
-    matrix, a batch norm's normalised input, a max-pool's argmax), the parameters and their
-    gradients, and, at the peak of a convolution's backward pass, its im2col matrix's gradient
-    and the padded input's."""
+    matrix, a batch norm's normalised input, a max-pool's argmax: ``Layer.kept_values``), the
+    parameters and their gradients, and, at the peak of a convolution's backward pass, its
+    im2col matrix's gradient and the padded input's."""
     shape = tuple(int(s) for s in input_shape)
-    kept, peak = 2 * int(np.prod(shape)), 0  # per example: the input and its gradient
-    for lay in layers:
-        out_shape = shapes([lay], shape)[1]
-        out = int(np.prod(out_shape))
-        kept += 2 * out
-        if lay.type == "conv2d":
-            k, pad = lay["kernel"], lay["padding"]
-            patches = int(np.prod(out_shape[1:])) * shape[0] * k * k
-            kept += patches
-            peak = max(peak, patches + shape[0] * (shape[1] + 2 * pad) * (shape[2] + 2 * pad))
-        elif lay.type in ("batchnorm", "maxpool"):
-            kept += out
+    kept, peak = 2 * prod(shape), 0  # per example: the input and its gradient
+    for i, lay in enumerate(layers):
+        out_shape = lay.output_shape(shape, where(i, lay))
+        kept += 2 * prod(out_shape) + lay.kept_values(shape)
+        peak = max(peak, lay.work_values(shape, 1))
         shape = out_shape
     return np.dtype(dtype).itemsize * (rows * (kept + peak)
                                        + 2 * n_params(layers, input_shape))

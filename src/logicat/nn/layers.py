@@ -7,12 +7,13 @@ an explicit ``tensors`` map: ``{"weight": "coef", "bias": "intercept"}``). Image
 
     type        options (defaults)                tensors (shapes)
     normalize   -                                 mean, std (C,): (x - mean_c) / std_c
-    conv2d      filters, kernel 3, stride 1,      weight (filters, C, k, k) [, bias (filters,)]:
-                padding 1, bias false             cross-correlation, as PyTorch's Conv2d
+    conv2d      filters, kernel 3, stride 1,      weight (filters, C / groups, k, k) [, bias
+                padding 1, bias false, groups 1   (filters,)]: cross-correlation, as Conv2d
     batchnorm   eps 1e-5, momentum 0.1            weight, bias, running_mean, running_var (C,);
                                                   inference uses the running statistics
-    relu, tanh, sigmoid                           element-wise
+    relu, tanh, sigmoid, leaky_relu (slope 0.01)  element-wise
     maxpool     kernel 2, stride = kernel         the max of each window (floor, as PyTorch)
+    avgpool     kernel 2, stride = kernel         the mean of each window
     gap         -                                 the mean over H, W: (m, C)
     flatten     -                                 (m, C H W), in PyTorch's order
     dropout     rate 0                            the identity in inference
@@ -20,161 +21,112 @@ an explicit ``tensors`` map: ``{"weight": "coef", "bias": "intercept"}``). Image
                                                   W (units, n) ("out_in", PyTorch's), z = x W + b
                                                   with W (n, units) ("in_out") or w (n,)
                                                   ("vector", one unit)
+    residual    body [layers], shortcut [layers]  body(x) + shortcut(x); the shortcut is the
+                                                  identity or a 1x1 conv and its batchnorm
 
 The last layer of a classifier is ``sigmoid`` after a ``dense`` of 1 unit: what comes into it is
 the logit z, what comes out p(positive class). Logistic regression is ``[dense(1), sigmoid]``,
 the course's networks ``[dense(20), relu, ..., dense(1), sigmoid]``, the ConvNet
 ``[normalize, (conv2d, batchnorm, relu) x c, maxpool] x k + [gap, dropout, dense(1), sigmoid]``
 (``logicat.nn.families`` builds each). Model files store the list under
-``architecture.layers``, one JSON object per layer (``to_json`` / ``from_json``, checked).
+``architecture.layers``, one JSON object per layer (``to_json`` / ``from_json``, checked; a
+residual block's layers nested under its ``body`` and ``shortcut``).
+
+Each type is one class (``logicat.nn.layer_types``; what a type holds: ``logicat.nn.layer``);
+this module holds what is said of a whole list: reading and writing it, naming its layers
+(``resolve``), the shapes it makes, and the questions the rest of logicat asks of it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-from logicat.core.errors import ParameterError, ShapeError
+from logicat.core.errors import ParameterError
+from logicat.nn.layer import (
+    MAX_KERNEL,
+    MAX_LAYERS,
+    MAX_STRIDE,
+    MAX_UNITS,
+    MAX_WIDTH,
+    TYPES,
+    Layer,
+    prod,
+    short,
+    where,
+)
+from logicat.nn.layer_types import Residual
+from logicat.nn.layer_types.dense import LAYOUTS
 
-#: each layer type's options and their defaults (None: required)
-OPTIONS: dict[str, dict[str, Any]] = {
-    "normalize": {},
-    "conv2d": {"filters": None, "kernel": 3, "stride": 1, "padding": 1, "bias": False},
-    "batchnorm": {"eps": 1e-5, "momentum": 0.1},
-    "relu": {},
-    "tanh": {},
-    "sigmoid": {},
-    "maxpool": {"kernel": 2, "stride": None},
-    "gap": {},
-    "flatten": {},
-    "dropout": {"rate": 0.0},
-    "dense": {"units": None, "bias": True, "layout": "out_in"},
-}
+__all__ = ["ACTIVATIONS", "LAYOUTS", "MAX_KERNEL", "MAX_LAYERS", "MAX_STRIDE", "MAX_UNITS",
+           "MAX_WIDTH", "Layer", "TYPES", "from_json", "layer", "resolve", "shapes", "to_json"]
+
+#: the activations a dense network's hidden layers may use
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
-LAYOUTS = ("out_in", "in_out", "vector")
-#: bounds that every engine, the memory check and a file's reader share
-MAX_LAYERS, MAX_WIDTH, MAX_KERNEL, MAX_STRIDE = 256, 4096, 11, 8
-MAX_UNITS = 1 << 20
-_INT_BOUNDS = {"filters": (1, MAX_WIDTH), "kernel": (1, MAX_KERNEL), "stride": (1, MAX_STRIDE),
-               "padding": (0, MAX_KERNEL), "units": (1, MAX_UNITS)}
-#: (low, high, which ends are included: "[)", "()", "[]")
-_FLOAT_BOUNDS = {"eps": (0.0, 1.0, "()"), "momentum": (0.0, 1.0, "[]"),
-                 "rate": (0.0, 1.0, "[)")}
+#: each layer type's options and their defaults (None: required)
+OPTIONS: dict[str, dict[str, Any]] = {name: dict(cls.OPTIONS) for name, cls in TYPES.items()}
 
 
-@dataclass(frozen=True)
-class Layer:
-    """One layer: its ``type``, its ``options`` (all of them, defaults filled in), its ``name``
-    (the prefix of its tensors' names) and, optionally, explicit ``tensors`` names by role."""
-
-    type: str
-    options: Mapping[str, Any] = field(default_factory=dict)
-    name: str | None = None
-    tensors: Mapping[str, str] | None = None
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "options", check_options(self.type, dict(self.options)))
-
-    def __getitem__(self, option: str) -> Any:
-        return self.options[option]
-
-    def roles(self) -> tuple[str, ...]:
-        """The tensors this layer holds, by role, in PyTorch's ``state_dict`` order."""
-        if self.type == "normalize":
-            return ("mean", "std")
-        if self.type == "conv2d":
-            return ("weight", "bias") if self["bias"] else ("weight",)
-        if self.type == "batchnorm":
-            return ("weight", "bias", "running_mean", "running_var")
-        if self.type == "dense":
-            return ("weight", "bias") if self["bias"] else ("weight",)
-        return ()
-
-    def tensor_names(self) -> dict[str, str]:
-        """role -> the tensor's name in model files."""
-        if self.tensors is not None:
-            return {role: self.tensors[role] for role in self.roles()}
-        return {role: f"{self.name}.{role}" for role in self.roles()}
-
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"type": self.type, **self.options}
-        if self.name is not None:
-            out["name"] = self.name
-        if self.tensors is not None:
-            out["tensors"] = dict(self.tensors)
-        return out
-
-
-def layer(type: str, name: str | None = None, tensors: Mapping[str, str] | None = None,
+def layer(type: str, name: str | None = None, tensors: dict[str, str] | None = None,
           **options: Any) -> Layer:
-    """``layer("conv2d", "features.0", filters=16)``: a checked ``Layer``."""
-    return Layer(type, options, name, tensors)
+    """``layer("conv2d", "features.0", filters=16)``: a checked layer of the type ``type``."""
+    if type not in TYPES or type == "residual":
+        raise ParameterError(f"A layer's type must be one of {', '.join(TYPES)}. Got "
+                             f"{short(type)} instead.")
+    return TYPES[type](name=name, tensors=tensors, **options)
 
 
-def check_options(type: str, options: dict[str, Any]) -> dict[str, Any]:
-    """The layer's options with the defaults filled in, or a one-line ``ParameterError``."""
-    if type not in OPTIONS:
-        raise ParameterError(f"A layer's type must be one of {', '.join(OPTIONS)}. Got "
-                             f"{_short(type)} instead.")
-    unknown = sorted(set(options) - set(OPTIONS[type]))
-    if unknown:
-        allowed = ", ".join(OPTIONS[type]) or "none"
-        raise ParameterError(f"A {type} layer takes the options {allowed}. Got "
-                             f"{_short(unknown[0])} instead.")
-    merged = {**OPTIONS[type], **options}
-    if type == "maxpool" and merged["stride"] is None:
-        merged["stride"] = merged["kernel"]
-    for key, value in merged.items():
-        if value is None:
-            raise ParameterError(f"A {type} layer needs its {key!r} option.")
-        if key in _INT_BOUNDS:
-            low, high = _INT_BOUNDS[key]
-            if not (isinstance(value, int) and not isinstance(value, bool)
-                    and low <= value <= high):
-                raise ParameterError(f"A {type} layer's {key} must be an int in [{low}, "
-                                     f"{high}]. Got {_short(value)} instead.")
-        elif key in _FLOAT_BOUNDS:
-            low, high, ends = _FLOAT_BOUNDS[key]
-            number = isinstance(value, int | float) and not isinstance(value, bool)
-            if not (number and (low <= value if ends[0] == "[" else low < value)
-                    and (value <= high if ends[1] == "]" else value < high)):
-                raise ParameterError(f"A {type} layer's {key} must be a number in {ends[0]}"
-                                     f"{low}, {high}{ends[1]}. Got {_short(value)} instead.")
-        elif key == "bias" and not isinstance(value, bool):
-            raise ParameterError(f"A {type} layer's bias must be true or false. Got "
-                                 f"{_short(value)} instead.")
-        elif key == "layout" and value not in LAYOUTS:
-            raise ParameterError(f"A dense layer's layout must be one of {', '.join(LAYOUTS)}. "
-                                 f"Got {_short(value)} instead.")
-    if type == "dense" and merged["layout"] == "vector" and merged["units"] != 1:
-        raise ParameterError("A dense layer laid out as a vector has 1 unit. Got "
-                             f"{merged['units']} units.")
-    return merged
+def walk(layers: Sequence[Layer]) -> Iterator[Layer]:
+    """Every layer, those inside residual blocks included, depth first."""
+    for lay in layers:
+        yield from lay.walk()
 
 
-def from_json(entries: Any) -> list[Layer]:
+def resolve(layers: Sequence[Layer], input_shape: tuple[int, ...], prefix: str = "net."
+            ) -> list[Layer]:
+    """The layers ready to train on inputs of ``input_shape``: each unnamed one named
+    ``prefix`` + its index (the path of its ``torch.nn`` module: ``net.3``, inside a residual
+    block ``net.4.body.0``), and each residual block's shortcut chosen (``Residual.resolved``).
+    A ``ShapeError`` names the first layer that cannot take its input."""
+    out, shape = [], tuple(input_shape)
+    for i, lay in enumerate(layers):
+        if not isinstance(lay, Layer):
+            raise ParameterError(f"layer {i} must be a logicat layer (logicat.layers.Conv2d, "
+                                 f"Dense, ...). Got {short(lay)}.")
+        lay = lay.resolved(shape)
+        if lay.name is None and lay.tensors is None and (lay.roles() or lay.children):
+            lay = lay.renamed(f"{prefix}{i}")
+        shape = lay.output_shape(shape, where(i, lay))
+        out.append(lay)
+    return out
+
+
+def from_json(entries: Any, depth: int = 0) -> list[Layer]:
     """The layers a model file's ``architecture.layers`` lists, checked (``ParameterError``
     with one line naming the layer that is wrong)."""
     if not isinstance(entries, list) or not 1 <= len(entries) <= MAX_LAYERS:
         raise ParameterError(f"the architecture's layers must be a list of 1 to {MAX_LAYERS} "
-                             f"objects. Got {_short(entries)}.")
+                             f"objects. Got {short(entries)}.")
     layers = []
     for i, entry in enumerate(entries):
         if not isinstance(entry, dict) or not isinstance(entry.get("type"), str):
             raise ParameterError(f"layer {i} must be an object with a 'type'. Got "
-                                 f"{_short(entry)}.")
-        options = {k: v for k, v in entry.items() if k not in ("type", "name", "tensors")}
+                                 f"{short(entry)}.")
+        options = {k: v for k, v in entry.items()
+                   if k not in ("type", "name", "tensors", "body", "shortcut")}
         name, tensors = entry.get("name"), entry.get("tensors")
         if name is not None and not _is_name(name):
             raise ParameterError(f"layer {i}'s name must be a short printable string. Got "
-                                 f"{_short(name)}.")
+                                 f"{short(name)}.")
         if tensors is not None and not (isinstance(tensors, dict) and all(
                 isinstance(k, str) and _is_name(v) for k, v in tensors.items())):
             raise ParameterError(f"layer {i}'s tensors must map roles to tensor names. Got "
-                                 f"{_short(tensors)}.")
+                                 f"{short(tensors)}.")
         try:
-            built = Layer(entry["type"], options, name, tensors)
+            if entry["type"] == "residual":
+                built = _residual(entry, options, name, depth)
+            else:
+                built = layer(entry["type"], name, tensors, **options)
         except ParameterError as e:
             raise ParameterError(f"layer {i}: {e}") from None
         if built.roles() and name is None and (tensors is None or set(tensors) != set(
@@ -183,6 +135,21 @@ def from_json(entries: Any) -> list[Layer]:
                                  f"({', '.join(built.roles())}): it needs a name or their names.")
         layers.append(built)
     return layers
+
+
+def _residual(entry: dict, options: dict, name: Any, depth: int) -> Residual:
+    if depth >= 8:
+        raise ParameterError("residual blocks nest at most 8 deep.")
+    if options:
+        raise ParameterError(f"a residual block takes body, shortcut and name. Got "
+                             f"{short(sorted(options)[0])}.")
+    if name is None:
+        raise ParameterError("a residual block needs a name (its layers' tensors are named "
+                             "under it).")
+    shortcut = entry.get("shortcut")
+    return Residual(from_json(entry.get("body"), depth + 1),
+                    None if shortcut is None else (from_json(shortcut, depth + 1)
+                                                   if shortcut else []), name=name)
 
 
 def to_json(layers: Sequence[Layer]) -> list[dict[str, Any]]:
@@ -197,66 +164,25 @@ def shapes(layers: Sequence[Layer], input_shape: tuple[int, ...]
     out: dict[str, tuple[int, ...]] = {}
     shape = tuple(int(s) for s in input_shape)
     for i, lay in enumerate(layers):
-        names = lay.tensor_names()
-        kind, o = lay.type, lay.options
-
-        def need(ndim: int, what: str, shape=shape, i=i, kind=kind) -> None:
-            if len(shape) != ndim:
-                raise ShapeError(f"layer {i} ({kind}) takes {what}. Its input has shape "
-                                 f"{shape}.")
-
-        if kind == "normalize":
-            out.update({names["mean"]: (shape[0],), names["std"]: (shape[0],)})
-        elif kind == "conv2d":
-            need(3, "images (C, H, W)")
-            k, s, p = o["kernel"], o["stride"], o["padding"]
-            side = [(d + 2 * p - k) // s + 1 for d in shape[1:]]
-            if min(side) < 1:
-                raise ShapeError(f"layer {i} (conv2d, kernel {k}) is larger than its "
-                                 f"{shape[1]}x{shape[2]} input.")
-            out[names["weight"]] = (o["filters"], shape[0], k, k)
-            if o["bias"]:
-                out[names["bias"]] = (o["filters"],)
-            shape = (o["filters"], *side)
-        elif kind == "batchnorm":
-            out.update({names[r]: (shape[0],) for r in lay.roles()})
-        elif kind == "maxpool":
-            need(3, "images (C, H, W)")
-            k, s = o["kernel"], o["stride"]
-            side = [(d - k) // s + 1 for d in shape[1:]]
-            if min(side) < 1:
-                raise ShapeError(f"layer {i} (maxpool {k}) is larger than its "
-                                 f"{shape[1]}x{shape[2]} input.")
-            shape = (shape[0], *side)
-        elif kind == "gap":
-            need(3, "images (C, H, W)")
-            shape = (shape[0],)
-        elif kind == "flatten":
-            shape = (int(_prod(shape)),)
-        elif kind == "dense":
-            need(1, "vectors (n,)")
-            n, units = shape[0], o["units"]
-            out[names["weight"]] = {"out_in": (units, n), "in_out": (n, units),
-                                    "vector": (n,)}[o["layout"]]
-            if o["bias"]:
-                out[names["bias"]] = (units,)
-            shape = (units,)
+        out.update(lay.tensor_shapes(shape))
+        shape = lay.output_shape(shape, where(i, lay))
     return out, shape
 
 
 def values_per_example(layers: Sequence[Layer], input_shape: tuple[int, ...]) -> int:
     """How many values the layers' outputs hold for one example (what a training step keeps
-    for its backward pass, per image), the input's included."""
-    total, shape = int(_prod(input_shape)), tuple(input_shape)
-    for lay in layers:
-        shape = shapes([lay], shape)[1]
-        total += int(_prod(shape))
+    for its backward pass, per image), the input's and those inside residual blocks included."""
+    total, shape = prod(input_shape), tuple(input_shape)
+    for i, lay in enumerate(layers):
+        total += lay.inner_values(shape)
+        shape = lay.output_shape(shape, where(i, lay))
+        total += prod(shape)
     return total
 
 
 def n_params(layers: Sequence[Layer], input_shape: tuple[int, ...]) -> int:
     """The number of values the layers' tensors hold (BatchNorm's statistics included)."""
-    return sum(int(_prod(s)) for s in shapes(layers, input_shape)[0].values())
+    return sum(prod(s) for s in shapes(layers, input_shape)[0].values())
 
 
 def logit_layers(layers: Sequence[Layer]) -> list[Layer]:
@@ -265,7 +191,8 @@ def logit_layers(layers: Sequence[Layer]) -> list[Layer]:
 
 
 def has(layers: Sequence[Layer], type: str) -> bool:
-    return any(lay.type == type for lay in layers)
+    """Whether any layer, inside a residual block or not, is of ``type``."""
+    return any(lay.type == type for lay in walk(layers))
 
 
 def is_linear(layers: Sequence[Layer]) -> bool:
@@ -275,10 +202,11 @@ def is_linear(layers: Sequence[Layer]) -> bool:
 
 
 def takes_images(layers: Sequence[Layer]) -> bool:
-    """Whether the layers take images (C, H, W) - their first layer after a ``normalize`` is a
-    convolution, pooling or flatten - rather than feature vectors (n,)."""
+    """Whether the layers take images (C, H, W) - their first layer after a ``normalize`` takes
+    images (a convolution, a pooling, a residual block) or is a flatten - rather than feature
+    vectors (n,)."""
     first = next((lay for lay in layers if lay.type != "normalize"), None)
-    return first is not None and first.type in ("conv2d", "maxpool", "gap", "flatten")
+    return first is not None and (first.TAKES == "images" or first.type == "flatten")
 
 
 def logit_description(layers: Sequence[Layer]) -> str:
@@ -303,17 +231,6 @@ def output_layer(layers: Sequence[Layer]) -> Layer:
     return next(lay for lay in reversed(logit_layers(layers)) if lay.type == "dense")
 
 
-def _prod(values) -> int:
-    total = 1
-    for v in values:
-        total *= int(v)
-    return total
-
-
 def _is_name(value: Any) -> bool:
     return isinstance(value, str) and 0 < len(value) <= 200 and value.isprintable()
 
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."

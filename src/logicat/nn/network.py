@@ -85,7 +85,7 @@ class Network:
         depends on row i only, so one pass gives every row's gradient)."""
         X = as_matrix("X", X, n_features=self.n_features)
         z, records = backward.forward_cache(self.layers, self.tensors, X)
-        _, dX = backward._backward(self.layers, records, np.ones_like(z))
+        _, dX = backward.run_backward(self.layers, self.tensors, records, np.ones_like(z))
         return z[:, 0], dX
 
     def cost_and_gradients(

@@ -38,8 +38,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from logicat.nn.backward import ACTIVATION_GRADIENTS
-from logicat.nn.forward import ACTIVATIONS
+from logicat.nn.layers import layer
 from logicat.nn.loss import Loss, mean_cost_and_dz
 from logicat.nn.network import Network, param_names
 from logicat.training.loop import Solver, is_cost_only
@@ -149,7 +148,8 @@ class GramSolver(Solver):
         """len(lrs) iterations from (C, rest), updated in place; their costs."""
         costs = np.empty(len(lrs))
         logistic = len(rest) == 1
-        g, g_prime = ACTIVATIONS[self.activation], ACTIVATION_GRADIENTS[self.activation]
+        activation = layer(self.activation)  # g and g'(z, g(z)), as the layer computes them
+        g, g_prime = activation.g, activation.slope_of
         with np.errstate(over="ignore", invalid="ignore"):
             for i, lr in enumerate(lrs):
                 Z1 = self.Z0 + self.K @ C + rest[0]  # (m, n_1): no pass over X

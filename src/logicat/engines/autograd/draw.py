@@ -196,16 +196,17 @@ def network_graph(params: list[np.ndarray], activation: str, X: np.ndarray, y: n
     nodes = [("X", [f"shape ({m}, {X.shape[1]})"])]
     edges = [f"({m}, {X.shape[1]})"]
     z, records = forward_cache(network.layers, network.tensors, X)
-    outputs = [x for _, x, _ in records[1:]] + [z]  # what each layer gave
+    outputs = [x for x, _ in records[1:]] + [z]  # what each layer gave
     dense = [i for i, lay in enumerate(network.layers) if lay.type == "dense"]
     for k, i in enumerate(dense[:-1], start=1):  # a hidden layer: its dense and activation
-        W, b = records[i][0]["weight"], records[i][0]["bias"]
+        own = network.layers[i].own(network.tensors)
+        W, b = own["weight"], own["bias"]
         A = outputs[i + 1]
         nodes.append((f"layer {k}: {activation}(A W + b)", [
             f"W {_shape_text(W.shape)}, b {_shape_text(b.shape)}",
             f"A{k} {summarize(A)}", f"dJ/dW {summarize(grads[2 * (k - 1)])}"]))
         edges.append(f"({m}, {A.shape[1]})")
-    w = records[dense[-1]][0]["weight"]
+    w = network.layers[dense[-1]].own(network.tensors)["weight"]
     nodes.append(("output: z = A w + b", [
         f"w {_shape_text(w.shape)}, b (1,)", f"z {summarize(z[:, 0])}",
         f"dJ/dw {summarize(grads[-2])}"]))

@@ -1,14 +1,16 @@
 """PyTorch's interpreter of the layer vocabulary: a list of layers (``logicat.nn.layers``) as an
 ``nn.Module``.
 
-``LayerNet(layers, input_shape)`` holds one ``torch.nn`` module per layer - ``Normalize``
-(the per-channel statistics as buffers), ``Conv2d``, ``BatchNorm2d`` (``BatchNorm1d`` on
-vectors), ``ReLU`` / ``Tanh`` / ``Sigmoid``, ``MaxPool2d``, ``GlobalAvgPool``, ``Flatten``,
-``Dropout``, ``Linear`` - created in the list's order (so a seed gives the weights
-``torch.manual_seed`` would give the same modules written by hand) and registered at the path
-its layer's name says: the layer ``features.0`` is ``self.features[0]``, so the module's
-``state_dict`` keys are the tensors' names in model files. ``forward(x)`` runs the layers up to
-the logit on (m, C, H, W) images in [0, 1] (or (m, n) vectors) and returns z (m,).
+``LayerNet(layers, input_shape)`` holds one ``torch.nn`` module per layer, each built by its
+layer type (``Layer.torch_module``: ``Normalize`` - the per-channel statistics as buffers -,
+``Conv2d``, ``BatchNorm2d`` (``BatchNorm1d`` on vectors), ``ReLU`` / ``LeakyReLU`` / ``Tanh`` /
+``Sigmoid``, ``MaxPool2d``, ``AvgPool2d``, ``GlobalAvgPool``, ``Flatten``, ``Dropout``,
+``Linear``, ``Residual`` - ``logicat.nn.torch_modules``) - created in the list's order (so a
+seed gives the weights ``torch.manual_seed`` would give the same modules written by hand) and
+registered at the path its layer's name says: the layer ``features.0`` is
+``self.features[0]``, so the module's ``state_dict`` keys are the tensors' names in model files.
+``forward(x)`` runs the layers up to the logit on (m, C, H, W) images in [0, 1] (or (m, n)
+vectors) and returns z (m,).
 
 ``ConvNet(spec)`` is the ``LayerNet`` of the ConvNet family's list (``nn.convnet.layers``) - its
 ``state_dict`` names and shapes are ``nn.convnet.param_shapes(spec)`` (plus BN's
@@ -27,48 +29,9 @@ from torch import nn
 
 from logicat.core.errors import ShapeError
 from logicat.nn import convnet
+from logicat.nn.layer import where
 from logicat.nn.layers import Layer, logit_layers, shapes
-
-
-class Normalize(nn.Module):
-    """x -> (x - mean_c) / std_c per channel of (m, C, H, W); the statistics are buffers."""
-
-    def __init__(self, channels: int = 3) -> None:
-        super().__init__()
-        self.register_buffer("mean", torch.zeros(channels))
-        self.register_buffer("std", torch.ones(channels))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        view = (1, -1, 1, 1) if x.ndim == 4 else (1, -1)
-        return (x - self.mean.view(view)) / self.std.view(view)
-
-
-class GlobalAvgPool(nn.Module):
-    """(m, C, H, W) -> (m, C): the mean over the pixels."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x.mean(dim=(2, 3))
-
-
-def _module(lay: Layer, shape: tuple[int, ...]) -> nn.Module:
-    """The torch module of one layer whose input has ``shape`` (one example)."""
-    o = lay.options
-    if lay.type == "normalize":
-        return Normalize(shape[0])
-    if lay.type == "conv2d":
-        return nn.Conv2d(shape[0], o["filters"], o["kernel"], stride=o["stride"],
-                         padding=o["padding"], bias=o["bias"])
-    if lay.type == "batchnorm":
-        norm = nn.BatchNorm2d if len(shape) == 3 else nn.BatchNorm1d
-        return norm(shape[0], eps=o["eps"], momentum=o["momentum"])
-    if lay.type == "maxpool":
-        return nn.MaxPool2d(o["kernel"], o["stride"])
-    if lay.type == "dense":
-        return nn.Linear(shape[0], o["units"], bias=o["bias"])
-    if lay.type == "dropout":
-        return nn.Dropout(o["rate"])
-    return {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gap": GlobalAvgPool,
-            "flatten": nn.Flatten}[lay.type]()
+from logicat.nn.torch_modules import GlobalAvgPool, Normalize  # noqa: F401  (their home before)
 
 
 class LayerNet(nn.Module):
@@ -83,13 +46,16 @@ class LayerNet(nn.Module):
         self.steps: list[nn.Module] = []
         shape = self.input_shape
         for i, lay in enumerate(self.layers):
-            module = _module(lay, shape)
-            self._place(lay.name or f"layer{i}", module)
+            module = lay.torch_module(shape)  # each type builds its own
+            path = lay.name or f"layer{i}"
+            self._place(path, module)
             self.steps.append(module)
-            for role, name in lay.tensor_names().items():
-                layout = lay["layout"] if lay.type == "dense" and role == "weight" else ""
-                self.tensor_map[name] = (module, role, layout)
-            shape = shapes([lay], shape)[1]
+            for inner in lay.walk():  # a residual block's layers sit under its module
+                held = module if inner is lay else self.get_submodule(inner.name)
+                for role, name in inner.tensor_names().items():
+                    layout = inner["layout"] if inner.type == "dense" and role == "weight" else ""
+                    self.tensor_map[name] = (held, role, layout)
+            shape = lay.output_shape(shape, where(i, lay))
         if shape != (1,):
             raise ShapeError(f"the layers must end in one logit per example. They give shape "
                              f"{shape}.")
