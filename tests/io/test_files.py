@@ -168,7 +168,7 @@ def test_every_file_lists_its_layers_and_older_files_still_read_the_same(kind, t
         inputs = images_to_features(cat_data.test_x[:8])
     path = clf.save(tmp_path / "v4.safetensors", preprocessing=preprocessing_spec(64))
     meta = read_metadata(path)
-    assert meta["format_version"] == 4
+    assert meta["format_version"] == 5
     assert meta["output"] == {"members": 1, "combine": "logit", "temperature": 1.0,
                               "prior": "train", "training_prior": float(np.mean(y))}
     types = [layer["type"] for layer in meta["architecture"]["layers"]]

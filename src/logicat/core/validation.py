@@ -118,6 +118,7 @@ _KINDS: dict[Any, tuple[Callable[[Any], bool], str]] = {
     None: (lambda v: v is None, "None"),
     bool: (lambda v: isinstance(v, bool | np.bool_), "a bool"),
     dict: (lambda v: isinstance(v, Mapping), "a dict"),
+    list: (lambda v: isinstance(v, list | tuple) and len(v) > 0, "a non-empty list"),
     callable: (callable, "a callable"),
     np.random.Generator: (lambda v: isinstance(v, np.random.Generator), "a numpy Generator"),
 }

@@ -12,18 +12,20 @@ from logicat.estimators.base import GradientDescentClassifier
 from logicat.estimators.convnet import ConvNetClassifier
 from logicat.estimators.logistic import LogisticRegression
 from logicat.estimators.mlp import MLPClassifier
+from logicat.estimators.network import NetworkClassifier
 from logicat.io.files import read_model
 from logicat.io.model import Model
 from logicat.training.loop import Callback
 
 __all__ = ["ConvNetClassifier", "GradientDescentClassifier", "LogisticRegression",
-           "MLPClassifier", "estimator_of", "fit_dataset", "load_model"]
+           "MLPClassifier", "NetworkClassifier", "estimator_of", "fit_dataset", "load_model"]
 Estimator = GradientDescentClassifier | ConvNetClassifier
 
 
 def load_model(path: str | Path) -> Estimator:
     """Read a model file written by ``save`` or ``logicat train``: a fitted
-    ``LogisticRegression`` (no hidden layer), ``MLPClassifier`` or ``ConvNetClassifier``, with
+    ``LogisticRegression`` (no hidden layer), ``MLPClassifier``, ``ConvNetClassifier`` or
+    ``NetworkClassifier``, with
     the file's header in ``metadata_``.
 
     Raises ``ModelFileError`` with a one-line message for a missing, truncated, corrupted or
@@ -38,6 +40,8 @@ def estimator_of(model: Model, source: str | Path | None = None) -> Estimator:
     hyperparameters."""
     cls = {"logistic": LogisticRegression, "mlp": MLPClassifier,
            "convnet": ConvNetClassifier}[model.kind]
+    if getattr(model.convnet, "kind", "") == "network":  # a network of the user's own layers
+        cls = NetworkClassifier
     return cls.from_model(model, source=source)
 
 

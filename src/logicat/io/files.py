@@ -6,7 +6,8 @@ under ``members.<k>.<name>`` (k = 1..K-1; the first member's keep the plain name
 ``cost_history`` (n_iter,) and, when used, ``validation_cost_history`` and the standardisation
 statistics ``feature_mean`` / ``feature_scale`` (n,); and one header entry, ``logicat``, a JSON
 object with the architecture (its family's entries and, from format 3 on, the model itself as a
-list of layers, ``architecture.layers``: ``logicat.nn.layers``), the image size, the pixel
+list of layers, ``architecture.layers``: ``logicat.nn.layers``; from format 5 on, a network of
+any layers, ``"kind": "network"``, described by that list alone), the image size, the pixel
 order, the scaling, the class names and which one is positive, the hyperparameters, the metrics,
 the logicat version, the SHA-256 of the training data and, from format 4 on, the output step
 (``output``: the members, how they combine, the calibration's temperature, the training class
@@ -46,6 +47,7 @@ from logicat.io.validate import (
     output_of,
     read_header,
 )
+from logicat.nn.convnet import IMAGE_KINDS
 from logicat.nn.layers import to_json as layers_to_json
 
 _HEADER_KEY = "logicat"
@@ -169,7 +171,8 @@ def read_model(path: str | os.PathLike[str]) -> Model:
     if meta.get("feature_standardization"):
         mean, scale = tensors["feature_mean"], tensors["feature_scale"]
     architecture = meta.get("architecture") or {}
-    convnet = convnet_spec(path, architecture) if architecture.get("kind") == "convnet" else None
+    convnet = (convnet_spec(path, architecture) if architecture.get("kind") in IMAGE_KINDS
+               else None)
     model = Model(
         params=params,
         classes=list(meta["classes"]),

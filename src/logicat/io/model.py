@@ -22,7 +22,7 @@ from logicat.core.validation import as_matrix, check_memory
 from logicat.data.features import apply_preprocessing, preprocessing_spec
 from logicat.nn import forward
 from logicat.nn.bounds import forward_bytes
-from logicat.nn.convnet import ConvNetSpec, param_shapes
+from logicat.nn.convnet import ConvNetSpec, NetworkSpec, param_shapes
 from logicat.nn.convnet import logits as convnet_logits
 from logicat.nn.families import family_layers
 from logicat.nn.layers import Layer, takes_images
@@ -44,8 +44,9 @@ class Model:
     n_iter : iterations run
     metadata : the model file's header: preprocessing, class names, hyperparameters, metrics,
         training data, ...
-    convnet : the architecture of a ConvNet (``logicat.nn.convnet.ConvNetSpec``), None for the
-        dense models
+    convnet : the architecture of an image network - the ConvNet's
+        (``logicat.nn.convnet.ConvNetSpec``) or the user's own layers (``NetworkSpec``) - None
+        for the dense models
     ensemble : the tensors of an ensemble's other members (members 2..K, each as ``params``),
         empty for one model
     output : the output step: how the members' logits combine, the calibration's temperature,
@@ -62,7 +63,7 @@ class Model:
     validation_cost_history: np.ndarray | None = None
     n_iter: int = 0
     metadata: dict[str, Any] = field(default_factory=dict)
-    convnet: ConvNetSpec | None = None
+    convnet: ConvNetSpec | NetworkSpec | None = None
     ensemble: list[list[np.ndarray]] = field(default_factory=list)
     output: Output = field(default_factory=Output)
     source: str = field(default="the model", repr=False, compare=False)
@@ -121,12 +122,12 @@ class Model:
         hidden layers' sizes and activation (networks), its blocks' widths (a ConvNet)."""
         summary: dict[str, Any] = {
             "kind": {"logistic": "logistic regression", "mlp": "network",
-                     "convnet": "convnet"}[self.kind],
+                     "convnet": getattr(self.convnet, "kind", "convnet")}[self.kind],
             "description": self.description,
             "hidden_layer_sizes": list(self.hidden_layer_sizes),
             "activation": self.activation if self.hidden_layer_sizes else None,
         }
-        if self.convnet is not None:
+        if isinstance(self.convnet, ConvNetSpec):
             summary["widths"] = list(self.convnet.widths)
         return summary
 
@@ -164,11 +165,7 @@ class Model:
         """What the model is, in one line: "logistic regression 12288 -> 1" or
         "network 12288 -> 20 -> 7 -> 5 -> 1 (relu)"."""
         if self.convnet is not None:
-            spec = self.convnet
-            hidden = f" -> {spec.hidden}" if spec.hidden else ""
-            return (f"convnet {spec.image_size}x{spec.image_size}x3 -> "
-                    f"{' -> '.join(map(str, spec.widths))} ({spec.convs_per_block} conv(s) per "
-                    f"block, {spec.head}){hidden} -> 1{self._members_text}")
+            return self.convnet.description + self._members_text
         sizes = " -> ".join(map(str, (self.n_features, *self.hidden_layer_sizes, 1)))
         if self.n_layers == 1:
             return f"logistic regression {sizes}{self._members_text}"

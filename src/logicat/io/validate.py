@@ -32,7 +32,7 @@ from logicat.core.validation import MAX_CLASS_NAME, check_param, is_class_name
 from logicat.data.features import PIXEL_ORDER, SCALING
 from logicat.nn.bounds import check_range
 from logicat.nn.bounds import check_tensors as check_layer_tensors
-from logicat.nn.convnet import ConvNetSpec
+from logicat.nn.convnet import IMAGE_KINDS, ConvNetSpec, NetworkSpec, spec_from_json
 from logicat.nn.convnet import param_shapes as convnet_param_shapes
 from logicat.nn.families import dense_layers, family_layers
 from logicat.nn.hyperparameters import CONSTRAINTS, CONVNET_CONSTRAINTS, MAX_HIDDEN_LAYERS
@@ -42,11 +42,12 @@ from logicat.nn.layers import shapes as layer_shapes
 from logicat.nn.output import Output
 
 FORMAT = "logicat-model"
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 #: 1: logistic regression only, no architecture entry; 2: the architecture by its family's
 #: hyperparameters; 3: and the model as a list of layers, ``architecture.layers``; 4: and its
-#: output step (``output``: ensemble members, calibration, class mix)
-READS = (1, 2, 3, 4)
+#: output step (``output``: ensemble members, calibration, class mix); 5: any list of layers
+#: (``architecture.kind`` "network": the list is the whole description, residual blocks nested)
+READS = (1, 2, 3, 4, 5)
 #: safetensors' own limit on the JSON header; nobody's metadata comes near it
 MAX_HEADER_BYTES = 100_000_000
 #: deeper JSON than this is refused (logicat writes depth 3)
@@ -161,7 +162,7 @@ def check_model(path: Path, meta: Mapping[str, Any], entries: Mapping[str, Any])
                     isinstance(x, plain) for x in v)) for v in value.values())):
             raise fail(path, f"the metadata's {key} must be an object of plain values. "
                         f"Got {short(value)}.")
-    convnet = (meta.get("architecture") or {}).get("kind") == "convnet"
+    convnet = (meta.get("architecture") or {}).get("kind") in IMAGE_KINDS
     check_hyperparameters(path, meta.get("hyperparameters") or {},
                           CONVNET_CONSTRAINTS if convnet else CONSTRAINTS)
     for key, value in (meta.get("metrics") or {}).items():
@@ -234,11 +235,11 @@ def _check_architecture(path: Path, architecture: Any, version: int, n: int) -> 
     if not isinstance(architecture, dict):
         raise fail(path, f"the metadata's architecture must be an object. "
                     f"Got {short(architecture)}.")
-    if architecture.get("kind") == "convnet":
+    if architecture.get("kind") in IMAGE_KINDS:
         size = convnet_spec(path, architecture).image_size
         if 3 * size * size != n:
-            raise fail(path, f"the ConvNet's {size}x{size}x3 images make {3 * size * size} "
-                        f"features, but the metadata says n_features = {n}.")
+            raise fail(path, f"the {architecture['kind']}'s {size}x{size}x3 images make "
+                        f"{3 * size * size} features, but the metadata says n_features = {n}.")
         return
     hidden = architecture.get("hidden_layer_sizes")
     if not (isinstance(hidden, list) and len(hidden) <= MAX_LAYERS
@@ -256,7 +257,9 @@ def header_layers(path: Path, meta: Mapping[str, Any]) -> list[Layer]:
     """The list of layers the architecture's family entries describe (``nn.families``), of a
     header whose architecture ``_check_architecture`` has checked."""
     architecture = meta.get("architecture") or {}
-    spec = convnet_spec(path, architecture) if architecture.get("kind") == "convnet" else None
+    spec = convnet_spec(path, architecture) if architecture.get("kind") in IMAGE_KINDS else None
+    if isinstance(spec, NetworkSpec):  # the list itself is the model
+        return spec.layers()
     return family_layers(spec, architecture.get("hidden_layer_sizes", []),
                          architecture.get("activation", "relu"),
                          bool(meta.get("feature_standardization")))
@@ -298,10 +301,10 @@ def _check_preprocessing(path: Path, spec: Any, n: int) -> None:
                     f"features, but the model has {n}.")
 
 
-def convnet_spec(path: Path, architecture: Mapping[str, Any]) -> ConvNetSpec:
-    """A ConvNet's architecture entry as its spec (``logicat.nn.convnet`` checks it)."""
+def convnet_spec(path: Path, architecture: Mapping[str, Any]) -> ConvNetSpec | NetworkSpec:
+    """An image network's architecture entry as its spec (``logicat.nn.convnet`` checks it)."""
     try:
-        return ConvNetSpec.from_json(architecture)
+        return spec_from_json(architecture)
     except (ValueError, TypeError, KeyError, AttributeError) as e:
         raise fail(path, _short_message(e)) from None
 
@@ -311,7 +314,7 @@ def model_parameter_shapes(path: Path, meta: Mapping[str, Any]) -> dict[str, tup
     order (the standardisation's statistics are the header's ``feature_standardization``)."""
     architecture = meta.get("architecture") or {}
     n = meta["n_features"]
-    if architecture.get("kind") == "convnet":
+    if architecture.get("kind") in IMAGE_KINDS:
         return convnet_param_shapes(convnet_spec(path, architecture))
     return layer_shapes(dense_layers(architecture.get("hidden_layer_sizes", [])), (n,))[0]
 

@@ -37,7 +37,7 @@ from logicat.nn.layers import shapes as layer_shapes
 
 CHECKPOINT_FORMAT = "logicat-checkpoint"
 CHECKPOINT_VERSION = 2
-KINDS = ("LogisticRegression", "MLPClassifier", "ConvNetClassifier")
+KINDS = ("LogisticRegression", "MLPClassifier", "ConvNetClassifier", "NetworkClassifier")
 #: the most words, and characters a word, a checkpoint's recorded command may have
 _MAX_RUN_WORDS, _MAX_RUN_WORD = 512, 4096
 #: the most bytes a torch generator's state may have (the CPU Mersenne Twister's is 5056)
@@ -63,7 +63,7 @@ def check_checkpoint(path: Path, meta: Mapping[str, Any], entries: Mapping[str, 
     if not isinstance(hyper, dict):
         raise fail(path, f"the checkpoint's hyperparameters must be an object. "
                     f"Got {short(hyper)}.")
-    convnet = meta["kind"] == "ConvNetClassifier"
+    convnet = meta["kind"] in ("ConvNetClassifier", "NetworkClassifier")  # images, by torch
     check_hyperparameters(path, hyper, CONVNET_CONSTRAINTS if convnet else CONSTRAINTS)
     n, epoch = meta.get("n_features"), meta.get("epoch")
     for name, value in (("n_features", n), ("epoch", epoch)):
@@ -135,7 +135,7 @@ def _convnet_spec(path: Path, hyper: Mapping[str, Any], n: int):
     if 3 * size * size != n:
         raise fail(path, f"the checkpoint's n_features {n} is not the size of s x s x 3 images.")
     try:
-        return spec_of({**CONVNET_DEFAULTS, **hyper}, size)
+        return spec_of({**CONVNET_DEFAULTS, **hyper}, size)  # the ConvNet's, or hyper's layers
     except (ParameterError, TypeError, ValueError) as e:
         raise fail(path, f"its architecture is invalid: {short(str(e))}") from None
 

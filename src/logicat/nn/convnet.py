@@ -41,7 +41,7 @@ from logicat.nn.hyperparameters import (
     steps_counted,
     update_rule,
 )
-from logicat.nn.layers import Layer, shapes
+from logicat.nn.layers import Layer, from_json, layer, resolve, shapes, walk
 
 BN_EPS = 1e-5
 
@@ -91,6 +91,17 @@ class ConvNetSpec:
         return cls(tuple(widths), architecture["convs_per_block"], architecture["head"],
                    architecture["hidden"], size, architecture.get("tta", False))
 
+    def layers(self, dropout: float = 0.0) -> list[Layer]:
+        """The list of layers this spec describes (``nn.families.convnet_layers``)."""
+        return convnet_layers(self, dropout)
+
+    @property
+    def description(self) -> str:
+        hidden = f" -> {self.hidden}" if self.hidden else ""
+        return (f"convnet {self.image_size}x{self.image_size}x3 -> "
+                f"{' -> '.join(map(str, self.widths))} ({self.convs_per_block} conv(s) per "
+                f"block, {self.head}){hidden} -> 1")
+
     @property
     def head_inputs(self) -> int:
         """The size of h before the head: C_K ("gap") or C_K (s / 2^K)^2 ("flatten")."""
@@ -98,24 +109,108 @@ class ConvNetSpec:
         return self.widths[-1] * (1 if self.head == "gap" else side * side)
 
 
-def layers(spec: ConvNetSpec, dropout: float = 0.0) -> list[Layer]:
-    """The ConvNet's list of layers (``logicat.nn.families.convnet_layers``)."""
-    return convnet_layers(spec, dropout)
+@dataclass(frozen=True, eq=False)
+class NetworkSpec:
+    """A network of the user's own layers (``logicat.layers``) on s x s images, trained as the
+    ConvNet is: ``body`` is the list between the input normalisation (``normalize``, its
+    statistics the training images' channel means and deviations) and the final ``sigmoid``,
+    named and resolved (``nn.layers.resolve``: ``net.0``, ``net.4.body.1``, ...), ending in one
+    logit. Model files record it as ``architecture`` ``{"kind": "network", "image_size",
+    "tta", "layers"}``: the whole list is the model."""
+
+    body: tuple[Layer, ...]
+    image_size: int = 64
+    tta: bool = False
+    kind: str = field(default="network", init=False)
+
+    def __post_init__(self) -> None:
+        s = self.image_size
+        out = shapes(self.body, (3, s, s))[1]
+        if out != (1,):
+            raise ShapeError(f"the network's last layer must give one logit per image (a "
+                             f"Dense(1)). On {s}x{s} images it gives shape {out}.")
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, NetworkSpec) and list(self.body) == list(other.body)
+                and (self.image_size, self.tta) == (other.image_size, other.tta))
+
+    def __hash__(self) -> int:
+        return hash((len(self.body), self.image_size, self.tta))
+
+    def layers(self, dropout: float = 0.0) -> list[Layer]:
+        """The whole list: normalize, the body, sigmoid (``dropout`` is the body's own)."""
+        return [layer("normalize", "input"), *self.body, layer("sigmoid")]
+
+    def to_json(self) -> dict:
+        return {"kind": "network", "image_size": self.image_size, "tta": self.tta}
+
+    @classmethod
+    def from_json(cls, architecture: Mapping) -> NetworkSpec:
+        """The network a model file's ``architecture`` holds, checked layer by layer
+        (``ValueError`` with one line naming what is wrong)."""
+        size, tta = architecture.get("image_size"), architecture.get("tta", False)
+        if not (isinstance(size, int) and not isinstance(size, bool) and 1 <= size <= 4096):
+            raise ValueError(f"the network's image_size must be an int in [1, 4096]. Got "
+                             f"{str(size)[:80]}.")
+        if not isinstance(tta, bool):
+            raise ValueError(f"the network's tta must be true or false. Got {str(tta)[:80]}.")
+        try:
+            listed = from_json(architecture.get("layers"))
+        except ParameterError as e:
+            raise ValueError(f"the architecture's {e}") from None
+        if (len(listed) < 3 or listed[0] != layer("normalize", "input")
+                or listed[-1] != layer("sigmoid")):
+            raise ValueError("a network's layers must start with the input's normalize "
+                             "(named 'input') and end with a sigmoid.")
+        try:
+            return cls(tuple(listed[1:-1]), size, tta)
+        except (ShapeError, ParameterError) as e:
+            raise ValueError(str(e)) from None
+
+    @property
+    def description(self) -> str:
+        s, top = self.image_size, [lay for lay in self.body]
+        blocks = sum(lay.type == "residual" for lay in top)
+        convs = sum(lay.type == "conv2d" for lay in walk(self.body))
+        return (f"network {s}x{s}x3 -> {len(top)} layers ({convs} convolutions"
+                f"{f', {blocks} residual blocks' if blocks else ''}) -> 1")
 
 
-def param_shapes(spec: ConvNetSpec) -> dict[str, tuple[int, ...]]:
+#: the ``architecture.kind`` of the image networks, by their spec's class
+IMAGE_KINDS = ("convnet", "network")
+
+
+def spec_from_json(architecture: Mapping) -> ConvNetSpec | NetworkSpec:
+    """The image network a model file's ``architecture`` describes, by its ``kind``."""
+    return (NetworkSpec if architecture.get("kind") == "network" else ConvNetSpec).from_json(
+        architecture)
+
+
+def layers(spec: ConvNetSpec | NetworkSpec, dropout: float = 0.0) -> list[Layer]:
+    """The image network's list of layers: the ConvNet's (``nn.families.convnet_layers``) or
+    the user's own network's."""
+    return spec.layers(dropout)
+
+
+def param_shapes(spec: ConvNetSpec | NetworkSpec) -> dict[str, tuple[int, ...]]:
     """Every tensor's name and shape, in the order of the layers (the input normalisation, then
     each conv's weight, its BN's weight, bias, running_mean, running_var, ..., the head)."""
     return shapes(layers(spec), (3, spec.image_size, spec.image_size))[0]
 
 
 def grad_cam_layer(net_layers: Sequence[Layer]) -> int:
-    """The index of the layer whose input Grad-CAM weighs: the last max-pool (the last block's
-    output before its pooling)."""
-    pools = [i for i, lay in enumerate(net_layers) if lay.type == "maxpool"]
-    if not pools:
-        raise ShapeError("Grad-CAM needs a convolutional block with a max-pool.")
-    return pools[-1]
+    """The index of the layer whose input Grad-CAM weighs: the last feature maps before the
+    network pools them away - the input of the run of poolings (and dropouts) just before the
+    first layer that makes vectors (``gap``, ``flatten``); for the ConvNet, its last block's
+    output before its max-pool."""
+    vectors = next((i for i, lay in enumerate(net_layers) if lay.type in ("gap", "flatten")),
+                   None)
+    if vectors is None or vectors == 0:
+        raise ShapeError("Grad-CAM needs feature maps: a convolution before a gap or flatten.")
+    i = vectors
+    while i > 0 and net_layers[i - 1].type in ("maxpool", "avgpool", "dropout"):
+        i -= 1
+    return i
 
 
 def feature_maps(spec: ConvNetSpec, params: Mapping[str, np.ndarray], images: np.ndarray
@@ -143,8 +238,19 @@ def logits(spec: ConvNetSpec, params: Mapping[str, np.ndarray], features: np.nda
     return z
 
 
-def spec_of(params: Mapping[str, Any], image_size: int) -> ConvNetSpec:
-    """The architecture the hyperparameters describe, for images of ``image_size``."""
+def spec_of(params: Mapping[str, Any], image_size: int) -> ConvNetSpec | NetworkSpec:
+    """The architecture the hyperparameters describe, for images of ``image_size``: the user's
+    own ``layers`` (a list of ``logicat.layers``, or of their JSON objects), or the ConvNet's
+    ``widths``, ``convs_per_block``, ``head`` and ``hidden``."""
+    if params.get("layers") is not None:
+        given = params["layers"]
+        if not isinstance(given, list | tuple) or not given:
+            raise ParameterError(f"The 'layers' parameter must be a non-empty list of layers. "
+                                 f"Got {str(given)[:80]} instead.")
+        if all(isinstance(entry, dict) for entry in given):
+            given = from_json(list(given), named=False)
+        return NetworkSpec(tuple(resolve(given, (3, image_size, image_size))), int(image_size),
+                           bool(params["tta"]))
     spec = ConvNetSpec(tuple(int(w) for w in params["widths"]), int(params["convs_per_block"]),
                        params["head"], int(params["hidden"]), int(image_size),
                        bool(params["tta"]))

@@ -78,7 +78,7 @@ def family_layers(convnet=None, hidden: Sequence[int] = (), activation: str = "r
     ``ConvNetSpec``), or the dense network of ``hidden`` layers (logistic regression without),
     on standardised features with ``standardize``. ``Model.layers`` and the reader of model
     files both come here."""
-    if convnet is not None:
-        return convnet_layers(convnet)
+    if convnet is not None:  # the ConvNet's, or a network of the user's own layers
+        return convnet.layers()
     layers = dense_layers(hidden, activation)
     return standardized(layers) if standardize else layers

@@ -112,10 +112,15 @@ CONVNET_DEFAULTS: dict[str, Any] = {
     "combine": "logit", "calibration": None, "calibration_cv": 5, "prior": "train",
     "random_state": 0, "device": "auto", "callbacks": None, "verbose": 0,
 }
+#: ``NetworkClassifier``'s: the user's own ``layers`` (required), trained by the ConvNet's recipe
+#: (its architecture's entries aside: the layers say it all, dropout included)
+ARCHITECTURE_KEYS = ("widths", "convs_per_block", "head", "hidden", "dropout")
+NETWORK_DEFAULTS: dict[str, Any] = {
+    "layers": None, **{k: v for k, v in CONVNET_DEFAULTS.items() if k not in ARCHITECTURE_KEYS}}
 #: each estimator's hyperparameters, by the estimator's name (what checkpoints and warnings say)
 ESTIMATOR_DEFAULTS: dict[str, dict[str, Any]] = {
     "LogisticRegression": DEFAULTS, "MLPClassifier": MLP_DEFAULTS,
-    "ConvNetClassifier": CONVNET_DEFAULTS,
+    "ConvNetClassifier": CONVNET_DEFAULTS, "NetworkClassifier": NETWORK_DEFAULTS,
 }
 
 
@@ -135,6 +140,7 @@ def estimator_name(params: Mapping[str, Any]) -> str:
 
 
 CONVNET_CONSTRAINTS: dict[str, list[Any]] = {
+    "layers": [list, None],
     "widths": [Sizes(1, MAX_BLOCKS, MAX_WIDTH)],
     "convs_per_block": [Interval(int, 1, 4, closed="both")],
     "head": [Options(HEADS)],

@@ -101,9 +101,10 @@ def resolve(layers: Sequence[Layer], input_shape: tuple[int, ...], prefix: str =
     return out
 
 
-def from_json(entries: Any, depth: int = 0) -> list[Layer]:
+def from_json(entries: Any, depth: int = 0, named: bool = True) -> list[Layer]:
     """The layers a model file's ``architecture.layers`` lists, checked (``ParameterError``
-    with one line naming the layer that is wrong)."""
+    with one line naming the layer that is wrong). ``named``: every layer that holds tensors
+    has a name (a model file's); else names may be left to ``resolve`` (a user's list)."""
     if not isinstance(entries, list) or not 1 <= len(entries) <= MAX_LAYERS:
         raise ParameterError(f"the architecture's layers must be a list of 1 to {MAX_LAYERS} "
                              f"objects. Got {short(entries)}.")
@@ -124,12 +125,12 @@ def from_json(entries: Any, depth: int = 0) -> list[Layer]:
                                  f"{short(tensors)}.")
         try:
             if entry["type"] == "residual":
-                built = _residual(entry, options, name, depth)
+                built = _residual(entry, options, name, depth, named)
             else:
                 built = layer(entry["type"], name, tensors, **options)
         except ParameterError as e:
             raise ParameterError(f"layer {i}: {e}") from None
-        if built.roles() and name is None and (tensors is None or set(tensors) != set(
+        if named and built.roles() and name is None and (tensors is None or set(tensors) != set(
                 built.roles())):
             raise ParameterError(f"layer {i} ({built.type}) holds tensors "
                                  f"({', '.join(built.roles())}): it needs a name or their names.")
@@ -137,18 +138,18 @@ def from_json(entries: Any, depth: int = 0) -> list[Layer]:
     return layers
 
 
-def _residual(entry: dict, options: dict, name: Any, depth: int) -> Residual:
+def _residual(entry: dict, options: dict, name: Any, depth: int, named: bool) -> Residual:
     if depth >= 8:
         raise ParameterError("residual blocks nest at most 8 deep.")
     if options:
         raise ParameterError(f"a residual block takes body, shortcut and name. Got "
                              f"{short(sorted(options)[0])}.")
-    if name is None:
+    if named and name is None:
         raise ParameterError("a residual block needs a name (its layers' tensors are named "
                              "under it).")
     shortcut = entry.get("shortcut")
-    return Residual(from_json(entry.get("body"), depth + 1),
-                    None if shortcut is None else (from_json(shortcut, depth + 1)
+    return Residual(from_json(entry.get("body"), depth + 1, named),
+                    None if shortcut is None else (from_json(shortcut, depth + 1, named)
                                                    if shortcut else []), name=name)
 
 

@@ -23,6 +23,7 @@ from logicat.nn.hyperparameters import (  # noqa: F401 (the tables, for their us
     DTYPES,
     ESTIMATOR_DEFAULTS,
     MLP_DEFAULTS,
+    NETWORK_DEFAULTS,
     estimator_name,
 )
 from logicat.training.loop import FitResult
@@ -31,11 +32,17 @@ from logicat.training.loop import FitResult
 RESUME_MAY_DIFFER = frozenset({"max_iter", "callbacks", "device", "warm_start"})
 
 
-def json_params(params: Mapping[str, Any]) -> dict[str, Any]:
+def json_params(params: Mapping[str, Any], layers: bool = False) -> dict[str, Any]:
     """The hyperparameters that JSON can hold (callbacks and generators are dropped; tuples of
-    sizes become lists)."""
+    sizes become lists). A network's ``layers`` are their JSON objects with ``layers`` (what a
+    checkpoint records, to resume the same network), else left out (a model file holds them
+    as its architecture)."""
     out = {}
     for key, value in params.items():
+        if key == "layers":
+            if layers and value is not None:
+                out[key] = [v.to_json() if hasattr(v, "to_json") else v for v in value]
+            continue
         if isinstance(value, np.generic):
             value = value.item()
         if isinstance(value, tuple | list) and all(isinstance(v, int | np.integer)
@@ -68,7 +75,8 @@ def run_meta(params, n_features: int, data_sha256: Callable[[], str]
 
     def meta() -> dict[str, Any]:
         if not fingerprint:
-            fingerprint.update(kind=estimator_name(params), hyperparameters=json_params(params),
+            fingerprint.update(kind=estimator_name(params),
+                               hyperparameters=json_params(params, layers=True),
                                n_features=int(n_features), data_sha256=data_sha256())
         return fingerprint
 
@@ -96,7 +104,7 @@ def check_resumable(snapshot: Snapshot, mine: Mapping[str, Any], source: str) ->
                              f"a {meta.get('kind')}; resume it with the model that wrote it.")
     saved, ours = meta.get("hyperparameters", {}), mine["hyperparameters"]
     # a hyperparameter added after the checkpoint was written: it ran with the default
-    known = json_params(ESTIMATOR_DEFAULTS[mine["kind"]])
+    known = json_params(ESTIMATOR_DEFAULTS[mine["kind"]], layers=True)
     saved = {**{k: v for k, v in known.items() if k in ours}, **saved}
     for name in sorted(set(saved) | set(ours)):
         if name not in RESUME_MAY_DIFFER and saved.get(name) != ours.get(name):

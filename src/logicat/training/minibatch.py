@@ -207,8 +207,7 @@ def fit_convnet(params: Mapping[str, Any], images: Any, y01: np.ndarray,
         train = np.arange(source.m)
     # before anything is allocated: training the layers in float32, a batch at a time
     check_training_memory(layers(spec), (3, spec.image_size, spec.image_size), np.float32,
-                          int(params["batch_size"]), f"the ConvNet of widths "
-                          f"{list(spec.widths)} on {spec.image_size}x{spec.image_size} images")
+                          int(params["batch_size"]), f"the {spec.description}")
     device = resolve_device(params["device"])
     if distributed:
         import torch.distributed as torch_dist

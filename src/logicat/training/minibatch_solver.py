@@ -80,7 +80,7 @@ class ConvNetSolver(Solver):
         seed = int(hyper["random_state"] or 0)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            net = ConvNet(spec, dropout=float(hyper["dropout"])).to(dtype)
+            net = ConvNet(spec, dropout=float(hyper.get("dropout", 0.0))).to(dtype)
         mean, std = source.channel_stats()  # the input normalisation: the images' channel stats
         with torch.no_grad():
             net.input.mean.copy_(torch.as_tensor(mean, dtype=dtype))
