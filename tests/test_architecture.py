@@ -152,9 +152,11 @@ def test_every_public_name_resolves():
     import logicat.data
     import logicat.engines.autograd
     import logicat.engines.torch
+    import logicat.layers
     import logicat.training
 
-    for package in (logicat, logicat.engines.autograd, logicat.data, logicat.training):
+    for package in (logicat, logicat.engines.autograd, logicat.data, logicat.training,
+                    logicat.layers):
         for name in package.__all__:
             assert getattr(package, name) is not None, (package.__name__, name)
     pytest.importorskip("torch")
@@ -322,7 +324,7 @@ PACKAGE_LAYERS = [
     {"nn", "data"},
     {"engines", "io"},
     {"training", "evaluate"},
-    {"estimators", "viz"},
+    {"estimators", "viz", "layers"},
     {"web"},
     {"cli"},
     {"__main__"},

@@ -9,25 +9,18 @@ import pytest
 
 from logicat.nn import bounds, forward
 from logicat.nn.layers import layer, n_params, values_per_example
-from tests.nn.test_forward import IMAGES, VECTORS, _tensors
+from tests.nn.conftest import extreme_inputs, random_tensors
+from tests.nn.test_forward import IMAGES, VECTORS
 
 CASES = {**{k: (v, (3, 16, 16)) for k, v in IMAGES.items()},
          **{k: (v, (10,)) for k, v in VECTORS.items()}}
 
 
-def _extreme_inputs(shape, seed=3):
-    """Inputs in [0, 1] that push the bound: all 0, all 1, random 0/1, uniform."""
-    rng = np.random.default_rng(seed)
-    full = (6, shape[1], shape[2], shape[0]) if len(shape) == 3 else (6, *shape)
-    return np.concatenate([np.zeros((1, *full[1:])), np.ones((1, *full[1:])),
-                           rng.integers(0, 2, (2, *full[1:])), rng.uniform(size=(2, *full[1:]))])
-
-
 @pytest.mark.parametrize("case", CASES)
 def test_each_layers_bound_holds_every_value_it_computes(case):
     layers, shape = CASES[case]
-    tensors = _tensors(layers, shape)
-    x = _extreme_inputs(shape)
+    tensors = random_tensors(layers, shape)
+    x = extreme_inputs(shape)
     limits = bounds.peaks(layers, tensors, shape)
     for i, (peak, _) in enumerate(limits):
         out = forward.run(layers[:i + 1], tensors, x)
@@ -36,7 +29,7 @@ def test_each_layers_bound_holds_every_value_it_computes(case):
 
 def test_a_tensor_that_would_overflow_float32_is_named():
     layers, shape = CASES["conv-bn-pools"]
-    tensors = _tensors(layers, shape)
+    tensors = random_tensors(layers, shape)
     assert bounds.check_range(layers, tensors, shape, np.dtype(np.float32)) is None
     tensors["c1.weight"] = tensors["c1.weight"] * 1e37
     problem = bounds.check_range(layers, tensors, shape, np.dtype(np.float32))
@@ -51,7 +44,7 @@ def test_a_tensor_that_would_overflow_float32_is_named():
 ])
 def test_what_each_layer_needs_of_its_tensors(name, value, why):
     layers, shape = CASES["conv-bn-pools"]
-    tensors = _tensors(layers, shape)
+    tensors = random_tensors(layers, shape)
     assert bounds.check_tensors(layers, tensors) is None
     tensors[name][1] = value
     assert why in bounds.check_tensors(layers, tensors)
@@ -94,7 +87,7 @@ def test_the_graphs_memory_counts_every_value_gradient_and_saved_patch():
 
 def test_the_engine_in_passes_gives_the_logits_of_one_pass(monkeypatch):
     layers, shape = CASES["conv-bn-pools"]
-    tensors = _tensors(layers, shape)
+    tensors = random_tensors(layers, shape)
     x = np.random.default_rng(0).integers(0, 256, (7, 16, 16, 3), dtype=np.uint8)
     whole = forward.logit(layers, tensors, x)
     monkeypatch.setattr(forward, "rows_per_pass", lambda *a, **k: 2)

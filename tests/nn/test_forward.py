@@ -11,7 +11,8 @@ import pytest
 from logicat.nn import forward
 from logicat.nn.families import convnet_layers, dense_layers, standardized
 from logicat.nn.layer_types import Residual
-from logicat.nn.layers import OPTIONS, layer, resolve, shapes
+from logicat.nn.layers import OPTIONS, layer, resolve
+from tests.nn.conftest import onnx_logit, random_inputs, random_tensors
 
 torch = pytest.importorskip("torch")
 
@@ -54,24 +55,6 @@ class _Spec:  # the ConvNet family's description, as ConvNetSpec gives it
     widths, convs_per_block, head, hidden, image_size = (3, 4), 2, "gap", 5, 16
 
 
-def _tensors(layers, input_shape, seed=0):
-    """Random tensors of the layers' shapes (positive where a layer needs it)."""
-    rng = np.random.default_rng(seed)
-    out = {}
-    for name, shape in shapes(layers, input_shape)[0].items():
-        positive = name.endswith(("std", "running_var", "scale"))
-        out[name] = (rng.uniform(0.5, 2.0, shape) if positive else rng.normal(0, 0.5, shape))
-    return out
-
-
-def _inputs(input_shape, seed=1):
-    rng = np.random.default_rng(seed)
-    if len(input_shape) == 3:
-        c, h, w = input_shape
-        return rng.integers(0, 256, (5, h, w, c), dtype=np.uint8)  # images, channels last
-    return rng.normal(size=(5, *input_shape))
-
-
 CASES = [(name, layers, (3, 16, 16)) for name, layers in IMAGES.items()] + [
     (name, layers, (10,)) for name, layers in VECTORS.items()] + [
     ("the ConvNet family", convnet_layers(_Spec), (3, 16, 16))]
@@ -86,8 +69,8 @@ def test_the_cases_cover_every_layer_type_and_dense_layout():
 
 @pytest.mark.parametrize("name, layers, input_shape", CASES, ids=[c[0] for c in CASES])
 def test_numpy_torch_and_onnx_give_the_same_logits(name, layers, input_shape):
-    tensors = _tensors(layers, input_shape)
-    x = _inputs(input_shape)
+    tensors = random_tensors(layers, input_shape)
+    x = random_inputs(input_shape)
     mine = forward.logit(layers, tensors, x)  # NumPy, float64
 
     net = LayerNet(layers, input_shape).double().load_numpy_params(tensors).eval()
@@ -103,18 +86,11 @@ def test_numpy_torch_and_onnx_give_the_same_logits(name, layers, input_shape):
     for key in tensors:  # each tensor back in the files' layout
         np.testing.assert_array_equal(back[key], tensors[key])
 
-    onnxruntime = pytest.importorskip("onnxruntime")
-    from logicat.io.onnx import layers_to_onnx
-
-    features = (x.reshape(len(x), -1) / 255.0) if x.dtype == np.uint8 else x
     # onnxruntime convolves in float32 only: those lists are compared in float32, to 1e-5
     dtype, atol = (np.float32, 1e-5) if any(lay.type == "conv2d" for lay in layers) else (
         np.float64, 1e-10)
     tensors = {k: v.astype(dtype) for k, v in tensors.items()}
-    proto = layers_to_onnx(layers, tensors, features.shape[1])
-    session = onnxruntime.InferenceSession(proto.SerializeToString(),
-                                           providers=["CPUExecutionProvider"])
-    logit, = session.run(["logit"], {"x": features.astype(dtype)})
+    logit = onnx_logit(layers, tensors, x)
     np.testing.assert_allclose(logit, forward.logit(layers, tensors, x), rtol=0, atol=atol)
     np.testing.assert_allclose(logit, mine, rtol=0, atol=10 * atol)
 
@@ -124,8 +100,8 @@ def test_logicats_own_engine_gives_the_same_logits(name):
     from logicat.engines.autograd.layers import ConvNet, engine_layers
 
     layers = IMAGES.get(name) or convnet_layers(_Spec)
-    tensors = _tensors(layers, (3, 16, 16))
-    x = _inputs((3, 16, 16))
+    tensors = random_tensors(layers, (3, 16, 16))
+    x = random_inputs((3, 16, 16))
     mine = forward.logit(layers, tensors, x)
     engine = ConvNet(engine_layers(layers))
     normalize = layers[0].tensor_names()

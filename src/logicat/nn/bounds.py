@@ -17,7 +17,8 @@ Each layer type holds its own rule (``logicat.nn.layer_types``); this module run
     dense       |W| bound + |bias|
     batchnorm   |gamma / sqrt(var + eps)| (bound + |mean|) + |beta|
     gap         the sum over the H W pixels before the mean
-    relu, leaky_relu, maxpool, avgpool, dropout, flatten: the bound as it is; tanh, sigmoid: 1
+    relu, leaky_relu, maxpool, avgpool, dropout, flatten: the bound as it is; tanh: at most 1;
+                sigmoid: sigma(bound) (1/2 for a bound of 0)
     residual    the body's bound plus the shortcut's
 
                     If it stays within the dtype's range (with a factor 2 to spare), no input

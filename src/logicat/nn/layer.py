@@ -190,8 +190,9 @@ class Layer:
         raise NotImplementedError(self.type)
 
     def kinks(self, tensors: Mapping[str, np.ndarray], given: np.ndarray, margin: float,
-              after_relu: bool) -> int:
-        """How many of this layer's kinks its input ``given`` lies within ``margin`` of."""
+              after_relu: bool, training: bool) -> int:
+        """How many of this layer's kinks its input ``given`` lies within ``margin`` of (the
+        layers inside it run with batch statistics where ``training``)."""
         return 0
 
     # ------------------------------------------------------------ bounds and memory
@@ -224,6 +225,9 @@ class Layer:
 
     @classmethod
     def from_torch(cls, module: Any, name: str) -> Layer:
+        """The layer named ``name`` that the ``torch.nn`` module (one of ``TORCH``) computes,
+        or a one-line ``ParameterError`` saying what it has that this type has not (the caller,
+        ``logicat.layers.from_torch``, says which module it is)."""
         raise NotImplementedError(cls.type)
 
     def autograd(self, A: Any, tensors: Mapping[str, Any], ops: Any, run: Any) -> Any:
@@ -327,7 +331,7 @@ def count_kinks(layers: Sequence[Layer], tensors: Mapping[str, np.ndarray], x: n
     found: dict[int, int] = {}
     for i, (lay, (given, _)) in enumerate(zip(layers, records, strict=True)):
         after_relu = i > 0 and layers[i - 1].type == "relu"
-        count = lay.kinks(tensors, given, margin, after_relu)
+        count = lay.kinks(tensors, given, margin, after_relu, training)
         if count:
             found[i] = count
     return found

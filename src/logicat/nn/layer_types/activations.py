@@ -71,7 +71,7 @@ class ReLU(Activation):
     def slope_of(self, x, a):
         return x > 0  # 0 at x = 0, as PyTorch
 
-    def kinks(self, tensors, given, margin, after_relu):
+    def kinks(self, tensors, given, margin, after_relu, training):
         return int((np.abs(given) <= margin).sum())
 
 
@@ -86,7 +86,7 @@ class LeakyReLU(Activation):
     def slope_of(self, x, a):
         return np.where(x > 0, 1.0, self["slope"]).astype(x.dtype)
 
-    def kinks(self, tensors, given, margin, after_relu):
+    def kinks(self, tensors, given, margin, after_relu, training):
         return int((np.abs(given) <= margin).sum())
 
     def peak(self, tensors, bound, shape):
@@ -136,5 +136,5 @@ class Sigmoid(Activation):
         return a * (1 - a)
 
     def peak(self, tensors, bound, shape):
-        return np.minimum(bound, 1.0), 1.0, self.type
+        return sigmoid(bound), 1.0, self.type  # 0 < g(x) <= g(|x|): 1/2 at x = 0, not 0
 

@@ -128,7 +128,7 @@ class Conv2d(Layer):
         k, s, p = module.kernel_size, module.stride, module.padding
         if (isinstance(p, str) or k[0] != k[1] or s[0] != s[1] or p[0] != p[1]
                 or module.dilation != (1, 1) or module.padding_mode != "zeros"):
-            raise ParameterError(f"{name}: logicat's conv2d is square, undilated and "
+            raise ParameterError("logicat's conv2d is square, undilated and "
                                  f"zero-padded. Got {module}.")
         return cls(module.out_channels, k[0], s[0], p[0], module.bias is not None,
                    module.groups, name=name)

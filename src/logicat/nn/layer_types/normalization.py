@@ -141,7 +141,7 @@ class BatchNorm(Layer):
         from logicat.core.errors import ParameterError
 
         if not module.affine or not module.track_running_stats or module.momentum is None:
-            raise ParameterError(f"{name}: logicat's batchnorm is affine with running "
+            raise ParameterError("logicat's batchnorm is affine with running "
                                  f"statistics and a momentum. Got {module}.")
         return cls(float(module.eps), float(module.momentum), name=name)
 

@@ -57,11 +57,12 @@ class _Window(Layer):
         k, s, p = (v if isinstance(v, int) else v[0] for v in
                    (module.kernel_size, module.stride, module.padding))
         sizes = [module.kernel_size, module.stride, module.padding]
-        if p != 0 or getattr(module, "ceil_mode", False) or any(
+        if p != 0 or getattr(module, "ceil_mode", False) or getattr(
+                module, "return_indices", False) or any(
                 not isinstance(v, int) and len(set(v)) > 1 for v in sizes) or getattr(
                 module, "dilation", 1) not in (1, (1, 1)):
-            raise ParameterError(f"{name}: logicat's {cls.type} has square windows, no padding "
-                                 f"and no ceil mode. Got {module}.")
+            raise ParameterError(f"logicat's {cls.type} has square windows, no padding, "
+                                 f"no ceil mode and no indices. Got {module}.")
         return cls(k, s, name=name)
 
 
@@ -93,7 +94,7 @@ class MaxPool(_Window):
             routed |= first
         return dx, {}
 
-    def kinks(self, tensors, given, margin, after_relu):
+    def kinks(self, tensors, given, margin, after_relu, training):
         k, s = self["kernel"], self["stride"]
         windows = np.lib.stride_tricks.sliding_window_view(given, (k, k), axis=(1, 2))
         windows = np.sort(windows[:, ::s, ::s].reshape(len(given), -1, k * k))
@@ -144,7 +145,7 @@ class AvgPool(_Window):
     @classmethod
     def from_torch(cls, module, name):
         if module.divisor_override is not None:
-            raise ParameterError(f"{name}: logicat's avgpool divides by the window's size. "
+            raise ParameterError("logicat's avgpool divides by the window's size. "
                                  f"Got {module}.")
         return super().from_torch(module, name)
 
@@ -193,7 +194,7 @@ class GlobalAvgPool(Layer):
     @classmethod
     def from_torch(cls, module, name):
         if module.output_size not in (1, (1, 1)):
-            raise ParameterError(f"{name}: logicat pools to one value per channel "
+            raise ParameterError("logicat pools to one value per channel "
                                  f"(AdaptiveAvgPool2d(1)). Got {module}.")
         return cls(name=name)
 

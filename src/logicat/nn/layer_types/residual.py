@@ -133,10 +133,10 @@ class Residual(Layer):
         grads.update(more)
         return (dx + dx_cut if need_dx else None), grads
 
-    def kinks(self, tensors, given, margin, after_relu):
+    def kinks(self, tensors, given, margin, after_relu, training):
         from logicat.nn.layer import count_kinks
 
-        return sum(count_kinks(part, tensors, given, margin).values()
+        return sum(sum(count_kinks(part, tensors, given, margin, training).values())
                    for part in (self.body, self.shortcut or []))
 
     # ------------------------------------------------------------ bounds and memory

@@ -7,6 +7,7 @@ r"""The layers that reshape or pass values on: ``flatten`` and ``dropout``.
 
 from __future__ import annotations
 
+from logicat.core.errors import ParameterError
 from logicat.nn.layer import Layer, prod, register
 
 
@@ -40,6 +41,9 @@ class Flatten(Layer):
 
     @classmethod
     def from_torch(cls, module, name):
+        if (module.start_dim, module.end_dim) != (1, -1):
+            raise ParameterError("logicat's flatten keeps the batch axis and flattens the rest "
+                                 f"(start_dim=1, end_dim=-1). Got {module}.")
         return cls(name=name)
 
     def autograd(self, A, tensors, ops, run):  # -1: the batch size is free (a placeholder's)
