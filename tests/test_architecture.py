@@ -268,8 +268,6 @@ NOT_YET_MIRRORED = {
         "tests/engines/autograd/test_tensor.py, test_conv.py (gradcheck)",
     "engines/autograd/graphs.py":
         "tests/engines/autograd/test_static.py, test_tensor.py, test_draw.py",
-    "engines/autograd/layers.py":
-        "tests/engines/autograd/test_convnet.py, tests/nn/test_forward.py",
     "engines/torch/augment.py": "tests/convnet/test_estimator.py, tests/training/test_minibatch.py",
     "engines/torch/datasets.py": "tests/training/test_torch_solver.py",
     "engines/torch/fused.py": "tests/training/test_torch_solver.py (the fused mode)",

@@ -147,7 +147,8 @@ def test_graph_draws_the_convnet_in_the_engine(trained, cat_data):
     path, _ = trained
     result = run("graph", "-m", path)
     assert result.exit_code == 0, result.output
-    assert "conv2d(X, features.0.weight, stride=1, padding=1)" in result.output
+    # the input normalisation is the list's first layer, its node named after it
+    assert "features.0 = conv2d(input, features.0.weight, stride=1, padding=1)" in result.output
     assert "max_pool2d(" in result.output
     J = float(re.search(r"J = (\S+)$", result.output.splitlines()[0]).group(1))
     model = load_model(path).to_model()

@@ -1,5 +1,6 @@
-"""The ConvNet in logicat's own engine (``logicat.engines.autograd.layers``) takes the steps that
-PyTorch takes in ``ConvNetClassifier``'s solver: the same losses and parameters to 1e-8."""
+"""The ConvNet in logicat's own engine (``logicat.engines.autograd.layers``, reading the family's
+list of layers, its input normalisation included) takes the steps that PyTorch takes in
+``ConvNetClassifier``'s solver: the same losses, parameters and running statistics to 1e-8."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from logicat.engines.autograd.layers import ConvNet as EngineConvNet  # noqa: E402
-from logicat.engines.autograd.layers import layers_of  # noqa: E402
+from logicat.engines.autograd.layers import LayerGraph, nchw, split_state_dict  # noqa: E402
+from logicat.nn import convnet  # noqa: E402
 from logicat.nn.convnet import ConvNetSpec  # noqa: E402
 from logicat.training.hyperparameters import CONVNET_DEFAULTS  # noqa: E402
 from logicat.training.minibatch import InMemoryImages  # noqa: E402
@@ -28,24 +29,20 @@ def test_three_sgd_steps_in_both_engines(spec, cat_data):
              "crop": "none", "random_state": 5}
     solver = ConvNetSolver(spec, InMemoryImages(images), y, np.arange(12), hyper,
                            torch.device("cpu"), dtype=torch.float64)
-    params = [p.detach().numpy().copy() for p in solver.net.parameters()]
-    state = solver.net.state_dict()
-    running = [state[name].numpy().copy() for name in state if name.endswith(
-        ("running_mean", "running_var"))]
-    mean, std = state["input.mean"].numpy(), state["input.std"].numpy()
+    trained, statistics = split_state_dict(solver.net.state_dict())
     costs = solver.run(0, [0.1, 0.1, 0.1])
 
-    engine = EngineConvNet(layers_of(spec))
-    x = (images.transpose(0, 3, 1, 2) / 255.0 - mean[:, None, None]) / std[:, None, None]
-    own = []
+    engine = LayerGraph(convnet.layers(spec), (3, 16, 16))
+    assert engine.trained_names() == [n for n, _ in solver.net.named_parameters()]
+    x, tensors, own = nchw(images), trained | statistics, []
     for _ in range(3):
-        cost, grads, running = engine.cost_and_gradients(x, y, params, running)
+        cost, grads, running = engine.cost_and_gradients(x, y, tensors)
         own.append(cost)
-        params = [p - 0.1 * g for p, g in zip(params, grads, strict=True)]
+        tensors = {n: v - 0.1 * grads[n] if n in grads else v for n, v in tensors.items()}
+        tensors |= running
     np.testing.assert_allclose(own, costs, rtol=0, atol=1e-8)
-    for mine, theirs in zip(params, solver.net.parameters(), strict=True):
-        np.testing.assert_allclose(mine, theirs.detach().numpy(), rtol=0, atol=1e-8)
-    state = solver.net.state_dict()
-    theirs = [state[n].numpy() for n in state if n.endswith(("running_mean", "running_var"))]
-    for mine, buffer in zip(running, theirs, strict=True):
-        np.testing.assert_allclose(mine, buffer, rtol=0, atol=1e-8)
+    after, after_statistics = split_state_dict(solver.net.state_dict())
+    theirs = after | after_statistics
+    assert tensors.keys() == theirs.keys()
+    for name, value in theirs.items():
+        np.testing.assert_allclose(tensors[name], value, rtol=0, atol=1e-8, err_msg=name)

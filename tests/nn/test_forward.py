@@ -1,6 +1,6 @@
 """Every engine interprets the same list of layers: NumPy (``nn.forward``), PyTorch
 (``engines.torch.layers.LayerNet``), ONNX (``io.onnx.layers_to_onnx``, run by
-onnxruntime) and logicat's own autograd (``engines.autograd.layers.engine_layers``) give the same
+onnxruntime) and logicat's own autograd (``engines.autograd.layers.LayerGraph``) give the same
 logits, over every layer type and option and every family."""
 
 from __future__ import annotations
@@ -95,24 +95,19 @@ def test_numpy_torch_and_onnx_give_the_same_logits(name, layers, input_shape):
     np.testing.assert_allclose(logit, mine, rtol=0, atol=10 * atol)
 
 
-@pytest.mark.parametrize("name", ["conv-bn-pools", "flatten-head", "the ConvNet family"])
-def test_logicats_own_engine_gives_the_same_logits(name):
-    from logicat.engines.autograd.layers import ConvNet, engine_layers
+IMAGE_CASES = [case for case in CASES if len(case[2]) == 3]
 
-    layers = IMAGES.get(name) or convnet_layers(_Spec)
-    tensors = random_tensors(layers, (3, 16, 16))
-    x = random_inputs((3, 16, 16))
+
+@pytest.mark.parametrize("name, layers, input_shape", IMAGE_CASES,
+                         ids=[c[0] for c in IMAGE_CASES])
+def test_logicats_own_engine_gives_the_same_logits(name, layers, input_shape):
+    """The whole list, its input normalisation included, in evaluation mode."""
+    from logicat.engines.autograd.layers import LayerGraph, nchw
+
+    tensors = random_tensors(layers, input_shape)
+    x = random_inputs(input_shape)
     mine = forward.logit(layers, tensors, x)
-    engine = ConvNet(engine_layers(layers))
-    normalize = layers[0].tensor_names()
-    nchw = x.transpose(0, 3, 1, 2) / 255.0
-    X = (nchw - tensors[normalize["mean"]][:, None, None]) / tensors[normalize["std"]][
-        :, None, None]
-    trained = [tensors[n] for lay in layers for role, n in lay.tensor_names().items()
-               if role in ("weight", "bias")]
-    running = [tensors[n] for lay in layers for role, n in lay.tensor_names().items()
-               if role.startswith("running_")]
-    z = engine.forward(X, trained, training=False, running=running).logits.data
+    z = LayerGraph(layers, input_shape).forward(nchw(x), tensors, training=False).logits.data
     np.testing.assert_allclose(z, mine, rtol=0, atol=1e-10)
 
 

@@ -102,16 +102,15 @@ def _convnet_example(data_dir):
     import numpy as np
 
     from logicat.data import find_catvnoncat, load_catvnoncat
-    from logicat.engines.autograd import layers as convnet
+    from logicat.engines.autograd import layers as engine
 
     data = load_catvnoncat(find_catvnoncat(data_dir))
     y = data.train_y
     pick = np.concatenate([np.flatnonzero(y == 1)[:4], np.flatnonzero(y == 0)[:4]])
     images = data.train_x[pick, ::4, ::4]  # 8 images, every fourth pixel: (8, 16, 16, 3)
     title = ("A tiny ConvNet on 8 cat images (4 cats) at 16 x 16: conv 3x3 (3 -> 4) -> batch norm "
-             "-> ReLU -> max-pool 2 -> average pool -> flatten -> linear -> z; "
-             "J = mean cross-entropy")
-    return convnet.example(images, y[pick]), title
+             "-> ReLU -> max-pool 2 -> average pool -> linear -> z; J = mean cross-entropy")
+    return engine.example(images, y[pick]), title
 
 
 def _convnet_model(model, model_path: Path, data_dir, m: int = 8):
@@ -120,23 +119,22 @@ def _convnet_model(model, model_path: Path, data_dir, m: int = 8):
     import numpy as np
 
     from logicat.data import find_catvnoncat, load_catvnoncat
-    from logicat.engines.autograd import layers as convnet
+    from logicat.engines.autograd import layers as engine
     from logicat.engines.autograd.tensor import Tensor
 
     data = load_catvnoncat(find_catvnoncat(data_dir))
-    _check_graph_memory(model, model_path, (3, *data.train_x.shape[1:3]), np.float64, m)
-    params = {k: v.astype(np.float64) for k, v in model.named_params.items()}
-    x = (convnet.nchw(data.train_x[:m]) - params["input.mean"][:, None, None]) / params[
-        "input.std"][:, None, None]
-    weights = [Tensor(v, requires_grad=True, name=k) for k, v in params.items()
-               if not k.startswith("input.") and not k.endswith(("running_mean", "running_var"))]
-    running = [v for k, v in params.items() if k.endswith(("running_mean", "running_var"))]
+    input_shape = (3, *data.train_x.shape[1:3])
+    _check_graph_memory(model, model_path, input_shape, np.float64, m)
+    net = engine.LayerGraph(model.layers, input_shape)
+    trained = set(net.trained_names())
+    tensors = {k: Tensor(v.astype(np.float64), requires_grad=True, name=k) if k in trained
+               else v.astype(np.float64) for k, v in model.named_params.items()}
     y = Tensor(data.train_y[:m].astype(np.float64), name="y")
-    J = convnet.ConvNet(convnet.engine_layers(model.layers)).forward(
-        Tensor(x, name="X"), weights, y, training=False, running=running).cost
+    J = net.forward(Tensor(engine.nchw(data.train_x[:m]), name="X"), tensors, y,
+                    training=False).cost
     J.backward()
     return J, (f"{model_path.name}: the {model.description} in logicat's own engine, on {m} "
-               f"training images (normalised; batch norm on its running statistics): "
+               f"training images (batch norm on its running statistics): "
                f"J = {float(J.data):.6g}")
 
 

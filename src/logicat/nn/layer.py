@@ -231,8 +231,10 @@ class Layer:
         raise NotImplementedError(cls.type)
 
     def autograd(self, A: Any, tensors: Mapping[str, Any], ops: Any, run: Any) -> Any:
-        """This layer on the engine's Tensor ``A``; ``ops`` is ``engines.autograd.conv``,
-        ``run`` the engine's pass (its ``training`` flag, running statistics, masks)."""
+        """This layer on the engine's Tensor ``A``; ``tensors`` maps names to Tensors (trained)
+        or arrays (statistics), ``ops`` is ``engines.autograd.conv``, ``run`` the engine's pass
+        (``engines.autograd.layers.Pass``: ``training``, ``batchnorm_inputs``, ``statistic``,
+        ``mask``)."""
         raise NotImplementedError(self.type)
 
     def onnx_nodes(self, h: str, out: str, shape: tuple[int, ...], names: Mapping[str, str],

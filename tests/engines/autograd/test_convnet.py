@@ -1,9 +1,18 @@
 """A small ConvNet trained a few SGD steps in logicat's engine and in PyTorch, from the same
-parameters, on real cat images (float64): the same losses, parameters and running statistics.
+tensors, on real cat images (float64): the same losses, parameters and running statistics.
 
-Nothing is shared between the two but the starting numbers: the engine computes its graph with
-``logicat.engines.autograd.conv`` (im2col convolution, max-pooling, batch norm) and its own backward
-rules; torch runs ``nn.Sequential``, ``BCEWithLogitsLoss`` and ``torch.optim.SGD``.
+Nothing is shared between the two but the starting numbers: the engine reads a list of
+logicat's layers (``logicat.nn.layers``), each layer named as its twin's index in an
+``nn.Sequential`` so the ``state_dict`` keys are the tensors' names, and computes its graph with
+each type's ``autograd`` expression, ``logicat.engines.autograd.conv`` (im2col convolution,
+max-pooling, batch norm) and its own backward rules; torch runs plain ``nn.Sequential`` modules,
+``BCEWithLogitsLoss`` and ``torch.optim.SGD``. ``nn.AdaptiveAvgPool2d(1), nn.Flatten()`` are the
+one ``gap`` layer (so the dense layer after them keeps the Sequential's index).
+
+The layer vocabulary has square kernels and no padded pooling: the strided case, which once
+took a (3, 2) kernel with padding (0, 1) and a padded 3x3 max-pool, takes a 3x3 kernel with
+padding 1 and an unpadded overlapping max-pool; a third case checks the grouped convolution,
+batch norm after it, leaky ReLU and overlapping average pooling.
 """
 
 from __future__ import annotations
@@ -13,23 +22,23 @@ import pytest
 
 from logicat.core.errors import ParameterError, ShapeError
 from logicat.engines.autograd import Tensor
-from logicat.engines.autograd.layers import ConvNet, nchw, split_state_dict
+from logicat.engines.autograd.layers import LayerGraph, nchw, split_state_dict
 from logicat.engines.autograd.static import Graph, placeholder
+from logicat.nn.layers import layer as L
 
 torch = pytest.importorskip("torch")
 nn = torch.nn
 
 STEPS, LEARNING_RATE, TOL = 4, 0.1, 1e-8
+INPUT = (3, 32, 32)
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
-#: spec, and the twin torch.nn modules, layer i for module i
+#: the layers, each named as its twin torch.nn module's index
 DEEP = [
-    ("conv", {"padding": 1, "bias": False}), ("batchnorm", {}), ("relu", {}),
-    ("maxpool", {"kernel": 2}),
-    ("conv", {"stride": 1, "padding": 1, "bias": False}), ("batchnorm", {"eps": 1e-3}),
-    ("relu", {}), ("maxpool", {"kernel": 2}),
-    ("gap", {}), ("flatten", {}), ("linear", {}), ("relu", {}), ("dropout", {"p": 0.25}),
-    ("linear", {}),
+    L("conv2d", "0", filters=4), L("batchnorm", "1"), L("relu"), L("maxpool"),
+    L("conv2d", "4", filters=8), L("batchnorm", "5", eps=1e-3), L("relu"), L("maxpool"),
+    L("gap"), L("dense", "10", units=8), L("relu"), L("dropout", rate=0.25),
+    L("dense", "13", units=1),
 ]
 
 
@@ -42,17 +51,33 @@ def deep_torch():
         nn.Linear(8, 1))
 
 
-#: strided, padded, biased convolution, overlapping padded pooling, tanh, momentum, flatten
+#: strided, padded, biased convolution, overlapping pooling, tanh, momentum, flatten
 STRIDED = [
-    ("conv", {"stride": 2, "padding": (0, 1)}), ("batchnorm", {"momentum": 0.3}), ("tanh", {}),
-    ("maxpool", {"kernel": 3, "stride": 2, "padding": 1}), ("flatten", {}), ("linear", {}),
+    L("conv2d", "0", filters=4, stride=2, bias=True), L("batchnorm", "1", momentum=0.3),
+    L("tanh"), L("maxpool", kernel=3, stride=2), L("flatten"), L("dense", "5", units=1),
 ]
 
 
 def strided_torch():
     return nn.Sequential(
-        nn.Conv2d(3, 4, (3, 2), stride=2, padding=(0, 1)), nn.BatchNorm2d(4, momentum=0.3),
-        nn.Tanh(), nn.MaxPool2d(3, stride=2, padding=1), nn.Flatten(), nn.Linear(4 * 8 * 9, 1))
+        nn.Conv2d(3, 4, 3, stride=2, padding=1), nn.BatchNorm2d(4, momentum=0.3),
+        nn.Tanh(), nn.MaxPool2d(3, stride=2), nn.Flatten(), nn.Linear(4 * 7 * 7, 1))
+
+
+#: a grouped, strided convolution, leaky ReLU, overlapping average pooling
+GROUPED = [
+    L("conv2d", "0", filters=4, bias=True), L("conv2d", "1", filters=8, stride=2, groups=2),
+    L("batchnorm", "2"), L("leaky_relu", slope=0.2), L("avgpool", kernel=3, stride=2),
+    L("flatten"), L("dense", "6", units=1),
+]
+
+
+def grouped_torch():
+    return nn.Sequential(
+        nn.Conv2d(3, 4, 3, padding=1), nn.Conv2d(4, 8, 3, stride=2, padding=1, groups=2,
+                                                 bias=False),
+        nn.BatchNorm2d(8), nn.LeakyReLU(0.2), nn.AvgPool2d(3, stride=2), nn.Flatten(),
+        nn.Linear(8 * 7 * 7, 1))
 
 
 @pytest.fixture(scope="module")
@@ -101,39 +126,43 @@ def _train_in_torch(model, X, y, masks_out):
     return losses
 
 
-def _train_in_logicat(spec, X, y, params, running, masks):
-    net = ConvNet(spec)
+def _train_in_logicat(layers, X, y, tensors, masks):
+    net = LayerGraph(layers, INPUT)
     losses = []
     for step in range(STEPS):
-        J, grads, running = net.cost_and_gradients(X, y, params, running, masks[step])
-        params = [p - LEARNING_RATE * g for p, g in zip(params, grads, strict=True)]
+        J, grads, running = net.cost_and_gradients(X, y, tensors, masks[step])
+        tensors = {name: value - LEARNING_RATE * grads[name] if name in grads else value
+                   for name, value in tensors.items()} | running
         losses.append(J)
-    return losses, params, running
+    return losses, tensors
 
 
-@pytest.mark.parametrize(("spec", "make"), [(DEEP, deep_torch), (STRIDED, strided_torch)],
-                         ids=["deep", "strided"])
-def test_sgd_steps_match_pytorch(images, spec, make):
+@pytest.mark.parametrize(("layers", "make"), [(DEEP, deep_torch), (STRIDED, strided_torch),
+                                              (GROUPED, grouped_torch)],
+                         ids=["deep", "strided", "grouped"])
+def test_sgd_steps_match_pytorch(images, layers, make):
     X, y = images
     torch.manual_seed(0)
     model = make().double().train()
-    params, running = split_state_dict(model.state_dict())
-    assert ConvNet(spec).param_names() == [k for k, _ in model.named_parameters()]
-    assert ConvNet(spec).running_names() == [
-        k for k, _ in model.named_buffers() if not k.endswith("num_batches_tracked")]
+    trained, statistics = split_state_dict(model.state_dict())
+    net = LayerGraph(layers, INPUT)
+    assert net.trained_names() == [k for k, _ in model.named_parameters()] == list(trained)
+    assert net.statistic_names() == list(statistics)
 
     masks: list = []
     torch_losses = _train_in_torch(model, X, y, masks)
-    losses, params, running = _train_in_logicat(spec, X, y, params, running, masks)
+    losses, tensors = _train_in_logicat(layers, X, y, trained | statistics, masks)
     assert all(0 < mask.mean() < 1 for step in masks for mask in step)  # dropout did drop
 
     np.testing.assert_allclose(losses, torch_losses, rtol=0, atol=TOL)
     assert torch_losses[-1] < torch_losses[0]  # the steps did train
-    torch_params, torch_running = split_state_dict(model.state_dict())
-    for ours, theirs in zip(params + running, torch_params + torch_running, strict=True):
-        np.testing.assert_allclose(ours, theirs, rtol=0, atol=TOL)
+    torch_trained, torch_statistics = split_state_dict(model.state_dict())
+    theirs = torch_trained | torch_statistics
+    assert tensors.keys() == theirs.keys()
+    for name, value in tensors.items():
+        np.testing.assert_allclose(value, theirs[name], rtol=0, atol=TOL, err_msg=name)
     # and in evaluation mode, with the running statistics: the same logits
-    z = ConvNet(spec).forward(X, params, training=False, running=running).logits
+    z = net.forward(X, tensors, training=False).logits
     with torch.no_grad():
         torch_z = model.eval()(torch.tensor(X)).reshape(-1).numpy()
     np.testing.assert_allclose(z.data, torch_z, rtol=0, atol=TOL)
@@ -142,68 +171,75 @@ def test_sgd_steps_match_pytorch(images, spec, make):
 def test_a_static_graph_gives_the_dynamic_numbers(images, rng):
     X, y = images
     torch.manual_seed(1)
-    params, running = split_state_dict(deep_torch().double().state_dict())
-    net = ConvNet(DEEP)
+    trained, statistics = split_state_dict(deep_torch().double().state_dict())
+    net = LayerGraph(DEEP, INPUT)
     mask = (rng.random((len(X), 8)) > 0.25).astype(float)
-    X_p, y_p = placeholder("X", (None, 3, 32, 32)), placeholder("y", (None,))
+    X_p, y_p = placeholder("X", (None, *INPUT)), placeholder("y", (None,))
     mask_p = placeholder("mask", (None, 8))
-    param_p = [placeholder(n, p.shape, requires_grad=True)
-               for n, p in zip(net.param_names(), params, strict=True)]
-    defined = net.forward(X_p, param_p, y_p, masks=[mask_p])
+    trained_p = {name: placeholder(name, value.shape, requires_grad=True)
+                 for name, value in trained.items()}
+    defined = net.forward(X_p, statistics | trained_p, y_p, masks=[mask_p])
     graph = Graph(defined.cost)
+    fed = {trained_p[name]: value for name, value in trained.items()}
     for batch in (slice(0, 16), slice(3, 9)):  # any batch size, as fed
         feed = {X_p: X[batch], y_p: y[batch], mask_p: mask[batch]}
-        J, grads = graph.run(feed | dict(zip(param_p, params, strict=True)), grads=param_p)
+        J, grads = graph.run(feed | fed, grads=list(trained_p.values()))
         J_dyn, grads_dyn, running_dyn = net.cost_and_gradients(
-            X[batch], y[batch], params, running, [mask[batch]])
+            X[batch], y[batch], trained | statistics, [mask[batch]])
         assert J == J_dyn
-        for a, b in zip(grads, grads_dyn, strict=True):
-            np.testing.assert_array_equal(a, b)
-        for a, b in zip(net.updated_running(defined, running), running_dyn, strict=True):
-            np.testing.assert_array_equal(a, b)
+        for name, g in zip(trained_p, grads, strict=True):
+            np.testing.assert_array_equal(g, grads_dyn[name])
+        replayed = net.updated_running(defined, statistics)
+        assert replayed.keys() == running_dyn.keys() == {
+            f"{i}.{s}" for i in (1, 5) for s in ("running_mean", "running_var")}
+        for name, value in replayed.items():
+            np.testing.assert_array_equal(value, running_dyn[name])
 
 
 def test_split_state_dict_reads_numpy_arrays_too():
     state = {"0.weight": np.ones((2, 3, 3, 3)), "1.weight": np.ones(2), "1.bias": np.zeros(2),
              "1.running_mean": np.zeros(2), "1.running_var": np.ones(2),
              "1.num_batches_tracked": np.array(0)}
-    params, running = split_state_dict(state)
-    assert [p.shape for p in params] == [(2, 3, 3, 3), (2,), (2,)]
-    assert [r.tolist() for r in running] == [[0.0, 0.0], [1.0, 1.0]]
+    trained, statistics = split_state_dict(state)
+    assert {k: v.shape for k, v in trained.items()} == {
+        "0.weight": (2, 3, 3, 3), "1.weight": (2,), "1.bias": (2,)}
+    assert {k: v.tolist() for k, v in statistics.items()} == {
+        "1.running_mean": [0.0, 0.0], "1.running_var": [1.0, 1.0]}
 
 
-def test_spec_and_parameter_errors(rng):
+def test_layer_and_tensor_errors(rng):
     X = rng.normal(size=(2, 3, 8, 8))
-    with pytest.raises(ParameterError, match="Layer 0 of the ConvNet must be one of 'conv'"):
-        ConvNet([("convolution", {})])
-    with pytest.raises(ParameterError, match=r"Layer 1 \(relu\) takes the options none. "
-                                             r"Got 'inplace' instead"):
-        ConvNet([("conv", {}), ("relu", {"inplace": True})])
-    with pytest.raises(ParameterError, match="needs its 'kernel'"):
-        ConvNet([("maxpool", {})])
-    net = ConvNet([("conv", {"bias": False}), ("batchnorm", {}), ("gap", {}), ("flatten", {}),
-                   ("linear", {})])
-    assert net.param_names() == ["0.weight", "1.weight", "1.bias", "4.weight", "4.bias"]
-    good = [rng.normal(size=(4, 3, 3, 3)), np.ones(4), np.zeros(4), rng.normal(size=(1, 4)),
-            np.zeros(1)]
-    with pytest.raises(ParameterError, match=r"takes 5 parameters \(0.weight, 1.weight"):
-        net.forward(X, good[:4])
-    with pytest.raises(ParameterError, match="running statistics are 2 arrays"):
-        net.forward(X, good, training=False)
-    with pytest.raises(ShapeError, match=r"weight of shape \(out_c, 3, kh, kw\)"):
-        net.forward(X, [rng.normal(size=(4, 2, 3, 3)), *good[1:]])
-    with pytest.raises(ShapeError, match=r"needs a weight of shape \(out, 4\)"):
-        net.forward(X, [*good[:3], rng.normal(size=(1, 5)), np.zeros(1)])
-    with pytest.raises(ShapeError, match=r"one logit per image, \(m, 1\). It gives \(2, 2\)"):
-        net.forward(X, [*good[:3], rng.normal(size=(2, 4)), np.zeros(2)])
-    with pytest.raises(ParameterError, match="needs a keep-mask"):
-        ConvNet([("flatten", {}), ("dropout", {"p": 0.5}), ("linear", {})]).forward(
-            X, [rng.normal(size=(1, 192)), np.zeros(1)])
-    with pytest.raises(ParameterError, match="1 dropout layers, one keep-mask each. Got 2"):
-        ConvNet([("flatten", {}), ("dropout", {"p": 0.5}), ("linear", {})]).forward(
-            X, [rng.normal(size=(1, 192)), np.zeros(1)], masks=[np.ones((2, 192))] * 2)
-    # p = 0 and evaluation mode need no mask
-    z = ConvNet([("flatten", {}), ("dropout", {"p": 0.0}), ("linear", {"bias": False})]).forward(
-        X, [np.ones((1, 192))]).logits
+    with pytest.raises(ParameterError, match=r"layer 0 \(conv2d\) holds tensors but has no "
+                                             "name"):
+        LayerGraph([L("conv2d", filters=4), L("gap"), L("dense", "2", units=1)], (3, 8, 8))
+    with pytest.raises(ShapeError, match=r"one logit per example, \(1,\). They give \(2,\)"):
+        LayerGraph([L("gap"), L("dense", "1", units=2)], (3, 8, 8))
+    with pytest.raises(ShapeError, match=r"layer 0 \(dense\) takes vectors"):
+        LayerGraph([L("dense", "0", units=1)], (3, 8, 8))
+    layers = [L("conv2d", "0", filters=4), L("batchnorm", "1"), L("gap"),
+              L("dense", "3", units=1), L("sigmoid")]  # the sigmoid is the loss's
+    net = LayerGraph(layers, (3, 8, 8))
+    assert net.trained_names() == ["0.weight", "1.weight", "1.bias", "3.weight", "3.bias"]
+    assert net.statistic_names() == ["1.running_mean", "1.running_var"]
+    good = {"0.weight": rng.normal(size=(4, 3, 3, 3)), "1.weight": np.ones(4),
+            "1.bias": np.zeros(4), "1.running_mean": np.zeros(4), "1.running_var": np.ones(4),
+            "3.weight": rng.normal(size=(1, 4)), "3.bias": np.zeros(1)}
+    with pytest.raises(ParameterError, match=r"need the tensor '3.bias' of shape \(1,\)"):
+        net.forward(X, {k: v for k, v in good.items() if k != "3.bias"})
+    with pytest.raises(ShapeError, match=r"'0.weight' must have shape \(4, 3, 3, 3\) for these "
+                                         r"layers. Got \(4, 2, 3, 3\)"):
+        net.forward(X, good | {"0.weight": rng.normal(size=(4, 2, 3, 3))})
+    with pytest.raises(ShapeError, match=r"take inputs of shape \(m, \*\(3, 8, 8\)\)"):
+        net.forward(X[:, :, :4], good)
+    flat = [L("flatten"), L("dropout", "drop", rate=0.5), L("dense", "2", units=1, bias=False)]
+    weight = {"2.weight": rng.normal(size=(1, 192))}
+    with pytest.raises(ParameterError, match="drop drops in training: give a keep-mask"):
+        LayerGraph(flat, (3, 8, 8)).forward(X, weight)
+    with pytest.raises(ParameterError, match="1 dropout layers that drop, one keep-mask each. "
+                                             "Got 2"):
+        LayerGraph(flat, (3, 8, 8)).forward(X, weight, masks=[np.ones((2, 192))] * 2)
+    # rate 0 and evaluation mode need no mask
+    flat[1] = L("dropout", rate=0.0)
+    z = LayerGraph(flat, (3, 8, 8)).forward(X, {"2.weight": np.ones((1, 192))}).logits
     np.testing.assert_allclose(z.data, X.reshape(2, -1).sum(axis=1))
     assert isinstance(z, Tensor)

@@ -186,12 +186,12 @@ def test_cli_draws_the_tiny_convnet_after_forward_and_backward(cat_data):
     result = _run("--example", "convnet")
     assert result.exit_code == 0, result.output
     rows = [line.split("  ")[0] for line in result.output.splitlines()[3:]]
-    for expected in ["conv0 = conv2d(X, 0.weight, stride=1, padding=1)",
-                     "batchnorm1 = batch_norm(conv0, 1.weight, 1.bias, eps=1e-05)",
-                     "relu2 = relu(batchnorm1)",
-                     "maxpool3 = max_pool2d(relu2, kernel=2, stride=2, padding=0)",
-                     "gap4 = mean(maxpool3, axis=(2, 3))", "flatten5 = reshape(gap4)",
-                     "z = reshape(linear6)", "J = mean(L)"]:
+    for expected in ["conv = conv2d(X, conv.weight, stride=1, padding=1)",
+                     "bn = batch_norm(conv, bn.weight, bn.bias, eps=1e-05)",
+                     "relu = relu(bn)",
+                     "pool = max_pool2d(relu, kernel=2, stride=2, padding=0)",
+                     "gap = mean(pool, axis=(2, 3))", "linear = t2 + linear.bias",
+                     "z = reshape(linear)", "J = mean(L)"]:
         assert expected in rows, expected
     # the drawn J is the cost of the example's network on its 8 images, gradients on every node
     from logicat.engines.autograd.layers import example
@@ -201,7 +201,7 @@ def test_cli_draws_the_tiny_convnet_after_forward_and_backward(cat_data):
     J = example(cat_data.train_x[pick, ::4, ::4], y[pick])
     assert result.output.splitlines()[-1].split()[-2:] == [draw.summarize(J.data), "1"]
     by_name = _by_name(J)
-    assert by_name["X"].shape == (8, 3, 16, 16) and by_name["maxpool3"].shape == (8, 4, 8, 8)
+    assert by_name["X"].shape == (8, 3, 16, 16) and by_name["pool"].shape == (8, 4, 8, 8)
     assert all(n.grad is not None for n in topological_order(J) if n.requires_grad)
     dot = _run("--example", "convnet", "--format", "dot").output
     assert dot.startswith("digraph") and dot.count("[label=<") == len(rows)

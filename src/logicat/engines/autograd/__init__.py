@@ -5,9 +5,11 @@
   (TensorFlow 1.x's define-and-run way), giving exactly the same numbers.
 - ``conv``: the image ops, each forward rule beside its backward rule: ``conv2d`` (im2col),
   ``max_pool2d``, ``batch_norm`` (training and evaluation), dropout with a given mask.
-- ``layers``: ``ConvNet``, a convolutional network's cost from a plain spec and PyTorch-ordered
-  parameters (checked against torch, step by step); ``engine_layers`` turns a list of the layer
-  vocabulary (``logicat.nn.layers``) into that spec.
+- ``layers``: ``LayerGraph``, the cost of any list of layers (``logicat.nn.layers``, the list
+  every engine reads) with its tensors by name: it loops over the list, and each layer type's
+  expression in this engine is its own ``autograd`` method (``logicat.nn.layer_types``), beside
+  its NumPy forward and backward (checked against torch step by step, and against NumPy's
+  hand-derived gradients).
 - ``gradient_check``: ``gradcheck``, autograd gradients against central finite differences.
 - ``graphs``: the cost of any network as a graph (the "autograd" engine's forward pass) and the
   lesson's small graphs.
@@ -17,7 +19,7 @@
 from logicat.core.lazy import lazy_exports
 
 _WHERE = {
-    "ConvNet": "logicat.engines.autograd.layers",
+    "LayerGraph": "logicat.engines.autograd.layers",
     "Tensor": "logicat.engines.autograd.tensor",
     "no_grad": "logicat.engines.autograd.tensor",
     "GradcheckResult": "logicat.engines.autograd.gradient_check",

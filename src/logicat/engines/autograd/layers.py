@@ -1,36 +1,41 @@
-"""A small convolutional network as a graph of the engine's ops, fed PyTorch's parameters.
+r"""Any list of layers as a graph of the engine's ops: the network's cost, fed tensors by name.
 
-The network is a plain spec, a list of ``(layer, options)`` read in order, each layer the twin of
-a ``torch.nn`` module with the same defaults:
+The engine has no layer vocabulary of its own: it reads the list every engine reads
+(``logicat.nn.layers``) and asks each layer for its expression. That expression lives with the
+layer's type (``logicat.nn.layer_types``), beside its NumPy forward pass and its hand-derived
+backward rule: ``Layer.autograd(A, tensors, ops, run)`` turns the engine's Tensor ``A`` into
+the layer's output with the ops of ``conv`` (conv2d, max_pool2d, batch_norm, dropout) and the
+Tensor's own (+, @, relu, mean, ...). This module only loops:
 
-    layer        options (defaults)                           torch.nn            parameters
-    "conv"       stride 1, padding 0, bias True               Conv2d              weight, bias
-    "batchnorm"  eps 1e-5, momentum 0.1, affine True          BatchNorm2d (1d)    weight, bias
-    "relu", "tanh"                                            ReLU, Tanh          -
-    "maxpool"    kernel (required), stride kernel, padding 0  MaxPool2d           -
-    "gap"        (global average pooling, to (m, C, 1, 1))    AdaptiveAvgPool2d(1) -
-    "flatten"    (to (m, C H W), as after "gap")              Flatten             -
-    "linear"     bias True                                    Linear              weight, bias
-    "dropout"    p 0.5                                        Dropout             -
+    A = X                                    # (m, C, H, W) images in [0, 1], or (m, n)
+    for each layer up to the logit:          # a final sigmoid is the loss's
+        A = layer.autograd(A, tensors, conv, run)
+    z = A (m,);  J = mean cross-entropy(z, y)      # PyTorch's BCEWithLogitsLoss
 
-The parameters are one list in the order of ``module.parameters()`` (= ``state_dict()`` without
-the buffers) and in PyTorch's layouts: conv weight (out_c, in_c, kh, kw), linear weight
-(out, in), each bias and batch-norm weight (out,). The kernel sizes and widths are read from
-them. ``running`` lists each batch norm's running_mean and running_var, in that order.
-``split_state_dict`` splits a ``state_dict()`` (its tensors or arrays) into the two lists, and
-``param_names()`` gives the keys the list stands for in a ``torch.nn.Sequential`` of the twins
-(layer i of the spec is module i of the Sequential, so the keys match).
-The last layer must give one value per example: the logit z; the cost is the mean
-cross-entropy from the logit, PyTorch's ``BCEWithLogitsLoss``.
+``tensors`` maps each tensor's name in model files (``features.0.weight``,
+``net.4.body.0.running_var``; PyTorch's ``state_dict`` keys) to its value. The trained ones
+(the weights and biases) become leaves of the graph under their names, so a drawn graph shows
+``conv2d(X, features.0.weight, ...)``; the statistics (a ``normalize``'s mean and std, a batch
+norm's running mean and variance) stay constants. Each layer's output node is named after the
+layer (its name, or its type and index: ``relu2``).
 
-This module does not import torch: the numbers are the engine's own, and
-``tests/engines/autograd/test_convnet.py`` checks that a few SGD steps give PyTorch's.
+``run`` is the ``Pass`` being built: whether it trains (batch norms normalise with the batch's
+statistics, and record their input for the running statistics' update; dropout drops by the
+given keep-masks, one per dropout layer of rate > 0, in the order they run) or evaluates (batch
+norms use their running statistics, dropout is the identity). ``LayerGraph.cost_and_gradients``
+is one training pass: the cost, its gradient by every trained tensor, and the running statistics
+after it (PyTorch's momentum update, ``conv.updated_running_stats``).
+
+This module does not import torch: the numbers are the engine's own. ``tests/engines/
+autograd/test_convnet.py`` checks a few SGD steps against PyTorch's and ``test_layers.py`` the
+gradients against NumPy's hand-derived backward pass (``logicat.nn.backward``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -38,259 +43,179 @@ from logicat.core.errors import ParameterError, ShapeError
 from logicat.engines.autograd import conv
 from logicat.engines.autograd.graphs import cross_entropy_from_logit
 from logicat.engines.autograd.tensor import Tensor
-from logicat.nn import convnet
-from logicat.nn.convnet import ConvNetSpec
-from logicat.nn.layers import Layer, logit_layers
-
-#: each layer's options and their defaults (those of its torch.nn twin)
-LAYERS: dict[str, dict[str, object]] = {
-    "conv": {"stride": 1, "padding": 0, "bias": True},
-    "batchnorm": {"eps": 1e-5, "momentum": 0.1, "affine": True},
-    "relu": {},
-    "tanh": {},
-    "maxpool": {"kernel": None, "stride": None, "padding": 0},
-    "gap": {},
-    "flatten": {},
-    "linear": {"bias": True},
-    "dropout": {"p": 0.5},
-}
-_BUFFERS = ("running_mean", "running_var", "num_batches_tracked")
-
-Spec = Sequence[tuple[str, Mapping[str, object]]]
+from logicat.nn.layer import TRAINED_ROLES, where
+from logicat.nn.layers import Layer, layer, logit_layers, shapes, walk
 
 
 @dataclass
-class ConvNetPass:
-    """One forward pass: the logits, the cost (when labels were given) and, for the running
-    statistics, the input of each batch norm (its ``data`` is refreshed by every static run)."""
+class Pass:
+    """One forward pass through the layers: what the layers' ``autograd`` methods read
+    (``training``, ``mask``, ``statistic``) and record (``batchnorm_inputs``), then the logits and
+    the cost (when labels were given). Each batch norm input's ``data`` is refreshed by every run
+    of a static graph, so ``LayerGraph.updated_running`` also follows a replayed pass."""
 
-    logits: Tensor  # (m,)
+    training: bool
+    masks: Sequence[Tensor | np.ndarray] = ()
+    logits: Tensor | None = None  # (m,)
     cost: Tensor | None = None  # ()
-    batchnorm_inputs: list[Tensor] = field(default_factory=list)
+    batchnorm_inputs: list[tuple[Layer, Tensor]] = field(default_factory=list)
+    masks_taken: int = 0
+
+    def mask(self, layer: Layer, A: Tensor) -> Tensor | np.ndarray:
+        """The keep-mask (1 keep, 0 drop; A's shape) of the next dropout layer in training."""
+        if self.masks_taken == len(self.masks):
+            raise ParameterError(f"{layer.name or 'a dropout layer'} drops in training: give a "
+                                 "keep-mask per dropout layer (masks=[...]), or rate 0.")
+        self.masks_taken += 1
+        return self.masks[self.masks_taken - 1]
+
+    @staticmethod
+    def statistic(value: Any) -> np.ndarray:
+        """A running mean or variance as ``conv.batch_norm_eval`` takes it: an array."""
+        return np.asarray(value.data if isinstance(value, Tensor) else value)
 
 
-def _layer(i: int, entry) -> tuple[str, dict[str, object]]:
-    name, options = entry if isinstance(entry, (tuple, list)) else (entry, {})
-    if name not in LAYERS:
-        raise ParameterError(f"Layer {i} of the ConvNet must be one of "
-                             f"{', '.join(map(repr, LAYERS))}. Got {name!r} instead.")
-    unknown = sorted(set(options) - set(LAYERS[name]))
-    if unknown:
-        allowed = ", ".join(map(repr, LAYERS[name])) or "none"
-        raise ParameterError(f"Layer {i} ({name}) takes the options {allowed}. "
-                             f"Got {unknown[0]!r} instead.")
-    merged = {**LAYERS[name], **options}
-    if name == "maxpool" and merged["kernel"] is None:
-        raise ParameterError(f"Layer {i} (maxpool) needs its 'kernel' option.")
-    return name, merged
+class LayerGraph:
+    """The cost of the network ``layers`` (a list of ``logicat.nn.layers``, up to its logit: a
+    final sigmoid is dropped) on inputs of ``input_shape`` - one example's, (C, H, W) images or
+    (n,) vectors - as a graph of the engine's ops. Every layer that holds tensors must be named
+    (``nn.layers.resolve`` names them); the last must give one logit per example."""
 
-
-def _has_params(name: str, options: Mapping[str, object]) -> bool:
-    return name in ("conv", "linear") or (name == "batchnorm" and bool(options["affine"]))
-
-
-class ConvNet:
-    """The cost of a network of ``spec`` (see the module's docstring) as a graph of engine ops."""
-
-    def __init__(self, spec: Spec) -> None:
-        self.layers = [_layer(i, entry) for i, entry in enumerate(spec)]
+    def __init__(self, layers: Sequence[Layer], input_shape: tuple[int, ...]) -> None:
+        self.layers = logit_layers(layers)
         if not self.layers:
-            raise ParameterError("A ConvNet needs at least one layer.")
+            raise ParameterError("A layer graph needs at least one layer.")
+        for i, lay in enumerate(self.layers):
+            if any(d.roles() and d.name is None and d.tensors is None for d in lay.walk()):
+                raise ParameterError(f"{where(i, lay)} holds tensors but has no name "
+                                     "(logicat.nn.layers.resolve names them).")
+        self.input_shape = tuple(int(s) for s in input_shape)
+        #: {tensor name: shape}, in PyTorch's ``state_dict`` order
+        self.shapes, out = shapes(self.layers, self.input_shape)
+        if out != (1,):
+            raise ShapeError(f"The layers must end in one logit per example, (1,). They give "
+                             f"{out} instead.")
 
-    def param_names(self) -> list[str]:
-        """The keys of ``nn.Sequential(*layers).named_parameters()``: '0.weight', '1.bias', ..."""
-        names = []
-        for i, (name, options) in enumerate(self.layers):
-            if _has_params(name, options):
-                names.append(f"{i}.weight")
-                if name == "batchnorm" or options["bias"]:
-                    names.append(f"{i}.bias")
-        return names
+    def _roles(self) -> list[tuple[str, str]]:
+        return [(role, name) for lay in walk(self.layers)
+                for role, name in lay.tensor_names().items()]
 
-    def running_names(self) -> list[str]:
-        """What ``running`` holds: '1.running_mean', '1.running_var', ... per batch norm."""
-        return [f"{i}.{b}" for i, (name, _) in enumerate(self.layers) if name == "batchnorm"
-                for b in _BUFFERS[:2]]
+    def trained_names(self) -> list[str]:
+        """The trained tensors, in the order of the torch module's ``named_parameters()``."""
+        return [name for role, name in self._roles() if role in TRAINED_ROLES]
+
+    def statistic_names(self) -> list[str]:
+        """The other tensors (input statistics, running statistics): the module's buffers."""
+        return [name for role, name in self._roles() if role not in TRAINED_ROLES]
+
+    def graph_tensors(self, tensors: Mapping[str, Any]) -> dict[str, Tensor | np.ndarray]:
+        """The layers' tensors as the graph takes them: each trained one a Tensor (a given
+        Tensor as it is, an array as a constant leaf named after it), each statistic an array;
+        a missing tensor or a wrong shape is a one-line error."""
+        out: dict[str, Tensor | np.ndarray] = {}
+        trained = set(self.trained_names())
+        for name, shape in self.shapes.items():
+            if name not in tensors:
+                raise ParameterError(f"The layers need the tensor {name!r} of shape {shape}. "
+                                     "It is missing.")
+            value = tensors[name]
+            given = tuple(value.shape if isinstance(value, Tensor) else np.shape(value))
+            if given != shape:
+                raise ShapeError(f"The tensor {name!r} must have shape {shape} for these "
+                                 f"layers. Got {given} instead.")
+            if name in trained:
+                out[name] = value if isinstance(value, Tensor) else Tensor(value, name=name)
+                out[name].name = out[name].name or name  # drawn graphs carry the file's names
+            else:
+                out[name] = Pass.statistic(value)
+        return out
 
     def forward(
         self,
         X: Tensor | np.ndarray,
-        params: Sequence[Tensor | np.ndarray],
+        tensors: Mapping[str, Any],
         y: Tensor | np.ndarray | None = None,
         *,
         training: bool = True,
-        running: Sequence[np.ndarray] | None = None,
         masks: Sequence[Tensor | np.ndarray] = (),
-    ) -> ConvNetPass:
-        """The graph from the images X (m, C, H, W) to the logits (m,), and to the mean
-        cross-entropy J when the labels y (m,) in {0, 1} are given.
+    ) -> Pass:
+        """The graph from the inputs X ((m, C, H, W) images in [0, 1], or (m, n)) to the logits
+        (m,), and to the mean cross-entropy J when the labels y (m,) in {0, 1} are given.
 
-        training : batch norms use the batch's statistics (True) or ``running`` (False);
-            dropout drops by ``masks`` (one keep-mask per dropout layer, of its input's shape)
-            in training, and is the identity in evaluation
+        training : batch norms use the batch's statistics (True) or their running ones (False);
+            dropout drops by ``masks`` (one keep-mask per dropout layer of rate > 0, of its
+            input's shape, in the order the layers run) in training, and is the identity in
+            evaluation
         """
         X = X if isinstance(X, Tensor) else Tensor(X, name="X")
-        params = [p if isinstance(p, Tensor) else Tensor(p) for p in params]
-        names = self.param_names()
-        if len(params) != len(names):
-            raise ParameterError(f"The ConvNet takes {len(names)} parameters "
-                                 f"({', '.join(names)}). Got {len(params)} instead.")
-        stat_names = self.running_names()
-        if (running is None and not training
-                or running is not None and len(running) != len(stat_names)):
-            raise ParameterError(
-                f"The ConvNet's running statistics are {len(stat_names)} arrays "
-                f"({', '.join(stat_names) or 'none'}; needed in evaluation mode). "
-                f"Got {0 if running is None else len(running)} instead.")
-        n_dropout = sum(name == "dropout" for name, _ in self.layers)
-        if masks and len(masks) != n_dropout:
-            raise ParameterError(f"The ConvNet has {n_dropout} dropout layers, one keep-mask "
-                                 f"each. Got {len(masks)} masks instead.")
-        for p, key in zip(params, names, strict=True):
-            p.name = p.name or key  # the nodes of the drawn graph carry the state_dict's keys
-        taken, stats, dropped = iter(params), iter(running or ()), iter(masks)
-        A, batchnorm_inputs = X, []
-        for i, (name, options) in enumerate(self.layers):
-            if name == "batchnorm":
-                batchnorm_inputs.append(A)
-            A = self._apply(name, options, A, taken, stats, dropped, training)
-            A.name = A.name or f"{name}{i}"
-        if A.ndim != 2 or A.shape[1] != 1:
-            raise ShapeError(f"The ConvNet's last layer must give one logit per image, (m, 1). "
-                             f"It gives {A.shape} instead.")
+        if tuple(X.shape[1:]) != self.input_shape:
+            raise ShapeError(f"The layers take inputs of shape (m, *{self.input_shape}). Got "
+                             f"{X.shape} instead.")
+        dropping = sum(lay.type == "dropout" and lay["rate"] > 0 for lay in walk(self.layers))
+        if training and masks and len(masks) != dropping:
+            raise ParameterError(f"The layers have {dropping} dropout layers that drop, one "
+                                 f"keep-mask each. Got {len(masks)} masks instead.")
+        given = self.graph_tensors(tensors)
+        run = Pass(training, masks)
+        A = X
+        for i, lay in enumerate(self.layers):
+            A = lay.autograd(A, given, conv, run)
+            A.name = A.name or lay.name or f"{lay.type}{i}"
         z = A.reshape(-1)  # (m,)
         z.name = "z"
-        J = None
+        run.logits = z
         if y is not None:
             losses = cross_entropy_from_logit(z, y)
             losses.name = "L"
-            J = losses.mean()  # BCEWithLogitsLoss
-            J.name = "J"
-        return ConvNetPass(z, J, batchnorm_inputs)
+            run.cost = losses.mean()  # BCEWithLogitsLoss
+            run.cost.name = "J"
+        return run
 
     @staticmethod
-    def _apply(name, options, A, params, stats, masks, training) -> Tensor:
-        """One layer on A, taking its parameters, statistics or mask from the iterators."""
-        if name in ("relu", "tanh"):
-            return getattr(A, name)()
-        if name == "conv":
-            weight = next(params)
-            bias = next(params) if options["bias"] else None
-            return conv.conv2d(A, weight, bias, options["stride"], options["padding"])
-        if name == "batchnorm":
-            weight, bias = (next(params), next(params)) if options["affine"] else (None, None)
-            mean, var = next(stats, None), next(stats, None)
-            if training:
-                return conv.batch_norm(A, weight, bias, options["eps"])
-            return conv.batch_norm_eval(A, mean, var, weight, bias, options["eps"])
-        if name == "maxpool":
-            return conv.max_pool2d(A, options["kernel"], options["stride"], options["padding"])
-        if name == "gap":  # (m, C, 1, 1), as AdaptiveAvgPool2d(1): a "flatten" follows
-            return A.mean(axis=(2, 3), keepdims=True)
-        if name == "flatten":  # -1: the batch size is free (a static graph's placeholder)
-            return A.reshape(-1, int(np.prod(A.shape[1:])))
-        if name == "linear":
-            weight = next(params)
-            bias = next(params) if options["bias"] else None
-            if A.ndim != 2 or weight.ndim != 2 or weight.shape[1] != A.shape[1]:
-                raise ShapeError(f"A linear layer on inputs {A.shape} needs a weight of shape "
-                                 f"(out, {A.shape[-1]}). Got {weight.shape} instead.")
-            A = A @ weight.T  # (m, out): PyTorch's weight (out, in) needs no transposing copy
-            return A if bias is None else A + bias
-        # dropout
-        p = float(options["p"])
-        if not training or p == 0.0:
-            return A
-        mask = next(masks, None)
-        if mask is None:
-            raise ParameterError("A ConvNet with dropout needs a keep-mask per dropout layer "
-                                 "in training (masks=[...]), or p = 0.")
-        return conv.dropout(A, mask, p)
-
-    def updated_running(self, result: ConvNetPass, running: Sequence[np.ndarray]
-                        ) -> list[np.ndarray]:
-        """``running`` after the training pass ``result``: PyTorch's momentum update of each
-        batch norm's statistics (``conv.updated_running_stats``), in the order of ``running``."""
-        momenta = [o["momentum"] for name, o in self.layers if name == "batchnorm"]
-        updated: list[np.ndarray] = []
-        for k, (x, momentum) in enumerate(zip(result.batchnorm_inputs, momenta, strict=True)):
-            updated += conv.updated_running_stats(
-                running[2 * k], running[2 * k + 1], x.data, float(momentum))
+    def updated_running(result: Pass, tensors: Mapping[str, Any]) -> dict[str, np.ndarray]:
+        """{name: value} of each batch norm's running statistics after the training pass
+        ``result``, from their values in ``tensors``: PyTorch's momentum update
+        (``conv.updated_running_stats``) with the batch each one normalised."""
+        updated: dict[str, np.ndarray] = {}
+        for lay, x in result.batchnorm_inputs:
+            names = lay.tensor_names()
+            mean, var = names["running_mean"], names["running_var"]
+            updated[mean], updated[var] = conv.updated_running_stats(
+                Pass.statistic(tensors[mean]), Pass.statistic(tensors[var]), x.data,
+                float(lay["momentum"]))
         return updated
 
     def cost_and_gradients(
         self,
         X: np.ndarray,
         y: np.ndarray,
-        params: Sequence[np.ndarray],
-        running: Sequence[np.ndarray] | None = None,
+        tensors: Mapping[str, np.ndarray],
         masks: Sequence[np.ndarray] = (),
-    ) -> tuple[float, list[np.ndarray], list[np.ndarray] | None]:
-        """One training pass: (J, [dJ/dp for each parameter], the running statistics after it,
-        None when ``running`` is None)."""
-        leaves = [Tensor(p, requires_grad=True) for p in params]
-        result = self.forward(X, leaves, y, running=running, masks=masks)
+    ) -> tuple[float, dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """One training pass: (J, {name: dJ/d(tensor)} for each trained tensor, {name: value}
+        of the running statistics after it)."""
+        leaves = {name: Tensor(tensors[name], requires_grad=True, name=name)
+                  for name in self.trained_names()}
+        result = self.forward(X, {**tensors, **leaves}, y, masks=masks)
         result.cost.backward()
-        after = None if running is None else self.updated_running(result, running)
-        return float(result.cost.data), [p.grad for p in leaves], after
+        return (float(result.cost.data), {name: t.grad for name, t in leaves.items()},
+                self.updated_running(result, tensors))
 
 
-def layers_of(spec: ConvNetSpec, dropout: float = 0.0) -> list[tuple[str, dict]]:
-    """The layers of ``ConvNetClassifier``'s network - its one description,
-    ``logicat.nn.convnet.layers(spec)`` - in this engine's terms, after its input normalisation:
-    its parameters in the order of the PyTorch module's ``parameters()`` are the ones this spec
-    takes."""
-    return engine_layers(convnet.layers(spec, dropout))
-
-
-def engine_layers(layers: Sequence[Layer]) -> list[tuple[str, dict]]:
-    """A list of the layer vocabulary (``logicat.nn.layers``) as this engine's spec: one entry
-    per layer type. The input normalisation (a first ``normalize``) is the caller's, and the
-    final ``sigmoid`` the loss's (the spec ends at the logit)."""
-    out: list[tuple[str, dict]] = []
-    for i, lay in enumerate(logit_layers(layers)):
-        o = lay.options
-        if lay.type == "normalize":
-            if i:
-                raise ParameterError("logicat's engine takes the input normalised: a normalize "
-                                     "layer must come first.")
-            continue
-        if lay.type == "conv2d":
-            out.append(("conv", {"stride": o["stride"], "padding": o["padding"],
-                                 "bias": o["bias"]}))
-        elif lay.type == "batchnorm":
-            out.append(("batchnorm", {"eps": o["eps"], "momentum": o["momentum"]}))
-        elif lay.type == "maxpool":
-            out.append(("maxpool", {"kernel": o["kernel"], "stride": o["stride"]}))
-        elif lay.type == "gap":  # the engine's gap keeps (m, C, 1, 1), as AdaptiveAvgPool2d(1)
-            out += [("gap", {}), ("flatten", {})]
-        elif lay.type == "dropout":
-            out.append(("dropout", {"p": o["rate"]}))
-        elif lay.type == "dense":
-            if o["layout"] != "out_in":
-                raise ParameterError("logicat's engine takes dense weights laid out as "
-                                     "PyTorch's (units, n).")
-            out.append(("linear", {"bias": o["bias"]}))
-        elif lay.type == "sigmoid":
-            raise ParameterError("logicat's ConvNet engine has no sigmoid layer before the "
-                                 "logit.")
-        else:  # relu, tanh, flatten
-            out.append((lay.type, {}))
-    return out
-
-
-def split_state_dict(state: Mapping[str, object]) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """(parameters, running statistics) of a ``state_dict()``, each in its order, as copied
-    arrays (torch's CPU tensors or arrays; torch is not imported here); ``num_batches_tracked``
-    is left out (it matters only with momentum None)."""
-    params, running = [], []
+def split_state_dict(state: Mapping[str, Any]) -> tuple[dict[str, np.ndarray],
+                                                          dict[str, np.ndarray]]:
+    """({name: trained tensor}, {name: statistic}) of a ``state_dict()``, each in its order, as
+    copied arrays (torch's CPU tensors or arrays; torch is not imported here); the weights and
+    biases are the trained ones, ``num_batches_tracked`` is left out (it matters only with
+    momentum None)."""
+    trained, statistics = {}, {}
     for key, value in state.items():
-        suffix = key.rsplit(".", 1)[-1]
-        if suffix == "num_batches_tracked":
+        role = key.rsplit(".", 1)[-1]
+        if role == "num_batches_tracked":
             continue
         array = value.numpy() if hasattr(value, "numpy") else value  # a torch tensor (CPU)
-        (running if suffix in _BUFFERS else params).append(np.array(array))  # a copy
-    return params, running
+        (trained if role in TRAINED_ROLES else statistics)[key] = np.array(array)  # a copy
+    return trained, statistics
 
 
 def nchw(images: np.ndarray, dtype=np.float64) -> np.ndarray:
@@ -298,24 +223,30 @@ def nchw(images: np.ndarray, dtype=np.float64) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(images).transpose(0, 3, 1, 2), dtype=dtype) / 255
 
 
-#: the tiny network ``logicat graph --example convnet`` draws
-EXAMPLE_SPEC: Spec = [("conv", {"padding": 1, "bias": False}), ("batchnorm", {}), ("relu", {}),
-                      ("maxpool", {"kernel": 2}), ("gap", {}), ("flatten", {}), ("linear", {})]
+def example_layers(width: int = 4) -> list[Layer]:
+    """The tiny network ``logicat graph --example convnet`` draws: conv 3x3 (3 -> width,
+    padding 1, no bias) -> batch norm -> ReLU -> max-pool 2 -> global average pool -> dense
+    (width -> 1) -> z. Each layer is named as its node in the picture."""
+    return [layer("conv2d", "conv", filters=width), layer("batchnorm", "bn"),
+            layer("relu", "relu"), layer("maxpool", "pool"), layer("gap", "gap"),
+            layer("dense", "linear", units=1)]
 
 
 def example(images: np.ndarray, y: np.ndarray, width: int = 4, seed: int = 0) -> Tensor:
-    """The cost J of the tiny ConvNet ``EXAMPLE_SPEC`` on images (m, H, W, 3) with labels (m,),
-    after one forward and one backward pass (each node holds its value and dJ/d(node)).
-
-    conv 3x3 (3 -> width, padding 1, no bias) -> batch norm -> ReLU -> max-pool 2 -> global
-    average pool -> flatten -> linear (width -> 1) -> z; J = mean cross-entropy. He-normal conv
-    weights and a LeCun-normal linear layer from ``seed``; batch norm starts at gamma 1, beta 0.
-    """
+    """The cost J of the tiny network ``example_layers(width)`` on images (m, H, W, 3) with
+    labels (m,), after one forward and one backward pass (each node holds its value and
+    dJ/d(node)). He-normal conv weights and a LeCun-normal dense layer from ``seed``; batch norm
+    starts at gamma 1, beta 0."""
     rng = np.random.default_rng(seed)
     X = Tensor(nchw(images), name="X")
-    params = [rng.normal(0, np.sqrt(2 / 27), (width, 3, 3, 3)), np.ones(width), np.zeros(width),
-              rng.normal(0, np.sqrt(1 / width), (1, width)), np.zeros(1)]
-    leaves = [Tensor(p, requires_grad=True) for p in params]
-    J = ConvNet(EXAMPLE_SPEC).forward(X, leaves, Tensor(np.asarray(y, X.dtype), name="y")).cost
+    net = LayerGraph(example_layers(width), X.shape[1:])
+    values = {"conv.weight": rng.normal(0, np.sqrt(2 / 27), (width, 3, 3, 3)),
+              "bn.weight": np.ones(width), "bn.bias": np.zeros(width),
+              "bn.running_mean": np.zeros(width), "bn.running_var": np.ones(width),
+              "linear.weight": rng.normal(0, np.sqrt(1 / width), (1, width)),
+              "linear.bias": np.zeros(1)}
+    tensors = {name: Tensor(values.pop(name), requires_grad=True, name=name)
+               for name in net.trained_names()} | values  # the rest: running statistics
+    J = net.forward(X, tensors, Tensor(np.asarray(y, X.dtype), name="y")).cost
     J.backward()
     return J
