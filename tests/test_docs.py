@@ -61,7 +61,7 @@ def test_every_file_the_docs_name_exists(doc):
 
 # ------------------------------------------------------------------ the docs' commands, run
 #: Docs whose ```console blocks are run, in order, by ``test_the_commands_of_a_doc_run``.
-RUN = ["docs/lesson.md", "docs/networks.md", "docs/zh/README.md"]
+RUN = ["docs/lesson.md", "docs/networks.md", "docs/your-network.md", "docs/zh/README.md"]
 #: Docs that show exactly the commands of another (a translation): its blocks, not run twice.
 SAME_COMMANDS = {"docs/zh/lesson.md": "docs/lesson.md"}
 CONSOLE = re.compile(r"^```console\n(.*?)^```[ \t]*$", re.M | re.S)

@@ -11,6 +11,7 @@ architecture."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -25,6 +26,17 @@ from safetensors.numpy import load_file  # noqa: E402
 #: three epochs of the default ConvNet (16-32-64-128 channels), as ``make demo`` trains it
 COMMON = ["train", "--model", "convnet", "-n", "3", "--seed", "5", "--device", "cpu",
           "--print-every", "1"]
+#: a residual network of one's own (``train --layers``): an identity and a 1x1-conv shortcut
+RESIDUAL = [
+    {"type": "conv2d", "filters": 8}, {"type": "batchnorm"}, {"type": "relu"},
+    {"type": "maxpool"},
+    {"type": "residual", "body": [{"type": "conv2d", "filters": 8}, {"type": "batchnorm"},
+                                  {"type": "relu"}, {"type": "conv2d", "filters": 8},
+                                  {"type": "batchnorm"}]}, {"type": "relu"},
+    {"type": "residual", "body": [{"type": "conv2d", "filters": 16, "stride": 2},
+                                  {"type": "batchnorm"}, {"type": "relu"},
+                                  {"type": "conv2d", "filters": 16}, {"type": "batchnorm"}]},
+    {"type": "relu"}, {"type": "gap"}, {"type": "dense", "units": 1}]
 
 
 def _train(tmp_path, name, threads, *extra, **variables):
@@ -43,12 +55,17 @@ def _difference(a, b):
                for k in b if b[k].dtype.kind == "f" and np.linalg.norm(b[k]) > 0)
 
 
-@pytest.mark.slow  # four runs of the default architecture, one of them by torchrun
-def test_two_processes_train_the_convnet_one_process_trains(tmp_path):
-    _, one = _train(tmp_path, "one", 1)
-    _, two_threads = _train(tmp_path, "two-threads", 2)
-    _, plain = _train(tmp_path, "plain-kernels", 1, ATEN_CPU_CAPABILITY="default")
-    two_done, two = _train(tmp_path, "two-processes", 1, "--nproc", "2")
+@pytest.mark.slow  # four runs of each architecture, one of them by torchrun
+@pytest.mark.parametrize("network", ["convnet", "residual"])
+def test_two_processes_train_the_convnet_one_process_trains(tmp_path, network):
+    net = []
+    if network == "residual":
+        (tmp_path / "net.json").write_text(json.dumps(RESIDUAL))
+        net = ["--layers", str(tmp_path / "net.json")]
+    _, one = _train(tmp_path, "one", 1, *net)
+    _, two_threads = _train(tmp_path, "two-threads", 2, *net)
+    _, plain = _train(tmp_path, "plain-kernels", 1, *net, ATEN_CPU_CAPABILITY="default")
+    two_done, two = _train(tmp_path, "two-processes", 1, *net, "--nproc", "2")
     assert two_done.stderr == ""  # no warning, no second report
     assert two_done.stdout.count("Cost after epoch 0:") == 1  # rank 0 alone prints
     assert "Saved the model to" in two_done.stdout

@@ -80,6 +80,12 @@ INITS = ("zeros", "random", "small_normal", "lecun_normal", "he_normal", "glorot
               help="The seed of the shuffling (and of the --early-stopping split).")
 @click.option("--chunk-rows", type=click.IntRange(min=1), default=512, show_default=True,
               help="With --train-file: images read per chunk.")
+@click.option("--layers", "layers_file", type=click.Path(path_type=Path), default=None,
+              metavar="FILE",
+              help="Train a network of your own layers: a JSON list, one object per layer "
+              "(the list a model file's architecture holds; logicat.layers.write_layers "
+              "writes one), ending in one logit. It trains as --model convnet does (its "
+              "--param settings but the ConvNet's widths).")
 @click.option("--param", "settings", multiple=True, metavar="NAME=VALUE",
               help="With --model convnet: one of its hyperparameters (ConvNetClassifier's "
               "names), e.g. --param widths=16,32,64 --param tta=false; repeatable.")
@@ -117,9 +123,8 @@ def train(**options):
 
 def _train(data_dir, kind, hidden, activation, init, learning_rate, iterations, loss, dtype,
            engine, print_every, out, plot, device, nproc, train_file, test_file, batch_size,
-           seed,
-           chunk_rows, settings, images, test_images, test_fraction, positive, image_size,
-           resumed_from=None, **training):
+           seed, chunk_rows, layers_file, settings, images, test_images, test_fraction,
+           positive, image_size, resumed_from=None, **training):
     """``train``'s run, from its options (the ones given, or those of the run resumed)."""
     from logicat.cli import resume as resuming
     from logicat.cli import training_options as topts
@@ -129,6 +134,11 @@ def _train(data_dir, kind, hidden, activation, init, learning_rate, iterations, 
     if images is not None and train_file is not None:
         raise click.BadParameter("trains on a packed file; --images on a folder: give one.",
                                  param_hint="'--train-file'")
+    if layers_file is not None:
+        if kind not in (None, "convnet"):
+            raise click.BadParameter(f"trains a network of your layers, not --model {kind}.",
+                                     param_hint="'--layers'")
+        kind = "convnet"  # the image networks' machinery
     if device == "cuda" and (kind == "convnet" or engine == "torch"):
         _check_cuda()
     check_image_size(image_size, images, train_file)
@@ -138,7 +148,7 @@ def _train(data_dir, kind, hidden, activation, init, learning_rate, iterations, 
                                  "(or --test-images).", param_hint="'--test-file'")
     resume, ckpt = training["resume"], training["checkpoint"]
     inputs = [*data_files(data_dir).items(), ("--train-file", train_file),
-              ("--test-file", test_file),
+              ("--test-file", test_file), ("--layers", layers_file),
               ("the checkpoint resumed (--checkpoint)", ckpt if resume else None),
               *image_inputs(images, test_images, positive)]
     check_outputs({"--out": out, "--plot": plot, "--checkpoint": None if resume else ckpt,
@@ -164,7 +174,7 @@ def _train(data_dir, kind, hidden, activation, init, learning_rate, iterations, 
         train_minibatch.refuse_options()
         given = ctx.get_parameter_source("print_every").name != "DEFAULT"
         params = train_minibatch.convnet_params(learning_rate, iterations, batch_size, seed,
-                                              device, settings, training)
+                                              device, settings, training, layers_file)
         group = None
         if nproc is not None or int(os.environ.get("WORLD_SIZE", "1")) > 1:
             from logicat.cli.distributed import command_line_args

@@ -49,12 +49,23 @@ def refuse_options() -> None:
 
 
 def convnet_params(learning_rate, iterations, batch_size, seed, device,
-                   settings: tuple[str, ...], training: dict[str, Any]) -> dict[str, Any]:
-    """The ConvNet's hyperparameters: its defaults, train's options, then each --param."""
+                   settings: tuple[str, ...], training: dict[str, Any],
+                   layers_file: Path | None = None) -> dict[str, Any]:
+    """The ConvNet's hyperparameters - or, with ``layers_file``, a network's of those layers
+    (``NetworkClassifier``'s) -: the defaults, train's options, then each --param."""
     from logicat.cli.options import OPTION_OF, check_hyperparameters
-    from logicat.training.hyperparameters import CONVNET_CONSTRAINTS, CONVNET_DEFAULTS
+    from logicat.training.hyperparameters import (
+        CONVNET_CONSTRAINTS,
+        CONVNET_DEFAULTS,
+        NETWORK_DEFAULTS,
+    )
 
-    params = dict(CONVNET_DEFAULTS)
+    defaults = CONVNET_DEFAULTS if layers_file is None else NETWORK_DEFAULTS
+    params = dict(defaults)
+    if layers_file is not None:
+        from logicat.layers import read_layers
+
+        params["layers"] = _layers_of(read_layers, layers_file)
     given = {"learning_rate": learning_rate, "max_iter": iterations, "batch_size": batch_size,
              "random_state": seed, "device": device}
     params.update({k: v for k, v in given.items() if v is not None})
@@ -67,14 +78,29 @@ def convnet_params(learning_rate, iterations, batch_size, seed, device,
     for setting in settings:
         name, sep, text = setting.partition("=")
         name = name.strip().replace("-", "_")
-        if not sep or name not in CONVNET_DEFAULTS or name in ("callbacks", "verbose"):
-            known = ", ".join(k for k in CONVNET_DEFAULTS if k not in ("callbacks", "verbose"))
+        if not sep or name not in defaults or name in ("callbacks", "verbose", "layers"):
+            if layers_file is not None and name in CONVNET_DEFAULTS:
+                raise click.BadParameter(f"{name} is the ConvNet's architecture; the layers of "
+                                         f"{layers_file} are this network's.",
+                                         param_hint="'--param'")
+            known = ", ".join(k for k in defaults if k not in ("callbacks", "verbose", "layers"))
             raise click.BadParameter(f"expected NAME=VALUE with NAME one of {known}. Got "
                                      f"{setting!r}.", param_hint="'--param'")
-        params[name] = _value(text, CONVNET_DEFAULTS[name])
+        params[name] = _value(text, defaults[name])
         source_of[name] = "--param"
     check_hyperparameters(CONVNET_CONSTRAINTS, params, source_of)  # each named by its source
     return params
+
+
+def _layers_of(read_layers, path: Path) -> list:
+    """The layers of ``path``, checked against the images' shape later (by the fit); a file
+    that is no list of layers is train's one-line error, naming it."""
+    from logicat.core.errors import LogicatError
+
+    try:
+        return read_layers(path)
+    except LogicatError as e:
+        raise click.BadParameter(str(e), param_hint="'--layers'") from None
 
 
 def _value(text: str, default: Any) -> Any:

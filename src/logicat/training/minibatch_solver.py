@@ -35,6 +35,7 @@ from torch.nn import functional as F
 from logicat.core.errors import ModelFileError
 from logicat.engines.torch.augment import Augmentation, augment, mix_batch
 from logicat.engines.torch.layers import ConvNet, images_to_tensor
+from logicat.nn.layers import walk
 from logicat.nn.convnet import ConvNetSpec, param_shapes
 from logicat.nn.hyperparameters import moments, update_rule
 from logicat.training.loop import Solver
@@ -92,8 +93,13 @@ class ConvNetSolver(Solver):
         self.net = net.to(device)
         #: on CPUs, oneDNN's convolutions run 1.3x faster on channels-last tensors (NHWC in
         #: memory; BENCHMARKS.md, "The ConvNet on the one training path"); the values and
-        #: shapes are the same, only the strides differ
-        self.memory_format = (torch.channels_last if device.type == "cpu"
+        #: shapes are the same, only the strides differ. Not for a network with a convolution
+        #: whose stride exceeds its kernel (a residual block's 1x1 stride-2 shortcut): torch
+        #: 2.13's channels-last backward of one corrupts the heap with 2 threads and batches of
+        #: changing size, when it reads few channels (docs/networks.md, "Known limits")
+        strided = any(lay.type == "conv2d" and lay["stride"] > lay["kernel"]
+                      for lay in walk(net.layers))
+        self.memory_format = (torch.channels_last if device.type == "cpu" and not strided
                               else torch.contiguous_format)
         self.net = self.net.to(memory_format=self.memory_format)
         self.y = torch.as_tensor(np.asarray(y), dtype=dtype, device=device)
