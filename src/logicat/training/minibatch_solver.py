@@ -35,9 +35,9 @@ from torch.nn import functional as F
 from logicat.core.errors import ModelFileError
 from logicat.engines.torch.augment import Augmentation, augment, mix_batch
 from logicat.engines.torch.layers import ConvNet, images_to_tensor
-from logicat.nn.layers import walk
 from logicat.nn.convnet import ConvNetSpec, param_shapes
 from logicat.nn.hyperparameters import moments, update_rule
+from logicat.nn.layers import walk
 from logicat.training.loop import Solver
 
 #: images per forward pass when the validation cost is computed
