@@ -223,7 +223,8 @@ def test_resume_needs_its_checkpoint(tmp_path):
     (["--seed", "18446744073709551616"], "--seed",
      "The 'random_state' parameter must be an int in [0, 4294967295] or None"),
     (["--param", "widths=4096", "--param", "batch_size=1048576"], None,  # petabytes
-     "the ConvNet of widths [4096] on 64x64 images in steps of 1048576 examples needs"),
+     "the convnet 64x64x3 -> 4096 (1 conv(s) per block, gap) -> 1 in steps of 1048576 "
+     "examples needs"),
 ])
 def test_sizes_and_rates_are_bounded_before_any_work(tmp_path, args, flag, message):
     """What the reader of model files would refuse, or the machine could not hold, is refused

@@ -74,7 +74,7 @@ MODEL_CASES = {
     "random_state 2**64": _set("hyperparameters.random_state", 2**64),
     "n_iter null": _set("n_iter", None),
     "n_iter 10**400": _set("n_iter", 10**400),
-    "format version 5": _set("format_version", 5),
+    "format version 6": _set("format_version", 6),
     "layers a string": _set("architecture.layers", "dense"),
     "layers empty": _set("architecture.layers", []),
     "a layer of no type": _set("architecture.layers", [{"type": "attention"}]),
@@ -193,15 +193,69 @@ LAYER_CASES = {  # (the file it edits, the edit, what the one error line says)
                                 "more than float32 holds"),
     "network weights of 1e308": ("mlp", _scaled("coefs.0", 1e308),
                                  "'coefs.0' lets layer 0 (dense) reach beyond any float"),
+    # a network of one's own layers: the same checks reach inside its residual blocks
+    "a residual block's BatchNorm variance negative": (
+        "residual", _scaled("net.2.body.1.running_var", -1.0, 0),
+        "'net.2.body.1.running_var' must be a variance: >= 0"),
+    "a shortcut's weights of 1e37": ("residual", _scaled("net.3.shortcut.0.weight", 1e37),
+                                     "more than float32 holds"),
 }
+
+
+def _layers(edit):
+    """An edit of a network file's list of layers (``architecture.layers``)."""
+    def apply(tensors, meta):
+        edit(meta["architecture"]["layers"])
+    return apply
+
+
+def _nest(layers, depth=12):
+    block = {"type": "relu"}
+    for _ in range(depth):
+        block = {"type": "residual", "name": "deep", "body": [block], "shortcut": []}
+    layers.insert(1, block)
+
+
+#: a network's list (format 5): the reader checks it layer by layer, with no family to lean on
+NETWORK_CASES = {
+    "a residual block with no body": (_layers(lambda ls: ls[3].pop("body")),
+                                      "a residual block's body must be a list"),
+    "a shortcut that no longer matches its body": (
+        _layers(lambda ls: ls[4].__setitem__("shortcut", [])),
+        "its body gives (8, 8, 8) and its shortcut (4, 16, 16)"),
+    "residual blocks nested 12 deep": (_layers(_nest), "residual blocks nest at most 8 deep"),
+    "no input normalisation": (_layers(lambda ls: ls.pop(0)),
+                               "must start with the input's normalize"),
+    "a convolution after the pooling to vectors": (
+        _layers(lambda ls: ls.insert(-2, {"type": "conv2d", "name": "x", "filters": 2})),
+        "takes images (C, H, W)"),
+}
+
+
+@pytest.mark.parametrize("case", NETWORK_CASES)
+def test_a_networks_list_is_checked_layer_by_layer(case, networks, tmp_path):
+    edit, why = NETWORK_CASES[case]
+    bad = _rewrite(networks["residual"], tmp_path / "bad.safetensors", edit, "logicat")
+    for args in (["info", bad], ["predict", "-m", bad, PHOTOS / "tabby_cat.jpg"]):
+        status, output = cli(args)
+        assert_refused(status, output, code=1, names=f"{bad}: ", before=snapshot(tmp_path),
+                       folders=(tmp_path,))
+        assert why in output, output
 
 
 @pytest.fixture(scope="module")
 def networks(tmp_path_factory) -> dict[str, Path]:
-    """A ConvNet (1 epoch, widths 4, 8) and a network (hidden 7), trained by the real command."""
+    """A ConvNet (1 epoch, widths 4, 8), a network (hidden 7) and a residual network of one's
+    own (``train --layers``), trained by the real command."""
     folder = tmp_path_factory.mktemp("networks")
+    (folder / "net.json").write_text(json.dumps([
+        {"type": "conv2d", "filters": 4}, {"type": "maxpool", "kernel": 4},
+        {"type": "residual", "body": [{"type": "conv2d", "filters": 4}, {"type": "batchnorm"}]},
+        {"type": "residual", "body": [{"type": "conv2d", "filters": 8, "stride": 2}]},
+        {"type": "gap"}, {"type": "dense", "units": 1}]))
     runs = {"convnet": ["--model", "convnet", "-n", 1, "--param", "widths=4,8"],
-            "mlp": ["--hidden", 7, "-n", 5]}
+            "mlp": ["--hidden", 7, "-n", 5],
+            "residual": ["--layers", folder / "net.json", "-n", 1]}
     for kind, args in runs.items():
         status, output = cli(["train", *args, "--print-every", 0, "--out",
                               folder / f"{kind}.safetensors"])

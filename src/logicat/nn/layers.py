@@ -148,6 +148,13 @@ def _residual(entry: dict, options: dict, name: Any, depth: int, named: bool) ->
         raise ParameterError("a residual block needs a name (its layers' tensors are named "
                              "under it).")
     shortcut = entry.get("shortcut")
+    for part, value in (("body", entry.get("body")), ("shortcut", shortcut)):
+        if not (isinstance(value, list) and len(value) <= MAX_LAYERS) or (
+                part == "body" and not value):
+            if part == "body" or value is not None:
+                raise ParameterError(f"a residual block's {part} must be a list of "
+                                     f"{'1' if part == 'body' else '0'} to {MAX_LAYERS} layers. "
+                                     f"Got {short(value)}.")
     return Residual(from_json(entry.get("body"), depth + 1, named),
                     None if shortcut is None else (from_json(shortcut, depth + 1, named)
                                                    if shortcut else []), name=name)

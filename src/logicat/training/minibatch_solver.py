@@ -39,6 +39,7 @@ from logicat.nn.convnet import ConvNetSpec, param_shapes
 from logicat.nn.hyperparameters import moments, update_rule
 from logicat.nn.layers import walk
 from logicat.training.loop import Solver
+from logicat.training.optimizers import torch_optimizer
 
 #: images per forward pass when the validation cost is computed
 _EVAL_BATCH = 256
@@ -125,13 +126,7 @@ class ConvNetSolver(Solver):
                   {"params": [p for _, p in no_decay], "weight_decay": 0.0}]
         lr, momentum = float(hyper["learning_rate"]), float(hyper["momentum"])
         rule = update_rule(hyper["optimizer"], momentum)  # one registry: OPTIMIZERS
-        if rule in ("adam", "adamw"):
-            self.optimizer = (torch.optim.AdamW if rule == "adamw" else torch.optim.Adam)(
-                groups, lr=lr)
-        else:
-            mu = 0.0 if rule == "gd" else momentum
-            self.optimizer = torch.optim.SGD(groups, lr=lr, momentum=mu,
-                                             nesterov=rule == "nesterov" and mu > 0)
+        self.optimizer = torch_optimizer(rule, groups, lr, momentum)
         self.batch_size = int(hyper["batch_size"])
         self.steps_per_epoch = math.ceil(len(self.train) / self.batch_size)
 

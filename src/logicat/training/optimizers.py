@@ -21,6 +21,8 @@ from the first); state arrays have the same shapes.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from logicat.core.validation import Options, check_param
@@ -186,3 +188,19 @@ def make_optimizer(
         rule = (AdamW if name == "adamw" else Adam)(beta_1, beta_2, epsilon)
     rule.weight_decay = float(weight_decay)
     return rule
+
+
+def torch_optimizer(name: str, groups: list[dict[str, Any]], lr: float = 0.0,
+                    momentum: float = 0.9, betas: tuple[float, float] = (0.9, 0.999),
+                    epsilon: float = 1e-8) -> Any:
+    """The update rule ``name`` (one of ``OPTIMIZERS``) as its ``torch.optim`` twin, the one
+    factory of both torch solvers: the same formulas as the classes above (SGD with dampening
+    0, Nesterov's look-ahead where there is a momentum), over the parameter ``groups`` (each
+    with its weight decay: decoupled for "adamw", added to the gradient otherwise)."""
+    import torch
+
+    if name in ("adam", "adamw"):
+        rule = torch.optim.AdamW if name == "adamw" else torch.optim.Adam
+        return rule(groups, lr=lr, betas=betas, eps=epsilon)
+    mu = 0.0 if name == "gd" else momentum
+    return torch.optim.SGD(groups, lr=lr, momentum=mu, nesterov=name == "nesterov" and mu > 0)

@@ -33,6 +33,7 @@ from logicat.engines.torch.fused import FusedLoop
 from logicat.engines.torch.model import dense_net, flat_params, set_flat_params, torch_loss
 from logicat.nn.network import param_names
 from logicat.training.loop import FitResult, Solver, Trainer, is_cost_only
+from logicat.training.optimizers import torch_optimizer
 
 MODES = ("auto", "autograd", "fused", "cuda_graph")
 #: ``torch.optim``'s per-tensor state -> the name logicat's NumPy rule keeps it under
@@ -164,8 +165,10 @@ class TorchSolver(Solver):
             return
         self.chunk = 1
         self.model = dense_net(params, activation, self.dtype, dev)
-        self.optimizer = _torch_optimizer(optimizer, list(self.model.parameters()), momentum,
-                                          betas, epsilon, weight_decay)
+        params = list(self.model.parameters())  # [W_1, b_1, W_2, ...]: the weights decay
+        self.optimizer = torch_optimizer(optimizer, [
+            {"params": params[0::2], "weight_decay": weight_decay},
+            {"params": params[1::2], "weight_decay": 0.0}], 0.0, momentum, betas, epsilon)
         self.batches = self._loader(X, y, dataset, batch_size, shuffle, seed, num_workers)
 
     def _loader(self, X, y, dataset, batch_size, shuffle, seed, num_workers
@@ -285,19 +288,6 @@ class TorchSolver(Solver):
     def rewind(self, n_done: int) -> None:
         if self.mode in ("fused", "cuda_graph"):
             self.fused.theta.copy_(self._after(n_done))
-
-
-def _torch_optimizer(name: str, params: list, momentum: float, betas, epsilon: float,
-                     weight_decay: float = 0.0):
-    """logicat's update rules as their ``torch.optim`` twins (same formulas, dampening 0); the
-    weights [W_1, _, W_2, _, ...] decay, the biases do not."""
-    groups = [{"params": params[0::2], "weight_decay": weight_decay},
-              {"params": params[1::2], "weight_decay": 0.0}]
-    if name in ("adam", "adamw"):
-        rule = torch.optim.AdamW if name == "adamw" else torch.optim.Adam
-        return rule(groups, lr=0.0, betas=betas, eps=epsilon)
-    mu = 0.0 if name == "gd" else momentum
-    return torch.optim.SGD(groups, lr=0.0, momentum=mu, nesterov=name == "nesterov")
 
 
 def _features(xb: torch.Tensor, dtype: torch.dtype, dev: torch.device) -> torch.Tensor:
