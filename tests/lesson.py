@@ -1,6 +1,6 @@
 """The lesson's own vectorized code, as it is written: examples as *columns*, X of shape
 (n_x, m), ``np.dot(w.T, X)``, a new array every step. Slow on purpose; the reference that
-``tests/test_reference_run.py`` checks logicat against and that the speed suite
+``tests/estimators/test_logistic.py`` checks logicat against and that the speed suite
 (``benchmarks/suite.py``) times as its baseline L. (The course's networks are in
 ``tests/networks/course.py``.)
 """

@@ -232,16 +232,6 @@ def test_the_installed_package_never_reaches_into_the_source_tree():
 #: each with where it is tested today. A new module gets its test at the mirrored path; an entry
 #: goes when its module gets one (the test below fails on a stale entry).
 NOT_YET_MIRRORED = {
-    "nn/layer.py": "tests/nn/test_layer_types.py (every type through the loops it defines)",
-    "nn/layer_types/activations.py": "tests/nn/test_layer_types.py (the registry test: each "
-                                     "type against torch, finite differences, onnxruntime)",
-    "nn/layer_types/conv.py": "tests/nn/test_layer_types.py, tests/nn/test_forward.py",
-    "nn/layer_types/dense.py": "tests/nn/test_layer_types.py, tests/nn/test_backward.py",
-    "nn/layer_types/normalization.py": "tests/nn/test_layer_types.py, tests/nn/test_forward.py",
-    "nn/layer_types/pooling.py": "tests/nn/test_layer_types.py, tests/nn/test_backward.py",
-    "nn/layer_types/residual.py": "tests/nn/test_layer_types.py, tests/estimators/"
-                                  "test_network.py",
-    "nn/layer_types/shaping.py": "tests/nn/test_layer_types.py, tests/nn/test_forward.py",
     "nn/torch_modules.py": "tests/nn/test_forward.py (LayerNet against NumPy and ONNX)",
     "__main__.py": "python -m logicat: tests/test_architecture.py, tests/cli/",
     "cli/bench.py": "tests/nn/test_loops.py (bench vectorize)",
@@ -268,21 +258,13 @@ NOT_YET_MIRRORED = {
         "tests/engines/autograd/test_tensor.py, test_conv.py (gradcheck)",
     "engines/autograd/graphs.py":
         "tests/engines/autograd/test_static.py, test_tensor.py, test_draw.py",
-    "engines/torch/augment.py": "tests/convnet/test_estimator.py, tests/training/test_minibatch.py",
-    "engines/torch/datasets.py": "tests/training/test_torch_solver.py",
-    "engines/torch/fused.py": "tests/training/test_torch_solver.py (the fused mode)",
-    "engines/torch/layers.py": "tests/nn/test_forward.py, tests/convnet/test_forward.py",
+    "engines/torch/augment.py":
+        "tests/estimators/test_convnet.py, tests/training/test_minibatch.py",
     "engines/torch/model.py": "tests/nn/test_network.py, tests/training/test_torch_solver.py",
-    "estimators/base.py": "tests/test_estimator_sklearn.py, test_estimator_options.py",
-    "estimators/convnet.py": "tests/convnet/test_estimator.py",
-    "estimators/logistic.py": "tests/test_estimator_sklearn.py, test_estimator_options.py",
-    "estimators/mlp.py": "tests/networks/test_mlp.py",
     "io/model.py": "tests/io/test_files.py, tests/networks/test_everywhere.py",
     "io/onnx.py": "tests/nn/test_forward.py, tests/networks/test_everywhere.py",
     "io/validate.py": "tests/io/test_files.py, tests/hostile/test_model_files.py, test_fuzz.py",
     "io/validate_checkpoint.py": "tests/training/test_checkpoints.py, tests/hostile/",
-    "nn/convnet.py": "tests/convnet/test_forward.py, tests/nn/test_forward.py",
-    "nn/families.py": "tests/nn/test_layers.py, test_forward.py",
     "training/batches.py": "tests/training/test_out_of_core.py",
     "training/hyperparameters.py": "tests/training/test_checkpoints.py",
     "training/loop.py": "tests/training/test_checkpoints.py, test_callbacks.py, test_solvers.py",

@@ -1,45 +1,11 @@
-"""The layer vocabulary: options checked against one table, JSON round trips, shapes inferred."""
+"""The layer vocabulary: options checked against one table, shapes inferred, the logit described."""
 
 from __future__ import annotations
 
 import pytest
 
 from logicat.core.errors import ParameterError, ShapeError
-from logicat.nn.families import convnet_layers, dense_layers, standardized
-from logicat.nn.layers import (
-    from_json,
-    is_linear,
-    layer,
-    n_params,
-    output_layer,
-    shapes,
-    to_json,
-    values_per_example,
-)
-
-
-class _Spec:
-    widths, convs_per_block, head, hidden, image_size = (16, 32, 64, 128), 1, "gap", 0, 64
-
-
-@pytest.mark.parametrize("layers", [dense_layers(()), standardized(dense_layers((20, 7, 5))),
-                                    convnet_layers(_Spec)], ids=["logistic", "mlp", "convnet"])
-def test_every_family_round_trips_through_json(layers):
-    assert from_json(to_json(layers)) == layers
-
-
-def test_the_convnet_is_its_layers():
-    """The default ConvNet: about 98,000 parameters (docs/convnet.md), its logit from one
-    dense unit after global average pooling."""
-    layers = convnet_layers(_Spec)
-    found, out = shapes(layers, (3, 64, 64))
-    assert out == (1,) and found["features.0.weight"] == (16, 3, 3, 3)
-    assert found["head.1.weight"] == (1, 128) and output_layer(layers).name == "head.1"
-    convs = 9 * (3 * 16 + 16 * 32 + 32 * 64 + 64 * 128)  # 3x3 kernels, no bias
-    batch_norms = 4 * (16 + 32 + 64 + 128)  # scale, shift, running mean and variance
-    assert n_params(layers, (3, 64, 64)) == convs + batch_norms + (128 + 1) + 2 * 3  # + input
-    assert values_per_example(layers, (3, 64, 64)) > 3 * 64 * 64
-    assert not is_linear(layers) and is_linear(standardized(dense_layers(())))
+from logicat.nn.layers import from_json, layer, shapes
 
 
 @pytest.mark.parametrize("entry, message", [

@@ -1,12 +1,12 @@
-"""The PyTorch engine: agreement with the NumPy engine, its modes, datasets, and ONNX export."""
+"""The PyTorch solver (``logicat.training.torch_solver``): agreement with the NumPy engine, its
+modes, and ONNX export. (Its datasets: ``tests/engines/torch/test_datasets.py``; its fused loop:
+``tests/engines/torch/test_fused.py``.)"""
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,10 +18,9 @@ from logicat import (  # noqa: E402
     LogicatError,
     LogisticRegression,
     MLPClassifier,
-    fit_dataset,
 )
 from logicat.engines.numba.fused import FusedObjective  # noqa: E402
-from logicat.engines.torch import H5CatDataset, ImageFolderDataset, train_torch  # noqa: E402
+from logicat.engines.torch import train_torch  # noqa: E402
 from logicat.io.files import load_checkpoint  # noqa: E402
 from logicat.training.callbacks import Checkpoint  # noqa: E402
 from logicat.training.descent import gradient_descent  # noqa: E402
@@ -127,48 +126,6 @@ def test_float32(cat_features, mode):
     np.testing.assert_allclose(r.coef, ref.coef, rtol=0, atol=1e-5)
 
 
-def test_graph_capture_is_replayed_and_a_failed_one_falls_back(cat_features, monkeypatch):
-    """The CUDA-graph orchestration on the CPU: a stand-in "graph" (the chunk run eagerly),
-    and a capture that fails - "try" (what mode="auto" asks for) warns and trains anyway."""
-    from logicat.engines.torch import fused
-
-    X, y, _, _ = cat_features
-    Xt, yt = torch.from_numpy(X[:60]), torch.from_numpy(y[:60].astype(float))
-    w0 = np.zeros(X.shape[1])
-
-    def run(graph, timings=None):
-        loop = fused.FusedLoop(Xt, yt, w0, 0.0, "cross_entropy", torch.device("cpu"), steps=10,
-                               graph=graph, timings=timings)
-        costs = np.concatenate([loop.run(10, 0.005), loop.run(10, 0.005), loop.run(5, 0.005)])
-        return costs, loop.params()[0]
-
-    ref_costs, ref_w = run("off")
-    captured = []
-
-    def fake_capture(run_k, k, dev):
-        run_k(1)  # the warm-up step, which the caller must undo
-        captured.append(k)
-        return lambda: run_k(k)
-
-    monkeypatch.setattr(fused, "capture", fake_capture)
-    timings = {}
-    costs, w = run("on", timings)
-    assert captured == [10] and set(timings) == {"prepare_s", "capture_s", "loop_s"}
-    np.testing.assert_array_equal(costs, ref_costs)
-    np.testing.assert_array_equal(w, ref_w)
-
-    def failing_capture(run_k, k, dev):
-        run_k(1)
-        raise RuntimeError("operation not permitted when stream is capturing")
-
-    monkeypatch.setattr(fused, "capture", failing_capture)
-    with pytest.raises(RuntimeError, match="not permitted"):
-        run("on")
-    with pytest.warns(RuntimeWarning, match="CUDA graph capture failed"):
-        _, w = run("try")
-    np.testing.assert_array_equal(w, ref_w)
-
-
 def test_callbacks_see_every_iteration_and_can_stop(cat_features):
     X, y, _, _ = cat_features
     seen = []
@@ -257,75 +214,6 @@ def test_bad_settings_are_clear_errors(cat_features, monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)  # as if PyTorch were not installed
     with pytest.raises(LogicatError, match=r"pip install 'logicat\[torch\]'"):
         LogisticRegression(engine="torch", max_iter=2).fit(Xs, ys)
-
-
-# ---------------------------------------------------------------------------- datasets
-def test_h5_dataset_reads_lazily_and_in_shards(cat_data):
-    path = Path(os.environ["LOGICAT_DATA"]) / "train_catvnoncat.h5"
-    from logicat.engines.torch.datasets import h5_rows
-
-    ds = H5CatDataset(path)
-    assert len(ds) == 209 == h5_rows(path)
-    assert ds.n_features == 12288 and ds.classes == ("non-cat", "cat")
-    x, label = ds[7]
-    assert x.dtype == torch.uint8 and x.shape == (12288,)
-    np.testing.assert_array_equal(x.numpy(), cat_data.train_x[7].reshape(-1))
-    assert int(label) == cat_data.train_y[7]
-    shard = H5CatDataset(path, 105, 209)
-    images, labels = shard.read()
-    np.testing.assert_array_equal(images, cat_data.train_x[105:])
-    np.testing.assert_array_equal(labels, cat_data.train_y[105:])
-    with pytest.raises(IndexError):
-        shard[104]
-    # two DataLoader workers, each with its own h5py handle, see every image once
-    loader = torch.utils.data.DataLoader(ds, batch_size=50, num_workers=2)
-    seen = torch.cat([xb for xb, _ in loader]).numpy()
-    np.testing.assert_array_equal(seen, cat_data.train_x.reshape(209, -1))
-    ds.close()
-
-
-def test_h5_dataset_bad_files(tmp_path):
-    from logicat import DataFileError
-
-    with pytest.raises(DataFileError, match="no such file"):
-        H5CatDataset(tmp_path / "missing.h5")
-    junk = tmp_path / "junk.h5"
-    junk.write_bytes(b"not hdf5 at all")
-    with pytest.raises(DataFileError, match="junk.h5: not an HDF5 file"):
-        H5CatDataset(junk)
-
-
-def test_fit_dataset_equals_in_memory_minibatches(cat_features):
-    """Lazy uint8 batches turned into floats at batch time train exactly as the in-memory path."""
-    X, y, X_test, y_test = cat_features
-    ds = H5CatDataset(Path(os.environ["LOGICAT_DATA"]) / "train_catvnoncat.h5")
-    clf = fit_dataset(ds, batch_size=64, seed=5, max_iter=3, device="cpu")
-    ref = train_torch(X, y, max_iter=3, batch_size=64, seed=5, device="cpu")
-    np.testing.assert_array_equal(clf.coef_, ref.coef)
-    np.testing.assert_array_equal(clf.cost_history_, ref.cost_history)
-    assert clf.metadata_["class_names"] == ["non-cat", "cat"]
-    assert clf.predict(X_test).shape == y_test.shape
-
-
-def test_image_folder_dataset(photos_dir, tmp_path):
-    from logicat import load_image
-
-    for name, files in {
-        "cat": ["tabby_cat.jpg", "cat_in_iran.jpg", "chelsea_cat.png"],
-        "other": ["coffee.png", "rocket.jpg", "camera_gray.png", "logo_rgba.png"],
-    }.items():
-        (tmp_path / name).mkdir()
-        for f in files:
-            shutil.copy(photos_dir / f, tmp_path / name / f)
-    ds = ImageFolderDataset(tmp_path, size=32)
-    assert len(ds) == 7 and ds.classes == ("other", "cat") and ds.n_features == 32 * 32 * 3
-    assert ds.labels.sum() == 3
-    x, label = ds[0]
-    path, expected_label = ds.samples[0]
-    np.testing.assert_array_equal(x.numpy(), load_image(path, 32).reshape(-1))
-    assert int(label) == expected_label
-    clf = fit_dataset(ds, batch_size=4, max_iter=3, learning_rate=0.01, device="cpu")
-    assert clf.n_iter_ == 3 and clf.coef_.shape == (32 * 32 * 3,)
 
 
 # ---------------------------------------------------------------------------- ONNX export

@@ -1,4 +1,5 @@
-"""scikit-learn's own estimator checks, and the meta-estimators users combine it with."""
+"""The estimators' shared base (``logicat.estimators.base``): scikit-learn's own estimator checks
+on both dense estimators, and the meta-estimators users combine them with."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The lesson's reference run, reproduced exactly: cost table, accuracies, float32 agreement."""
+"""``LogisticRegression`` (``logicat.estimators.logistic``): the lesson's reference run, reproduced
+exactly: cost table, accuracies, float32 agreement."""
 
 import numpy as np
 import pytest
