@@ -108,7 +108,7 @@ def test_refusals():
     with pytest.raises(ParameterError, match="needs n_members >= 2"):
         fit_members({**PARAMS, "members": "folds", "calibration": "temperature"}, x, y, spy,
                     logits=logits_of([]))
-    with pytest.raises(ParameterError, match="a checkpoint holds one"):
+    with pytest.raises(ParameterError, match="one checkpoint each: resume it from the path"):
         fit_members({**PARAMS, "n_members": 2}, x, y, spy, resume=object())
     with pytest.raises(ParameterError, match="at least 20 images of each class"):
         fit_members({**PARAMS, "n_members": 20, "members": "folds"}, x, y, spy)
@@ -147,3 +147,47 @@ def test_the_bar_and_the_cost_lines_say_which_fit_runs():
                 x, y, Recording(), [printer], logits=logits_of([]))
     assert seen == ["member 1/2", "member 2/2", "calibration fit 1/2", "calibration fit 2/2"]
     assert lines[0] == "member 1/2: Cost after epoch 0: 0.500000"
+
+
+def test_an_estimators_ensemble_interrupted_in_its_second_member_resumes_to_the_whole_run(
+        cat_data, tmp_path):
+    """The ensemble's checkpoint policy is training's, not the command line's: a
+    ``Checkpoint`` callback saves each fit beside its path, and ``fit(resume_from=path)`` goes
+    on from each fit's own file - the first member, finished, is not trained again - ending
+    with the parameters of the run never interrupted."""
+    pytest.importorskip("torch")
+    from logicat import NetworkClassifier
+    from logicat.layers import BatchNorm, Conv2d, Dense, GlobalAvgPool, ReLU, Residual
+    from logicat.training.callbacks import Checkpoint
+    from logicat.training.ensemble import member_checkpoint
+
+    X, y = cat_data.train_x[:48], cat_data.train_y[:48]
+    layers = [Conv2d(4, stride=2), BatchNorm(), ReLU(),
+              Residual([Conv2d(4), BatchNorm()]), ReLU(), GlobalAvgPool(), Dense(1)]
+    recipe = dict(layers=layers, max_iter=3, batch_size=16, device="cpu", n_members=2,
+                  members="folds", calibration="temperature")
+    whole = NetworkClassifier(**recipe).fit(X, y)
+
+    class Stop(Exception):
+        pass
+
+    seen = []
+
+    def stop_in_the_second_member(state):
+        seen.append(state.iteration)
+        if seen.count(1) == 2:  # epoch 1 of the second fit
+            raise Stop
+
+    path = tmp_path / "ck.safetensors"
+    with pytest.raises(Stop):
+        NetworkClassifier(**recipe, callbacks=[Checkpoint(path, every=1),
+                                               stop_in_the_second_member]).fit(X, y)
+    assert member_checkpoint(path, "member-2").is_file()
+    trained = []
+    resumed = NetworkClassifier(**recipe, callbacks=[lambda s: trained.append(s.iteration)]
+                                ).fit(X, y, resume_from=path)
+    assert trained == [1, 2]  # member 1 finished; member 2 goes on after its saved epoch 0
+    assert resumed.temperature_ == whole.temperature_
+    for a, b in zip(whole.members_, resumed.members_, strict=True):
+        for name in a:
+            np.testing.assert_array_equal(b[name], a[name])

@@ -10,7 +10,7 @@ from typing import Any
 import click
 import numpy as np
 
-from logicat.training.ensemble import member_checkpoint
+from logicat.training.ensemble import fit_labels, member_checkpoint
 
 #: train's options that have no meaning for a ConvNet, and why (what to use instead)
 NO_MEANING = {
@@ -149,15 +149,6 @@ def _what_trains(params: dict[str, Any]) -> str:
     return text + "."
 
 
-def fit_labels(params: dict[str, Any]) -> list[str]:
-    """The labels of an ensemble's fits ("member-1", ..., "calibration-1", ...), one checkpoint
-    each (``training.ensemble.fit_members`` names them so)."""
-    labels = [f"member-{k + 1}" for k in range(params["n_members"])]
-    if params["calibration"] is not None and params["members"] != "folds":
-        labels += [f"calibration-{k + 1}" for k in range(int(params["calibration_cv"]))]
-    return labels
-
-
 def check_ensemble_resume(training: dict[str, Any], path: Path) -> None:
     """``--resume`` of an ensemble needs its first fit's checkpoint."""
     first = member_checkpoint(path, "member-1")
@@ -176,24 +167,14 @@ def fit_ensemble(fit_all, params: dict[str, Any], images, y, training: dict[str,
     checkpoint and exits 130. Without ``--checkpoint`` the files are removed once every fit has
     ended, or as soon as one fails (a late error leaves nothing behind)."""
     from logicat.cli.resume import continue_with
-    from logicat.io.files import load_checkpoint
-    from logicat.training.callbacks import Checkpoint, GracefulInterrupt, TrainingInterrupted
+    from logicat.training.callbacks import GracefulInterrupt, TrainingInterrupted
+    from logicat.training.ensemble import FitCheckpoints
 
     run = training.get("run")  # what each checkpoint records of the run
     interrupt = GracefulInterrupt(path, run=run)
-    written: list[Path] = []
-
-    def checkpoint(label: str):
-        where = member_checkpoint(path, label)
-        written.append(where)
-        interrupt.checkpoint = Checkpoint(where, every=1, run=run)
-        every, epochs = training["checkpoint_every"], int(params["max_iter"])
-        more = [Checkpoint(where, every=every, run=run)] if every else []
-        if not every or epochs % every:  # and at its end, once
-            more.append(Checkpoint(where, every=epochs, run=run))
-        resume = load_checkpoint(where) if training["resume"] and where.is_file() else None
-        return [*more, interrupt], resume
-
+    checkpoint = FitCheckpoints(path, int(params["max_iter"]), training["checkpoint_every"],
+                                training["resume"], run, interrupt)
+    written = checkpoint.written
     kept = training["checkpoint"] is not None  # asked for; Ctrl-C keeps them too
     try:
         with interrupt:

@@ -168,7 +168,9 @@ class ConvNetClassifier(BinaryClassifier):
         """Train on images X (m, s, s, 3) uint8 (or features (m, s*s*3) in [0, 1]) and labels
         y (m,) with two classes; ``sample_weight`` (m,) weights each image's loss.
         ``resume_from``: a checkpoint (``logicat.training.callbacks.Checkpoint``) of a fit with
-        the same hyperparameters and data, continued exactly where it stopped."""
+        the same hyperparameters and data, continued exactly where it stopped; for an ensemble
+        (or a calibration), the path its ``Checkpoint`` was given: its fits saved one file each
+        beside it, and each goes on from its own."""
         images = as_images(X)
         y = np.asarray(y)
         if y.ndim != 1 or len(y) != len(images):
@@ -178,18 +180,13 @@ class ConvNetClassifier(BinaryClassifier):
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, y, dtype=np.float64,
                                                  ensure_non_negative=True)
-        snapshot = None
-        if resume_from is not None:
-            from logicat.io.files import load_checkpoint
-
-            snapshot = load_checkpoint(resume_from)
         params = self.get_params()
         check_params(CONVNET_CONSTRAINTS, params)
         done = fit_members(params, images, y01, fit_convnet, self._callbacks("epoch"),
                            sample_weight=sample_weight, classes=classes,
                            logits=lambda member, rows: member_logits(member, params, images,
                                                                      rows),
-                           resume=snapshot, resume_source=str(resume_from))
+                           resume_from=resume_from)
         self._set_fitted(done.to_model(params, classes))
         self.oof_logits_ = done.oof_logits
         self.metadata_ = done.metadata(params)

@@ -37,7 +37,47 @@ from logicat.training.fit import Fit, class_weighted
 def member_checkpoint(path: Path, label: str) -> Path:
     """Where an ensemble's fit ``label`` ("member-2") keeps its checkpoint, beside ``path``:
     ``ck.member-2.safetensors`` for ``--checkpoint ck.safetensors``."""
+    path = Path(path)
     return path.with_name(f"{path.stem}.{label}{path.suffix}")
+
+
+def fit_labels(params: Mapping[str, Any]) -> list[str]:
+    """The labels of an ensemble's fits ("member-1", ..., "calibration-1", ...), one checkpoint
+    each, in the order ``fit_members`` trains them."""
+    labels = [f"member-{k + 1}" for k in range(int(params.get("n_members", 1)))]
+    if params.get("calibration") is not None and params.get("members") != "folds":
+        labels += [f"calibration-{k + 1}" for k in range(int(params.get("calibration_cv", 5)))]
+    return labels
+
+
+class FitCheckpoints:
+    """How an ensemble is checkpointed and resumed: one file per fit beside ``path``
+    (``member_checkpoint``), each saved every ``every`` epochs (0: never on the way) and after
+    its last epoch; with ``resume``, a fit whose file exists goes on from it - a finished fit
+    is not trained again - so a run killed anywhere and run again ends with the parameters of
+    the run never interrupted. ``interrupt`` (a ``callbacks.GracefulInterrupt``) is pointed at
+    the running fit's file. Called with a fit's label: (its callbacks, its snapshot or None);
+    ``written`` lists the files of the fits started."""
+
+    def __init__(self, path: str | Path, epochs: int, every: int = 0, resume: bool = False,
+                 run: Any = None, interrupt: Any = None) -> None:
+        self.path, self.epochs, self.every = Path(path), int(epochs), int(every or 0)
+        self.resume, self.run, self.interrupt = resume, run, interrupt
+        self.written: list[Path] = []
+
+    def __call__(self, label: str) -> tuple[list, Any]:
+        from logicat.io.files import load_checkpoint
+        from logicat.training.callbacks import Checkpoint
+
+        where = member_checkpoint(self.path, label)
+        self.written.append(where)
+        if self.interrupt is not None:
+            self.interrupt.checkpoint = Checkpoint(where, every=1, run=self.run)
+        more = [Checkpoint(where, every=self.every, run=self.run)] if self.every else []
+        if not self.every or self.epochs % self.every:  # and at its end, once
+            more.append(Checkpoint(where, every=self.epochs, run=self.run))
+        snapshot = load_checkpoint(where) if self.resume and where.is_file() else None
+        return [*more, *([self.interrupt] if self.interrupt is not None else [])], snapshot
 
 
 @dataclass
@@ -80,7 +120,7 @@ def fit_members(params: Mapping[str, Any], images: Any, y01: np.ndarray,
                 sample_weight: np.ndarray | None = None, classes: Sequence[Any] = (0, 1),
                 logits: Callable[[Fit, np.ndarray], np.ndarray] | None = None,
                 checkpoint: Callable[[str], tuple[list, Any]] | None = None,
-                **fit_kwargs: Any) -> Ensemble:
+                resume_from: str | Path | None = None, **fit_kwargs: Any) -> Ensemble:
     """Train the ensemble and fit the calibration of ``params`` (see the module docstring).
 
     fit : one member's fit, ``fit(params, images, y01, callbacks, sample_weight=, classes=,
@@ -88,14 +128,20 @@ def fit_members(params: Mapping[str, Any], images: Any, y01: np.ndarray,
     logits : (a member's Fit, rows) -> its logits (before the output step) on those rows of
         ``images``, for the out-of-fold logits
     checkpoint : each fit's label ("member-2", "calibration-1") -> (more callbacks for it, the
-        snapshot to resume it from or None): how ``logicat train`` checkpoints and resumes an
-        ensemble, one checkpoint per fit (``resume=`` alone resumes one fit only)
+        snapshot to resume it from or None): ``FitCheckpoints``, one checkpoint per fit; by
+        default, a ``Checkpoint`` among ``callbacks`` saves each fit beside its path
+    resume_from : a checkpoint's path: one fit's, or the path an ensemble's fits were
+        checkpointed beside (each goes on from its own file, where there is one)
     """
     y01 = np.asarray(y01)
     k = int(params.get("n_members", 1))
     how, calibration = params.get("members", "seeds"), params.get("calibration")
     output = Output(combine=params.get("combine", "logit"), prior=params.get("prior", "train"))
     if k == 1 and calibration is None:  # one fit, which records its own training mix
+        if resume_from is not None:
+            from logicat.io.files import load_checkpoint
+
+            fit_kwargs.update(resume=load_checkpoint(resume_from), resume_source=str(resume_from))
         done = fit(params, images, y01, callbacks, sample_weight=sample_weight, classes=classes,
                    **fit_kwargs)
         return Ensemble([done], replace(output, training_prior=done.training_prior))
@@ -103,8 +149,19 @@ def fit_members(params: Mapping[str, Any], images: Any, y01: np.ndarray,
     output = replace(output, training_prior=training_prior(y01, weights))
     if fit_kwargs.get("resume") is not None:
         raise ParameterError("An ensemble or a calibrated model is trained as several fits, "
-                             "and a checkpoint holds one: resume needs n_members=1 and no "
-                             "calibration.")
+                             "one checkpoint each: resume it from the path its Checkpoint was "
+                             "given (resume_from=), not from one fit's snapshot.")
+    if checkpoint is None:  # a Checkpoint callback saves each fit beside its own path
+        from logicat.training.callbacks import Checkpoint
+
+        saving = [c for c in callbacks if isinstance(c, Checkpoint)]
+        if saving or resume_from is not None:
+            first = saving[0] if saving else None
+            checkpoint = FitCheckpoints(first.path if first else resume_from,
+                                        int(params["max_iter"]), first.every if first else 0,
+                                        resume=resume_from is not None,
+                                        run=first.run if first else None)
+            callbacks = [c for c in callbacks if not isinstance(c, Checkpoint)]
     if how == "folds" and k < 2:
         raise ParameterError("The 'members' parameter 'folds' trains member k on all folds but "
                              "fold k: it needs n_members >= 2. Got n_members=1 instead.")
