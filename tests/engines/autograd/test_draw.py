@@ -1,4 +1,5 @@
-"""Pictures of the computation graph: the lesson's examples, text, DOT, SVG, PNG, the CLI."""
+"""Pictures of the computation graph (``logicat.engines.autograd.draw``): the lesson's examples
+as text, DOT, SVG, PNG, and the CLI. (The examples' values and gradients: ``test_graphs.py``.)"""
 
 from __future__ import annotations
 
@@ -12,44 +13,13 @@ from logicat.engines.autograd import draw
 from logicat.engines.autograd import graphs as examples
 from logicat.engines.autograd.tensor import topological_order
 from tests.conftest import invoke
-
-
-def _by_name(root):
-    return {n.name: n for n in topological_order(root) if n.name}
+from tests.engines.autograd.test_graphs import by_name
 
 
 def _svg_texts(path) -> list[str]:
     tree = ET.parse(path)  # the SVG must be well-formed XML
     assert tree.getroot().tag == "{http://www.w3.org/2000/svg}svg"
     return [t.text for t in tree.getroot().iter("{http://www.w3.org/2000/svg}text") if t.text]
-
-
-def test_abc_values_and_gradients():
-    n = _by_name(examples.abc())
-    assert [n[k].item() for k in "uvJ"] == [6.0, 11.0, 33.0]
-    assert [float(n[k].grad) for k in "abc"] == [3.0, 6.0, 9.0]
-
-
-def test_logistic_example_has_the_lessons_derivatives():
-    n = _by_name(examples.logistic(x=(1.0, 2.0), w=(0.5, -0.25), b=0.1, y=1.0))
-    a, y, x1, x2 = n["a"].item(), n["y"].item(), n["x1"].item(), n["x2"].item()
-    dz = a - y
-    assert float(n["a"].grad) == pytest.approx(-y / a + (1 - y) / (1 - a))
-    assert float(n["z"].grad) == pytest.approx(dz)
-    assert float(n["w1"].grad) == pytest.approx(x1 * dz)
-    assert float(n["w2"].grad) == pytest.approx(x2 * dz)
-    assert float(n["b"].grad) == pytest.approx(dz)
-
-
-def test_vectorized_example_matches_the_hand_derived_step(cat_features):
-    X, y, _, _ = cat_features
-    y = y.astype(float)
-    n = _by_name(examples.vectorized(X, y))
-    J, dw, db = cost_and_gradients(np.zeros(X.shape[1]), 0.0, X, y)
-    assert n["J"].item() == pytest.approx(np.log(2)) == pytest.approx(J)
-    np.testing.assert_allclose(n["Z"].grad, (n["A"].data - y) / len(y), atol=1e-15)
-    np.testing.assert_allclose(n["w"].grad, dw, atol=1e-14)
-    assert float(n["b"].grad) == pytest.approx(db, abs=1e-14)
 
 
 def test_text_rendering_lists_every_node():
@@ -200,8 +170,8 @@ def test_cli_draws_the_tiny_convnet_after_forward_and_backward(cat_data):
     pick = np.concatenate([np.flatnonzero(y == 1)[:4], np.flatnonzero(y == 0)[:4]])
     J = example(cat_data.train_x[pick, ::4, ::4], y[pick])
     assert result.output.splitlines()[-1].split()[-2:] == [draw.summarize(J.data), "1"]
-    by_name = _by_name(J)
-    assert by_name["X"].shape == (8, 3, 16, 16) and by_name["pool"].shape == (8, 4, 8, 8)
+    nodes = by_name(J)
+    assert nodes["X"].shape == (8, 3, 16, 16) and nodes["pool"].shape == (8, 4, 8, 8)
     assert all(n.grad is not None for n in topological_order(J) if n.requires_grad)
     dot = _run("--example", "convnet", "--format", "dot").output
     assert dot.startswith("digraph") and dot.count("[label=<") == len(rows)

@@ -6,10 +6,6 @@ import numpy as np
 import pytest
 
 from logicat import LogisticRegression, cost_and_gradients
-from logicat.engines.autograd import gradcheck
-from logicat.engines.autograd.graphs import logistic_cost, network_cost
-from logicat.engines.autograd.tensor import Tensor
-from logicat.nn.network import Network
 from logicat.training.objectives import ENGINES, make_objective
 
 
@@ -82,30 +78,3 @@ def test_float32_stays_float32(cat_features, rng):
 def test_unknown_loss_is_rejected():
     with pytest.raises(ValueError, match="The 'loss' parameter must be one of"):
         make_autograd_objective(np.ones((2, 2)), np.ones(2), "hinge")
-
-
-@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
-def test_a_network_graph_matches_the_numpy_backward_pass(activation, rng):
-    """Any list of layers: the graph's gradients are the hand-derived ones, weights and L2 too."""
-    X, y = rng.normal(size=(12, 5)), (rng.random(12) > 0.5).astype(float)
-    s = rng.uniform(0.5, 2.0, 12)
-    params = [rng.normal(size=(5, 4)), rng.normal(size=4), rng.normal(size=(4, 3)),
-              rng.normal(size=3), rng.normal(size=3), rng.normal(size=1)]
-    cost, grads = Network.from_params(params, activation).cost_and_gradients(
-        X, y, sample_weight=s, alpha=0.7)
-    leaves = [Tensor(p, requires_grad=True) for p in params]
-    J = network_cost(Tensor(X), Tensor(y), leaves, activation=activation,
-                     sample_weight=Tensor(s), alpha=0.7)
-    J.backward()
-    assert float(J.data) == pytest.approx(cost, rel=1e-13)
-    for leaf, g in zip(leaves, grads, strict=True):
-        np.testing.assert_allclose(leaf.grad, g, rtol=1e-11, atol=1e-14)
-
-
-@pytest.mark.parametrize("loss", ["cross_entropy", "squared_error"])
-def test_logistic_cost_passes_gradcheck(loss, rng):
-    X, y = rng.normal(size=(10, 4)), (rng.random(10) > 0.5).astype(float)
-    result = gradcheck(
-        lambda w, b: logistic_cost(Tensor(X), Tensor(y), w, b, loss), [rng.normal(size=4), 0.1]
-    )
-    assert result.max_rel_error < 1e-8
