@@ -1,6 +1,9 @@
 """Shared fixtures: the cat data, the real photos, a seeded generator, one torch thread, a temporary
-model path; and what several modules import from here: the tiny ConvNet (``TINY``, ``TINY_ARGS``),
-the one CLI wrapper (``invoke``) and the one-line-error check (``assert_one_line_error``)."""
+model path, the cat data's training set as an HDF5 file (``cat_h5``), a small binary problem
+(``problem``), a folder of photos of two classes (``image_root``), three fitted models
+(``fitted_models``); and what several modules import from here: the tiny ConvNet (``TINY``,
+``TINY_ARGS``), the one CLI wrapper (``invoke``), the one-line-error check
+(``assert_one_line_error``) and an HDF5 writer (``write_h5``)."""
 
 from __future__ import annotations
 
@@ -114,3 +117,70 @@ def assert_one_line_error(err: pytest.ExceptionInfo, path: Path, problem: str) -
     assert message.startswith(f"{path}: "), message
     assert problem in message, message
     assert "\n" not in message
+
+
+def write_h5(path, x, y, classes=(b"non-cat", b"cat"), chunk=16):
+    """``x`` (m, size, size, 3) uint8 and ``y`` (m,) as a cat-data training file, chunked by
+    ``chunk`` rows."""
+    import h5py
+
+    with h5py.File(path, "w") as f:
+        f.create_dataset("train_set_x", data=x, chunks=(min(chunk, len(x)), *x.shape[1:]))
+        f.create_dataset("train_set_y", data=y)
+        f.create_dataset("list_classes", data=np.array(classes))
+    return path
+
+
+@pytest.fixture(scope="module")
+def cat_h5(tmp_path_factory, cat_data):
+    """The cat data's 209 training images as an HDF5 file of chunks of 16 rows."""
+    path = tmp_path_factory.mktemp("streaming") / "train.h5"
+    return write_h5(path, cat_data.train_x, cat_data.train_y)
+
+
+@pytest.fixture(scope="module")
+def problem():
+    """A small standardised binary problem, (X (200, 5), y (200,)), learned in milliseconds."""
+    from sklearn.datasets import make_classification
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = make_classification(n_samples=200, n_features=5, n_informative=3, random_state=0)
+    return StandardScaler().fit_transform(X), y
+
+
+@pytest.fixture(scope="module")
+def image_root(tmp_path_factory):
+    """60 camera-like JPEGs and PNGs in cat/ and dog/, plus one file that is not an image."""
+    from PIL import Image
+
+    root = tmp_path_factory.mktemp("folder")
+    rng = np.random.default_rng(0)
+    for name in ("cat", "dog"):
+        (root / name).mkdir()
+        for i in range(30):
+            pixels = rng.integers(0, 256, size=(96 + i, 128, 3), dtype=np.uint8)
+            suffix = ".png" if i % 5 == 0 else ".jpg"
+            Image.fromarray(pixels).save(root / name / f"{i:02d}{suffix}")
+    (root / "cat" / "broken.jpg").write_bytes(b"\xff\xd8 this is not a JPEG")
+    return root
+
+
+@pytest.fixture(scope="module")
+def fitted_models(cat_features, tmp_path_factory):
+    """Three fitted models as model files give them back (with their preprocessing): "logistic",
+    "standardized" (a logistic regression that standardises) and "network" (6, 3) tanh."""
+    from logicat import LogisticRegression, MLPClassifier
+    from logicat.data.features import preprocessing_spec
+    from logicat.io.files import read_model
+
+    X, y, _, _ = cat_features
+    fitted = {
+        "logistic": LogisticRegression(max_iter=300).fit(X, y),
+        "standardized": LogisticRegression(max_iter=100, standardize=True).fit(X, y),
+        "network": MLPClassifier(hidden_layer_sizes=(6, 3), activation="tanh", max_iter=40,
+                                 random_state=0, standardize=True).fit(X, y),
+    }
+    folder = tmp_path_factory.mktemp("explain")
+    return {name: read_model(clf.save(folder / f"{name}.safetensors", class_names=["non-cat",
+                             "cat"], preprocessing=preprocessing_spec(64)))
+            for name, clf in fitted.items()}

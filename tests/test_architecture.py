@@ -237,40 +237,24 @@ NOT_YET_MIRRORED = {
     "cli/bench.py": "tests/nn/test_loops.py (bench vectorize)",
     "cli/data_commands.py": "tests/data/test_download.py, test_pack.py",
     "cli/distributed.py": "tests/engines/torch/test_distributed.py",
-    "cli/explain.py": "tests/evaluate/test_explain.py, tests/convnet/test_cli.py",
-    "cli/export.py": "tests/training/test_torch_solver.py, tests/hostile/test_outputs.py",
     "cli/graph.py": "tests/engines/autograd/test_draw.py, tests/convnet/test_cli.py",
-    "cli/inspect.py": "tests/cli/test_evaluate_sweep_plot.py",
-    "cli/options.py": "tests/hostile/test_sizes_and_options.py",
-    "cli/out_of_core.py": "tests/training/test_out_of_core.py",
-    "cli/pack.py": "tests/data/test_pack.py, tests/cli/test_train_convnet.py",
     "cli/saving.py": "every training command's tests: tests/cli/",
-    "cli/serve.py": "tests/web/test_serve.py",
-    "cli/sweep.py": "tests/cli/test_evaluate_sweep_plot.py",
-    "cli/train.py": "tests/cli/test_train_predict.py, test_train_rules.py, test_train_convnet.py",
-    "cli/train_minibatch.py": "tests/cli/test_train_convnet.py, tests/convnet/test_cli.py",
-    "cli/training_options.py": "tests/training/test_checkpoints.py, tests/cli/",
     "core/lazy.py": "every lazy export resolved: tests/test_architecture.py",
-    "data/chunks.py": "tests/training/test_out_of_core.py, tests/hostile/test_fuzz.py",
-    "data/decode.py": "tests/data/test_pack.py",
     "data/features.py": "tests/data/test_images.py, tests/networks/test_everywhere.py",
-    "engines/autograd/gradient_check.py": "tests/engines/autograd/test_graphs.py, "
-                                          "test_conv.py, test_tensor_properties.py",
+    "engines/autograd/gradient_check.py":
+        "tests/engines/autograd/test_tensor.py, test_conv.py (gradcheck)",
+    "engines/autograd/graphs.py":
+        "tests/engines/autograd/test_static.py, test_tensor.py, test_draw.py",
     "engines/torch/augment.py":
         "tests/estimators/test_convnet.py, tests/training/test_minibatch.py",
     "engines/torch/model.py": "tests/nn/test_network.py, tests/training/test_torch_solver.py",
+    "io/model.py": "tests/io/test_files.py, tests/networks/test_everywhere.py",
     "io/onnx.py": "tests/nn/test_forward.py, tests/networks/test_everywhere.py",
-    "training/batches.py": "tests/training/test_out_of_core.py",
-    "training/hyperparameters.py": "tests/training/test_checkpoints.py",
-    "training/loop.py": "tests/training/test_checkpoints.py, test_callbacks.py, test_solvers.py",
+    "io/validate.py": "tests/io/test_files.py, tests/hostile/test_model_files.py, test_fuzz.py",
+    "io/validate_checkpoint.py": "tests/training/test_loop.py, tests/hostile/",
     "training/objectives.py":
         "tests/engines/autograd/test_tensor.py, tests/engines/numba/test_fused.py",
-    "training/optimizers.py": "tests/test_estimator_options.py",
-    "training/rules.py": "tests/test_estimator_options.py, tests/cli/test_train_rules.py",
-    "training/schedules.py": "tests/test_estimator_options.py, tests/training/test_minibatch.py",
-    "viz/canvas.py": "tests/viz/, tests/networks/test_everywhere.py",
     "viz/explanations.py": "tests/evaluate/test_explain.py, tests/web/test_app.py",
-    "web/service.py": "tests/web/test_app.py",
 }
 
 

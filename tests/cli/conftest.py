@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from tests.conftest import invoke
 from tests.data.test_image_sets import photo_folder
+
+LOGICAT = str(Path(sys.executable).with_name("logicat"))
 
 
 @pytest.fixture(scope="module")
@@ -22,3 +28,27 @@ def own_photos(tmp_path_factory, cat_data):
                         model)
         assert result.exit_code == 0, result.output
         yield photos, model
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory):
+    """A logistic regression trained 60 iterations on the cat data."""
+    path = tmp_path_factory.mktemp("model") / "m.safetensors"
+    result = invoke("train", "--iterations", 60, "--print-every", 0, "--out", path)
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def run_logicat(*args, cwd=None):
+    """``logicat ARGS...`` through its real entry point, the installed console script."""
+    return subprocess.run(
+        [LOGICAT, *map(str, args)], capture_output=True, text=True, timeout=300, cwd=cwd
+    )
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory):
+    """The reference run through ``logicat train``: its output and the files it wrote."""
+    out = tmp_path_factory.mktemp("train")
+    result = run_logicat("train", "--out", out / "model.safetensors", "--plot", out / "curve.png")
+    return result, out

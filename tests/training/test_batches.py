@@ -1,15 +1,13 @@
-"""Out-of-core training (``training.fit.fit_file``, ``logicat train --train-file``) against
-in-memory training and the reference math."""
+"""Training on the rows of a file (``training.batches.FileRows`` through ``fit_file``) against
+in-memory training and the reference math (reading the file: tests/data/test_chunks.py; the
+command: tests/cli/test_out_of_core.py)."""
 
 from __future__ import annotations
-
-import tracemalloc
 
 import h5py
 import numpy as np
 import pytest
 
-from logicat.core.errors import DataFileError
 from logicat.data.chunks import H5Images
 from logicat.data.features import images_to_features
 from logicat.estimators import LogisticRegression
@@ -17,27 +15,12 @@ from logicat.io.model import Model
 from logicat.nn.loss import cost_and_gradients
 from logicat.training.batches import FileRows
 from logicat.training.fit import DEFAULTS, fit_file
-from tests.conftest import invoke
-from tests.paths import CAT_DATA
+from tests.conftest import write_h5
 
 
 def stream(source, chunk_rows=512, **params):
     """Train on the file's rows with these hyperparameters (the lesson's run otherwise)."""
     return fit_file({**DEFAULTS, **params}, source, chunk_rows=chunk_rows).result
-
-
-def write_h5(path, x, y, classes=(b"non-cat", b"cat"), chunk=16):
-    with h5py.File(path, "w") as f:
-        f.create_dataset("train_set_x", data=x, chunks=(min(chunk, len(x)), *x.shape[1:]))
-        f.create_dataset("train_set_y", data=y)
-        f.create_dataset("list_classes", data=np.array(classes))
-    return path
-
-
-@pytest.fixture(scope="module")
-def cat_h5(tmp_path_factory, cat_data):
-    path = tmp_path_factory.mktemp("streaming") / "train.h5"
-    return write_h5(path, cat_data.train_x, cat_data.train_y)
 
 
 def test_exact_gradient_descent_equals_in_memory_training(cat_h5, cat_data):
@@ -117,63 +100,6 @@ def test_sgd_step_by_step_against_the_reference(tmp_path, rng):
     np.testing.assert_allclose(result.coef, w, rtol=1e-12, atol=1e-15)
 
 
-def test_memory_stays_bounded_by_the_chunk_size(tmp_path, rng):
-    """4000 images (49 MB as uint8): NumPy allocations during training stay near 2 chunks."""
-    x = rng.integers(0, 256, size=(4000, 64, 64, 3), dtype=np.uint8)
-    y = rng.integers(0, 2, size=4000)
-    path = write_h5(tmp_path / "big.h5", x, y, chunk=100)
-    del x
-    with H5Images(path) as source:
-        tracemalloc.start()
-        stream(source, max_iter=1, chunk_rows=100)
-        _, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-    chunk_bytes = 100 * 12288
-    assert peak < 8 * chunk_bytes, peak  # 49 MB of data, < 10 MB at the peak
-
-
-def test_bad_files_give_one_line_errors(tmp_path):
-    with pytest.raises(DataFileError, match="no such file"):
-        H5Images(tmp_path / "missing.h5")
-    (tmp_path / "text.h5").write_text("not hdf5")
-    with pytest.raises(DataFileError, match="not an HDF5 file"):
-        H5Images(tmp_path / "text.h5")
-    with h5py.File(tmp_path / "floats.h5", "w") as f:
-        f.create_dataset("train_set_x", data=np.zeros((2, 4, 4, 3)))
-        f.create_dataset("train_set_y", data=np.zeros(2))
-    with pytest.raises(DataFileError, match="must be uint8"):
-        H5Images(tmp_path / "floats.h5")
-
-
-def test_cli_train_file_prints_the_cost_table_and_saves(cat_h5, tmp_path, cat_data):
-    out = tmp_path / "m.safetensors"
-    result = invoke("train", "--train-file", str(cat_h5), "-n", "30",
-                    "--print-every", "10", "--chunk-rows", "70", "-o", str(out))
-    assert result.exit_code == 0, result.output
-    clf = LogisticRegression(max_iter=30).fit(images_to_features(cat_data.train_x),
-                                              cat_data.train_y)
-    for i in (0, 10, 20):
-        assert f"Cost after iteration {i}: {clf.cost_history_[i]:f}" in result.output
-    # another file than the cat data's own training file: the cat test set says nothing of it
-    assert "GB/s" in result.output and "test accuracy:" not in result.output
-    own = invoke("train", "--train-file", str(CAT_DATA / "train_catvnoncat.h5"),
-                 "-n", "30", "--print-every", "0", "-o", str(out))
-    assert own.exit_code == 0, own.output
-    assert "test accuracy: " in own.output
-    from logicat import load_model
-
-    loaded = load_model(out)
-    np.testing.assert_allclose(loaded.coef_, clf.coef_, atol=1e-12 * np.abs(clf.coef_).max())
-
-    result = invoke("train", "--train-file", str(cat_h5), "-n", "2",
-                    "--batch-size", "50", "--seed", "1", "-o", str(out))
-    assert result.exit_code == 0, result.output
-    assert "mini-batch SGD (batch size 50, seed 1)" in result.output
-
-    result = invoke("train", "--train-file", str(tmp_path / "nope.h5"), "-o", str(out))
-    assert result.exit_code == 1 and "nope.h5: no such file" in result.output
-
-
 def test_sgd_divergence_is_an_error_not_nan(tmp_path, rng):
     from logicat.core.errors import DivergenceError
 
@@ -191,14 +117,3 @@ def test_the_file_takes_every_update_rule_and_l2_like_memory(cat_h5, cat_data):
         result = stream(source, chunk_rows=64, **params)
     np.testing.assert_allclose(result.cost_history, clf.cost_history_, rtol=0, atol=1e-12)
     np.testing.assert_allclose(result.coef, clf.coef_, rtol=0, atol=1e-10)
-
-
-def test_single_class_data_and_in_memory_options_are_refused(tmp_path, rng, cat_h5):
-    x = rng.integers(0, 256, size=(12, 2, 2, 3), dtype=np.uint8)
-    one = write_h5(tmp_path / "one.h5", x, np.ones(12, int))
-    result = invoke("train", "--train-file", str(one), "-o", str(tmp_path / "m"))
-    assert result.exit_code == 1 and "must hold both classes" in result.output
-    result = invoke("train", "--train-file", str(cat_h5), "--early-stopping",
-                    "-o", str(tmp_path / "m"))
-    assert result.exit_code == 2 and "not available with --train-file" in result.output
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["one.h5"]

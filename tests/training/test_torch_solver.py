@@ -1,5 +1,6 @@
 """The PyTorch solver (``logicat.training.torch_solver``): agreement with the NumPy engine, its
-modes, and ONNX export. (Its datasets: ``tests/engines/torch/test_datasets.py``; its fused loop:
+modes, and the ONNX export of a standardized model (the command: ``tests/cli/test_export.py``).
+(Its datasets: ``tests/engines/torch/test_datasets.py``; its fused loop:
 ``tests/engines/torch/test_fused.py``.)"""
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from logicat.training.callbacks import Checkpoint  # noqa: E402
 from logicat.training.descent import gradient_descent  # noqa: E402
 from logicat.training.objectives import ENGINES  # noqa: E402
 from tests import paths  # noqa: E402
-from tests.conftest import invoke  # noqa: E402
 
 ROOT = paths.ROOT
 
@@ -217,32 +217,6 @@ def test_bad_settings_are_clear_errors(cat_features, monkeypatch):
 
 
 # ---------------------------------------------------------------------------- ONNX export
-@pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_export_onnx_matches_logicat(cat_data, cat_features, tmp_path, dtype):
-    ort = pytest.importorskip("onnxruntime")
-    X, y, X_test, _ = cat_features
-    clf = LogisticRegression(max_iter=150, dtype=dtype).fit(X, y)
-    model = clf.save(tmp_path / "m.safetensors", class_names=["non-cat", "cat"])
-    out = tmp_path / "m.onnx"
-    result = invoke("export", "--format", "onnx", str(model), str(out))
-    assert result.exit_code == 0, result.output
-    assert f"Saved the ONNX model to {out}" in result.output
-    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
-    probability, logit = session.run(["probability", "logit"], {"images": cat_data.test_x})
-    expected = clf.predict_proba(X_test.astype(dtype))[:, 1]
-    assert probability.shape == (50,) and probability.dtype == np.dtype(dtype)
-    np.testing.assert_allclose(probability, expected, rtol=0, atol=1e-6)
-    np.testing.assert_allclose(logit, clf.decision_function(X_test.astype(dtype)), atol=1e-4)
-    assert '"positive_class": "cat"' in session.get_modelmeta().custom_metadata_map["logicat"]
-    # the graph that starts from features gives the same probabilities
-    features = tmp_path / "f.onnx"
-    args = ["export", "--input", "features", str(model), str(features)]
-    assert invoke(*args).exit_code == 0
-    session = ort.InferenceSession(str(features), providers=["CPUExecutionProvider"])
-    (p,) = session.run(["probability"], {"x": X_test.astype(dtype)})
-    np.testing.assert_allclose(p, expected, rtol=0, atol=1e-6)
-
-
 def test_export_onnx_standardized_model(cat_data, cat_features, tmp_path):
     """A model trained on standardized features exports its (x - mean) / scale too."""
     ort = pytest.importorskip("onnxruntime")
@@ -255,18 +229,6 @@ def test_export_onnx_standardized_model(cat_data, cat_features, tmp_path):
     session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
     (p,) = session.run(["probability"], {"images": cat_data.test_x})
     np.testing.assert_allclose(p, clf.predict_proba(X_test)[:, 1], rtol=0, atol=1e-6)
-
-
-def test_export_errors(tmp_path):
-    result = invoke("export", str(tmp_path / "none.safetensors"), str(tmp_path / "o.onnx"))
-    assert result.exit_code == 1
-    assert result.output.startswith("Error: ") and "no such model file" in result.output
-    assert len(result.output.strip().splitlines()) == 1
-    result = invoke("export", "m.safetensors", str(tmp_path / "no" / "o.onnx"))
-    assert result.exit_code == 2 and "does not exist" in result.output
-    result = invoke("export", "--format", "tflite", "m.safetensors", "o.onnx")
-    assert result.exit_code == 2
-    assert list(tmp_path.iterdir()) == []  # nothing half-written
 
 
 # ---------------------------------------------------------------------------- GPU script

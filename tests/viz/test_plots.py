@@ -143,17 +143,6 @@ def test_sigmoid_points_lie_on_the_curve(trained):
     np.testing.assert_allclose(points[:, 1], 1 / (1 + np.exp(-points[:, 0])), atol=1e-12)
 
 
-@pytest.mark.parametrize(("name", "message"), [
-    ("picture.jpg", r"must end in \.png, \.svg, \.pdf\. Got '\.jpg' instead"),
-    ("missing/picture.png", "does not exist"),
-])
-def test_bad_paths_are_refused_before_drawing(tmp_path, name, message):
-    with pytest.raises(ValueError, match=message):
-        canvas.check_plot_path(tmp_path / name)
-    with pytest.raises(ValueError, match="'fmt' parameter"):
-        canvas.figure_bytes(None, "jpg")
-
-
 def test_pixel_weights_undo_standardisation(cat_features):
     X_train, y_train, _, _ = cat_features
     clf = LogisticRegression(max_iter=10, standardize=True).fit(X_train, y_train)

@@ -34,6 +34,7 @@ from torch.nn import functional as F
 
 from logicat.core.errors import ModelFileError
 from logicat.engines.torch.augment import Augmentation, augment, mix_batch
+from logicat.engines.torch.distributed import GlobalBatchNorm2d
 from logicat.engines.torch.layers import ConvNet, images_to_tensor
 from logicat.nn.convnet import ConvNetSpec, param_shapes
 from logicat.nn.hyperparameters import moments, update_rule
@@ -274,56 +275,6 @@ class ConvNetSolver(Solver):
             state[i] = entry
         saved = self.optimizer.state_dict()
         self.optimizer.load_state_dict({"state": state, "param_groups": saved["param_groups"]})
-
-
-class _SumOverProcesses(torch.autograd.Function):
-    """y = the sum of x over the processes; its backward, the sum of dJ/dy over them (each
-    process's J depends on every process's x through y)."""
-
-    @staticmethod
-    def forward(ctx, x: torch.Tensor) -> torch.Tensor:
-        import torch.distributed as torch_dist
-
-        y = x.clone()
-        torch_dist.all_reduce(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
-        import torch.distributed as torch_dist
-
-        grad = grad.clone()
-        torch_dist.all_reduce(grad)
-        return grad
-
-
-def all_reduce(x: torch.Tensor) -> torch.Tensor:
-    return _SumOverProcesses.apply(x)
-
-
-class GlobalBatchNorm2d(torch.nn.BatchNorm2d):
-    """BatchNorm2d whose training statistics are those of the whole batch, spread over the
-    processes: the mean, then the mean squared deviation from it, each summed over the
-    processes by a differentiable all-reduce. PyTorch's ``SyncBatchNorm`` does this on GPUs
-    only; this runs on gloo too. Inference uses the running statistics, as BatchNorm2d does."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not self.training:
-            return super().forward(x)
-        local = torch.cat([x.sum(dim=(0, 2, 3)), x.new_tensor(
-            [float(x.shape[0] * x.shape[2] * x.shape[3])])])
-        total = all_reduce(local)  # (C + 1,): each channel's sum, and the number of values
-        count = total[-1:].detach()
-        mean = total[:-1] / count  # (C,)
-        centered = x - mean.view(1, -1, 1, 1)
-        var = all_reduce((centered * centered).sum(dim=(0, 2, 3))) / count
-        with torch.no_grad():  # the running statistics, as BatchNorm2d keeps them
-            m = self.momentum
-            self.running_mean.mul_(1 - m).add_(m * mean.detach())
-            self.running_var.mul_(1 - m).add_(m * var.detach() * count / (count - 1))
-            self.num_batches_tracked.add_(1)
-        scale = self.weight / torch.sqrt(var + self.eps)
-        return centered * scale.view(1, -1, 1, 1) + self.bias.view(1, -1, 1, 1)
 
 
 class _deterministic:
