@@ -241,17 +241,12 @@ NOT_YET_MIRRORED = {
     "cli/saving.py": "every training command's tests: tests/cli/",
     "core/lazy.py": "every lazy export resolved: tests/test_architecture.py",
     "data/features.py": "tests/data/test_images.py, tests/networks/test_everywhere.py",
-    "engines/autograd/gradient_check.py":
-        "tests/engines/autograd/test_tensor.py, test_conv.py (gradcheck)",
-    "engines/autograd/graphs.py":
-        "tests/engines/autograd/test_static.py, test_tensor.py, test_draw.py",
+    "engines/autograd/gradient_check.py": "tests/engines/autograd/test_graphs.py, "
+                                          "test_conv.py, test_tensor_properties.py",
     "engines/torch/augment.py":
         "tests/estimators/test_convnet.py, tests/training/test_minibatch.py",
     "engines/torch/model.py": "tests/nn/test_network.py, tests/training/test_torch_solver.py",
-    "io/model.py": "tests/io/test_files.py, tests/networks/test_everywhere.py",
     "io/onnx.py": "tests/nn/test_forward.py, tests/networks/test_everywhere.py",
-    "io/validate.py": "tests/io/test_files.py, tests/hostile/test_model_files.py, test_fuzz.py",
-    "io/validate_checkpoint.py": "tests/training/test_loop.py, tests/hostile/",
     "training/objectives.py":
         "tests/engines/autograd/test_tensor.py, tests/engines/numba/test_fused.py",
     "viz/explanations.py": "tests/evaluate/test_explain.py, tests/web/test_app.py",
