@@ -246,7 +246,6 @@ NOT_YET_MIRRORED = {
     "engines/torch/augment.py":
         "tests/estimators/test_convnet.py, tests/training/test_minibatch.py",
     "engines/torch/model.py": "tests/nn/test_network.py, tests/training/test_torch_solver.py",
-    "io/onnx.py": "tests/nn/test_forward.py, tests/networks/test_everywhere.py",
     "training/objectives.py":
         "tests/engines/autograd/test_tensor.py, tests/engines/numba/test_fused.py",
     "viz/explanations.py": "tests/evaluate/test_explain.py, tests/web/test_app.py",

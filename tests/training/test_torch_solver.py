@@ -1,6 +1,6 @@
-"""The PyTorch solver (``logicat.training.torch_solver``): agreement with the NumPy engine, its
-modes, and the ONNX export of a standardized model (the command: ``tests/cli/test_export.py``).
-(Its datasets: ``tests/engines/torch/test_datasets.py``; its fused loop:
+"""The PyTorch solver (``logicat.training.torch_solver``): agreement with the NumPy engine, and
+its modes. (The ONNX export of its models: ``tests/io/test_onnx.py``, ``tests/cli/test_export.py``;
+its datasets: ``tests/engines/torch/test_datasets.py``; its fused loop:
 ``tests/engines/torch/test_fused.py``.)"""
 
 from __future__ import annotations
@@ -214,21 +214,6 @@ def test_bad_settings_are_clear_errors(cat_features, monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)  # as if PyTorch were not installed
     with pytest.raises(LogicatError, match=r"pip install 'logicat\[torch\]'"):
         LogisticRegression(engine="torch", max_iter=2).fit(Xs, ys)
-
-
-# ---------------------------------------------------------------------------- ONNX export
-def test_export_onnx_standardized_model(cat_data, cat_features, tmp_path):
-    """A model trained on standardized features exports its (x - mean) / scale too."""
-    ort = pytest.importorskip("onnxruntime")
-    from logicat.engines.torch import export_onnx
-
-    X, y, X_test, _ = cat_features
-    clf = LogisticRegression(max_iter=30, standardize=True).fit(X, y)
-    path = clf.save(tmp_path / "s.safetensors")
-    out = export_onnx(path, tmp_path / "s.onnx")
-    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
-    (p,) = session.run(["probability"], {"images": cat_data.test_x})
-    np.testing.assert_allclose(p, clf.predict_proba(X_test)[:, 1], rtol=0, atol=1e-6)
 
 
 # ---------------------------------------------------------------------------- GPU script
