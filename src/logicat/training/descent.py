@@ -76,6 +76,6 @@ def gradient_descent(
     w = as_vector("w", w)
     bias = np.array([b], dtype=w.dtype if w.dtype.kind == "f" else np.float64)
     solver = PrimalSolver(_Whole(objective), [w, bias], param_names(1), GD(maximize=maximize))
-    trainer = Trainer(max_iter=int(max_iter), schedule=lambda t: learning_rate,
-                      callbacks=callbacks, maximize=maximize)
+    trainer = Trainer.of({"max_iter": max_iter, "learning_rate": learning_rate}, callbacks,
+                         maximize=maximize)
     return trainer.run(solver)

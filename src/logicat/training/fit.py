@@ -46,8 +46,6 @@ from logicat.training.hyperparameters import (
 )
 from logicat.training.loop import FitResult, Trainer, is_cost_only
 from logicat.training.optimizers import make_optimizer
-from logicat.training.rules import Plateau
-from logicat.training.schedules import make_schedule
 from logicat.training.solvers import GramSolver, PrimalSolver, gram_obstacles, worth_it
 
 __all__ = ["CONSTRAINTS", "DEFAULTS", "Fit", "Warm", "fit", "fit_file", "json_params"]
@@ -239,19 +237,8 @@ def fit_file(params: Mapping[str, Any], source, *, chunk_rows: int = CHUNK_ROWS,
 
 def _trainer(params, callbacks, validation, meta, extra_tensors) -> Trainer:
     """The one loop, set up by the hyperparameters: schedule, tol or early stopping."""
-    plateau = None
-    if params["tol"] is not None or params["early_stopping"]:
-        mode = "best" if params["early_stopping"] else "change"
-        plateau = Plateau(float(params["tol"] or 0.0), int(params["n_iter_no_change"]), mode,
-                          warmup=params["early_stopping"])
-    max_iter = int(params["max_iter"])
-    return Trainer(
-        max_iter=max_iter,
-        schedule=make_schedule(params["lr_schedule"], float(params["learning_rate"]),
-                               float(params["lr_decay"]), max_iter),
-        callbacks=callbacks, plateau=plateau, validation=validation, meta=meta,
-        extra_tensors=extra_tensors,
-    )
+    return Trainer.of(params, callbacks, validation=validation, meta=meta,
+                      extra_tensors=extra_tensors)
 
 
 def choose_solver(params: Mapping[str, Any], obstacles: list[str], m: int, n: int,

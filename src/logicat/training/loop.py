@@ -188,6 +188,35 @@ class Trainer:
         self.meta = meta or {}
         self.extra_tensors = dict(extra_tensors or {})
 
+    @classmethod
+    def of(cls, params: Any, callbacks: Sequence[Callback] = (), *, steps_per_epoch: int = 1,
+           validation: Callable[[list[np.ndarray]], float] | None = None,
+           meta: dict[str, Any] | Callable[[], dict[str, Any]] | None = None,
+           extra_tensors: dict[str, np.ndarray] | None = None, maximize: bool = False,
+           watch_at_once: bool = False) -> Trainer:
+        """The one loop as the hyperparameters ``params`` set it up - the one place a
+        ``Trainer`` is built: ``max_iter`` epochs of ``steps_per_epoch`` schedule steps; the
+        schedule ``lr_schedule`` (constant without one) of ``learning_rate``, with ``lr_decay``
+        and ``warmup`` where the model has them; the stop rule, ``tol`` (the cost settled over
+        ``n_iter_no_change`` iterations) or ``early_stopping`` (the best validation cost),
+        watched after the warm-up iterations, or from the first epoch (``watch_at_once``:
+        mini-batch costs are noisy and the schedule's warm-up steadies training)."""
+        from logicat.training.schedules import make_schedule
+
+        max_iter = int(params["max_iter"])
+        tol, early = params.get("tol"), bool(params.get("early_stopping"))
+        plateau = None
+        if tol is not None or early:
+            plateau = Plateau(float(tol or 0.0), int(params["n_iter_no_change"]),
+                              "best" if early else "change", warmup=early and not watch_at_once)
+        schedule = make_schedule(params.get("lr_schedule", "constant"),
+                                 float(params["learning_rate"]),
+                                 float(params.get("lr_decay", 0.0)), max_iter * steps_per_epoch,
+                                 float(params.get("warmup", 0.0)))
+        return cls(max_iter=max_iter, schedule=schedule, callbacks=callbacks, plateau=plateau,
+                   validation=validation, maximize=maximize, meta=meta,
+                   extra_tensors=extra_tensors)
+
     def run(self, solver: Solver, resume: Snapshot | None = None) -> FitResult:
         """Train from the solver's parameters - or from where ``resume`` left off.
 

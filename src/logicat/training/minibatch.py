@@ -35,8 +35,6 @@ from logicat.training.hyperparameters import (
     run_meta,
 )
 from logicat.training.loop import Callback, Trainer
-from logicat.training.rules import Plateau
-from logicat.training.schedules import make_schedule
 
 #: The name of the ConvNet's solver in model files: torch.optim steps on augmented mini-batches.
 SOLVER = "minibatch"
@@ -219,18 +217,10 @@ def fit_convnet(params: Mapping[str, Any], images: Any, y01: np.ndarray,
                                  "(logicat train --nproc N starts one).")
     solver = ConvNetSolver(spec, source, y01, train, dict(params), device, weights,
                            distributed=distributed)
-    epochs = int(params["max_iter"])
-    plateau = validation = None
-    if val is not None:
-        # mini-batch costs are noisy and the warm-up steadies training: the watch starts at once
-        plateau = Plateau(0.0, int(params["n_iter_no_change"]), "best", warmup=False)
-        validation = _validation(solver, val)
-    trainer = Trainer(
-        max_iter=epochs,
-        schedule=make_schedule(params["lr_schedule"], float(params["learning_rate"]), 0.0,
-                               epochs * solver.steps_per_epoch, float(params["warmup"])),
-        callbacks=callbacks, plateau=plateau, validation=validation, meta=meta,
-        extra_tensors={} if val is None else {"validation_indices": val})
+    validation = None if val is None else _validation(solver, val)
+    trainer = Trainer.of(params, callbacks, steps_per_epoch=solver.steps_per_epoch,
+                         validation=validation, meta=meta, watch_at_once=True,
+                         extra_tensors={} if val is None else {"validation_indices": val})
     # the schedule decays to 0 by design: running to max_iter is no failure to converge, and
     # early stopping only guards against overfitting (no ConvergenceWarning)
     return Fit(trainer.run(solver, resume), SOLVER, convnet=spec, held_out=val,

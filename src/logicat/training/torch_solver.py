@@ -343,8 +343,8 @@ def train_torch(
         batch_size=batch_size, shuffle=shuffle, seed=seed, graph_steps=graph_steps,
         cost_only_callbacks=all(is_cost_only(cb) for cb in callbacks), timings=timings,
     )
-    return Trainer(max_iter=max_iter, schedule=lambda t: learning_rate,
-                   callbacks=callbacks).run(solver)
+    return Trainer.of({"max_iter": max_iter, "learning_rate": learning_rate},
+                      callbacks).run(solver)
 
 
 def train_dataset(
@@ -371,5 +371,5 @@ def train_dataset(
     params = [np.zeros(dataset.n_features, np_dtype), np.zeros(1, np_dtype)]
     solver = TorchSolver(None, None, params, loss=loss, device=device, batch_size=batch_size,
                          seed=seed, dataset=dataset, dtype=dtype, num_workers=num_workers)
-    return Trainer(max_iter=max_iter, schedule=lambda t: learning_rate,
-                   callbacks=list(callbacks or ())).run(solver)
+    return Trainer.of({"max_iter": max_iter, "learning_rate": learning_rate},
+                      list(callbacks or ())).run(solver)
