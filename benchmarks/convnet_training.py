@@ -15,6 +15,8 @@ cost does not depend on the run's length, so the ratios hold for the default 120
   (``--train-file``; chunks of 256 images, the cat file's order): each mini-batch's rows read
   from the HDF5 file when they are trained on.
 
+- R: a residual network of about the same FLOPs (``residual_network``), trained by
+  ``NetworkClassifier``'s path: its rate per FLOP against M's.
 - P1, P2: ``logicat train --model convnet -n EPOCHS`` end to end (a fresh process: start-up,
   the data, the fit, the accuracies, the model file) in one process with ``--threads`` torch
   threads, and with ``--nproc 2`` (torchrun, gloo, one thread each: each process augments the
@@ -100,26 +102,69 @@ def command(tmp: Path, epochs: int, threads: int, nproc: int) -> tuple[float, np
     return seconds, history
 
 
-def step_flops(image_size: int = 64) -> float:
-    """Floating-point operations of one training image through the default ConvNet: a
-    multiply-add is 2; the forward pass of each conv2d and dense layer, then its backward pass
-    twice that (the gradient by the weights and by the input; the first layer's input needs
-    none). Batch norm, ReLU, pooling and the optimizer are left out: a lower bound."""
+def step_flops(image_size: int = 64, net=None) -> float:
+    """Floating-point operations of one training image through ``net`` (a list of layers; the
+    default ConvNet's without): a multiply-add is 2; the forward pass of each conv2d and dense
+    layer - inside residual blocks too - then its backward pass twice that (the gradient by the
+    weights and by the input; the first layer's input needs none). Batch norm, ReLU, pooling,
+    the residual sums and the optimizer are left out: a lower bound."""
     from logicat.nn.convnet import ConvNetSpec, layers
-    from logicat.nn.layers import shapes
     from logicat.training.hyperparameters import CONVNET_DEFAULTS
 
-    net = layers(ConvNetSpec(widths=CONVNET_DEFAULTS["widths"], image_size=image_size))
-    total, first = 0.0, True
-    for i, lay in enumerate(net):
-        if lay.type not in ("conv2d", "dense"):
-            continue
-        tensors, out = shapes(net[:i + 1], (3, image_size, image_size))
-        weight = tensors[lay.tensor_names()["weight"]]
-        macs = float(np.prod(weight)) * (float(np.prod(out[1:])) if lay.type == "conv2d" else 1)
-        total += 2 * macs * (2 if first else 3)
-        first = False
-    return total
+    if net is None:
+        net = layers(ConvNetSpec(widths=CONVNET_DEFAULTS["widths"], image_size=image_size))
+    first = [True]
+
+    def count(lays, shape) -> float:
+        total = 0.0
+        for lay in lays:
+            if lay.type == "residual":
+                total += count(lay.body, shape) + count(lay.shortcut or [], shape)
+            elif lay.type in ("conv2d", "dense"):
+                weight = lay.tensor_shapes(shape)[lay.tensor_names()["weight"]]
+                out = lay.output_shape(shape, lay.type)
+                macs = float(np.prod(weight)) * (float(np.prod(out[1:]))
+                                                 if lay.type == "conv2d" else 1)
+                total += 2 * macs * (2 if first[0] else 3)
+                first[0] = False
+            shape = lay.output_shape(shape, lay.type)
+        return total
+
+    return count(net, (3, image_size, image_size))
+
+
+def residual_network():
+    """R: a small residual network of about the default ConvNet's FLOPs (a 3x3 stem at 64x64,
+    then a residual stage at 32x32 and two that halve the side and double the width, each with
+    a 1x1 convolution's shortcut), as ``NetworkClassifier`` trains it."""
+    from logicat.layers import (
+        BatchNorm,
+        Conv2d,
+        Dense,
+        GlobalAvgPool,
+        MaxPool,
+        ReLU,
+        Residual,
+    )
+
+    def block(width, stride=1):
+        return [Residual([Conv2d(width, stride=stride), BatchNorm(), ReLU(), Conv2d(width),
+                          BatchNorm()]), ReLU()]
+
+    return [Conv2d(16), BatchNorm(), ReLU(), MaxPool(), *block(16), *block(32, 2),
+            *block(64, 2), GlobalAvgPool(), Dense(1)]
+
+
+def network(images, y, epochs: int) -> tuple[float, np.ndarray]:
+    """R: one fit of ``residual_network`` on the one path (the default recipe otherwise)."""
+    from logicat.training.hyperparameters import NETWORK_DEFAULTS
+    from logicat.training.minibatch import fit_convnet
+
+    params = {**NETWORK_DEFAULTS, "layers": residual_network(), "max_iter": epochs,
+              "device": "cpu"}
+    start = time.perf_counter()
+    done = fit_convnet(params, images, y)
+    return time.perf_counter() - start, done.result.cost_history
 
 
 def fp32_peak() -> tuple[float, str]:
@@ -212,6 +257,7 @@ def main() -> None:
                 "F": lambda: current(source, source.y, args.epochs),
                 "P1": lambda: command(tmp, args.epochs, args.threads, 1),
                 "P2": lambda: command(tmp, args.epochs, args.threads, 2),
+                "R": lambda: network(data.train_x, data.train_y, args.epochs),
             }
             times: dict[str, list[float]] = {k: [] for k in rows}
             costs: dict[str, np.ndarray] = {}
@@ -228,16 +274,25 @@ def main() -> None:
               "M": "M  one path, images in memory",
               "F": "F  one path, --train-file (HDF5)",
               "P1": "P1 logicat train, 1 process",
-              "P2": "P2 logicat train --nproc 2"}
+              "P2": "P2 logicat train --nproc 2",
+              "R": "R  a residual network, in memory"}
     flops, (peak, how) = step_flops() * len(data.train_y) * args.epochs, fp32_peak()
+    from logicat.nn.convnet import spec_of
+    from logicat.training.hyperparameters import NETWORK_DEFAULTS
+
+    residual = spec_of({**NETWORK_DEFAULTS, "layers": residual_network()}, 64).layers()
+    rates = {key: flops for key in labels}
+    rates["R"] = step_flops(net=residual) * len(data.train_y) * args.epochs
+    print(f"R: {step_flops(net=residual) / 1e6:.1f} MFLOP per training image")
     print(f"{step_flops() / 1e6:.1f} MFLOP per training image (conv and dense only, a lower "
           f"bound); fp32 peak {peak / 1e9:.0f} GFLOP/s = {how}")
     print(f"{'row':40s} {'s/fit':>8s} {'s/epoch':>8s} {'vs B':>7s} {'vs M':>7s} {'GFLOP/s':>8s} "
           f"{'peak':>5s}  costs vs B")
     for key, label in labels.items():
         gap = float(np.max(np.abs(costs[key] - costs["B"])))
-        same = "equal" if gap == 0 else f"max |diff| {gap:.1e}"
-        rate = flops / median[key]
+        same = ("another network" if key == "R" else "equal" if gap == 0
+                else f"max |diff| {gap:.1e}")
+        rate = rates[key] / median[key]
         print(f"{label:40s} {median[key]:8.2f} {median[key] / args.epochs:8.3f} "
               f"{median['B'] / median[key]:6.2f}x {median['M'] / median[key]:6.2f}x "
               f"{rate / 1e9:8.1f} {rate / peak:5.0%}  {same}")
