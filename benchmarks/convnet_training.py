@@ -52,7 +52,7 @@ import json, sys, time
 import numpy as np, torch
 torch.set_num_threads({threads})
 from logicat import load_catvnoncat
-from logicat.training.minibatch import fit_convnet
+from logicat.training.image_fit import fit_convnet
 from logicat.training.hyperparameters import CONVNET_DEFAULTS
 d = load_catvnoncat()
 params = {{**CONVNET_DEFAULTS, "max_iter": {epochs}, "device": "cpu"}}
@@ -76,7 +76,7 @@ def baseline(src: Path, epochs: int, threads: int) -> tuple[float, np.ndarray]:
 def current(images, y, epochs: int) -> tuple[float, np.ndarray]:
     """M or F: one fit on this checkout's one path."""
     from logicat.training.hyperparameters import CONVNET_DEFAULTS
-    from logicat.training.minibatch import fit_convnet
+    from logicat.training.image_fit import fit_convnet
 
     params = {**CONVNET_DEFAULTS, "max_iter": epochs, "device": "cpu"}
     start = time.perf_counter()
@@ -158,7 +158,7 @@ def residual_network():
 def network(images, y, epochs: int) -> tuple[float, np.ndarray]:
     """R: one fit of ``residual_network`` on the one path (the default recipe otherwise)."""
     from logicat.training.hyperparameters import NETWORK_DEFAULTS
-    from logicat.training.minibatch import fit_convnet
+    from logicat.training.image_fit import fit_convnet
 
     params = {**NETWORK_DEFAULTS, "layers": residual_network(), "max_iter": epochs,
               "device": "cpu"}
@@ -206,8 +206,8 @@ def profile(data, epochs: int, rows: int = 18) -> None:
 
     from logicat.nn.convnet import ConvNetSpec
     from logicat.training.hyperparameters import CONVNET_DEFAULTS
-    from logicat.training.minibatch import InMemoryImages
-    from logicat.training.minibatch_solver import ConvNetSolver
+    from logicat.training.image_fit import InMemoryImages
+    from logicat.training.image_solver import ConvNetSolver
 
     hyper = {**CONVNET_DEFAULTS, "device": "cpu"}
     spec = ConvNetSpec(widths=hyper["widths"], image_size=data.train_x.shape[1])

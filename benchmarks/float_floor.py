@@ -16,7 +16,7 @@ must give "the same" model:
 
 For each: the largest relative difference of a tensor against T1, ||a - b|| / ||b||, over the
 model file's tensors, and the test accuracy. The T2 row is the floor the suite judges two
-processes against (``tests/training/test_minibatch_solver.py``); the CPU line names the machine.
+processes against (``tests/training/test_image_solver.py``); the CPU line names the machine.
 """
 
 from __future__ import annotations

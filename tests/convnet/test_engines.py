@@ -13,8 +13,8 @@ from logicat.engines.autograd.layers import LayerGraph, nchw, split_state_dict  
 from logicat.nn import convnet  # noqa: E402
 from logicat.nn.convnet import ConvNetSpec  # noqa: E402
 from logicat.training.hyperparameters import CONVNET_DEFAULTS  # noqa: E402
-from logicat.training.minibatch import InMemoryImages  # noqa: E402
-from logicat.training.minibatch_solver import ConvNetSolver  # noqa: E402
+from logicat.training.image_fit import InMemoryImages  # noqa: E402
+from logicat.training.image_solver import ConvNetSolver  # noqa: E402
 
 
 @pytest.mark.parametrize("spec", [ConvNetSpec(widths=(3, 4), image_size=16),

@@ -1,5 +1,5 @@
 """Learning-rate schedules (``training.schedules``) follow their formulas (the loop stepping
-them: tests/training/test_loop.py, test_minibatch.py)."""
+them: tests/training/test_loop.py, test_image_fit.py)."""
 
 from __future__ import annotations
 

@@ -225,7 +225,7 @@ def train_convnet(params: dict[str, Any], data: tuple, train_file: Path | None,
     from logicat.evaluate.metrics import accuracy_percent
     from logicat.training.ensemble import fit_members
     from logicat.training.fit import check_both_classes, early_stopping_message
-    from logicat.training.minibatch import fit_convnet, member_logits
+    from logicat.training.image_fit import fit_convnet, member_logits
 
     several = params["n_members"] > 1 or params["calibration"] is not None
     # an ensemble's checkpoints are one per fit, beside the path given (check_ensemble_resume)

@@ -160,7 +160,7 @@ def default_checkpoint(out: Path) -> Path:
 def fit_with_checkpoints(params: dict[str, Any], X, y, options: dict[str, Any],
                          path: Path | None, callbacks: list, fit=None, unit: str = "iteration"):
     """``fit`` (default ``logicat.training.fit.fit``; the ConvNet's is
-    ``logicat.training.minibatch.fit_convnet``) with the checkpoint callbacks; Ctrl-C saves and
+    ``logicat.training.image_fit.fit_convnet``) with the checkpoint callbacks; Ctrl-C saves and
     exits 130.
 
     Warnings from training (``tol`` running out of iterations, a failed CUDA-graph capture)

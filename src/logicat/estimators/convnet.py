@@ -2,7 +2,7 @@
 
 The network is ``logicat.nn.convnet``'s (blocks of 3x3 convolutions, BatchNorm, ReLU and 2x2
 max-pooling, then global average pooling and one logit), trained by PyTorch with data
-augmentation (``logicat.training.minibatch_solver``) through the one training loop; it
+augmentation (``logicat.training.image_solver``) through the one training loop; it
 predicts with NumPy (``logicat.io.model.Model``), optionally averaging each image's logit with its
 mirror image's (test-time augmentation, ``tta``). The defaults are the recipe chosen by
 stratified cross-validation on the 209 training images only (BENCHMARKS.md, "Accuracy").
@@ -26,7 +26,7 @@ from logicat.estimators.base import BinaryClassifier, encode_binary_labels
 from logicat.io.model import Model
 from logicat.training.ensemble import fit_members
 from logicat.training.hyperparameters import CONVNET_CONSTRAINTS, CONVNET_DEFAULTS, json_params
-from logicat.training.minibatch import as_images, fit_convnet, member_logits
+from logicat.training.image_fit import as_images, fit_convnet, member_logits
 
 _D = CONVNET_DEFAULTS
 

@@ -124,7 +124,7 @@ def fit_members(params: Mapping[str, Any], images: Any, y01: np.ndarray,
     """Train the ensemble and fit the calibration of ``params`` (see the module docstring).
 
     fit : one member's fit, ``fit(params, images, y01, callbacks, sample_weight=, classes=,
-        **fit_kwargs)`` (``logicat.training.minibatch.fit_convnet``)
+        **fit_kwargs)`` (``logicat.training.image_fit.fit_convnet``)
     logits : (a member's Fit, rows) -> its logits (before the output step) on those rows of
         ``images``, for the out-of-fold logits
     checkpoint : each fit's label ("member-2", "calibration-1") -> (more callbacks for it, the
@@ -234,7 +234,7 @@ def _out_of_fold(fits: Sequence[Fit], folds: Sequence[np.ndarray], m: int,
 def _rows(images: Any, rows: np.ndarray) -> Any:
     """Those rows of ``images``: an array's, or a packed file's (read when trained on)."""
     if hasattr(images, "chunks") and hasattr(images, "x"):
-        from logicat.training.minibatch import RowsOf
+        from logicat.training.image_fit import RowsOf
 
         return RowsOf(images, rows)
     return np.asarray(images)[rows]

@@ -62,7 +62,7 @@ class Fit:
     warning: str | None = None
     #: the hidden layers' activation
     activation: str = "relu"
-    #: a ConvNet's architecture (``logicat.training.minibatch``), None for the dense models
+    #: a ConvNet's architecture (``logicat.training.image_fit``), None for the dense models
     convnet: ConvNetSpec | None = None
     #: the rows held out for early stopping (increasing), or None
     held_out: np.ndarray | None = None

@@ -4,7 +4,7 @@ Submodules (each imports torch; this package imports them only when a name is fi
 ``import logicat`` never needs torch). None of them builds an estimator or knows of the command
 line, and none imports the training package: the solvers that train with torch are training's
 (``logicat.training.torch_solver``: ``TorchSolver``, ``train_torch``, ``train_dataset``;
-``logicat.training.minibatch_solver``: the ConvNet's), named here too for their users.
+``logicat.training.image_solver``: the ConvNet's), named here too for their users.
 
 - ``model``: ``dense_net``, the dense family's ``LayerNet``, and the two losses from logits
 - ``layers``: any list of layers (``logicat.nn.layers``) as an ``nn.Module``; the ConvNet's

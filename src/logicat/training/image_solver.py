@@ -1,4 +1,5 @@
-"""The ConvNet trained by PyTorch, as a solver of the one training loop: one epoch per iteration.
+"""An image network (the ConvNet, or any list of layers) trained by PyTorch, as a solver of the
+one training loop: one epoch per iteration.
 
 Each epoch shuffles the training rows (one ``torch.Generator``, seeded), reads each mini-batch
 from its source (images in memory, or rows of a packed HDF5 file read as they are needed),
@@ -47,7 +48,7 @@ _EVAL_BATCH = 256
 
 
 class ImageRows(Protocol):
-    """Where the training images come from (``logicat.training.minibatch``: in memory or a
+    """Where the training images come from (``logicat.training.image_fit``: in memory or a
     packed file): ``m`` images of ``image_size``; ``rows(idx)`` gives images idx as uint8 (or
     [0, 1] float) (k, s, s, 3); ``channel_stats()`` the per-channel mean and standard
     deviation of all of them in [0, 1]."""

@@ -1,4 +1,4 @@
-"""The ConvNet on the one training path (``logicat.training.minibatch``): the loop's schedule,
+"""The ConvNet on the one training path (``logicat.training.image_fit``): the loop's schedule,
 checkpoints and exact resumption, early stopping, class and sample weights, a packed file."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from logicat.io.files import (  # noqa: E402
 from logicat.nn.hyperparameters import OPTIMIZERS  # noqa: E402
 from logicat.training.callbacks import Checkpoint  # noqa: E402
 from logicat.training.hyperparameters import CONVNET_DEFAULTS  # noqa: E402
-from logicat.training.minibatch import fit_convnet  # noqa: E402
+from logicat.training.image_fit import fit_convnet  # noqa: E402
 from tests.conftest import TINY  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

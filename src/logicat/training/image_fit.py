@@ -1,8 +1,9 @@
-"""One fit of the ConvNet: hyperparameters and images -> the one loop -> a ``Fit``.
+"""One fit of an image network - the ConvNet, or any list of layers (``NetworkClassifier``):
+hyperparameters and images -> the one loop -> a ``Fit``.
 
 The same loop as every other model (``logicat.training.loop``: the schedule, the cost history,
 the divergence rule, early stopping on a held-out part, callbacks, checkpoints and exact
-resumption), run by ``training.minibatch_solver.ConvNetSolver`` one epoch per iteration;
+resumption), run by ``training.image_solver.ConvNetSolver`` one epoch per iteration;
 ``ConvNetClassifier.fit`` and ``logicat train --model convnet`` both come here. The images come
 from memory (uint8 (m, s, s, 3), or [0, 1] floats) or from a packed HDF5 file
 (``logicat.data.chunks.H5Images``, as ``logicat pack`` writes it), whose rows are read a
@@ -178,7 +179,7 @@ def fit_convnet(params: Mapping[str, Any], images: Any, y01: np.ndarray,
     require_torch()
     import torch
 
-    from logicat.training.minibatch_solver import ConvNetSolver
+    from logicat.training.image_solver import ConvNetSolver
     from logicat.training.torch_solver import resolve_device
 
     check_params(CONVNET_CONSTRAINTS, {k: v for k, v in params.items()
