@@ -116,7 +116,7 @@ def test_the_web_app_serves_it_with_grad_cam(trained, photos_dir):
         answer = client.post("/api/predict?explain=true",
                              files=[("files", (photo.name, photo.read_bytes()))])
         page = client.get("/")
-    assert body["architecture"]["kind"] == "network"
+    assert body["architecture"]["kind"] == "layers" and body["architecture"]["layers"] == 11
     assert answer.status_code == 200, answer.text
     [result] = answer.json()["results"]
     assert result["explanation_method"] == "grad_cam"
@@ -169,3 +169,22 @@ def test_a_residual_network_killed_and_resumed_ends_where_the_whole_run_does(min
     assert whole.keys() == resumed.keys() and "net.7.shortcut.0.weight" in whole
     for name in whole:
         np.testing.assert_allclose(resumed[name], whole[name], rtol=0, atol=1e-6, err_msg=name)
+
+
+def test_a_network_trains_from_a_packed_file_with_early_stopping_and_class_weights(mine,
+                                                                                   tmp_path):
+    packed = run("pack", mine / "photos", tmp_path / "mine.h5", "-j", "1")
+    assert packed.exit_code == 0, packed.output
+    out = tmp_path / "net.safetensors"
+    result = run("train", "--layers", mine / "net.json", "--train-file", tmp_path / "mine.h5",
+                 "-n", "3", *FAST, "--early-stopping", "--validation-fraction", "0.25",
+                 "--class-weight", "balanced", "-o", out)
+    assert result.exit_code == 0, result.output
+    assert "validation accuracy (the images held out)" in result.output
+    from logicat import load_model
+
+    clf = load_model(out)
+    assert type(clf).__name__ == "NetworkClassifier"
+    assert clf.metadata_["hyperparameters"]["class_weight"] == "balanced"
+    assert clf.metadata_["training_data"]["file"] == "mine.h5"
+    assert len(clf.metadata_["early_stopping"]) == 2

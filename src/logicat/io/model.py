@@ -118,17 +118,22 @@ class Model:
 
     @property
     def architecture_summary(self) -> dict[str, Any]:
-        """What the model is, for a page or an API: its family's name, its description, its
-        hidden layers' sizes and activation (networks), its blocks' widths (a ConvNet)."""
+        """What the model is, for a page or an API: its kind ("logistic regression", "network"
+        of hidden dense layers, "convnet", or "layers": a network of one's own layers), its
+        description, its hidden layers' sizes and activation (networks), its blocks' widths (a
+        ConvNet) or its number of layers."""
         summary: dict[str, Any] = {
             "kind": {"logistic": "logistic regression", "mlp": "network",
-                     "convnet": getattr(self.convnet, "kind", "convnet")}[self.kind],
+                     "convnet": "layers" if isinstance(self.convnet, NetworkSpec)
+                     else "convnet"}[self.kind],
             "description": self.description,
             "hidden_layer_sizes": list(self.hidden_layer_sizes),
             "activation": self.activation if self.hidden_layer_sizes else None,
         }
         if isinstance(self.convnet, ConvNetSpec):
             summary["widths"] = list(self.convnet.widths)
+        elif isinstance(self.convnet, NetworkSpec):
+            summary["layers"] = len(self.convnet.body)
         return summary
 
     @property

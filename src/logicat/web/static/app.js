@@ -87,6 +87,14 @@ function describe(model) {
       "then one sigmoid output; trained with data augmentation. It says cat when p(cat) > 0.5.";
     $("#weights-caption").textContent =
       "Its first convolution's 3\u00d73 filters over R, G and B, each as a tiny image (grey: 0).";
+  } else if (arch.kind === "layers") {
+    $("#lead").textContent =
+      `A network of its own ${arch.layers} layers on ${size}×${size} RGB images ` +
+      "(the table of its layers: logicat info), then one sigmoid output; trained with data " +
+      "augmentation. It says cat when p(cat) > 0.5.";
+    $("#weights-caption").textContent =
+      "Its first layer's weights: a convolution's filters over R, G and B, each as a tiny " +
+      "image (grey: 0).";
   } else if (arch.kind === "network") {
     $("#lead").textContent =
       `A neural network with hidden layers of ${arch.hidden_layer_sizes.join(", ")} units ` +
