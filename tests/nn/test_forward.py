@@ -41,6 +41,10 @@ IMAGES = {  # input (3, 16, 16): every layer type that takes images, with its op
                   L("conv2d", filters=6, groups=2)]), L("relu"),
         L("avgpool", kernel=3, stride=2), L("gap"), L("dense", units=1)], (3, 16, 16)),
         L("sigmoid")],
+    # GELU, exact (erf) and in PyTorch's tanh form, after a convolution and in the head
+    "gelu": [L("normalize", "input"), L("conv2d", "c0", filters=3), L("gelu"),
+             L("maxpool"), L("gap"), L("dense", "d0", units=3),
+             L("gelu", approximate="tanh"), L("dense", "d1", units=1), L("sigmoid")],
 }
 VECTORS = {  # input (10,): the dense families, and every dense layout
     "logistic": dense_layers(()),
