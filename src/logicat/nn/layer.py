@@ -124,9 +124,9 @@ class Layer:
         """This layer under another ``name`` (what ``nn.layers.resolve`` gives unnamed ones)."""
         return type(self)(name=name, tensors=self.tensors, **self.options)
 
-    def resolved(self, shape: tuple[int, ...]) -> Layer:
+    def resolved(self, shape: tuple[int, ...], where: str = "") -> Layer:
         """This layer with what depends on its input's ``shape`` decided (a residual block's
-        shortcut)."""
+        shortcut); ``where`` names it in messages ("layer 4 (residual)")."""
         return self
 
     def roles(self) -> tuple[str, ...]:

@@ -93,7 +93,7 @@ def resolve(layers: Sequence[Layer], input_shape: tuple[int, ...], prefix: str =
         if not isinstance(lay, Layer):
             raise ParameterError(f"layer {i} must be a logicat layer (logicat.layers.Conv2d, "
                                  f"Dense, ...). Got {short(lay)}.")
-        lay = lay.resolved(shape)
+        lay = lay.resolved(shape, where(i, lay))
         if lay.name is None and lay.tensors is None and (lay.roles() or lay.children):
             lay = lay.renamed(f"{prefix}{i}")
         shape = lay.output_shape(shape, where(i, lay))

@@ -26,3 +26,21 @@ def test_the_cases_hold_an_identity_and_a_1x1_conv_shortcut():
 
 class TestResidual(LayerTypeChecks):
     pass
+
+
+def test_a_layer_inside_a_block_that_cannot_take_its_input_is_named_by_its_path():
+    import pytest
+
+    from logicat.core.errors import ShapeError
+    from logicat.nn.layer_types import Dense, Flatten, GlobalAvgPool
+    from logicat.nn.layers import resolve
+
+    with pytest.raises(ShapeError, match=r"^layer 1 \(residual\): body layer 1 \(residual\): "
+                       r"body layer 0 \(dense\) takes vectors \(n,\)\. Its input has shape "
+                       r"\(8, 16, 16\)\.$"):
+        resolve([Conv2d(4), Residual([Conv2d(8), Residual([Dense(3)])]), GlobalAvgPool(),
+                 Dense(1)], (3, 16, 16))
+    with pytest.raises(ShapeError, match=r"^layer 1 \(residual\) turns \(4, 16, 16\) into "
+                       r"\(2048,\): a 1x1 convolution cannot"):
+        resolve([Conv2d(4), Residual([Conv2d(8), Flatten()]), GlobalAvgPool(), Dense(1)],
+                (3, 16, 16))

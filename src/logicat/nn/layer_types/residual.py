@@ -58,27 +58,29 @@ class Residual(Layer):
                         [lay.renamed(f"{name}.shortcut.{j}")
                          for j, lay in enumerate(self.shortcut)], name=name)
 
-    def resolved(self, shape: tuple[int, ...]) -> Residual:
+    def resolved(self, shape: tuple[int, ...], where: str = "a residual block") -> Residual:
         """This block with its shortcut decided for inputs of ``shape``: the identity where the
         body keeps the shape, else a 1x1 convolution to the body's width with the body's
         stride, and its batch norm."""
         if self.shortcut is not None:
             return self
-        body = [lay.resolved(s) if isinstance(lay, Residual) else lay
-                for lay, s in zip(self.body, _shapes_into(self.body, shape), strict=True)]
-        out = output_shape(body, shape, "the residual block's ")
+        inner = f"{where}: body "
+        body = [lay.resolved(s, f"{inner}layer {j} (residual)") if isinstance(lay, Residual)
+                else lay for j, (lay, s) in enumerate(zip(
+                    self.body, _shapes_into(self.body, shape, inner), strict=True))]
+        out = output_shape(body, shape, inner)
         if out == shape:
             return Residual(body, [], name=self.name)  # the identity
         if len(out) != 3 or shape[1] % out[1] or shape[1] // out[1] != shape[2] // out[2]:
-            raise ShapeError(f"a residual block turns {shape} into {out}: a 1x1 convolution "
-                             "cannot take its input to that shape.")
+            raise ShapeError(f"{where} turns {shape} into {out}: a 1x1 convolution cannot take "
+                             "its input to that shape.")
         from logicat.nn.layer_types.conv import Conv2d
         from logicat.nn.layer_types.normalization import BatchNorm
 
         stride = shape[1] // out[1]
         if stride > 8:
-            raise ShapeError(f"a residual block shrinks its input {stride} times: a shortcut "
-                             "strides at most 8.")
+            raise ShapeError(f"{where} shrinks its input {stride} times: a shortcut strides at "
+                             "most 8.")
         block = Residual(body, [Conv2d(out[0], 1, stride, 0), BatchNorm()], name=self.name)
         return block if self.name is None else block.renamed(self.name)
 
@@ -192,10 +194,11 @@ class Residual(Layer):
         return consts, nodes + [helper.make_node("Add", ends, [out])], out
 
 
-def _shapes_into(layers: Sequence[Layer], shape: tuple[int, ...]) -> list[tuple[int, ...]]:
-    """The input shape of each of ``layers``."""
+def _shapes_into(layers: Sequence[Layer], shape: tuple[int, ...], prefix: str = ""
+                 ) -> list[tuple[int, ...]]:
+    """The input shape of each of ``layers`` (``prefix`` names the list in messages)."""
     found = []
     for i, lay in enumerate(layers):
         found.append(shape)
-        shape = lay.output_shape(shape, where(i, lay))
+        shape = lay.output_shape(shape, where(i, lay, prefix))
     return found
