@@ -137,6 +137,9 @@ def test_what_the_layers_file_cannot_be_is_one_line(mine, tmp_path):
         assert result.exit_code != 0 and message in result.output, result.output
         assert "Traceback" not in result.output
         assert not (tmp_path / "m.safetensors").exists()
+    preset = run("train", "--layers", "resnet99", "-o", tmp_path / "m.safetensors")
+    assert preset.exit_code == 2 and "nor a preset (one of resnet8, resnet10, resnet14)" in (
+        preset.output)
     mlp = run("train", "--layers", mine / "net.json", "--model", "mlp", "-o",
               tmp_path / "m.safetensors")
     assert mlp.exit_code == 2 and "not --model mlp" in mlp.output

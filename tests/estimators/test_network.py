@@ -100,3 +100,15 @@ def test_a_list_that_gives_no_single_logit_is_refused_in_one_line(cat_data):
         NetworkClassifier(**FAST).fit(X, y)
     with pytest.raises(ShapeError, match=r"layer 1 \(dense\) takes vectors"):
         NetworkClassifier(layers=[Conv2d(4), Dense(1)], **FAST).fit(X, y)
+
+
+def test_a_preset_by_its_name(cat_data, tmp_path):
+    X, y = cat_data.train_x[:32], cat_data.train_y[:32]
+    net = NetworkClassifier(layers="resnet8", **{**FAST, "max_iter": 1}).fit(X, y)
+    assert net.spec_.description == ("network 64x64x3 -> 12 layers (9 convolutions, 3 "
+                                     "residual blocks) -> 1")
+    again = load_model(net.save(tmp_path / "r8.safetensors"))
+    assert len(again.layers) == 12 and again.layers[4].type == "residual"
+    np.testing.assert_array_equal(again.predict_proba(X), net.predict_proba(X))
+    with pytest.raises(ParameterError, match="'layers' parameter must be"):
+        NetworkClassifier(layers="resnet99", **FAST).fit(X, y)

@@ -39,3 +39,25 @@ def test_the_convnet_is_its_layers():
     assert n_params(layers, (3, 64, 64)) == convs + batch_norms + (128 + 1) + 2 * 3  # + input
     assert values_per_example(layers, (3, 64, 64)) > 3 * 64 * 64
     assert not is_linear(layers) and is_linear(standardized(dense_layers(())))
+
+
+@pytest.mark.parametrize("name", ["resnet8", "resnet10", "resnet14"])
+def test_the_residual_presets_are_their_depth_and_keep_off_strided_pointwise_convolutions(name):
+    from logicat.core.errors import ParameterError
+    from logicat.nn.families import PRESETS, preset
+    from logicat.nn.layers import resolve, shapes, walk
+
+    blocks, widths = PRESETS[name]
+    layers = resolve(preset(name), (3, 64, 64))
+    assert shapes(layers, (3, 64, 64))[1] == (1,)
+    residual = [lay for lay in layers if lay.type == "residual"]
+    assert len(residual) == blocks * len(widths)
+    weighted = 2 + sum(lay.type == "conv2d" for block in residual for lay in block.body)
+    assert f"resnet{weighted}" == name  # the stem, two convolutions a block, the logit
+    convs = [lay for lay in walk(layers) if lay.type == "conv2d"]
+    assert not any(lay["stride"] > lay["kernel"] for lay in convs)  # PyTorch's bug (docs)
+    for block in residual:  # a block that halves the side averages before its 1x1 shortcut
+        if block.body[0]["stride"] == 2:
+            assert [lay.type for lay in block.shortcut] == ["avgpool", "conv2d", "batchnorm"]
+    with pytest.raises(ParameterError, match="names a preset: one of resnet8, resnet10"):
+        preset("resnet99")

@@ -84,8 +84,9 @@ INITS = ("zeros", "random", "small_normal", "lecun_normal", "he_normal", "glorot
               metavar="FILE",
               help="Train a network of your own layers: a JSON list, one object per layer "
               "(the list a model file's architecture holds; logicat.layers.write_layers "
-              "writes one), ending in one logit. It trains as --model convnet does (its "
-              "--param settings but the ConvNet's widths).")
+              "writes one), ending in one logit - or a preset: resnet8, resnet10, resnet14. "
+              "It trains as --model convnet does (its --param settings but the ConvNet's "
+              "widths).")
 @click.option("--param", "settings", multiple=True, metavar="NAME=VALUE",
               help="With --model convnet: one of its hyperparameters (ConvNetClassifier's "
               "names), e.g. --param widths=16,32,64 --param tta=false; repeatable.")

@@ -96,7 +96,13 @@ def _layers_of(read_layers, path: Path) -> list:
     """The layers of ``path``, checked against the images' shape later (by the fit); a file
     that is no list of layers is train's one-line error, naming it."""
     from logicat.core.errors import LogicatError
+    from logicat.nn.families import PRESETS
 
+    if str(path) in PRESETS and not Path(path).exists():  # --layers resnet8
+        return str(path)
+    if not Path(path).exists() and Path(path).suffix == "":
+        raise click.BadParameter(f"{path}: no such layers file, nor a preset (one of "
+                                 f"{', '.join(PRESETS)}).", param_hint="'--layers'")
     try:
         return read_layers(path)
     except LogicatError as e:

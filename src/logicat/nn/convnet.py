@@ -33,7 +33,7 @@ import numpy as np
 
 from logicat.core.errors import ParameterError, ShapeError
 from logicat.nn import forward
-from logicat.nn.families import HEADS, convnet_layers
+from logicat.nn.families import HEADS, convnet_layers, preset
 from logicat.nn.hyperparameters import (
     MAX_BLOCKS,
     MAX_WIDTH,
@@ -240,10 +240,13 @@ def logits(spec: ConvNetSpec, params: Mapping[str, np.ndarray], features: np.nda
 
 def spec_of(params: Mapping[str, Any], image_size: int) -> ConvNetSpec | NetworkSpec:
     """The architecture the hyperparameters describe, for images of ``image_size``: the user's
-    own ``layers`` (a list of ``logicat.layers``, or of their JSON objects), or the ConvNet's
+    own ``layers`` (a list of ``logicat.layers``, their JSON objects, or a preset's name,
+    ``nn.families.PRESETS``), or the ConvNet's
     ``widths``, ``convs_per_block``, ``head`` and ``hidden``."""
     if params.get("layers") is not None:
         given = params["layers"]
+        if isinstance(given, str):  # a named preset: "resnet8"
+            given = preset(given)
         if not isinstance(given, list | tuple) or not given:
             raise ParameterError(f"The 'layers' parameter must be a non-empty list of layers. "
                                  f"Got {str(given)[:80]} instead.")

@@ -8,13 +8,17 @@
 - the ConvNet (``logicat.nn.convnet.ConvNetSpec``): ``[normalize] + ([conv2d 3x3, batchnorm, relu]
   x convs_per_block + [maxpool 2]) per width + [gap | flatten] + [dropout, dense(hidden), relu]
   + [dropout, dense(1), sigmoid]``, its tensors named as PyTorch's ``state_dict`` of the
-  module that trains it (``features.<i>.weight``, ``head.<j>.bias``, ``input.mean``, ...).
+  module that trains it (``features.<i>.weight``, ``head.<j>.bias``, ``input.mean``, ...);
+- small residual networks, named presets of ``NetworkClassifier`` (``resnet_layers``,
+  ``PRESETS``: "resnet8", "resnet10", "resnet14").
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from logicat.core.errors import ParameterError
+from logicat.nn.layer_types import Residual
 from logicat.nn.layers import Layer, layer
 
 #: what the ConvNet puts between its blocks and its head
@@ -82,3 +86,44 @@ def family_layers(convnet=None, hidden: Sequence[int] = (), activation: str = "r
         return convnet.layers()
     layers = dense_layers(hidden, activation)
     return standardized(layers) if standardize else layers
+
+
+def resnet_layers(blocks: int = 1, widths: Sequence[int] = (16, 32, 64)) -> list[Layer]:
+    """A small residual network for small images, in the way of He et al.'s CIFAR networks
+    (2016): a 3x3 stem of ``widths[0]`` channels and a 2x2 max-pool (64x64 images to 32x32),
+    then one stage per width of ``blocks`` residual blocks of two 3x3 convolutions with batch
+    norm (``conv, bn, relu, conv, bn``, the sum, relu); each stage after the first halves the
+    side with its first convolution's stride 2 and widens, its shortcut an average pool and a
+    1x1 convolution with its batch norm (the "ResNet-D" shortcut, Bag of Tricks, He et al.
+    2019: it sees every pixel, and keeps the network off PyTorch's strided 1x1 convolutions);
+    then the mean of each channel and one logit. Its depth - weighted layers - is
+    2 + 2 blocks len(widths). The list is unnamed: ``nn.layers.resolve`` names it."""
+    out: list[Layer] = [layer("conv2d", filters=int(widths[0])), layer("batchnorm"),
+                        layer("relu"), layer("maxpool")]
+    channels = int(widths[0])
+    for stage, width in enumerate(int(w) for w in widths):
+        for b in range(blocks):
+            stride = 2 if stage and not b else 1
+            body = [layer("conv2d", filters=width, stride=stride), layer("batchnorm"),
+                    layer("relu"), layer("conv2d", filters=width), layer("batchnorm")]
+            pointwise = [layer("conv2d", filters=width, kernel=1, padding=0), layer("batchnorm")]
+            shortcut = ([layer("avgpool", kernel=2), *pointwise] if stride == 2
+                        else pointwise if width != channels else [])
+            out += [Residual(body, shortcut), layer("relu")]
+            channels = width
+    return out + [layer("gap"), layer("dense", units=1)]
+
+
+#: the named residual networks ``NetworkClassifier(layers="resnet8")`` and ``logicat train
+#: --layers resnet8`` train: name -> (blocks per stage, widths)
+PRESETS = {"resnet8": (1, (16, 32, 64)), "resnet10": (1, (16, 32, 64, 128)),
+           "resnet14": (2, (16, 32, 64))}
+
+
+def preset(name: str) -> list[Layer]:
+    """The layers of the preset ``name`` (a one-line ``ParameterError`` for another name)."""
+    if name not in PRESETS:
+        raise ParameterError(f"The 'layers' parameter names a preset: one of "
+                             f"{', '.join(PRESETS)}. Got {name!r:.80} instead.")
+    blocks, widths = PRESETS[name]
+    return resnet_layers(blocks, widths)

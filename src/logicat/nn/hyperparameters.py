@@ -17,7 +17,7 @@ import numpy as np
 
 from logicat.core.errors import ParameterError
 from logicat.core.validation import Interval, Options, Sizes
-from logicat.nn.families import HEADS
+from logicat.nn.families import HEADS, PRESETS
 from logicat.nn.init import INITS
 from logicat.nn.layers import ACTIVATIONS, MAX_UNITS, logit_layers
 from logicat.nn.loss import LOSSES
@@ -140,7 +140,7 @@ def estimator_name(params: Mapping[str, Any]) -> str:
 
 
 CONVNET_CONSTRAINTS: dict[str, list[Any]] = {
-    "layers": [list, None],
+    "layers": [list, Options(tuple(PRESETS)), None],
     "widths": [Sizes(1, MAX_BLOCKS, MAX_WIDTH)],
     "convs_per_block": [Interval(int, 1, 4, closed="both")],
     "head": [Options(HEADS)],

@@ -41,7 +41,8 @@ def json_params(params: Mapping[str, Any], layers: bool = False) -> dict[str, An
     for key, value in params.items():
         if key == "layers":
             if layers and value is not None:
-                out[key] = [v.to_json() if hasattr(v, "to_json") else v for v in value]
+                out[key] = value if isinstance(value, str) else [
+                    v.to_json() if hasattr(v, "to_json") else v for v in value]
             continue
         if isinstance(value, np.generic):
             value = value.item()
