@@ -60,9 +60,12 @@ class Normalize(Layer):
         return Module(shape[0])
 
     def autograd(self, A, tensors, ops, run):
-        t = self.own(tensors)
+        """(A - mean) / std with the statistics as named constants of the graph (its pictures
+        show ``input.mean``, not an anonymous node)."""
         view = (1, -1, 1, 1) if A.ndim == 4 else (1, -1)
-        return (A - np.asarray(t["mean"]).reshape(view)) / np.asarray(t["std"]).reshape(view)
+        mean, std = (type(A)(np.asarray(tensors[name]).reshape(view), name=name)
+                     for name in self.tensor_names().values())
+        return (A - mean) / std
 
     def onnx_nodes(self, h, out, shape, names, helper):
         make = helper.make_node
