@@ -78,3 +78,69 @@ def test_two_processes_train_the_convnet_one_process_trains(tmp_path, network):
         f"2 processes differ from 1 by {ddp:.3g} (the largest relative difference of a tensor), "
         f"more than 3 x the floor {floor:.3g}: 1 process with 2 threads differs from 1 thread by "
         f"{threads:.3g}, with PyTorch's plain kernels by {kernels:.3g}")
+
+
+# ------------------------------------------------------------------ weight averaging
+def _tiny(**more):
+    from tests.conftest import TINY
+
+    return {**TINY, "max_iter": 4, **more}
+
+
+def test_swa_ends_with_the_mean_of_the_weights_after_its_epochs(cat_data):
+    """Averaging does not change the run: the weights SWA ends with are the mean of the same
+    run's weights after epochs 2 and 3 (average_start 0.5 of 4 epochs); the batch norms'
+    statistics are recomputed for them."""
+    from logicat import ConvNetClassifier
+
+    X, y = cat_data.train_x[:48], cat_data.train_y[:48]
+    seen = []
+    plain = ConvNetClassifier(**_tiny(callbacks=[lambda s: seen.append(
+        [p.copy() for p in s.params])])).fit(X, y)
+    swa = ConvNetClassifier(**_tiny(average="swa", average_start=0.5)).fit(X, y)
+    names = list(plain.params_)
+    for i, name in enumerate(names):
+        if name.endswith(("running_mean", "running_var", "num_batches_tracked")):
+            continue
+        mean = (seen[2][i].astype(np.float64) + seen[3][i]) / 2
+        np.testing.assert_allclose(swa.params_[name], mean, rtol=1e-5, atol=1e-6, err_msg=name)
+    assert not np.array_equal(swa.params_["features.1.running_var"],
+                              plain.params_["features.1.running_var"])
+
+
+@pytest.mark.parametrize("average", ["ema", "swa"])
+def test_an_averaged_run_resumes_exactly(cat_data, tmp_path, average):
+    from logicat import ConvNetClassifier
+    from logicat.training.callbacks import Checkpoint
+
+    X, y = cat_data.train_x[:48], cat_data.train_y[:48]
+    recipe = _tiny(average=average, average_decay=0.9, average_start=0.25)
+    whole = ConvNetClassifier(**recipe).fit(X, y)
+
+    class Stop(Exception):
+        pass
+
+    def stop_after_epoch_2(state):
+        if state.iteration == 2:
+            raise Stop
+
+    path = tmp_path / "ck.safetensors"
+    with pytest.raises(Stop):
+        ConvNetClassifier(**recipe, callbacks=[Checkpoint(path, every=1),
+                                               stop_after_epoch_2]).fit(X, y)
+    resumed = ConvNetClassifier(**recipe).fit(X, y, resume_from=path)
+    for name, value in whole.params_.items():
+        np.testing.assert_array_equal(resumed.params_[name], value, err_msg=name)
+
+
+def test_averaging_and_what_it_does_not_go_with_are_refused_in_one_line(cat_data):
+    from logicat import ConvNetClassifier
+    from logicat.core.errors import ParameterError
+
+    X, y = cat_data.train_x[:32], cat_data.train_y[:32]
+    for bad, message in [({"average": "mean"}, "The 'average' parameter must be"),
+                         ({"average": "ema", "early_stopping": True}, "choose one"),
+                         ({"average": "ema", "average_decay": 1.0}, "'average_decay'")]:
+        with pytest.raises(ParameterError, match=message) as err:
+            ConvNetClassifier(**_tiny(**bad)).fit(X, y)
+        assert "\n" not in str(err.value)

@@ -57,6 +57,11 @@ class ConvNetClassifier(BinaryClassifier):
         of the area, rotated by up to ``rotation`` degrees); colour jitter factors
     mixup : the Beta(mixup, mixup) mixing of pairs of examples (0: off)
     label_smoothing : targets y (1 - e) + e / 2
+    average : None, "ema" (an exponential moving average of the weights after every step,
+        decay ``average_decay``) or "swa" (the mean of the weights after each epoch from
+        ``average_start`` of the run on): the model ends with the averaged weights, their batch
+        norms' statistics recomputed on the training images
+    average_decay, average_start : see ``average``
     tta : predict with the mean logit of each image and its mirror image
     class_weight : None, "balanced" (m / (2 * count of the class)) or {label: weight}: each
         image's loss is weighted by its class's weight (times ``sample_weight``)
@@ -110,7 +115,9 @@ class ConvNetClassifier(BinaryClassifier):
                  crop=_D["crop"], crop_pad=_D["crop_pad"], crop_min_scale=_D["crop_min_scale"],
                  rotation=_D["rotation"], brightness=_D["brightness"], contrast=_D["contrast"],
                  saturation=_D["saturation"], mixup=_D["mixup"],
-                 label_smoothing=_D["label_smoothing"], tta=_D["tta"],
+                 label_smoothing=_D["label_smoothing"], average=_D["average"],
+                 average_decay=_D["average_decay"], average_start=_D["average_start"],
+                 tta=_D["tta"],
                  class_weight=_D["class_weight"], early_stopping=_D["early_stopping"],
                  validation_fraction=_D["validation_fraction"],
                  n_iter_no_change=_D["n_iter_no_change"], n_members=_D["n_members"],
@@ -141,6 +148,9 @@ class ConvNetClassifier(BinaryClassifier):
         self.saturation = saturation
         self.mixup = mixup
         self.label_smoothing = label_smoothing
+        self.average = average
+        self.average_decay = average_decay
+        self.average_start = average_start
         self.tta = tta
         self.class_weight = class_weight
         self.early_stopping = early_stopping

@@ -116,6 +116,9 @@ def check_checkpoint(path: Path, meta: Mapping[str, Any], entries: Mapping[str, 
                                        float(hyper.get("momentum", 0.9)))
         optional.update({name: (shape, ("I64",) if name == "optimizer.step" else floats)
                          for name, shape in state.items()})
+        if hyper.get("average"):  # weight averaging: the average so far
+            optional.update({f"average.{name}": v for name, v in params.items()})
+            optional["average.n_averaged"] = ((1,), ("I64",))
     elif optimizer in ("momentum", "nesterov"):
         optional.update({f"optimizer.velocity.{i}": s for i, s in enumerate(shapes)})
     elif optimizer in ("adam", "adamw"):

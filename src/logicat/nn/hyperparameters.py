@@ -98,6 +98,9 @@ CONSTRAINTS: dict[str, list[Any]] = {
     "standardize": [bool],
     "verbose": [Interval(int, 0, 2, closed="both")],
 }
+#: weight averaging over training: an exponential moving average of every step's weights, or
+#: stochastic weight averaging (the mean of the weights after each epoch of the last part)
+AVERAGES = ("ema", "swa")
 #: ``ConvNetClassifier``'s: the recipe chosen by cross-validation on the training images only
 #: (BENCHMARKS.md, "Accuracy"). ``max_iter`` counts epochs; the learning rate is the peak of a
 #: per-step schedule (linear warm-up over ``warmup`` of the steps, then cosine to 0).
@@ -107,7 +110,8 @@ CONVNET_DEFAULTS: dict[str, Any] = {
     "optimizer": "adamw", "momentum": 0.9, "weight_decay": 5e-4, "lr_schedule": "cosine",
     "warmup": 0.05, "flip": True, "crop": "pad", "crop_pad": 4, "crop_min_scale": 0.6,
     "rotation": 0.0, "brightness": 0.0, "contrast": 0.0, "saturation": 0.0, "mixup": 0.0,
-    "label_smoothing": 0.0, "tta": True, "class_weight": None, "early_stopping": False,
+    "label_smoothing": 0.0, "average": None, "average_decay": 0.999, "average_start": 0.75,
+    "tta": True, "class_weight": None, "early_stopping": False,
     "validation_fraction": 0.1, "n_iter_no_change": 10, "n_members": 1, "members": "seeds",
     "combine": "logit", "calibration": None, "calibration_cv": 5, "prior": "train",
     "random_state": 0, "device": "auto", "callbacks": None, "verbose": 0,
@@ -164,6 +168,9 @@ CONVNET_CONSTRAINTS: dict[str, list[Any]] = {
     "saturation": [Interval(float, 0, 1, closed="both")],
     "mixup": [Interval(float, 0, MAX_RATE, closed="both")],
     "label_smoothing": [Interval(float, 0, 1)],
+    "average": [Options(AVERAGES), None],
+    "average_decay": [Interval(float, 0, 1, closed="neither")],
+    "average_start": [Interval(float, 0, 1, closed="left")],
     "tta": [bool],
     "class_weight": [Options(["balanced"]), dict, None],
     "early_stopping": [bool],

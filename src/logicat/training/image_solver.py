@@ -21,6 +21,12 @@ caller's back after. ``state()`` holds everything else a run needs to go on exac
 stopped - the optimizer's moments and step count, both generators' states - and a checkpoint
 saves it with the parameters and the BatchNorm statistics. (On a CUDA device, dropout draws from
 the device's generator, which is not kept: a resumed run with dropout on CUDA is not exact.)
+
+Weight averaging (``average``, ``torch.optim.swa_utils.AveragedModel``): "ema" keeps an
+exponential moving average of the weights after every step (``average_decay``), "swa" the mean
+of the weights after each epoch from ``average_start`` of the run on (Izmailov et al., 2018);
+the fit ends with the averaged weights and their batch norms' statistics recomputed
+(``final_params``), and a checkpoint holds the average so far (``average.<name>``).
 """
 
 from __future__ import annotations
@@ -131,6 +137,18 @@ class ConvNetSolver(Solver):
         self.optimizer = torch_optimizer(rule, groups, lr, momentum)
         self.batch_size = int(hyper["batch_size"])
         self.steps_per_epoch = math.ceil(len(self.train) / self.batch_size)
+        #: weight averaging (``average``): the averaged copy of the network, and the first
+        #: epoch whose weights it takes (EMA: every step from the first; SWA: each epoch's end
+        #: from ``average_start`` of the run on)
+        self.average, self.average_from = None, 0
+        if hyper.get("average"):
+            from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+            ema = hyper["average"] == "ema"
+            self.average = AveragedModel(self.net, multi_avg_fn=get_ema_multi_avg_fn(
+                float(hyper["average_decay"])) if ema else None)
+            self.average_from = 0 if ema else int(float(hyper["average_start"])
+                                                  * int(hyper["max_iter"]))
 
     # ------------------------------------------------------------------ the epochs
     def run(self, first: int, lrs: Sequence[Sequence[float]]) -> np.ndarray:
@@ -140,6 +158,9 @@ class ConvNetSolver(Solver):
             torch.random.set_rng_state(self.dropout_state)
             for k, rates in enumerate(lrs):  # one epoch of one step gets a float
                 costs[k] = self._epoch(np.atleast_1d(rates).tolist())
+                if (self.average is not None and self.hyper["average"] == "swa"
+                        and first + k >= self.average_from):
+                    self.average.update_parameters(self.net)
             self.dropout_state = torch.random.get_rng_state()
         return costs
 
@@ -177,6 +198,8 @@ class ConvNetSolver(Solver):
                             ).mean()
                 loss.backward()
             self.optimizer.step()
+            if self.average is not None and hyper["average"] == "ema":
+                self.average.update_parameters(self.net)
             total += float(loss.detach()) * len(idx)
             n += len(idx)
         return total / max(n, 1)
@@ -233,6 +256,25 @@ class ConvNetSolver(Solver):
             for name, value in zip(self.names, params, strict=True):
                 state[name].copy_(torch.as_tensor(np.asarray(value)))
 
+    def final_params(self) -> list[np.ndarray]:
+        """With ``average``, the averaged weights, their batch norms' statistics recomputed by
+        one pass over the training images as they are (no augmentation; PyTorch's
+        ``swa_utils.update_bn``, seeded: dropout draws too): the statistics of the running
+        weights do not fit the averaged ones. Else the weights as they are."""
+        if self.average is None or int(self.average.n_averaged) == 0:
+            return self.params()
+        from torch.optim.swa_utils import update_bn
+
+        order = np.sort(self.train)
+        batches = [self.batch(order[i:i + self.batch_size]).contiguous(
+            memory_format=self.memory_format) for i in range(0, len(order), self.batch_size)
+            if len(order[i:i + self.batch_size]) > 1]
+        with _deterministic(), torch.random.fork_rng(devices=[]):
+            torch.manual_seed(int(self.hyper["random_state"] or 0) + 3)
+            update_bn(batches, self.average, self.device)
+        state = self.average.module.state_dict()
+        return [np.ascontiguousarray(state[name].detach().cpu().numpy()) for name in self.names]
+
     def params_finite(self) -> bool:
         return all(bool(torch.isfinite(p).all()) for p in self.net.state_dict().values()
                    if p.is_floating_point())
@@ -252,6 +294,11 @@ class ConvNetSolver(Solver):
                 else:
                     tensors[f"optimizer.{self.trainable[i]}.{key}"] = (
                         value.detach().cpu().numpy().copy())
+        if self.average is not None:  # the averaged weights so far, and how many they are
+            state = self.average.module.state_dict()
+            tensors.update({f"average.{name}": state[name].detach().cpu().numpy().copy()
+                            for name in self.names})
+            tensors["average.n_averaged"] = np.array([int(self.average.n_averaged)], np.int64)
         return tensors, {}
 
     def load_state(self, tensors: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
@@ -263,6 +310,12 @@ class ConvNetSolver(Solver):
         except (KeyError, RuntimeError, ValueError) as e:
             raise ModelFileError(f"the checkpoint's random generator state is not one torch "
                                  f"wrote ({str(e).splitlines()[0][:80]}).") from None
+        if self.average is not None and "average.n_averaged" in tensors:
+            state = self.average.module.state_dict()
+            with torch.no_grad():
+                for name in self.names:
+                    state[name].copy_(torch.as_tensor(np.array(tensors[f"average.{name}"])))
+                self.average.n_averaged.fill_(int(tensors["average.n_averaged"][0]))
         keys = moments(self.hyper["optimizer"], float(self.hyper["momentum"]))
         if not keys or f"optimizer.{self.trainable[0]}.{keys[0]}" not in tensors:
             return  # no state kept, or saved before the first step: nothing to restore

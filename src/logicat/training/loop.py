@@ -132,6 +132,11 @@ class Solver:
     def params_after(self, n_done: int) -> list[np.ndarray]:
         return self.params()
 
+    def final_params(self) -> list[np.ndarray]:
+        """The parameters the fit ends with: the current ones, or what the solver makes of
+        them (an average of the weights over training, ``training.image_solver``)."""
+        return self.params()
+
     def rewind(self, n_done: int) -> None:
         """Chunked solvers go back to the state after iteration ``n_done - 1``."""
 
@@ -296,7 +301,7 @@ class Trainer:
         return "callback" if stop else None
 
     def _result(self, solver: Solver, stopped: str, n_iter: int) -> FitResult:
-        params = [p.copy() for p in solver.params()]
+        params = [p.copy() for p in solver.final_params()]
         best_iteration = None
         if self._best is not None and self.plateau is not None:
             params = self._best  # early stopping returns the best parameters seen
