@@ -7,7 +7,8 @@ repeated stratified cross-validation on the 209 training images only, paired by 
 Every candidate trains on the same ``repeats x folds`` splits (``RepeatedStratifiedKFold``,
 random_state 0) with the default recipe (``NETWORK_DEFAULTS``: 120 epochs, AdamW, cosine,
 flips and padded crops, TTA); "convnet" is ``ConvNetClassifier()``, the others
-``NetworkClassifier(layers=<preset>)`` (``logicat.nn.families.PRESETS``). For each it prints the
+``NetworkClassifier(layers=<preset>)`` (``logicat.nn.families.PRESETS``); a candidate may
+change the recipe after a colon (``convnet:average=swa,average_start=0.5``). For each it prints the
 mean accuracy over the folds, the log-loss and Brier score of all held-out predictions (each
 image is held out once per repeat), the seconds per fit, and, against the first candidate, the
 mean paired difference of the folds' accuracies with its 95 % t-interval.
@@ -27,11 +28,27 @@ import time
 import numpy as np
 
 
-def fit_and_score(name: str, X, y, train, test, epochs: int) -> tuple[np.ndarray, float]:
+def estimator(candidate: str, epochs: int):
+    """``convnet`` or a preset's name, then ``:name=value,...`` changes of the recipe
+    (``convnet:average=swa``)."""
+    import json
+
     from logicat import ConvNetClassifier, NetworkClassifier
 
-    clf = (ConvNetClassifier(max_iter=epochs, device="cpu") if name == "convnet" else
-           NetworkClassifier(layers=name, max_iter=epochs, device="cpu"))
+    name, _, changes = candidate.partition(":")
+    params = {"max_iter": epochs, "device": "cpu"}
+    for change in filter(None, changes.split(",")):
+        key, _, text = change.partition("=")
+        try:
+            params[key] = json.loads(text)
+        except ValueError:
+            params[key] = text
+    return (ConvNetClassifier(**params) if name == "convnet"
+            else NetworkClassifier(layers=name, **params))
+
+
+def fit_and_score(name: str, X, y, train, test, epochs: int) -> tuple[np.ndarray, float]:
+    clf = estimator(name, epochs)
     start = time.perf_counter()
     clf.fit(X[train], y[train])
     seconds = time.perf_counter() - start
@@ -77,11 +94,11 @@ def main() -> None:
     print(f"{args.repeats} x {args.folds}-fold stratified CV on the {len(y)} training images "
           f"(the same {n} splits for every candidate), {args.epochs} epochs; accuracy: mean "
           f"over the folds; log-loss, Brier: all held-out predictions")
-    print(f"{'candidate':10s} {'accuracy':>15s} {'log-loss':>9s} {'Brier':>7s} {'s/fit':>7s}"
+    print(f"{'candidate':24s} {'accuracy':>15s} {'log-loss':>9s} {'Brier':>7s} {'s/fit':>7s}"
           f"  paired difference vs {args.candidates[0]} (95 % t-interval)")
     first = results[args.candidates[0]][0]
     for name, (acc, log_loss, brier, seconds) in results.items():
-        line = (f"{name:10s} {100 * acc.mean():6.1f} ± {100 * acc.std(ddof=1):4.1f} % "
+        line = (f"{name:24s} {100 * acc.mean():6.1f} ± {100 * acc.std(ddof=1):4.1f} % "
                 f"{log_loss:9.3f} {brier:7.3f} {seconds:7.1f}")
         if name != args.candidates[0]:
             d = acc - first
