@@ -15,8 +15,9 @@ cost does not depend on the run's length, so the ratios hold for the default 120
   (``--train-file``; chunks of 256 images, the cat file's order): each mini-batch's rows read
   from the HDF5 file when they are trained on.
 
-- R: a residual network of about the same FLOPs (``residual_network``), trained by
-  ``NetworkClassifier``'s path: its rate per FLOP against M's.
+- R: a residual network of about the same FLOPs (``residual_network``: strided 1x1 shortcuts,
+  so channels-first), trained by ``NetworkClassifier``'s path: its rate per FLOP against M's;
+  R8: the "resnet8" preset (average-pool shortcuts, channels-last).
 - P1, P2: ``logicat train --model convnet -n EPOCHS`` end to end (a fresh process: start-up,
   the data, the fit, the accuracies, the model file) in one process with ``--threads`` torch
   threads, and with ``--nproc 2`` (torchrun, gloo, one thread each: each process augments the
@@ -155,12 +156,13 @@ def residual_network():
             *block(64, 2), GlobalAvgPool(), Dense(1)]
 
 
-def network(images, y, epochs: int) -> tuple[float, np.ndarray]:
-    """R: one fit of ``residual_network`` on the one path (the default recipe otherwise)."""
+def network(images, y, epochs: int, layers=None) -> tuple[float, np.ndarray]:
+    """R: one fit of ``residual_network`` (or ``layers``: "resnet8", R8) on the one path (the
+    default recipe otherwise)."""
     from logicat.training.hyperparameters import NETWORK_DEFAULTS
     from logicat.training.image_fit import fit_convnet
 
-    params = {**NETWORK_DEFAULTS, "layers": residual_network(), "max_iter": epochs,
+    params = {**NETWORK_DEFAULTS, "layers": layers or residual_network(), "max_iter": epochs,
               "device": "cpu"}
     start = time.perf_counter()
     done = fit_convnet(params, images, y)
@@ -231,6 +233,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--baseline-rev", default="66544d2")
+    parser.add_argument("--rows", default="B,M,F,P1,P2,R,R8",
+                        help="the rows to run (B and M are always among them)")
     parser.add_argument("--profile", action="store_true",
                         help="profile --epochs epochs of the default fit instead")
     args = parser.parse_args()
@@ -258,7 +262,10 @@ def main() -> None:
                 "P1": lambda: command(tmp, args.epochs, args.threads, 1),
                 "P2": lambda: command(tmp, args.epochs, args.threads, 2),
                 "R": lambda: network(data.train_x, data.train_y, args.epochs),
+                "R8": lambda: network(data.train_x, data.train_y, args.epochs, "resnet8"),
             }
+            asked = {"B", "M", *args.rows.split(",")}
+            rows = {key: run for key, run in rows.items() if key in asked}
             times: dict[str, list[float]] = {k: [] for k in rows}
             costs: dict[str, np.ndarray] = {}
             for _ in range(args.repeats):
@@ -275,7 +282,9 @@ def main() -> None:
               "F": "F  one path, --train-file (HDF5)",
               "P1": "P1 logicat train, 1 process",
               "P2": "P2 logicat train --nproc 2",
-              "R": "R  a residual network, in memory"}
+              "R": "R  a residual network, in memory",
+              "R8": "R8 the resnet8 preset, in memory"}
+    labels = {key: label for key, label in labels.items() if key in times}
     flops, (peak, how) = step_flops() * len(data.train_y) * args.epochs, fp32_peak()
     from logicat.nn.convnet import spec_of
     from logicat.training.hyperparameters import NETWORK_DEFAULTS
@@ -283,7 +292,10 @@ def main() -> None:
     residual = spec_of({**NETWORK_DEFAULTS, "layers": residual_network()}, 64).layers()
     rates = {key: flops for key in labels}
     rates["R"] = step_flops(net=residual) * len(data.train_y) * args.epochs
-    print(f"R: {step_flops(net=residual) / 1e6:.1f} MFLOP per training image")
+    resnet8 = spec_of({**NETWORK_DEFAULTS, "layers": "resnet8"}, 64).layers()
+    rates["R8"] = step_flops(net=resnet8) * len(data.train_y) * args.epochs
+    print(f"R: {step_flops(net=residual) / 1e6:.1f}, R8: {step_flops(net=resnet8) / 1e6:.1f} "
+          "MFLOP per training image")
     print(f"{step_flops() / 1e6:.1f} MFLOP per training image (conv and dense only, a lower "
           f"bound); fp32 peak {peak / 1e9:.0f} GFLOP/s = {how}")
     print(f"{'row':40s} {'s/fit':>8s} {'s/epoch':>8s} {'vs B':>7s} {'vs M':>7s} {'GFLOP/s':>8s} "

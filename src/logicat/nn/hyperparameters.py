@@ -110,7 +110,7 @@ CONVNET_DEFAULTS: dict[str, Any] = {
     "optimizer": "adamw", "momentum": 0.9, "weight_decay": 5e-4, "lr_schedule": "cosine",
     "warmup": 0.05, "flip": True, "crop": "pad", "crop_pad": 4, "crop_min_scale": 0.6,
     "rotation": 0.0, "brightness": 0.0, "contrast": 0.0, "saturation": 0.0, "mixup": 0.0,
-    "label_smoothing": 0.0, "average": None, "average_decay": 0.999, "average_start": 0.75,
+    "label_smoothing": 0.0, "average": None, "average_decay": 0.99, "average_start": 0.75,
     "tta": True, "class_weight": None, "early_stopping": False,
     "validation_fraction": 0.1, "n_iter_no_change": 10, "n_members": 1, "members": "seeds",
     "combine": "logit", "calibration": None, "calibration_cv": 5, "prior": "train",
