@@ -53,7 +53,10 @@ import json, sys, time
 import numpy as np, torch
 torch.set_num_threads({threads})
 from logicat import load_catvnoncat
-from logicat.training.image_fit import fit_convnet
+try:
+    from logicat.training.image_fit import fit_convnet
+except ImportError:  # a revision before its rename
+    from logicat.training.minibatch import fit_convnet
 from logicat.training.hyperparameters import CONVNET_DEFAULTS
 d = load_catvnoncat()
 params = {{**CONVNET_DEFAULTS, "max_iter": {epochs}, "device": "cpu"}}
@@ -302,7 +305,7 @@ def main() -> None:
           f"{'peak':>5s}  costs vs B")
     for key, label in labels.items():
         gap = float(np.max(np.abs(costs[key] - costs["B"])))
-        same = ("another network" if key == "R" else "equal" if gap == 0
+        same = ("another network" if key in ("R", "R8") else "equal" if gap == 0
                 else f"max |diff| {gap:.1e}")
         rate = rates[key] / median[key]
         print(f"{label:40s} {median[key]:8.2f} {median[key] / args.epochs:8.3f} "
