@@ -119,6 +119,14 @@ def assert_one_line_error(err: pytest.ExceptionInfo, path: Path, problem: str) -
     assert "\n" not in message
 
 
+def file_tensors(path) -> dict[str, np.ndarray]:
+    """Every tensor of a safetensors file (a model file, a checkpoint), by name."""
+    from safetensors import safe_open
+
+    with safe_open(path, framework="numpy") as f:
+        return {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
+
+
 def write_h5(path, x, y, classes=(b"non-cat", b"cat"), chunk=16):
     """``x`` (m, size, size, 3) uint8 and ``y`` (m,) as a cat-data training file, chunked by
     ``chunk`` rows."""

@@ -13,11 +13,10 @@ import signal
 
 import numpy as np
 import pytest
-from safetensors import safe_open
 
 from logicat.io.files import load_checkpoint
 from logicat.training import callbacks
-from tests.conftest import TINY_ARGS, invoke
+from tests.conftest import TINY_ARGS, file_tensors, invoke
 from tests.data.test_image_sets import photo_folder
 
 CONVNET = [*TINY_ARGS, "-n", "3", "--seed", "3"]
@@ -63,13 +62,9 @@ def _interrupted_then_resumed(args, at: int):
     return hint.group(1), resumed.output
 
 
-def _tensors(path) -> dict[str, np.ndarray]:
-    with safe_open(path, framework="numpy") as f:
-        return {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
-
 
 def _same_model(a, b) -> None:
-    ta, tb = _tensors(a), _tensors(b)
+    ta, tb = file_tensors(a), file_tensors(b)
     assert ta.keys() == tb.keys()
     for name in ta:
         np.testing.assert_allclose(tb[name], ta[name], rtol=0, atol=1e-6, err_msg=name)

@@ -14,6 +14,8 @@ import numpy as np
 import pytest
 from safetensors import safe_open
 
+from tests.conftest import file_tensors
+
 pytest.importorskip("torch")
 
 from logicat.layers import (  # noqa: E402
@@ -31,10 +33,6 @@ from tests.data.test_image_sets import photo_folder  # noqa: E402
 
 FAST = ["--param", "batch_size=16", "--device", "cpu", "--seed", "3"]
 
-
-def _tensors(path) -> dict[str, np.ndarray]:
-    with safe_open(path, framework="numpy") as f:
-        return {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
 
 
 @pytest.fixture(scope="module")
@@ -168,7 +166,7 @@ def test_a_residual_network_killed_and_resumed_ends_where_the_whole_run_does(min
         job.wait(timeout=120)
     assert job.returncode == -signal.SIGKILL
     subprocess.run([*command, "--resume"], check=True, capture_output=True, env=env)
-    whole, resumed = (_tensors(tmp_path / f"{n}.safetensors") for n in ("whole", "resumed"))
+    whole, resumed = (file_tensors(tmp_path / f"{n}.safetensors") for n in ("whole", "resumed"))
     assert whole.keys() == resumed.keys() and "net.7.shortcut.0.weight" in whole
     for name in whole:
         np.testing.assert_allclose(resumed[name], whole[name], rtol=0, atol=1e-6, err_msg=name)

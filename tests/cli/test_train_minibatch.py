@@ -12,17 +12,11 @@ import sys
 import numpy as np
 import pytest
 from PIL import Image
-from safetensors import safe_open
 
 pytest.importorskip("torch")
 
-from tests.conftest import TINY_ARGS  # noqa: E402
+from tests.conftest import TINY_ARGS, file_tensors  # noqa: E402
 from tests.conftest import invoke as run  # noqa: E402
-
-
-def _tensors(path) -> dict[str, np.ndarray]:
-    with safe_open(path, framework="numpy") as f:
-        return {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +94,7 @@ def test_a_run_killed_after_a_checkpoint_and_resumed_ends_where_the_whole_run_do
 
     assert 1 <= load_checkpoint(ck).meta["epoch"] < 5
     subprocess.run([*command, "--resume"], check=True, capture_output=True, env=env)
-    whole, resumed = _tensors(tmp_path / "whole.safetensors"), _tensors(
+    whole, resumed = file_tensors(tmp_path / "whole.safetensors"), file_tensors(
         tmp_path / "resumed.safetensors")
     assert whole.keys() == resumed.keys()
     for name in whole:  # same machine, float32: the issue allows 1e-6; here it is exact
@@ -139,7 +133,7 @@ def test_an_ensemble_killed_in_its_second_member_and_resumed_ends_where_the_whol
                              text=True, env=env)
     assert "member 1/2: Cost after epoch" not in resumed.stdout  # finished: not trained again
     assert "member 2/2: Cost after epoch 4" in resumed.stdout
-    a, b = _tensors(tmp_path / "whole.safetensors"), _tensors(tmp_path / "resumed.safetensors")
+    a, b = (file_tensors(tmp_path / f"{n}.safetensors") for n in ("whole", "resumed"))
     assert a.keys() == b.keys() and any(k.startswith("members.1.") for k in a)
     for name in a:
         np.testing.assert_allclose(b[name], a[name], rtol=0, atol=1e-6, err_msg=name)

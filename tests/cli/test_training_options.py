@@ -7,15 +7,13 @@ import os
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
-from safetensors import safe_open
 
 from logicat import LogisticRegression
 from logicat.io.files import load_checkpoint
-from tests.conftest import invoke
+from tests.conftest import file_tensors, invoke
 
 
 @pytest.mark.slow  # two short `logicat train` processes on the cat data
@@ -44,15 +42,11 @@ def test_cli_ctrl_c_exits_130_with_a_checkpoint_and_resume_matches(tmp_path, cat
                     str(resumed)], check=True, capture_output=True, env=env)
     X, y = cat_features[:2]
     whole = LogisticRegression(optimizer="momentum", max_iter=300, random_state=0).fit(X, y)
-    tensors = _tensors(resumed)
+    tensors = file_tensors(resumed)
     assert np.array_equal(tensors["coef"], whole.coef_)
     assert tensors["intercept"][0] == whole.intercept_
     assert np.array_equal(tensors["cost_history"], whole.cost_history_)
 
-
-def _tensors(path: Path) -> dict[str, np.ndarray]:
-    with safe_open(path, framework="numpy") as f:
-        return {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
 
 
 def test_cli_option_errors_and_warnings(tmp_path):
