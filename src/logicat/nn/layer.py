@@ -67,6 +67,8 @@ class Layer:
 
     type: ClassVar[str] = ""
     OPTIONS: ClassVar[dict[str, Any]] = {}
+    #: the options a layer of this type must be given (the others have their defaults)
+    REQUIRED: ClassVar[tuple[str, ...]] = ()
     ROLES: ClassVar[tuple[str, ...]] = ()
     #: "images" (C, H, W), "vectors" (n,) or "any": what the layer takes
     TAKES: ClassVar[str] = "any"
@@ -83,7 +85,8 @@ class Layer:
             if key in options:
                 raise ParameterError(f"A {self.type} layer's {key} was given twice.")
             options[key] = value
-        self.options = self.check(check_options(self.type, self.OPTIONS, options))
+        self.options = self.check(check_options(self.type, self.OPTIONS, options,
+                                                self.REQUIRED))
         self.name = name
         self.tensors = None if tensors is None else dict(tensors)
 
@@ -244,8 +247,8 @@ class Layer:
         raise NotImplementedError(self.type)
 
 
-def check_options(type: str, defaults: Mapping[str, Any], options: dict[str, Any]
-                  ) -> dict[str, Any]:
+def check_options(type: str, defaults: Mapping[str, Any], options: dict[str, Any],
+                  required: Sequence[str] = ()) -> dict[str, Any]:
     """``options`` with the ``defaults`` filled in and each in its bounds, or a one-line
     ``ParameterError``."""
     unknown = sorted(set(options) - set(defaults))
@@ -255,7 +258,7 @@ def check_options(type: str, defaults: Mapping[str, Any], options: dict[str, Any
                              f"{short(unknown[0])} instead.")
     merged = {**defaults, **options}
     for key, value in merged.items():
-        if value is None and defaults[key] is None and key not in ("stride",):
+        if value is None and key in required:
             raise ParameterError(f"A {type} layer needs its {key!r} option.")
         if value is None:
             continue

@@ -27,6 +27,7 @@ class Conv2d(Layer):
     type, TAKES, TORCH = "conv2d", "images", ("Conv2d",)
     OPTIONS = {"filters": None, "kernel": 3, "stride": 1, "padding": 1, "bias": False,
                "groups": 1}
+    REQUIRED = ("filters",)
     ROLES = ("weight", "bias")
 
     def check(self, options):

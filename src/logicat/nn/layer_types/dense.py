@@ -20,6 +20,7 @@ LAYOUTS = ("out_in", "in_out", "vector")
 class Dense(Layer):
     type, TAKES, TORCH = "dense", "vectors", ("Linear",)
     OPTIONS = {"units": None, "bias": True, "layout": "out_in"}
+    REQUIRED = ("units",)
     ROLES = ("weight", "bias")
 
     def check(self, options):
