@@ -112,3 +112,18 @@ def test_a_preset_by_its_name(cat_data, tmp_path):
     np.testing.assert_array_equal(again.predict_proba(X), net.predict_proba(X))
     with pytest.raises(ParameterError, match="'layers' parameter must be"):
         NetworkClassifier(layers="resnet99", **FAST).fit(X, y)
+
+
+def test_a_networks_file_is_no_convnets_and_a_convnets_file_is_a_network(fitted, cat_data,
+                                                                          tmp_path):
+    from logicat.core.errors import ModelFileError
+
+    path = fitted.save(tmp_path / "net.safetensors")
+    with pytest.raises(ModelFileError, match="not a ConvNetClassifier") as err:
+        ConvNetClassifier.from_model(read_model(path), source=path)
+    assert "\n" not in str(err.value)
+    X, y = cat_data.train_x[:32], cat_data.train_y[:32]
+    convnet = ConvNetClassifier(widths=(4,), **{**FAST, "max_iter": 1}).fit(X, y)
+    as_network = NetworkClassifier.from_model(read_model(convnet.save(tmp_path / "c.st")))
+    assert as_network.layers == list(convnet.spec_.layers()[1:-1])
+    np.testing.assert_array_equal(as_network.predict_proba(X), convnet.predict_proba(X))

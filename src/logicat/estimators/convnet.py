@@ -24,6 +24,7 @@ from logicat.core.errors import ModelFileError, ShapeError
 from logicat.core.validation import check_params
 from logicat.estimators.base import BinaryClassifier, encode_binary_labels
 from logicat.io.model import Model
+from logicat.nn.convnet import ConvNetSpec
 from logicat.training.ensemble import fit_members
 from logicat.training.hyperparameters import CONVNET_CONSTRAINTS, CONVNET_DEFAULTS, json_params
 from logicat.training.image_fit import as_images, fit_convnet, member_logits
@@ -250,15 +251,25 @@ class ConvNetClassifier(BinaryClassifier):
 
     @classmethod
     def from_model(cls, model: Model, source: str | Path = "the model") -> ConvNetClassifier:
-        if model.kind != "convnet":
-            raise ModelFileError(f"{source}: a {model.description}, not a ConvNetClassifier "
+        if not cls._reads(model):
+            raise ModelFileError(f"{source}: a {model.description}, not a {cls.__name__} "
                                  "(read it with load_model).")
-        known = cls().get_params()
-        hyper = {k: (tuple(v) if isinstance(v, list) else v)
-                 for k, v in (model.metadata.get("hyperparameters") or {}).items() if k in known}
-        hyper.update(prior=model.output.prior, combine=model.output.combine)
-        clf = cls(**hyper)
+        clf = cls(**cls._file_params(model))
         clf._set_fitted(model)
         clf.oof_logits_ = None
         clf.metadata_ = model.metadata
         return clf
+
+    @classmethod
+    def _reads(cls, model: Model) -> bool:
+        """Whether a model file is this estimator's: the ConvNet's."""
+        return isinstance(model.convnet, ConvNetSpec)
+
+    @classmethod
+    def _file_params(cls, model: Model) -> dict[str, Any]:
+        """The hyperparameters a file records (those this estimator has), with its output
+        step's prior and combination."""
+        known = cls().get_params()
+        hyper = {k: (tuple(v) if isinstance(v, list) else v)
+                 for k, v in (model.metadata.get("hyperparameters") or {}).items() if k in known}
+        return {**hyper, "prior": model.output.prior, "combine": model.output.combine}

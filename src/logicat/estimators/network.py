@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from logicat.core.errors import ModelFileError
 from logicat.estimators.convnet import ConvNetClassifier
 from logicat.io.model import Model
 from logicat.training.hyperparameters import NETWORK_DEFAULTS
@@ -82,19 +81,11 @@ class NetworkClassifier(ConvNetClassifier):
         return super().fit(X, y, sample_weight, resume_from=resume_from)
 
     @classmethod
-    def from_model(cls, model: Model, source: Any = "the model") -> NetworkClassifier:
-        """The fitted estimator of any image network's file (a ``ConvNetClassifier``'s too:
-        its list of layers is a network's)."""
-        if model.kind != "convnet":
-            raise ModelFileError(f"{source}: a {model.description}, not an image network "
-                                 "(read it with load_model).")
-        known = cls().get_params()
-        hyper = {k: (tuple(v) if isinstance(v, list) else v)
-                 for k, v in (model.metadata.get("hyperparameters") or {}).items() if k in known}
-        hyper.update(prior=model.output.prior, combine=model.output.combine,
-                     layers=list(model.convnet.layers()[1:-1]))
-        clf = cls(**hyper)
-        clf._set_fitted(model)
-        clf.oof_logits_ = None
-        clf.metadata_ = model.metadata
-        return clf
+    def _reads(cls, model: Model) -> bool:
+        """Any image network's file, a ``ConvNetClassifier``'s too: its list of layers is a
+        network's."""
+        return model.kind == "convnet"
+
+    @classmethod
+    def _file_params(cls, model: Model) -> dict[str, Any]:
+        return {**super()._file_params(model), "layers": list(model.convnet.layers()[1:-1])}
