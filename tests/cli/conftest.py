@@ -52,3 +52,32 @@ def trained(tmp_path_factory):
     out = tmp_path_factory.mktemp("train")
     result = run_logicat("train", "--out", out / "model.safetensors", "--plot", out / "curve.png")
     return result, out
+
+
+def killed_and_resumed(train, tmp_path, env, between=None):
+    """``train(*extra)`` -> a ``python -m logicat train`` command: run it whole, then again with
+    a checkpoint every epoch, killed by SIGKILL (no chance to save anything more) once epoch 1
+    printed and a checkpoint exists, then resumed by the same command with ``--resume``;
+    ``between(checkpoint)`` looks at what the kill left. (The whole run's tensors, the resumed
+    run's.)"""
+    import signal
+
+    from tests.conftest import file_tensors
+
+    subprocess.run(train("-o", tmp_path / "whole.safetensors"), check=True,
+                   capture_output=True, env=env)
+    ck = tmp_path / "ck.safetensors"
+    command = train("-o", tmp_path / "resumed.safetensors", "--checkpoint", ck,
+                    "--checkpoint-every", "1")
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                          text=True, env=env) as job:
+        for line in job.stdout:
+            if line.startswith("Cost after epoch 1:") and ck.exists():
+                job.send_signal(signal.SIGKILL)
+                break
+        job.wait(timeout=120)
+    assert job.returncode == -signal.SIGKILL
+    if between is not None:
+        between(ck)
+    subprocess.run([*command, "--resume"], check=True, capture_output=True, env=env)
+    return (file_tensors(tmp_path / f"{n}.safetensors") for n in ("whole", "resumed"))

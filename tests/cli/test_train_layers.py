@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 
@@ -14,7 +13,7 @@ import numpy as np
 import pytest
 from safetensors import safe_open
 
-from tests.conftest import file_tensors
+from tests.cli.conftest import killed_and_resumed
 
 pytest.importorskip("torch")
 
@@ -152,21 +151,7 @@ def _train(mine, *extra):
 @pytest.mark.slow  # three short trainings in their own processes
 def test_a_residual_network_killed_and_resumed_ends_where_the_whole_run_does(mine, tmp_path):
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "XDG_CACHE_HOME": str(tmp_path / "cache")}
-    subprocess.run(_train(mine, "-o", tmp_path / "whole.safetensors"), check=True,
-                   capture_output=True, env=env)
-    ck = tmp_path / "ck.safetensors"
-    command = _train(mine, "-o", tmp_path / "resumed.safetensors", "--checkpoint", ck,
-                     "--checkpoint-every", "1")
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                          text=True, env=env) as job:
-        for line in job.stdout:
-            if line.startswith("Cost after epoch 1:") and ck.exists():
-                job.send_signal(signal.SIGKILL)
-                break
-        job.wait(timeout=120)
-    assert job.returncode == -signal.SIGKILL
-    subprocess.run([*command, "--resume"], check=True, capture_output=True, env=env)
-    whole, resumed = (file_tensors(tmp_path / f"{n}.safetensors") for n in ("whole", "resumed"))
+    whole, resumed = killed_and_resumed(lambda *extra: _train(mine, *extra), tmp_path, env)
     assert whole.keys() == resumed.keys() and "net.7.shortcut.0.weight" in whole
     for name in whole:
         np.testing.assert_allclose(resumed[name], whole[name], rtol=0, atol=1e-6, err_msg=name)

@@ -15,6 +15,7 @@ from PIL import Image
 
 pytest.importorskip("torch")
 
+from tests.cli.conftest import killed_and_resumed  # noqa: E402
 from tests.conftest import TINY_ARGS, file_tensors  # noqa: E402
 from tests.conftest import invoke as run  # noqa: E402
 
@@ -76,26 +77,15 @@ def _train(tmp_path, *extra):
 @pytest.mark.slow  # three short ConvNet trainings in their own processes
 def test_a_run_killed_after_a_checkpoint_and_resumed_ends_where_the_whole_run_does(tmp_path):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    subprocess.run(_train(tmp_path, "-o", tmp_path / "whole.safetensors"), check=True,
-                   capture_output=True, env=env)
-    ck = tmp_path / "ck.safetensors"
-    command = _train(tmp_path, "-o", tmp_path / "resumed.safetensors", "--checkpoint", ck,
-                     "--checkpoint-every", "1")
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                          text=True, env=env) as job:
-        for line in job.stdout:
-            if line.startswith("Cost after epoch 1:") and ck.exists():
-                job.send_signal(signal.SIGKILL)  # no chance to save anything more
-                break
-        job.wait(timeout=120)
-    assert job.returncode == -signal.SIGKILL
-    assert not (tmp_path / "resumed.safetensors").exists()
-    from logicat.io.files import load_checkpoint
 
-    assert 1 <= load_checkpoint(ck).meta["epoch"] < 5
-    subprocess.run([*command, "--resume"], check=True, capture_output=True, env=env)
-    whole, resumed = file_tensors(tmp_path / "whole.safetensors"), file_tensors(
-        tmp_path / "resumed.safetensors")
+    def between(ck):
+        from logicat.io.files import load_checkpoint
+
+        assert not (tmp_path / "resumed.safetensors").exists()
+        assert 1 <= load_checkpoint(ck).meta["epoch"] < 5
+
+    whole, resumed = killed_and_resumed(lambda *extra: _train(tmp_path, *extra), tmp_path, env,
+                                        between)
     assert whole.keys() == resumed.keys()
     for name in whole:  # same machine, float32: the issue allows 1e-6; here it is exact
         np.testing.assert_allclose(resumed[name], whole[name], rtol=0, atol=1e-6, err_msg=name)
