@@ -7,6 +7,7 @@ model path, the cat data's training set as an HDF5 file (``cat_h5``), a small bi
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -192,3 +193,24 @@ def fitted_models(cat_features, tmp_path_factory):
     return {name: read_model(clf.save(folder / f"{name}.safetensors", class_names=["non-cat",
                              "cat"], preprocessing=preprocessing_spec(64)))
             for name, clf in fitted.items()}
+
+
+@pytest.fixture(scope="session")
+def networks(tmp_path_factory) -> dict[str, Path]:
+    """A ConvNet (1 epoch, widths 4, 8), a network (hidden 7) and a residual network of one's
+    own (``train --layers``), trained by the real command (the file readers' tests and the
+    Model's share them)."""
+    folder = tmp_path_factory.mktemp("networks")
+    (folder / "net.json").write_text(json.dumps([
+        {"type": "conv2d", "filters": 4}, {"type": "maxpool", "kernel": 4},
+        {"type": "residual", "body": [{"type": "conv2d", "filters": 4}, {"type": "batchnorm"}]},
+        {"type": "residual", "body": [{"type": "conv2d", "filters": 8, "stride": 2}]},
+        {"type": "gap"}, {"type": "dense", "units": 1}]))
+    runs = {"convnet": ["--model", "convnet", "-n", 1, "--param", "widths=4,8"],
+            "mlp": ["--hidden", 7, "-n", 5],
+            "residual": ["--layers", folder / "net.json", "-n", 1]}
+    for kind, args in runs.items():
+        result = invoke("train", *args, "--print-every", 0, "--out",
+                        folder / f"{kind}.safetensors")
+        assert result.exit_code == 0, result.output
+    return {kind: folder / f"{kind}.safetensors" for kind in runs}

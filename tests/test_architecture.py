@@ -173,16 +173,23 @@ def test_the_estimators_defaults_are_the_one_table():
     assert set(CONSTRAINTS) == set(MLP_DEFAULTS) - {"device", "callbacks"}
 
 
-#: Where a model's family may be asked for: the layer vocabulary and the families, the engines
-#: that interpret a family's own description, the estimators (one class per family), the Model
-#: object and the files that record the family's entries. Everything else reads the layers.
-FAMILY_MAY_BE_ASKED = {
-    "nn", "estimators", "io/model.py", "io/files.py", "io/validate.py",
-    "io/validate_checkpoint.py",
-}
+#: Where a model's family may be asked for: the layer vocabulary, the presets and what reads a
+#: list back as one (``nn/``), and the estimators (one class per preset). Everything else - the
+#: Model, its files, the commands, the pages - reads the layers.
+FAMILY_MAY_BE_ASKED = {"nn", "estimators"}
 #: a model's family asked for (a dtype's .kind is another question)
 _FAMILY_QUESTION = re.compile(r"model\.kind|(?<!dtype)\.kind\s*[!=]=|convnet is (not )?None"
                               r"|kind_of\(")
+
+
+#: Who may read a list back as its preset (``nn.architectures``' ``dense``, ``convnet``,
+#: ``image_spec``) outside nn/ and the estimators, and why: words about a list (``describe``,
+#: ``summary``) are anyone's, and so is turning an old file's family settings into its list
+#: (``legacy_architecture``: the reader of formats 1 to 5).
+PRESET_READERS = {
+    "cli/graph.py": "draws the lesson's own graphs of the presets it made (the logistic step "
+                    "with w and b, the course's network), not the list's generic graph",
+}
 
 
 def test_nothing_outside_the_layers_and_engines_asks_which_family_a_model_is():
@@ -191,10 +198,15 @@ def test_nothing_outside_the_layers_and_engines_asks_which_family_a_model_is():
         where = path.relative_to(PACKAGE).as_posix()
         if where in FAMILY_MAY_BE_ASKED or where.split("/")[0] in FAMILY_MAY_BE_ASKED:
             continue
-        for number, line in enumerate(path.read_text().splitlines(), start=1):
+        text = path.read_text()
+        for number, line in enumerate(text.splitlines(), start=1):
             code = line.split("#")[0]
             if _FAMILY_QUESTION.search(code):
                 asked.append(f"{where}:{number}: {line.strip()}")
+        readers = re.findall(r"from logicat\.nn\.architectures import ([\w, ]+)", text)
+        if {name.strip() for names in readers for name in names.split(",")} - {
+                "describe", "summary", "legacy_architecture"} and where not in PRESET_READERS:
+            asked.append(f"{where}: reads a list back as its preset")
     assert asked == [], "\n".join(asked)
 
 
@@ -275,6 +287,7 @@ KNOWN_PACKAGE_CYCLES: list[list[str]] = []
 PACKAGE_LAYERS = [
     {"core"},
     {"nn", "data"},
+    {"model"},
     {"engines", "io"},
     {"training", "evaluate"},
     {"estimators", "viz", "layers"},

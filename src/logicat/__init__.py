@@ -42,7 +42,7 @@ _WHERE = {
                      "softplus", "squared_error"], "logicat.nn.loss"),
     **dict.fromkeys(["ClassificationMetrics", "accuracy_percent", "classification_metrics",
                      "cross_validate_metrics", "model_metrics"], "logicat.evaluate.metrics"),
-    "Model": "logicat.io.model",
+    "Model": "logicat.model",
     "Network": "logicat.nn.network",
 }
 __all__ = ["__version__", *sorted(_WHERE)]

@@ -62,7 +62,7 @@ def test_the_file_holds_the_nested_list(trained, mine):
     with safe_open(path, framework="numpy") as f:
         meta = json.loads(f.metadata()["logicat"])
     layers = meta["architecture"]["layers"]
-    assert meta["architecture"]["kind"] == "network"
+    assert meta["architecture"]["input_shape"] == [3, 64, 64]
     assert [entry["type"] for entry in layers] == [
         "normalize", "conv2d", "batchnorm", "relu", "maxpool", "residual", "relu", "maxpool",
         "residual", "relu", "gap", "dense", "sigmoid"]

@@ -113,9 +113,9 @@ def test_grad_cam_is_its_formula(trained, cat_data):
     from logicat.engines.torch.layers import ConvNet, grad_cam, images_to_tensor
     from logicat.nn.convnet import feature_maps
 
-    model = load_model(trained[0]).to_model()
-    spec = replace(model.convnet, tta=False)
-    params = {k: v.astype(np.float64) for k, v in model.named_params.items()}
+    clf = load_model(trained[0])
+    spec = replace(clf.spec_, tta=False)
+    params = {k: v.astype(np.float64) for k, v in clf.to_model().tensors.items()}
     net = ConvNet(spec).double().load_numpy_params(params).eval()
     images = cat_data.test_x[:4]
     z, cam = grad_cam(net, images_to_tensor(images, torch.float64))
@@ -151,9 +151,9 @@ def test_graph_draws_the_convnet_in_the_engine(trained, cat_data):
     assert "features.0 = conv2d(input, features.0.weight, stride=1, padding=1)" in result.output
     assert "max_pool2d(" in result.output
     J = float(re.search(r"J = (\S+)$", result.output.splitlines()[0]).group(1))
-    model = load_model(path).to_model()
-    params = {k: v.astype(np.float64) for k, v in model.named_params.items()}
-    z = convnet.logits(replace(model.convnet, tta=False), params,
+    clf = load_model(path)
+    params = {k: v.astype(np.float64) for k, v in clf.to_model().tensors.items()}
+    z = convnet.logits(replace(clf.spec_, tta=False), params,
                        cat_data.train_x[:8].reshape(8, -1) / 255.0)
     y = cat_data.train_y[:8]
     assert J == pytest.approx(np.mean(np.logaddexp(0, z) - y * z), rel=1e-5)

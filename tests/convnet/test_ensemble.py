@@ -16,7 +16,7 @@ from sklearn.model_selection import cross_val_score  # noqa: E402
 from logicat import ConvNetClassifier, load_model  # noqa: E402
 from logicat.data.features import images_to_features, preprocessing_spec  # noqa: E402
 from logicat.io.files import read_model  # noqa: E402
-from logicat.io.model import Model  # noqa: E402
+from logicat.model import Model  # noqa: E402
 from logicat.nn.loss import sigmoid  # noqa: E402
 from logicat.nn.output import log_odds  # noqa: E402
 from tests.conftest import TINY  # noqa: E402
@@ -45,7 +45,7 @@ def test_an_ensemble_is_the_mean_of_its_members(ensemble, small):
     z = ensemble.decision_function(test)
     alone = []
     for params in ensemble.members_:
-        member = Model(params=list(params.values()), convnet=ensemble.spec_)
+        member = _alone(ensemble, params)
         alone.append(member.decision_function(images_to_features(test)))
     np.testing.assert_allclose(z, np.mean(alone, axis=0) / ensemble.temperature_, rtol=1e-6)
     assert len({float(a[0]) for a in alone}) == 3  # three different members
@@ -114,8 +114,7 @@ def test_explain_averages_the_members_maps(ensemble, small, tmp_path):
     both = explain(model, test[:2])
     maps = []
     for k in range(3):
-        member = Model(params=list(ensemble.members_[k].values()), convnet=ensemble.spec_,
-                       metadata=model.metadata)
+        member = _alone(ensemble, ensemble.members_[k], metadata=model.metadata)
         maps.append(explain(member, test[:2]).pixel_map)
     np.testing.assert_allclose(both.pixel_map, np.mean(maps, axis=0), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(both.proba, ensemble.predict_proba(test[:2])[:, 1], rtol=1e-6)
@@ -139,7 +138,7 @@ def test_seed_members_are_seeded(small):
     first = ConvNetClassifier(**TINY, random_state=2).fit(X, y)
     np.testing.assert_array_equal(a.members_[0]["head.1.weight"], first.params_["head.1.weight"])
     np.testing.assert_allclose(a.predict_proba(test)[:, 1], np.mean(
-        [sigmoid(Model(params=list(p.values()), convnet=a.spec_).decision_function(
+        [sigmoid(_alone(a, p).decision_function(
             images_to_features(test))) for p in a.members_], axis=0), rtol=1e-6)
 
 
@@ -226,3 +225,9 @@ def test_info_counts_each_members_parameters_and_says_the_output_step(ensemble, 
     assert "layers, in each of its 3 members:" in lines
     assert lines[1] == f"output: mean logit of 3 members; logit / T, T = " \
         f"{ensemble.temperature_:.4g}; deciding at the training class mix (0.333 positive)"
+
+
+def _alone(clf, tensors, **fields) -> Model:
+    """One member of ``clf`` as a model of its own: its layers and ``tensors``, no output step."""
+    side = clf.spec_.image_size
+    return Model(clf.spec_.layers(), dict(tensors), (3, side, side), tta=clf.spec_.tta, **fields)

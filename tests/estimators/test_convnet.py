@@ -112,9 +112,7 @@ def test_a_model_file_round_trip(small, fitted, tmp_path):
     np.testing.assert_array_equal(loaded.predict_proba(X_test), fitted.predict_proba(X_test))
     architecture = dict(loaded.metadata_["architecture"])
     layers = architecture.pop("layers")
-    assert architecture == {
-        "widths": [4, 8], "convs_per_block": 1, "head": "gap", "hidden": 0, "image_size": 64,
-        "tta": True, "kind": "convnet"}
+    assert architecture == {"input_shape": [3, 64, 64], "tta": True}  # the list is the model
     assert [layer["type"] for layer in layers] == [
         "normalize", "conv2d", "batchnorm", "relu", "maxpool", "conv2d", "batchnorm", "relu",
         "maxpool", "gap", "dropout", "dense", "sigmoid"]
@@ -134,18 +132,30 @@ def test_a_file_whose_tensors_do_not_match_its_architecture_is_refused(fitted, t
     meta = json.loads(header["__metadata__"]["logicat"])
     wider = [dict(layer) for layer in meta["architecture"]["layers"]]
     wider[5]["filters"] = 9  # the second block's convolution
+    # format 5 and before: the family's entries, and the list they must describe
+    legacy = {"kind": "convnet", "widths": [4, 8], "convs_per_block": 1, "head": "gap",
+              "hidden": 0, "image_size": 64, "tta": True, "layers": meta["architecture"]["layers"]}
     for change, message in [
-        ({"widths": [4, 9], "layers": wider},
+        ({"layers": wider},
          r"tensor 'features.4.weight' has shape \(8, 4, 3, 3\), but the metadata says "
          r"\(9, 4, 3, 3\)"),
-        ({"widths": [4, 9]}, r"the architecture's layer 5 is \{'type': 'conv2d', 'filters': 8, "
-                             r".*, but its other entries describe \{'type': 'conv2d', "
-                             r"'filters': 9, "),
-        ({"widths": [4, 8, 16, 32, 64, 128, 256]}, "image_size must be an int in"),
-        ({"head": "attention"}, "the ConvNet's head must be one of 'gap', 'flatten'"),
-        ({"tta": "yes"}, "the ConvNet's tta must be true or false"),
+        ({"tta": "yes"}, "the architecture's tta must be true or false"),
+        ({"input_shape": [3, 32, 32]}, r"input_shape must be \[12288\] or \[3, 64, 64\]"),
+        ({**legacy, "widths": [4, 9], "layers": wider, "format_version": 5},
+         r"tensor 'features.4.weight' has shape \(8, 4, 3, 3\), but the metadata says "
+         r"\(9, 4, 3, 3\)"),
+        ({**legacy, "widths": [4, 9], "format_version": 5},
+         r"the architecture's layer 5 is \{'type': 'conv2d', 'filters': 8, .*, but its other "
+         r"entries describe \{'type': 'conv2d', 'filters': 9, "),
+        ({**legacy, "widths": [4, 8, 16, 32, 64, 128, 256], "format_version": 5},
+         "image_size must be an int in"),
+        ({**legacy, "head": "attention", "format_version": 5},
+         "the ConvNet's head must be one of 'gap', 'flatten'"),
+        ({**legacy, "tta": "yes", "format_version": 5}, "the ConvNet's tta must be true or false"),
     ]:
-        bad = dict(meta, architecture={**meta["architecture"], **change})
+        version = change.pop("format_version", meta["format_version"])
+        base = {} if version < 6 else meta["architecture"]
+        bad = dict(meta, format_version=version, architecture={**base, **change})
         save_file(load_file(path), tmp_path / "bad.safetensors",
                   metadata={"logicat": json.dumps(bad)})
         with pytest.raises(ModelFileError, match=message):

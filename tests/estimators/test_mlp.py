@@ -92,8 +92,7 @@ def test_a_network_round_trips_through_its_model_file(problem, tmp_path):
     assert loaded.hidden_layer_sizes == (6, 3) and loaded.activation == "tanh"
     np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
     assert loaded.metadata_["architecture"] == {
-        "hidden_layer_sizes": [6, 3], "activation": "tanh",
-        "layers": to_json(dense_layers((6, 3), "tanh"))}
+        "input_shape": [10], "tta": False, "layers": to_json(dense_layers((6, 3), "tanh"))}
     assert [layer["type"] for layer in loaded.metadata_["architecture"]["layers"]] == [
         "dense", "tanh", "dense", "tanh", "dense", "sigmoid"]
     with pytest.raises(ModelFileError, match=r"a network 10 -> 6 -> 3 -> 1 \(tanh\), not a "
@@ -112,19 +111,23 @@ def _rewrite(path, tensors=None, **changes):
 
 
 @pytest.mark.parametrize(("change", "message"), [
-    (dict(architecture={"hidden_layer_sizes": [6, 4], "activation": "tanh",
-                        "layers": to_json(dense_layers((6, 4), "tanh"))}),
+    (dict(architecture={"input_shape": [10], "layers": to_json(dense_layers((6, 4), "tanh"))}),
      r"tensor 'coefs.1' has shape \(6, 3\), but the metadata says \(6, 4\)"),
-    (dict(architecture={"hidden_layer_sizes": [6], "activation": "tanh",
-                        "layers": to_json(dense_layers((6,), "tanh"))}),
+    (dict(architecture={"input_shape": [10], "layers": to_json(dense_layers((6,), "tanh"))}),
      "unexpected tensor 'coefs.2'"),
-    (dict(architecture={"hidden_layer_sizes": [6, 4], "activation": "tanh",
-                        "layers": to_json(dense_layers((6, 3), "tanh"))}),
+    (dict(architecture={"input_shape": [10], "layers": to_json(dense_layers((6, 3), "tanh"))
+                        [:-1]}),
+     "the architecture's layers must end with a sigmoid"),
+    # files of format 5 and before: the family's entries, and the list they must describe
+    (dict(format_version=5, architecture={"hidden_layer_sizes": [6, 4], "activation": "tanh",
+                                          "layers": to_json(dense_layers((6, 3), "tanh"))}),
      r"the architecture's layer 2 is \{'type': 'dense', 'units': 3, .*, but its other "
      r"entries describe \{'type': 'dense', 'units': 4, "),
-    (dict(architecture={"hidden_layer_sizes": [6, 3], "activation": "softmax"}),
+    (dict(format_version=5, architecture={"hidden_layer_sizes": [6, 3], "activation": "softmax",
+                                          "layers": to_json(dense_layers((6, 3), "tanh"))}),
      "the architecture's activation must be one of"),
-    (dict(architecture={"hidden_layer_sizes": [6, 0], "activation": "tanh"}),
+    (dict(format_version=5, architecture={"hidden_layer_sizes": [6, 0], "activation": "tanh",
+                                          "layers": to_json(dense_layers((6, 3), "tanh"))}),
      r"hidden_layer_sizes must be a list of at most 64 ints in \[1, 1048576\]"),
 ])
 def test_a_file_whose_layers_do_not_chain_is_refused(problem, tmp_path, change, message):

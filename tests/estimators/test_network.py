@@ -47,7 +47,7 @@ def test_a_residual_network_fits_saves_and_reads_back_the_same(fitted, cat_data,
     path = fitted.save(tmp_path / "net.safetensors")
     meta = read_metadata(path)
     architecture = meta["architecture"]
-    assert architecture["kind"] == "network" and meta["format_version"] == 5
+    assert architecture["input_shape"] == [3, 64, 64] and meta["format_version"] == 6
     blocks = [entry for entry in architecture["layers"] if entry["type"] == "residual"]
     assert [len(b["shortcut"]) for b in blocks] == [0, 2]  # identity; 1x1 conv + batchnorm
     assert blocks[1]["shortcut"][0] == {"type": "conv2d", "filters": 8, "kernel": 1,
@@ -59,7 +59,7 @@ def test_a_residual_network_fits_saves_and_reads_back_the_same(fitted, cat_data,
     X = cat_data.test_x[:10]
     np.testing.assert_array_equal(again.predict_proba(X), fitted.predict_proba(X))
     model = read_model(path)
-    assert "net.4.body.3.weight" in model.named_params
+    assert "net.4.body.3.weight" in model.tensors
     assert model.description == ("network 64x64x3 -> 10 layers (6 convolutions, 2 residual "
                                  "blocks) -> 1")
 

@@ -20,7 +20,7 @@ def test_contributions_add_up_to_the_logit_minus_b(fitted_models, cat_data, name
     np.testing.assert_allclose(explanation.values.sum(axis=(1, 2, 3)) + explanation.offset, z,
                                rtol=0, atol=1e-10)
     np.testing.assert_allclose(explanation.logit, z, rtol=0, atol=1e-10)
-    assert explanation.offset == model.params[1][0]
+    assert explanation.offset == model.tensors["intercept"][0]
     np.testing.assert_array_equal(explanation.pixel_map, explanation.values.sum(axis=3))
 
 

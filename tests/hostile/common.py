@@ -99,13 +99,15 @@ def small_model(folder: Path, name: str = "model.safetensors", size: int = 4) ->
     """A logistic-regression model file on size x size images (48 features for 4x4)."""
     from logicat.data.features import preprocessing_spec
     from logicat.io.files import save_model
-    from logicat.io.model import Model
+    from logicat.model import Model
+    from logicat.nn.families import logistic_layers
 
     n = size * size * 3
     w = np.linspace(-1, 1, n)
-    model = Model(params=[w, np.array([0.25])], cost_history=np.array([0.69, 0.5, 0.4]),
-                  n_iter=3, metadata={"hyperparameters": {"learning_rate": 0.005,
-                                                          "loss": "cross_entropy"}})
+    model = Model.of(logistic_layers(), (n,), [[w, np.array([0.25])]],
+                     cost_history=np.array([0.69, 0.5, 0.4]), n_iter=3,
+                     metadata={"hyperparameters": {"learning_rate": 0.005,
+                                                   "loss": "cross_entropy"}})
     return save_model(model, folder / name, preprocessing=preprocessing_spec(size),
                       class_names=["non-cat", "cat"], metrics={"train_accuracy": 90.0},
                       training_data={"file": "x.h5", "sha256": "0" * 64, "n_samples": 3})

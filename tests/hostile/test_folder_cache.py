@@ -30,7 +30,7 @@ def _train(root, out, cache_home, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(cache_home))
     status, output = cli(["train", "--images", root, "-n", 3, "--print-every", 0, "--out", out])
     assert status == 0, output
-    return read_model(out).params
+    return list(read_model(out).tensors.values())
 
 
 @pytest.mark.parametrize("copied", [False, True], ids=["in place", "a cp -p copy"])

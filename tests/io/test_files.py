@@ -109,7 +109,7 @@ def _rewrite_metadata(path, **changes):
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"n_features": 9}, "tensor 'coef' has shape"),
+        ({"n_features": 9}, r"input_shape must be \[9\]. Got \[8\]"),
         ({"n_iter": 3}, "tensor 'cost_history' has shape"),
         ({"classes": [0, 1, 2]}, "must list 2 distinct classes"),
         ({"format_version": 99}, "version 99 is not supported"),
@@ -132,15 +132,23 @@ def test_missing_file_and_folder(tmp_path):
         read_metadata(tmp_path)
 
 
-def _as_version(path, out, version):
-    """The file as logicat wrote it before format 4: no ``output``; before format 3 also no
-    ``architecture.layers`` (and a ConvNet's solver called "convnet")."""
+def _as_version(path, out, version, family):
+    """The file as logicat wrote it before format 6: the architecture as its ``family``'s
+    entries (a dense network's hidden layers and activation, a ConvNet's spec) and, from format
+    3 on, the list they describe, the standardisation said in the header; before format 4 no
+    ``output``; before format 3 no ``architecture.layers`` (and a ConvNet's solver called
+    "convnet")."""
     from safetensors.numpy import load_file
 
     raw = path.read_bytes()
     meta = json.loads(json.loads(raw[8:8 + int.from_bytes(raw[:8], "little")])["__metadata__"][
         "logicat"])
-    meta.pop("output")
+    layers = meta["architecture"]["layers"]
+    meta["architecture"] = {**family, "layers": layers}
+    if layers[0]["type"] == "normalize" and "image_size" not in family:
+        meta["feature_standardization"] = "x' = (x - feature_mean) / feature_scale"
+    if version < 4:
+        meta.pop("output")
     if version == 2:
         meta["architecture"].pop("layers")
         if meta["solver"] == "minibatch":
@@ -168,7 +176,7 @@ def test_every_file_lists_its_layers_and_older_files_still_read_the_same(kind, t
         inputs = images_to_features(cat_data.test_x[:8])
     path = clf.save(tmp_path / "v4.safetensors", preprocessing=preprocessing_spec(64))
     meta = read_metadata(path)
-    assert meta["format_version"] == 5
+    assert meta["format_version"] == 6
     assert meta["output"] == {"members": 1, "combine": "logit", "temperature": 1.0,
                               "prior": "train", "training_prior": float(np.mean(y))}
     types = [layer["type"] for layer in meta["architecture"]["layers"]]
@@ -176,11 +184,21 @@ def test_every_file_lists_its_layers_and_older_files_still_read_the_same(kind, t
                      "mlp-standardized": ["normalize", "dense", "relu", "dense", "sigmoid"],
                      "convnet": ["normalize", "conv2d", "batchnorm", "relu", "maxpool", "gap",
                                  "dropout", "dense", "sigmoid"]}[kind]
-    for version in (2, 3):
-        old = load_model(_as_version(path, tmp_path / f"v{version}.safetensors", version))
+    assert meta["architecture"]["input_shape"] == ([3, 64, 64] if kind == "convnet"
+                                                   else [12288])
+    family = (clf.spec_.to_json() if kind == "convnet" else
+              {"hidden_layer_sizes": list(getattr(clf, "hidden_layer_sizes", ())),
+               "activation": "relu"})
+    for version in (2, 3, 4, 5):
+        old = load_model(_as_version(path, tmp_path / f"v{version}.safetensors", version,
+                                     family))
         assert read_metadata(tmp_path / f"v{version}.safetensors")["format_version"] == version
+        assert type(old) is type(clf)
         np.testing.assert_array_equal(old.predict_proba(inputs), clf.predict_proba(inputs))
-        assert old.training_prior_ is None  # not recorded: it decides at its training mix only
+        if version < 4:  # not recorded: it decides at its training mix only
+            assert old.training_prior_ is None
+        resaved = read_metadata(old.save(tmp_path / "again.safetensors"))  # as format 6
+        assert resaved["architecture"] == meta["architecture"]
 
 
 def test_a_version_2_file_with_more_units_than_a_layer_holds_is_refused_on_reading(tmp_path):

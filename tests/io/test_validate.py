@@ -74,7 +74,7 @@ MODEL_CASES = {
     "random_state 2**64": set_meta("hyperparameters.random_state", 2**64),
     "n_iter null": set_meta("n_iter", None),
     "n_iter 10**400": set_meta("n_iter", 10**400),
-    "format version 6": set_meta("format_version", 6),
+    "format version 7": set_meta("format_version", 7),
     "layers a string": set_meta("architecture.layers", "dense"),
     "layers empty": set_meta("architecture.layers", []),
     "a layer of no type": set_meta("architecture.layers", [{"type": "attention"}]),
@@ -83,8 +83,10 @@ MODEL_CASES = {
         activation="relu"),
     "a layer named by a newline": lambda t, m: m["architecture"]["layers"][0].update(
         tensors={"weight": "co\nef", "bias": "intercept"}),
-    "layers that are another model": lambda t, m: m["architecture"]["layers"].insert(
-        1, {"type": "relu"}),
+    "a convolution of feature vectors": lambda t, m: m["architecture"]["layers"].insert(
+        0, {"type": "conv2d", "name": "c", "filters": 2}),
+    "images of another size": set_meta("architecture.input_shape", [3, 32, 32]),
+    "tta on feature vectors": set_meta("architecture.tta", True),
     "a layer too few": lambda t, m: m["architecture"]["layers"].pop(),
     "NaN in the metadata": set_meta("metrics.train_accuracy", float("nan")),
     "nested 100000 deep": lambda t, m: '{"a": ' + "[" * 100_000 + "]" * 100_000 + "}",

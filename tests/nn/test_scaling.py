@@ -67,14 +67,15 @@ def test_model_file_stores_and_applies_the_standardization(pixels, tmp_model_pat
     assert np.array_equal(tensors["feature_mean"], clf.feature_mean_)
     assert np.array_equal(tensors["feature_scale"], clf.feature_scale_)
     loaded = load_model(tmp_model_path)
-    assert loaded.metadata_["feature_standardization"] == "x' = (x - feature_mean) / feature_scale"
+    assert loaded.metadata_["architecture"]["layers"][0] == {  # x' = (x - mean) / scale
+        "type": "normalize", "tensors": {"mean": "feature_mean", "std": "feature_scale"}}
     assert loaded.metadata_["hyperparameters"]["standardize"] is True
     assert loaded.predict_proba(X).tobytes() == clf.predict_proba(X).tobytes()
 
     plain = LogisticRegression(max_iter=5).fit(X, y)
     plain.save(tmp_model_path)
     assert "feature_mean" not in load_file(tmp_model_path)
-    assert load_model(tmp_model_path).metadata_["feature_standardization"] is None
+    assert load_model(tmp_model_path).metadata_["architecture"]["layers"][0]["type"] == "dense"
 
 
 def test_model_file_with_broken_statistics_is_refused(pixels, tmp_path):

@@ -12,7 +12,7 @@ from logicat.nn import summary as summary_module
 from logicat.nn.convnet import ConvNetSpec
 from logicat.nn.families import convnet_layers, dense_layers, logistic_layers, standardized
 from logicat.nn.layers import layer, n_params, shapes
-from logicat.nn.summary import MIN_WIDTH, describe, example_shape, summary
+from logicat.nn.summary import MIN_WIDTH, describe, summary
 
 IMAGE = (3, 64, 64)
 
@@ -47,8 +47,6 @@ def test_a_logistic_regression_is_one_dense_unit_of_12288_weights_and_a_bias():
     assert "coef, intercept  dense 1  (1,)          12,289" in text
     assert _total(text, "total") == _total(text, "trained") == 12288 + 1
     assert _total(text, "not trained") == 0
-    assert example_shape(logistic_layers(), 12288) == (12288,)
-    assert example_shape(convnet_layers(ConvNetSpec()), 3 * 96 * 96) == (3, 96, 96)
 
 
 def test_a_standardised_networks_mean_and_scale_are_not_trained():

@@ -11,7 +11,8 @@ import pytest
 from logicat.data.chunks import H5Images
 from logicat.data.features import images_to_features
 from logicat.estimators import LogisticRegression
-from logicat.io.model import Model
+from logicat.model import Model
+from logicat.nn.families import logistic_layers
 from logicat.nn.loss import cost_and_gradients
 from logicat.training.batches import FileRows
 from logicat.training.fit import DEFAULTS, fit_file
@@ -71,7 +72,8 @@ def test_sgd_is_reproducible_with_a_seed_and_learns(cat_h5):
         rows = FileRows(source, np.float64, engine="numpy", loss="cross_entropy", n_layers=1)
         full_cost, _ = rows.full()(a.params)
         y = source.y
-    p = Model(a.params).proba(images_to_features(cat_data_images(cat_h5)))
+    model = Model.of(logistic_layers(), (12288,), [a.params])
+    p = model.proba(images_to_features(cat_data_images(cat_h5)))
     np.testing.assert_array_equal(a.coef, b.coef)
     assert not np.array_equal(a.coef, c.coef)
     assert len(a.cost_history) == 6

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from logicat.core.errors import ParameterError
+from logicat.nn.families import logistic_layers
 from logicat.nn.output import fit_temperature
 from logicat.training.ensemble import fit_members
 from logicat.training.fit import Fit
@@ -28,10 +29,10 @@ class Spy:
                  classes=(0, 1), **kwargs):
         rows = np.asarray(images)[:, 0].astype(int)
         self.fits.append((params["random_state"], frozenset(rows.tolist())))
-        result = SimpleNamespace(params=[np.array([params["random_state"]], float)],
+        result = SimpleNamespace(params=[np.array([params["random_state"]], float), np.zeros(1)],
                                  cost_history=np.zeros(1), val_cost_history=None, n_iter=1,
                                  best_iteration=None, stopped=None)
-        done = Fit(result, "spy", training_prior=float(np.mean(y01)))
+        done = Fit(result, "spy", logistic_layers(), (1,), training_prior=float(np.mean(y01)))
         done.trained_rows = rows
         return done
 

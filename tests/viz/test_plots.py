@@ -162,7 +162,7 @@ def test_the_weights_picture_draws_the_pixel_weights_and_says_so(cat_features):
     expected = weights.weights_figure(model.pixel_weights(), 64, model.class_names)
     assert canvas.figure_bytes(fig, "png") == canvas.figure_bytes(expected, "png")
     assert canvas.figure_bytes(fig, "png") != canvas.figure_bytes(
-        weights.weights_figure(model.params[0]), "png")  # not the standardised coef_
+        weights.weights_figure(model.tensors["coef"]), "png")  # not the standardised coef_
     label = fig.axes[-1].get_ylabel()  # the colour bar
     assert "sum of w over R, G, B" in label and "max |w|" in label
 

@@ -28,13 +28,15 @@ def test_a_units_picture_draws_at_most_max_panels():
 
 
 def test_an_ensembles_picture_says_it_is_the_first_members():
-    from logicat.io.model import Model
+    from logicat.model import Model
+    from logicat.nn.families import logistic_layers
 
     rng = np.random.default_rng(0)
     w, b = rng.normal(size=12), np.zeros(1)
-    one = Model(params=[w, b], metadata={"preprocessing": {"image_size": 2}})
-    three = Model(params=[w, b], ensemble=[[w, b], [w, b]],
-                  metadata={"preprocessing": {"image_size": 2}})
+    one = Model.of(logistic_layers(), (12,), [[w, b]],
+                   metadata={"preprocessing": {"image_size": 2}})
+    three = Model.of(logistic_layers(), (12,), [[w, b]] * 3,
+                     metadata={"preprocessing": {"image_size": 2}})
     assert "member" not in model_weights_figure(one).get_suptitle()
     assert "member 1 of 3" in model_weights_figure(three).get_suptitle().lower()
 

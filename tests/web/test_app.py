@@ -461,7 +461,7 @@ def test_create_app_accepts_a_fitted_model_object(model_path, cat_features, phot
     X, y, _, _ = cat_features
     clf = LogisticRegression(max_iter=20).fit(X, y)
     app = create_app(clf)
-    assert app.state.predictor.model.params[0] is clf.coef_
+    assert app.state.predictor.model.tensors["coef"] is clf.coef_
     photo = photos_dir / "tabby_cat.jpg"
     [answer] = app.state.predictor.predict([(photo.name, photo.read_bytes())])
     x = load_image(photo).reshape(1, -1) / 255.0  # (1, 12288), the lesson's features

@@ -34,7 +34,7 @@ def test_a_model_whose_logit_is_not_a_number_answers_500_saying_so(model_path, p
     from logicat.web import create_app
 
     model = read_model(model_path)
-    model.params[0] = np.full_like(model.params[0], 1e308)
+    model.tensors["coef"] = np.full_like(model.tensors["coef"], 1e308)
     photo = (photos_dir / "tabby_cat.jpg").read_bytes()
 
     async def post():

@@ -128,7 +128,7 @@ def _convnet_model(model, model_path: Path, data_dir, m: int = 8):
     net = engine.LayerGraph(model.layers, input_shape)
     trained = set(net.trained_names())
     tensors = {k: Tensor(v.astype(np.float64), requires_grad=True, name=k) if k in trained
-               else v.astype(np.float64) for k, v in model.named_params.items()}
+               else v.astype(np.float64) for k, v in model.tensors.items()}
     y = Tensor(data.train_y[:m].astype(np.float64), name="y")
     J = net.forward(Tensor(engine.nchw(data.train_x[:m]), name="X"), tensors, y,
                     training=False).cost
@@ -143,6 +143,7 @@ def _model_step(model_path: Path, data_dir):
 
     from logicat.engines.autograd.graphs import training_step
     from logicat.io.files import read_model
+    from logicat.nn.architectures import dense
     from logicat.nn.layers import has, is_linear
     from logicat.nn.scaling import standardize
 
@@ -158,18 +159,24 @@ def _model_step(model_path: Path, data_dir):
             f"has {X.shape[1]}."
         )
     _check_graph_memory(model, model_path, (X.shape[1],), X.dtype, X.shape[0])
-    if model.feature_mean is not None:  # trained on standardised features
-        X = standardize(X, model.feature_mean, model.feature_scale)
+    found = dense(layers)  # the course's layers: what the lesson's graphs draw
+    if found is None:
+        raise click.ClickException(f"{model_path}: a {model.description}; the graph of a "
+                                   "model of feature vectors draws the course's layers.")
+    params = found.weights(layers, model.tensors)
+    mean, scale = found.statistics(layers, model.tensors)
+    if mean is not None:  # trained on standardised features
+        X = standardize(X, mean, scale)
     y01 = (np.asarray(y) == model.classes[1]).astype(X.dtype)
     loss = hyper.get("loss", "cross_entropy")
     lr = float(hyper.get("learning_rate", 0.005))
     if not is_linear(layers):  # hidden layers
         from logicat.engines.autograd.draw import network_graph
 
-        return network_graph(model.params, model.activation, X, y01, loss), (
+        return network_graph(params, found.activation, X, y01, loss), (
             f"{model_path.name}: the {model.description}, one forward and "
             f"backward pass on its m = {X.shape[0]} training images")
-    w, b = model.params
+    w, b = params
     root = training_step(w, float(b[0]), X, y01, loss, float(hyper.get("alpha") or 0.0))
     title = (
         f"One training step of {model_path.name} ({loss.replace('_', '-')}) on its m = "

@@ -203,7 +203,7 @@ def info(model_opt, model_arg, as_json):
 
     from logicat.io.files import read_model
     from logicat.nn.hyperparameters import meaningful
-    from logicat.nn.summary import example_shape, summary
+    from logicat.nn.summary import summary
 
     model = read_model(one_model(model_opt, model_arg))
     meta = dict(model.metadata)
@@ -237,20 +237,22 @@ def info(model_opt, model_arg, as_json):
         click.echo(f"layers, in each of its {len(model.members)} members:")
     else:
         click.echo("layers:")
-    click.echo(summary(layers, example_shape(layers, model.n_features),
+    click.echo(summary(layers, model.input_shape,
                        width=shutil.get_terminal_size().columns))
     _echo_tree(meta)
 
 
 def _architecture_left(meta: dict, params: dict, layers) -> dict:
     """The architecture's entries that the text of ``info`` shows nowhere else: not its layers
-    (the table), its kind (the model's line), its image size (the preprocessing's), nor an
-    entry the hyperparameters hold with the same value."""
+    (the table), its kind (the model's line), its input's shape and image size (the table's
+    and the preprocessing's), no test-time augmentation, nor an entry the hyperparameters hold
+    with the same value."""
     from logicat.nn.hyperparameters import meaningful
 
-    shown = {"layers", "kind", "image_size", "hidden_layer_sizes"}
+    shown = {"layers", "kind", "image_size", "hidden_layer_sizes", "input_shape"}
     return {k: v for k, v in meaningful(meta["architecture"], params, layers).items()
-            if k not in shown and not (k in params and params[k] == v)}
+            if k not in shown and not (k in params and params[k] == v)
+            and not (k == "tta" and v is False)}
 
 
 def _echo_tree(d: dict, indent: int = 0) -> None:

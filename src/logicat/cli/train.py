@@ -1,7 +1,7 @@
 """``logicat train``: the lesson's training run, with its cost table, accuracies and model file.
 
 It trains through ``logicat.training.fit`` - the pipeline ``LogisticRegression.fit`` uses - on
-the features of the cat data, and writes a ``logicat.io.model.Model``: no scikit-learn is imported,
+the features of the cat data, and writes a ``logicat.model.Model``: no scikit-learn is imported,
 so the command starts as fast as the lesson's own script.
 """
 

@@ -14,7 +14,8 @@ from logicat.estimators.logistic import LogisticRegression
 from logicat.estimators.mlp import MLPClassifier
 from logicat.estimators.network import NetworkClassifier
 from logicat.io.files import read_model
-from logicat.io.model import Model
+from logicat.model import Model
+from logicat.nn.architectures import dense
 from logicat.training.loop import Callback
 
 __all__ = ["ConvNetClassifier", "GradientDescentClassifier", "LogisticRegression",
@@ -35,13 +36,14 @@ def load_model(path: str | Path) -> Estimator:
 
 
 def estimator_of(model: Model, source: str | Path | None = None) -> Estimator:
-    """The fitted estimator a ``logicat.io.model.Model`` is: ``LogisticRegression`` without a
+    """The fitted estimator a ``logicat.model.Model`` is: ``LogisticRegression`` without a
     hidden layer, ``MLPClassifier`` with some, ``ConvNetClassifier``; with the model's
     hyperparameters."""
-    cls = {"logistic": LogisticRegression, "mlp": MLPClassifier,
-           "convnet": ConvNetClassifier}[model.kind]
-    if getattr(model.convnet, "kind", "") == "network":  # a network of the user's own layers
-        cls = NetworkClassifier
+    found = dense(model.layers)  # the course's network, or the lesson's without hidden layers
+    if found is not None:
+        cls = MLPClassifier if found.hidden else LogisticRegression
+    else:  # the ConvNet's list, or a network of the user's own layers
+        cls = ConvNetClassifier if ConvNetClassifier._reads(model) else NetworkClassifier
     return cls.from_model(model, source=source)
 
 

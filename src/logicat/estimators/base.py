@@ -5,7 +5,7 @@
 ``logicat.training.fit`` - the pipeline ``logicat train`` uses too - then sets the
 trailing-underscore attributes from the result (``_set_fitted``, the one way a fitted
 estimator is made). Predicting, saving and loading go through the network
-(``logicat.nn.network``) and ``logicat.io.model.Model``.
+(``logicat.nn.network``) and ``logicat.model.Model``.
 """
 
 from __future__ import annotations
@@ -23,12 +23,13 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from logicat.core.errors import ModelFileError, ParameterError
 from logicat.core.validation import check_params
 from logicat.io.files import load_checkpoint, save_model
-from logicat.io.model import Model
+from logicat.model import Model
+from logicat.nn.architectures import dense
+from logicat.nn.families import dense_layers, standardized
 from logicat.nn.loss import sigmoid
 from logicat.nn.network import Network
 from logicat.nn.output import Output
 from logicat.nn.scaling import standardize
-from logicat.nn.summary import example_shape
 from logicat.nn.summary import summary as layers_table
 from logicat.training.fit import CONSTRAINTS, Warm, fit, json_params
 from logicat.training.loop import FitResult
@@ -82,7 +83,7 @@ class BinaryClassifier(ClassifierMixin, BaseEstimator):
         member's. ``print(clf.summary())`` shows it."""
         check_is_fitted(self)
         model = self.to_model()
-        return layers_table(model.layers, example_shape(model.layers, model.n_features), width)
+        return layers_table(model.layers, model.input_shape, width)
 
     def save(self, path: str | Path, **metadata: Any) -> Path:
         """Write the fitted model to a safetensors file (atomically); see ``logicat.io.files``."""
@@ -145,8 +146,10 @@ class GradientDescentClassifier(BinaryClassifier):
     def _set_fitted(self, result: FitResult | Model, classes, n_features: int,
                     feature_mean: np.ndarray | None = None,
                     feature_scale: np.ndarray | None = None) -> GradientDescentClassifier:
-        """The one way a fitted estimator is made: from a training result or a model."""
-        self._store_params(list(result.params))
+        """The one way a fitted estimator is made: from a training result or a model (of the
+        course's layers: ``from_model`` checked)."""
+        self._store_params(list(result.params) if isinstance(result, FitResult) else
+                           dense(result.layers).weights(result.layers, result.tensors))
         self.classes_ = np.asarray(classes)
         self.n_features_in_ = int(n_features)
         self.cost_history_ = result.cost_history
@@ -192,22 +195,19 @@ class GradientDescentClassifier(BinaryClassifier):
 
     # ---------------------------------------------------------------- model files
     def to_model(self) -> Model:
-        """The fitted parameters as a ``logicat.io.model.Model`` (what model files hold)."""
+        """The fitted parameters as a ``logicat.model.Model`` (what model files hold)."""
         check_is_fitted(self)
         metadata = dict(getattr(self, "metadata_", None) or {})
         metadata["hyperparameters"] = json_params(self.get_params())
-        return Model(
-            params=self._params(),
-            classes=self.classes_.tolist(),
-            activation=self._activation(),
-            feature_mean=getattr(self, "feature_mean_", None),
-            feature_scale=getattr(self, "feature_scale_", None),
-            cost_history=self.cost_history_,
-            validation_cost_history=getattr(self, "validation_cost_history_", None),
-            n_iter=self.n_iter_,
-            metadata=metadata,
-            output=self._output(),
-        )
+        params = self._params()
+        layers = dense_layers(tuple(int(W.shape[1]) for W in params[:-2:2]), self._activation())
+        mean = getattr(self, "feature_mean_", None)
+        stats = [] if mean is None else [mean, self.feature_scale_]
+        return Model.of(standardized(layers) if mean is not None else layers,
+                        (self.n_features_in_,), [[*stats, *params]],
+                        classes=self.classes_.tolist(), cost_history=self.cost_history_,
+                        validation_cost_history=getattr(self, "validation_cost_history_", None),
+                        n_iter=self.n_iter_, metadata=metadata, output=self._output())
 
     @classmethod
     def from_model(cls, model: Model, source: str | Path = "the model"
@@ -215,22 +215,22 @@ class GradientDescentClassifier(BinaryClassifier):
         """A fitted estimator from a ``Model`` (read from the file ``source``, say), with its
         hyperparameters and ``metadata_``."""
         known = cls().get_params()
-        wanted = "mlp" if "hidden_layer_sizes" in known else "logistic"
-        if model.kind != wanted and not (wanted == "mlp" and model.kind == "logistic"):
+        found = dense(model.layers)  # the course's network, logistic regression without hidden
+        if found is None or (found.hidden and "hidden_layer_sizes" not in known):
             raise ModelFileError(f"{source}: a {model.description}, not a {cls.__name__} (read "
                                  "it with load_model).")
         hyper = {k: v for k, v in (model.metadata.get("hyperparameters") or {}).items()
                  if k in known}
         if "hidden_layer_sizes" in known:
-            hyper["hidden_layer_sizes"] = model.hidden_layer_sizes
-            hyper["activation"] = model.activation
+            hyper["hidden_layer_sizes"] = found.hidden
+            hyper["activation"] = found.activation
         clf = cls(**hyper)
         try:
             check_params(CONSTRAINTS, clf.get_params())
         except ParameterError as err:
             raise ModelFileError(f"{source}: its hyperparameters are invalid: {err}") from None
-        clf._set_fitted(model, model.classes, model.n_features, model.feature_mean,
-                        model.feature_scale)
+        clf._set_fitted(model, model.classes, model.n_features,
+                        *found.statistics(model.layers, model.tensors))
         clf.metadata_ = model.metadata
         return clf
 

@@ -3,7 +3,7 @@
 The network is ``logicat.nn.convnet``'s (blocks of 3x3 convolutions, BatchNorm, ReLU and 2x2
 max-pooling, then global average pooling and one logit), trained by PyTorch with data
 augmentation (``logicat.training.image_solver``) through the one training loop; it
-predicts with NumPy (``logicat.io.model.Model``), optionally averaging each image's logit with its
+predicts with NumPy (``logicat.model.Model``), optionally averaging each image's logit with its
 mirror image's (test-time augmentation, ``tta``). The defaults are the recipe chosen by
 stratified cross-validation on the 209 training images only (BENCHMARKS.md, "Accuracy").
 
@@ -23,8 +23,8 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 from logicat.core.errors import ModelFileError, ShapeError
 from logicat.core.validation import check_params
 from logicat.estimators.base import BinaryClassifier, encode_binary_labels
-from logicat.io.model import Model
-from logicat.nn.convnet import ConvNetSpec
+from logicat.model import Model
+from logicat.nn.architectures import convnet, image_spec
 from logicat.training.ensemble import fit_members
 from logicat.training.hyperparameters import CONVNET_CONSTRAINTS, CONVNET_DEFAULTS, json_params
 from logicat.training.image_fit import as_images, fit_convnet, member_logits
@@ -205,8 +205,8 @@ class ConvNetClassifier(BinaryClassifier):
 
     def _set_fitted(self, model: Model) -> ConvNetClassifier:
         """The one way a fitted ConvNetClassifier is made: from a fit or a model file."""
-        spec = model.convnet
-        self.members_ = [dict(zip(model.names, (np.asarray(p) for p in member), strict=True))
+        spec = image_spec(model.layers, model.input_shape, model.tta)
+        self.members_ = [{name: np.asarray(t) for name, t in member.items()}
                          for member in model.members]
         self.params_ = self.members_[0]
         self.output_ = model.output
@@ -241,12 +241,12 @@ class ConvNetClassifier(BinaryClassifier):
         check_is_fitted(self)
         metadata = dict(getattr(self, "metadata_", None) or {})
         metadata["hyperparameters"] = json_params(self.get_params())
-        members = [list(member.values()) for member in self.members_]
-        return Model(params=members[0], classes=self.classes_.tolist(),
-                     cost_history=self.cost_history_,
+        size = self.spec_.image_size
+        return Model(self.spec_.layers(), dict(self.members_[0]), (3, size, size),
+                     classes=self.classes_.tolist(), cost_history=self.cost_history_,
                      validation_cost_history=getattr(self, "validation_cost_history_", None),
-                     n_iter=self.n_iter_, metadata=metadata, convnet=self.spec_,
-                     ensemble=members[1:],
+                     n_iter=self.n_iter_, metadata=metadata, tta=self.spec_.tta,
+                     ensemble=[dict(member) for member in self.members_[1:]],
                      output=replace(self.output_, combine=self.combine).at(self.prior))
 
     @classmethod
@@ -262,8 +262,8 @@ class ConvNetClassifier(BinaryClassifier):
 
     @classmethod
     def _reads(cls, model: Model) -> bool:
-        """Whether a model file is this estimator's: the ConvNet's."""
-        return isinstance(model.convnet, ConvNetSpec)
+        """Whether a model file is this estimator's: the ConvNet's list of layers."""
+        return model.takes_images and convnet(model.layers, model.input_shape[-1]) is not None
 
     @classmethod
     def _file_params(cls, model: Model) -> dict[str, Any]:

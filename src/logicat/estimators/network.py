@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from logicat.estimators.convnet import ConvNetClassifier
-from logicat.io.model import Model
+from logicat.model import Model
 from logicat.training.hyperparameters import NETWORK_DEFAULTS
 
 _D = NETWORK_DEFAULTS
@@ -84,8 +84,8 @@ class NetworkClassifier(ConvNetClassifier):
     def _reads(cls, model: Model) -> bool:
         """Any image network's file, a ``ConvNetClassifier``'s too: its list of layers is a
         network's."""
-        return model.kind == "convnet"
+        return model.takes_images
 
     @classmethod
     def _file_params(cls, model: Model) -> dict[str, Any]:
-        return {**super()._file_params(model), "layers": list(model.convnet.layers()[1:-1])}
+        return {**super()._file_params(model), "layers": model.layers[1:-1]}

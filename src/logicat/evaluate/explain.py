@@ -31,11 +31,11 @@ import numpy as np
 
 from logicat.core.errors import ParameterError, ShapeError
 from logicat.core.validation import Options, check_param
-from logicat.io.model import Model
+from logicat.model import Model
 from logicat.nn.bounds import rows_per_pass
-from logicat.nn.layers import has, is_linear
+from logicat.nn.convnet import NetworkSpec
+from logicat.nn.layers import has, is_linear, logit_layers
 from logicat.nn.loss import sigmoid
-from logicat.nn.scaling import standardize
 
 METHODS = ("auto", "contributions", "gradient_input", "grad_cam")
 ENGINES = ("numpy", "autograd", "torch")
@@ -106,11 +106,13 @@ def explain(model: Model, images: np.ndarray, method: str = "auto",
     if convolutional:
         return _explain_convnet(model, images, method, engine)
     X = model.features(images)  # (m, n), the model's own preprocessing
-    if method == "contributions":
-        w, b = (np.asarray(p, np.float64) for p in model.params)
-        x = np.asarray(X, np.float64)
-        if model.feature_mean is not None:
-            x = standardize(x, model.feature_mean, model.feature_scale)
+    if method == "contributions":  # z = w.x + b, x after the list's normalize if it has one
+        from logicat.nn import forward
+
+        net, tensors = logit_layers(model.layers), _float64(model.tensors)
+        x = forward.run(net[:-1], tensors, np.asarray(X, np.float64))
+        names = net[-1].tensor_names()
+        w, b = tensors[names["weight"]].reshape(-1), tensors[names["bias"]]
         values = x * w  # (m, n): c_j = w_j x_j
         logit = values.sum(axis=1) + b[0]
         offset: float | None = float(b[0])
@@ -181,7 +183,8 @@ def _torch_rows(model: Model, tensors: dict, images: np.ndarray, method: str):
 
     from logicat.engines.torch.layers import ConvNet, grad_cam, images_to_tensor, input_gradient
 
-    net = ConvNet(model.convnet).double().load_numpy_params(tensors).eval()
+    network = NetworkSpec(tuple(model.layers[1:-1]), model.input_shape[-1], model.tta)
+    net = ConvNet(network).double().load_numpy_params(tensors).eval()  # its whole list
     x = images_to_tensor(images, torch.float64)
     if method == "grad_cam":
         logit, pixel_map = grad_cam(net, x)
@@ -209,33 +212,37 @@ def upsample_bilinear(maps: np.ndarray, size: int) -> np.ndarray:
 
 
 def _logit_gradient(model: Model, X: np.ndarray, engine: str) -> tuple[np.ndarray, np.ndarray]:
-    """z (m,) and dz/dx (m, n) by the features x (before standardisation), float64."""
-    X = np.asarray(X, np.float64)
-    params = [np.asarray(p, np.float64) for p in model.params]
-    mean, scale = model.feature_mean, model.feature_scale
-    X_in = X if mean is None else standardize(X, mean, scale)
+    """z (m,) and dz/dx (m, n) by the features x, through the whole list (its normalize of
+    each feature included), in float64: the NumPy engine's hand-derived backward pass,
+    logicat's own autograd graph of the list, or torch.autograd on its module."""
+    X, tensors = np.asarray(X, np.float64), _float64(model.tensors)
     if engine == "numpy":
-        from logicat.nn.network import Network
+        from logicat.nn import backward, forward
 
-        z, grad = Network.from_params(params, model.activation).logits_and_input_gradient(X_in)
+        z = forward.logit(model.layers, tensors, X)
+        _, grad = backward.gradients(model.layers, tensors, X, np.ones(len(X)))
     elif engine == "autograd":
-        from logicat.engines.autograd.graphs import network_logits
+        from logicat.engines.autograd.layers import LayerGraph
         from logicat.engines.autograd.tensor import Tensor
 
-        x = Tensor(X_in, requires_grad=True)
-        logits = network_logits(x, [Tensor(p) for p in params], model.activation)
+        x = Tensor(X, requires_grad=True)
+        logits = LayerGraph(model.layers, model.input_shape).forward(
+            x, tensors, training=False).logits
         logits.sum().backward()  # z_i depends on row i only: d(sum z)/dX row i = dz_i/dx_i
         z, grad = logits.data, x.grad
     else:
         import torch
 
-        from logicat.engines.torch.model import dense_net
+        from logicat.engines.torch.layers import LayerNet
 
-        net = dense_net(params, model.activation, dtype=torch.float64)
-        x = torch.from_numpy(X_in).requires_grad_(True)
+        net = LayerNet(model.layers, model.input_shape).double()
+        net = net.load_numpy_params(tensors).eval()
+        x = torch.from_numpy(X).requires_grad_(True)
         logits = net(x)
         logits.sum().backward()
         z, grad = logits.detach().numpy(), x.grad.numpy()
-    if scale is not None:
-        grad = grad / np.asarray(scale, np.float64)  # x_std = (x - mu) / sigma
     return np.asarray(z, np.float64), np.asarray(grad, np.float64)
+
+
+def _float64(tensors: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return {name: np.asarray(t, np.float64) for name, t in tensors.items()}

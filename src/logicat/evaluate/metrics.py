@@ -183,7 +183,7 @@ def model_metrics(clf: Any, X: ArrayLike, y: ArrayLike, **kwargs: Any) -> Classi
     """``classification_metrics`` of a fitted binary classifier on (X, y).
 
     ``clf`` is a scikit-learn classifier (p = ``predict_proba(X)[:, 1]``, positive class
-    ``classes_[1]``) or a ``logicat.io.model.Model`` (``proba(X)``, ``classes[1]``).
+    ``classes_[1]``) or a ``logicat.model.Model`` (``proba(X)``, ``classes[1]``).
     """
     if hasattr(clf, "proba"):
         return classification_metrics(y, clf.proba(X), pos_label=clf.classes[1], **kwargs)

@@ -1,17 +1,20 @@
 """Model files and checkpoints: tensors in safetensors, everything else as JSON in its header.
 
-A model file holds the network's parameters - ``coef`` (n,) and ``intercept`` (1,) for logistic
-regression; ``coefs.l`` / ``intercepts.l`` per layer for a network; an ensemble's other members'
-under ``members.<k>.<name>`` (k = 1..K-1; the first member's keep the plain names) - its
-``cost_history`` (n_iter,) and, when used, ``validation_cost_history`` and the standardisation
-statistics ``feature_mean`` / ``feature_scale`` (n,); and one header entry, ``logicat``, a JSON
-object with the architecture (its family's entries and, from format 3 on, the model itself as a
-list of layers, ``architecture.layers``: ``logicat.nn.layers``; from format 5 on, a network of
-any layers, ``"kind": "network"``, described by that list alone), the image size, the pixel
+A model file holds the model's list of layers and every tensor they name, and one header entry,
+``logicat``, a JSON object. Its ``architecture`` is the model (format 6): ``layers``, one JSON
+object per layer (``logicat.nn.layers``; a residual block's layers nested), ``input_shape``
+((n,) feature vectors or (3, s, s) images) and ``tta``. The tensors keep the names the layers
+give them - ``coef`` (n,) and ``intercept`` (1,) for logistic regression, ``coefs.l`` /
+``intercepts.l`` for a course's network, ``feature_mean`` / ``feature_scale`` for its
+standardisation, ``features.<i>.weight`` for the ConvNet - and an ensemble's other members'
+``members.<k>.<name>`` (k = 1..K-1); ``cost_history`` (n_iter,) and, when used,
+``validation_cost_history`` come with them. The header also records the image size, the pixel
 order, the scaling, the class names and which one is positive, the hyperparameters, the metrics,
-the logicat version, the SHA-256 of the training data and, from format 4 on, the output step
-(``output``: the members, how they combine, the calibration's temperature, the training class
-mix and the one decisions are made at; ``logicat.nn.output``). A checkpoint holds the whole
+the logicat version, the SHA-256 of the training data and the output step (``output``: the
+members, how they combine, the calibration's temperature, the training class mix and the one
+decisions are made at; ``logicat.nn.output``). Files of formats 1 to 5, whose architecture was
+a family's settings, still read (``nn.architectures.legacy_architecture``) and predict the
+same. A checkpoint holds the whole
 state of a run (``logicat.training.loop.Snapshot``). safetensors never executes code on load
 (unlike pickle).
 
@@ -34,20 +37,19 @@ import numpy as np
 
 from logicat.core.errors import ModelFileError
 from logicat.core.paths import atomic_write_bytes, regular_file
-from logicat.io.model import Model
 from logicat.io.validate import (
     FORMAT,
     FORMAT_VERSION,
     check_computable,
     check_model,
     check_values,
-    convnet_spec,
     member_name,
-    model_parameter_shapes,
+    model_architecture,
     output_of,
     read_header,
 )
-from logicat.nn.convnet import IMAGE_KINDS
+from logicat.model import Model
+from logicat.nn.layers import shapes as layer_shapes
 from logicat.nn.layers import to_json as layers_to_json
 
 _HEADER_KEY = "logicat"
@@ -79,13 +81,12 @@ def save_model(model: Model, path: str | os.PathLike[str], **metadata: Any) -> P
 
     header = dict(model.metadata)
     header.update(metadata)
+    header.pop("feature_standardization", None)  # before format 6; now the list's normalize
     header.update(
         format=FORMAT,
         format_version=FORMAT_VERSION,
         logicat_version=__version__,
-        architecture={**(model.convnet.to_json() if model.convnet is not None else
-                         {"hidden_layer_sizes": list(model.hidden_layer_sizes),
-                          "activation": model.activation}),
+        architecture={"input_shape": list(model.input_shape), "tta": model.tta,
                       "layers": layers_to_json(model.layers)},
         n_features=model.n_features,
         dtype=str(model.dtype),
@@ -97,22 +98,14 @@ def save_model(model: Model, path: str | os.PathLike[str], **metadata: Any) -> P
     header.setdefault("machine", f"{describe()}; {threads_in_use()}")
     header.setdefault("positive_class", header["class_names"][1])
     header["output"] = model.output.to_json()
-    tensors = {name: np.ascontiguousarray(p) for name, p in zip(model.names, model.params,
-                                                                strict=True)}
+    tensors = {name: np.ascontiguousarray(t) for name, t in model.tensors.items()}
     for k, member in enumerate(model.ensemble, start=1):  # the other members of an ensemble
-        tensors.update({member_name(k, name): np.ascontiguousarray(p)
-                        for name, p in zip(model.names, member, strict=True)})
+        tensors.update({member_name(k, name): np.ascontiguousarray(t)
+                        for name, t in member.items()})
     tensors["cost_history"] = np.ascontiguousarray(model.cost_history, dtype=np.float64)
     if model.validation_cost_history is not None:
         tensors["validation_cost_history"] = np.ascontiguousarray(
             model.validation_cost_history, dtype=np.float64)
-    # Feature standardisation fitted in training: its statistics are tensors, its choice is in
-    # the header; the model applies it when predicting.
-    header["feature_standardization"] = None
-    if model.feature_mean is not None:
-        tensors["feature_mean"] = np.ascontiguousarray(model.feature_mean)
-        tensors["feature_scale"] = np.ascontiguousarray(model.feature_scale)
-        header["feature_standardization"] = "x' = (x - feature_mean) / feature_scale"
     data = save(tensors, metadata={_HEADER_KEY: json.dumps(header)})
     atomic_write_bytes(path, data, "model")
     model.metadata = header
@@ -162,29 +155,21 @@ def read_model(path: str | os.PathLike[str]) -> Model:
     path = Path(path)
     meta = read_metadata(path)
     tensors = _load(path, "model file")
-    names = list(model_parameter_shapes(path, meta))
-    params = [tensors[name] for name in names]
+    layers, input_shape, tta = model_architecture(path, meta)
     output = output_of(path, meta)
-    ensemble = [[tensors[member_name(k, name)] for name in names]
-                for k in range(1, output.members)]
-    mean = scale = None
-    if meta.get("feature_standardization"):
-        mean, scale = tensors["feature_mean"], tensors["feature_scale"]
-    architecture = meta.get("architecture") or {}
-    convnet = (convnet_spec(path, architecture) if architecture.get("kind") in IMAGE_KINDS
-               else None)
+    names = list(layer_shapes(layers, input_shape)[0])
     model = Model(
-        params=params,
+        layers=layers,
+        tensors={name: tensors[name] for name in names},
+        input_shape=input_shape,
         classes=list(meta["classes"]),
-        activation=architecture.get("activation", "relu"),
-        feature_mean=mean,
-        feature_scale=scale,
         cost_history=tensors["cost_history"],
         validation_cost_history=tensors.get("validation_cost_history"),
         n_iter=int(meta["n_iter"]),
         metadata=meta,
-        convnet=convnet,
-        ensemble=ensemble,
+        tta=tta,
+        ensemble=[{name: tensors[member_name(k, name)] for name in names}
+                  for k in range(1, output.members)],
         output=output,
         source=str(path),
     )

@@ -44,7 +44,7 @@ import numpy as np
 from logicat.core.errors import MissingDependencyError, ParameterError
 from logicat.core.paths import atomic_write_bytes
 from logicat.core.validation import Options, check_param
-from logicat.io.model import Model
+from logicat.model import Model
 from logicat.nn.layers import Layer, logit_layers, takes_images
 from logicat.nn.output import Output
 

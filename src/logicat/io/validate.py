@@ -26,28 +26,27 @@ from typing import Any
 
 import numpy as np
 
-from logicat.core.errors import ModelFileError, ParameterError
+from logicat.core.errors import ModelFileError, ParameterError, ShapeError
 from logicat.core.paths import regular_file
 from logicat.core.validation import MAX_CLASS_NAME, check_param, is_class_name
 from logicat.data.features import PIXEL_ORDER, SCALING
+from logicat.nn.architectures import legacy_architecture
 from logicat.nn.bounds import check_range
 from logicat.nn.bounds import check_tensors as check_layer_tensors
-from logicat.nn.convnet import IMAGE_KINDS, ConvNetSpec, NetworkSpec, spec_from_json
-from logicat.nn.convnet import param_shapes as convnet_param_shapes
-from logicat.nn.families import dense_layers, family_layers
 from logicat.nn.hyperparameters import CONSTRAINTS, CONVNET_CONSTRAINTS, MAX_HIDDEN_LAYERS
-from logicat.nn.layers import ACTIVATIONS, MAX_UNITS, Layer, takes_images
+from logicat.nn.layers import Layer, layer, takes_images
 from logicat.nn.layers import from_json as layers_from_json
 from logicat.nn.layers import shapes as layer_shapes
 from logicat.nn.output import Output
 
 FORMAT = "logicat-model"
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 #: 1: logistic regression only, no architecture entry; 2: the architecture by its family's
 #: hyperparameters; 3: and the model as a list of layers, ``architecture.layers``; 4: and its
 #: output step (``output``: ensemble members, calibration, class mix); 5: any list of layers
-#: (``architecture.kind`` "network": the list is the whole description, residual blocks nested)
-READS = (1, 2, 3, 4, 5)
+#: (``architecture.kind`` "network": the list is the whole description, residual blocks nested);
+#: 6: every model is its list of layers (``architecture``: ``layers``, ``input_shape``, ``tta``)
+READS = (1, 2, 3, 4, 5, 6)
 #: safetensors' own limit on the JSON header; nobody's metadata comes near it
 MAX_HEADER_BYTES = 100_000_000
 #: deeper JSON than this is refused (logicat writes depth 3)
@@ -149,10 +148,8 @@ def check_model(path: Path, meta: Mapping[str, Any], entries: Mapping[str, Any])
         raise fail(path, f"the metadata's n_iter must be an int in [0, {MAX_VALUES}]. "
                     f"Got {short(meta.get('n_iter'))}.")
     _check_classes(path, meta)
-    _check_architecture(path, meta.get("architecture"), meta["format_version"], n)
-    if meta["format_version"] >= 3:
-        _check_layers(path, meta)
     _check_preprocessing(path, meta.get("preprocessing"), n)
+    layers, _, _ = model_architecture(path, meta)
     output_of(path, meta)
     plain = (str, int, float, bool, type(None))
     for key in ("hyperparameters", "metrics", "training_data", "early_stopping"):
@@ -162,9 +159,9 @@ def check_model(path: Path, meta: Mapping[str, Any], entries: Mapping[str, Any])
                     isinstance(x, plain) for x in v)) for v in value.values())):
             raise fail(path, f"the metadata's {key} must be an object of plain values. "
                         f"Got {short(value)}.")
-    convnet = (meta.get("architecture") or {}).get("kind") in IMAGE_KINDS
+    images = takes_images(layers)  # trained by the image networks' fit, or the dense one's
     check_hyperparameters(path, meta.get("hyperparameters") or {},
-                          CONVNET_CONSTRAINTS if convnet else CONSTRAINTS)
+                          CONVNET_CONSTRAINTS if images else CONSTRAINTS)
     for key, value in (meta.get("metrics") or {}).items():
         if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(
                 value):
@@ -175,7 +172,7 @@ def check_model(path: Path, meta: Mapping[str, Any], entries: Mapping[str, Any])
             raise fail(path, f"the metadata's {key} must be a string. Got "
                         f"{short(meta.get(key))}.")
     # a ConvNet's files said "primal", then "convnet", before its solver had its own name
-    solvers = ("minibatch", "convnet", "primal") if convnet else ("primal", "gram")
+    solvers = ("minibatch", "convnet", "primal") if images else ("primal", "gram")
     if meta.get("solver", solvers[0]) not in solvers:
         raise fail(path, f"the metadata's solver must be one of "
                     f"{', '.join(map(repr, solvers))}. "
@@ -228,58 +225,65 @@ def _short_message(err: Exception) -> str:
     return text if len(text) <= 200 else text[:197] + "..."
 
 
-def _check_architecture(path: Path, architecture: Any, version: int, n: int) -> None:
-    """A dense network's hidden layers and activation, or a ConvNet's whole specification."""
-    if architecture is None and version == 1:
-        return
+def model_architecture(path: Path, meta: Mapping[str, Any]
+                       ) -> tuple[list[Layer], tuple[int, ...], bool]:
+    """(the layers, the shape of one example they take, TTA) a header describes, checked: the
+    list itself (format 6), or what a family's settings describe (formats 1 to 5,
+    ``nn.architectures.legacy_architecture``: from format 3 on, the list the file also holds
+    must be that very list - no file describes two models)."""
+    architecture, n = meta.get("architecture"), meta["n_features"]
+    if architecture is None and meta["format_version"] == 1:
+        return legacy_architecture(None, n, bool(meta.get("feature_standardization")))
     if not isinstance(architecture, dict):
         raise fail(path, f"the metadata's architecture must be an object. "
                     f"Got {short(architecture)}.")
-    if architecture.get("kind") in IMAGE_KINDS:
-        size = convnet_spec(path, architecture).image_size
-        if 3 * size * size != n:
-            raise fail(path, f"the {architecture['kind']}'s {size}x{size}x3 images make "
-                        f"{3 * size * size} features, but the metadata says n_features = {n}.")
-        return
-    hidden = architecture.get("hidden_layer_sizes")
-    if not (isinstance(hidden, list) and len(hidden) <= MAX_LAYERS
-            and all(is_int(h, 1, MAX_UNITS) for h in hidden)):
-        raise fail(path, f"the architecture's hidden_layer_sizes must be a list of at most "
-                    f"{MAX_LAYERS} ints in [1, {MAX_UNITS}]. Got {short(hidden)}.")
-    if not isinstance(architecture.get("activation"), str) or (
-            architecture["activation"] not in ACTIVATIONS):
-        raise fail(path, f"the architecture's activation must be one of "
-                    f"{', '.join(map(repr, ACTIVATIONS))}. "
-                    f"Got {short(architecture.get('activation'))}.")
-
-
-def header_layers(path: Path, meta: Mapping[str, Any]) -> list[Layer]:
-    """The list of layers the architecture's family entries describe (``nn.families``), of a
-    header whose architecture ``_check_architecture`` has checked."""
-    architecture = meta.get("architecture") or {}
-    spec = convnet_spec(path, architecture) if architecture.get("kind") in IMAGE_KINDS else None
-    if isinstance(spec, NetworkSpec):  # the list itself is the model
-        return spec.layers()
-    return family_layers(spec, architecture.get("hidden_layer_sizes", []),
-                         architecture.get("activation", "relu"),
-                         bool(meta.get("feature_standardization")))
-
-
-def _check_layers(path: Path, meta: Mapping[str, Any]) -> None:
-    """``architecture.layers`` (format 3): a list of the layer vocabulary, checked layer by
-    layer, and the very list its family's entries describe (no file describes two models)."""
     try:
-        stored = layers_from_json((meta.get("architecture") or {}).get("layers"))
+        listed = layers_from_json(architecture.get("layers")) if (
+            meta["format_version"] >= 3) else None
     except ParameterError as e:
+        said = _short_message(e)
+        raise fail(path, said if said.startswith("the ") else f"the architecture's {said}"
+                   ) from None
+    if meta["format_version"] >= 6:
+        shape, tta = _input_shape(path, architecture.get("input_shape"), n), \
+            architecture.get("tta", False)
+        if not isinstance(tta, bool):
+            raise fail(path, f"the architecture's tta must be true or false. Got {short(tta)}.")
+        layers = listed
+    else:
+        try:
+            layers, shape, tta = legacy_architecture(
+                architecture, n, bool(meta.get("feature_standardization")), listed)
+        except (ValueError, TypeError, KeyError, AttributeError) as e:
+            raise fail(path, _short_message(e)) from None
+    if not layers or layers[-1].type != "sigmoid":
+        raise fail(path, "the architecture's layers must end with a sigmoid (the probability "
+                    "of the positive class).")
+    if len(shape) == 3 and layers[0] != layer("normalize", "input"):
+        raise fail(path, "an image network's layers must start with the input's normalize "
+                    "(named 'input': the training images' channel statistics).")
+    try:
+        out = layer_shapes(layers, shape)[1]
+    except (ShapeError, ParameterError) as e:
         raise fail(path, f"the architecture's {_short_message(e)}") from None
-    expected = header_layers(path, meta)
-    for i, (mine, theirs) in enumerate(zip(stored, expected, strict=False)):
-        if mine != theirs:
-            raise fail(path, f"the architecture's layer {i} is {short(mine.to_json())}, but "
-                        f"its other entries describe {short(theirs.to_json())}.")
-    if len(stored) != len(expected):
-        raise fail(path, f"the architecture lists {len(stored)} layers, but its other entries "
-                    f"describe {len(expected)}.")
+    if out != (1,):
+        raise fail(path, f"the architecture's layers must give one probability per example. "
+                    f"They give shape {out}.")
+    if tta and len(shape) != 3:
+        raise fail(path, "the architecture's tta (the mirror image's logit) needs images.")
+    return layers, shape, tta
+
+
+def _input_shape(path: Path, entry: Any, n: int) -> tuple[int, ...]:
+    """The architecture's input_shape: [n] feature vectors, or [3, s, s] images (n = 3 s^2
+    features; the preprocessing's image_size, checked against n, is s)."""
+    if entry == [n]:
+        return (n,)
+    side = round((n / 3) ** 0.5)  # the preprocessing's image_size, when it has one
+    if entry == [3, side, side] and 3 * side * side == n:
+        return (3, side, side)
+    images = f" or [3, {side}, {side}]" if 3 * side * side == n else ""
+    raise fail(path, f"the architecture's input_shape must be [{n}]{images}. Got {short(entry)}.")
 
 
 def _check_preprocessing(path: Path, spec: Any, n: int) -> None:
@@ -301,24 +305,6 @@ def _check_preprocessing(path: Path, spec: Any, n: int) -> None:
                     f"features, but the model has {n}.")
 
 
-def convnet_spec(path: Path, architecture: Mapping[str, Any]) -> ConvNetSpec | NetworkSpec:
-    """An image network's architecture entry as its spec (``logicat.nn.convnet`` checks it)."""
-    try:
-        return spec_from_json(architecture)
-    except (ValueError, TypeError, KeyError, AttributeError) as e:
-        raise fail(path, _short_message(e)) from None
-
-
-def model_parameter_shapes(path: Path, meta: Mapping[str, Any]) -> dict[str, tuple[int, ...]]:
-    """The parameters' names and shapes that a model file's header describes, in the layers'
-    order (the standardisation's statistics are the header's ``feature_standardization``)."""
-    architecture = meta.get("architecture") or {}
-    n = meta["n_features"]
-    if architecture.get("kind") in IMAGE_KINDS:
-        return convnet_param_shapes(convnet_spec(path, architecture))
-    return layer_shapes(dense_layers(architecture.get("hidden_layer_sizes", [])), (n,))[0]
-
-
 def output_of(path: Path, meta: Mapping[str, Any]) -> Output:
     """The output step a header records (``logicat.nn.output``); before format 4, the identity."""
     entry = meta.get("output")
@@ -337,15 +323,14 @@ def member_name(k: int, name: str) -> str:
 
 def _check_entries(path: Path, meta: Mapping[str, Any], entries: Mapping[str, Any]) -> None:
     """The tensors the header lists: exactly the expected names, dtypes and shapes."""
-    n, dtype = meta["n_features"], "F64" if meta["dtype"] == "float64" else "F32"
-    shapes = model_parameter_shapes(path, meta)
+    dtype = "F64" if meta["dtype"] == "float64" else "F32"
+    layers, shape, _ = model_architecture(path, meta)
+    shapes = layer_shapes(layers, shape)[0]
     expected = {name: (shape, (dtype,)) for name, shape in shapes.items()}
     for k in range(1, output_of(path, meta).members):
         expected.update({member_name(k, name): (shape, (dtype,))
                          for name, shape in shapes.items()})
     expected["cost_history"] = ((meta["n_iter"],), ("F64", "F32"))
-    if meta.get("feature_standardization"):
-        expected["feature_mean"] = expected["feature_scale"] = ((n,), (dtype,))
     optional = {"validation_cost_history": ((meta["n_iter"],), ("F64", "F32"))}
     check_tensors(path, entries, expected, optional)
 
@@ -383,11 +368,10 @@ def check_computable(path: Path, model: Any) -> None:
     layers = model.layers
     members = [model.member_tensors(k) for k in range(len(model.members))]
     spec = model.preprocessing
-    side = int(spec["image_size"]) if spec is not None else 0
-    shape = (3, side, side) if takes_images(layers) else (model.n_features,)
     for k, tensors in enumerate(members):
         problem = check_layer_tensors(layers, tensors) or (
-            check_range(layers, tensors, shape, model.dtype) if spec is not None else None)
+            check_range(layers, tensors, model.input_shape, model.dtype) if spec is not None
+            else None)
         if problem:
             raise fail(path, problem if k == 0 else f"member {k + 1}: {problem}")
 

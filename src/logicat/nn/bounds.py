@@ -2,7 +2,7 @@ r"""What a list of layers can do to the numbers and to memory, read from the lis
 
 Static checks of a model (``logicat.nn.layers``), so that a file's tensors or sizes never end
 as a NaN shown as a probability or as an allocation that fails: the reader of model files makes
-the first two, what computes checks the memory it needs (``io.model.Model.check_memory``,
+the first two, what computes checks the memory it needs (``logicat.model.Model.check_memory``,
 ``logicat graph``, training):
 
 Each layer type holds its own rule (``logicat.nn.layer_types``); this module runs the list.
@@ -98,7 +98,7 @@ def forward_bytes(layers: Sequence[Layer], input_shape: tuple[int, ...], dtype: 
 def rows_per_pass(layers: Sequence[Layer], input_shape: tuple[int, ...], dtype: np.dtype,
                   budget: int = 256 << 20, *, with_gradients: bool = False) -> int:
     """How many examples one pass takes so that it needs at most ``budget`` bytes (at least 1;
-    the memory of one is checked before computing, ``io.model.Model.check_memory``)."""
+    the memory of one is checked before computing, ``logicat.model.Model.check_memory``)."""
     one = forward_bytes(layers, input_shape, dtype, 1, with_gradients=with_gradients)
     return max(1, budget // max(one, 1))
 

@@ -23,9 +23,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from math import isqrt, prod
+from math import prod
 
-from logicat.nn.layers import Layer, shapes, takes_images
+from logicat.nn.layers import Layer, shapes
 
 #: the narrowest table printed, whatever ``width`` asks: the columns' headings fit
 MIN_WIDTH = 60
@@ -75,15 +75,6 @@ def summary(layers: Sequence[Layer], input_shape: tuple[int, ...], width: int = 
         ("trained", trained, "weights and biases"),
         ("not trained", total - trained, measured or "-"),
     ])
-
-
-def example_shape(layers: Sequence[Layer], n_features: int) -> tuple[int, ...]:
-    """The shape of one example the layers take, from its number of values: (3, s, s) RGB
-    images of s x s where the layers take images (``takes_images``), else (n_features,)."""
-    if takes_images(layers):
-        side = isqrt(n_features // 3)
-        return (3, side, side)
-    return (int(n_features),)
 
 
 def describe(lay: Layer) -> str:

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from logicat.core.errors import ParameterError
-from logicat.io.model import Model
+from logicat.model import Model
 from logicat.nn.hyperparameters import MAX_SEED
 from logicat.nn.output import Output, fit_temperature, training_prior
 from logicat.training.fit import Fit, class_weighted
@@ -95,10 +95,6 @@ class Ensemble:
         return self.fits[0].result
 
     @property
-    def convnet(self):
-        return self.fits[0].convnet
-
-    @property
     def warning(self) -> str | None:
         return next((f.warning for f in self.fits if f.warning), None)
 
@@ -111,8 +107,9 @@ class Ensemble:
 
     def to_model(self, params: Mapping[str, Any], classes: Sequence[Any] = (0, 1)) -> Model:
         first = self.fits[0].to_model(params, classes)
-        return replace(first, ensemble=[f.result.params for f in self.fits[1:]],
-                       output=self.output)
+        names = list(first.tensors)
+        return replace(first, ensemble=[dict(zip(names, f.tensors(), strict=True))
+                                        for f in self.fits[1:]], output=self.output)
 
 
 def fit_members(params: Mapping[str, Any], images: Any, y01: np.ndarray,

@@ -25,11 +25,11 @@ from logicat.core.errors import DataFileError, ModelFileError, ParameterError
 from logicat.core.validation import check_memory, check_params
 from logicat.data.splits import held_out_rows
 from logicat.io.files import Snapshot
-from logicat.io.model import Model
+from logicat.model import Model
 from logicat.nn.bounds import training_bytes
-from logicat.nn.convnet import ConvNetSpec
-from logicat.nn.families import dense_layers
+from logicat.nn.families import dense_layers, standardized
 from logicat.nn.init import initial_params, layer_shapes, zero_params
+from logicat.nn.layers import Layer
 from logicat.nn.loss import mean_cost_and_dz
 from logicat.nn.network import Network, param_names
 from logicat.nn.output import Output, training_prior
@@ -56,14 +56,15 @@ class Fit:
 
     result: FitResult
     solver: str
+    #: the model trained: its layers (the last a sigmoid), and one example's shape
+    layers: list[Layer]
+    input_shape: tuple[int, ...]
     feature_mean: np.ndarray | None = None
     feature_scale: np.ndarray | None = None
     #: the ConvergenceWarning's message when tol or early stopping ran out of iterations
     warning: str | None = None
-    #: the hidden layers' activation
-    activation: str = "relu"
-    #: a ConvNet's architecture (``logicat.training.image_fit``), None for the dense models
-    convnet: ConvNetSpec | None = None
+    #: test-time augmentation: the logit is the mean of the image's and its mirror image's
+    tta: bool = False
     #: the rows held out for early stopping (increasing), or None
     held_out: np.ndarray | None = None
     #: the fraction of (weighted) positives trained on (``logicat.nn.output.training_prior``)
@@ -72,12 +73,17 @@ class Fit:
     def to_model(self, params: Mapping[str, Any], classes: Sequence[Any] = (0, 1)) -> Model:
         """The trained classifier as a ``Model`` (what model files hold), with ``params``, the
         hyperparameters it was trained with, in its metadata."""
-        r = self.result
-        return Model(params=r.params, classes=list(classes), activation=self.activation,
-                     feature_mean=self.feature_mean, feature_scale=self.feature_scale,
-                     cost_history=r.cost_history, validation_cost_history=r.val_cost_history,
-                     n_iter=r.n_iter, metadata=self.metadata(params), convnet=self.convnet,
-                     output=Output(training_prior=self.training_prior))
+        return Model.of(self.layers, self.input_shape, [self.tensors()], classes=list(classes),
+                        cost_history=self.result.cost_history,
+                        validation_cost_history=self.result.val_cost_history,
+                        n_iter=self.result.n_iter, metadata=self.metadata(params), tta=self.tta,
+                        output=Output(training_prior=self.training_prior))
+
+    def tensors(self, result: FitResult | None = None) -> list[np.ndarray]:
+        """The tensors of ``result`` (this fit's) in the layers' order: the standardisation's
+        statistics (when trained so) before the parameters."""
+        stats = [] if self.feature_mean is None else [self.feature_mean, self.feature_scale]
+        return [*stats, *(result or self.result).params]
 
     def metadata(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """What a model file records of this fit: hyperparameters, solver, early stopping."""
@@ -167,7 +173,9 @@ def fit(params: Mapping[str, Any], X: np.ndarray, y01: np.ndarray,
                               rng=rng)
     result = _trainer(params, callbacks, validation, meta,
                       {} if val is None else {"validation_indices": val}).run(solver, resume)
-    return Fit(result, solver_name, mean, scale, convergence_warning(params, result), activation,
+    layers = dense_layers(hidden, activation)
+    return Fit(result, solver_name, standardized(layers) if mean is not None else layers, (n,),
+               mean, scale, convergence_warning(params, result),
                training_prior=training_prior(y_tr, w_tr))
 
 
@@ -231,8 +239,9 @@ def fit_file(params: Mapping[str, Any], source, *, chunk_rows: int = CHUNK_ROWS,
     solver = PrimalSolver(data, start, param_names(len(start) // 2), optimizer(params),
                           batch_size=params["batch_size"], shuffle=params["shuffle"], rng=rng)
     result = _trainer(params, list(callbacks), None, None, None).run(solver)
-    return Fit(result, "primal", warning=convergence_warning(params, result),
-               activation=activation, training_prior=training_prior(source.y))
+    return Fit(result, "primal", dense_layers(hidden, activation), (source.n,),
+               warning=convergence_warning(params, result),
+               training_prior=training_prior(source.y))
 
 
 def _trainer(params, callbacks, validation, meta, extra_tensors) -> Trainer:

@@ -66,7 +66,7 @@ def training_unit(hyperparameters: Mapping[str, Any]) -> str:
 
 
 def model_learning_curves_figure(model: Any, title: str = "Learning curve") -> Any:
-    """A ``logicat.io.model.Model``'s cost per iteration (or epoch), with its validation cost if it
+    """A ``logicat.model.Model``'s cost per iteration (or epoch), with its validation cost if it
     has one and, when early stopping chose them, the iteration whose parameters it kept."""
     hyper = model.metadata.get("hyperparameters") or {}
     rate, schedule = hyper.get("learning_rate", "?"), hyper.get("lr_schedule")

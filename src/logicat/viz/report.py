@@ -34,7 +34,7 @@ def build_report(
     title: str | None = None,
     sources: Mapping[str, str] | None = None,
 ) -> str:
-    """The HTML report of a model (``logicat.io.model.Model``) on the cat data, or on any
+    """The HTML report of a model (``logicat.model.Model``) on the cat data, or on any
     training and test images (your photos: the part ``train --images`` held out).
 
     Parameters

@@ -90,7 +90,7 @@ def units_figure(W: ArrayLike, image_size: int = 64, columns: int = 10) -> Any:
 
 
 def model_weights_figure(model: Any, narrow: bool = False) -> Any:
-    """The weights of a ``logicat.io.model.Model`` as the image they multiply: ``weights_figure``
+    """The weights of a ``logicat.model.Model`` as the image they multiply: ``weights_figure``
     of logistic regression's pixel weights (per pixel / 255, also for a model trained with
     standardisation), ``units_figure`` of a network's first layer, ``filters_figure`` of a
     ConvNet's first convolution; at its image size, with its class names. ``logicat plot

@@ -144,7 +144,7 @@ def create_app(
 
     Parameters
     ----------
-    model : path to a model file written by ``logicat train``, a ``logicat.io.model.Model``, or a
+    model : path to a model file written by ``logicat train``, a ``logicat.model.Model``, or a
         fitted ``LogisticRegression`` (its ``metadata_`` or width say how images become
         features).
     max_upload_bytes : largest file accepted; larger ones get 413. A request body may hold

@@ -1,6 +1,6 @@
 """What the web app computes, without the web: decode uploads, predict, describe the model.
 
-``Predictor`` wraps a model (``logicat.io.model.Model``) and uses the same functions as ``logicat
+``Predictor`` wraps a model (``logicat.model.Model``) and uses the same functions as ``logicat
 predict``: ``logicat.data.load_image`` (decoding, EXIF, resize; pixel limit checked before
 decoding) and ``Model.features`` (the features the model was trained on). Uploads are decoded
 from memory (``io.BytesIO``); nothing is written to disk.
@@ -17,7 +17,7 @@ import numpy as np
 
 from logicat.core.errors import ImageLoadError, ModelFileError
 from logicat.data.images import load_image
-from logicat.io.model import Model
+from logicat.model import Model
 from logicat.nn.hyperparameters import meaningful
 from logicat.nn.layers import output_layer
 from logicat.viz.plots import training_unit
@@ -33,7 +33,7 @@ class Predictor:
 
     Parameters
     ----------
-    model : a path to a model file written by ``logicat train``, a ``logicat.io.model.Model``, or
+    model : a path to a model file written by ``logicat train``, a ``logicat.model.Model``, or
         a fitted ``LogisticRegression`` (its ``to_model()``).
     max_pixels : images with more pixels (width x height) are refused before decoding.
     prior : the class mix to decide at ("train", "balanced", a number in (0, 1); None: the

@@ -1,4 +1,4 @@
-"""The model that predicts (``logicat.io.model.Model``), under hostile input (class 1,
+"""The model that predicts (``logicat.model.Model``), under hostile input (class 1,
 docs/bad-input.md): the memory a computation needs is checked by what computes, each its own
 need (predict, evaluate, explain, report, the web app, graph); reading a file (info, plot,
 export) asks none; and a model whose logit is not finite says so in one line, even one built in
@@ -20,7 +20,8 @@ from tests.io.test_validate import rewrite
 def _image_size(side: int):
     """The file's ConvNet declared for side x side images (its tensors fit any size)."""
     def edit(tensors, meta):
-        meta["architecture"]["image_size"] = meta["preprocessing"]["image_size"] = side
+        meta["preprocessing"]["image_size"] = side
+        meta["architecture"]["input_shape"] = [3, side, side]
         meta["n_features"] = 3 * side * side
     return edit
 
@@ -120,8 +121,8 @@ def test_a_model_made_in_memory_that_overflows_names_itself_and_warns_nothing(ne
     finite raises one line naming it, not a NaN probability and no RuntimeWarning."""
     from logicat.io.files import read_model
 
-    model = read_model(networks["mlp"])
-    model.params[0] = np.full_like(model.params[0], 1e308)
+    model = read_model(networks["mlp"])  # hidden 7
+    model.tensors["coefs.0"] = np.full_like(model.tensors["coefs.0"], 1e308)
     images = np.full((2, 64, 64, 3), 255, np.uint8)
     with warnings.catch_warnings():
         warnings.simplefilter("error")

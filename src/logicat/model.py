@@ -1,10 +1,14 @@
-"""A trained classifier as plain data: what model files hold and what predicting needs.
+"""A trained classifier as plain data: its list of layers and their tensors, and what
+predicting needs around them.
 
-``Model`` is the network's parameters (``logicat.nn.network``: [w, b] for logistic regression) with
-everything needed to use them: the two classes and which is positive, how images become
-features, the feature standardisation fitted in training, the cost history and the metadata of
-the run. It predicts with NumPy alone, so the command line's hot paths (``logicat predict``,
-``serve``) never import scikit-learn; ``LogisticRegression`` is built from one and gives one back.
+``Model`` is the network - its layers (``logicat.nn.layers``: the whole architecture, from the
+input's normalisation to the final sigmoid) and every tensor they name - with what is needed
+to use it: the shape of one example it takes, the two classes and which is positive, how images
+become its input, the output step (an ensemble's members, calibration, class mix), the cost
+history and the metadata of the run. It predicts with NumPy alone, so the command line's hot
+paths (``logicat predict``, ``serve``) never import scikit-learn or torch. Which preset made
+the list (logistic regression, the course's networks, the ConvNet) is the estimators' question
+(``logicat.nn.architectures``), never this class's.
 
     model = logicat.io.files.read_model("model.safetensors")
     p = model.proba(model.features(images))          # (m,) p(positive class | image)
@@ -12,22 +16,21 @@ the run. It predicts with NumPy alone, so the command line's hot paths (``logica
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
-from logicat.core.errors import ModelFileError
+from logicat.core.errors import ModelFileError, ShapeError
 from logicat.core.validation import as_matrix, check_memory
 from logicat.data.features import apply_preprocessing, preprocessing_spec
 from logicat.nn import forward
+from logicat.nn.architectures import describe, summary
 from logicat.nn.bounds import forward_bytes
-from logicat.nn.convnet import ConvNetSpec, NetworkSpec, param_shapes
-from logicat.nn.convnet import logits as convnet_logits
-from logicat.nn.families import family_layers
-from logicat.nn.layers import Layer, takes_images
+from logicat.nn.layer import prod
+from logicat.nn.layers import Layer, first_weighted, shapes
 from logicat.nn.loss import sigmoid
-from logicat.nn.network import Network, param_names
 from logicat.nn.output import Output
 
 
@@ -35,54 +38,63 @@ from logicat.nn.output import Output
 class Model:
     """A trained binary classifier (see the module docstring).
 
-    params : [W_1, b_1, ..., w, b]; logistic regression: [w (n,), b (1,)]; a ConvNet: its
-        tensors in the order of ``logicat.nn.convnet.param_shapes(convnet)``
+    layers : the network, the whole of its architecture (the last layer a sigmoid)
+    tensors : every tensor the layers name, in their order (the first member's)
+    input_shape : one example's: (n,) feature vectors, or (3, s, s) images (whose features are
+        their pixels / 255 in (row, column, channel) order)
     classes : the labels of class 0 and class 1 (1 is the positive class)
-    activation : of the hidden layers
-    feature_mean, feature_scale : (n,) each, when trained with standardisation
     cost_history, validation_cost_history : J of each iteration (and on the validation set)
     n_iter : iterations run
     metadata : the model file's header: preprocessing, class names, hyperparameters, metrics,
         training data, ...
-    convnet : the architecture of an image network - the ConvNet's
-        (``logicat.nn.convnet.ConvNetSpec``) or the user's own layers (``NetworkSpec``) - None
-        for the dense models
-    ensemble : the tensors of an ensemble's other members (members 2..K, each as ``params``),
+    tta : test-time augmentation: the logit is the mean of the image's and its mirror image's
+    ensemble : the tensors of an ensemble's other members (members 2..K, each as ``tensors``),
         empty for one model
     output : the output step: how the members' logits combine, the calibration's temperature,
         the training class mix and the one decisions are made at (``logicat.nn.output``)
     source : where the model was read from, for messages (not stored)
     """
 
-    params: list[np.ndarray]
+    layers: list[Layer]
+    tensors: dict[str, np.ndarray]
+    input_shape: tuple[int, ...]
     classes: list[Any] = field(default_factory=lambda: [0, 1])
-    activation: str = "relu"
-    feature_mean: np.ndarray | None = None
-    feature_scale: np.ndarray | None = None
     cost_history: np.ndarray = field(default_factory=lambda: np.empty(0))
     validation_cost_history: np.ndarray | None = None
     n_iter: int = 0
     metadata: dict[str, Any] = field(default_factory=dict)
-    convnet: ConvNetSpec | NetworkSpec | None = None
-    ensemble: list[list[np.ndarray]] = field(default_factory=list)
+    tta: bool = False
+    ensemble: list[dict[str, np.ndarray]] = field(default_factory=list)
     output: Output = field(default_factory=Output)
     source: str = field(default="the model", repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        self.layers = list(self.layers)
+        self.input_shape = tuple(int(s) for s in self.input_shape)
         if self.output.members != 1 + len(self.ensemble):
             self.output = replace(self.output, members=1 + len(self.ensemble))
 
+    @classmethod
+    def of(cls, layers: Sequence[Layer], input_shape: Sequence[int],
+           members: Sequence[Sequence[np.ndarray]], **fields: Any) -> Model:
+        """The model of ``layers`` whose members' tensors come as lists in the layers' order
+        (what the solvers train): each list named by ``nn.layers.shapes``."""
+        names = list(shapes(layers, tuple(input_shape))[0])
+        named = []
+        for member in members:
+            if len(member) != len(names):
+                raise ShapeError(f"the layers name {len(names)} tensors; got {len(member)}.")
+            named.append(dict(zip(names, member, strict=True)))
+        return cls(list(layers), named[0], tuple(input_shape), ensemble=named[1:], **fields)
+
     @property
-    def members(self) -> list[list[np.ndarray]]:
-        """Each member's parameters, the first member's being ``params``."""
-        return [self.params, *self.ensemble]
+    def members(self) -> list[dict[str, np.ndarray]]:
+        """Each member's tensors, the first member's being ``tensors``."""
+        return [self.tensors, *self.ensemble]
 
     def member_tensors(self, k: int) -> dict[str, np.ndarray]:
-        """Every tensor member ``k``'s layers name (as ``tensors`` for the first)."""
-        out = dict(zip(self.names, self.members[k], strict=True))
-        if self.feature_mean is not None:
-            out.update(feature_mean=self.feature_mean, feature_scale=self.feature_scale)
-        return out
+        """Every tensor member ``k``'s layers name (``tensors`` for the first)."""
+        return self.members[k]
 
     def at_prior(self, prior: float | str | None) -> Model:
         """This model deciding at the class mix ``prior`` ("train", "balanced" or a number in
@@ -98,104 +110,36 @@ class Model:
         return replace(self, output=output)
 
     @property
-    def kind(self) -> str:
-        """"logistic" (no hidden layer), "mlp" (hidden dense layers) or "convnet"."""
-        if self.convnet is not None:
-            return "convnet"
-        return "logistic" if len(self.params) == 2 else "mlp"
-
-    @property
-    def named_params(self) -> dict[str, np.ndarray]:
-        return dict(zip(self.names, self.params, strict=True))
-
-    @property
-    def layers(self) -> list[Layer]:
-        """The model as a list of layers (``logicat.nn.layers``), what every engine interprets:
-        the ConvNet's, or the dense network's with its feature standardisation (a
-        ``normalize`` of each feature) first when it was trained with one."""
-        return family_layers(self.convnet, self.hidden_layer_sizes, self.activation,
-                             self.feature_mean is not None)
+    def takes_images(self) -> bool:
+        """Whether the layers take images (3, s, s) rather than feature vectors (n,)."""
+        return len(self.input_shape) == 3
 
     @property
     def architecture_summary(self) -> dict[str, Any]:
-        """What the model is, for a page or an API: its kind ("logistic regression", "network"
-        of hidden dense layers, "convnet", or "layers": a network of one's own layers), its
-        description, its hidden layers' sizes and activation (networks), its blocks' widths (a
-        ConvNet) or its number of layers."""
-        summary: dict[str, Any] = {
-            "kind": {"logistic": "logistic regression", "mlp": "network",
-                     "convnet": "layers" if isinstance(self.convnet, NetworkSpec)
-                     else "convnet"}[self.kind],
-            "description": self.description,
-            "hidden_layer_sizes": list(self.hidden_layer_sizes),
-            "activation": self.activation if self.hidden_layer_sizes else None,
-        }
-        if isinstance(self.convnet, ConvNetSpec):
-            summary["widths"] = list(self.convnet.widths)
-        elif isinstance(self.convnet, NetworkSpec):
-            summary["layers"] = len(self.convnet.body)
-        return summary
+        """What the model is, for a page or an API (``nn.architectures.summary``): its kind,
+        its description, its hidden layers' widths and activation, its blocks' widths or its
+        number of layers."""
+        return summary(self.layers, self.input_shape, self.tta)
 
     @property
-    def tta(self) -> bool:
-        """Whether the logit is the mean of the image's and its mirror image's (test-time
-        augmentation, a ConvNet's choice)."""
-        return bool(self.convnet is not None and self.convnet.tta)
-
-    @property
-    def tensors(self) -> dict[str, np.ndarray]:
-        """Every tensor the layers name (the parameters, and the standardisation's)."""
-        out = self.named_params
-        if self.feature_mean is not None:
-            out.update(feature_mean=self.feature_mean, feature_scale=self.feature_scale)
-        return out
-
-    @property
-    def network(self) -> Network:
-        return Network.from_params(self.params, self.activation)
-
-    @property
-    def n_layers(self) -> int:
-        return len(self.params) // 2
-
-    @property
-    def hidden_layer_sizes(self) -> tuple[int, ...]:
-        """The dense hidden layers' widths; () for logistic regression and for a ConvNet."""
-        if self.convnet is not None:
-            return ()
-        return tuple(int(W.shape[1]) for W in self.params[:-2:2])
+    def names(self) -> tuple[str, ...]:
+        """The tensors' names in model files, in the layers' order."""
+        return tuple(self.tensors)
 
     @property
     def description(self) -> str:
         """What the model is, in one line: "logistic regression 12288 -> 1" or
         "network 12288 -> 20 -> 7 -> 5 -> 1 (relu)"."""
-        if self.convnet is not None:
-            return self.convnet.description + self._members_text
-        sizes = " -> ".join(map(str, (self.n_features, *self.hidden_layer_sizes, 1)))
-        if self.n_layers == 1:
-            return f"logistic regression {sizes}{self._members_text}"
-        return f"network {sizes} ({self.activation}){self._members_text}"
-
-    @property
-    def _members_text(self) -> str:
-        return f", an ensemble of {len(self.members)}" if self.ensemble else ""
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        """The parameters' tensor names in model files."""
-        if self.convnet is not None:
-            return tuple(param_shapes(self.convnet))
-        return param_names(self.n_layers)
+        members = f", an ensemble of {len(self.members)}" if self.ensemble else ""
+        return describe(self.layers, self.input_shape, self.tta) + members
 
     @property
     def n_features(self) -> int:
-        if self.convnet is not None:
-            return 3 * self.convnet.image_size ** 2
-        return int(self.params[0].shape[0])
+        return prod(self.input_shape)
 
     @property
     def dtype(self) -> np.dtype:
-        return self.params[0].dtype
+        return forward.dtype_of(self.tensors)
 
     @property
     def preprocessing(self) -> dict | None:
@@ -245,14 +189,12 @@ class Model:
         ``evaluate``, the web app: predicting; ``explain``, ``report``: explaining;
         ``logicat.evaluate.explain`` too); reading a file does not, so ``info`` shows any
         valid file."""
-        spec = self.preprocessing
-        side = int(spec["image_size"]) if spec is not None else 0
-        images = takes_images(self.layers)
-        shape = (3, side, side) if images else (self.n_features,)
+        images = self.takes_images
         dtype = np.dtype(np.float64) if gradients else np.dtype(self.dtype)
-        what = (f"one {side}x{side} image" if images else "one example") + (
-            " with the float64 gradients explain takes" if gradients else "")
-        check_memory(forward_bytes(self.layers, shape, dtype, with_gradients=gradients),
+        what = (f"one {self.input_shape[-1]}x{self.input_shape[-1]} image" if images
+                else "one example") + (" with the float64 gradients explain takes"
+                                       if gradients else "")
+        check_memory(forward_bytes(self.layers, self.input_shape, dtype, with_gradients=gradients),
                      f"{self.source}: {what} through this model", ModelFileError)
 
     def member_logits(self, X: np.ndarray) -> np.ndarray:
@@ -260,15 +202,19 @@ class Model:
         X = as_matrix("X", X, n_features=self.n_features).astype(self.dtype, copy=False)
         if not np.all(np.isfinite(X)):
             raise ValueError("X must hold finite numbers. Got NaN or infinity.")
-        out = []
-        for k in range(len(self.members)):
-            tensors = self.member_tensors(k)
-            if self.convnet is not None:  # images, and the mean logit with the mirror's (TTA)
-                z = convnet_logits(self.convnet, tensors, X)
-            else:
-                z = forward.logit(self.layers, tensors, X)
-            out.append(self.checked_logits(z))
-        return np.stack(out)
+        return np.stack([self.checked_logits(self._logit(tensors, X)) for tensors in self.members])
+
+    def _logit(self, tensors: Mapping[str, np.ndarray], X: np.ndarray) -> np.ndarray:
+        """One member's z (m,): of the images whose features X are, with ``tta`` the mean of
+        each image's logit and its mirror image's; or of the feature vectors X."""
+        if not self.takes_images:
+            return forward.logit(self.layers, tensors, X)
+        s = self.input_shape[-1]
+        images = X.reshape(-1, s, s, 3)
+        z = forward.logit(self.layers, tensors, images)
+        if self.tta:
+            z = 0.5 * (z + forward.logit(self.layers, tensors, images[:, :, ::-1]))
+        return z
 
     def decision_function(self, X: np.ndarray, prior: float | str | None = None) -> np.ndarray:
         """The logits z, shape (m,), of features X (m, n) (standardised first, if trained so):
@@ -301,15 +247,18 @@ class Model:
         return [names[int(p > 0.5)] for p in proba]
 
     def pixel_weights(self) -> np.ndarray:
-        """The weight of each input feature (pixel / 255) in the first layer: shape (n,) for
-        logistic regression (w in the logit), (n, n_1) for a network (one column per unit).
+        """The weight of each input feature (pixel / 255) in the first dense layer: shape (n,)
+        for logistic regression (w in the logit), (n, n_1) for a network (one column per unit).
 
-        That is the first layer's weights themselves, or divided by ``feature_scale`` for a
-        model trained with standardisation (z = sum_j w_j (x_j - mu_j) / sigma_j + b), so that
-        both kinds of model draw their weights in the same units.
+        That is the layer's weights themselves or, after a ``normalize`` of each feature
+        (trained with standardisation), divided by its scale (z = sum_j w_j (x_j - mu_j) /
+        sigma_j + b), so that both kinds of model draw their weights in the same units.
         """
-        W = np.asarray(self.params[0], dtype=np.float64)
-        if self.feature_scale is None:
+        first = first_weighted(self.layers)
+        W = np.asarray(self.tensors[first.tensor_names()["weight"]], dtype=np.float64)
+        if first["layout"] == "out_in":
+            W = W.T
+        if self.layers[0].type != "normalize" or self.takes_images:
             return W
-        scale = np.asarray(self.feature_scale, np.float64)
+        scale = np.asarray(self.tensors[self.layers[0].tensor_names()["std"]], np.float64)
         return W / (scale if W.ndim == 1 else scale[:, None])
