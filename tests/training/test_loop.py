@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from safetensors import safe_open
 
-from logicat import LogisticRegression, ModelFileError
+from logicat import LogisticRegression, MLPClassifier, ModelFileError
 from logicat.io.files import load_checkpoint
 from logicat.training.callbacks import Checkpoint, GracefulInterrupt, TrainingInterrupted
 
@@ -70,13 +70,45 @@ def test_checkpoint_holds_optimizer_and_rng_state_as_safetensors(resume_problem,
                        callbacks=[Checkpoint(path, every=2)]).fit(X, y)
     with safe_open(path, framework="numpy") as f:  # a plain safetensors file: no pickle
         names = set(f.keys())
-    assert {"coef", "intercept", "cost_history", "optimizer.t", "optimizer.m.0",
-            "optimizer.v.1"} <= names
+    assert {"coef", "intercept", "cost_history", "optimizer.step", "optimizer.coef.exp_avg",
+            "optimizer.intercept.exp_avg_sq"} <= names  # torch.optim's names, by tensor
     snap = load_checkpoint(path)
     assert snap.meta["epoch"] == 4 and snap.meta["optimizer"] == "adam"
     assert snap.meta["rng_state"]["bit_generator"] == "PCG64"
-    assert int(snap.tensors["optimizer.t"][0]) == 4 * 5  # 5 mini-batches of <= 32 per epoch
+    assert int(snap.tensors["optimizer.step"][0]) == 4 * 5  # 5 mini-batches of <= 32 an epoch
     assert [p.name for p in tmp_path.iterdir()] == ["ck.safetensors"]  # no temporary left
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "momentum"])
+def test_a_checkpoint_of_the_previous_layout_resumes_the_same(resume_problem, tmp_path,
+                                                             optimizer):
+    """Version 2 named a dense solver's optimizer state by index (optimizer.m.0, ...): it is
+    read by renaming, and the run goes on exactly as from today's checkpoint."""
+    import json
+
+    from safetensors.numpy import load_file, save_file
+
+    X, y = resume_problem
+    params = dict(hidden_layer_sizes=(4,), optimizer=optimizer, batch_size=32, random_state=0,
+                  learning_rate=0.01)
+    path = tmp_path / "ck.safetensors"
+    MLPClassifier(**params, max_iter=2, callbacks=[Checkpoint(path, every=2)]).fit(X, y)
+    with safe_open(path, framework="numpy") as f:
+        meta = json.loads(f.metadata()["logicat_checkpoint"])
+    old_names = {"optimizer.step": "optimizer.t"}
+    for i, name in enumerate(["coefs.0", "intercepts.0", "coefs.1", "intercepts.1"]):
+        old_names.update({f"optimizer.{name}.exp_avg": f"optimizer.m.{i}",
+                          f"optimizer.{name}.exp_avg_sq": f"optimizer.v.{i}",
+                          f"optimizer.{name}.momentum_buffer": f"optimizer.velocity.{i}"})
+    tensors = {old_names.get(k, k): v for k, v in load_file(path).items()}
+    assert "optimizer.coefs.0.exp_avg" not in tensors and len(tensors) == len(load_file(path))
+    save_file(tensors, tmp_path / "v2.safetensors", metadata={"logicat_checkpoint": json.dumps(
+        {**meta, "format_version": 2})})
+    today = MLPClassifier(**params, max_iter=4).fit(X, y, resume_from=path)
+    older = MLPClassifier(**params, max_iter=4).fit(X, y,
+                                                   resume_from=tmp_path / "v2.safetensors")
+    assert older.predict_proba(X).tobytes() == today.predict_proba(X).tobytes()
+    np.testing.assert_array_equal(older.cost_history_, today.cost_history_)
 
 
 @pytest.mark.parametrize("content, what", [

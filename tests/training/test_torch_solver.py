@@ -92,8 +92,9 @@ def test_every_rule_with_weight_decay_matches_the_numpy_engine(cat_features, opt
 @pytest.mark.parametrize("optimizer", ["adam", "nesterov"])
 def test_a_torch_run_resumed_from_its_checkpoint_is_the_uninterrupted_run(cat_features,
                                                                          tmp_path, optimizer):
-    """The torch optimizer's state goes into the checkpoint in the NumPy rules' names and
-    layouts (and back): a resumed full-batch run ends bit for bit where the whole run does."""
+    """The torch optimizer's state goes into the checkpoint in the one layout of every solver
+    (torch's names by tensor, the model files' layouts of the tensors) and back: a resumed
+    full-batch run ends bit for bit where the whole run does."""
     X, y, _, _ = cat_features
     params = dict(hidden_layer_sizes=(5,), init="he_normal", random_state=0,
                   learning_rate=0.002, optimizer=optimizer, weight_decay=0.1, engine="torch",
@@ -102,7 +103,7 @@ def test_a_torch_run_resumed_from_its_checkpoint_is_the_uninterrupted_run(cat_fe
     path = tmp_path / "ck.safetensors"
     MLPClassifier(**params, max_iter=4, callbacks=[Checkpoint(path, every=4)]).fit(X, y)
     saved = load_checkpoint(path).tensors
-    first = "optimizer.m.0" if optimizer == "adam" else "optimizer.velocity.0"
+    first = f"optimizer.coefs.0.{'exp_avg' if optimizer == 'adam' else 'momentum_buffer'}"
     assert saved[first].shape == whole.coefs_[0].shape  # logicat's (n_in, n_out) layout
     resumed = MLPClassifier(**params, max_iter=8).fit(X, y, resume_from=path)
     np.testing.assert_array_equal(resumed.cost_history_, whole.cost_history_)

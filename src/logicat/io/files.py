@@ -180,18 +180,20 @@ def read_model(path: str | os.PathLike[str]) -> Model:
 def load_checkpoint(path: str | os.PathLike[str]) -> Snapshot:
     """Read a checkpoint written by ``save_checkpoint``, validated (one-line ``ModelFileError``
     if it is not one)."""
-    from logicat.io.validate_checkpoint import check_checkpoint
+    from logicat.io.validate_checkpoint import check_checkpoint, renamed_state
 
     path = regular_file(path, "checkpoint file", ModelFileError)
     entries, meta = read_header(path, _CHECKPOINT_KEY, "checkpoint", allow_nan=True)
+    renames = renamed_state(meta, list(entries))  # a version 2 file's optimizer state
+    entries = {renames.get(name, name): entry for name, entry in entries.items()}
     check_checkpoint(path, meta, entries)
-    tensors = _load(path, "checkpoint")
+    tensors = {renames.get(name, name): t for name, t in _load(path, "checkpoint").items()}
     held_out = tensors.get("validation_indices")
     if held_out is not None and (held_out.size == 0 or held_out[0] < 0
                                  or np.any(np.diff(held_out) <= 0)):
         raise ModelFileError(f"{path}: the tensor 'validation_indices' must be increasing "
                              "row numbers >= 0.")
-    if "optimizer.t" in tensors and tensors["optimizer.t"][0] < 0:
+    if "optimizer.step" in tensors and tensors["optimizer.step"][0] < 0:
         raise ModelFileError(f"{path}: the optimizer's step count must be >= 0.")
     return Snapshot(tensors, meta, source=str(path))
 

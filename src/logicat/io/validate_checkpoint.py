@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from logicat.core.errors import ParameterError
+from logicat.core.errors import ParameterError, ShapeError
 from logicat.io.validate import (
     MAX_LAYERS,
     MAX_VALUES,
@@ -24,19 +24,23 @@ from logicat.io.validate import (
     is_int,
     short,
 )
-from logicat.nn.convnet import optimizer_state_shapes, spec_of
 from logicat.nn.convnet import param_shapes as convnet_param_shapes
+from logicat.nn.convnet import spec_of
 from logicat.nn.families import dense_layers
 from logicat.nn.hyperparameters import (
     CONSTRAINTS,
     CONVNET_CONSTRAINTS,
     CONVNET_DEFAULTS,
     OPTIMIZERS,
+    optimizer_state_shapes,
 )
 from logicat.nn.layers import shapes as layer_shapes
 
 CHECKPOINT_FORMAT = "logicat-checkpoint"
-CHECKPOINT_VERSION = 2
+CHECKPOINT_VERSION = 3
+#: 2: a dense solver's optimizer state by index (``optimizer.velocity.<i>``, ``optimizer.m.<i>``,
+#: ``.v.<i>``, ``.t``), read by renaming (``renamed_state``); 3: every solver's by tensor name
+CHECKPOINT_READS = (2, 3)
 KINDS = ("LogisticRegression", "MLPClassifier", "ConvNetClassifier", "NetworkClassifier")
 #: the most words, and characters a word, a checkpoint's recorded command may have
 _MAX_RUN_WORDS, _MAX_RUN_WORD = 512, 4096
@@ -53,9 +57,10 @@ def check_checkpoint(path: Path, meta: Mapping[str, Any], entries: Mapping[str, 
     if meta.get("format") != CHECKPOINT_FORMAT:
         raise fail(path, f"not a logicat checkpoint (format is not {CHECKPOINT_FORMAT!r}).")
     if not is_int(meta.get("format_version"), 0, 99) or (
-            meta["format_version"] != CHECKPOINT_VERSION):
+            meta["format_version"] not in CHECKPOINT_READS):
         raise fail(path, f"checkpoint format version {short(meta.get('format_version'))} is "
-                    f"not supported (this logicat reads version {CHECKPOINT_VERSION}).")
+                    f"not supported (this logicat reads versions "
+                    f"{', '.join(map(str, CHECKPOINT_READS))}).")
     if meta.get("kind") not in KINDS:
         raise fail(path, f"the checkpoint's kind must be one of {', '.join(KINDS)}. "
                     f"Got {short(meta.get('kind'))}.")
@@ -75,7 +80,7 @@ def check_checkpoint(path: Path, meta: Mapping[str, Any], entries: Mapping[str, 
                                                             for c in sha)):
         raise fail(path, f"the checkpoint's data_sha256 must be 64 hex digits. "
                     f"Got {short(sha)}.")
-    optimizer = meta.get("optimizer", "gd")
+    optimizer = hyper.get("optimizer", "adamw") if convnet else meta.get("optimizer", "gd")
     if not convnet and optimizer not in OPTIMIZERS:
         raise fail(path, f"the checkpoint's optimizer must be one of "
                     f"{', '.join(OPTIMIZERS)}. Got {short(optimizer)}.")
@@ -108,28 +113,44 @@ def check_checkpoint(path: Path, meta: Mapping[str, Any], entries: Mapping[str, 
                         f"{short(shape)}.")
         optional["validation_indices"] = ((shape[0],), ("I64",))
         optional.update({f"best.{k}": v for k, v in params.items()})
-    shapes = list(params.values())
     if convnet:
         for name in ("rng.generator", "rng.dropout"):
             expected[name] = ((_rng_length(path, entries, name),), ("U8",))
-        state = optimizer_state_shapes(spec, str(hyper.get("optimizer", "adamw")),
-                                       float(hyper.get("momentum", 0.9)))
-        optional.update({name: (shape, ("I64",) if name == "optimizer.step" else floats)
-                         for name, shape in state.items()})
         if hyper.get("average"):  # weight averaging: the average so far
             optional.update({f"average.{name}": v for name, v in params.items()})
             optional["average.n_averaged"] = ((1,), ("I64",))
-    elif optimizer in ("momentum", "nesterov"):
-        optional.update({f"optimizer.velocity.{i}": s for i, s in enumerate(shapes)})
-    elif optimizer in ("adam", "adamw"):
-        optional["optimizer.t"] = ((1,), ("I64",))
-        optional.update({f"optimizer.{k}.{i}": s for i, s in enumerate(shapes) for k in "mv"})
+    trained = {name: shape for name, (shape, _) in params.items()  # not BatchNorm's statistics
+               if not name.startswith("input.") and not name.endswith(("running_mean",
+                                                                       "running_var"))}
+    state = optimizer_state_shapes(trained, str(optimizer), float(hyper.get("momentum", 0.9)))
+    optional.update({name: (shape, ("I64",) if name == "optimizer.step" else floats)
+                     for name, shape in state.items()})
     check_tensors(path, entries, expected, optional)
     state = [name for name in optional if name.startswith("optimizer.")]
     present = [name for name in state if name in entries]
     if present and len(present) != len(state):  # all of the optimizer's state, or none yet
         missing = sorted(set(state) - set(present))
         raise fail(path, f"the optimizer state is incomplete: {', '.join(missing)} missing.")
+
+
+def renamed_state(meta: Mapping[str, Any], names: list[str]) -> dict[str, str]:
+    """{old name: new name} of a version-2 checkpoint's optimizer state, whose dense solvers
+    named it by the index of the parameter in [W_1, b_1, ..., w, b] (``names``): to the one
+    layout (``optimizer.<name>.<key>``, ``optimizer.step``). Nothing for another file: the
+    checks that follow judge it as it is."""
+    if meta.get("format_version") != 2 or meta.get("kind") not in KINDS[:2]:
+        return {}
+    hyper = meta.get("hyperparameters") if isinstance(meta.get("hyperparameters"), dict) else {}
+    try:
+        hidden = hyper.get("hidden_layer_sizes", []) if meta["kind"] == "MLPClassifier" else []
+        order = list(layer_shapes(dense_layers(hidden), (int(meta["n_features"]),))[0])
+    except (ParameterError, TypeError, ValueError, KeyError, ShapeError):
+        return {}
+    out = {"optimizer.t": "optimizer.step"}
+    for old, key in (("velocity", "momentum_buffer"), ("m", "exp_avg"), ("v", "exp_avg_sq")):
+        out.update({f"optimizer.{old}.{i}": f"optimizer.{name}.{key}"
+                    for i, name in enumerate(order)})
+    return {old: new for old, new in out.items() if old in names}
 
 
 def _convnet_spec(path: Path, hyper: Mapping[str, Any], n: int):

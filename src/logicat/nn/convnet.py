@@ -37,9 +37,6 @@ from logicat.nn.families import HEADS, convnet_layers, preset
 from logicat.nn.hyperparameters import (
     MAX_BLOCKS,
     MAX_WIDTH,
-    moments,
-    steps_counted,
-    update_rule,
 )
 from logicat.nn.layers import Layer, from_json, layer, resolve, shapes, walk
 
@@ -262,18 +259,3 @@ def spec_of(params: Mapping[str, Any], image_size: int) -> ConvNetSpec | Network
                              f"halving the image; {image_size}x{image_size} images need a "
                              f"number of blocks with 2^blocks dividing {image_size}.")
     return spec
-
-
-def optimizer_state_shapes(spec: ConvNetSpec, optimizer: str, momentum: float
-                           ) -> dict[str, tuple[int, ...]]:
-    """The optimizer tensors a ConvNet checkpoint holds (``ConvNetSolver.state``), with their
-    shapes: its moments per trained tensor (not BatchNorm's statistics nor the input
-    normalisation, which are not trained), and Adam's or AdamW's step count."""
-    shapes = param_shapes(spec)
-    trained = [name for name in shapes if not name.startswith("input.")
-               and not name.endswith(("running_mean", "running_var"))]
-    out = {f"optimizer.{name}.{key}": shapes[name] for name in trained
-           for key in moments(optimizer, momentum)}
-    if steps_counted(update_rule(optimizer, momentum)):
-        out["optimizer.step"] = (1,)
-    return out

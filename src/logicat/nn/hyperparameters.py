@@ -210,6 +210,18 @@ def steps_counted(optimizer: str) -> bool:
     return optimizer in ("adam", "adamw")
 
 
+def optimizer_state_shapes(trained: Mapping[str, tuple[int, ...]], optimizer: str,
+                           momentum: float) -> dict[str, tuple[int, ...]]:
+    """The optimizer state a checkpoint holds for the ``trained`` tensors ({name: shape}), in
+    the one layout of every solver (``torch.optim``'s names by tensor): its moments per tensor
+    (``optimizer.<name>.exp_avg``, ...) and Adam's or AdamW's step count (``optimizer.step``)."""
+    out = {f"optimizer.{name}.{key}": shape for name, shape in trained.items()
+           for key in moments(optimizer, momentum)}
+    if steps_counted(update_rule(optimizer, momentum)):
+        out["optimizer.step"] = (1,)
+    return out
+
+
 # ------------------------------------------------- what a model's hyperparameters mean to it
 def _hidden_activation(params, layers) -> bool:
     """Whether an activation sits before the output unit: a network's hidden layers."""

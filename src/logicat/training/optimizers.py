@@ -21,6 +21,7 @@ from the first); state arrays have the same shapes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -46,11 +47,14 @@ class Optimizer:
         return [g + self.weight_decay * p if i % 2 == 0 else g
                 for i, (p, g) in enumerate(zip(params, grads, strict=True))]
 
-    def state_dict(self) -> dict[str, np.ndarray]:
-        """The optimizer's state as named arrays (empty before the first step)."""
+    def state_dict(self, names: Sequence[str]) -> dict[str, np.ndarray]:
+        """The optimizer's state as named arrays (empty before the first step), in the one
+        layout of every solver's checkpoints, ``torch.optim``'s names by tensor: ``<name>.
+        momentum_buffer``, ``<name>.exp_avg``, ``<name>.exp_avg_sq`` and ``step`` for the
+        parameters ``names``."""
         return {}
 
-    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+    def load_state_dict(self, state: dict[str, np.ndarray], names: Sequence[str]) -> None:
         """Restore what ``state_dict`` returned (arrays are copied)."""
 
 
@@ -95,14 +99,15 @@ class Momentum(Optimizer):
             v += g
             p -= lr * (g + mu * v) if self.nesterov else lr * v
 
-    def state_dict(self):
-        if self.velocity is None:
+    def state_dict(self, names):
+        if self.velocity is None or not self.momentum:  # mu = 0: v is each step's g
             return {}
-        return {f"velocity.{i}": v.copy() for i, v in enumerate(self.velocity)}
+        return {f"{name}.momentum_buffer": v.copy()
+                for name, v in zip(names, self.velocity, strict=True)}
 
-    def load_state_dict(self, state):
+    def load_state_dict(self, state, names):
         if state:
-            self.velocity = [np.array(state[f"velocity.{i}"]) for i in range(len(state))]
+            self.velocity = [np.array(state[f"{name}.momentum_buffer"]) for name in names]
 
 
 class Adam(Optimizer):
@@ -136,21 +141,20 @@ class Adam(Optimizer):
             v_hat = v / correction_2
             p -= lr * m_hat / (np.sqrt(v_hat) + self.epsilon)
 
-    def state_dict(self):
+    def state_dict(self, names):
         if self.m is None or self.v is None:
             return {}
-        state = {"t": np.array([self.t], dtype=np.int64)}
-        for i, (m, v) in enumerate(zip(self.m, self.v, strict=True)):
-            state[f"m.{i}"] = m.copy()
-            state[f"v.{i}"] = v.copy()
+        state = {"step": np.array([self.t], dtype=np.int64)}
+        for name, m, v in zip(names, self.m, self.v, strict=True):
+            state[f"{name}.exp_avg"] = m.copy()
+            state[f"{name}.exp_avg_sq"] = v.copy()
         return state
 
-    def load_state_dict(self, state):
+    def load_state_dict(self, state, names):
         if state:
-            self.t = int(state["t"][0])
-            n = (len(state) - 1) // 2
-            self.m = [np.array(state[f"m.{i}"]) for i in range(n)]
-            self.v = [np.array(state[f"v.{i}"]) for i in range(n)]
+            self.t = int(state["step"][0])
+            self.m = [np.array(state[f"{name}.exp_avg"]) for name in names]
+            self.v = [np.array(state[f"{name}.exp_avg_sq"]) for name in names]
 
 
 class AdamW(Adam):

@@ -99,14 +99,15 @@ class PrimalSolver(Solver):
         return cost
 
     def state(self):
-        tensors = {f"optimizer.{k}": v for k, v in self.optimizer.state_dict().items()}
+        tensors = {f"optimizer.{k}": v
+                   for k, v in self.optimizer.state_dict(self.names).items()}
         return tensors, {"optimizer": self.optimizer.name,
                          "rng_state": self.rng.bit_generator.state}
 
     def load_state(self, tensors, meta) -> None:
         prefix = "optimizer."
         self.optimizer.load_state_dict(
-            {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)})
+            {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}, self.names)
         if "rng_state" in meta:  # a span-solver checkpoint has none: full batch never shuffles
             self.rng.bit_generator.state = meta["rng_state"]
 

@@ -37,7 +37,8 @@ from logicat.training.optimizers import torch_optimizer
 
 MODES = ("auto", "autograd", "fused", "cuda_graph")
 #: ``torch.optim``'s per-tensor state -> the name logicat's NumPy rule keeps it under
-_STATE_NAMES = (("momentum_buffer", "velocity"), ("exp_avg", "m"), ("exp_avg_sq", "v"))
+#: what ``torch.optim`` keeps per tensor, as every checkpoint names it (``optimizer.<name>.<key>``)
+_MOMENTS = ("momentum_buffer", "exp_avg", "exp_avg_sq")
 DEVICES = ("auto", "cpu", "cuda")
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
 
@@ -235,32 +236,31 @@ class TorchSolver(Solver):
             set_flat_params(self.model, params)
 
     def state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-        """The ``torch.optim`` optimizer's state in the NumPy rules' names and logicat's
-        layouts (``optimizer.velocity.<i>``; ``optimizer.m.<i>``, ``.v.<i>``, ``.t``: what
-        ``logicat.training.optimizers`` keeps for parameter i of [W_1, b_1, ..., w, b]), so a
-        checkpoint holds one format whichever engine wrote it. The fused modes run plain
-        gradient descent: no state."""
+        """The ``torch.optim`` optimizer's state in the one layout of every checkpoint
+        (``optimizer.<name>.<key>``, ``optimizer.step``: what ``logicat.training.optimizers``
+        keeps too) and the model files' layouts of the tensors, so a checkpoint holds one format
+        whichever engine wrote it. The fused modes run plain gradient descent: no state."""
         if self.mode in ("fused", "cuda_graph"):
             return {}, {"optimizer": "gd"}
         tensors: dict[str, np.ndarray] = {}
-        for i, name in enumerate(self.names):
+        for name in self.names:
             kept = self.optimizer.state.get(self.model.tensor(name), {})
-            for theirs, ours in _STATE_NAMES:
-                if kept.get(theirs) is not None:
-                    tensors[f"optimizer.{ours}.{i}"] = self.model.file_layout(name, kept[theirs])
+            for key in _MOMENTS:
+                if kept.get(key) is not None:
+                    tensors[f"optimizer.{name}.{key}"] = self.model.file_layout(name, kept[key])
             if "step" in kept:
-                tensors["optimizer.t"] = np.array([int(kept["step"])], np.int64)
+                tensors["optimizer.step"] = np.array([int(kept["step"])], np.int64)
         return tensors, {"optimizer": self.optimizer_name}
 
     def load_state(self, tensors: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
         if self.mode in ("fused", "cuda_graph"):
             return
-        for i, name in enumerate(self.names):
+        for name in self.names:
             p = self.model.tensor(name)
-            kept = {theirs: self.model.module_layout(name, tensors[f"optimizer.{ours}.{i}"]).to(p)
-                    for theirs, ours in _STATE_NAMES if f"optimizer.{ours}.{i}" in tensors}
-            if kept and "optimizer.t" in tensors:
-                kept["step"] = torch.tensor(float(tensors["optimizer.t"][0]))
+            kept = {key: self.model.module_layout(name, tensors[f"optimizer.{name}.{key}"]).to(p)
+                    for key in _MOMENTS if f"optimizer.{name}.{key}" in tensors}
+            if kept and "optimizer.step" in tensors:
+                kept["step"] = torch.tensor(float(tensors["optimizer.step"][0]))
             if kept:
                 self.optimizer.state[p] = kept
 
