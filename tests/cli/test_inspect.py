@@ -8,7 +8,7 @@ import json
 import pytest
 
 from logicat import load_model
-from logicat.evaluate.metrics import cross_validate_metrics, model_metrics
+from logicat.evaluate.metrics import bootstrap_intervals, cross_validate_metrics, model_metrics
 from tests.cli.conftest import run_logicat
 from tests.conftest import invoke as run
 
@@ -21,10 +21,16 @@ def test_evaluate_prints_roc_auc_log_loss_and_cross_validation(model_path, cat_f
     clf = load_model(model_path)
     m = model_metrics(clf, X_test, y_test)
     lines = out.splitlines()
-    for line in (f"accuracy          {m.accuracy:.4f}", f"F1                {m.f1:.4f}",
-                 f"ROC AUC           {m.roc_auc:.4f}", f"log loss          {m.log_loss:.4f}",
-                 f"balanced accuracy {m.balanced_accuracy:.4f}",
-                 f"ECE (10 bins)     {m.ece:.4f}",
+    ci = bootstrap_intervals(y_test, clf.predict_proba(X_test)[:, 1])
+    for line in (f"accuracy          {m.accuracy:.4f}  [{ci['accuracy'][0]:.4f}, "
+                 f"{ci['accuracy'][1]:.4f}]", f"F1                {m.f1:.4f}",
+                 f"ROC AUC           {m.roc_auc:.4f}",
+                 f"log loss          {m.log_loss:.4f}  [{ci['log_loss'][0]:.4f}, "
+                 f"{ci['log_loss'][1]:.4f}]",
+                 f"balanced accuracy {m.balanced_accuracy:.4f}  [{ci['balanced_accuracy'][0]:.4f}"
+                 f", {ci['balanced_accuracy'][1]:.4f}]",
+                 f"ECE (10 bins)     {m.ece:.4f}  [{ci['ece'][0]:.4f}, {ci['ece'][1]:.4f}]",
+                 "[in brackets: 95 % bootstrap intervals, 2000 resamples of the 50 images]",
                  "confusion matrix (rows: true, columns: predicted)"):
         assert line in lines
     cv = cross_validate_metrics(clf, X_train, y_train, cv=3, random_state=0)
@@ -56,7 +62,10 @@ def test_evaluate_json_has_the_numbers_of_the_text(model_path, cat_features):
     lines = text.stdout.splitlines()
     width = max(len(name) for _, name in METRICS)  # the numbers in one column
     for key, name in METRICS:  # every number of the text, Brier score and ECE too, is in the JSON
-        assert f"{name:<{width}} {out['metrics'][key]:.4f}" in lines
+        interval = out["intervals"].get(key)
+        within = f"  [{interval[0]:.4f}, {interval[1]:.4f}]" if interval else ""
+        assert f"{name:<{width}} {out['metrics'][key]:.4f}{within}" in lines
+    assert out["intervals"]["level"] == 0.95
     rows = [list(map(int, line.split()[1:])) for line in lines
             if line.startswith(("non-cat ", "cat "))]
     assert rows == out["confusion_matrix"]

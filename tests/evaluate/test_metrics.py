@@ -9,6 +9,7 @@ from sklearn.base import clone
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 
 from logicat import LogisticRegression
+from logicat.core.errors import ParameterError
 from logicat.evaluate.metrics import (
     METRICS,
     classification_metrics,
@@ -125,3 +126,55 @@ def test_cross_validation_refuses_impossible_folds():
         cross_validate_metrics(clf, X, y, cv=1)
     with pytest.raises(ValueError, match="at most the number of examples of each class \\(2\\)"):
         cross_validate_metrics(clf, X, y, cv=3)
+
+
+def _probabilities(m=50, seed=0):
+    """m labels (2 in 3 positive, as the cat test set) and imperfect p(positive)."""
+    rng = np.random.default_rng(seed)
+    y = (rng.random(m) < 2 / 3).astype(int)
+    return y, np.clip(0.2 + 0.6 * y + rng.normal(0, 0.25, m), 0, 1)
+
+
+def test_each_resample_is_scored_as_scikit_learn_scores_it():
+    from logicat.evaluate.metrics import INTERVAL_METRICS, resampled_metrics
+
+    y, p = _probabilities()
+    rows = np.vstack([np.arange(50), np.random.default_rng(1).integers(0, 50, (20, 50)),
+                      np.flatnonzero(y)[np.zeros(50, int)]])  # the last: one class only
+    values = resampled_metrics(y, p, rows)
+    for b, row in enumerate(rows):
+        direct = classification_metrics(y[row], p[row])
+        for key in INTERVAL_METRICS:
+            assert values[key][b] == pytest.approx(getattr(direct, key), rel=1e-12, abs=1e-15)
+
+
+def test_a_bootstrap_interval_holds_the_estimate_and_is_as_wide_as_50_images_allow():
+    from logicat.evaluate.metrics import bootstrap_intervals
+
+    y, p = _probabilities()
+    direct = classification_metrics(y, p)
+    intervals = bootstrap_intervals(y, p)
+    assert intervals == bootstrap_intervals(y, p)  # seeded
+    for key, (low, high) in intervals.items():
+        assert low <= getattr(direct, key) <= high, key
+    low, high = intervals["accuracy"]
+    binomial = 2 * 1.96 * np.sqrt(direct.accuracy * (1 - direct.accuracy) / 50)
+    assert 0.8 * binomial < high - low < 1.2 * binomial  # the normal approximation's width
+    narrower = bootstrap_intervals(y, p, level=0.5)["accuracy"]
+    assert low <= narrower[0] <= narrower[1] <= high
+
+
+def test_equal_mass_bins_each_hold_a_tenth_of_the_examples():
+    from logicat.evaluate.metrics import expected_calibration_error
+
+    y, p = _probabilities(m=200)
+    order = np.argsort(p, kind="stable")
+    by_hand = sum(abs(y[part].sum() - p[part].sum()) for part in np.split(order, 10)) / 200
+    assert expected_calibration_error(y, p, strategy="quantile") == pytest.approx(by_hand,
+                                                                                rel=1e-12)
+    assert expected_calibration_error(y, p) == classification_metrics(y, p).ece  # equal width
+    perfect = np.repeat([0.25, 0.75], 100)  # each bin of 20: 5 (or 15) right of 20
+    labels = np.r_[np.tile([1, 0, 0, 0], 25), np.tile([1, 1, 1, 0], 25)]
+    assert expected_calibration_error(labels, perfect, strategy="quantile") == 0
+    with pytest.raises(ParameterError, match="The 'strategy' parameter must be one of"):
+        expected_calibration_error(y, p, strategy="kmeans")

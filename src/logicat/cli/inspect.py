@@ -39,7 +39,7 @@ def evaluate(model_path, data_dir, split, images, test_file, positive, cv, fmt, 
     --prior, the model decides at that class mix (the models --cv trains too).
     """
     from logicat.cli.evaluation_data import check_data_options, scored_data
-    from logicat.evaluate.metrics import classification_metrics
+    from logicat.evaluate.metrics import bootstrap_intervals, classification_metrics
     from logicat.io.files import read_model
 
     check_data_options(images, test_file)
@@ -47,12 +47,16 @@ def evaluate(model_path, data_dir, split, images, test_file, positive, cv, fmt, 
     model.check_memory()
     data, cv_data = scored_data(model, model_path, images=images, test_file=test_file,
                                 data_dir=data_dir, split=split, positive=positive)
-    result = classification_metrics(data.y, model.proba(model.features(data.images)))
+    proba = model.proba(model.features(data.images))
+    result = classification_metrics(data.y, proba)
+    intervals = bootstrap_intervals(data.y, proba)
     out = {"model": str(model_path), "prior": model.output.decision_prior(),
            "output": model.output.to_json(), "data": _data_json(data),
-           "metrics": result.scalars(), "confusion_matrix": result.confusion_matrix.tolist()}
+           "metrics": result.scalars(), "confusion_matrix": result.confusion_matrix.tolist(),
+           "intervals": {"level": 0.95, "method": "percentile bootstrap, 2000 resamples of "
+                         "the images, seed 0", **{k: list(v) for k, v in intervals.items()}}}
     if fmt == "text":
-        _echo_metrics(model, data, result)
+        _echo_metrics(model, data, result, intervals)
     if cv is not None:
         from logicat.estimators import estimator_of
 
@@ -71,7 +75,7 @@ def _data_json(data) -> dict:
             "skipped": [{"path": str(path), "reason": why} for path, why in data.skipped]}
 
 
-def _echo_metrics(model, data, result) -> None:
+def _echo_metrics(model, data, result, intervals: dict) -> None:
     from logicat.evaluate.metrics import METRICS
 
     names = list(data.classes)
@@ -88,8 +92,12 @@ def _echo_metrics(model, data, result) -> None:
     width = max(len(name) for _, name in METRICS)  # the numbers in one column
     for key, name in METRICS:
         value = getattr(result, key)
-        click.echo(f"{name:<{width}} {value:.4f}" if value is not None
+        low, high = intervals.get(key, (None, None))
+        within = f"  [{low:.4f}, {high:.4f}]" if low is not None else ""
+        click.echo(f"{name:<{width}} {value:.4f}{within}" if value is not None
                    else f"{name:<{width}} n/a")
+    click.echo(f"[in brackets: 95 % bootstrap intervals, 2000 resamples of the {len(data.y)} "
+               "images]")
     predicted = model.class_names  # the columns are the model's decisions, in its own names
     width = max(len(n) for n in names + predicted) + 2
     click.echo("confusion matrix (rows: true, columns: predicted)")

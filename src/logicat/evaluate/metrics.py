@@ -11,6 +11,8 @@ where p > 0.5.
 
     scores = cross_validate_metrics(LogisticRegression(max_iter=500), X_train, y_train, cv=5)
     scores["accuracy"].mean(), scores["accuracy"].std()
+
+    bootstrap_intervals(y_test, p)["accuracy"]      # (low, high): what the test set can say
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from logicat.core.errors import ParameterError, ShapeError
-from logicat.core.validation import Interval, check_param
+from logicat.core.validation import Interval, Options, check_param
 
 
 def accuracy_percent(predicted: ArrayLike, y: ArrayLike) -> float:
@@ -166,17 +168,76 @@ def classification_metrics(
     )
 
 
-def expected_calibration_error(y01: ArrayLike, proba: ArrayLike, n_bins: int = 10) -> float:
-    """sum_b (n_b / m) |mean(y in b) - mean(p in b)| over ``n_bins`` equal-width bins of p (the
-    bins of ``sklearn.calibration.calibration_curve``; p = 1 falls in the last): how far p(cat)
-    is, on average, from how often it is right."""
+def expected_calibration_error(y01: ArrayLike, proba: ArrayLike, n_bins: int = 10,
+                               strategy: str = "uniform") -> float:
+    """sum_b (n_b / m) |mean(y in b) - mean(p in b)| over ``n_bins`` bins of p: how far p(cat)
+    is, on average, from how often it is right. ``strategy`` "uniform": equal-width bins (those
+    of ``sklearn.calibration.calibration_curve``; p = 1 falls in the last); "quantile": bins of
+    equal mass (the examples sorted by p, cut into ``n_bins`` groups as equal as can be), whose
+    estimate is less biased where most p are near 0 or 1."""
+    check_param("strategy", strategy, [Options(("uniform", "quantile"))])
     y = np.asarray(y01, np.float64)
-    p = np.asarray(proba, np.float64)
-    bins = np.clip(np.searchsorted(np.linspace(0, 1, n_bins + 1)[1:-1], p, side="right"), 0,
-                   n_bins - 1)
-    total = np.bincount(bins, minlength=n_bins)
-    gap = np.abs(np.bincount(bins, y, n_bins) - np.bincount(bins, p, n_bins))
-    return float(gap.sum() / max(len(y), 1)) if total.sum() else 0.0
+    if not len(y):
+        return 0.0
+    return float(_ece_rows(y[None], np.asarray(proba, np.float64)[None], n_bins, strategy)[0])
+
+
+def _ece_rows(Y: np.ndarray, P: np.ndarray, n_bins: int, strategy: str) -> np.ndarray:
+    """The ECE of each row of labels Y and probabilities P, (B, m) each."""
+    m = Y.shape[1]
+    if strategy == "quantile":  # each row's examples sorted by p, cut into equal groups
+        order = np.argsort(P, axis=1, kind="stable")
+        bins = np.empty_like(order)
+        np.put_along_axis(bins, order, np.arange(m) * n_bins // m, axis=1)
+    else:
+        bins = np.clip(np.searchsorted(np.linspace(0, 1, n_bins + 1)[1:-1], P, side="right"),
+                       0, n_bins - 1)
+    gap = np.zeros(len(Y))
+    for b in range(n_bins):
+        inside = bins == b
+        gap += np.abs((Y * inside).sum(axis=1) - (P * inside).sum(axis=1))
+    return gap / m
+
+
+#: the metrics ``bootstrap_intervals`` gives an interval for: those of every example at once
+INTERVAL_METRICS = ("accuracy", "balanced_accuracy", "log_loss", "brier", "ece")
+
+
+def bootstrap_intervals(y_true: ArrayLike, proba: ArrayLike, *, pos_label: Any = 1,
+                        threshold: float = 0.5, n_bins: int = 10, level: float = 0.95,
+                        n_resamples: int = 2000, seed: int = 0
+                        ) -> dict[str, tuple[float, float]]:
+    """{metric: (low, high)}: the percentile bootstrap interval at ``level`` of each of
+    ``INTERVAL_METRICS``, from ``n_resamples`` resamples of the examples with replacement (each
+    example's label and p kept together; ``seed`` fixes them). What 50 test images can say:
+    at 88 % accuracy the interval is about 18 points wide. A resample holding one class only
+    scores balanced accuracy as ``classification_metrics`` does (that class's recall)."""
+    check_param("level", level, [Interval(float, 0, 1, closed="neither")])
+    check_param("n_resamples", n_resamples, [Interval(int, 1)])
+    y01, p = _check_inputs(y_true, proba, pos_label)
+    rows = np.random.default_rng(seed).integers(0, len(y01), size=(n_resamples, len(y01)))
+    values = resampled_metrics(y01, p, rows, threshold=threshold, n_bins=n_bins)
+    tail = 100 * (1 - level) / 2
+    return {key: tuple(float(v) for v in np.percentile(values[key], [tail, 100 - tail]))
+            for key in INTERVAL_METRICS}
+
+
+def resampled_metrics(y01: np.ndarray, p: np.ndarray, rows: np.ndarray, *,
+                      threshold: float = 0.5, n_bins: int = 10) -> dict[str, np.ndarray]:
+    """{metric: (B,)} of ``INTERVAL_METRICS`` for each resample ``rows[b]`` (B, m) of the
+    examples, all at once: what ``classification_metrics`` says of each."""
+    Y, P = y01[rows].astype(np.float64), p[rows]
+    right = ((P > threshold) == (Y == 1)).astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        recalls = [(right * (Y == c)).sum(axis=1) / (Y == c).sum(axis=1) for c in (0, 1)]
+    balanced = np.where(np.isnan(recalls[0]), recalls[1], np.where(
+        np.isnan(recalls[1]), recalls[0], (recalls[0] + recalls[1]) / 2))
+    eps = np.finfo(np.float64).eps  # sklearn's log_loss clips p as this
+    clipped = np.clip(P, eps, 1 - eps)
+    return {"accuracy": right.mean(axis=1), "balanced_accuracy": balanced,
+            "log_loss": -(Y * np.log(clipped) + (1 - Y) * np.log1p(-clipped)).mean(axis=1),
+            "brier": ((P - Y) ** 2).mean(axis=1),
+            "ece": _ece_rows(Y, P, n_bins, "uniform")}
 
 
 def model_metrics(clf: Any, X: ArrayLike, y: ArrayLike, **kwargs: Any) -> ClassificationMetrics:
