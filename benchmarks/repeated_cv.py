@@ -13,6 +13,12 @@ mean accuracy over the folds, the log-loss and Brier score of all held-out predi
 image is held out once per repeat), the seconds per fit, and, against the first candidate, the
 mean paired difference of the folds' accuracies with its 95 % t-interval.
 
+With ``--views``, the candidates are ways of predicting with the first candidate's fits (one
+fit per split, scored every way): test-time augmentation by the views of each image whose
+logits are averaged - "none" (the image), "flip" (and its mirror: today's TTA), "shiftD" (the
+image and its four diagonal shifts by D pixels, reflection-padded as the training crops are,
+each with its mirror: 10 views) - compared with "flip" by the same paired rule.
+
 The rule, fixed before any number: a candidate replaces the first (today's default) only if
 that interval lies above 0 and one fit takes under 3 minutes on these 2 cores. The test
 images are never read here.
@@ -47,12 +53,32 @@ def estimator(candidate: str, epochs: int):
             else NetworkClassifier(layers=name, **params))
 
 
-def fit_and_score(name: str, X, y, train, test, epochs: int) -> tuple[np.ndarray, float]:
-    clf = estimator(name, epochs)
-    start = time.perf_counter()
-    clf.fit(X[train], y[train])
-    seconds = time.perf_counter() - start
-    return clf.predict_proba(X[test])[:, 1], seconds
+def views(images: np.ndarray, how: str) -> list[np.ndarray]:
+    """The views of uint8 images (m, s, s, 3) whose logits TTA ``how`` averages."""
+    if how == "none":
+        return [images]
+    if how == "flip":
+        return [images, images[:, :, ::-1]]
+    d = int(how.removeprefix("shift"))
+    s = images.shape[1]
+    padded = np.pad(images, ((0, 0), (d, d), (d, d), (0, 0)), mode="reflect")
+    shifted = [images] + [padded[:, d + dy:d + dy + s, d + dx:d + dx + s]
+                          for dy in (-d, d) for dx in (-d, d)]
+    return shifted + [v[:, :, ::-1] for v in shifted]
+
+
+def view_probabilities(clf, images: np.ndarray, ways: list[str]) -> dict[str, np.ndarray]:
+    """p(cat) of each way of predicting: the fitted network's mean logit over the views."""
+    from logicat.nn import forward
+    from logicat.nn.loss import sigmoid
+
+    model = clf.to_model()
+    out = {}
+    for how in ways:
+        z = np.mean([forward.logit(model.layers, model.tensors, v) for v in views(images, how)],
+                    axis=0)
+        out[how] = sigmoid(model.output.logit(z[None]))
+    return out
 
 
 def t_975(df: int) -> float:
@@ -68,6 +94,8 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--candidates", nargs="+", default=["convnet", "resnet8", "resnet10"])
     parser.add_argument("--epochs", type=int, default=120)
+    parser.add_argument("--views", nargs="+", help="score ways of predicting with the first "
+                        "candidate's fits: none, flip, shiftD")
     args = parser.parse_args()
     from sklearn.model_selection import RepeatedStratifiedKFold
 
@@ -77,20 +105,31 @@ def main() -> None:
     X, y = data.train_x, data.train_y
     splits = list(RepeatedStratifiedKFold(n_splits=args.folds, n_repeats=args.repeats,
                                           random_state=0).split(np.zeros(len(y)), y))
-    results = {}
-    for name in args.candidates:
-        accuracies, times = [], []
-        p = np.zeros((args.repeats, len(y)))
+    ways = args.views or args.candidates
+    accuracies = {way: [] for way in ways}
+    p = {way: np.zeros((args.repeats, len(y))) for way in ways}
+    times = {way: [] for way in ways}
+    for name in ([args.candidates[0]] if args.views else args.candidates):
         for k, (train, test) in enumerate(splits):
-            proba, seconds = fit_and_score(name, X, y, train, test, args.epochs)
-            p[k // args.folds, test] = proba
-            accuracies.append(float(np.mean((proba > 0.5) == y[test])))
-            times.append(seconds)
-        clipped = np.clip(p, 1e-15, 1 - 1e-15)
+            clf = estimator(name, args.epochs)
+            start = time.perf_counter()
+            clf.fit(X[train], y[train])
+            seconds = time.perf_counter() - start
+            probas = (view_probabilities(clf, X[test], args.views) if args.views
+                      else {name: clf.predict_proba(X[test])[:, 1]})
+            for way, proba in probas.items():
+                p[way][k // args.folds, test] = proba
+                accuracies[way].append(float(np.mean((proba > 0.5) == y[test])))
+                times[way].append(seconds)
+    results = {}
+    for way in ways:
+        clipped = np.clip(p[way], 1e-15, 1 - 1e-15)
         log_loss = float(-np.mean(y * np.log(clipped) + (1 - y) * np.log(1 - clipped)))
-        brier = float(np.mean((p - y) ** 2))
-        results[name] = (np.array(accuracies), log_loss, brier, statistics.median(times))
+        brier = float(np.mean((p[way] - y) ** 2))
+        results[way] = (np.array(accuracies[way]), log_loss, brier, statistics.median(times[way]))
     n = len(splits)
+    if args.views:
+        args.candidates = args.views
     print(f"{args.repeats} x {args.folds}-fold stratified CV on the {len(y)} training images "
           f"(the same {n} splits for every candidate), {args.epochs} epochs; accuracy: mean "
           f"over the folds; log-loss, Brier: all held-out predictions")
