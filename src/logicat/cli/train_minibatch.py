@@ -169,45 +169,16 @@ def check_ensemble_resume(training: dict[str, Any], path: Path) -> None:
 
 def fit_ensemble(fit_all, params: dict[str, Any], images, y, training: dict[str, Any],
                  path: Path, callbacks: list):
-    """The ensemble's fits, each checkpointed in its own file beside ``path``
-    (``member_checkpoint``): every ``--checkpoint-every`` epochs and after its last epoch, so
-    that a run killed at any point and run again with ``--resume`` redoes no finished fit and
-    ends with the parameters of the run never interrupted. Ctrl-C saves the running fit's
-    checkpoint and exits 130. Without ``--checkpoint`` the files are removed once every fit has
-    ended, or as soon as one fails (a late error leaves nothing behind)."""
-    from logicat.cli.resume import continue_with
-    from logicat.training.callbacks import GracefulInterrupt, TrainingInterrupted
-    from logicat.training.ensemble import FitCheckpoints
-
-    run = training.get("run")  # what each checkpoint records of the run
-    interrupt = GracefulInterrupt(path, run=run)
-    checkpoint = FitCheckpoints(path, int(params["max_iter"]), training["checkpoint_every"],
-                                training["resume"], run, interrupt)
-    written = checkpoint.written
-    kept = training["checkpoint"] is not None  # asked for; Ctrl-C keeps them too
-    try:
-        with interrupt:
-            done = _fit_all(fit_all, params, images, y, training, callbacks, checkpoint)
-    except TrainingInterrupted as e:
-        kept = True
-        click.echo(f"Interrupted after epoch {e.iteration}: saved a checkpoint to {e.path} "
-                   f"(continue with: {continue_with(path)}).", err=True)
-        raise SystemExit(130) from None
-    finally:  # ended, or failed (an error, a divergence): nothing left behind unasked for
-        if not kept:
-            for where in written:
-                where.unlink(missing_ok=True)
-    return done
-
-
-def _fit_all(fit_all, params, images, y, training, callbacks, checkpoint):
-    """``fit_all`` with train's handling of warnings and refusals
-    (``training_options.fit_with_checkpoints``, without its one checkpoint)."""
+    """The ensemble's fits with one checkpoint each beside ``path``
+    (``training.checkpointing.fit_ensemble_checkpointed``), kept when ``--checkpoint`` asked
+    for them or Ctrl-C stopped the run, reported as ``train`` reports a fit."""
     from logicat.cli import training_options as topts
+    from logicat.training.checkpointing import fit_ensemble_checkpointed
 
-    return topts.fit_with_checkpoints(params, images, y, training, None, callbacks,
-                                      fit=partial(fit_all, checkpoint=checkpoint),
-                                      unit="epoch")
+    plan = topts.checkpoint_plan(training, path)
+    return topts.run_fit(lambda: fit_ensemble_checkpointed(
+        fit_all, params, images, y, plan, callbacks, keep=training["checkpoint"] is not None),
+        training, "epoch", goes_on=path)
 
 
 def train_convnet(params: dict[str, Any], data: tuple, train_file: Path | None,

@@ -3,8 +3,9 @@
 ``@training_options`` adds the options (``--batch-size`` and ``--seed``, shared with the
 out-of-core trainer, are ``train``'s own); ``training_params(options)`` turns them into the
 hyperparameters of ``logicat.training.fit`` (the names ``LogisticRegression`` has);
-``fit_with_checkpoints`` runs the fit with periodic checkpoints, ``--resume``, and Ctrl-C turned
-into "save a checkpoint, print one line, exit 130". All options default to off, so ``logicat
+``fit_with_checkpoints`` runs the fit with the checkpoints the options ask for (the policy:
+``training.checkpointing``) and reports it (``run_fit``: warnings, usage errors, Ctrl-C as one
+line and exit 130). All options default to off, so ``logicat
 train`` alone is still the lesson's reference run.
 """
 
@@ -160,53 +161,50 @@ def default_checkpoint(out: Path) -> Path:
 def fit_with_checkpoints(params: dict[str, Any], X, y, options: dict[str, Any],
                          path: Path | None, callbacks: list, fit=None, unit: str = "iteration"):
     """``fit`` (default ``logicat.training.fit.fit``; the ConvNet's is
-    ``logicat.training.image_fit.fit_convnet``) with the checkpoint callbacks; Ctrl-C saves and
-    exits 130.
-
-    Warnings from training (``tol`` running out of iterations, a failed CUDA-graph capture)
-    are printed as one line each; a hyperparameter refused for this data (a validation_fraction
-    that holds out no image of a class) is a usage error naming its option.
-    """
-    from logicat.core.errors import ParameterError
+    ``logicat.training.image_fit.fit_convnet``) with the options' checkpoints
+    (``training.checkpointing.fit_checkpointed``), as ``run_fit`` reports it."""
+    from logicat.training.checkpointing import fit_checkpointed
 
     if fit is None:
         from logicat.training.fit import fit
+    return run_fit(lambda: fit_checkpointed(fit, params, X, y, checkpoint_plan(options, path),
+                                            callbacks), options, unit)
+
+
+def checkpoint_plan(options: dict[str, Any], path: Path | None):
+    """The options' checkpoints (``--checkpoint``, ``--checkpoint-every``, ``--resume`` and the
+    run they record) as ``training.checkpointing.Checkpointing``."""
+    from logicat.training.checkpointing import Checkpointing
+
+    return Checkpointing(path, options["checkpoint_every"], bool(options["resume"]),
+                         options.get("run"))
+
+
+def run_fit(fit, options: dict[str, Any], unit: str, goes_on: Path | None = None):
+    """``fit()``, as ``train`` reports it: warnings from training (``tol`` running out of
+    iterations, a failed CUDA-graph capture) as one line each; a hyperparameter refused for
+    this data (a validation_fraction that holds out no image of a class) as a usage error naming
+    its option; Ctrl-C (``TrainingInterrupted``, its checkpoint saved) as one line with the
+    command that goes on from ``goes_on`` (default: the checkpoint saved), and exit 130."""
+    from logicat.cli.resume import continue_with
+    from logicat.core.errors import ParameterError
+    from logicat.training.callbacks import TrainingInterrupted
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            done = _fit(fit, params, X, y, options, path, callbacks, unit)
+            done = fit()
         except ParameterError as e:
             if e.parameter not in options:
                 raise
             flag = "--" + e.parameter.replace("_", "-")
             raise click.BadParameter(str(e), param_hint=f"'{flag}'") from None
+        except TrainingInterrupted as e:
+            click.echo(f"Interrupted after {unit} {e.iteration}: saved a checkpoint to {e.path} "
+                       f"(continue with: {continue_with(goes_on or e.path)}).", err=True)
+            raise SystemExit(130) from None
     for w in caught:
         click.echo(f"Warning: {w.message}", err=True)
     if done.warning:
         click.echo(f"Warning: {done.warning}", err=True)
     return done
-
-
-def _fit(fit, params, X, y, options: dict[str, Any], path: Path | None, callbacks: list,
-         unit: str):
-    from logicat.io.files import load_checkpoint
-    from logicat.training.callbacks import Checkpoint, GracefulInterrupt, TrainingInterrupted
-
-    if path is None:
-        return fit(params, X, y, callbacks=callbacks)
-    extra = []
-    run = options.get("run")  # what the checkpoints record of the run (cli/resume.record)
-    if options["checkpoint_every"]:
-        extra.append(Checkpoint(path, every=options["checkpoint_every"], run=run))
-    resume = load_checkpoint(path) if options["resume"] else None
-    try:
-        with GracefulInterrupt(path, run=run) as interrupt:
-            return fit(params, X, y, callbacks=[*callbacks, *extra, interrupt], resume=resume,
-                       resume_source=str(path))
-    except TrainingInterrupted as e:
-        from logicat.cli.resume import continue_with
-
-        click.echo(f"Interrupted after {unit} {e.iteration}: saved a checkpoint to {e.path} "
-                   f"(continue with: {continue_with(e.path)}).", err=True)
-        raise SystemExit(130) from None
