@@ -68,6 +68,9 @@ def test_cv_sees_only_training_rows_and_the_test_rows_are_only_predicted(spied):
     assert final == [("fit", all_train), ("predict", all_test)] * 3
     assert row.cv.shape == (5,) and len(row.tests) == len(row.seconds) == 3
     assert row.tests == [40.0] * 3          # the majority (non-cat) on 10 rows, 6 of them cats
+    line = accuracy.test_intervals(test[1], row.test_proba)
+    assert "accuracy [40.0, 40.0] %" not in line and "accuracy [" in line  # resampled rows vary
+    assert "ECE (10 equal-mass bins) 0.600" in line  # p = 0 for all, 6 in 10 are cats
 
 
 def test_cv_folds_are_the_seeded_stratified_folds(spied):
@@ -86,8 +89,10 @@ def test_cv_folds_are_the_seeded_stratified_folds(spied):
 
 def test_other_splits_are_stratified_disjoint_and_different(spied):
     X, y = numbered(60, 0, 24)
-    accuracies = accuracy.other_splits(lambda seed: Spy(seed), X, y, n_test=10, splits=3)
-    assert len(accuracies) == 3
+    accuracies, log_loss, brier = accuracy.other_splits(lambda seed: Spy(seed), X, y, n_test=10,
+                                                        splits=3)
+    assert accuracies == [60.0] * 3 and brier == pytest.approx(0.4)  # always non-cat: 4 in 10
+    assert log_loss > 10  # p = 0 for the cats: sklearn's clipped log-loss is large
     pairs = list(zip(spied[::2], spied[1::2], strict=True))
     assert [(a[0], b[0]) for a, b in pairs] == [("fit", "predict")] * 3
     for (_, fit), (_, out) in pairs:
