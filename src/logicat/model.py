@@ -25,7 +25,7 @@ import numpy as np
 from logicat.core.errors import ModelFileError, ShapeError
 from logicat.core.validation import as_matrix, check_memory
 from logicat.data.features import apply_preprocessing, preprocessing_spec
-from logicat.nn import forward
+from logicat.nn import forward, tta
 from logicat.nn.architectures import describe, summary
 from logicat.nn.bounds import forward_bytes
 from logicat.nn.layer import prod
@@ -47,7 +47,8 @@ class Model:
     n_iter : iterations run
     metadata : the model file's header: preprocessing, class names, hyperparameters, metrics,
         training data, ...
-    tta : test-time augmentation: the logit is the mean of the image's and its mirror image's
+    tta : test-time augmentation: False, True (the logit is the mean of the image's and its
+        mirror image's) or "shifts" (and of 4 shifted views and their mirrors: ``nn.tta``)
     ensemble : the tensors of an ensemble's other members (members 2..K, each as ``tensors``),
         empty for one model
     output : the output step: how the members' logits combine, the calibration's temperature,
@@ -63,7 +64,7 @@ class Model:
     validation_cost_history: np.ndarray | None = None
     n_iter: int = 0
     metadata: dict[str, Any] = field(default_factory=dict)
-    tta: bool = False
+    tta: bool | str = False
     ensemble: list[dict[str, np.ndarray]] = field(default_factory=list)
     output: Output = field(default_factory=Output)
     source: str = field(default="the model", repr=False, compare=False)
@@ -206,15 +207,16 @@ class Model:
 
     def _logit(self, tensors: Mapping[str, np.ndarray], X: np.ndarray) -> np.ndarray:
         """One member's z (m,): of the images whose features X are, with ``tta`` the mean of
-        each image's logit and its mirror image's; or of the feature vectors X."""
+        the logits of each image's views (``nn.tta``); or of the feature vectors X."""
         if not self.takes_images:
             return forward.logit(self.layers, tensors, X)
         s = self.input_shape[-1]
         images = X.reshape(-1, s, s, 3)
+        each = tta.views(self.tta, s)
         z = forward.logit(self.layers, tensors, images)
-        if self.tta:
-            z = 0.5 * (z + forward.logit(self.layers, tensors, images[:, :, ::-1]))
-        return z
+        for view in each[1:]:
+            z = z + forward.logit(self.layers, tensors, tta.apply(images, view))
+        return z if len(each) == 1 else z * (1.0 / len(each))
 
     def decision_function(self, X: np.ndarray, prior: float | str | None = None) -> np.ndarray:
         """The logits z, shape (m,), of features X (m, n) (standardised first, if trained so):

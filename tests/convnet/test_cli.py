@@ -142,7 +142,6 @@ def test_grad_cam_is_its_formula(trained, cat_data):
 def test_graph_draws_the_convnet_in_the_engine(trained, cat_data):
     """`logicat graph -m` runs the ConvNet through logicat's own engine; its J is the model's
     own cross-entropy (without TTA) on the 8 images it draws."""
-    from logicat.nn import convnet
 
     path, _ = trained
     result = run("graph", "-m", path)
@@ -151,10 +150,10 @@ def test_graph_draws_the_convnet_in_the_engine(trained, cat_data):
     assert "features.0 = conv2d(input, features.0.weight, stride=1, padding=1)" in result.output
     assert "max_pool2d(" in result.output
     J = float(re.search(r"J = (\S+)$", result.output.splitlines()[0]).group(1))
-    clf = load_model(path)
-    params = {k: v.astype(np.float64) for k, v in clf.to_model().tensors.items()}
-    z = convnet.logits(replace(clf.spec_, tta=False), params,
-                       cat_data.train_x[:8].reshape(8, -1) / 255.0)
+    model = load_model(path).to_model()
+    z = replace(model, tta=False, tensors={k: v.astype(np.float64) for k, v in
+                                           model.tensors.items()}).member_logits(
+        cat_data.train_x[:8].reshape(8, -1) / 255.0)[0]
     y = cat_data.train_y[:8]
     assert J == pytest.approx(np.mean(np.logaddexp(0, z) - y * z), rel=1e-5)
 

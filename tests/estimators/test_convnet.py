@@ -139,7 +139,7 @@ def test_a_file_whose_tensors_do_not_match_its_architecture_is_refused(fitted, t
         ({"layers": wider},
          r"tensor 'features.4.weight' has shape \(8, 4, 3, 3\), but the metadata says "
          r"\(9, 4, 3, 3\)"),
-        ({"tta": "yes"}, "the architecture's tta must be true or false"),
+        ({"tta": "yes"}, "the architecture's tta must be true, false or 'shifts'"),
         ({"input_shape": [3, 32, 32]}, r"input_shape must be \[12288\] or \[3, 64, 64\]"),
         ({**legacy, "widths": [4, 9], "layers": wider, "format_version": 5},
          r"tensor 'features.4.weight' has shape \(8, 4, 3, 3\), but the metadata says "

@@ -63,7 +63,9 @@ class ConvNetClassifier(BinaryClassifier):
         ``average_start`` of the run on): the model ends with the averaged weights, their batch
         norms' statistics recomputed on the training images
     average_decay, average_start : see ``average``
-    tta : predict with the mean logit of each image and its mirror image
+    tta : test-time augmentation: True, predict with the mean logit of each image and its mirror
+        image; "shifts", and of its 4 diagonal shifts by 4 pixels and their mirrors (10 views,
+        ``logicat.nn.tta``); False, the image alone
     class_weight : None, "balanced" (m / (2 * count of the class)) or {label: weight}: each
         image's loss is weighted by its class's weight (times ``sample_weight``)
     early_stopping : hold out a stratified ``validation_fraction`` of the images, stop when

@@ -32,6 +32,7 @@ import numpy as np
 from logicat.core.errors import ParameterError, ShapeError
 from logicat.core.validation import Options, check_param
 from logicat.model import Model
+from logicat.nn import tta
 from logicat.nn.bounds import rows_per_pass
 from logicat.nn.convnet import NetworkSpec
 from logicat.nn.layers import has, is_linear, logit_layers
@@ -159,18 +160,19 @@ def _numpy_rows(model: Model, tensors: dict, images: np.ndarray, method: str):
     net = logit_layers(model.layers)
     cut = grad_cam_layer(net) if method == "grad_cam" else None
     x = images.astype(np.float64) / 255.0
-    views = [(x, False)] + ([(x[:, :, ::-1], True)] if model.tta else [])
+    views = tta.views(model.tta, x.shape[1])  # each view's map goes back to the image
     total_map, total_grad = 0.0, 0.0
-    for view, mirrored in views:
+    for k, way in enumerate(views):
+        view = tta.apply(x, way) if k else x
         if method == "grad_cam":
             maps = forward.run(net[:cut], tensors, view)  # (m, H, W, C), before the max-pool
             _, grad = backward.gradients(net[cut:], tensors, maps, np.ones(len(view)))
             cam = (grad.mean(axis=(1, 2), keepdims=True) * maps).sum(axis=3)  # (m, H, W)
             cam = upsample_bilinear(cam, view.shape[1])
-            total_map = total_map + (cam[:, :, ::-1] if mirrored else cam)
-        else:
+            total_map = total_map + (tta.back(cam, way) if k else cam)
+        else:  # dz/dx through the gather: its transpose (the chain rule)
             _, grad = backward.gradients(net, tensors, view, np.ones(len(view)) / len(views))
-            total_grad = total_grad + (grad[:, :, ::-1] if mirrored else grad)
+            total_grad = total_grad + (tta.back(grad, way) if k else grad)
     if method == "grad_cam":
         return total_map / len(views), None
     values = x * total_grad

@@ -23,8 +23,9 @@ The ``images`` input has the model's image size, s x s (64 for the cat data, ``t
 graph does not resize, since ONNX's Resize has no Lanczos and predict's pixels would differ.
 
 Layers that take images start with a Reshape of x to (N, s, s, 3) and a Transpose to
-(N, 3, s, s); a ConvNet with TTA runs its layers on the mirrored image too and the logit is the
-mean of the two. ``input="features"`` starts from x (N, n) instead (the features
+(N, 3, s, s); a network with TTA runs its layers on each view of the image too (the mirror, and
+with "shifts" the shifted views: Gathers of rows and columns, ``nn.tta``) and the logit is the
+mean of the views'. ``input="features"`` starts from x (N, n) instead (the features
 ``images_to_features`` makes). The arithmetic is in the model's dtype (float64 or float32). The
 model file's metadata (class names, positive class, preprocessing) is copied into the ONNX
 metadata as JSON under "logicat".
@@ -47,6 +48,7 @@ from logicat.core.validation import Options, check_param
 from logicat.model import Model
 from logicat.nn.layers import Layer, logit_layers, takes_images
 from logicat.nn.output import Output
+from logicat.nn.tta import views as image_views
 
 INPUTS = ("images", "features")
 OPSET = 17
@@ -121,7 +123,7 @@ def to_onnx(model: Model, input: str = "images") -> Any:
 
 
 def layers_to_onnx(layers: Sequence[Layer], tensors: Mapping[str, np.ndarray], n_features: int,
-                   tta: bool = False) -> Any:
+                   tta: bool | str = False) -> Any:
     """Any list of layers with its tensors as an ``onnx.ModelProto`` from the features x
     (N, n_features) - images as the lesson's features, (row, column, channel) - to "logit" and
     "probability" (``to_onnx`` is this for a ``Model``, from its images, with its metadata)."""
@@ -154,12 +156,13 @@ def _proto(nodes: list, inits: list, graph_input: Any, elem: int) -> Any:
 
 
 def _graph(layers: Sequence[Layer], members: Sequence[Mapping[str, np.ndarray]],
-           n_features: int, tta: bool, dtype: np.dtype, x: str, const, helper,
+           n_features: int, tta: bool | str, dtype: np.dtype, x: str, const, helper,
            output: Output | None = None) -> tuple[list, list]:
     """The nodes from the features x (N, n) to "logit" and "probability": each member's layers,
     each layer's nodes (``Layer.onnx_nodes``), then the output step. Layers that take images
-    first reshape x to (N, 3, s, s), and with TTA run on the mirrored image too, a member's
-    logit being the mean of the two."""
+    first reshape x to (N, 3, s, s), and with TTA run on each view of the image too (a Gather of
+    its rows and one of its columns, ``nn.tta``), a member's logit being the mean of the
+    views'."""
     layers = logit_layers(layers)
     inits = [const(_onnx_name(name, k), np.ascontiguousarray(np.asarray(value, dtype)))
              for k, tensors in enumerate(members) for name, value in tensors.items()]
@@ -174,15 +177,16 @@ def _graph(layers: Sequence[Layer], members: Sequence[Mapping[str, np.ndarray]],
         nodes += [helper.make_node("Reshape", [x, "image_shape"], ["nhwc"]),
                   helper.make_node("Transpose", ["nhwc"], ["nchw"], perm=[0, 3, 1, 2])]
         views = [("", "nchw")]
-        if tta:  # the mirror: reverse the width
-            inits += [const("flip_starts", np.array([-1], np.int64)),
-                      const("flip_ends", np.array([np.iinfo(np.int64).min], np.int64)),
-                      const("flip_axes", np.array([3], np.int64)),
-                      const("flip_steps", np.array([-1], np.int64)),
-                      const("half", dtype.type(0.5))]
-            nodes.append(helper.make_node("Slice", ["nchw", "flip_starts", "flip_ends",
-                                                    "flip_axes", "flip_steps"], ["nchw_flip"]))
-            views.append(("flip_", "nchw_flip"))
+        for k, (rows, cols) in enumerate(image_views(tta, s)[1:], start=1):  # gathers
+            inits += [const(f"view{k}_rows", rows.astype(np.int64)),
+                      const(f"view{k}_cols", cols.astype(np.int64))]
+            nodes += [helper.make_node("Gather", ["nchw", f"view{k}_rows"], [f"view{k}_r"],
+                                       axis=2),
+                      helper.make_node("Gather", [f"view{k}_r", f"view{k}_cols"],
+                                       [f"view{k}_x"], axis=3)]
+            views.append((f"view{k}_", f"view{k}_x"))
+        if len(views) > 1:
+            inits.append(const("views_mean", dtype.type(1.0 / len(views))))
     logits = []  # each member's logit
     consts: dict[str, np.ndarray] = {}  # what the layers' nodes read: one each, by name
     for k in range(len(members)):
@@ -198,10 +202,11 @@ def _graph(layers: Sequence[Layer], members: Sequence[Mapping[str, np.ndarray]],
             nodes.append(helper.make_node("Reshape", [h, "logit_shape"],
                                           [f"{member}{prefix}z"]))
         logits.append(f"{member}z")
-        if len(views) == 2:
-            nodes += [helper.make_node("Add", [f"{member}z", f"{member}flip_z"],
+        if len(views) > 1:  # the mean of the views' logits
+            nodes += [helper.make_node("Sum", [f"{member}{prefix}z" for prefix, _ in views],
                                        [f"{member}z_sum"]),
-                      helper.make_node("Mul", [f"{member}z_sum", "half"], [f"{member}z_tta"])]
+                      helper.make_node("Mul", [f"{member}z_sum", "views_mean"],
+                                       [f"{member}z_tta"])]
             logits[-1] = f"{member}z_tta"
     if output is not None and (len(members) > 1 or output.temperature != 1.0
                                or output.shift() != 0.0):

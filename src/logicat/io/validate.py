@@ -38,6 +38,7 @@ from logicat.nn.layers import Layer, layer, takes_images
 from logicat.nn.layers import from_json as layers_from_json
 from logicat.nn.layers import shapes as layer_shapes
 from logicat.nn.output import Output
+from logicat.nn.tta import check as tta_problem
 
 FORMAT = "logicat-model"
 FORMAT_VERSION = 6
@@ -247,8 +248,9 @@ def model_architecture(path: Path, meta: Mapping[str, Any]
     if meta["format_version"] >= 6:
         shape, tta = _input_shape(path, architecture.get("input_shape"), n), \
             architecture.get("tta", False)
-        if not isinstance(tta, bool):
-            raise fail(path, f"the architecture's tta must be true or false. Got {short(tta)}.")
+        said = tta_problem(tta, shape[-1])
+        if said:
+            raise fail(path, f"the architecture's {said}. Got {short(tta)}.")
         layers = listed
     else:
         try:
@@ -270,7 +272,7 @@ def model_architecture(path: Path, meta: Mapping[str, Any]
         raise fail(path, f"the architecture's layers must give one probability per example. "
                     f"They give shape {out}.")
     if tta and len(shape) != 3:
-        raise fail(path, "the architecture's tta (the mirror image's logit) needs images.")
+        raise fail(path, "the architecture's tta (views of an image) needs images.")
     return layers, shape, tta
 
 

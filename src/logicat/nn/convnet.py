@@ -52,8 +52,9 @@ class ConvNetSpec:
     head: str = "gap"
     hidden: int = 0
     image_size: int = 64
-    #: test-time augmentation: the logit is the mean of the image's and its mirror image's
-    tta: bool = False
+    #: test-time augmentation (``nn.tta``): False, True (the image's and its mirror image's
+    #: logits averaged) or "shifts"
+    tta: bool | str = False
     kind: str = field(default="convnet", init=False)
 
     def to_json(self) -> dict:
@@ -117,7 +118,7 @@ class NetworkSpec:
 
     body: tuple[Layer, ...]
     image_size: int = 64
-    tta: bool = False
+    tta: bool | str = False
     kind: str = field(default="network", init=False)
 
     def __post_init__(self) -> None:
@@ -218,23 +219,6 @@ def feature_maps(spec: ConvNetSpec, params: Mapping[str, np.ndarray], images: np
     return forward.maps_before(net, params, np.asarray(images), grad_cam_layer(net))
 
 
-def logits(spec: ConvNetSpec, params: Mapping[str, np.ndarray], features: np.ndarray
-           ) -> np.ndarray:
-    """z (m,) of the lesson's features (m, s*s*3) = pixel / 255 (row, column, channel); with
-    ``spec.tta``, the mean of the logits of each image and of its mirror image."""
-    s = spec.image_size
-    X = np.asarray(features)
-    if X.ndim != 2 or X.shape[1] != s * s * 3:
-        raise ShapeError(f"X must have shape (m, {s * s * 3}) for this ConvNet. Got shape "
-                         f"{X.shape} instead.")
-    images = X.reshape(-1, s, s, 3)
-    net = layers(spec)
-    z = forward.logit(net, params, images)
-    if spec.tta:
-        z = 0.5 * (z + forward.logit(net, params, images[:, :, ::-1]))
-    return z
-
-
 def spec_of(params: Mapping[str, Any], image_size: int) -> ConvNetSpec | NetworkSpec:
     """The architecture the hyperparameters describe, for images of ``image_size``: the user's
     own ``layers`` (a list of ``logicat.layers``, their JSON objects, or a preset's name,
@@ -250,12 +234,17 @@ def spec_of(params: Mapping[str, Any], image_size: int) -> ConvNetSpec | Network
         if all(isinstance(entry, dict) for entry in given):
             given = from_json(list(given), named=False)
         return NetworkSpec(tuple(resolve(given, (3, image_size, image_size))), int(image_size),
-                           bool(params["tta"]))
+                           _tta(params["tta"]))
     spec = ConvNetSpec(tuple(int(w) for w in params["widths"]), int(params["convs_per_block"]),
                        params["head"], int(params["hidden"]), int(image_size),
-                       bool(params["tta"]))
+                       _tta(params["tta"]))
     if not spec.widths or image_size % 2 ** len(spec.widths):
         raise ParameterError(f"The 'widths' parameter gives {len(spec.widths)} blocks, each "
                              f"halving the image; {image_size}x{image_size} images need a "
                              f"number of blocks with 2^blocks dividing {image_size}.")
     return spec
+
+
+def _tta(value: Any) -> bool | str:
+    """The ``tta`` hyperparameter as a spec holds it: False, True or "shifts" (``nn.tta``)."""
+    return value if value == "shifts" else bool(value)

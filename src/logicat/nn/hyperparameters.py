@@ -171,7 +171,7 @@ CONVNET_CONSTRAINTS: dict[str, list[Any]] = {
     "average": [Options(AVERAGES), None],
     "average_decay": [Interval(float, 0, 1, closed="neither")],
     "average_start": [Interval(float, 0, 1, closed="left")],
-    "tta": [bool],
+    "tta": [bool, Options(("shifts",))],
     "class_weight": [Options(["balanced"]), dict, None],
     "early_stopping": [bool],
     "validation_fraction": [Interval(float, 0, 1, closed="neither")],

@@ -28,7 +28,7 @@ import torch
 from torch import nn
 
 from logicat.core.errors import ShapeError
-from logicat.nn import convnet
+from logicat.nn import convnet, tta
 from logicat.nn.layer import where
 from logicat.nn.layers import Layer, logit_layers, shapes
 from logicat.nn.torch_modules import GlobalAvgPool, Normalize  # noqa: F401  (their home before)
@@ -144,9 +144,12 @@ class ConvNet(LayerNet):
         self.cam_layer = convnet.grad_cam_layer(self.layers)
 
     def predict_logits(self, x: torch.Tensor) -> torch.Tensor:
-        """The model's logit: with ``spec.tta`` the mean of the image's and its mirror's."""
+        """The model's logit: with ``spec.tta`` the mean of its views' (``nn.tta``)."""
+        each = views(self.spec.tta, x)
         z = self(x)
-        return 0.5 * (z + self(x.flip(3))) if self.spec.tta else z
+        for view in each[1:]:
+            z = z + self(view)
+        return z if len(each) == 1 else z * (1.0 / len(each))
 
     def maps_and_logits(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(the last block's output before its max-pool (m, C_K, s', s'), the logits (m,))."""
@@ -163,18 +166,29 @@ def images_to_tensor(images: np.ndarray, dtype: torch.dtype = torch.float32,
     return x / 255.0 if images.dtype == np.uint8 else x
 
 
+def views(choice, x: torch.Tensor) -> list[torch.Tensor]:
+    """The views of the images x (m, C, s, s) whose logits TTA ``choice`` averages
+    (``nn.tta.views``), x itself first."""
+    return [x] + [x.index_select(2, _index(rows, x)).index_select(3, _index(cols, x))
+                  for rows, cols in tta.views(choice, x.shape[-1])[1:]]
+
+
+def _index(index, x: torch.Tensor) -> torch.Tensor:
+    return torch.as_tensor(index, dtype=torch.long, device=x.device)
+
+
 def grad_cam(net: ConvNet, x: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
     """Grad-CAM of each image's logit, signed: (z (m,), maps (m, s, s)).
 
     For the last block's feature maps A_c (before its max-pool), alpha_c = the mean over the
     pixels of dz/dA_c, and the map is sum_c alpha_c A_c, upsampled (bilinear) to the image:
     positive where the maps push z up. (Classic Grad-CAM keeps only that positive part, with a
-    ReLU; here both directions show.) With TTA, the mirror image's map is mirrored back and the
-    two are averaged, as the logits are.
+    ReLU; here both directions show.) With TTA, each view's map is taken back to the image (the
+    gather's transpose: a mirror mirrored back) and the maps are averaged, as the logits are.
     """
-    views = [(x, False)] + ([(x.flip(3), True)] if net.spec.tta else [])
+    each = tta.views(net.spec.tta, x.shape[-1])
     total_z, total_map = 0.0, 0.0
-    for image, mirrored in views:
+    for k, (view, image) in enumerate(zip(each, views(net.spec.tta, x), strict=True)):
         image = image.detach().requires_grad_(False)
         maps, z = net.maps_and_logits(image)
         maps.retain_grad()
@@ -183,9 +197,12 @@ def grad_cam(net: ConvNet, x: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
         cam = (alpha * maps).sum(dim=1, keepdim=True)  # (m, 1, s', s')
         cam = torch.nn.functional.interpolate(cam, size=x.shape[2:], mode="bilinear",
                                               align_corners=False)[:, 0]
-        total_map = total_map + (cam.flip(2) if mirrored else cam).detach()
+        cam = cam.detach()
+        if k:
+            cam = torch.from_numpy(tta.back(cam.cpu().numpy(), view)).to(cam)
+        total_map = total_map + cam
         total_z = total_z + z.detach()
-    n = len(views)
+    n = len(each)
     return (total_z / n).double().cpu().numpy(), (total_map / n).double().cpu().numpy()
 
 
