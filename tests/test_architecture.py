@@ -255,8 +255,6 @@ NOT_YET_MIRRORED = {
     "data/features.py": "tests/data/test_images.py, tests/networks/test_everywhere.py",
     "engines/autograd/gradient_check.py": "tests/engines/autograd/test_graphs.py, "
                                           "test_conv.py, test_tensor_properties.py",
-    "engines/torch/augment.py":
-        "tests/estimators/test_convnet.py, tests/training/test_image_fit.py",
     "engines/torch/model.py": "tests/nn/test_network.py, tests/training/test_torch_solver.py",
     "training/objectives.py":
         "tests/engines/autograd/test_tensor.py, tests/engines/numba/test_fused.py",

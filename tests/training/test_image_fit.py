@@ -74,10 +74,11 @@ def test_the_loop_owns_the_per_step_schedule(small):
 
 @pytest.mark.parametrize("hyper", [{}, dict(optimizer="nesterov", dropout=0.3, mixup=0.4,
                                             class_weight="balanced"),
-                                   dict(optimizer="adam", weight_decay=1e-3),
+                                   dict(optimizer="adam", weight_decay=1e-3, cutmix=1.0,
+                                        mixup=0.2),
                                    dict(optimizer="sgd")],
-                         ids=["adamw", "nesterov-dropout-mixup-weighted", "adam",
-                              "sgd-as-earlier-files-name-it"])
+                         ids=["adamw", "nesterov-dropout-mixup-weighted",
+                              "adam-cutmix-or-mixup", "sgd-as-earlier-files-name-it"])
 def test_a_killed_run_resumed_from_its_checkpoint_is_the_uninterrupted_run(small, tmp_path,
                                                                          hyper):
     X, y = small

@@ -57,6 +57,8 @@ class ConvNetClassifier(BinaryClassifier):
         (shifts of up to ``crop_pad`` pixels) or "resized" crops (down to ``crop_min_scale``
         of the area, rotated by up to ``rotation`` degrees); colour jitter factors
     mixup : the Beta(mixup, mixup) mixing of pairs of examples (0: off)
+    cutmix : CutMix, a box of Beta(cutmix, cutmix)-drawn area cut from another image of the
+        batch, the labels mixed by area (0: off; with mixup too, one of the two per batch)
     label_smoothing : targets y (1 - e) + e / 2
     average : None, "ema" (an exponential moving average of the weights after every step,
         decay ``average_decay``) or "swa" (the mean of the weights after each epoch from
@@ -117,7 +119,7 @@ class ConvNetClassifier(BinaryClassifier):
                  lr_schedule=_D["lr_schedule"], warmup=_D["warmup"], flip=_D["flip"],
                  crop=_D["crop"], crop_pad=_D["crop_pad"], crop_min_scale=_D["crop_min_scale"],
                  rotation=_D["rotation"], brightness=_D["brightness"], contrast=_D["contrast"],
-                 saturation=_D["saturation"], mixup=_D["mixup"],
+                 saturation=_D["saturation"], mixup=_D["mixup"], cutmix=_D["cutmix"],
                  label_smoothing=_D["label_smoothing"], average=_D["average"],
                  average_decay=_D["average_decay"], average_start=_D["average_start"],
                  tta=_D["tta"],
@@ -150,6 +152,7 @@ class ConvNetClassifier(BinaryClassifier):
         self.contrast = contrast
         self.saturation = saturation
         self.mixup = mixup
+        self.cutmix = cutmix
         self.label_smoothing = label_smoothing
         self.average = average
         self.average_decay = average_decay

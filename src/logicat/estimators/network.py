@@ -54,7 +54,7 @@ class NetworkClassifier(ConvNetClassifier):
                  warmup=_D["warmup"], flip=_D["flip"], crop=_D["crop"], crop_pad=_D["crop_pad"],
                  crop_min_scale=_D["crop_min_scale"], rotation=_D["rotation"],
                  brightness=_D["brightness"], contrast=_D["contrast"],
-                 saturation=_D["saturation"], mixup=_D["mixup"],
+                 saturation=_D["saturation"], mixup=_D["mixup"], cutmix=_D["cutmix"],
                  label_smoothing=_D["label_smoothing"], average=_D["average"],
                  average_decay=_D["average_decay"], average_start=_D["average_start"],
                  tta=_D["tta"],

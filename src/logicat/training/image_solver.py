@@ -3,8 +3,8 @@ one training loop: one epoch per iteration.
 
 Each epoch shuffles the training rows (one ``torch.Generator``, seeded), reads each mini-batch
 from its source (images in memory, or rows of a packed HDF5 file read as they are needed),
-augments it (``augment``), optionally mixes pairs of examples (mixup) and smooths the labels,
-and takes one optimizer step per batch (any rule of the one registry, ``OPTIMIZERS``, as its
+augments it (``augment``), optionally mixes pairs of examples (mixup, CutMix) and smooths the
+labels, and takes one optimizer step per batch (any rule of the one registry, ``OPTIMIZERS``, as its
 ``torch.optim`` twin: AdamW by default; weight decay on the convolution and linear weights
 only, not on biases or BatchNorm's scale and shift). The loop owns
 the schedule: it hands each epoch the learning rate of each of its steps
@@ -40,7 +40,7 @@ import torch
 from torch.nn import functional as F
 
 from logicat.core.errors import ModelFileError
-from logicat.engines.torch.augment import Augmentation, augment, mix_batch
+from logicat.engines.torch.augment import Augmentation, augment, cut_batch, mix_batch
 from logicat.engines.torch.distributed import GlobalBatchNorm2d
 from logicat.engines.torch.layers import ConvNet, images_to_tensor
 from logicat.nn.convnet import ConvNetSpec, param_shapes
@@ -168,6 +168,20 @@ class ConvNetSolver(Solver):
         """Images idx as (k, 3, s, s) floats in [0, 1] on the device."""
         return images_to_tensor(self.source.rows(idx), self.dtype, self.device)
 
+    def _mix(self, x: torch.Tensor, y: torch.Tensor, w: torch.Tensor | None):
+        """mixup or CutMix of the batch, as asked (``mixup``, ``cutmix``: their Beta's alpha;
+        both: one of the two per batch, by a fair coin of the generator), or the batch as it
+        is."""
+        mixup, cutmix = float(self.hyper["mixup"]), float(self.hyper.get("cutmix", 0.0))
+        if mixup and cutmix:
+            if torch.rand(1, generator=self.generator).item() < 0.5:
+                mixup = 0.0
+            else:
+                cutmix = 0.0
+        if cutmix:
+            return cut_batch(x, y, cutmix, self.generator, w)
+        return mix_batch(x, y, mixup, self.generator, w) if mixup else (x, y, w)
+
     def _epoch(self, rates: Sequence[float]) -> float:
         hyper, total, n = self.hyper, 0.0, 0
         order = self.train[torch.randperm(len(self.train), generator=self.generator).numpy()]
@@ -182,8 +196,7 @@ class ConvNetSolver(Solver):
             w = None if self.weights is None else self.weights[rows]
             if hyper["label_smoothing"]:
                 y = y * (1 - hyper["label_smoothing"]) + 0.5 * hyper["label_smoothing"]
-            if hyper["mixup"]:
-                x, y, w = mix_batch(x, y, float(hyper["mixup"]), self.generator, w)
+            x, y, w = self._mix(x, y, w)
             for group in self.optimizer.param_groups:
                 group["lr"] = rates[b]
             self.optimizer.zero_grad(set_to_none=True)

@@ -10,7 +10,9 @@ are. Images are float (B, 3, s, s) in [0, 1] (before the network's own normalisa
   ``ratio``, resized back to s x s (bilinear), optionally with a random rotation;
 - brightness / contrast / saturation: multiply the image / its deviation from its mean / its
   deviation from its grey version by 1 + U(-a, a), then clip to [0, 1];
-- mixup (``mix_batch``): convex combinations of pairs of examples and of their labels.
+- mixup (``mix_batch``): convex combinations of pairs of examples and of their labels;
+- CutMix (``cut_batch``, Yun et al., 2019): a box of each image replaced by the same box of
+  another's, their labels mixed by the areas.
 """
 
 from __future__ import annotations
@@ -102,6 +104,27 @@ def mix_batch(x: torch.Tensor, y: torch.Tensor, alpha: float, generator: torch.G
     perm = torch.randperm(x.shape[0], generator=generator).to(x.device)
     mixed_w = None if w is None else lam * w + (1 - lam) * w[perm]
     return lam * x + (1 - lam) * x[perm], lam * y + (1 - lam) * y[perm], mixed_w
+
+
+def cut_batch(x: torch.Tensor, y: torch.Tensor, alpha: float, generator: torch.Generator,
+              w: torch.Tensor | None = None
+              ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """CutMix: lam ~ Beta(alpha, alpha); a box of (1 - lam) of the area, its centre uniform on
+    the image and its sides clipped at the border, is cut from x[perm] into x (the same box for
+    the whole batch); the labels (and weights) mix by the share of each image that remains,
+    lam' = 1 - (the box's area) / (the image's)."""
+    lam = _beta(alpha, generator)
+    perm = torch.randperm(x.shape[0], generator=generator).to(x.device)
+    H, W = x.shape[2], x.shape[3]
+    cy, cx = (torch.rand(2, generator=generator) * torch.tensor([H, W])).tolist()
+    half_h, half_w = H * math.sqrt(1 - lam) / 2, W * math.sqrt(1 - lam) / 2
+    top, bottom = int(round(max(cy - half_h, 0))), int(round(min(cy + half_h, H)))
+    left, right = int(round(max(cx - half_w, 0))), int(round(min(cx + half_w, W)))
+    x = x.clone()
+    x[:, :, top:bottom, left:right] = x[perm][:, :, top:bottom, left:right]
+    kept = 1 - (bottom - top) * (right - left) / (H * W)
+    mixed_w = None if w is None else kept * w + (1 - kept) * w[perm]
+    return x, kept * y + (1 - kept) * y[perm], mixed_w
 
 
 def _beta(alpha: float, generator: torch.Generator) -> float:
