@@ -62,7 +62,7 @@ def test_two_processes_train_the_convnet_one_process_trains(tmp_path, network):
     if network == "residual":  # with the batch mixing of issue 28: CutMix or mixup each batch
         (tmp_path / "net.json").write_text(json.dumps(RESIDUAL))
         net = ["--layers", str(tmp_path / "net.json"), "--param", "cutmix=1.0", "--param",
-               "mixup=0.2"]
+               "mixup=0.2", "--param", "average=swa", "--param", "average_start=0.3"]
     _, one = _train(tmp_path, "one", 1, *net)
     _, two_threads = _train(tmp_path, "two-threads", 2, *net)
     _, plain = _train(tmp_path, "plain-kernels", 1, *net, ATEN_CPU_CAPABILITY="default")

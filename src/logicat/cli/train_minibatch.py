@@ -131,9 +131,6 @@ def _value(text: str, default: Any) -> Any:
 def refuse_processes(params: dict[str, Any]) -> None:
     """A usage error for --nproc with an ensemble or a calibration: several fits, one after the
     other, where --nproc spreads one (said before any process starts)."""
-    if params.get("average"):
-        raise click.BadParameter("weight averaging (average=...) trains in one process for "
-                                 "now: drop --nproc, or the averaging.", param_hint="'--nproc'")
     if params["n_members"] > 1 or params["calibration"] is not None:
         what = (f"an ensemble of {params['n_members']} members" if params["n_members"] > 1
                 else "a calibrated ConvNet (calibration=temperature)")

@@ -199,9 +199,6 @@ def fit_convnet(params: Mapping[str, Any], images: Any, y01: np.ndarray,
     if params.get("average") and params["early_stopping"]:
         raise ParameterError("The 'average' parameter averages the weights over the run, and "
                              "early stopping keeps one epoch's: choose one.")
-    if params.get("average") and distributed:
-        raise ParameterError("The 'average' parameter trains in one process for now: drop "
-                             "--nproc, or the averaging.")
     weights = class_weighted(y01, sample_weight, params["class_weight"], classes, np.float64)
     meta = run_meta(params, 3 * source.image_size ** 2, lambda: data_fingerprint(
         y01.astype(np.int64), weights, head=source.fingerprint()))
