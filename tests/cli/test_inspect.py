@@ -177,7 +177,7 @@ def test_evaluate_prints_the_test_metrics(trained):
     result = run_logicat("evaluate", "--model", out / "model.safetensors")
     assert result.returncode == 0, result.stderr
     text = result.stdout
-    assert "accuracy          0.7000" in text.splitlines()
+    assert "accuracy          0.7000  [0.5800, 0.8200]" in text.splitlines()  # and what 50 say
     # 50 test images, 33 cats: the confusion matrix rows add up to 17 and 33.
     rows = [line.split() for line in text.splitlines() if line.startswith(("non-cat ", "cat "))]
     assert [sum(map(int, r[1:])) for r in rows] == [17, 33]

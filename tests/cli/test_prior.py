@@ -161,10 +161,12 @@ def test_evaluate_text_says_the_class_mix_and_aligns_every_metric(models):
     lines = text.stdout.splitlines()
     assert lines[1] == ("the model: deciding at a class mix of 0.5 positive (balanced, trained "
                         "at 0.344)")
-    numbers = _json("evaluate", "-m", path, "--prior", "balanced")["metrics"]
+    out = _json("evaluate", "-m", path, "--prior", "balanced")
+    numbers, intervals = out["metrics"], out["intervals"]
     width = max(len(name) for _, name in METRICS)
     for key, name in METRICS:  # balanced accuracy and ECE too, the numbers in one column
-        assert f"{name:<{width}} {numbers[key]:.4f}" in lines
+        within = f"  [{intervals[key][0]:.4f}, {intervals[key][1]:.4f}]" if key in intervals else ""
+        assert f"{name:<{width}} {numbers[key]:.4f}{within}" in lines
     assert "deciding" not in run("evaluate", "-m", path).stdout
 
 
