@@ -169,6 +169,7 @@ def test_info_counts_a_convnets_learned_values_apart_from_its_statistics(tmp_pat
     keys = _info_keys(result.output)
     assert "device" in keys and "callbacks" not in keys  # torch trains it, on some device
     assert "momentum" not in keys and "crop_min_scale" not in keys  # adamw, crop "pad"
+    assert "average_decay" not in keys and "average_start" not in keys  # no weight averaging
     assert {"crop_pad", "warmup"} <= keys
 
 

@@ -250,6 +250,8 @@ USED_WHEN = {
     "validation_fraction": lambda p, layers: bool(p.get("early_stopping")),
     "crop_pad": lambda p, layers: p.get("crop") == "pad",
     "crop_min_scale": lambda p, layers: p.get("crop") == "resized",
+    "average_decay": lambda p, layers: p.get("average") == "ema",
+    "average_start": lambda p, layers: p.get("average") == "swa",
     "members": lambda p, layers: p.get("n_members", 1) > 1,
     "combine": lambda p, layers: p.get("n_members", 1) > 1,
     "calibration_cv": lambda p, layers: p.get("calibration") is not None and not (
