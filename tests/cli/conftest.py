@@ -60,8 +60,6 @@ def killed_and_resumed(train, tmp_path, env, between=None):
     printed and a checkpoint exists, then resumed by the same command with ``--resume``;
     ``between(checkpoint)`` looks at what the kill left. (The whole run's tensors, the resumed
     run's.)"""
-    import signal
-
     from tests.conftest import file_tensors
 
     subprocess.run(train("-o", tmp_path / "whole.safetensors"), check=True,
@@ -69,15 +67,23 @@ def killed_and_resumed(train, tmp_path, env, between=None):
     ck = tmp_path / "ck.safetensors"
     command = train("-o", tmp_path / "resumed.safetensors", "--checkpoint", ck,
                     "--checkpoint-every", "1")
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                          text=True, env=env) as job:
-        for line in job.stdout:
-            if line.startswith("Cost after epoch 1:") and ck.exists():
-                job.send_signal(signal.SIGKILL)
-                break
-        job.wait(timeout=120)
-    assert job.returncode == -signal.SIGKILL
+    kill_once(command, env, "Cost after epoch 1:", ck)
     if between is not None:
         between(ck)
     subprocess.run([*command, "--resume"], check=True, capture_output=True, env=env)
     return (file_tensors(tmp_path / f"{n}.safetensors") for n in ("whole", "resumed"))
+
+
+def kill_once(command, env, line: str, written):
+    """Run ``command``, SIGKILL it (no chance to save anything more) as soon as it has printed
+    a line starting with ``line`` and the file ``written`` exists, and check it died so."""
+    import signal
+
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                          text=True, env=env) as job:
+        for printed in job.stdout:
+            if printed.startswith(line) and written.exists():
+                job.send_signal(signal.SIGKILL)
+                break
+        job.wait(timeout=120)
+    assert job.returncode == -signal.SIGKILL

@@ -15,7 +15,7 @@ from PIL import Image
 
 pytest.importorskip("torch")
 
-from tests.cli.conftest import killed_and_resumed  # noqa: E402
+from tests.cli.conftest import kill_once, killed_and_resumed  # noqa: E402
 from tests.conftest import TINY_ARGS, file_tensors  # noqa: E402
 from tests.conftest import invoke as run  # noqa: E402
 
@@ -107,15 +107,8 @@ def test_an_ensemble_killed_in_its_second_member_and_resumed_ends_where_the_whol
     ck = tmp_path / "ck.safetensors"
     command = _train(tmp_path, *ENSEMBLE, "-o", tmp_path / "resumed.safetensors",
                      "--checkpoint", ck, "--checkpoint-every", "1")
-    second = tmp_path / "ck.member-2.safetensors"
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                          text=True, env=env) as job:
-        for line in job.stdout:
-            if line.startswith("member 2/2: Cost after epoch 2:") and second.exists():
-                job.send_signal(signal.SIGKILL)
-                break
-        job.wait(timeout=120)
-    assert job.returncode == -signal.SIGKILL
+    kill_once(command, env, "member 2/2: Cost after epoch 2:",
+              tmp_path / "ck.member-2.safetensors")
     from logicat.io.files import load_checkpoint
 
     assert load_checkpoint(tmp_path / "ck.member-1.safetensors").meta["epoch"] == 5
