@@ -93,10 +93,6 @@ class Model:
         """Each member's tensors, the first member's being ``tensors``."""
         return [self.tensors, *self.ensemble]
 
-    def member_tensors(self, k: int) -> dict[str, np.ndarray]:
-        """Every tensor member ``k``'s layers name (``tensors`` for the first)."""
-        return self.members[k]
-
     def at_prior(self, prior: float | str | None) -> Model:
         """This model deciding at the class mix ``prior`` ("train", "balanced" or a number in
         (0, 1); None: as it is), or a one-line ``ModelFileError`` naming it when it does not

@@ -153,8 +153,8 @@ def _off_the_kinks(model, images, margin=1e-9):
     rng = np.random.default_rng(26)
     images = np.clip(images + rng.integers(-3, 4, images.shape), 0, 255).astype(np.uint8)
     x = images / 255.0
-    for k in range(len(model.members)):
-        tensors = {name: np.asarray(t, np.float64) for name, t in model.member_tensors(k).items()}
+    for k, member in enumerate(model.members):
+        tensors = {name: np.asarray(t, np.float64) for name, t in member.items()}
         for view in (x, x[:, :, ::-1]):
             assert kinks(model.layers, tensors, view, margin) == {}, f"member {k}"
     return images

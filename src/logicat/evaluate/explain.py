@@ -139,8 +139,8 @@ def _explain_convnet(model: Model, images: np.ndarray, method: str, engine: str
     step = rows_per_pass(model.layers, (3, side, side), np.dtype(np.float64), with_gradients=True)
     explain_rows = _numpy_rows if engine == "numpy" else _torch_rows
     maps, inputs = [], []
-    for k in range(len(model.members)):
-        tensors = {name: np.asarray(t, np.float64) for name, t in model.member_tensors(k).items()}
+    for member in model.members:
+        tensors = _float64(member)
         parts = [explain_rows(model, tensors, images[start:start + step], method)
                  for start in range(0, max(len(images), 1), step)]  # as memory allows
         maps.append(np.concatenate([part[0] for part in parts]))

@@ -44,7 +44,6 @@ from logicat.io.validate import (
     check_model,
     check_values,
     member_name,
-    model_architecture,
     output_of,
     read_header,
 )
@@ -153,9 +152,9 @@ def _load(path: Path, what: str) -> dict[str, np.ndarray]:
 def read_model(path: str | os.PathLike[str]) -> Model:
     """Read a model file written by ``save_model`` (one-line ``ModelFileError`` if it is not)."""
     path = Path(path)
-    meta = read_metadata(path)
+    entries, meta = read_header(path, _HEADER_KEY, "model file")
+    layers, input_shape, tta = check_model(path, meta, entries)
     tensors = _load(path, "model file")
-    layers, input_shape, tta = model_architecture(path, meta)
     output = output_of(path, meta)
     names = list(layer_shapes(layers, input_shape)[0])
     model = Model(

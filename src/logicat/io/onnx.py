@@ -108,8 +108,7 @@ def to_onnx(model: Model, input: str = "images") -> Any:
         ]
     else:
         graph_input = helper.make_tensor_value_info("x", elem, ["N", n])
-    members = [model.member_tensors(k) for k in range(len(model.members))]
-    more_inits, more_nodes = _graph(model.layers, members, n, model.tta, dtype, "x", const,
+    more_inits, more_nodes = _graph(model.layers, model.members, n, model.tta, dtype, "x", const,
                                     helper, model.output)
     proto = _proto(nodes + more_nodes, inits + more_inits, graph_input, elem)
     proto.doc_string = (

@@ -131,8 +131,10 @@ def _depth(value: Any) -> int:
 
 
 # ------------------------------------------------------------------------------ model files
-def check_model(path: Path, meta: Mapping[str, Any], entries: Mapping[str, Any]) -> None:
-    """Every entry of a model file's header that logicat uses, and the tensors it lists."""
+def check_model(path: Path, meta: Mapping[str, Any], entries: Mapping[str, Any]
+                ) -> tuple[list[Layer], tuple[int, ...], bool | str]:
+    """Every entry of a model file's header that logicat uses, and the tensors it lists; the
+    model it describes (``model_architecture``: layers, one example's shape, TTA)."""
     if meta.get("format") != FORMAT:
         raise fail(path, f"not a logicat model (format is not {FORMAT!r}).")
     if not (is_int(meta.get("format_version"), 0, 99) and meta["format_version"] in READS):
@@ -150,7 +152,8 @@ def check_model(path: Path, meta: Mapping[str, Any], entries: Mapping[str, Any])
                     f"Got {short(meta.get('n_iter'))}.")
     _check_classes(path, meta)
     _check_preprocessing(path, meta.get("preprocessing"), n)
-    layers, _, _ = model_architecture(path, meta)
+    architecture = model_architecture(path, meta)
+    layers = architecture[0]
     output_of(path, meta)
     plain = (str, int, float, bool, type(None))
     for key in ("hyperparameters", "metrics", "training_data", "early_stopping"):
@@ -183,7 +186,8 @@ def check_model(path: Path, meta: Mapping[str, Any], entries: Mapping[str, Any])
             training.get("n_samples", 0), 0, 2**63):
         raise fail(path, f"the metadata's training_data must have a string sha256 and an int "
                     f"n_samples. Got {short(training)}.")
-    _check_entries(path, meta, entries)
+    _check_entries(path, meta, entries, architecture)
+    return architecture
 
 
 def _check_classes(path: Path, meta: Mapping[str, Any]) -> None:
@@ -227,7 +231,7 @@ def _short_message(err: Exception) -> str:
 
 
 def model_architecture(path: Path, meta: Mapping[str, Any]
-                       ) -> tuple[list[Layer], tuple[int, ...], bool]:
+                       ) -> tuple[list[Layer], tuple[int, ...], bool | str]:
     """(the layers, the shape of one example they take, TTA) a header describes, checked: the
     list itself (format 6), or what a family's settings describe (formats 1 to 5,
     ``nn.architectures.legacy_architecture``: from format 3 on, the list the file also holds
@@ -323,10 +327,11 @@ def member_name(k: int, name: str) -> str:
     return f"members.{k}.{name}"
 
 
-def _check_entries(path: Path, meta: Mapping[str, Any], entries: Mapping[str, Any]) -> None:
+def _check_entries(path: Path, meta: Mapping[str, Any], entries: Mapping[str, Any],
+                   architecture: tuple) -> None:
     """The tensors the header lists: exactly the expected names, dtypes and shapes."""
     dtype = "F64" if meta["dtype"] == "float64" else "F32"
-    layers, shape, _ = model_architecture(path, meta)
+    layers, shape, _ = architecture
     shapes = layer_shapes(layers, shape)[0]
     expected = {name: (shape, (dtype,)) for name, shape in shapes.items()}
     for k in range(1, output_of(path, meta).members):
@@ -368,9 +373,8 @@ def check_computable(path: Path, model: Any) -> None:
     image can make a value overflow the model's dtype (``logicat.nn.bounds``; the ``Model``
     read). The memory one image needs is checked by what computes (``Model.check_memory``)."""
     layers = model.layers
-    members = [model.member_tensors(k) for k in range(len(model.members))]
     spec = model.preprocessing
-    for k, tensors in enumerate(members):
+    for k, tensors in enumerate(model.members):
         problem = check_layer_tensors(layers, tensors) or (
             check_range(layers, tensors, model.input_shape, model.dtype) if spec is not None
             else None)

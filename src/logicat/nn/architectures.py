@@ -65,7 +65,8 @@ def dense(layers: Sequence[Layer]) -> Dense | None:
     return found if (standardized(expected) if normalized else expected) == layers else None
 
 
-def convnet(layers: Sequence[Layer], image_size: int, tta: bool = False) -> ConvNetSpec | None:
+def convnet(layers: Sequence[Layer], image_size: int, tta: bool | str = False
+            ) -> ConvNetSpec | None:
     """The ConvNet (``nn.families.convnet_layers``) ``layers`` are, on ``image_size`` images, or
     None: its blocks' widths and convolutions, its head, its hidden width."""
     layers = list(layers)
@@ -86,7 +87,7 @@ def convnet(layers: Sequence[Layer], image_size: int, tta: bool = False) -> Conv
     return spec if spec.layers() == layers else None
 
 
-def describe(layers: Sequence[Layer], input_shape: Sequence[int], tta: bool = False) -> str:
+def describe(layers: Sequence[Layer], input_shape: Sequence[int], tta: bool | str = False) -> str:
     """The model in one line: "logistic regression 12288 -> 1", "network 12288 -> 20 -> 7 ->
     5 -> 1 (relu)", the ConvNet's blocks, or a network's layers and convolutions."""
     found = dense(layers)
@@ -99,7 +100,7 @@ def describe(layers: Sequence[Layer], input_shape: Sequence[int], tta: bool = Fa
     return image_spec(layers, input_shape, tta).description
 
 
-def image_spec(layers: Sequence[Layer], input_shape: Sequence[int], tta: bool = False
+def image_spec(layers: Sequence[Layer], input_shape: Sequence[int], tta: bool | str = False
                ) -> ConvNetSpec | NetworkSpec:
     """An image network's list as the ConvNet's spec when it is the ConvNet's, else as a network
     of its own layers (between its input's ``normalize`` and its ``sigmoid``)."""
@@ -107,7 +108,7 @@ def image_spec(layers: Sequence[Layer], input_shape: Sequence[int], tta: bool = 
     return convnet(layers, size, tta) or NetworkSpec(tuple(layers[1:-1]), size, tta)
 
 
-def summary(layers: Sequence[Layer], input_shape: Sequence[int], tta: bool = False
+def summary(layers: Sequence[Layer], input_shape: Sequence[int], tta: bool | str = False
             ) -> dict[str, Any]:
     """What a page shows of the model: its kind ("logistic regression", "network" of hidden
     dense layers, "convnet", or "layers": a network of its own layers), its description, its
