@@ -273,7 +273,8 @@ class ConvNetSolver(Solver):
         """With ``average``, the averaged weights, their batch norms' statistics recomputed by
         one pass over the training images as they are (no augmentation; PyTorch's
         ``swa_utils.update_bn``, seeded: dropout draws too): the statistics of the running
-        weights do not fit the averaged ones. Else the weights as they are."""
+        weights do not fit the averaged ones. Under ``torch.distributed`` each process makes
+        that pass alone, over every image, as one process does. Else the weights as they are."""
         if self.average is None or int(self.average.n_averaged) == 0:
             return self.params()
         from torch.optim.swa_utils import update_bn
@@ -282,6 +283,10 @@ class ConvNetSolver(Solver):
         batches = [self.batch(order[i:i + self.batch_size]).contiguous(
             memory_format=self.memory_format) for i in range(0, len(order), self.batch_size)
             if len(order[i:i + self.batch_size]) > 1]
+        if self.distributed:  # every process holds every image: its own pass is the whole
+            for module in self.average.module.modules():  # one, as one process makes it
+                if type(module) is GlobalBatchNorm2d:
+                    module.__class__ = torch.nn.BatchNorm2d
         with _deterministic(), torch.random.fork_rng(devices=[]):
             torch.manual_seed(int(self.hyper["random_state"] or 0) + 3)
             update_bn(batches, self.average, self.device)

@@ -283,11 +283,9 @@ class GlobalBatchNorm2d(torch.nn.BatchNorm2d):
         centered = x - mean.view(1, -1, 1, 1)
         var = all_reduce((centered * centered).sum(dim=(0, 2, 3))) / count
         with torch.no_grad():  # the running statistics, as BatchNorm2d keeps them
-            self.num_batches_tracked.add_(1)
-            # momentum None: their cumulative mean (what swa_utils.update_bn asks for)
-            m = (1.0 / float(self.num_batches_tracked) if self.momentum is None
-                 else self.momentum)
+            m = self.momentum
             self.running_mean.mul_(1 - m).add_(m * mean.detach())
             self.running_var.mul_(1 - m).add_(m * var.detach() * count / (count - 1))
+            self.num_batches_tracked.add_(1)
         scale = self.weight / torch.sqrt(var + self.eps)
         return centered * scale.view(1, -1, 1, 1) + self.bias.view(1, -1, 1, 1)
