@@ -63,8 +63,8 @@ class Fit:
     feature_scale: np.ndarray | None = None
     #: the ConvergenceWarning's message when tol or early stopping ran out of iterations
     warning: str | None = None
-    #: test-time augmentation: the logit is the mean of the image's and its mirror image's
-    tta: bool = False
+    #: test-time augmentation (``nn.tta``): False, True (the mirror) or "shifts"
+    tta: bool | str = False
     #: the rows held out for early stopping (increasing), or None
     held_out: np.ndarray | None = None
     #: the fraction of (weighted) positives trained on (``logicat.nn.output.training_prior``)
@@ -79,11 +79,11 @@ class Fit:
                         n_iter=self.result.n_iter, metadata=self.metadata(params), tta=self.tta,
                         output=Output(training_prior=self.training_prior))
 
-    def tensors(self, result: FitResult | None = None) -> list[np.ndarray]:
-        """The tensors of ``result`` (this fit's) in the layers' order: the standardisation's
-        statistics (when trained so) before the parameters."""
+    def tensors(self) -> list[np.ndarray]:
+        """The fit's tensors in the layers' order: the standardisation's statistics (when
+        trained so) before the parameters."""
         stats = [] if self.feature_mean is None else [self.feature_mean, self.feature_scale]
-        return [*stats, *(result or self.result).params]
+        return [*stats, *self.result.params]
 
     def metadata(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """What a model file records of this fit: hyperparameters, solver, early stopping."""
