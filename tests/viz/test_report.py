@@ -14,7 +14,7 @@ from PIL import Image
 
 from logicat import load_model
 from logicat.data import TRAIN_FILE, file_sha256, find_catvnoncat
-from logicat.evaluate.metrics import METRICS, model_metrics
+from logicat.evaluate.metrics import METRICS, bootstrap_intervals, model_metrics
 from tests import paths
 from tests.conftest import invoke as run  # noqa: E402
 
@@ -58,10 +58,14 @@ def test_report_holds_the_models_checksums_hyperparameters_and_metrics(report, c
     _, _, X_test, y_test = cat_features
     X_train, y_train = cat_features[0], cat_features[1]
     train, test = model_metrics(clf, X_train, y_train), model_metrics(clf, X_test, y_test)
+    intervals = bootstrap_intervals(y_test, clf.predict_proba(X_test)[:, 1])
     for key, _ in METRICS:
         row = re.search(rf'<tr data-metric="{key}">.*?</tr>', text).group(0)
         cells = re.findall(r'<td class="num">([^<]*)</td>', row)
         assert cells == [f"{getattr(train, key):.4f}", f"{getattr(test, key):.4f}"]
+        within = re.findall(r'<td class="num interval">([^<]*)</td>', row)  # as evaluate says
+        assert within == ([f"{intervals[key][0]:.2f}–{intervals[key][1]:.2f}"]
+                          if key in intervals else [])
     assert {"balanced_accuracy", "ece", "brier", "log_loss"} <= {key for key, _ in METRICS}
     assert "<td>balanced accuracy</td>" in text and "<td>ECE (10 bins)</td>" in text
     # the model's output step in words: the class mix it decides at
