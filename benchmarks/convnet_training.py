@@ -213,16 +213,20 @@ def profile(data, epochs: int, rows: int = 18) -> None:
     from logicat.training.hyperparameters import CONVNET_DEFAULTS
     from logicat.training.image_fit import InMemoryImages
     from logicat.training.image_solver import ConvNetSolver
+    from logicat.training.loop import Trainer
 
     hyper = {**CONVNET_DEFAULTS, "device": "cpu"}
     spec = ConvNetSpec(widths=hyper["widths"], image_size=data.train_x.shape[1])
     solver = ConvNetSolver(spec, InMemoryImages(data.train_x), data.train_y,
                            np.arange(len(data.train_y)), hyper, torch.device("cpu"))
-    rates = [[1e-3] * solver.steps_per_epoch]
-    solver.run(0, rates)  # warm-up
+    def train(n: int) -> None:  # n epochs of the one loop at a constant rate
+        Trainer(max_iter=n, schedule=lambda t: 1e-3).run(solver, data=solver.batches,
+                                                          draws=solver.draws)
+
+    train(1)  # warm-up
     with torch_profile(activities=[ProfilerActivity.CPU]) as prof:
         start = time.perf_counter()
-        solver.run(1, rates * epochs)
+        train(epochs)
         seconds = time.perf_counter() - start
     flops = step_flops() * len(data.train_y) * epochs
     print(f"profile: {epochs} epoch(s), {seconds:.2f} s, {flops / seconds / 1e9:.1f} GFLOP/s "

@@ -15,6 +15,7 @@ from logicat.nn.convnet import ConvNetSpec  # noqa: E402
 from logicat.training.hyperparameters import CONVNET_DEFAULTS  # noqa: E402
 from logicat.training.image_fit import InMemoryImages  # noqa: E402
 from logicat.training.image_solver import ConvNetSolver  # noqa: E402
+from logicat.training.loop import Trainer  # noqa: E402
 
 
 @pytest.mark.parametrize("spec", [ConvNetSpec(widths=(3, 4), image_size=16),
@@ -30,7 +31,8 @@ def test_three_sgd_steps_in_both_engines(spec, cat_data):
     solver = ConvNetSolver(spec, InMemoryImages(images), y, np.arange(12), hyper,
                            torch.device("cpu"), dtype=torch.float64)
     trained, statistics = split_state_dict(solver.net.state_dict())
-    costs = solver.run(0, [0.1, 0.1, 0.1])
+    costs = Trainer(max_iter=3, schedule=lambda t: 0.1).run(
+        solver, data=solver.batches, draws=solver.draws).cost_history  # 3 epochs of 1 step
 
     engine = LayerGraph(convnet.layers(spec), (3, 16, 16))
     assert engine.trained_names() == [n for n, _ in solver.net.named_parameters()]

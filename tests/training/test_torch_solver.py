@@ -94,7 +94,8 @@ def test_a_torch_run_resumed_from_its_checkpoint_is_the_uninterrupted_run(cat_fe
                                                                          tmp_path, optimizer):
     """The torch optimizer's state goes into the checkpoint in the one layout of every solver
     (torch's names by tensor, the model files' layouts of the tensors) and back: a resumed
-    full-batch run ends bit for bit where the whole run does."""
+    run ends bit for bit where the whole run does - with mini-batches too, whose shuffling
+    generator the loop keeps in the checkpoint."""
     X, y, _, _ = cat_features
     params = dict(hidden_layer_sizes=(5,), init="he_normal", random_state=0,
                   learning_rate=0.002, optimizer=optimizer, weight_decay=0.1, engine="torch",
@@ -111,9 +112,14 @@ def test_a_torch_run_resumed_from_its_checkpoint_is_the_uninterrupted_run(cat_fe
                     strict=True):
         np.testing.assert_array_equal(a, b)
     minibatch = dict(params, batch_size=50)
+    whole = MLPClassifier(**minibatch, max_iter=4).fit(X, y)
     MLPClassifier(**minibatch, max_iter=2, callbacks=[Checkpoint(path, every=2)]).fit(X, y)
-    with pytest.raises(ValueError, match="resume_from with mini-batches"):
-        MLPClassifier(**minibatch, max_iter=4).fit(X, y, resume_from=path)
+    assert "rng.generator" in load_checkpoint(path).tensors
+    resumed = MLPClassifier(**minibatch, max_iter=4).fit(X, y, resume_from=path)
+    np.testing.assert_array_equal(resumed.cost_history_, whole.cost_history_)
+    for a, b in zip(resumed.coefs_ + resumed.intercepts_, whole.coefs_ + whole.intercepts_,
+                    strict=True):
+        np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize("mode", ["autograd", "fused"])

@@ -119,6 +119,8 @@ def check_checkpoint(path: Path, meta: Mapping[str, Any], entries: Mapping[str, 
         if hyper.get("average"):  # weight averaging: the average so far
             optional.update({f"average.{name}": v for name, v in params.items()})
             optional["average.n_averaged"] = ((1,), ("I64",))
+    elif "rng.generator" in entries:  # the torch engine's shuffling generator (mini-batches)
+        optional["rng.generator"] = ((_rng_length(path, entries, "rng.generator"),), ("U8",))
     trained = {name: shape for name, (shape, _) in params.items()  # not BatchNorm's statistics
                if not name.startswith("input.") and not name.endswith(("running_mean",
                                                                        "running_var"))}

@@ -1,8 +1,9 @@
 """Where a solver's examples come from: arrays in memory, or an HDF5 file read in chunks.
 
-Both give the primal solver the same two things: ``full()``, the objective over all m examples
-(full-batch gradient descent), and ``batches(rng, batch_size, shuffle)``, the objectives of one
-epoch's mini-batches with their sizes. The objectives come from
+Both give the loop (``logicat.training.loop``) one epoch's batches for the primal solver:
+``epoch(rng)``, the objective over all m examples (full-batch gradient descent, without
+``batch_size``) or the objectives of the epoch's mini-batches, with their sizes, cut in an
+order the run's generator ``rng`` draws. The objectives come from
 ``logicat.training.objectives.make_objective``, with the L2 term scaled by the whole set's
 weight S in every batch (see ``logicat.nn.loss``).
 
@@ -32,13 +33,17 @@ SCALE = 1.0 / 255.0
 class InMemory:
     """The training examples as arrays: X (m, n), y (m,) in {0, 1} in X's dtype, s (m,) or None.
 
+    batch_size : examples per mini-batch; None (or >= m) is full-batch gradient descent
+    shuffle : reshuffle the examples every epoch (mini-batches only)
     ``options`` are ``make_objective``'s (engine, loss, n_layers, activation, alpha).
     """
 
     def __init__(self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None,
-                 **options) -> None:
+                 *, batch_size: int | None = None, shuffle: bool = True, **options) -> None:
         self.X, self.y, self.s = X, y, sample_weight
         self.m = X.shape[0]
+        self.batch_size = None if batch_size is None or batch_size >= self.m else batch_size
+        self.shuffle = shuffle
         self.total = float(sample_weight.sum()) if sample_weight is not None else float(self.m)
         self.options = options
         self._full: Objective | None = None
@@ -48,6 +53,12 @@ class InMemory:
             self._full = make_objective(X=self.X, y=self.y, sample_weight=self.s,
                                         total_weight=self.total, **self.options)
         return self._full
+
+    def epoch(self, rng: np.random.Generator) -> Iterator[tuple[Objective, int]]:
+        if self.batch_size is None:
+            yield self.full(), self.m
+            return
+        yield from self.batches(rng, self.batch_size, self.shuffle)
 
     def batches(self, rng: np.random.Generator, batch_size: int, shuffle: bool
                 ) -> Iterator[tuple[Objective, int]]:
@@ -63,11 +74,15 @@ class FileRows:
     """The training examples of an HDF5 file (``H5Images``), read a chunk at a time.
 
     dtype : the training dtype (of the parameters and the arithmetic)
+    batch_size, shuffle : as ``InMemory``'s (a block shuffle)
     """
 
-    def __init__(self, source, dtype, *, chunk_rows: int = CHUNK_ROWS, **options) -> None:
+    def __init__(self, source, dtype, *, chunk_rows: int = CHUNK_ROWS,
+                 batch_size: int | None = None, shuffle: bool = True, **options) -> None:
         self.source = source
         self.m = source.m
+        self.batch_size = None if batch_size is None or batch_size >= self.m else batch_size
+        self.shuffle = shuffle
         self.y = source.y.astype(dtype)
         self.chunk_rows = chunk_rows
         self.alpha = options.pop("alpha", 0.0)
@@ -98,6 +113,12 @@ class FileRows:
             return cost, grads
 
         return objective
+
+    def epoch(self, rng: np.random.Generator) -> Iterator[tuple[Objective, int]]:
+        if self.batch_size is None:
+            yield self.full(), self.m
+            return
+        yield from self.batches(rng, self.batch_size, self.shuffle)
 
     def batches(self, rng: np.random.Generator, batch_size: int, shuffle: bool
                 ) -> Iterator[tuple[Objective, int]]:

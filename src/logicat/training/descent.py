@@ -26,7 +26,7 @@ Objective = Callable[[np.ndarray, float], tuple[float, np.ndarray, float]]
 
 
 class _Whole:
-    """The examples as one batch behind an (w, b) objective: what ``PrimalSolver`` steps on."""
+    """The examples as one batch behind an (w, b) objective: each epoch is that one batch."""
 
     m = 1
 
@@ -38,8 +38,8 @@ class _Whole:
 
         self._full = full
 
-    def full(self):
-        return self._full
+    def epoch(self, draws=None):
+        yield self._full, self.m
 
 
 def gradient_descent(
@@ -75,7 +75,7 @@ def gradient_descent(
     """
     w = as_vector("w", w)
     bias = np.array([b], dtype=w.dtype if w.dtype.kind == "f" else np.float64)
-    solver = PrimalSolver(_Whole(objective), [w, bias], param_names(1), GD(maximize=maximize))
+    solver = PrimalSolver([w, bias], param_names(1), GD(maximize=maximize))
     trainer = Trainer.of({"max_iter": max_iter, "learning_rate": learning_rate}, callbacks,
                          maximize=maximize)
-    return trainer.run(solver)
+    return trainer.run(solver, data=_Whole(objective))

@@ -160,19 +160,20 @@ def fit(params: Mapping[str, Any], X: np.ndarray, y01: np.ndarray,
         resume=resume is not None, callbacks=callbacks, weight_decay=params["weight_decay"],
     )
     solver_name = choose_solver(params, obstacles, len(y_tr), n, hidden)
-    if solver_name == "gram":
-        solver = GramSolver(X_tr, y_tr, start, params["loss"], activation)
-    elif params["engine"] == "torch":
-        solver = _torch_solver(params, X_tr, y_tr, start, w_tr, resume, callbacks)
+    if solver_name == "gram":  # a fast path: the loop hands it no batches
+        solver, data = GramSolver(X_tr, y_tr, start, params["loss"], activation), None
+    elif params["engine"] == "torch":  # its batches are PyTorch's, shuffled by its generator
+        solver = _torch_solver(params, X_tr, y_tr, start, w_tr, callbacks)
+        data, rng = solver.batches, solver.draws
     else:
-        data = InMemory(X_tr, y_tr, w_tr, engine=params["engine"], loss=params["loss"],
+        data = InMemory(X_tr, y_tr, w_tr, batch_size=params["batch_size"],
+                        shuffle=params["shuffle"], engine=params["engine"], loss=params["loss"],
                         n_layers=len(start) // 2, activation=activation,
                         alpha=float(params["alpha"]))
-        solver = PrimalSolver(data, start, param_names(len(start) // 2), optimizer(params),
-                              batch_size=params["batch_size"], shuffle=params["shuffle"],
-                              rng=rng)
+        solver = PrimalSolver(start, param_names(len(start) // 2), optimizer(params))
     result = _trainer(params, callbacks, validation, meta,
-                      {} if val is None else {"validation_indices": val}).run(solver, resume)
+                      {} if val is None else {"validation_indices": val}).run(
+        solver, resume, data=data, draws=rng)
     layers = dense_layers(hidden, activation)
     return Fit(result, solver_name, standardized(layers) if mean is not None else layers, (n,),
                mean, scale, convergence_warning(params, result),
@@ -233,12 +234,13 @@ def fit_file(params: Mapping[str, Any], source, *, chunk_rows: int = CHUNK_ROWS,
     _check_dense_memory(hidden, source.n, dtype,
                         params["batch_size"] or min(chunk_rows, len(source.y)))
     start = initial_params(params["init"], source.n, hidden, dtype, params["random_state"], rng)
-    data = FileRows(source, dtype, chunk_rows=chunk_rows, engine=params["engine"],
-                    loss=params["loss"], n_layers=len(start) // 2, activation=activation,
+    data = FileRows(source, dtype, chunk_rows=chunk_rows, batch_size=params["batch_size"],
+                    shuffle=params["shuffle"], engine=params["engine"], loss=params["loss"],
+                    n_layers=len(start) // 2, activation=activation,
                     alpha=float(params["alpha"]))
-    solver = PrimalSolver(data, start, param_names(len(start) // 2), optimizer(params),
-                          batch_size=params["batch_size"], shuffle=params["shuffle"], rng=rng)
-    result = _trainer(params, list(callbacks), None, None, None).run(solver)
+    solver = PrimalSolver(start, param_names(len(start) // 2), optimizer(params))
+    result = _trainer(params, list(callbacks), None, None, None).run(solver, data=data,
+                                                                    draws=rng)
     return Fit(result, "primal", dense_layers(hidden, activation), (source.n,),
                warning=convergence_warning(params, result),
                training_prior=training_prior(source.y))
@@ -275,23 +277,15 @@ def optimizer(params: Mapping[str, Any]):
                           weight_decay=float(params["weight_decay"]))
 
 
-def _torch_solver(params, X, y, start, weights, resume, callbacks):
+def _torch_solver(params, X, y, start, weights, callbacks):
     from logicat.engines.torch import require_torch
 
     require_torch()
     from logicat.training.torch_solver import TorchSolver
 
-    minibatches = params["batch_size"] is not None and params["batch_size"] < len(y)
-    unsupported = {
-        "sample or class weights": weights is not None,
-        # the DataLoader's shuffling generator is not in the checkpoint
-        "resume_from with mini-batches": resume is not None and minibatches,
-    }
-    used = [name for name, on in unsupported.items() if on]
-    if used:
-        raise ParameterError(
-            f"The engine 'torch' does not support {', '.join(used)}. Use engine='numpy'."
-        )
+    if weights is not None:
+        raise ParameterError("The engine 'torch' does not support sample or class weights. "
+                             "Use engine='numpy'.")
     seed = params["random_state"] if isinstance(params["random_state"], numbers.Integral) else None
     return TorchSolver(
         X, y, start, loss=params["loss"], activation=architecture(params)[1],

@@ -228,7 +228,7 @@ def fit_convnet(params: Mapping[str, Any], images: Any, y01: np.ndarray,
     # the schedule decays to 0 by design: running to max_iter is no failure to converge, and
     # early stopping only guards against overfitting (no ConvergenceWarning)
     size = spec.image_size
-    return Fit(trainer.run(solver, resume), SOLVER, spec.layers(), (3, size, size),
+    return Fit(trainer.run(solver, resume, data=solver.batches, draws=solver.draws), SOLVER, spec.layers(), (3, size, size),
                tta=spec.tta, held_out=val,
                training_prior=training_prior(y01[train], None if weights is None
                                              else weights[train]))

@@ -1,16 +1,17 @@
 """An image network (the ConvNet, or any list of layers) trained by PyTorch, as a solver of the
-one training loop: one epoch per iteration.
+one training loop: one optimizer step per batch the loop hands it.
 
-Each epoch shuffles the training rows (one ``torch.Generator``, seeded), reads each mini-batch
-from its source (images in memory, or rows of a packed HDF5 file read as they are needed),
-augments it (``augment``), optionally mixes pairs of examples (mixup, CutMix) and smooths the
-labels, and takes one optimizer step per batch (any rule of the one registry, ``OPTIMIZERS``, as its
-``torch.optim`` twin: AdamW by default; weight decay on the convolution and linear weights
-only, not on biases or BatchNorm's scale and shift). The loop owns
-the schedule: it hands each epoch the learning rate of each of its steps
-(``steps_per_epoch``, ``logicat.training.schedules``). The cost the loop records for an epoch
-is the mean training loss of its batches (on the augmented images, as they were trained on;
-weighted by the sample weights, if any). Batches of one image are skipped: BatchNorm needs two.
+Each epoch the loop asks ``ImageBatches`` for its mini-batches: the training rows shuffled by
+the run's ``torch.Generator`` (``draws``, seeded), each batch read from its source (images in
+memory, or rows of a packed HDF5 file read as they are needed), augmented (``augment``),
+optionally mixed in pairs (mixup, CutMix) and its labels smoothed - every draw from that one
+generator. The solver takes one step per batch (any rule of the one registry, ``OPTIMIZERS``,
+as its ``torch.optim`` twin: AdamW by default; weight decay on the convolution and linear
+weights only, not on biases or BatchNorm's scale and shift) at the rate the loop gives each
+step (``steps_per_epoch``, ``logicat.training.schedules``). The cost the loop records for an
+epoch is the mean training loss of its batches (on the augmented images, as they were trained
+on; weighted by the sample weights, if any). Batches of one image are skipped: BatchNorm needs
+two.
 
 Seeded and reproducible: the initial weights come from ``torch.manual_seed(seed)`` on the CPU
 (then moved to the device), every random draw of shuffling and augmentation from the solver's
@@ -32,7 +33,8 @@ the fit ends with the averaged weights and their batch norms' statistics recompu
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, Protocol
 
 import numpy as np
@@ -117,14 +119,10 @@ class ConvNetSolver(Solver):
         if weights is not None:  # normalised to mean 1 over the rows trained on
             w = np.asarray(weights, np.float64)
             self.weights = torch.as_tensor(w / w[self.train].mean(), dtype=dtype, device=device)
-        self.generator = torch.Generator().manual_seed(seed + 1)
+        #: the run's generator (shuffling, augmentation, mixing), which the loop keeps
+        self.draws = torch.Generator().manual_seed(seed + 1)
         # dropout draws from torch's global generator: the solver keeps that state for itself
         self.dropout_state = torch.Generator().manual_seed(seed + 2).get_state()
-        self.augmentation = Augmentation(
-            flip=bool(hyper["flip"]), crop=hyper["crop"], pad=int(hyper["crop_pad"]),
-            scale=(float(hyper["crop_min_scale"]), 1.0), rotation=float(hyper["rotation"]),
-            brightness=float(hyper["brightness"]), contrast=float(hyper["contrast"]),
-            saturation=float(hyper["saturation"]))
         named = list(self.net.named_parameters())
         decay = [(n, p) for n, p in named if p.ndim > 1]
         no_decay = [(n, p) for n, p in named if p.ndim <= 1]
@@ -136,7 +134,9 @@ class ConvNetSolver(Solver):
         rule = update_rule(hyper["optimizer"], momentum)  # one registry: OPTIMIZERS
         self.optimizer = torch_optimizer(rule, groups, lr, momentum)
         self.batch_size = int(hyper["batch_size"])
-        self.steps_per_epoch = math.ceil(len(self.train) / self.batch_size)
+        #: the batches the loop hands to ``step``
+        self.batches = ImageBatches(self, hyper)
+        self.steps_per_epoch = self.batches.steps
         #: weight averaging (``average``): the averaged copy of the network, and the first
         #: epoch whose weights it takes (EMA: every step from the first; SWA: each epoch's end
         #: from ``average_start`` of the run on)
@@ -150,72 +150,43 @@ class ConvNetSolver(Solver):
             self.average_from = 0 if ema else int(float(hyper["average_start"])
                                                   * int(hyper["max_iter"]))
 
-    # ------------------------------------------------------------------ the epochs
-    def run(self, first: int, lrs: Sequence[Sequence[float]]) -> np.ndarray:
-        costs = np.empty(len(lrs))
+    # ------------------------------------------------------------------ the steps
+    @contextmanager
+    def epoch(self, index: int) -> Iterator[None]:
+        """Around epoch ``index``'s steps: training mode, deterministic algorithms, dropout's
+        own generator; after them, SWA takes the epoch's weights."""
         self.net.train()
         with _deterministic(), torch.random.fork_rng(devices=[]):
             torch.random.set_rng_state(self.dropout_state)
-            for k, rates in enumerate(lrs):  # one epoch of one step gets a float
-                costs[k] = self._epoch(np.atleast_1d(rates).tolist())
-                if (self.average is not None and self.hyper["average"] == "swa"
-                        and first + k >= self.average_from):
-                    self.average.update_parameters(self.net)
+            yield
+            if (self.average is not None and self.hyper["average"] == "swa"
+                    and index >= self.average_from):
+                self.average.update_parameters(self.net)
             self.dropout_state = torch.random.get_rng_state()
-        return costs
 
     def batch(self, idx: np.ndarray) -> torch.Tensor:
         """Images idx as (k, 3, s, s) floats in [0, 1] on the device."""
         return images_to_tensor(self.source.rows(idx), self.dtype, self.device)
 
-    def _mix(self, x: torch.Tensor, y: torch.Tensor, w: torch.Tensor | None):
-        """mixup or CutMix of the batch, as asked (``mixup``, ``cutmix``: their Beta's alpha;
-        both: one of the two per batch, by a fair coin of the generator), or the batch as it
-        is."""
-        mixup, cutmix = float(self.hyper["mixup"]), float(self.hyper.get("cutmix", 0.0))
-        if mixup and cutmix:
-            if torch.rand(1, generator=self.generator).item() < 0.5:
-                mixup = 0.0
+    def step(self, batch: tuple, lr: float) -> float:
+        """One optimizer step on an (augmented) batch: images, labels, weights or None."""
+        x, y, w = batch
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        self.optimizer.zero_grad(set_to_none=True)
+        if self.distributed:
+            loss = self._share_loss(x, y, w)
+        else:
+            z = self.net(x)
+            if w is None:
+                loss = F.binary_cross_entropy_with_logits(z, y)
             else:
-                cutmix = 0.0
-        if cutmix:
-            return cut_batch(x, y, cutmix, self.generator, w)
-        return mix_batch(x, y, mixup, self.generator, w) if mixup else (x, y, w)
-
-    def _epoch(self, rates: Sequence[float]) -> float:
-        hyper, total, n = self.hyper, 0.0, 0
-        order = self.train[torch.randperm(len(self.train), generator=self.generator).numpy()]
-        for b in range(self.steps_per_epoch):
-            idx = order[b * self.batch_size:(b + 1) * self.batch_size]
-            if len(idx) < 2:
-                continue
-            x = augment(self.batch(idx), self.augmentation, self.generator).contiguous(
-                memory_format=self.memory_format)
-            rows = torch.from_numpy(idx).to(self.device)
-            y = self.y[rows]
-            w = None if self.weights is None else self.weights[rows]
-            if hyper["label_smoothing"]:
-                y = y * (1 - hyper["label_smoothing"]) + 0.5 * hyper["label_smoothing"]
-            x, y, w = self._mix(x, y, w)
-            for group in self.optimizer.param_groups:
-                group["lr"] = rates[b]
-            self.optimizer.zero_grad(set_to_none=True)
-            if self.distributed:
-                loss = self._share_loss(x, y, w)
-            else:
-                z = self.net(x)
-                if w is None:
-                    loss = F.binary_cross_entropy_with_logits(z, y)
-                else:
-                    loss = (w * F.binary_cross_entropy_with_logits(z, y, reduction="none")
-                            ).mean()
-                loss.backward()
-            self.optimizer.step()
-            if self.average is not None and hyper["average"] == "ema":
-                self.average.update_parameters(self.net)
-            total += float(loss.detach()) * len(idx)
-            n += len(idx)
-        return total / max(n, 1)
+                loss = (w * F.binary_cross_entropy_with_logits(z, y, reduction="none")).mean()
+            loss.backward()
+        self.optimizer.step()
+        if self.average is not None and self.hyper["average"] == "ema":
+            self.average.update_parameters(self.net)
+        return float(loss.detach())
 
     def _share_loss(self, x: torch.Tensor, y: torch.Tensor, w: torch.Tensor | None
                     ) -> torch.Tensor:
@@ -299,10 +270,9 @@ class ConvNetSolver(Solver):
 
     def state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         """The optimizer's state by tensor name (``optimizer.<name>.exp_avg``, ...,
-        ``optimizer.step``), the states of the shuffling and augmentation generator and of
-        dropout's (``rng.generator``, ``rng.dropout``: uint8)."""
-        tensors = {"rng.generator": self.generator.get_state().numpy().copy(),
-                   "rng.dropout": self.dropout_state.numpy().copy()}
+        ``optimizer.step``) and the state of dropout's generator (``rng.dropout``: uint8; the
+        loop keeps the run's, ``rng.generator``)."""
+        tensors = {"rng.dropout": self.dropout_state.numpy().copy()}
         for i, values in self.optimizer.state_dict()["state"].items():
             for key, value in values.items():
                 if value is None:  # SGD without momentum keeps no buffer
@@ -321,7 +291,6 @@ class ConvNetSolver(Solver):
 
     def load_state(self, tensors: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
         try:
-            self.generator.set_state(torch.from_numpy(np.array(tensors["rng.generator"])))
             dropout = torch.from_numpy(np.array(tensors["rng.dropout"]))
             torch.Generator().set_state(dropout)  # refused here if it is not a state
             self.dropout_state = dropout
@@ -347,6 +316,55 @@ class ConvNetSolver(Solver):
             state[i] = entry
         saved = self.optimizer.state_dict()
         self.optimizer.load_state_dict({"state": state, "param_groups": saved["param_groups"]})
+
+
+class ImageBatches:
+    """One epoch's image mini-batches for ``ConvNetSolver.step``: the solver's training rows
+    shuffled by the run's generator, each batch read from the source, augmented, mixed (mixup,
+    CutMix) and its labels smoothed, every draw from that generator, batch after batch (a
+    batch of one image is skipped: BatchNorm needs two)."""
+
+    def __init__(self, solver: ConvNetSolver, hyper: dict[str, Any]) -> None:
+        self.solver, self.hyper = solver, hyper
+        self.train, self.batch_size = solver.train, solver.batch_size
+        self.m = len(self.train)
+        self.steps = math.ceil(self.m / self.batch_size)
+        self.augmentation = Augmentation(
+            flip=bool(hyper["flip"]), crop=hyper["crop"], pad=int(hyper["crop_pad"]),
+            scale=(float(hyper["crop_min_scale"]), 1.0), rotation=float(hyper["rotation"]),
+            brightness=float(hyper["brightness"]), contrast=float(hyper["contrast"]),
+            saturation=float(hyper["saturation"]))
+
+    def epoch(self, draws: torch.Generator) -> Iterator[tuple[tuple, int]]:
+        solver, smoothing = self.solver, self.hyper["label_smoothing"]
+        order = self.train[torch.randperm(self.m, generator=draws).numpy()]
+        for b in range(self.steps):
+            idx = order[b * self.batch_size:(b + 1) * self.batch_size]
+            if len(idx) < 2:
+                continue
+            x = augment(solver.batch(idx), self.augmentation, draws).contiguous(
+                memory_format=solver.memory_format)
+            rows = torch.from_numpy(idx).to(solver.device)
+            y = solver.y[rows]
+            w = None if solver.weights is None else solver.weights[rows]
+            if smoothing:
+                y = y * (1 - smoothing) + 0.5 * smoothing
+            yield self._mix(x, y, w, draws), len(idx)
+
+    def _mix(self, x: torch.Tensor, y: torch.Tensor, w: torch.Tensor | None,
+             draws: torch.Generator) -> tuple:
+        """mixup or CutMix of the batch, as asked (``mixup``, ``cutmix``: their Beta's alpha;
+        both: one of the two per batch, by a fair coin of the generator), or the batch as it
+        is."""
+        mixup, cutmix = float(self.hyper["mixup"]), float(self.hyper.get("cutmix", 0.0))
+        if mixup and cutmix:
+            if torch.rand(1, generator=draws).item() < 0.5:
+                mixup = 0.0
+            else:
+                cutmix = 0.0
+        if cutmix:
+            return cut_batch(x, y, cutmix, draws, w)
+        return mix_batch(x, y, mixup, draws, w) if mixup else (x, y, w)
 
 
 class _deterministic:

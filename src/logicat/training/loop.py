@@ -1,34 +1,40 @@
-"""The one training loop: a solver takes the steps, the loop keeps the books, the same way for all.
+"""The one training loop: the loop owns the epochs, the solver computes a step.
 
-A solver (``logicat.training.solvers``: steps on the parameters, steps in the span of the
-examples, PyTorch's ``torch.optim``, ...) knows how to run iterations. Everything around them
-lives here, once: the learning rate of each epoch, the cost history, the divergence rule, the
-``tol`` / early-stopping rule, the validation cost and the best parameters, the callbacks, the
-snapshot of the whole state for exact resumption, and the ``FitResult``.
+The loop runs the epochs. Each epoch it asks the data (``logicat.training.batches``: features
+in memory or rows of a file; ``training.image_batches``: images, augmented) for that epoch's
+mini-batches, cut in an order drawn from the run's one random generator (``draws``: NumPy's or
+torch's), and hands each batch to the solver with its learning rate; the solver computes one
+step and returns the batch's cost. Everything else lives here, once: the learning rate of each
+step, the epoch's cost (its batches' costs weighted by their sizes; J itself for one batch of
+all the examples), the cost history, the divergence rule, the ``tol`` / early-stopping rule,
+the validation cost and the best parameters, the callbacks, the snapshot of the whole state -
+the random generator's included - for exact resumption, and the ``FitResult``.
 
 A solver is an object with (``Solver`` gives the defaults):
 
     names            the parameters' names in snapshots ("coef", "intercept"; "coefs.0", ...)
-    chunk            iterations per ``run`` call; with more than 1 the parameters are not formed
-                     between them, so callbacks must be cost-only and there is no validation
-    steps_per_epoch  schedule steps per iteration: 1 (the step size changes once an epoch), or
-                     the mini-batches of an epoch (the ConvNet's solver: one rate per step)
-    run(first, lrs)  run len(lrs) iterations from ``first``; return their costs, each J *before*
-                     its iteration's update (as the lesson records it). With
-                     ``steps_per_epoch`` S > 1, each entry of ``lrs`` is the S rates of that
-                     epoch's steps.
+    step(batch, lr)  one update on a batch the data gave; returns its cost before the update
+    epoch(index)     a context manager around one epoch's steps (numeric settings, and what the
+                     solver does at an epoch's end: weight averaging)
+    steps_per_epoch  schedule steps per epoch: 1 (the step size changes once an epoch), or
+                     the mini-batches of an epoch (the image networks: one rate per step)
     params()         the current parameters (host NumPy arrays, views allowed)
-    params_after(n)  the parameters after iteration n - 1 of the last ``run`` (chunked solvers)
-    rewind(n)        make those current: training stopped inside a chunk
     params_finite()  whether every parameter is finite
-    state() / load_state(tensors, meta)   the optimizer's and the shuffling's state
-    set_params(params)
+    state() / load_state(tensors, meta)   the optimizer's state
+    set_params(params), final_params()
     sync_stop(stop)  every process agrees to stop (data parallelism); default: ``stop``
+
+Two documented fast paths run many full-batch iterations per call instead of one step each -
+the span solver (``solvers.GramSolver``) and the fused torch loop (``torch_solver``, on CUDA a
+graph): their ``chunk`` is above 1 and they give ``run(first, lrs)`` (the costs of
+``len(lrs)`` iterations), ``params_after(n)`` and ``rewind(n)`` (training stopped inside a
+chunk); they share every rule of the books above. Their callbacks must be cost-only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,14 +118,35 @@ class FitResult:
         return _logistic(self.params)[1]
 
 
+class Batches:
+    """What the loop asks of the data (``logicat.training.batches``): ``m`` examples, and
+    ``epoch(draws)``, one epoch's batches as (batch, its number of examples), in an order drawn
+    from ``draws``, the run's random generator, as they are trained on (lazily: a batch's
+    augmentation is drawn after the previous batch's step, the same for every solver)."""
+
+    m: int
+
+    def epoch(self, draws: Any) -> Iterator[tuple[Any, int]]:
+        raise NotImplementedError
+
+
 class Solver:
-    """Defaults of the solver protocol (see the module docstring) for one-iteration solvers."""
+    """Defaults of the solver protocol (see the module docstring) for one-step solvers."""
 
     names: tuple[str, ...] = ()
     chunk = 1
     steps_per_epoch = 1
 
+    def step(self, batch: Any, lr: float) -> Any:
+        """One update on ``batch``; its cost before the update (a float, or a 0-d tensor)."""
+        raise NotImplementedError
+
+    def epoch(self, index: int) -> Any:
+        """A context manager around epoch ``index``'s steps."""
+        return nullcontext()
+
     def run(self, first: int, lrs: Sequence[float]) -> np.ndarray:
+        """The fast paths' chunk of iterations (``chunk`` > 1); their costs."""
         raise NotImplementedError
 
     def params(self) -> list[np.ndarray]:
@@ -222,14 +249,19 @@ class Trainer:
                    validation=validation, maximize=maximize, meta=meta,
                    extra_tensors=extra_tensors)
 
-    def run(self, solver: Solver, resume: Snapshot | None = None) -> FitResult:
-        """Train from the solver's parameters - or from where ``resume`` left off.
+    def run(self, solver: Solver, resume: Snapshot | None = None, *,
+            data: Batches | None = None, draws: Any = None) -> FitResult:
+        """Train from the solver's parameters - or from where ``resume`` left off - on ``data``'s
+        batches, cut by ``draws`` (a ``numpy.random.Generator`` or a ``torch.Generator``,
+        whose state every snapshot holds). A fast path (``chunk`` > 1) needs no ``data``.
 
         Resuming from the snapshot taken after epoch k and running to ``max_iter`` gives bit for
-        bit the parameters and costs of an uninterrupted run (one-iteration solvers).
+        bit the parameters and costs of an uninterrupted run.
         """
         if solver.chunk > 1 and self.validation is not None:
             raise ValueError("a chunked solver cannot be validated after every iteration")
+        if solver.chunk == 1 and data is None:
+            raise ValueError("a one-step solver trains on data: give data=")
         # one float per epoch (two with a validation set), held for the whole run
         check_memory(8 * self.max_iter * (2 if self.validation else 1),
                      f"max_iter={self.max_iter} (the cost of every iteration)")
@@ -237,6 +269,7 @@ class Trainer:
         self._val_history = np.empty(self.max_iter) if self.validation else None
         self._best: list[np.ndarray] | None = None
         self._divergence = Divergence(self.maximize)
+        self.draws = draws
         epoch = 0 if resume is None else self._restore(solver, resume)
         for callback in self.callbacks:  # e.g. a progress bar, drawn before the first step
             begin = getattr(callback, "begin", None)
@@ -247,7 +280,8 @@ class Trainer:
             while epoch < self.max_iter and stopped == "max_iter":
                 k = min(solver.chunk, self.max_iter - epoch)
                 lrs = self._rates(epoch, k, solver.steps_per_epoch)
-                costs = solver.run(epoch, lrs)
+                costs = (solver.run(epoch, lrs) if solver.chunk > 1
+                         else [self._epoch(solver, data, epoch, lrs[0])])
                 for j in range(k):
                     last = lrs[j][-1] if solver.steps_per_epoch > 1 else lrs[j]
                     why = self._after_iteration(solver, epoch + j, float(costs[j]), last)
@@ -263,6 +297,21 @@ class Trainer:
                 if callable(end):
                     end()
         return self._result(solver, stopped, n_iter)
+
+    def _epoch(self, solver: Solver, data: Batches, index: int, rates: Any) -> float:
+        """One epoch: each batch of ``data`` (cut by the run's draws) stepped on at its rate
+        (``rates``: the epoch's one rate, or each step's); the epoch's cost, the batches' costs
+        weighted by their sizes (one batch: its cost, J itself)."""
+        total: Any = 0.0
+        seen = steps = 0
+        cost: Any = 0.0
+        with solver.epoch(index):
+            for b, (batch, k) in enumerate(data.epoch(self.draws)):
+                cost = solver.step(batch, rates[b] if solver.steps_per_epoch > 1 else rates)
+                total += cost * k
+                seen += k
+                steps += 1
+        return float(cost if steps == 1 else total / max(seen, 1))
 
     def _rates(self, epoch: int, k: int, steps: int) -> list:
         """The learning rates of epochs epoch..epoch+k-1: one float each, or (steps > 1) the
@@ -323,9 +372,12 @@ class Trainer:
                 tensors[f"best.{name}"] = np.array(p)
         solver_tensors, solver_meta = solver.state()
         tensors.update(solver_tensors)
+        draws_tensors, draws_meta = draws_state(self.draws)
+        tensors.update(draws_tensors)
         meta = dict(self.meta() if callable(self.meta) else self.meta)
         meta.update(
             solver_meta,
+            **draws_meta,
             epoch=n_done,
             plateau=None if self.plateau is None else self.plateau.state(),
             divergence_start=self._divergence.start,
@@ -349,7 +401,38 @@ class Trainer:
             self._val_history[:n_done] = t["val_cost_history"]
             self._best = [np.array(t[f"best.{name}"]) for name in solver.names]
         solver.load_state(t, meta)
+        load_draws(self.draws, t, meta)
         if self.plateau is not None and meta.get("plateau"):
             self.plateau.load_state(meta["plateau"])
         self._divergence.start = meta.get("divergence_start")
         return n_done
+
+
+def draws_state(draws: Any) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """What a snapshot keeps of the run's random generator: a NumPy generator's state as
+    ``rng_state`` (JSON), a torch generator's as the tensor ``rng.generator`` (uint8)."""
+    if draws is None:
+        return {}, {}
+    if isinstance(draws, np.random.Generator):
+        return {}, {"rng_state": draws.bit_generator.state}
+    return {"rng.generator": draws.get_state().numpy().copy()}, {}
+
+
+def load_draws(draws: Any, tensors: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
+    """Put back what ``draws_state`` kept (a snapshot without it - full batch never draws -
+    leaves ``draws`` as it is); a state that is not one the generator wrote is a
+    ``ModelFileError``."""
+    if draws is None:
+        return
+    try:
+        if isinstance(draws, np.random.Generator):
+            if "rng_state" in meta:
+                draws.bit_generator.state = meta["rng_state"]
+        elif "rng.generator" in tensors:
+            import torch
+
+            draws.set_state(torch.from_numpy(np.array(tensors["rng.generator"])))
+    except (KeyError, TypeError, RuntimeError, ValueError) as e:
+        who = "NumPy" if isinstance(draws, np.random.Generator) else "torch"
+        raise ModelFileError(f"the checkpoint's random generator state is not one {who} "
+                             f"wrote ({str(e).splitlines()[0][:80]}).") from None

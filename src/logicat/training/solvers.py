@@ -1,10 +1,10 @@
 r"""How the iterations are computed: the solvers behind ``solver=``, and the rule of "auto".
 
 - ``PrimalSolver`` ("primal"): steps on the parameters themselves, theta <- update(theta,
-  dJ/dtheta), with any update rule of ``logicat.training.optimizers``, full batch or
-  mini-batches, from memory or from a file (``logicat.training.batches``), with any engine's
-  objective. One iteration per call: the loop sees the parameters after every epoch.
-- ``GramSolver`` ("gram"): full-batch gradient descent in the span of the examples. Every
+  dJ/dtheta), with any update rule of ``logicat.training.optimizers``, one step per batch the
+  loop hands it - the whole set or mini-batches, from memory or from a file
+  (``logicat.training.batches``), with any engine's objective.
+- ``GramSolver`` ("gram"), a documented fast path of the loop: full-batch gradient descent in the span of the examples. Every
   gradient-descent update adds a combination of the training examples to w:
 
       dJ/dw = X^T dz / m    so    w_t = w_0 + X^T a_t,  a_t in R^m,  a_{t+1} = a_t - alpha dz_t / m
@@ -48,52 +48,31 @@ CHUNK = 250
 
 
 class PrimalSolver(Solver):
-    """Steps on the parameters with an optimizer, full batch or in mini-batches.
+    """Steps on the parameters with an optimizer: one step per batch the loop hands it.
 
     Parameters
     ----------
-    data : ``InMemory`` or ``FileRows`` (``logicat.training.batches``): its ``full()`` and
-        ``batches()`` give the objectives
     params : the initial parameters, updated in place; ``names`` their names in snapshots
     optimizer : a ``logicat.training.optimizers.Optimizer``
-    batch_size : examples per mini-batch; None (or >= m) is full-batch gradient descent. An
-        epoch's cost is J itself in full-batch mode (before the update, as the lesson records
-        it) and the size-weighted mean of the batch costs otherwise.
-    shuffle : reshuffle the examples every epoch (mini-batches only)
-    rng : numpy Generator of the shuffling (its state is part of the snapshot)
+
+    A batch is an objective, ``params -> (cost, gradients)``, as ``logicat.training.batches``
+    cuts them (``InMemory``, ``FileRows``): the whole set (full-batch gradient descent) or a
+    mini-batch of it.
     """
 
-    def __init__(self, data, params: list[np.ndarray], names: Sequence[str], optimizer, *,
-                 batch_size: int | None = None, shuffle: bool = True,
-                 rng: np.random.Generator | None = None) -> None:
-        self.data = data
+    def __init__(self, params: list[np.ndarray], names: Sequence[str], optimizer) -> None:
         self._params = params
         self.names = tuple(names)
         self.optimizer = optimizer
-        self.batch_size = None if batch_size is None or batch_size >= data.m else batch_size
-        self.shuffle = shuffle
-        self.rng = rng if rng is not None else np.random.default_rng()
 
     def params(self) -> list[np.ndarray]:
         return self._params
 
-    def run(self, first: int, lrs: Sequence[float]) -> np.ndarray:
-        costs = np.empty(len(lrs))
+    def epoch(self, index: int):
         # A diverging run overflows here: the loop reports the non-finite cost or parameters.
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            for j, lr in enumerate(lrs):
-                costs[j] = self._epoch(lr)
-        return costs
+        return np.errstate(over="ignore", invalid="ignore", divide="ignore")
 
-    def _epoch(self, lr: float) -> float:
-        if self.batch_size is None:
-            return self._step(self.data.full(), lr)
-        total = 0.0
-        for objective, k in self.data.batches(self.rng, self.batch_size, self.shuffle):
-            total += self._step(objective, lr) * k
-        return total / self.data.m
-
-    def _step(self, objective, lr: float) -> float:
+    def step(self, objective, lr: float) -> float:
         cost, grads = objective(self._params)
         self.optimizer.step(self._params, grads, lr)
         return cost
@@ -101,15 +80,12 @@ class PrimalSolver(Solver):
     def state(self):
         tensors = {f"optimizer.{k}": v
                    for k, v in self.optimizer.state_dict(self.names).items()}
-        return tensors, {"optimizer": self.optimizer.name,
-                         "rng_state": self.rng.bit_generator.state}
+        return tensors, {"optimizer": self.optimizer.name}
 
     def load_state(self, tensors, meta) -> None:
         prefix = "optimizer."
         self.optimizer.load_state_dict(
             {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}, self.names)
-        if "rng_state" in meta:  # a span-solver checkpoint has none: full batch never shuffles
-            self.rng.bit_generator.state = meta["rng_state"]
 
 
 class GramSolver(Solver):

@@ -20,7 +20,7 @@ logistic regression on one process with cost-only callbacks (``cost_only_callbac
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -163,6 +163,7 @@ class TorchSolver(Solver):
                                    steps=graph_steps, graph=graph, timings=timings)
             self.chunk = self.fused.k
             self._last = None
+            self.batches = self.draws = None  # a fast path: the loop hands it no batches
             return
         self.chunk = 1
         self.model = dense_net(params, activation, self.dtype, dev)
@@ -170,50 +171,35 @@ class TorchSolver(Solver):
         self.optimizer = torch_optimizer(optimizer, [
             {"params": params[0::2], "weight_decay": weight_decay},
             {"params": params[1::2], "weight_decay": 0.0}], 0.0, momentum, betas, epsilon)
-        self.batches = self._loader(X, y, dataset, batch_size, shuffle, seed, num_workers)
-
-    def _loader(self, X, y, dataset, batch_size, shuffle, seed, num_workers
-                ) -> Callable[[], Iterable]:
-        if self.full_batch:
-            Xd, yd = X.to(self.dev), y.to(self.dev)
-            return lambda: [(Xd, yd)]
-        from torch.utils.data import DataLoader, TensorDataset
-
-        loader = DataLoader(
-            dataset if dataset is not None else TensorDataset(X, y),
-            batch_size=batch_size, shuffle=bool(shuffle), num_workers=num_workers,
-            generator=torch.Generator().manual_seed(0 if seed is None else int(seed)),
-            persistent_workers=num_workers > 0,
-        )
-        return lambda: loader
+        #: the batches the loop hands to ``step``, shuffled by ``draws`` (the run's generator)
+        self.batches = TensorBatches(X, y, dataset, batch_size, shuffle, num_workers, dev)
+        self.draws = torch.Generator().manual_seed(0 if seed is None else int(seed))
 
     # ------------------------------------------------------------------ iterations
     def run(self, first: int, lrs: Sequence[float]) -> np.ndarray:
-        if self.mode in ("fused", "cuda_graph"):
-            if len(set(lrs)) > 1:
-                raise ParameterError(f"mode={self.mode!r} needs a constant learning rate.")
-            self._last = (first, self.fused.theta.clone(), lrs[0])
-            return self.fused.run(len(lrs), lrs[0])
-        return np.array([self._epoch(lr) for lr in lrs])
+        """The fused modes' chunk of full-batch iterations (a fast path of the loop)."""
+        if len(set(lrs)) > 1:
+            raise ParameterError(f"mode={self.mode!r} needs a constant learning rate.")
+        self._last = (first, self.fused.theta.clone(), lrs[0])
+        return self.fused.run(len(lrs), lrs[0])
 
-    def _epoch(self, lr: float) -> float:
+    def step(self, batch: tuple[torch.Tensor, torch.Tensor], lr: float) -> torch.Tensor:
+        """One ``torch.optim`` step on a batch (pixels or features, labels); its J, on the
+        device (the loop takes it to the host once an epoch)."""
+        xb, yb = batch
         for group in self.optimizer.param_groups:
             group["lr"] = lr
-        epoch_cost = torch.zeros((), dtype=self.dtype, device=self.dev)
-        for xb, yb in self.batches():
-            xb, yb = _features(xb, self.dtype, self.dev), yb.to(device=self.dev, dtype=self.dtype)
-            self.optimizer.zero_grad(set_to_none=False)
-            J = torch_loss(self.model(xb), yb, self.loss, self.m_total if self.full_batch else None)
-            if self.alpha:
-                k = self.alpha / self.m_total
-                J = J + 0.5 * k * sum((W * W).sum() for W in self.model.weights())
-            J.backward()
-            if self.distributed:
-                J = self._all_reduce(J)
-            share = 1.0 if self.full_batch else xb.shape[0] / self.m_total
-            epoch_cost += J.detach() * share
-            self.optimizer.step()
-        return float(epoch_cost)
+        xb, yb = _features(xb, self.dtype, self.dev), yb.to(device=self.dev, dtype=self.dtype)
+        self.optimizer.zero_grad(set_to_none=False)
+        J = torch_loss(self.model(xb), yb, self.loss, self.m_total if self.full_batch else None)
+        if self.alpha:
+            k = self.alpha / self.m_total
+            J = J + 0.5 * k * sum((W * W).sum() for W in self.model.weights())
+        J.backward()
+        if self.distributed:
+            J = self._all_reduce(J)
+        self.optimizer.step()
+        return J.detach()
 
     def _all_reduce(self, J: torch.Tensor) -> torch.Tensor:
         """Sum every gradient and J over all processes in one all-reduce; the global J."""
@@ -290,6 +276,41 @@ class TorchSolver(Solver):
             self.fused.theta.copy_(self._after(n_done))
 
 
+class TensorBatches:
+    """The torch engine's batches: the whole set (full batch), or the mini-batches PyTorch's
+    ``DataLoader`` cuts from X, y (or from a ``Dataset``), shuffled by the loop's generator
+    (the ``draws`` of each epoch: the one a checkpoint keeps)."""
+
+    def __init__(self, X, y, dataset, batch_size: int | None, shuffle: bool,
+                 num_workers: int, dev: torch.device) -> None:
+        self.m = len(dataset) if dataset is not None else int(X.shape[0])
+        if batch_size is None:
+            self.whole = [(X.to(dev), y.to(dev))]
+            return
+        self.whole = None
+        self._loader_of = lambda draws: _data_loader(X, y, dataset, batch_size, shuffle,
+                                                     num_workers, draws)
+        self._loader = None
+
+    def epoch(self, draws: torch.Generator):
+        if self.whole is not None:
+            yield self.whole[0], self.m
+            return
+        if self._loader is None:  # one loader for the run: its workers persist
+            self._loader = self._loader_of(draws)
+        for xb, yb in self._loader:
+            yield (xb, yb), int(xb.shape[0])
+
+
+def _data_loader(X, y, dataset, batch_size: int, shuffle: bool, num_workers: int,
+                 draws: torch.Generator):
+    from torch.utils.data import DataLoader, TensorDataset
+
+    return DataLoader(dataset if dataset is not None else TensorDataset(X, y),
+                      batch_size=batch_size, shuffle=bool(shuffle), num_workers=num_workers,
+                      generator=draws, persistent_workers=num_workers > 0)
+
+
 def _features(xb: torch.Tensor, dtype: torch.dtype, dev: torch.device) -> torch.Tensor:
     """A batch as features: uint8 pixels -> dtype / 255 (as ``images_to_features``), flattened."""
     xb = xb.to(dev)
@@ -344,7 +365,7 @@ def train_torch(
         cost_only_callbacks=all(is_cost_only(cb) for cb in callbacks), timings=timings,
     )
     return Trainer.of({"max_iter": max_iter, "learning_rate": learning_rate},
-                      callbacks).run(solver)
+                      callbacks).run(solver, data=solver.batches, draws=solver.draws)
 
 
 def train_dataset(
@@ -372,4 +393,5 @@ def train_dataset(
     solver = TorchSolver(None, None, params, loss=loss, device=device, batch_size=batch_size,
                          seed=seed, dataset=dataset, dtype=dtype, num_workers=num_workers)
     return Trainer.of({"max_iter": max_iter, "learning_rate": learning_rate},
-                      list(callbacks or ())).run(solver)
+                      list(callbacks or ())).run(solver, data=solver.batches,
+                                                 draws=solver.draws)
