@@ -10,8 +10,8 @@ cost does not depend on the run's length, so the ratios hold for the default 120
 - B: the ConvNet's solver at git revision ``--baseline-rev`` (before it joined the one
   training path: its own schedule, the images held as one float tensor), run from that
   revision's ``src/`` in a subprocess (``git archive``);
-- M: ``fit_convnet`` on the images in memory (uint8, converted a batch at a time);
-- F: ``fit_convnet`` on the same images in a file of the layout ``logicat pack`` writes
+- M: ``training.fit.fit`` on the images in memory (uint8, converted a batch at a time);
+- F: ``training.fit.fit`` on the same images in a file of the layout ``logicat pack`` writes
   (``--train-file``; chunks of 256 images, the cat file's order): each mini-batch's rows read
   from the HDF5 file when they are trained on.
 
@@ -54,9 +54,13 @@ import numpy as np, torch
 torch.set_num_threads({threads})
 from logicat import load_catvnoncat
 try:
-    from logicat.training.image_fit import fit_convnet
-except ImportError:  # a revision before its rename
-    from logicat.training.minibatch import fit_convnet
+    from logicat.training.fit import fit as fit_convnet
+    from logicat.training.dense_fit import prepare  # noqa: F401  (one fit for every model)
+except ImportError:  # a revision before the one fit
+    try:
+        from logicat.training.image_fit import fit_convnet
+    except ImportError:  # a revision before its rename
+        from logicat.training.minibatch import fit_convnet
 from logicat.training.hyperparameters import CONVNET_DEFAULTS
 d = load_catvnoncat()
 params = {{**CONVNET_DEFAULTS, "max_iter": {epochs}, "device": "cpu"}}
@@ -79,8 +83,8 @@ def baseline(src: Path, epochs: int, threads: int) -> tuple[float, np.ndarray]:
 
 def current(images, y, epochs: int) -> tuple[float, np.ndarray]:
     """M or F: one fit on this checkout's one path."""
+    from logicat.training.fit import fit as fit_convnet
     from logicat.training.hyperparameters import CONVNET_DEFAULTS
-    from logicat.training.image_fit import fit_convnet
 
     params = {**CONVNET_DEFAULTS, "max_iter": epochs, "device": "cpu"}
     start = time.perf_counter()
@@ -162,8 +166,8 @@ def residual_network():
 def network(images, y, epochs: int, layers=None) -> tuple[float, np.ndarray]:
     """R: one fit of ``residual_network`` (or ``layers``: "resnet8", R8) on the one path (the
     default recipe otherwise)."""
+    from logicat.training.fit import fit as fit_convnet
     from logicat.training.hyperparameters import NETWORK_DEFAULTS
-    from logicat.training.image_fit import fit_convnet
 
     params = {**NETWORK_DEFAULTS, "layers": layers or residual_network(), "max_iter": epochs,
               "device": "cpu"}

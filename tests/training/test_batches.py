@@ -1,4 +1,4 @@
-"""Training on the rows of a file (``training.batches.FileRows`` through ``fit_file``) against
+"""Training on the rows of a file (``training.batches.FileRows`` through the one ``fit``) against
 in-memory training and the reference math (reading the file: tests/data/test_chunks.py; the
 command: tests/cli/test_out_of_core.py)."""
 
@@ -15,13 +15,13 @@ from logicat.model import Model
 from logicat.nn.families import logistic_layers
 from logicat.nn.loss import cost_and_gradients
 from logicat.training.batches import FileRows
-from logicat.training.fit import DEFAULTS, fit_file
+from logicat.training.fit import DEFAULTS, fit
 from tests.conftest import write_h5
 
 
 def stream(source, chunk_rows=512, **params):
     """Train on the file's rows with these hyperparameters (the lesson's run otherwise)."""
-    return fit_file({**DEFAULTS, **params}, source, chunk_rows=chunk_rows).result
+    return fit({**DEFAULTS, **params}, source, source.y, chunk_rows=chunk_rows).result
 
 
 def test_exact_gradient_descent_equals_in_memory_training(cat_h5, cat_data):

@@ -60,7 +60,7 @@ def images():
 
 
 def _members(params, images, y, callbacks=(), **kwargs):
-    from logicat.training.image_fit import fit_convnet
+    from logicat.training.fit import fit as fit_convnet
 
     return fit_members(params, images, y, fit_convnet, callbacks, **kwargs)
 

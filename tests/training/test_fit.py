@@ -1,77 +1,54 @@
-"""``logicat.training.fit``: what is checked once for every estimator before any training - a
-class_weight key that is not a label of y, an early-stopping split without both classes (made
-by ``data.splits.held_out_rows``, tested on its own in tests/data/test_splits.py)."""
+"""``logicat.training.fit``: one fit for every model and every source - features or images, in
+memory or streamed from a packed file - each prepared by its model (test_dense_fit.py,
+test_image_fit.py), checked and weighed the same way (test_labels.py), run by the one loop."""
 
 from __future__ import annotations
-
-import re
 
 import numpy as np
 import pytest
 
-from logicat import ConvNetClassifier, LogisticRegression, MLPClassifier
-from logicat.core.errors import ParameterError
-
-#: 20 cats and 40 others, as tiny images (the ConvNet) or their features (the dense models)
-Y = np.array(["cat"] * 20 + ["non-cat"] * 40)
-IMAGES = np.random.default_rng(0).integers(0, 256, (60, 8, 8, 3), dtype=np.uint8)
-
-ESTIMATORS = {
-    "LogisticRegression": lambda **kw: LogisticRegression(max_iter=5, **kw),
-    "MLPClassifier": lambda **kw: MLPClassifier(hidden_layer_sizes=(3,), max_iter=5, **kw),
-    "ConvNetClassifier": lambda **kw: ConvNetClassifier(widths=(4,), max_iter=1, device="cpu",
-                                                        **kw),
-}
+from logicat.data.chunks import H5Images
+from logicat.data.features import images_to_features
+from logicat.training.fit import DEFAULTS, fit
+from logicat.training.hyperparameters import CONVNET_DEFAULTS, MLP_DEFAULTS
+from tests.conftest import TINY
 
 
-def _fit(name: str, **params):
-    """Fit the estimator ``name``; the number of iterations it started (0 if refused first)."""
-    if name == "ConvNetClassifier":
-        pytest.importorskip("torch")
-    started = []
-    X = IMAGES if name == "ConvNetClassifier" else IMAGES.reshape(60, -1) / 255
-    ESTIMATORS[name](callbacks=[started.append], **params).fit(X, Y)
-    return len(started)
-
-
-@pytest.mark.parametrize("name", ESTIMATORS)
-@pytest.mark.parametrize(("class_weight", "got"), [
-    ({"dog": 2}, "'dog'"),
-    ({"cat": 2, 1: 0.5, "fox": 3}, "1, 'fox'"),
+@pytest.mark.parametrize(("params", "solver", "shape"), [
+    ({**DEFAULTS, "max_iter": 2000}, "gram", (12288,)),  # the lesson's run: the span solver
+    ({**DEFAULTS, "max_iter": 3, "batch_size": 64}, "primal", (12288,)),
+    ({**MLP_DEFAULTS, "hidden_layer_sizes": (4,), "max_iter": 3, "standardize": True},
+     "primal", (12288,)),
 ])
-def test_a_class_weight_key_that_is_not_a_label_of_y_is_refused_before_training(
-        name, class_weight, got):
-    started = []
-    with pytest.raises(ValueError) as err:
-        started.append(_fit(name, class_weight=class_weight))
-    assert isinstance(err.value, ParameterError) and started == []
-    assert str(err.value) == ("The 'class_weight' parameter's keys must be labels of y, one of "
-                              f"['cat', 'non-cat']. Got {got} instead.")
+def test_a_model_of_features_from_memory(cat_features, params, solver, shape):
+    X, y, _, _ = cat_features
+    done = fit(params, X, y)
+    assert (done.solver, done.input_shape, done.result.n_iter) == (
+        solver, shape, params["max_iter"])
+    model = done.to_model(params)
+    assert model.proba(X[:5]).shape == (5,)
+    assert (done.feature_mean is not None) == params["standardize"]
 
 
-@pytest.mark.parametrize("name", ESTIMATORS)
-def test_a_class_weight_for_one_label_only_still_trains(name):
-    assert _fit(name, class_weight={"cat": 2.0}) > 0
+def test_one_recipe_trains_the_same_from_memory_and_from_its_file(cat_h5, cat_data):
+    """The lesson's features in memory and the same images streamed from their file: one
+    pipeline, the same costs (the chunked sums differ in their last digits only)."""
+    params = {**DEFAULTS, "max_iter": 30, "solver": "primal"}
+    in_memory = fit(params, images_to_features(cat_data.train_x), cat_data.train_y)
+    with H5Images(cat_h5) as source:
+        streamed = fit(params, source, source.y)
+    np.testing.assert_allclose(streamed.result.cost_history, in_memory.result.cost_history,
+                               rtol=0, atol=1e-13)
 
 
-@pytest.mark.parametrize("name", ["LogisticRegression", "ConvNetClassifier"])
-@pytest.mark.parametrize(("fraction", "message"), [
-    (0.001, "validation_fraction=0.001 holds out 0 of the 60 images; early stopping needs at "
-            "least one image of each class held out (validation_fraction >= 0.026 here)."),
-    (0.02, "validation_fraction=0.02 holds out 1 of the 60 images; early stopping needs at "
-           "least one image of each class held out (validation_fraction >= 0.026 here)."),
-    (0.99, "validation_fraction=0.99 holds out 60 of the 60 images; early stopping needs at "
-           "least one image of each class left for training (validation_fraction <= 0.974 "
-           "here)."),
-])
-def test_early_stopping_refuses_a_split_without_both_classes_in_each_part(name, fraction,
-                                                                          message):
-    with pytest.raises(ValueError, match=re.escape(message)) as err:
-        _fit(name, early_stopping=True, validation_fraction=fraction)
-    assert err.value.parameter == "validation_fraction"
-
-
-@pytest.mark.filterwarnings("ignore:LogisticRegression. max_iter=5 reached")
-@pytest.mark.parametrize("fraction", [0.026, 0.974])
-def test_the_bounds_it_states_are_the_fractions_that_work(fraction):
-    assert _fit("LogisticRegression", early_stopping=True, validation_fraction=fraction) > 0
+def test_an_image_network_takes_images_or_the_lessons_features(cat_data):
+    pytest.importorskip("torch")
+    params = {**CONVNET_DEFAULTS, **TINY, "max_iter": 1}
+    x, y = cat_data.train_x[:40, ::4, ::4], cat_data.train_y[:40]
+    images = fit(params, x, y)
+    features = fit(params, x.reshape(40, -1) / 255.0, y)
+    assert (images.solver, images.input_shape) == ("minibatch", (3, 16, 16))
+    np.testing.assert_allclose(features.result.cost_history, images.result.cost_history,
+                               rtol=1e-6)
+    with pytest.raises(ValueError, match=r"y must have shape \(40,\) for 40 images"):
+        fit(params, x, y[:39])

@@ -21,8 +21,8 @@ from logicat.io.files import (  # noqa: E402
 )
 from logicat.nn.hyperparameters import OPTIMIZERS  # noqa: E402
 from logicat.training.callbacks import Checkpoint  # noqa: E402
+from logicat.training.fit import fit as fit_convnet  # noqa: E402
 from logicat.training.hyperparameters import CONVNET_DEFAULTS  # noqa: E402
-from logicat.training.image_fit import fit_convnet  # noqa: E402
 from tests.conftest import TINY  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

@@ -1,9 +1,9 @@
 """``logicat train --train-file BIG.h5``: training streamed from a file in chunks.
 
 Called by ``logicat train``; prints the same cost table, accuracies and model file as in-memory
-training, through ``logicat.training.fit.fit_file``. Without ``--batch-size``: exact full-batch
-gradient descent, one pass over the file per iteration. With it: mini-batches of a block
-shuffle, ``--iterations`` counting epochs (passes over the file).
+training, through ``logicat.training.fit.fit`` (the rows streamed). Without ``--batch-size``:
+exact full-batch gradient descent, one pass over the file per iteration. With it: mini-batches
+of a block shuffle, ``--iterations`` counting epochs (passes over the file).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def train_from_file(params: dict, *, train_file: Path, data_dir, progress, out: 
     from logicat.data.chunks import H5Images
     from logicat.data.features import images_to_features, preprocessing_spec
     from logicat.evaluate.metrics import accuracy_percent
-    from logicat.training.fit import fit_file
+    from logicat.training.fit import fit
 
     bar, callbacks = progress
     batch_size, dtype = params["batch_size"], params["dtype"]
@@ -39,7 +39,7 @@ def train_from_file(params: dict, *, train_file: Path, data_dir, progress, out: 
                    f"{chunk_rows}; {mode}")
         start = time.perf_counter()
         try:
-            done = fit_file(params, source, chunk_rows=chunk_rows, callbacks=callbacks)
+            done = fit(params, source, source.y, callbacks, chunk_rows=chunk_rows)
         finally:
             bar.close()
         seconds = time.perf_counter() - start

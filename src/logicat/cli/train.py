@@ -233,7 +233,8 @@ def _train(data_dir, kind, hidden, activation, init, learning_rate, iterations, 
     from logicat.data import find_catvnoncat
     from logicat.data.features import images_to_features, preprocessing_spec
     from logicat.evaluate.metrics import accuracy_percent, percent_correct
-    from logicat.training.fit import check_both_classes, early_stopping_message
+    from logicat.training.fit import early_stopping_message
+    from logicat.training.labels import check_both_classes
 
     if group is None:
         image_set = training_set(*data)

@@ -10,7 +10,7 @@ from typing import Any
 import click
 import numpy as np
 
-from logicat.training.ensemble import fit_labels, member_checkpoint
+from logicat.training.ensemble import fit_labels, member_checkpoint, member_logits
 
 #: train's options that have no meaning for a ConvNet, and why (what to use instead)
 NO_MEANING = {
@@ -201,8 +201,8 @@ def train_convnet(params: dict[str, Any], data: tuple, train_file: Path | None,
     from logicat.data.features import images_to_features, preprocessing_spec
     from logicat.evaluate.metrics import accuracy_percent
     from logicat.training.ensemble import fit_members
-    from logicat.training.fit import check_both_classes, early_stopping_message
-    from logicat.training.image_fit import fit_convnet, member_logits
+    from logicat.training.fit import early_stopping_message, fit
+    from logicat.training.labels import check_both_classes
 
     several = params["n_members"] > 1 or params["calibration"] is not None
     # an ensemble's checkpoints are one per fit, beside the path given (check_ensemble_resume)
@@ -211,7 +211,7 @@ def train_convnet(params: dict[str, Any], data: tuple, train_file: Path | None,
     main = group is None or group.is_main
     bar, callbacks = topts.progress(training, 10 if print_every is None else print_every,
                                     "epoch")
-    parallel = partial(fit_convnet, distributed=group is not None)
+    parallel = partial(fit, distributed=group is not None)
     if group is not None:
         refuse_processes(params)
     if several:

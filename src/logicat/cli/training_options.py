@@ -160,8 +160,8 @@ def default_checkpoint(out: Path) -> Path:
 
 def fit_with_checkpoints(params: dict[str, Any], X, y, options: dict[str, Any],
                          path: Path | None, callbacks: list, fit=None, unit: str = "iteration"):
-    """``fit`` (default ``logicat.training.fit.fit``; the ConvNet's is
-    ``logicat.training.image_fit.fit_convnet``) with the options' checkpoints
+    """``fit`` (default ``logicat.training.fit.fit``; an ensemble's is
+    ``training.ensemble.fit_members``) with the options' checkpoints
     (``training.checkpointing.fit_checkpointed``), as ``run_fit`` reports it."""
     from logicat.training.checkpointing import fit_checkpointed
 

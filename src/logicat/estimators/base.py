@@ -130,7 +130,7 @@ class GradientDescentClassifier(BinaryClassifier):
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
                                                  ensure_non_negative=True)
         snapshot = None if resume_from is None else load_checkpoint(resume_from)
-        done = fit(params, X, y01, sample_weight, classes=self.classes_,
+        done = fit(params, X, y01, sample_weight=sample_weight, classes=self.classes_,
                    callbacks=self._callbacks("iteration" if self.batch_size is None
                                              else "epoch"), warm=warm, resume=snapshot,
                    resume_source=str(resume_from))

@@ -25,9 +25,10 @@ from logicat.core.validation import check_params
 from logicat.estimators.base import BinaryClassifier, encode_binary_labels
 from logicat.model import Model
 from logicat.nn.architectures import convnet, image_spec
-from logicat.training.ensemble import fit_members
+from logicat.training.ensemble import fit_members, member_logits
+from logicat.training.fit import fit
 from logicat.training.hyperparameters import CONVNET_CONSTRAINTS, CONVNET_DEFAULTS, json_params
-from logicat.training.image_fit import as_images, fit_convnet, member_logits
+from logicat.training.image_fit import as_images
 
 _D = CONVNET_DEFAULTS
 
@@ -198,7 +199,7 @@ class ConvNetClassifier(BinaryClassifier):
                                                  ensure_non_negative=True)
         params = self.get_params()
         check_params(CONVNET_CONSTRAINTS, params)
-        done = fit_members(params, images, y01, fit_convnet, self._callbacks("epoch"),
+        done = fit_members(params, images, y01, fit, self._callbacks("epoch"),
                            sample_weight=sample_weight, classes=classes,
                            logits=lambda member, rows: member_logits(member, params, images,
                                                                      rows),

@@ -1,6 +1,6 @@
 """A fit with checkpoints: the policy of saving and resuming a run, for any fit and any front end.
 
-``fit_checkpointed`` runs one fit (``training.fit.fit``, ``training.image_fit.fit_convnet``)
+``fit_checkpointed`` runs one fit (``training.fit.fit``)
 saving a checkpoint every ``every`` iterations (or epochs) and on Ctrl-C, and resuming from
 one when asked; ``fit_ensemble_checkpointed`` does the same for the several fits of an ensemble
 or a calibration (``training.ensemble.fit_members``), one file per fit beside the path

@@ -31,7 +31,8 @@ from logicat.core.errors import ParameterError
 from logicat.model import Model
 from logicat.nn.hyperparameters import MAX_SEED
 from logicat.nn.output import Output, fit_temperature, training_prior
-from logicat.training.fit import Fit, class_weighted
+from logicat.training.fit import Fit
+from logicat.training.labels import class_weighted
 
 
 def member_checkpoint(path: Path, label: str) -> Path:
@@ -121,7 +122,7 @@ def fit_members(params: Mapping[str, Any], images: Any, y01: np.ndarray,
     """Train the ensemble and fit the calibration of ``params`` (see the module docstring).
 
     fit : one member's fit, ``fit(params, images, y01, callbacks, sample_weight=, classes=,
-        **fit_kwargs)`` (``logicat.training.image_fit.fit_convnet``)
+        **fit_kwargs)`` (``logicat.training.fit.fit``)
     logits : (a member's Fit, rows) -> its logits (before the output step) on those rows of
         ``images``, for the out-of-fold logits
     checkpoint : each fit's label ("member-2", "calibration-1") -> (more callbacks for it, the
@@ -235,3 +236,16 @@ def _rows(images: Any, rows: np.ndarray) -> Any:
 
         return RowsOf(images, rows)
     return np.asarray(images)[rows]
+
+
+def member_logits(done: Fit, params: Mapping[str, Any], images: Any, rows: np.ndarray
+                  ) -> np.ndarray:
+    """One fit's logits (its test-time augmentation included, before any output step) on those
+    ``rows`` of ``images`` (in memory, or a packed file): an ensemble's out-of-fold logits."""
+    from logicat.training.image_fit import image_source
+
+    x = image_source(images).rows(np.asarray(rows))
+    features = x.reshape(len(x), -1)
+    if features.dtype == np.uint8:
+        features = features / 255.0
+    return done.to_model(params).member_logits(features)[0]

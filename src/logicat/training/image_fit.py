@@ -12,30 +12,23 @@ mini-batch at a time and never loaded whole.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from logicat.core.errors import ParameterError, ShapeError
-from logicat.core.validation import check_params
+from logicat.core.validation import check_memory
 from logicat.io.files import Snapshot
+from logicat.nn.bounds import training_bytes
 from logicat.nn.convnet import layers, spec_of
 from logicat.nn.output import training_prior
-from logicat.training.fit import (
-    Fit,
-    _split,
-    check_both_classes,
-    check_training_memory,
-    class_weighted,
-)
-from logicat.training.hyperparameters import (
-    CONVNET_CONSTRAINTS,
-    check_resumable,
-    data_fingerprint,
-    run_meta,
-)
-from logicat.training.loop import Callback, Trainer
+from logicat.training.hyperparameters import CONVNET_CONSTRAINTS as CONSTRAINTS
+from logicat.training.hyperparameters import data_fingerprint
+from logicat.training.labels import held_out
+from logicat.training.setup import Setup
+
+__all__ = ["CONSTRAINTS", "as_images", "examples", "image_source", "prepare"]
 
 #: The name of the ConvNet's solver in model files: torch.optim steps on augmented mini-batches.
 SOLVER = "minibatch"
@@ -75,13 +68,25 @@ def as_images(X: Any, name: str = "X") -> np.ndarray:
 
 
 # ------------------------------------------------------------------ where the images come from
-class InMemoryImages:
+class _Images:
+    """What the fit asks of every image source."""
+
+    noun = "images"
+    weight_dtype = np.float64
+
+    def fingerprint(self, y01: np.ndarray, weights: np.ndarray | None) -> str:
+        """The run's data, for a checkpoint: the images' digest, the labels and weights."""
+        return data_fingerprint(y01.astype(np.int64), weights, head=self.digest())
+
+
+class InMemoryImages(_Images):
     """Images held in memory: uint8 (m, s, s, 3) or [0, 1] floats of that shape."""
 
     def __init__(self, images: np.ndarray) -> None:
         self.images = images
         self.m, self.image_size = len(images), int(images.shape[1])
         self.name = "y"  # what a message about the labels names
+        self.n_features = 3 * self.image_size ** 2
 
     def rows(self, idx: np.ndarray) -> np.ndarray:
         return self.images[idx]
@@ -94,11 +99,11 @@ class InMemoryImages:
         x = images_to_tensor(self.images)  # (m, 3, s, s) float32
         return x.mean(dim=(0, 2, 3)).numpy(), x.std(dim=(0, 2, 3)).numpy()
 
-    def fingerprint(self) -> str:
+    def digest(self) -> str:
         return data_fingerprint(self.images)
 
 
-class FileImages:
+class FileImages(_Images):
     """The images of a packed HDF5 file (``H5Images``), or some of its rows (``rows``): each
     mini-batch's rows are read when it is trained on (in file order), so memory holds one batch,
     not the file."""
@@ -109,6 +114,7 @@ class FileImages:
         self.m = source.m if rows is None else len(self.subset)
         self.image_size = source.image_size
         self.name = str(source.path)
+        self.n_features = 3 * self.image_size ** 2
         self._shape = (source.image_size, source.image_size, 3)
 
     def rows(self, idx: np.ndarray) -> np.ndarray:
@@ -134,7 +140,7 @@ class FileImages:
         var = np.maximum(squares - count * mean * mean, 0.0) / max(count - 1, 1)
         return mean.astype(np.float32), np.sqrt(var).astype(np.float32)
 
-    def fingerprint(self) -> str:
+    def digest(self) -> str:
         from logicat.data import file_sha256
 
         digest = file_sha256(self.source.path)
@@ -143,14 +149,14 @@ class FileImages:
 
 class RowsOf:
     """Some rows of a packed file (``H5Images``), to train on those only (an ensemble's
-    member): ``fit_convnet(params, RowsOf(source, rows), y[rows])``."""
+    member): ``fit(params, RowsOf(source, rows), y[rows])``."""
 
     def __init__(self, source, rows: np.ndarray) -> None:
         self.source, self.rows = source, np.asarray(rows, np.int64)
 
 
 def image_source(images: Any) -> InMemoryImages | FileImages:
-    """What ``fit_convnet`` trains on: a packed file (``H5Images``), some of its rows
+    """What an image network trains on: a packed file (``H5Images``), some of its rows
     (``RowsOf``) or images in memory."""
     if isinstance(images, RowsOf):
         return FileImages(images.source, images.rows)
@@ -159,38 +165,11 @@ def image_source(images: Any) -> InMemoryImages | FileImages:
     return InMemoryImages(as_images(images))
 
 
-# ------------------------------------------------------------------------------ the fit
-def fit_convnet(params: Mapping[str, Any], images: Any, y01: np.ndarray,
-                callbacks: Sequence[Callback] = (), *, sample_weight: np.ndarray | None = None,
-                classes: Sequence[Any] = (0, 1), resume: Snapshot | None = None,
-                resume_source: str = "the checkpoint", distributed: bool = False) -> Fit:
-    """Train the ConvNet of ``params`` on ``images`` - uint8 or [0, 1] floats (m, s, s, 3), or
-    a packed file (``logicat.data.chunks.H5Images``) - and labels ``y01`` (m,) in {0, 1}.
-
-    sample_weight : (m,) weights >= 0 or None; ``params["class_weight"]`` multiplies into them
-    classes : the labels behind 0 and 1 (the keys of a ``class_weight`` dict)
-    resume : a checkpoint's snapshot to continue from, exactly
-    distributed : train data-parallel in the ``torch.distributed`` group this process is in
-        (every process calls this with the same arguments; each trains on its share of each
-        batch, the gradients and batch-norm statistics summed over all)
-    """
-    from logicat.engines.torch import require_torch
-
-    require_torch()
-    import torch
-
-    from logicat.training.image_solver import ConvNetSolver
-    from logicat.training.torch_solver import resolve_device
-
-    check_params(CONVNET_CONSTRAINTS, {k: v for k, v in params.items()
-                                       if k in CONVNET_CONSTRAINTS})
+# ------------------------------------------------------------------------- the preparation
+def examples(images: Any, params: Mapping[str, Any], chunk_rows: int = 0
+             ) -> InMemoryImages | FileImages:
+    """Where the images come from (``image_source``), checked against the recipe."""
     source = image_source(images)
-    y01 = np.asarray(y01)
-    if y01.shape != (source.m,):
-        raise ShapeError(f"y must have shape ({source.m},) for {source.m} images. Got shape "
-                         f"{y01.shape} instead.")
-    check_both_classes(y01, source.name)
-    spec = spec_of(params, source.image_size)
     if params["crop"] == "pad" and int(params["crop_pad"]) >= source.image_size:
         raise ParameterError(f"The 'crop_pad' parameter must be smaller than the images' side "
                              f"(their border is reflected): {source.image_size}x"
@@ -199,17 +178,35 @@ def fit_convnet(params: Mapping[str, Any], images: Any, y01: np.ndarray,
     if params.get("average") and params["early_stopping"]:
         raise ParameterError("The 'average' parameter averages the weights over the run, and "
                              "early stopping keeps one epoch's: choose one.")
-    weights = class_weighted(y01, sample_weight, params["class_weight"], classes, np.float64)
-    meta = run_meta(params, 3 * source.image_size ** 2, lambda: data_fingerprint(
-        y01.astype(np.int64), weights, head=source.fingerprint()))
-    if resume is not None:
-        check_resumable(resume, meta(), resume_source)
-    train, val = _split(y01, params, np.random.default_rng(params["random_state"]), resume)
+    return source
+
+
+def prepare(params: Mapping[str, Any], source: InMemoryImages | FileImages, y01: np.ndarray,
+            weights: np.ndarray | None, *, resume: Snapshot | None = None,
+            distributed: bool = False, **_: Any) -> Setup:
+    """The image network of ``params`` on ``source``, ready for the loop: the rows held out
+    for early stopping, the memory it needs, the device, and ``ConvNetSolver`` with its
+    batches and the run's generator. ``distributed``: train data-parallel in the
+    ``torch.distributed`` group this process is in (every process calls the fit with the same
+    arguments; each trains on its share of each batch, the gradients and batch-norm statistics
+    summed over all)."""
+    from logicat.engines.torch import require_torch
+
+    require_torch()
+    import torch
+
+    from logicat.training.image_solver import ConvNetSolver
+    from logicat.training.torch_solver import resolve_device
+
+    spec = spec_of(params, source.image_size)
+    train, val = held_out(y01, params, np.random.default_rng(params["random_state"]), resume)
     if train is None:
         train = np.arange(source.m)
+    size = spec.image_size
     # before anything is allocated: training the layers in float32, a batch at a time
-    check_training_memory(layers(spec), (3, spec.image_size, spec.image_size), np.float32,
-                          int(params["batch_size"]), f"the {spec.description}")
+    rows = int(params["batch_size"])
+    check_memory(training_bytes(layers(spec), (3, size, size), np.float32, rows),
+                 f"the {spec.description} in steps of {rows} examples", ParameterError)
     device = resolve_device(params["device"])
     if distributed:
         import torch.distributed as torch_dist
@@ -221,30 +218,9 @@ def fit_convnet(params: Mapping[str, Any], images: Any, y01: np.ndarray,
                                  "(logicat train --nproc N starts one).")
     solver = ConvNetSolver(spec, source, y01, train, dict(params), device, weights,
                            distributed=distributed)
-    validation = None if val is None else _validation(solver, val)
-    trainer = Trainer.of(params, callbacks, steps_per_epoch=solver.steps_per_epoch,
-                         validation=validation, meta=meta, watch_at_once=True,
-                         extra_tensors={} if val is None else {"validation_indices": val})
-    # the schedule decays to 0 by design: running to max_iter is no failure to converge, and
-    # early stopping only guards against overfitting (no ConvergenceWarning)
-    size = spec.image_size
-    return Fit(trainer.run(solver, resume, data=solver.batches, draws=solver.draws), SOLVER, spec.layers(), (3, size, size),
-               tta=spec.tta, held_out=val,
-               training_prior=training_prior(y01[train], None if weights is None
-                                             else weights[train]))
-
-
-def _validation(solver, rows: np.ndarray) -> Callable[[list[np.ndarray]], float]:
-    """params -> the validation cost, computed by the solver's own network (which holds them)."""
-    return lambda params: solver.validation_cost(rows)
-
-
-def member_logits(done: Fit, params: Mapping[str, Any], images: Any, rows: np.ndarray
-                  ) -> np.ndarray:
-    """One fit's logits (its test-time augmentation included, before any output step) on those
-    ``rows`` of ``images`` (in memory, or a packed file): an ensemble's out-of-fold logits."""
-    x = image_source(images).rows(np.asarray(rows))
-    features = x.reshape(len(x), -1)
-    if features.dtype == np.uint8:
-        features = features / 255.0
-    return done.to_model(params).member_logits(features)[0]
+    validation = None if val is None else (lambda params: solver.validation_cost(val))
+    return Setup(solver, solver.batches, solver.draws, SOLVER, spec.layers(), (3, size, size),
+                 validation=validation, held_out=val, tta=spec.tta,
+                 training_prior=training_prior(y01[train], None if weights is None
+                                               else weights[train]),
+                 scheduled=True)

@@ -1,28 +1,14 @@
 """The one training loop: the loop owns the epochs, the solver computes a step.
 
-The loop runs the epochs. Each epoch it asks the data (``logicat.training.batches``: features
-in memory or rows of a file; ``training.image_batches``: images, augmented) for that epoch's
-mini-batches, cut in an order drawn from the run's one random generator (``draws``: NumPy's or
-torch's), and hands each batch to the solver with its learning rate; the solver computes one
-step and returns the batch's cost. Everything else lives here, once: the learning rate of each
-step, the epoch's cost (its batches' costs weighted by their sizes; J itself for one batch of
-all the examples), the cost history, the divergence rule, the ``tol`` / early-stopping rule,
-the validation cost and the best parameters, the callbacks, the snapshot of the whole state -
-the random generator's included - for exact resumption, and the ``FitResult``.
-
-A solver is an object with (``Solver`` gives the defaults):
-
-    names            the parameters' names in snapshots ("coef", "intercept"; "coefs.0", ...)
-    step(batch, lr)  one update on a batch the data gave; returns its cost before the update
-    epoch(index)     a context manager around one epoch's steps (numeric settings, and what the
-                     solver does at an epoch's end: weight averaging)
-    steps_per_epoch  schedule steps per epoch: 1 (the step size changes once an epoch), or
-                     the mini-batches of an epoch (the image networks: one rate per step)
-    params()         the current parameters (host NumPy arrays, views allowed)
-    params_finite()  whether every parameter is finite
-    state() / load_state(tensors, meta)   the optimizer's state
-    set_params(params), final_params()
-    sync_stop(stop)  every process agrees to stop (data parallelism); default: ``stop``
+The loop runs the epochs. Each epoch it asks the data (``training.batches``: features in memory
+or rows of a file; ``torch_solver.TensorBatches``; ``image_solver.ImageBatches``: images,
+augmented) for that epoch's batches, cut in an order drawn from the run's one random
+generator (``draws``: NumPy's or torch's), and hands each batch to the solver with its rate;
+the solver computes one step and returns the batch's cost. All else lives here, once: each
+step's learning rate, the epoch's cost (its batches' costs weighted by their sizes; J itself
+for one batch of all the examples), the cost history, the divergence rule, the ``tol`` /
+early-stopping rule, the validation cost and the best parameters, the callbacks, the snapshot
+of the whole state - the generator's too - for exact resumption, and the ``FitResult``.
 
 Two documented fast paths run many full-batch iterations per call instead of one step each -
 the span solver (``solvers.GramSolver``) and the fused torch loop (``torch_solver``, on CUDA a
@@ -43,6 +29,7 @@ import numpy as np
 from logicat.core.errors import ModelFileError, ParameterError
 from logicat.core.validation import check_memory
 from logicat.io.files import Snapshot
+from logicat.training.draws import draws_state, load_draws
 from logicat.training.rules import Divergence, Plateau
 
 
@@ -131,7 +118,10 @@ class Batches:
 
 
 class Solver:
-    """Defaults of the solver protocol (see the module docstring) for one-step solvers."""
+    """The solver protocol, with defaults: ``names`` (the parameters' names in snapshots),
+    ``step`` and ``epoch``, ``steps_per_epoch`` (1: the rate changes once an epoch; else one
+    rate per step), the parameters, the optimizer's ``state``, and ``sync_stop`` (every
+    process agrees to stop, under data parallelism)."""
 
     names: tuple[str, ...] = ()
     chunk = 1
@@ -407,32 +397,3 @@ class Trainer:
         self._divergence.start = meta.get("divergence_start")
         return n_done
 
-
-def draws_state(draws: Any) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """What a snapshot keeps of the run's random generator: a NumPy generator's state as
-    ``rng_state`` (JSON), a torch generator's as the tensor ``rng.generator`` (uint8)."""
-    if draws is None:
-        return {}, {}
-    if isinstance(draws, np.random.Generator):
-        return {}, {"rng_state": draws.bit_generator.state}
-    return {"rng.generator": draws.get_state().numpy().copy()}, {}
-
-
-def load_draws(draws: Any, tensors: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
-    """Put back what ``draws_state`` kept (a snapshot without it - full batch never draws -
-    leaves ``draws`` as it is); a state that is not one the generator wrote is a
-    ``ModelFileError``."""
-    if draws is None:
-        return
-    try:
-        if isinstance(draws, np.random.Generator):
-            if "rng_state" in meta:
-                draws.bit_generator.state = meta["rng_state"]
-        elif "rng.generator" in tensors:
-            import torch
-
-            draws.set_state(torch.from_numpy(np.array(tensors["rng.generator"])))
-    except (KeyError, TypeError, RuntimeError, ValueError) as e:
-        who = "NumPy" if isinstance(draws, np.random.Generator) else "torch"
-        raise ModelFileError(f"the checkpoint's random generator state is not one {who} "
-                             f"wrote ({str(e).splitlines()[0][:80]}).") from None

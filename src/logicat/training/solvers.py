@@ -4,8 +4,9 @@ r"""How the iterations are computed: the solvers behind ``solver=``, and the rul
   dJ/dtheta), with any update rule of ``logicat.training.optimizers``, one step per batch the
   loop hands it - the whole set or mini-batches, from memory or from a file
   (``logicat.training.batches``), with any engine's objective.
-- ``GramSolver`` ("gram"), a documented fast path of the loop: full-batch gradient descent in the span of the examples. Every
-  gradient-descent update adds a combination of the training examples to w:
+- ``GramSolver`` ("gram"), a documented fast path of the loop: full-batch gradient descent in
+  the span of the examples. Every gradient-descent update adds a combination of the training
+  examples to w:
 
       dJ/dw = X^T dz / m    so    w_t = w_0 + X^T a_t,  a_t in R^m,  a_{t+1} = a_t - alpha dz_t / m
 

@@ -1,0 +1,76 @@
+"""``logicat.training.dense_fit``: a model of features prepared for the one fit - from arrays in
+memory or from the rows of a packed file, which now checkpoint and resume like any run (the
+solvers themselves: test_solvers.py, test_torch_solver.py; the file's batches: test_batches.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from logicat.core.errors import ParameterError
+from logicat.data.chunks import H5Images
+from logicat.io.files import load_checkpoint
+from logicat.training.callbacks import Checkpoint
+from logicat.training.dense_fit import FileFeatures, Features, choose_solver
+from logicat.training.fit import DEFAULTS, fit
+from tests.conftest import write_h5
+
+#: mini-batch SGD with Adam on the file's rows: the run's generator draws every epoch's order
+STREAMED = {**DEFAULTS, "batch_size": 50, "optimizer": "adam", "learning_rate": 1e-3,
+            "random_state": 3}
+
+
+def test_a_streamed_run_resumes_from_its_checkpoint_exactly(cat_h5, tmp_path):
+    """Out of core, killed after epoch 2 and resumed: the uninterrupted run's costs and
+    parameters, bit for bit (the optimizer's moments and the block shuffle's generator are in
+    the checkpoint, the file's SHA-256 in its record of the data)."""
+    path = tmp_path / "ck.safetensors"
+    with H5Images(cat_h5) as source:
+        whole = fit({**STREAMED, "max_iter": 4}, source, source.y, chunk_rows=64)
+        fit({**STREAMED, "max_iter": 2}, source, source.y, [Checkpoint(path, every=2)],
+            chunk_rows=64)
+        assert "rng_state" in load_checkpoint(path).meta
+        resumed = fit({**STREAMED, "max_iter": 4}, source, source.y, chunk_rows=64,
+                      resume=load_checkpoint(path), resume_source=str(path))
+    np.testing.assert_array_equal(resumed.result.cost_history, whole.result.cost_history)
+    for a, b in zip(resumed.result.params, whole.result.params, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_checkpoint_of_another_file_is_refused(cat_h5, cat_data, tmp_path):
+    path = tmp_path / "ck.safetensors"
+    other = write_h5(tmp_path / "other.h5", cat_data.train_x[::-1], cat_data.train_y[::-1])
+    with H5Images(cat_h5) as source:
+        fit({**STREAMED, "max_iter": 1}, source, source.y, [Checkpoint(path, every=1)])
+    with H5Images(other) as source, pytest.raises(ParameterError, match="other data"):
+        fit({**STREAMED, "max_iter": 2}, source, source.y, resume=load_checkpoint(path))
+
+
+@pytest.mark.parametrize("name", ["early_stopping", "standardize", "class_weight"])
+def test_what_needs_the_data_in_memory_is_refused_for_a_file(cat_h5, name):
+    value = "balanced" if name == "class_weight" else True
+    with H5Images(cat_h5) as source, pytest.raises(
+            ParameterError, match=f"The '{name}' parameter needs the data in memory"):
+        fit({**DEFAULTS, name: value}, source, source.y)
+
+
+def test_the_run_is_fingerprinted_by_its_data(cat_h5, cat_features):
+    X, y, _, _ = cat_features
+    one, flipped = Features(X), Features(X[::-1])
+    assert one.fingerprint(y, None) == Features(X.copy()).fingerprint(y, None)
+    assert one.fingerprint(y, None) != flipped.fingerprint(y, None)
+    assert one.fingerprint(y, None) != one.fingerprint(y, np.ones(len(y)))
+    with H5Images(cat_h5) as source:
+        streamed = FileFeatures(source, np.float64)
+        assert (streamed.m, streamed.n_features) == X.shape
+        assert streamed.fingerprint(y, None) == FileFeatures(source, "float32").fingerprint(
+            y, None)
+
+
+def test_auto_takes_the_span_solver_only_when_it_pays_and_nothing_is_in_its_way():
+    params = {**DEFAULTS, "max_iter": 2000}
+    assert choose_solver(params, [], 209, 12288) == "gram"  # the lesson's run
+    assert choose_solver({**params, "max_iter": 3}, [], 209, 12288) == "primal"  # K costs more
+    assert choose_solver(params, ["mini-batches"], 209, 12288) == "primal"
+    with pytest.raises(ParameterError, match="this run has mini-batches"):
+        choose_solver({**params, "solver": "gram"}, ["mini-batches"], 209, 12288)
