@@ -11,7 +11,7 @@ from logicat.core.errors import ParameterError
 from logicat.data.chunks import H5Images
 from logicat.io.files import load_checkpoint
 from logicat.training.callbacks import Checkpoint
-from logicat.training.dense_fit import FileFeatures, Features, choose_solver
+from logicat.training.dense_fit import Features, FileFeatures, choose_solver
 from logicat.training.fit import DEFAULTS, fit
 from tests.conftest import write_h5
 
