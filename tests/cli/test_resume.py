@@ -179,3 +179,39 @@ def test_photos_changed_since_the_checkpoint_are_refused(stopped_convnet, photos
     assert (f"Error: {photos}/: it has changed since {stopped_convnet} was written (images "
             "were added, removed or edited: its listing's SHA-256 differs); resume on the data "
             "the run trained on, or train anew without --resume.") in result.output
+
+
+def test_a_streamed_run_resumes_with_the_printed_command_alone(cat_h5, tmp_path, monkeypatch):
+    """--train-file (out of core) checkpoints and resumes like any run: the block shuffle's
+    generator and Adam's moments are in the checkpoint, the file's SHA-256 in its record."""
+    monkeypatch.chdir(tmp_path)
+    args = ["--train-file", str(cat_h5), "-n", "4", "--batch-size", "50", "--optimizer",
+            "adam", "-a", "0.001", "--print-every", "0", "-o", "m.safetensors"]
+    hint, output = _interrupted_then_resumed(args, at=1)
+    assert hint == "logicat train --resume --checkpoint m.checkpoint.safetensors"
+    assert "2 passes over the data" in output  # this process's: epochs 2 and 3
+    whole = invoke("train", *args[:-1], "whole.safetensors")
+    assert whole.exit_code == 0, whole.output
+    ta, tb = file_tensors(tmp_path / "whole.safetensors"), file_tensors(tmp_path / "m.safetensors")
+    assert ta.keys() == tb.keys()
+    for name in ta:
+        np.testing.assert_array_equal(tb[name], ta[name], err_msg=name)
+
+
+def test_a_torch_engine_run_resumes_exactly_and_several_processes_are_not_checkpointed(
+        tmp_path, monkeypatch):
+    pytest.importorskip("torch")
+    monkeypatch.chdir(tmp_path)
+    args = ["--engine", "torch", "--device", "cpu", "--hidden", "3", "-n", "4", "--batch-size",
+            "64", "--optimizer", "adam", "-a", "0.001", "--print-every", "0",
+            "-o", "m.safetensors"]
+    _interrupted_then_resumed(args, at=1)
+    whole = invoke("train", *args[:-1], "whole.safetensors")
+    assert whole.exit_code == 0, whole.output
+    ta, tb = file_tensors(tmp_path / "whole.safetensors"), file_tensors(tmp_path / "m.safetensors")
+    for name in ta:
+        np.testing.assert_array_equal(tb[name], ta[name], err_msg=name)
+    refused = invoke("train", "--engine", "torch", "--nproc", "2", "--checkpoint", "ck",
+                     "-o", "n.safetensors")
+    assert refused.exit_code == 2 and "is not checkpointed" in refused.output
+    assert not (tmp_path / "ck").exists() and not (tmp_path / "n.safetensors").exists()

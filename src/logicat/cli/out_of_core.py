@@ -16,11 +16,16 @@ import numpy as np
 
 
 def train_from_file(params: dict, *, train_file: Path, data_dir, progress, out: Path,
-                    plot: Path | None, chunk_rows: int, test_file: Path | None = None) -> None:
+                    plot: Path | None, chunk_rows: int, test_file: Path | None = None,
+                    training: dict, checkpoint: Path | None) -> None:
     """Train out of core on ``train_file``, showing ``progress`` (``training_options.progress``'s
-    bar and callbacks); scored on ``test_file`` when given, else on the cat data's test set
-    only when ``train_file`` is the cat data's training file (it says nothing of anyone's
-    photos)."""
+    bar and callbacks), with ``training``'s checkpoints (saved to ``checkpoint`` every
+    ``--checkpoint-every`` and on Ctrl-C, resumed with ``--resume``); scored on ``test_file``
+    when given, else on the cat data's test set only when ``train_file`` is the cat data's
+    training file (it says nothing of anyone's photos)."""
+    from functools import partial
+
+    from logicat.cli import training_options as topts
     from logicat.cli.saving import save_and_plot
     from logicat.data import file_sha256
     from logicat.data.chunks import H5Images
@@ -38,16 +43,18 @@ def train_from_file(params: dict, *, train_file: Path, data_dir, progress, out: 
                    f"{source.image_size}, {gb:.3f} GB as uint8, streamed in chunks of "
                    f"{chunk_rows}; {mode}")
         start = time.perf_counter()
+        unit = "iteration" if batch_size is None else "epoch"
+        passes = _Passes()  # this process's: a resumed run made the others before
         try:
-            done = fit(params, source, source.y, callbacks, chunk_rows=chunk_rows)
+            done = topts.fit_with_checkpoints(
+                params, source, source.y, training, checkpoint, [*callbacks, passes],
+                fit=partial(fit, chunk_rows=chunk_rows), unit=unit)
         finally:
             bar.close()
         seconds = time.perf_counter() - start
-        passes = done.result.n_iter
+        passes = passes.count
         click.echo(f"{passes} passes over the data in {seconds:.2f} s: "
                    f"{gb * passes / seconds:.3f} GB/s")
-        if done.warning:
-            click.echo(f"Warning: {done.warning}", err=True)
         model = done.to_model(params)
         predicted = np.concatenate([model.predict(images_to_features(X.reshape(
             len(X), source.image_size, source.image_size, 3), dtype))
@@ -77,6 +84,18 @@ def train_from_file(params: dict, *, train_file: Path, data_dir, progress, out: 
         preprocessing=preprocessing_spec(size), class_names=list(classes),
         positive_class=classes[1], training_data=trained_on, metrics=metrics,
     )
+
+
+class _Passes:
+    """A cost-only callback that counts the iterations (passes over the file) it sees."""
+
+    cost_only = True
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, state) -> None:
+        self.count += 1
 
 
 def _cat_test_set(data_dir, sha: str):

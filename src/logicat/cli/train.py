@@ -209,11 +209,15 @@ def _train(data_dir, kind, hidden, activation, init, learning_rate, iterations, 
         return train_from_file(params, train_file=train_file, data_dir=data_dir,
                                progress=topts.progress(training, print_every, "iteration"
                                                        if batch_size is None else "epoch"),
-                               out=out, plot=plot, chunk_rows=chunk_rows, test_file=test_file)
+                               out=out, plot=plot, chunk_rows=chunk_rows, test_file=test_file,
+                               training=training,
+                               checkpoint=topts.check_checkpoint_options(training, out))
 
-    checkpoint = topts.check_checkpoint_options(training, engine, out)
+    processes = engine == "torch" and (nproc is not None
+                                       or int(os.environ.get("WORLD_SIZE", "1")) > 1)
+    checkpoint = topts.check_checkpoint_options(training, out, processes)
     group = None  # under torchrun: this process's rank; it reads only its shard of the data
-    if engine == "torch" and (nproc is not None or int(os.environ.get("WORLD_SIZE", "1")) > 1):
+    if processes:
         from logicat.cli.distributed import command_line_args
         from logicat.engines.torch import distributed
 

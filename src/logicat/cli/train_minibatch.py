@@ -207,7 +207,7 @@ def train_convnet(params: dict[str, Any], data: tuple, train_file: Path | None,
     several = params["n_members"] > 1 or params["calibration"] is not None
     # an ensemble's checkpoints are one per fit, beside the path given (check_ensemble_resume)
     checkpoint = topts.check_checkpoint_options(
-        {**training, "resume": training["resume"] and not several}, "numpy", out)
+        {**training, "resume": training["resume"] and not several}, out)
     main = group is None or group.is_main
     bar, callbacks = topts.progress(training, 10 if print_every is None else print_every,
                                     "epoch")

@@ -120,11 +120,10 @@ def training_params(options: dict[str, Any]) -> dict[str, Any]:
 
 
 def refuse_with_train_file(options: dict[str, Any]) -> None:
-    """The out-of-core trainer (``--train-file``) has no validation split, no weights, no
-    standardisation and no checkpoints: refuse those options if given."""
+    """The out-of-core trainer (``--train-file``) has no validation split, no weights and no
+    standardisation (they need the data in memory): refuse those options if given."""
     ctx = click.get_current_context()
-    for name in ("early_stopping", "validation_fraction", "class_weight", "scaling",
-                 "checkpoint", "checkpoint_every", "resume"):
+    for name in ("early_stopping", "validation_fraction", "class_weight", "scaling"):
         source = ctx.get_parameter_source(name)
         if source is not None and source.name != "DEFAULT":
             flag = "--" + name.replace("_", "-")
@@ -134,16 +133,20 @@ def refuse_with_train_file(options: dict[str, Any]) -> None:
             )
 
 
-def check_checkpoint_options(options: dict[str, Any], engine: str, out: Path) -> Path | None:
-    """Validate the checkpoint options before any work; the path Ctrl-C saves to (or None)."""
+def check_checkpoint_options(options: dict[str, Any], out: Path, processes: bool = False
+                             ) -> Path | None:
+    """Validate the checkpoint options before any work; the path Ctrl-C saves to (or None).
+    ``processes``: the torch engine's dense model in several processes (``--nproc``), whose
+    runs are not checkpointed."""
     path = options["checkpoint"]
     if (options["resume"] or options["checkpoint_every"]) and path is None:
         flag = "--resume" if options["resume"] else "--checkpoint-every"
         raise click.BadParameter("needs --checkpoint PATH.", param_hint=f"'{flag}'")
-    if engine == "torch":
+    if processes:
         if path is not None:
             raise click.BadParameter(
-                "--engine torch trains with torch.optim, whose state logicat does not checkpoint.",
+                "a dense model trained in several processes (--engine torch --nproc) is not "
+                "checkpointed: train it in one process to checkpoint it.",
                 param_hint="'--checkpoint'",
             )
         return None
