@@ -22,7 +22,12 @@ CHECKPOINT_CASES = {
     "epoch null": set_meta("epoch", None),
     "epoch beyond its history": set_meta("epoch", 1000),
     "adam state incomplete": lambda t, m: t.pop("optimizer.coef.exp_avg"),
-    "format version 4": set_meta("format_version", 4),
+    "format version 5": set_meta("format_version", 5),
+    # the layers it names (version 4), checked as a model file's
+    "architecture a string": set_meta("architecture", "resnet"),
+    "architecture without its sigmoid": lambda t, m: m["architecture"]["layers"].pop(),
+    "architecture on images its tensors do not fit": set_meta("architecture.input_shape",
+                                                              [3, 64, 64]),
     "optimizer unknown": set_meta("optimizer", "lbfgs"),
     "plateau a string": set_meta("plateau", "steady"),
     "kind unknown": set_meta("kind", "Tree"),

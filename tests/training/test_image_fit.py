@@ -101,6 +101,28 @@ def test_a_killed_run_resumed_from_its_checkpoint_is_the_uninterrupted_run(small
     _same(resumed, whole)  # same machine, same threads: bit for bit
 
 
+def test_a_checkpoint_that_names_no_layers_resumes_the_same(small, tmp_path):
+    """Version 4 names the image network's layers; version 3 named none (the ConvNet's
+    settings say them) and still resumes exactly as today's."""
+    import json
+
+    from safetensors import safe_open
+    from safetensors.numpy import load_file, save_file
+
+    X, y = small
+    path = tmp_path / "ck.safetensors"
+    ConvNetClassifier(**FOUR_EPOCHS, callbacks=[Checkpoint(path, every=2)]).fit(X, y)
+    assert load_checkpoint(path).meta["architecture"]["input_shape"] == [3, 64, 64]
+    with safe_open(path, framework="numpy") as f:
+        meta = json.loads(f.metadata()["logicat_checkpoint"])
+    del meta["architecture"]
+    save_file(load_file(path), tmp_path / "v3.safetensors", metadata={
+        "logicat_checkpoint": json.dumps({**meta, "format_version": 3})})
+    today = ConvNetClassifier(**FOUR_EPOCHS).fit(X, y, resume_from=path)
+    older = ConvNetClassifier(**FOUR_EPOCHS).fit(X, y, resume_from=tmp_path / "v3.safetensors")
+    _same(older, today)
+
+
 def test_resuming_with_other_settings_or_data_is_refused(small, tmp_path):
     X, y = small
     path = tmp_path / "ck.safetensors"

@@ -152,3 +152,35 @@ def test_the_loop_uses_the_scheduled_rates(problem):
     LogisticRegression(learning_rate=0.1, max_iter=5, lr_schedule=lambda t: 0.1 / (t + 1),
                        callbacks=[lambda s: seen.append(s.learning_rate)]).fit(X, y)
     assert seen == [0.1 / (t + 1) for t in range(5)]
+
+
+@pytest.mark.parametrize("standardize", [False, True])
+def test_a_checkpoint_that_names_no_layers_resumes_the_same(resume_problem, tmp_path,
+                                                           standardize):
+    """Version 4 names the layers whose tensors it holds (a standardisation's statistics
+    among them); version 3 named none - its estimator's preset says them - and still resumes
+    exactly as today's."""
+    import json
+
+    from safetensors.numpy import load_file, save_file
+
+    X, y = resume_problem
+    params = dict(hidden_layer_sizes=(4,), optimizer="adam", batch_size=32, random_state=0,
+                  learning_rate=0.01, standardize=standardize)
+    path = tmp_path / "ck.safetensors"
+    MLPClassifier(**params, max_iter=2, callbacks=[Checkpoint(path, every=2)]).fit(X, y)
+    snap = load_checkpoint(path)
+    kinds = [lay["type"] for lay in snap.meta["architecture"]["layers"]]
+    assert kinds == ["normalize"] * standardize + ["dense", "relu", "dense", "sigmoid"]
+    assert ("feature_mean" in snap.tensors) == standardize
+    with safe_open(path, framework="numpy") as f:
+        meta = json.loads(f.metadata()["logicat_checkpoint"])
+    del meta["architecture"]
+    tensors = {k: v for k, v in load_file(path).items() if not k.startswith("feature_")}
+    save_file(tensors, tmp_path / "v3.safetensors", metadata={"logicat_checkpoint": json.dumps(
+        {**meta, "format_version": 3})})
+    today = MLPClassifier(**params, max_iter=4).fit(X, y, resume_from=path)
+    older = MLPClassifier(**params, max_iter=4).fit(X, y,
+                                                   resume_from=tmp_path / "v3.safetensors")
+    assert older.predict_proba(X).tobytes() == today.predict_proba(X).tobytes()
+    np.testing.assert_array_equal(older.cost_history_, today.cost_history_)

@@ -16,32 +16,36 @@ import numpy as np
 
 from logicat.core.errors import ParameterError, ShapeError
 from logicat.io.validate import (
-    MAX_LAYERS,
     MAX_VALUES,
     check_hyperparameters,
     check_tensors,
     fail,
     is_int,
+    model_architecture,
     short,
 )
-from logicat.nn.convnet import param_shapes as convnet_param_shapes
-from logicat.nn.convnet import spec_of
-from logicat.nn.families import dense_layers
+from logicat.nn.architectures import checkpoint_architecture
 from logicat.nn.hyperparameters import (
     CONSTRAINTS,
     CONVNET_CONSTRAINTS,
-    CONVNET_DEFAULTS,
     OPTIMIZERS,
     optimizer_state_shapes,
 )
+from logicat.nn.layer import TRAINED_ROLES
 from logicat.nn.layers import shapes as layer_shapes
+from logicat.nn.layers import walk
 
 CHECKPOINT_FORMAT = "logicat-checkpoint"
-CHECKPOINT_VERSION = 3
+CHECKPOINT_VERSION = 4
 #: 2: a dense solver's optimizer state by index (``optimizer.velocity.<i>``, ``optimizer.m.<i>``,
-#: ``.v.<i>``, ``.t``), read by renaming (``renamed_state``); 3: every solver's by tensor name
-CHECKPOINT_READS = (2, 3)
+#: ``.v.<i>``, ``.t``), read by renaming (``renamed_state``); 3: every solver's by tensor name;
+#: 4: the checkpoint names its layers (``architecture``, as a model file does)
+CHECKPOINT_READS = (2, 3, 4)
 KINDS = ("LogisticRegression", "MLPClassifier", "ConvNetClassifier", "NetworkClassifier")
+#: each estimator's table of hyperparameters (the checkpoint's ``kind`` is who wrote it)
+HYPERPARAMETERS = {"LogisticRegression": CONSTRAINTS, "MLPClassifier": CONSTRAINTS,
+                   "ConvNetClassifier": CONVNET_CONSTRAINTS,
+                   "NetworkClassifier": CONVNET_CONSTRAINTS}
 #: the most words, and characters a word, a checkpoint's recorded command may have
 _MAX_RUN_WORDS, _MAX_RUN_WORD = 512, 4096
 #: the most bytes a torch generator's state may have (the CPU Mersenne Twister's is 5056)
@@ -68,8 +72,7 @@ def check_checkpoint(path: Path, meta: Mapping[str, Any], entries: Mapping[str, 
     if not isinstance(hyper, dict):
         raise fail(path, f"the checkpoint's hyperparameters must be an object. "
                     f"Got {short(hyper)}.")
-    convnet = meta["kind"] in ("ConvNetClassifier", "NetworkClassifier")  # images, by torch
-    check_hyperparameters(path, hyper, CONVNET_CONSTRAINTS if convnet else CONSTRAINTS)
+    check_hyperparameters(path, hyper, HYPERPARAMETERS[meta["kind"]])
     n, epoch = meta.get("n_features"), meta.get("epoch")
     for name, value in (("n_features", n), ("epoch", epoch)):
         if not is_int(value, 1, MAX_VALUES):
@@ -80,10 +83,13 @@ def check_checkpoint(path: Path, meta: Mapping[str, Any], entries: Mapping[str, 
                                                             for c in sha)):
         raise fail(path, f"the checkpoint's data_sha256 must be 64 hex digits. "
                     f"Got {short(sha)}.")
-    optimizer = hyper.get("optimizer", "adamw") if convnet else meta.get("optimizer", "gd")
-    if not convnet and optimizer not in OPTIMIZERS:
+    # the update rule: the dense solvers' own word, else (an image network's) the
+    # hyperparameter, checked by its table, whose default is AdamW
+    optimizer = meta.get("optimizer")
+    if optimizer is not None and optimizer not in OPTIMIZERS:
         raise fail(path, f"the checkpoint's optimizer must be one of "
                     f"{', '.join(OPTIMIZERS)}. Got {short(optimizer)}.")
+    optimizer = optimizer or hyper.get("optimizer", "adamw")
     _check_rng_state(path, meta.get("rng_state"))
     _check_plateau(path, meta.get("plateau"))
     _check_run(path, meta.get("run"))
@@ -92,28 +98,23 @@ def check_checkpoint(path: Path, meta: Mapping[str, Any], entries: Mapping[str, 
                                   and math.isfinite(start)):
         raise fail(path, f"the checkpoint's divergence_start must be a finite number or null. "
                     f"Got {short(start)}.")
-    hidden = list(hyper.get("hidden_layer_sizes", [])) if meta["kind"] == "MLPClassifier" else []
-    if len(hidden) > MAX_LAYERS:
-        raise fail(path, f"the checkpoint's network has more than {MAX_LAYERS} layers.")
+    layers, shape = _layers(path, meta, hyper, n)
     floats = ("F64", "F32")
-    if convnet:
-        spec = _convnet_spec(path, hyper, n)
-        shapes = convnet_param_shapes(spec)
-    else:
-        shapes = layer_shapes(dense_layers(hidden), (n,))[0]
+    shapes = layer_shapes(layers, shape)[0]
     params = {name: (shape, floats) for name, shape in shapes.items()}
     expected = {**params, "cost_history": ((epoch,), floats)}
     optional: dict[str, tuple[tuple[int, ...], tuple[str, ...]]] = {
         "val_cost_history": ((epoch,), floats)}
     held_out = entries.get("validation_indices")
     if held_out is not None:  # early stopping: the rows held out, and the best parameters
-        shape = held_out.get("shape") if isinstance(held_out, dict) else None
-        if not (isinstance(shape, list) and len(shape) == 1 and is_int(shape[0], 1, MAX_VALUES)):
+        shape_of = held_out.get("shape") if isinstance(held_out, dict) else None
+        if not (isinstance(shape_of, list) and len(shape_of) == 1
+                and is_int(shape_of[0], 1, MAX_VALUES)):
             raise fail(path, f"tensor 'validation_indices' must be 1-D. Got shape "
-                        f"{short(shape)}.")
-        optional["validation_indices"] = ((shape[0],), ("I64",))
+                        f"{short(shape_of)}.")
+        optional["validation_indices"] = ((shape_of[0],), ("I64",))
         optional.update({f"best.{k}": v for k, v in params.items()})
-    if convnet:
+    if len(shape) == 3:  # images, trained by torch: the run's generator and dropout's
         for name in ("rng.generator", "rng.dropout"):
             expected[name] = ((_rng_length(path, entries, name),), ("U8",))
         if hyper.get("average"):  # weight averaging: the average so far
@@ -121,9 +122,8 @@ def check_checkpoint(path: Path, meta: Mapping[str, Any], entries: Mapping[str, 
             optional["average.n_averaged"] = ((1,), ("I64",))
     elif "rng.generator" in entries:  # the torch engine's shuffling generator (mini-batches)
         optional["rng.generator"] = ((_rng_length(path, entries, "rng.generator"),), ("U8",))
-    trained = {name: shape for name, (shape, _) in params.items()  # not BatchNorm's statistics
-               if not name.startswith("input.") and not name.endswith(("running_mean",
-                                                                       "running_var"))}
+    trained = {name: shapes[name] for lay in walk(layers)  # not the statistics
+               for role, name in lay.tensor_names().items() if role in TRAINED_ROLES}
     state = optimizer_state_shapes(trained, str(optimizer), float(hyper.get("momentum", 0.9)))
     optional.update({name: (shape, ("I64",) if name == "optimizer.step" else floats)
                      for name, shape in state.items()})
@@ -144,8 +144,8 @@ def renamed_state(meta: Mapping[str, Any], names: list[str]) -> dict[str, str]:
         return {}
     hyper = meta.get("hyperparameters") if isinstance(meta.get("hyperparameters"), dict) else {}
     try:
-        hidden = hyper.get("hidden_layer_sizes", []) if meta["kind"] == "MLPClassifier" else []
-        order = list(layer_shapes(dense_layers(hidden), (int(meta["n_features"]),))[0])
+        order = list(layer_shapes(*checkpoint_architecture(
+            meta["kind"], hyper, int(meta["n_features"])))[0])
     except (ParameterError, TypeError, ValueError, KeyError, ShapeError):
         return {}
     out = {"optimizer.t": "optimizer.step"}
@@ -155,15 +155,19 @@ def renamed_state(meta: Mapping[str, Any], names: list[str]) -> dict[str, str]:
     return {old: new for old, new in out.items() if old in names}
 
 
-def _convnet_spec(path: Path, hyper: Mapping[str, Any], n: int):
-    """The architecture a ConvNet checkpoint's hyperparameters describe for its n features."""
-    size = round((n / 3) ** 0.5)
-    if 3 * size * size != n:
-        raise fail(path, f"the checkpoint's n_features {n} is not the size of s x s x 3 images.")
+def _layers(path: Path, meta: Mapping[str, Any], hyper: Mapping[str, Any], n: int
+            ) -> tuple[list, tuple[int, ...]]:
+    """The layers whose tensors the checkpoint holds, and one example's shape: the list it
+    names (version 4: ``architecture``, checked as a model file's), or its estimator's preset
+    (versions 2 and 3, ``nn.architectures.checkpoint_architecture``)."""
+    if meta["format_version"] >= 4:
+        layers, shape, _ = model_architecture(path, {"architecture": meta.get("architecture"),
+                                                     "n_features": n, "format_version": 6})
+        return layers, shape
     try:
-        return spec_of({**CONVNET_DEFAULTS, **hyper}, size)  # the ConvNet's, or hyper's layers
-    except (ParameterError, TypeError, ValueError) as e:
-        raise fail(path, f"its architecture is invalid: {short(str(e))}") from None
+        return checkpoint_architecture(meta["kind"], hyper, n)
+    except ValueError as e:
+        raise fail(path, str(e)) from None
 
 
 def _rng_length(path: Path, entries: Mapping[str, Any], name: str) -> int:

@@ -18,8 +18,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from logicat.nn.convnet import ConvNetSpec, NetworkSpec, spec_from_json
+from logicat.nn.convnet import ConvNetSpec, NetworkSpec, spec_from_json, spec_of
 from logicat.nn.families import HEADS, dense_layers, standardized
+from logicat.nn.hyperparameters import CONVNET_DEFAULTS
 from logicat.nn.hyperparameters import MAX_HIDDEN_LAYERS as MAX_LAYERS
 from logicat.nn.layer import MAX_UNITS, prod, short
 from logicat.nn.layers import ACTIVATIONS, Layer
@@ -168,3 +169,27 @@ def legacy_architecture(architecture: Mapping[str, Any] | None, n_features: int,
                          f"describe {len(layers)}.")
     return layers, shape, bool(spec is not None and spec.tta)
 
+
+
+def checkpoint_architecture(kind: str, hyperparameters: Mapping[str, Any], n_features: int
+                            ) -> tuple[list[Layer], tuple[int, ...]]:
+    """(layers, input shape) whose tensors a checkpoint of versions 2 and 3 holds - they name
+    no list: the estimator ``kind``'s preset for its ``hyperparameters`` (the ConvNet's or a
+    network of one's own layers on s x s x 3 images; else the dense network of its hidden
+    layers, without a standardisation, whose statistics those checkpoints did not keep). A
+    ``ValueError`` says in one line what is wrong."""
+    if kind in ("ConvNetClassifier", "NetworkClassifier"):
+        size = round((n_features / 3) ** 0.5)
+        if 3 * size * size != n_features:
+            raise ValueError(f"the checkpoint's n_features {n_features} is not the size of "
+                             "s x s x 3 images.")
+        try:
+            spec = spec_of({**CONVNET_DEFAULTS, **hyperparameters}, size)
+        except (ValueError, TypeError) as e:
+            raise ValueError(f"its architecture is invalid: {short(str(e))}") from None
+        return spec.layers(), (3, size, size)
+    hidden = list(hyperparameters.get("hidden_layer_sizes", [])) if (
+        kind == "MLPClassifier") else []
+    if len(hidden) > MAX_LAYERS:
+        raise ValueError(f"the checkpoint's network has more than {MAX_LAYERS} layers.")
+    return dense_layers(hidden), (int(n_features),)

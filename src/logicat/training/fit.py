@@ -31,6 +31,8 @@ from logicat.core.validation import check_params
 from logicat.io.files import Snapshot
 from logicat.model import Model
 from logicat.nn.layers import Layer
+from logicat.nn.layers import shapes as layer_shapes
+from logicat.nn.layers import to_json as layers_to_json
 from logicat.nn.output import Output
 from logicat.training.batches import CHUNK_ROWS
 from logicat.training.hyperparameters import (
@@ -43,6 +45,7 @@ from logicat.training.hyperparameters import (
 )
 from logicat.training.labels import check_labels, class_weighted
 from logicat.training.loop import FitResult, Trainer
+from logicat.training.setup import Setup
 
 __all__ = ["CONSTRAINTS", "DEFAULTS", "Fit", "Warm", "fit", "json_params"]
 
@@ -134,9 +137,8 @@ def fit(params: Mapping[str, Any], examples: Any, y01: Any, callbacks: Sequence 
     setup = model.prepare(params, source, y01, weights, classes=classes, warm=warm,
                           resume=resume, callbacks=callbacks, distributed=distributed)
     trainer = Trainer.of(params, callbacks, steps_per_epoch=setup.solver.steps_per_epoch,
-                         validation=setup.validation, meta=meta, watch_at_once=setup.scheduled,
-                         extra_tensors={} if setup.held_out is None
-                         else {"validation_indices": setup.held_out})
+                         validation=setup.validation, meta=_snapshot_meta(meta, setup),
+                         watch_at_once=setup.scheduled, extra_tensors=_extra_tensors(setup))
     result = trainer.run(setup.solver, resume, data=setup.data, draws=setup.draws)
     statistics = list(setup.statistics)
     return Fit(result, setup.solver_name, setup.layers, setup.input_shape,
@@ -145,6 +147,25 @@ def fit(params: Mapping[str, Any], examples: Any, y01: Any, callbacks: Sequence 
                # converge, and early stopping only guards against overfitting
                warning=None if setup.scheduled else convergence_warning(params, result),
                tta=setup.tta, held_out=setup.held_out, training_prior=setup.training_prior)
+
+
+def _snapshot_meta(meta, setup: Setup):
+    """What every checkpoint records of the run: ``meta`` (the estimator, its hyperparameters,
+    the data's SHA-256) and the model, its list of layers as a model file names it."""
+    architecture = {"layers": layers_to_json(setup.layers),
+                    "input_shape": list(setup.input_shape), "tta": setup.tta}
+    return lambda: {**meta(), "architecture": architecture}
+
+
+def _extra_tensors(setup: Setup) -> dict[str, np.ndarray]:
+    """The tensors a checkpoint holds besides the solver's: the rows held out for early
+    stopping, and the layers' tensors fitted before training (a standardisation's)."""
+    names = [name for name in layer_shapes(setup.layers, setup.input_shape)[0]
+             if name not in setup.solver.names]
+    extra = dict(zip(names, setup.statistics, strict=True))
+    if setup.held_out is not None:
+        extra["validation_indices"] = setup.held_out
+    return extra
 
 
 def _model_of(params: Mapping[str, Any]):
