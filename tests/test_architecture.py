@@ -185,7 +185,8 @@ _FAMILY_QUESTION = re.compile(r"model\.kind|(?<!dtype)\.kind\s*[!=]=|convnet is 
 #: Who may read a list back as its preset (``nn.architectures``' ``dense``, ``convnet``,
 #: ``image_spec``) outside nn/ and the estimators, and why: words about a list (``describe``,
 #: ``summary``) are anyone's, and so is turning an old file's family settings into its list
-#: (``legacy_architecture``: the reader of formats 1 to 5).
+#: (``legacy_architecture``: the reader of formats 1 to 5; ``checkpoint_architecture``: of
+#: checkpoints of versions 2 and 3).
 PRESET_READERS = {
     "cli/graph.py": "draws the lesson's own graphs of the presets it made (the logistic step "
                     "with w and b, the course's network), not the list's generic graph",
@@ -205,7 +206,8 @@ def test_nothing_outside_the_layers_and_engines_asks_which_family_a_model_is():
                 asked.append(f"{where}:{number}: {line.strip()}")
         readers = re.findall(r"from logicat\.nn\.architectures import ([\w, ]+)", text)
         if {name.strip() for names in readers for name in names.split(",")} - {
-                "describe", "summary", "legacy_architecture"} and where not in PRESET_READERS:
+                "describe", "summary", "legacy_architecture", "checkpoint_architecture"} and (
+                where not in PRESET_READERS):
             asked.append(f"{where}: reads a list back as its preset")
     assert asked == [], "\n".join(asked)
 

@@ -10,15 +10,17 @@ import signal
 import numpy as np
 import pytest
 
+from logicat.io.files import load_checkpoint
 from logicat.training.callbacks import TrainingInterrupted
 from logicat.training.checkpointing import (
     Checkpointing,
     fit_checkpointed,
     fit_ensemble_checkpointed,
+    fit_planned,
 )
 from logicat.training.ensemble import fit_members, member_checkpoint
 from logicat.training.fit import fit
-from logicat.training.hyperparameters import DEFAULTS
+from logicat.training.hyperparameters import CONVNET_DEFAULTS, DEFAULTS
 from tests.conftest import TINY
 
 PARAMS = {**DEFAULTS, "optimizer": "adam", "learning_rate": 0.05, "batch_size": 16,
@@ -84,3 +86,26 @@ def test_an_ensemble_interrupted_in_its_second_member_goes_on_exactly(images, tm
         for p, q in zip(a.result.params, b.result.params, strict=True):
             np.testing.assert_array_equal(p, q)
     assert first.is_file() is keep and second.is_file() is keep  # ended: kept only if asked
+
+
+def test_the_plan_runs_every_fit_a_recipe_asks_for(problem, images, tmp_path):
+    """``fit_planned``, ``logicat train``'s one call: one fit (any model) in one file; an
+    ensemble one file per fit; another process of a data-parallel fit (``main=False``) resumes
+    from the same file and writes none."""
+    pytest.importorskip("torch")
+    X, y = problem
+    X = np.ascontiguousarray(X, np.float64)
+    plan = Checkpointing(tmp_path / "one.safetensors", every=10)
+    one = fit_planned(PARAMS, X, y, plan)
+    np.testing.assert_array_equal(one.result.params[0], fit(PARAMS, X, y).result.params[0])
+    assert load_checkpoint(plan.path).meta["epoch"] == 20
+    quiet = fit_planned(PARAMS, X, y, Checkpointing(tmp_path / "one.safetensors",
+                                                    resume=True), main=False)
+    np.testing.assert_array_equal(quiet.result.params[0], one.result.params[0])
+    x, labels = images
+    params = {**CONVNET_DEFAULTS, **TINY, "n_members": 2}
+    several = Checkpointing(tmp_path / "ens.safetensors", every=1)
+    ensemble = fit_planned(params, x, labels, several)
+    assert len(ensemble.fits) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "ens.member-1.safetensors", "ens.member-2.safetensors", "one.safetensors"]

@@ -23,15 +23,12 @@ def train_from_file(params: dict, *, train_file: Path, data_dir, progress, out: 
     ``--checkpoint-every`` and on Ctrl-C, resumed with ``--resume``); scored on ``test_file``
     when given, else on the cat data's test set only when ``train_file`` is the cat data's
     training file (it says nothing of anyone's photos)."""
-    from functools import partial
-
     from logicat.cli import training_options as topts
     from logicat.cli.saving import save_and_plot
     from logicat.data import file_sha256
     from logicat.data.chunks import H5Images
     from logicat.data.features import images_to_features, preprocessing_spec
     from logicat.evaluate.metrics import accuracy_percent
-    from logicat.training.fit import fit
 
     bar, callbacks = progress
     batch_size, dtype = params["batch_size"], params["dtype"]
@@ -47,8 +44,8 @@ def train_from_file(params: dict, *, train_file: Path, data_dir, progress, out: 
         passes = _Passes()  # this process's: a resumed run made the others before
         try:
             done = topts.fit_with_checkpoints(
-                params, source, source.y, training, checkpoint, [*callbacks, passes],
-                fit=partial(fit, chunk_rows=chunk_rows), unit=unit)
+                params, source, source.y, training, checkpoint, [*callbacks, passes], unit,
+                chunk_rows=chunk_rows)
         finally:
             bar.close()
         seconds = time.perf_counter() - start

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 import click
 import numpy as np
 
-from logicat.training.ensemble import fit_labels, member_checkpoint, member_logits
+from logicat.training.ensemble import fit_labels, member_checkpoint
 
 #: train's options that have no meaning for a ConvNet, and why (what to use instead)
 NO_MEANING = {
@@ -164,20 +163,6 @@ def check_ensemble_resume(training: dict[str, Any], path: Path) -> None:
                                  param_hint="'--resume'")
 
 
-def fit_ensemble(fit_all, params: dict[str, Any], images, y, training: dict[str, Any],
-                 path: Path, callbacks: list):
-    """The ensemble's fits with one checkpoint each beside ``path``
-    (``training.checkpointing.fit_ensemble_checkpointed``), kept when ``--checkpoint`` asked
-    for them or Ctrl-C stopped the run, reported as ``train`` reports a fit."""
-    from logicat.cli import training_options as topts
-    from logicat.training.checkpointing import fit_ensemble_checkpointed
-
-    plan = topts.checkpoint_plan(training, path)
-    return topts.run_fit(lambda: fit_ensemble_checkpointed(
-        fit_all, params, images, y, plan, callbacks, keep=training["checkpoint"] is not None),
-        training, "epoch", goes_on=path)
-
-
 def train_convnet(params: dict[str, Any], data: tuple, train_file: Path | None,
                   print_every: int | None, out: Path, plot: Path | None,
                   training: dict[str, Any], chunk_rows: int, group=None,
@@ -200,8 +185,8 @@ def train_convnet(params: dict[str, Any], data: tuple, train_file: Path | None,
     from logicat.data import file_sha256
     from logicat.data.features import images_to_features, preprocessing_spec
     from logicat.evaluate.metrics import accuracy_percent
-    from logicat.training.ensemble import fit_members
-    from logicat.training.fit import early_stopping_message, fit
+    from logicat.training.checkpointing import fit_planned
+    from logicat.training.fit import early_stopping_message
     from logicat.training.labels import check_both_classes
 
     several = params["n_members"] > 1 or params["calibration"] is not None
@@ -211,7 +196,6 @@ def train_convnet(params: dict[str, Any], data: tuple, train_file: Path | None,
     main = group is None or group.is_main
     bar, callbacks = topts.progress(training, 10 if print_every is None else print_every,
                                     "epoch")
-    parallel = partial(fit, distributed=group is not None)
     if group is not None:
         refuse_processes(params)
     if several:
@@ -219,23 +203,13 @@ def train_convnet(params: dict[str, Any], data: tuple, train_file: Path | None,
         check_outputs([(f"the checkpoint of {label}", member_checkpoint(checkpoint, label))
                        for label in fit_labels(params)], inputs)
 
-    def members(p, images, y, callbacks=(), **kwargs):
-        return fit_members(p, images, y, parallel, callbacks,
-                           logits=lambda one, rows: member_logits(one, p, images, rows),
-                           **kwargs)
-
     def fit(images, y):
-        if not main:  # the other ranks: the same fit, resumed from the same checkpoint
-            from logicat.io.files import load_checkpoint
-
-            resume = load_checkpoint(checkpoint) if training["resume"] else None
-            return parallel(params, images, y, resume=resume, resume_source=str(checkpoint))
+        if not main:  # the other ranks: the same fit, without books, resumed from the same file
+            return fit_planned(params, images, y, topts.checkpoint_plan(training, checkpoint),
+                               main=False, distributed=True)
         try:
-            if several:
-                return fit_ensemble(members, params, images, y, training, checkpoint,
-                                    callbacks)
             return topts.fit_with_checkpoints(params, images, y, training, checkpoint,
-                                              callbacks, fit=members, unit="epoch")
+                                              callbacks, "epoch", distributed=group is not None)
         finally:
             bar.close()
 

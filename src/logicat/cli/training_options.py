@@ -162,16 +162,16 @@ def default_checkpoint(out: Path) -> Path:
 
 
 def fit_with_checkpoints(params: dict[str, Any], X, y, options: dict[str, Any],
-                         path: Path | None, callbacks: list, fit=None, unit: str = "iteration"):
-    """``fit`` (default ``logicat.training.fit.fit``; an ensemble's is
-    ``training.ensemble.fit_members``) with the options' checkpoints
-    (``training.checkpointing.fit_checkpointed``), as ``run_fit`` reports it."""
-    from logicat.training.checkpointing import fit_checkpointed
+                         path: Path | None, callbacks: list, unit: str = "iteration",
+                         **fit_kwargs: Any):
+    """Every fit the recipe asks for, with the options' checkpoints
+    (``training.checkpointing.fit_planned``; an ensemble's files kept when ``--checkpoint``
+    asked for them or Ctrl-C stopped the run), as ``run_fit`` reports it."""
+    from logicat.training.checkpointing import fit_planned
 
-    if fit is None:
-        from logicat.training.fit import fit
-    return run_fit(lambda: fit_checkpointed(fit, params, X, y, checkpoint_plan(options, path),
-                                            callbacks), options, unit)
+    return run_fit(lambda: fit_planned(params, X, y, checkpoint_plan(options, path), callbacks,
+                                       keep=options["checkpoint"] is not None, **fit_kwargs),
+                   options, unit, goes_on=path)
 
 
 def checkpoint_plan(options: dict[str, Any], path: Path | None):

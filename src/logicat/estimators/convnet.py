@@ -25,8 +25,7 @@ from logicat.core.validation import check_params
 from logicat.estimators.base import BinaryClassifier, encode_binary_labels
 from logicat.model import Model
 from logicat.nn.architectures import convnet, image_spec
-from logicat.training.ensemble import fit_members, member_logits
-from logicat.training.fit import fit
+from logicat.training.ensemble import fit_recipe
 from logicat.training.hyperparameters import CONVNET_CONSTRAINTS, CONVNET_DEFAULTS, json_params
 from logicat.training.image_fit import as_images
 
@@ -199,11 +198,8 @@ class ConvNetClassifier(BinaryClassifier):
                                                  ensure_non_negative=True)
         params = self.get_params()
         check_params(CONVNET_CONSTRAINTS, params)
-        done = fit_members(params, images, y01, fit, self._callbacks("epoch"),
-                           sample_weight=sample_weight, classes=classes,
-                           logits=lambda member, rows: member_logits(member, params, images,
-                                                                     rows),
-                           resume_from=resume_from)
+        done = fit_recipe(params, images, y01, self._callbacks("epoch"),
+                          sample_weight=sample_weight, classes=classes, resume_from=resume_from)
         self._set_fitted(done.to_model(params, classes))
         self.oof_logits_ = done.oof_logits
         self.metadata_ = done.metadata(params)

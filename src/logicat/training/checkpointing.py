@@ -1,6 +1,7 @@
 """A fit with checkpoints: the policy of saving and resuming a run, for any fit and any front end.
 
-``fit_checkpointed`` runs one fit (``training.fit.fit``)
+``fit_planned`` runs every fit a recipe asks for with its checkpoints - the one call of
+``logicat train``. ``fit_checkpointed`` runs one fit (``training.fit.fit``)
 saving a checkpoint every ``every`` iterations (or epochs) and on Ctrl-C, and resuming from
 one when asked; ``fit_ensemble_checkpointed`` does the same for the several fits of an ensemble
 or a calibration (``training.ensemble.fit_members``), one file per fit beside the path
@@ -81,3 +82,27 @@ def fit_ensemble_checkpointed(fit_all: Callable[..., Any], params: Any, images: 
         if not keep:
             for where in checkpoint.written:
                 where.unlink(missing_ok=True)
+
+
+def fit_planned(params: Any, examples: Any, y: Any, plan: Checkpointing,
+                callbacks: Sequence = (), *, main: bool = True, keep: bool = True,
+                **fit_kwargs: Any) -> Any:
+    """Every fit the recipe ``params`` asks for (``training.ensemble.fit_recipe``: one, or an
+    ensemble's members and calibration) with ``plan``'s checkpoints: one file for one fit
+    (``fit_checkpointed``), one per fit for several (``fit_ensemble_checkpointed``, their
+    files kept as ``keep`` says). ``main``: this process keeps the books; another process of
+    the same data-parallel fit (``distributed``) runs it without callbacks or checkpoints,
+    resumed from the same file. ``fit_kwargs`` go to every fit."""
+    from functools import partial
+
+    from logicat.training.ensemble import fit_recipe
+
+    fit = partial(fit_recipe, **fit_kwargs) if fit_kwargs else fit_recipe
+    if not main:
+        from logicat.io.files import load_checkpoint
+
+        resume = load_checkpoint(plan.path) if plan.resume and plan.path else None
+        return fit(params, examples, y, resume=resume, resume_source=str(plan.path))
+    if int(params.get("n_members", 1)) > 1 or params.get("calibration") is not None:
+        return fit_ensemble_checkpointed(fit, params, examples, y, plan, callbacks, keep=keep)
+    return fit_checkpointed(fit, params, examples, y, plan, callbacks)

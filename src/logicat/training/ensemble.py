@@ -1,7 +1,8 @@
 """An ensemble and a calibration: one recipe trained K times, and the temperature of its logits.
 
-``fit_members`` is what ``ConvNetClassifier.fit`` and ``logicat train --model convnet`` call. With
-one member and no calibration it is one fit, exactly as before. Otherwise:
+``fit_recipe`` (``fit_members`` with the one fit) is what ``ConvNetClassifier.fit`` and
+``logicat train`` call. With one member and no calibration - every model of features - it is
+one fit, exactly as before. Otherwise:
 
 - ``members="seeds"``: member k trains on every image with the seed ``random_state + k``;
 - ``members="folds"``: the images are cut into K stratified folds (seeded by ``random_state``)
@@ -249,3 +250,16 @@ def member_logits(done: Fit, params: Mapping[str, Any], images: Any, rows: np.nd
     if features.dtype == np.uint8:
         features = features / 255.0
     return done.to_model(params).member_logits(features)[0]
+
+
+def fit_recipe(params: Mapping[str, Any], examples: Any, y01: np.ndarray,
+               callbacks: Sequence = (), **kwargs: Any) -> Ensemble:
+    """Every fit the recipe ``params`` asks for - one (any model), or an ensemble's members
+    and its calibration (``fit_members``) - each by the one fit (``training.fit.fit``), which
+    takes ``kwargs`` beyond ``fit_members``' own (``distributed``, ``chunk_rows``, ``warm``,
+    ``resume``)."""
+    from logicat.training.fit import fit
+
+    return fit_members(params, examples, y01, fit, callbacks,
+                       logits=lambda one, rows: member_logits(one, params, examples, rows),
+                       **kwargs)
