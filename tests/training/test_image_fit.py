@@ -19,7 +19,7 @@ from logicat.io.files import (  # noqa: E402
     load_checkpoint,
     save_checkpoint,
 )
-from logicat.nn.hyperparameters import OPTIMIZERS  # noqa: E402
+from logicat.nn.optimizer_state import OPTIMIZERS  # noqa: E402
 from logicat.training.callbacks import Checkpoint  # noqa: E402
 from logicat.training.fit import fit as fit_convnet  # noqa: E402
 from logicat.training.hyperparameters import CONVNET_DEFAULTS  # noqa: E402

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from logicat import LogisticRegression, MLPClassifier, ParameterError
-from logicat.nn.hyperparameters import OPTIMIZERS
+from logicat.nn.optimizer_state import OPTIMIZERS
 from logicat.training.optimizers import make_optimizer
 
 

@@ -25,15 +25,11 @@ from logicat.io.validate import (
     short,
 )
 from logicat.nn.architectures import checkpoint_architecture
-from logicat.nn.hyperparameters import (
-    CONSTRAINTS,
-    CONVNET_CONSTRAINTS,
-    OPTIMIZERS,
-    optimizer_state_shapes,
-)
+from logicat.nn.hyperparameters import CONSTRAINTS, CONVNET_CONSTRAINTS
 from logicat.nn.layer import TRAINED_ROLES
 from logicat.nn.layers import shapes as layer_shapes
 from logicat.nn.layers import walk
+from logicat.nn.optimizer_state import OPTIMIZERS, optimizer_state_shapes
 
 CHECKPOINT_FORMAT = "logicat-checkpoint"
 CHECKPOINT_VERSION = 4

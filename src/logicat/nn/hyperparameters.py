@@ -1,5 +1,5 @@
 """Every hyperparameter of logicat's families: its default, what it may be, and the names of
-the choices (engines, solvers, optimizers, schedules).
+the choices (engines, solvers, schedules; the optimizers' are ``nn.optimizer_state``'s).
 
 One table per family (``DEFAULTS`` and ``MLP_DEFAULTS`` with ``CONSTRAINTS`` for the dense
 models, ``CONVNET_DEFAULTS`` with ``CONVNET_CONSTRAINTS``), one error template ("The 'alpha'
@@ -21,19 +21,13 @@ from logicat.nn.families import HEADS, PRESETS
 from logicat.nn.init import INITS
 from logicat.nn.layers import ACTIVATIONS, MAX_UNITS, logit_layers
 from logicat.nn.loss import LOSSES
+from logicat.nn.optimizer_state import LEGACY_OPTIMIZERS, OPTIMIZERS
 from logicat.nn.output import COMBINES, MAX_MEMBERS
 
 #: who computes the gradients of the dense models (``training.objectives``)
 ENGINES = ("numpy", "autograd", "torch")
 #: how the dense models' iterations are computed (``training.solvers``)
 SOLVERS = ("auto", "primal", "gram")
-#: every model's update rules, one registry: logicat's NumPy rules (``training.optimizers``) and
-#: their ``torch.optim`` twins (the torch engine, the ConvNet) - plain gradient descent, heavy-ball
-#: momentum, SGD with Nesterov momentum, Adam, and AdamW (Adam with decoupled weight decay)
-OPTIMIZERS = ("gd", "momentum", "nesterov", "adam", "adamw")
-#: what ConvNet files written before the one registry call their SGD: "nesterov" with a
-#: momentum > 0, "gd" with none (``update_rule``); still read and trained, never written
-LEGACY_OPTIMIZERS = ("sgd",)
 #: learning-rate schedules (``training.schedules``)
 SCHEDULES = ("constant", "inverse", "exponential", "cosine")
 #: the ConvNet's bounds, shared by its fit and the reader of its files: blocks and channels
@@ -187,41 +181,6 @@ CONVNET_CONSTRAINTS: dict[str, list[Any]] = {
     "random_state": [Interval(int, 0, MAX_SEED, closed="both"), None],
     "verbose": [Interval(int, 0, 2, closed="both")],
 }
-
-
-# ------------------------------------------------------------ torch.optim's state, by name
-def update_rule(optimizer: str, momentum: float) -> str:
-    """The rule of ``OPTIMIZERS`` an optimizer's name stands for (a legacy "sgd": nesterov
-    with a momentum, gd without)."""
-    if optimizer in LEGACY_OPTIMIZERS:
-        return "nesterov" if momentum > 0 else "gd"
-    return optimizer
-
-
-def moments(optimizer: str, momentum: float) -> tuple[str, ...]:
-    """What the ``torch.optim`` twin of an optimizer of ``OPTIMIZERS`` keeps per trained tensor
-    (Adam's and AdamW's step count besides: ``steps_counted``)."""
-    rule = update_rule(optimizer, momentum)
-    if steps_counted(rule):  # Adam and AdamW
-        return ("exp_avg", "exp_avg_sq")
-    return ("momentum_buffer",) if rule != "gd" and momentum > 0 else ()
-
-
-def steps_counted(optimizer: str) -> bool:
-    """Whether the optimizer keeps a step count (Adam's bias correction)."""
-    return optimizer in ("adam", "adamw")
-
-
-def optimizer_state_shapes(trained: Mapping[str, tuple[int, ...]], optimizer: str,
-                           momentum: float) -> dict[str, tuple[int, ...]]:
-    """The optimizer state a checkpoint holds for the ``trained`` tensors ({name: shape}), in
-    the one layout of every solver (``torch.optim``'s names by tensor): its moments per tensor
-    (``optimizer.<name>.exp_avg``, ...) and Adam's or AdamW's step count (``optimizer.step``)."""
-    out = {f"optimizer.{name}.{key}": shape for name, shape in trained.items()
-           for key in moments(optimizer, momentum)}
-    if steps_counted(update_rule(optimizer, momentum)):
-        out["optimizer.step"] = (1,)
-    return out
 
 
 # ------------------------------------------------- what a model's hyperparameters mean to it

@@ -46,8 +46,8 @@ from logicat.engines.torch.augment import Augmentation, augment, cut_batch, mix_
 from logicat.engines.torch.distributed import GlobalBatchNorm2d
 from logicat.engines.torch.layers import ConvNet, images_to_tensor
 from logicat.nn.convnet import ConvNetSpec, param_shapes
-from logicat.nn.hyperparameters import moments, update_rule
 from logicat.nn.layers import walk
+from logicat.nn.optimizer_state import moments, update_rule
 from logicat.training.loop import Solver
 from logicat.training.optimizers import torch_optimizer
 

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from logicat.core.validation import Options, check_param
-from logicat.nn.hyperparameters import OPTIMIZERS
+from logicat.nn.optimizer_state import OPTIMIZERS
 
 
 class Optimizer:
