@@ -56,3 +56,26 @@ def test_tol_warns_when_max_iter_comes_first(problem):
     with pytest.warns(ConvergenceWarning, match="max_iter=20 reached"):
         clf = LogisticRegression(learning_rate=0.01, max_iter=20, tol=1e-9).fit(X, y)
     assert clf.n_iter_ == 20
+
+
+def test_going_on_longer_under_a_schedule_that_spans_the_run_warns(resume_problem, tmp_path):
+    """max_iter may grow on resumption, but a cosine schedule (or a warm-up) is laid over the
+    whole run: the model is then neither the first run's nor a longer run's. Said once; a
+    schedule of its epochs alone (constant, inverse, exponential) goes on as it was."""
+    import warnings
+
+    X, y = resume_problem
+    path = tmp_path / "ck.safetensors"
+    params = dict(optimizer="adam", batch_size=32, random_state=0, learning_rate=0.01)
+    LogisticRegression(**params, lr_schedule="cosine", max_iter=4,
+                       callbacks=[Checkpoint(path, every=2)]).fit(X, y)
+    with pytest.warns(UserWarning, match=r"max_iter=4, and its learning-rate schedule spans "
+                                         r"the whole run: going on to max_iter=6 follows"):
+        LogisticRegression(**params, lr_schedule="cosine", max_iter=6).fit(
+            X, y, resume_from=path)
+    LogisticRegression(**params, lr_schedule="inverse", lr_decay=0.1, max_iter=4,
+                       callbacks=[Checkpoint(path, every=2)]).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        LogisticRegression(**params, lr_schedule="inverse", lr_decay=0.1, max_iter=6).fit(
+            X, y, resume_from=path)

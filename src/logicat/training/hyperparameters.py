@@ -120,3 +120,14 @@ def check_resumable(snapshot: Snapshot, mine: Mapping[str, Any], source: str) ->
             "differs). Resume with the same X, y and sample_weight (the same images, labels "
             "and weights)."
         )
+    spans = ours.get("lr_schedule") == "cosine" or float(ours.get("warmup") or 0.0) > 0
+    if spans and saved.get("max_iter") != ours.get("max_iter"):
+        import warnings
+
+        warnings.warn(
+            f"{source}: the checkpoint's run was of max_iter={saved.get('max_iter')}, and its "
+            f"learning-rate schedule spans the whole run: going on to max_iter="
+            f"{ours.get('max_iter')} follows the schedule of a run of {ours.get('max_iter')} "
+            f"from epoch {meta.get('epoch')} on, so the model is neither the first run's nor "
+            "the one such a run trains from the start.",
+            UserWarning, stacklevel=2)
