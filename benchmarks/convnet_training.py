@@ -214,8 +214,8 @@ def profile(data, epochs: int, rows: int = 18) -> None:
     from torch.profiler import profile as torch_profile
 
     from logicat.nn.convnet import ConvNetSpec
+    from logicat.training.examples import InMemoryImages
     from logicat.training.hyperparameters import CONVNET_DEFAULTS
-    from logicat.training.image_fit import InMemoryImages
     from logicat.training.image_solver import ConvNetSolver
     from logicat.training.loop import Trainer
 

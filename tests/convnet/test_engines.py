@@ -12,8 +12,8 @@ torch = pytest.importorskip("torch")
 from logicat.engines.autograd.layers import LayerGraph, nchw, split_state_dict  # noqa: E402
 from logicat.nn import convnet  # noqa: E402
 from logicat.nn.convnet import ConvNetSpec  # noqa: E402
+from logicat.training.examples import InMemoryImages  # noqa: E402
 from logicat.training.hyperparameters import CONVNET_DEFAULTS  # noqa: E402
-from logicat.training.image_fit import InMemoryImages  # noqa: E402
 from logicat.training.image_solver import ConvNetSolver  # noqa: E402
 from logicat.training.loop import Trainer  # noqa: E402
 

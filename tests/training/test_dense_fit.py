@@ -11,7 +11,7 @@ from logicat.core.errors import ParameterError
 from logicat.data.chunks import H5Images
 from logicat.io.files import load_checkpoint
 from logicat.training.callbacks import Checkpoint
-from logicat.training.dense_fit import Features, FileFeatures, choose_solver
+from logicat.training.dense_fit import choose_solver
 from logicat.training.fit import DEFAULTS, fit
 from tests.conftest import write_h5
 
@@ -52,19 +52,6 @@ def test_what_needs_the_data_in_memory_is_refused_for_a_file(cat_h5, name):
     with H5Images(cat_h5) as source, pytest.raises(
             ParameterError, match=f"The '{name}' parameter needs the data in memory"):
         fit({**DEFAULTS, name: value}, source, source.y)
-
-
-def test_the_run_is_fingerprinted_by_its_data(cat_h5, cat_features):
-    X, y, _, _ = cat_features
-    one, flipped = Features(X), Features(X[::-1])
-    assert one.fingerprint(y, None) == Features(X.copy()).fingerprint(y, None)
-    assert one.fingerprint(y, None) != flipped.fingerprint(y, None)
-    assert one.fingerprint(y, None) != one.fingerprint(y, np.ones(len(y)))
-    with H5Images(cat_h5) as source:
-        streamed = FileFeatures(source, np.float64)
-        assert (streamed.m, streamed.n_features) == X.shape
-        assert streamed.fingerprint(y, None) == FileFeatures(source, "float32").fingerprint(
-            y, None)
 
 
 def test_auto_takes_the_span_solver_only_when_it_pays_and_nothing_is_in_its_way():

@@ -26,8 +26,8 @@ from logicat.estimators.base import BinaryClassifier, encode_binary_labels
 from logicat.model import Model
 from logicat.nn.architectures import convnet, image_spec
 from logicat.training.ensemble import fit_recipe
+from logicat.training.examples import as_images
 from logicat.training.hyperparameters import CONVNET_CONSTRAINTS, CONVNET_DEFAULTS, json_params
-from logicat.training.image_fit import as_images
 
 _D = CONVNET_DEFAULTS
 

@@ -32,47 +32,14 @@ from logicat.nn.network import Network, param_names
 from logicat.nn.output import training_prior
 from logicat.nn.scaling import fit_standardization, standardize
 from logicat.training.batches import CHUNK_ROWS, FileRows, InMemory
-from logicat.training.hyperparameters import CONSTRAINTS, data_fingerprint
+from logicat.training.examples import Features, FileFeatures
+from logicat.training.hyperparameters import CONSTRAINTS
 from logicat.training.labels import held_out
 from logicat.training.optimizers import make_optimizer
 from logicat.training.setup import Setup
 from logicat.training.solvers import GramSolver, PrimalSolver, gram_obstacles, worth_it
 
 __all__ = ["CONSTRAINTS", "choose_solver", "examples", "prepare"]
-
-
-class Features:
-    """Features in memory: X (m, n) float (C-contiguous, the training dtype)."""
-
-    noun = "examples"
-
-    def __init__(self, X: np.ndarray) -> None:
-        self.X = np.ascontiguousarray(X)
-        self.m, self.n_features = self.X.shape
-        self.dtype = self.weight_dtype = self.X.dtype
-        self.name = "y"
-
-    def fingerprint(self, y01: np.ndarray, weights: np.ndarray | None) -> str:
-        return data_fingerprint(self.X, y01.astype(self.dtype), weights)
-
-
-class FileFeatures:
-    """The rows of a packed HDF5 file (``logicat.data.chunks.H5Images``) as features, streamed
-    in chunks of ``chunk_rows``: memory holds a chunk, not the file."""
-
-    noun = "images"
-
-    def __init__(self, source, dtype: Any, chunk_rows: int = CHUNK_ROWS) -> None:
-        self.source, self.chunk_rows = source, chunk_rows
-        self.m, self.n_features = source.m, source.n
-        self.dtype = self.weight_dtype = np.dtype(dtype)
-        self.name = str(source.path)
-
-    def fingerprint(self, y01: np.ndarray, weights: np.ndarray | None) -> str:
-        from logicat.data import file_sha256
-
-        return data_fingerprint(y01.astype(np.int64), weights,
-                                head=file_sha256(self.source.path))
 
 
 def examples(data: Any, params: Mapping[str, Any], chunk_rows: int = CHUNK_ROWS

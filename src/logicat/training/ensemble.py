@@ -233,7 +233,7 @@ def _out_of_fold(fits: Sequence[Fit], folds: Sequence[np.ndarray], m: int,
 def _rows(images: Any, rows: np.ndarray) -> Any:
     """Those rows of ``images``: an array's, or a packed file's (read when trained on)."""
     if hasattr(images, "chunks") and hasattr(images, "x"):
-        from logicat.training.image_fit import RowsOf
+        from logicat.training.examples import RowsOf
 
         return RowsOf(images, rows)
     return np.asarray(images)[rows]
@@ -243,7 +243,7 @@ def member_logits(done: Fit, params: Mapping[str, Any], images: Any, rows: np.nd
                   ) -> np.ndarray:
     """One fit's logits (its test-time augmentation included, before any output step) on those
     ``rows`` of ``images`` (in memory, or a packed file): an ensemble's out-of-fold logits."""
-    from logicat.training.image_fit import image_source
+    from logicat.training.examples import image_source
 
     x = image_source(images).rows(np.asarray(rows))
     features = x.reshape(len(x), -1)

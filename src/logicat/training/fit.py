@@ -125,8 +125,7 @@ def fit(params: Mapping[str, Any], examples: Any, y01: Any, callbacks: Sequence 
     chunk_rows : the rows read at a time from a packed file of features
     """
     model = _model_of(params)
-    check_params(model.CONSTRAINTS, {k: v for k, v in params.items()
-                                     if k in model.CONSTRAINTS})
+    check_params(model.CONSTRAINTS, params)
     source = model.examples(examples, params, chunk_rows)
     y01 = check_labels(y01, source.m, source.name, source.noun)
     weights = class_weighted(y01, sample_weight, params["class_weight"], classes,
