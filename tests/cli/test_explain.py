@@ -35,3 +35,24 @@ def test_the_command_writes_one_picture_per_photo(fitted_models, photos_dir, tmp
             r"\(pixels (\S+) \+ b (\S+) = z (\S+)\)", line).groups())
         assert pixels + b == pytest.approx(z, abs=2e-6)
     assert "notes.jpg" in result.output and "Traceback" not in result.output
+
+
+def test_one_photos_picture_may_be_named_as_a_file(fitted_models, photos_dir, tmp_path):
+    """``-o cat.png`` for one photo writes that picture (its format from the suffix), not a
+    folder named cat.png; for several photos, or against --format, it is a usage error that
+    writes nothing."""
+    from logicat.io.files import save_model
+
+    path = save_model(fitted_models["logistic"], tmp_path / "m.safetensors")
+    photo = str(photos_dir / "tabby_cat.jpg")
+    result = invoke("explain", "-m", str(path), photo, "-o", str(tmp_path / "deep" / "why.svg"))
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "deep" / "why.svg").read_text().lstrip().startswith("<?xml")
+    assert result.output.rstrip().endswith(str(tmp_path / "deep" / "why.svg"))
+    for args, said in ((["-o", str(tmp_path / "two.png"), photo, photo], "names one picture, "
+                        "and there are 2 photos"),
+                       (["-o", str(tmp_path / "one.png"), "--format", "pdf", photo],
+                        "is a .png file, and --format says pdf")):
+        refused = invoke("explain", "-m", str(path), *args)
+        assert refused.exit_code == 2 and said in refused.output, refused.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["deep", "m.safetensors"]

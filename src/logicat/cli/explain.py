@@ -12,9 +12,10 @@ from logicat.cli.options import model_option
 @click.command()
 @model_option
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--out", "-o", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", "-o", "out_dir", type=click.Path(path_type=Path),
               default=Path("explanations"), show_default=True,
-              help="Folder for the pictures (made if missing): one <photo name>.png per photo.")
+              help="Folder for the pictures (made if missing): one <photo name>.png per photo. "
+              "For one photo it may be the picture itself (a .png, .svg or .pdf file).")
 @click.option("--method", type=click.Choice(["auto", "contributions", "gradient_input",
                                              "grad_cam"]),
               default="auto", show_default=True,
@@ -49,12 +50,13 @@ def explain(model_path, paths, out_dir, method, engine, fmt):
     if not files:
         raise click.ClickException(f"no image files found in {', '.join(map(str, paths))}.")
     inputs = [("the model", model_path), *(("a photo explained", f) for f in files)]
-    _check_pictures(_picture_names(files, out_dir, fmt), inputs)
+    picture = _one_picture(out_dir, files, fmt)
+    _check_pictures(picture or _picture_names(files, out_dir, fmt), inputs)
     images, ok_paths, failures = load_images(files, spec["image_size"])
     if ok_paths:
-        outputs = _picture_names(ok_paths, out_dir, fmt)
+        outputs = picture or _picture_names(ok_paths, out_dir, fmt)
         _check_pictures(outputs, inputs)  # numbered anew once the unreadable ones are out
-        out_dir.mkdir(parents=True, exist_ok=True)
+        outputs[0].parent.mkdir(parents=True, exist_ok=True)
         explanation = explain_images(model, images, method=method, engine=engine)
         labels = model.label_names(explanation.proba)
         width = max(len(shown(p)) for p in ok_paths)
@@ -73,6 +75,29 @@ def explain(model_path, paths, out_dir, method, engine, fmt):
         click.echo(f"Error: {shown(path)}: {reason}", err=True)
     if failures:
         raise SystemExit(1)
+
+
+def _one_picture(out: Path, files: list[Path], fmt: str) -> list[Path] | None:
+    """``--out`` as the picture itself - a file name ending in .png, .svg or .pdf, for one
+    photo - or None: a folder. A picture's name for several photos, a folder's that is a file,
+    or a suffix that says another format than ``--format`` is a usage error."""
+    ctx = click.get_current_context()
+    suffix = out.suffix.lower().lstrip(".")
+    if out.is_dir() or suffix not in ("png", "svg", "pdf"):
+        if out.is_file():
+            raise click.BadParameter(f"{out} is a file; give a folder for the pictures (or, "
+                                     "for one photo, a .png, .svg or .pdf file).",
+                                     param_hint="'--out'")
+        return None
+    if len(files) != 1:
+        raise click.BadParameter(f"{out} names one picture, and there are {len(files)} "
+                                 "photos: give a folder for their pictures (one <photo "
+                                 "name>.png each), e.g. -o explanations.", param_hint="'--out'")
+    source = ctx.get_parameter_source("fmt")
+    if source is not None and source.name != "DEFAULT" and fmt != suffix:
+        raise click.BadParameter(f"{out} is a .{suffix} file, and --format says {fmt}: "
+                                 "give one.", param_hint="'--out'")
+    return [out]
 
 
 def _check_pictures(outputs: list[Path], inputs: list) -> None:
