@@ -139,9 +139,8 @@ def fit(params: Mapping[str, Any], examples: Any, y01: Any, callbacks: Sequence 
                          validation=setup.validation, meta=_snapshot_meta(meta, setup),
                          watch_at_once=setup.scheduled, extra_tensors=_extra_tensors(setup))
     result = trainer.run(setup.solver, resume, data=setup.data, draws=setup.draws)
-    statistics = list(setup.statistics)
-    return Fit(result, setup.solver_name, setup.layers, setup.input_shape,
-               *(statistics or [None, None]),
+    mean, scale = setup.statistics or (None, None)  # a standardisation's
+    return Fit(result, setup.solver_name, setup.layers, setup.input_shape, mean, scale,
                # a schedule decays to 0 by design: running to max_iter is no failure to
                # converge, and early stopping only guards against overfitting
                warning=None if setup.scheduled else convergence_warning(params, result),
@@ -168,8 +167,9 @@ def _extra_tensors(setup: Setup) -> dict[str, np.ndarray]:
 
 
 def _model_of(params: Mapping[str, Any]):
-    """How the model of ``params`` trains: ``image_fit`` for an image network (its recipe
-    names the augmentation), ``dense_fit`` for a model of features."""
+    """How the model of ``params`` trains: ``image_fit`` for an image network (its recipe,
+    ``CONVNET_CONSTRAINTS``', names its augmentation: ``crop``), ``dense_fit`` for a model
+    of features."""
     if "crop" in params:
         from logicat.training import image_fit
 

@@ -1,13 +1,17 @@
 """PyTorch computes and steps: the torch engine as a solver of the one training loop.
 
-The loop (``logicat.training.loop``) keeps the books - learning rates, costs, divergence, tol,
-callbacks - and this solver runs the iterations, in one of three modes:
+The loop (``logicat.training.loop``) keeps the books - epochs, learning rates, costs,
+divergence, tol, callbacks, the run's generator - and this solver computes, in one of three
+modes:
 
-- ``"autograd"``: the PyTorch way. ``dense_net`` (the layers as ``nn.Linear`` modules), the
-  loss from the logits, ``loss.backward()``, a ``torch.optim`` optimizer (SGD, with momentum
-  or Nesterov, or Adam). Full batch, mini-batches from a ``DataLoader``, and data parallelism
-  across processes (``torch.distributed``: one all-reduce of the summed gradients per step).
-- ``"fused"``: logistic regression's hand-derived gradient as three tensor operations per
+- ``"autograd"``: the PyTorch way, one ``step(batch, lr)`` per batch the loop hands it.
+  ``dense_net`` (the layers as ``nn.Linear`` modules), the loss from the logits,
+  ``loss.backward()``, a ``torch.optim`` optimizer (SGD, with momentum or Nesterov, Adam,
+  AdamW). Full batch, or the mini-batches of PyTorch's ``DataLoader`` (``TensorBatches``),
+  shuffled by the loop's generator so that a checkpoint resumes them exactly; and data
+  parallelism across processes (``torch.distributed``: one all-reduce of the summed gradients
+  per step).
+- ``"fused"`` (a fast path of the loop): logistic regression's hand-derived gradient as three tensor operations per
   iteration (gemv, sigmoid, gemv) with the costs kept on the device (``fused.FusedLoop``), a
   chunk of ``graph_steps`` iterations per call.
 - ``"cuda_graph"``: the fused loop with each chunk captured once in a CUDA graph and replayed; a
