@@ -11,9 +11,9 @@ modes:
   shuffled by the loop's generator so that a checkpoint resumes them exactly; and data
   parallelism across processes (``torch.distributed``: one all-reduce of the summed gradients
   per step).
-- ``"fused"`` (a fast path of the loop): logistic regression's hand-derived gradient as three tensor operations per
-  iteration (gemv, sigmoid, gemv) with the costs kept on the device (``fused.FusedLoop``), a
-  chunk of ``graph_steps`` iterations per call.
+- ``"fused"`` (a fast path of the loop): logistic regression's hand-derived gradient as three
+  tensor operations per iteration (gemv, sigmoid, gemv) with the costs kept on the device
+  (``fused.FusedLoop``), a chunk of ``graph_steps`` iterations per call.
 - ``"cuda_graph"``: the fused loop with each chunk captured once in a CUDA graph and replayed; a
   2000-iteration run is a handful of graph launches.
 
