@@ -224,8 +224,8 @@ def profile(data, epochs: int, rows: int = 18) -> None:
     solver = ConvNetSolver(spec, InMemoryImages(data.train_x), data.train_y,
                            np.arange(len(data.train_y)), hyper, torch.device("cpu"))
     def train(n: int) -> None:  # n epochs of the one loop at a constant rate
-        Trainer(max_iter=n, schedule=lambda t: 1e-3).run(solver, data=solver.batches,
-                                                          draws=solver.draws)
+        Trainer.of({"max_iter": n, "learning_rate": 1e-3}).run(
+            solver, data=solver.batches, draws=solver.draws)
 
     train(1)  # warm-up
     with torch_profile(activities=[ProfilerActivity.CPU]) as prof:

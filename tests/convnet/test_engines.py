@@ -31,7 +31,7 @@ def test_three_sgd_steps_in_both_engines(spec, cat_data):
     solver = ConvNetSolver(spec, InMemoryImages(images), y, np.arange(12), hyper,
                            torch.device("cpu"), dtype=torch.float64)
     trained, statistics = split_state_dict(solver.net.state_dict())
-    costs = Trainer(max_iter=3, schedule=lambda t: 0.1).run(
+    costs = Trainer.of({"max_iter": 3, "learning_rate": 0.1}).run(
         solver, data=solver.batches, draws=solver.draws).cost_history  # 3 epochs of 1 step
 
     engine = LayerGraph(convnet.layers(spec), (3, 16, 16))
