@@ -170,11 +170,11 @@ def _train(data_dir, kind, hidden, activation, init, learning_rate, iterations, 
             if folder is not None:
                 load_cached(folder, positive, image_size or DEFAULT_IMAGE_SIZE)
     if kind == "convnet":
-        from logicat.cli import train_minibatch
+        from logicat.cli import train_images
 
-        train_minibatch.refuse_options()
+        train_images.refuse_options()
         given = ctx.get_parameter_source("print_every").name != "DEFAULT"
-        params = train_minibatch.convnet_params(learning_rate, iterations, batch_size, seed,
+        params = train_images.convnet_params(learning_rate, iterations, batch_size, seed,
                                               device, settings, training, layers_file)
         group = None
         if nproc is not None or int(os.environ.get("WORLD_SIZE", "1")) > 1:
@@ -182,12 +182,12 @@ def _train(data_dir, kind, hidden, activation, init, learning_rate, iterations, 
             from logicat.engines.torch import distributed
 
             if nproc is not None:  # start N processes of this same command, without --nproc
-                train_minibatch.refuse_processes(params)
+                train_images.refuse_processes(params)
                 args = ["logicat", *command_line_args(ctx, drop=("nproc",), given_only=True)]
                 raise SystemExit(distributed.run_torchrun(nproc, args))
             group = distributed.ProcessGroup(device)
             ctx.call_on_close(group.close)
-        return train_minibatch.train_convnet(params, data, train_file,
+        return train_images.train_convnet(params, data, train_file,
                                            print_every if given else None, out, plot,
                                            training, chunk_rows, group, inputs, test_file)
     if settings:

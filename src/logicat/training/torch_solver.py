@@ -1,8 +1,7 @@
 """PyTorch computes and steps: the torch engine as a solver of the one training loop.
 
-The loop (``logicat.training.loop``) keeps the books - epochs, learning rates, costs,
-divergence, tol, callbacks, the run's generator - and this solver computes, in one of three
-modes:
+The loop (``logicat.training.loop``) keeps the books - epochs, rates, costs, divergence, tol,
+callbacks, the run's generator - and this solver computes, in one of three modes:
 
 - ``"autograd"``: the PyTorch way, one ``step(batch, lr)`` per batch the loop hands it.
   ``dense_net`` (the layers as ``nn.Linear`` modules), the loss from the logits,

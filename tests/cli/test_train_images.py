@@ -1,4 +1,5 @@
-"""``logicat train --model convnet`` with train's options: your own photos from ``logicat pack``,
+"""``logicat train`` of an image network (``cli/train_images.py``; ``--model convnet`` here) with
+train's options: your own photos from ``logicat pack``,
 early stopping, class weights, checkpoints killed and resumed, Ctrl-C, and what is refused."""
 
 from __future__ import annotations

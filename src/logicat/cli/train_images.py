@@ -1,4 +1,6 @@
-"""``logicat train --model convnet``: the ConvNet on the cat images, reported like every model."""
+"""``logicat train`` of an image network - ``--model convnet``, or ``--layers`` your own - on the
+cat images, your photos or a packed file: its recipe from train's options and ``--param``, the
+one call that trains it (``training.checkpointing.fit_planned``), reported like every model."""
 
 from __future__ import annotations
 
