@@ -42,3 +42,23 @@ def test_help_everywhere(command):
     result = run_logicat(*([command] if command else []), "--help")
     assert result.returncode == 0
     assert result.stdout.startswith("Usage: logicat")
+
+
+def test_early_stopping_is_reported_in_the_runs_unit_with_its_held_out_accuracy(tmp_path):
+    """A network stopped early on mini-batches: its epochs named as epochs, and the accuracy
+    on the training images early stopping held out printed and recorded, as for a ConvNet."""
+    import re
+
+    from tests.conftest import invoke
+
+    out = tmp_path / "m.safetensors"
+    result = invoke("train", "--hidden", "7", "-n", "60", "--batch-size", "16", "--optimizer",
+                    "adam", "-a", "0.003", "--early-stopping", "--n-iter-no-change", "2",
+                    "--seed", "1", "--print-every", "0", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert re.search(r"Stopped early at epoch \d+; best validation cost \d\.\d{6} at epoch \d+",
+                     result.output), result.output
+    said = re.search(r"validation accuracy: (\S+) %, on the 21 training images early "
+                     r"stopping held out", result.output)
+    assert said, result.output
+    assert load_model(out).metadata_["metrics"]["validation_accuracy"] == float(said.group(1))

@@ -47,8 +47,8 @@ def test_pack_then_train_a_convnet_on_your_own_photos_then_use_it(my_photos, pho
     assert len(re.findall(r"Cost after epoch \d: \d\.\d{6}", trained.output)) == 3
     assert "test accuracy" not in trained.output  # the cat test set is not the user's
     train_acc = float(re.search(r"train accuracy: (\S+) %", trained.output).group(1))
-    val_acc = float(re.search(r"validation accuracy \(the images held out\): (\S+) %",
-                              trained.output).group(1))
+    val_acc = float(re.search(r"validation accuracy: (\S+) %, on the 18 training images "
+                              r"early stopping held out", trained.output).group(1))
     from logicat import load_model
 
     clf = load_model(out)

@@ -163,6 +163,11 @@ def score_test_file(model, test_file: Path, size: int, chunk_rows: int, dtype=No
             {"test_file": Path(test_file).name, "test_sha256": file_sha256(test_file)})
 
 
+def validation_line(accuracy: float, n: int) -> str:
+    """The accuracy on the training images early stopping held out (and judged epochs by)."""
+    return f"validation accuracy: {accuracy} %, on the {n} training images early stopping held out"
+
+
 def accuracy_lines(image_set, train_accuracy: float, test_accuracy: float) -> list[str]:
     """The two accuracy lines: as the lesson prints them for the cat data; for your photos,
     saying what each was measured on."""

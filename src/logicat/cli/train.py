@@ -232,7 +232,12 @@ def _train(data_dir, kind, hidden, activation, init, learning_rate, iterations, 
 
     import numpy as np
 
-    from logicat.cli.datasets import accuracy_lines, cat_data_set, training_set
+    from logicat.cli.datasets import (
+        accuracy_lines,
+        cat_data_set,
+        training_set,
+        validation_line,
+    )
     from logicat.cli.saving import save_and_plot
     from logicat.data import find_catvnoncat
     from logicat.data.features import images_to_features, preprocessing_spec
@@ -256,8 +261,8 @@ def _train(data_dir, kind, hidden, activation, init, learning_rate, iterations, 
     n_train = len(data.train_y) if group is None else int(group.sum(len(data.train_y)))
     X_train = images_to_features(data.train_x, dtype=dtype)
 
-    bar, callbacks = topts.progress(training, print_every,
-                                    "iteration" if batch_size is None else "epoch")
+    unit = "iteration" if batch_size is None else "epoch"
+    bar, callbacks = topts.progress(training, print_every, unit)
     if group is not None and not group.is_main:
         callbacks = []
     try:
@@ -275,12 +280,18 @@ def _train(data_dir, kind, hidden, activation, init, learning_rate, iterations, 
                                     group.sum(float(len(data.train_y))))
     if group is not None and not group.is_main:
         return  # only rank 0 prints and writes
-    stopped = early_stopping_message(done.result)
+    stopped = early_stopping_message(done.result, unit)
     if stopped:
         click.echo(stopped)
     test_acc = accuracy_percent(model.predict(images_to_features(data.test_x, dtype=dtype)),
                                 data.test_y)
-    for line in accuracy_lines(image_set, train_acc, test_acc):
+    metrics = {"train_accuracy": train_acc, "test_accuracy": test_acc}
+    lines = accuracy_lines(image_set, train_acc, test_acc)
+    if done.held_out is not None and group is None:  # early stopping's rows, as the ConvNet's
+        rows = done.held_out
+        metrics["validation_accuracy"] = accuracy_percent(predicted[rows], data.train_y[rows])
+        lines.append(validation_line(metrics["validation_accuracy"], len(rows)))
+    for line in lines:
         click.echo(line)
     save_and_plot(
         model, out, plot, f"Learning curve ({loss.replace('_', '-')}, {dtype})",
@@ -288,7 +299,7 @@ def _train(data_dir, kind, hidden, activation, init, learning_rate, iterations, 
         class_names=list(data.classes),
         positive_class=data.classes[1],
         training_data={**image_set.training_data, "n_samples": n_train},
-        metrics={"train_accuracy": train_acc, "test_accuracy": test_acc},
+        metrics=metrics,
     )
 
 

@@ -180,7 +180,7 @@ def train_convnet(params: dict[str, Any], data: tuple, train_file: Path | None,
     command reads, that no checkpoint of an ensemble's fits may overwrite.
     """
     from logicat.cli import training_options as topts
-    from logicat.cli.datasets import accuracy_lines, training_set
+    from logicat.cli.datasets import accuracy_lines, training_set, validation_line
     from logicat.cli.resume import trains_on
     from logicat.cli.saving import save_and_plot
     from logicat.core.paths import check_outputs
@@ -276,8 +276,7 @@ def train_convnet(params: dict[str, Any], data: tuple, train_file: Path | None,
     else:
         lines = [f"train accuracy: {metrics['train_accuracy']} %"]
     if "validation_accuracy" in metrics:
-        lines.append(f"validation accuracy (the images held out): "
-                     f"{metrics['validation_accuracy']} %")
+        lines.append(validation_line(metrics["validation_accuracy"], len(done.held_out)))
     for line in lines:
         click.echo(line)
     save_and_plot(
