@@ -107,3 +107,18 @@ def test_the_estimators_summary_is_their_models_table(cat_data):
         LogisticRegression().summary()
     clf = LogisticRegression(max_iter=2).fit(cat_data.train_x, cat_data.train_y)
     assert clf.summary(width=70) == summary(logistic_layers(), (12288,), 70)
+
+
+def test_a_summary_shows_the_hyperparameters_that_mean_something_for_the_model():
+    from logicat.nn.families import dense_layers
+    from logicat.nn.summary import meaningful
+
+    params = {"optimizer": "adam", "momentum": 0.9, "beta_1": 0.9, "activation": "relu",
+              "batch_size": None, "shuffle": True, "learning_rate": 0.01}
+    logistic = meaningful(params, params, dense_layers(()))
+    assert logistic == {"optimizer": "adam", "beta_1": 0.9, "batch_size": None,
+                        "learning_rate": 0.01}
+    network = meaningful({**params, "optimizer": "momentum", "batch_size": 32},
+                         {**params, "optimizer": "momentum", "batch_size": 32},
+                         dense_layers((7,)))
+    assert {"momentum", "activation", "shuffle"} <= set(network) and "beta_1" not in network

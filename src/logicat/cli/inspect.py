@@ -210,8 +210,7 @@ def info(model_opt, model_arg, as_json):
     import shutil
 
     from logicat.io.files import read_model
-    from logicat.nn.hyperparameters import meaningful
-    from logicat.nn.summary import summary
+    from logicat.nn.summary import meaningful, summary
 
     model = read_model(one_model(model_opt, model_arg))
     meta = dict(model.metadata)
@@ -255,7 +254,7 @@ def _architecture_left(meta: dict, params: dict, layers) -> dict:
     (the table), its kind (the model's line), its input's shape and image size (the table's
     and the preprocessing's), no test-time augmentation, nor an entry the hyperparameters hold
     with the same value."""
-    from logicat.nn.hyperparameters import meaningful
+    from logicat.nn.summary import meaningful
 
     shown = {"layers", "kind", "image_size", "hidden_layer_sizes", "input_shape"}
     return {k: v for k, v in meaningful(meta["architecture"], params, layers).items()

@@ -19,7 +19,7 @@ from logicat.core.errors import ParameterError
 from logicat.core.validation import Interval, Options, Sizes
 from logicat.nn.families import HEADS, PRESETS
 from logicat.nn.init import INITS
-from logicat.nn.layers import ACTIVATIONS, MAX_UNITS, logit_layers
+from logicat.nn.layers import ACTIVATIONS, MAX_UNITS
 from logicat.nn.loss import LOSSES
 from logicat.nn.optimizer_state import LEGACY_OPTIMIZERS, OPTIMIZERS
 from logicat.nn.output import COMBINES, MAX_MEMBERS
@@ -181,44 +181,3 @@ CONVNET_CONSTRAINTS: dict[str, list[Any]] = {
     "random_state": [Interval(int, 0, MAX_SEED, closed="both"), None],
     "verbose": [Interval(int, 0, 2, closed="both")],
 }
-
-
-# ------------------------------------------------- what a model's hyperparameters mean to it
-def _hidden_activation(params, layers) -> bool:
-    """Whether an activation sits before the output unit: a network's hidden layers."""
-    return any(lay.type in ACTIVATIONS for lay in logit_layers(layers))
-
-
-#: hyperparameter -> whether it means anything for the model (its hyperparameters, its layers);
-#: ``logicat info`` and the web page leave it out where not. The rest always mean something.
-USED_WHEN = {
-    "callbacks": lambda p, layers: False,  # Python objects while fitting; a file holds None
-    "verbose": lambda p, layers: False,  # what fit printed, not what the model is
-    # where torch computed: the dense models' torch engine; a ConvNet has no engine but torch
-    "device": lambda p, layers: p.get("engine", "torch") == "torch",
-    "activation": _hidden_activation,
-    "momentum": lambda p, layers: p.get("optimizer") in ("momentum", "nesterov", "sgd"),
-    "beta_1": lambda p, layers: p.get("optimizer") in ("adam", "adamw"),
-    "beta_2": lambda p, layers: p.get("optimizer") in ("adam", "adamw"),
-    "epsilon": lambda p, layers: p.get("optimizer") in ("adam", "adamw"),
-    "lr_decay": lambda p, layers: p.get("lr_schedule") in ("inverse", "exponential"),
-    "warmup": lambda p, layers: p.get("lr_schedule") == "cosine",
-    "shuffle": lambda p, layers: p.get("batch_size") is not None,  # full batch: one order
-    "n_iter_no_change": lambda p, layers: bool(p.get("early_stopping"))
-    or p.get("tol") is not None,
-    "validation_fraction": lambda p, layers: bool(p.get("early_stopping")),
-    "crop_pad": lambda p, layers: p.get("crop") == "pad",
-    "crop_min_scale": lambda p, layers: p.get("crop") == "resized",
-    "average_decay": lambda p, layers: p.get("average") == "ema",
-    "average_start": lambda p, layers: p.get("average") == "swa",
-    "members": lambda p, layers: p.get("n_members", 1) > 1,
-    "combine": lambda p, layers: p.get("n_members", 1) > 1,
-    "calibration_cv": lambda p, layers: p.get("calibration") is not None and not (
-        p.get("members") == "folds" and p.get("n_members", 1) > 1),
-}
-
-
-def meaningful(entries: dict, params: dict, layers) -> dict:
-    """``entries`` (hyperparameters, or an architecture's options) less those that mean nothing
-    for the model of ``params`` and ``layers`` (``USED_WHEN``)."""
-    return {k: v for k, v in entries.items() if k not in USED_WHEN or USED_WHEN[k](params, layers)}

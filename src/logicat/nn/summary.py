@@ -17,6 +17,10 @@ It reads only what every layer answers - ``type``, ``name``, ``tensor_names()``,
 lists ``body`` and ``shortcut`` - so a new layer type needs nothing here (``_TYPES`` describes
 the layers that do not describe themselves). No line is wider than ``width``: long names are
 cut with an ellipsis, never wrapped.
+
+Beside the table, the hyperparameters a summary shows of a model (``meaningful``: ``logicat
+info``, the web page, the report): those that mean something for it - no momentum for Adam, no
+activation without hidden layers.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from math import prod
 
-from logicat.nn.layers import Layer, shapes
+from logicat.nn.layers import ACTIVATIONS, Layer, logit_layers, shapes
 
 #: the narrowest table printed, whatever ``width`` asks: the columns' headings fit
 MIN_WIDTH = 60
@@ -147,3 +151,43 @@ def _fit(text: str, width: int) -> str:
     """``text``, or its first ``width - 1`` characters and an ellipsis."""
     return text if len(text) <= width else text[:width - 1] + "…"
 
+
+# ------------------------------------------------- what a model's hyperparameters mean to it
+def _hidden_activation(params, layers) -> bool:
+    """Whether an activation sits before the output unit: a network's hidden layers."""
+    return any(lay.type in ACTIVATIONS for lay in logit_layers(layers))
+
+
+#: hyperparameter -> whether it means anything for the model (its hyperparameters, its layers);
+#: ``logicat info`` and the web page leave it out where not. The rest always mean something.
+USED_WHEN = {
+    "callbacks": lambda p, layers: False,  # Python objects while fitting; a file holds None
+    "verbose": lambda p, layers: False,  # what fit printed, not what the model is
+    # where torch computed: the dense models' torch engine; a ConvNet has no engine but torch
+    "device": lambda p, layers: p.get("engine", "torch") == "torch",
+    "activation": _hidden_activation,
+    "momentum": lambda p, layers: p.get("optimizer") in ("momentum", "nesterov", "sgd"),
+    "beta_1": lambda p, layers: p.get("optimizer") in ("adam", "adamw"),
+    "beta_2": lambda p, layers: p.get("optimizer") in ("adam", "adamw"),
+    "epsilon": lambda p, layers: p.get("optimizer") in ("adam", "adamw"),
+    "lr_decay": lambda p, layers: p.get("lr_schedule") in ("inverse", "exponential"),
+    "warmup": lambda p, layers: p.get("lr_schedule") == "cosine",
+    "shuffle": lambda p, layers: p.get("batch_size") is not None,  # full batch: one order
+    "n_iter_no_change": lambda p, layers: bool(p.get("early_stopping"))
+    or p.get("tol") is not None,
+    "validation_fraction": lambda p, layers: bool(p.get("early_stopping")),
+    "crop_pad": lambda p, layers: p.get("crop") == "pad",
+    "crop_min_scale": lambda p, layers: p.get("crop") == "resized",
+    "average_decay": lambda p, layers: p.get("average") == "ema",
+    "average_start": lambda p, layers: p.get("average") == "swa",
+    "members": lambda p, layers: p.get("n_members", 1) > 1,
+    "combine": lambda p, layers: p.get("n_members", 1) > 1,
+    "calibration_cv": lambda p, layers: p.get("calibration") is not None and not (
+        p.get("members") == "folds" and p.get("n_members", 1) > 1),
+}
+
+
+def meaningful(entries: dict, params: dict, layers) -> dict:
+    """``entries`` (hyperparameters, or an architecture's options) less those that mean nothing
+    for the model of ``params`` and ``layers`` (``USED_WHEN``)."""
+    return {k: v for k, v in entries.items() if k not in USED_WHEN or USED_WHEN[k](params, layers)}

@@ -26,8 +26,8 @@ from logicat.evaluate.metrics import (
     bootstrap_intervals,
     model_metrics,
 )
-from logicat.nn.hyperparameters import meaningful
 from logicat.nn.layers import first_weighted, is_linear, logit_description
+from logicat.nn.summary import meaningful
 
 
 def build_report(

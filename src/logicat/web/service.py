@@ -18,8 +18,8 @@ import numpy as np
 from logicat.core.errors import ImageLoadError, ModelFileError
 from logicat.data.images import load_image
 from logicat.model import Model
-from logicat.nn.hyperparameters import meaningful
 from logicat.nn.layers import output_layer
+from logicat.nn.summary import meaningful
 from logicat.viz.plots import training_unit
 from logicat.web.uploads import UploadError
 
@@ -110,7 +110,7 @@ class Predictor:
         """What the model page shows: accuracies, hyperparameters, data checksum, ...
 
         ``hyperparameters`` are those the training recorded that mean something for this model
-        (``nn.hyperparameters.meaningful``, as ``logicat info`` shows them), less those left
+        (``nn.summary.meaningful``, as ``logicat info`` shows them), less those left
         unset (``None``: no mini-batches, no tolerance, no class weights); ``training_unit``
         says what ``n_iter`` counts, the way ``logicat train`` and ``logicat report`` say it:
         "epoch" (of mini-batches) or "iteration". ``prior`` is the class mix (the fraction of
