@@ -61,3 +61,31 @@ def test_auto_takes_the_span_solver_only_when_it_pays_and_nothing_is_in_its_way(
     assert choose_solver(params, ["mini-batches"], 209, 12288) == "primal"
     with pytest.raises(ParameterError, match="this run has mini-batches"):
         choose_solver({**params, "solver": "gram"}, ["mini-batches"], 209, 12288)
+
+
+def test_a_torch_dataset_trains_through_the_one_fit_and_resumes_exactly(cat_h5, cat_features,
+                                                                       tmp_path):
+    """PyTorch's way of reading data (a ``Dataset`` read by a ``DataLoader``) is one more
+    source of the one fit: its epochs shuffled by the loop's generator, so a checkpoint resumes
+    them bit for bit; full batch it is the in-memory torch run; the NumPy engines refuse it."""
+    pytest.importorskip("torch")
+    from logicat.engines.torch import H5CatDataset, train_torch
+
+    X, y, _, _ = cat_features
+    params = {**DEFAULTS, "engine": "torch", "device": "cpu", "batch_size": 50,
+              "optimizer": "adam", "learning_rate": 1e-3, "random_state": 2}
+    data = H5CatDataset(cat_h5)
+    whole = fit({**params, "max_iter": 4}, data, data.labels)
+    path = tmp_path / "ck.safetensors"
+    fit({**params, "max_iter": 2}, data, data.labels, [Checkpoint(path, every=2)])
+    resumed = fit({**params, "max_iter": 4}, data, data.labels, resume=load_checkpoint(path))
+    np.testing.assert_array_equal(resumed.result.cost_history, whole.result.cost_history)
+    for a, b in zip(resumed.result.params, whole.result.params, strict=True):
+        np.testing.assert_array_equal(a, b)
+    full = fit({**DEFAULTS, "engine": "torch", "device": "cpu", "max_iter": 5}, data,
+               data.labels)
+    reference = train_torch(X, y, max_iter=5, device="cpu", mode="autograd")
+    np.testing.assert_allclose(full.result.cost_history, reference.cost_history, rtol=0,
+                               atol=1e-15)
+    with pytest.raises(ParameterError, match="A torch Dataset trains with engine='torch'"):
+        fit(DEFAULTS, data, data.labels)

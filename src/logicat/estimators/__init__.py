@@ -52,21 +52,24 @@ def fit_dataset(dataset: Any, *, batch_size: int = 64, seed: int = 0, num_worker
                 dtype: str = "float64", device: str = "auto",
                 callbacks: Sequence[Callback] | None = None) -> LogisticRegression:
     """Train by mini-batch SGD with PyTorch on a ``torch.utils.data.Dataset`` of
-    ``(pixels uint8, label)`` (``logicat.engines.torch.H5CatDataset``, ``ImageFolderDataset``;
-    see ``logicat.training.torch_solver.train_dataset``).
+    ``(pixels uint8, label)`` (``logicat.engines.torch.H5CatDataset``, ``ImageFolderDataset``)
+    through the one fit (``logicat.training.fit``: its ``DataLoader``, in ``num_workers``
+    processes, shuffled by the loop's generator seeded with ``seed``).
 
     Returns a fitted ``LogisticRegression`` with ``classes_ = [0, 1]`` (the dataset's labels;
     their names, ``dataset.classes``, go to ``metadata_["class_names"]`` and so into saved model
     files) that predicts on features as usual.
     """
-    from logicat.training.torch_solver import train_dataset
+    from logicat.training.examples import DatasetFeatures
+    from logicat.training.fit import fit
 
-    result = train_dataset(dataset, batch_size=batch_size, seed=seed, num_workers=num_workers,
-                           learning_rate=learning_rate, max_iter=max_iter, loss=loss, dtype=dtype,
-                           device=device, callbacks=callbacks or ())
     clf = LogisticRegression(learning_rate=learning_rate, max_iter=max_iter, loss=loss,
-                             dtype=dtype, engine="torch", device=device)
-    clf._set_fitted(result, [0, 1], dataset.n_features)
+                             dtype=dtype, engine="torch", device=device, batch_size=batch_size,
+                             random_state=seed)
+    done = fit(clf.get_params(), DatasetFeatures(dataset, dtype, num_workers), dataset.labels,
+               list(callbacks or ()))
+    clf._set_fitted(done.result, [0, 1], dataset.n_features)
+    clf.solver_ = done.solver
     names = [str(c) for c in dataset.classes]
     clf.metadata_ = {"class_names": names, "positive_class": names[1]}
     return clf

@@ -32,7 +32,7 @@ from logicat.nn.network import Network, param_names
 from logicat.nn.output import training_prior
 from logicat.nn.scaling import fit_standardization, standardize
 from logicat.training.batches import CHUNK_ROWS, FileRows, InMemory
-from logicat.training.examples import Features, FileFeatures
+from logicat.training.examples import DatasetFeatures, Features, FileFeatures
 from logicat.training.hyperparameters import CONSTRAINTS
 from logicat.training.labels import held_out
 from logicat.training.optimizers import make_optimizer
@@ -43,13 +43,20 @@ __all__ = ["CONSTRAINTS", "choose_solver", "examples", "prepare"]
 
 
 def examples(data: Any, params: Mapping[str, Any], chunk_rows: int = CHUNK_ROWS
-             ) -> Features | FileFeatures:
-    """Where the features come from: a packed file (``H5Images``) or an array (m, n)."""
+             ) -> Features | FileFeatures | DatasetFeatures:
+    """Where the features come from: a packed file (``H5Images``), a torch ``Dataset``
+    (``DatasetFeatures``, trained by the torch engine) or an array (m, n)."""
+    if not isinstance(data, np.ndarray) and all(hasattr(data, name) for name in (
+            "__getitem__", "__len__", "labels", "n_features")):  # a torch Dataset as it is
+        data = DatasetFeatures(data)
+    if isinstance(data, DatasetFeatures):
+        if params["engine"] != "torch":
+            raise ParameterError("A torch Dataset trains with engine='torch' (PyTorch's "
+                                 f"DataLoader reads it). Got engine={params['engine']!r}.")
+        _refuse_in_memory_only(params, "a torch Dataset read by PyTorch's DataLoader")
+        return DatasetFeatures(data.dataset, params["dtype"], data.num_workers)
     if hasattr(data, "chunks") and hasattr(data, "x"):
-        for name in ("early_stopping", "standardize", "class_weight", "warm_start"):
-            if params[name] not in (False, None):
-                raise ParameterError(f"The {name!r} parameter needs the data in memory; "
-                                     "out-of-core training does not support it.")
+        _refuse_in_memory_only(params, "out-of-core training")
         if params["solver"] == "gram":
             raise ParameterError("The 'solver' parameter 'gram' needs the data in memory; "
                                  "out-of-core training steps on w ('primal').")
@@ -57,15 +64,23 @@ def examples(data: Any, params: Mapping[str, Any], chunk_rows: int = CHUNK_ROWS
     return Features(data)
 
 
-def prepare(params: Mapping[str, Any], source: Features | FileFeatures, y01: np.ndarray,
+def _refuse_in_memory_only(params: Mapping[str, Any], what: str) -> None:
+    for name in ("early_stopping", "standardize", "class_weight", "warm_start"):
+        if params[name] not in (False, None):
+            raise ParameterError(f"The {name!r} parameter needs the data in memory; {what} "
+                                 "does not support it.")
+
+
+def prepare(params: Mapping[str, Any], source: Features | FileFeatures | DatasetFeatures,
+            y01: np.ndarray,
             weights: np.ndarray | None, *, classes: Sequence[Any] = (0, 1), warm=None,
             resume=None, callbacks: Sequence = (), **_: Any) -> Setup:
     """The model of ``params`` on ``source``'s features, ready for the loop (module docstring)."""
     rng = np.random.default_rng(params["random_state"])
     n, dtype = source.n_features, source.dtype
     hidden, activation = architecture(params)
-    rows = params["batch_size"] or (source.m if isinstance(source, Features)
-                                    else min(source.chunk_rows, source.m))
+    rows = params["batch_size"] or (min(source.chunk_rows, source.m)
+                                    if isinstance(source, FileFeatures) else source.m)
     check_memory(training_bytes(dense_layers(hidden), (n,), dtype, rows),
                  f"the network of hidden layers {','.join(map(str, hidden)) or 'none'} on {n} "
                  f"features in steps of {rows} examples", ParameterError)
@@ -77,6 +92,10 @@ def prepare(params: Mapping[str, Any], source: Features | FileFeatures, y01: np.
     common = dict(loss=params["loss"], n_layers=len(start) // 2, activation=activation,
                   alpha=float(params["alpha"]), batch_size=params["batch_size"],
                   shuffle=params["shuffle"], engine=params["engine"])
+    if isinstance(source, DatasetFeatures):  # PyTorch's DataLoader, shuffled by the loop
+        solver = _torch_solver(params, None, None, start, None, callbacks, source)
+        return Setup(solver, solver.batches, solver.draws, "primal", layers, (n,),
+                     training_prior=training_prior(y01))
     if isinstance(source, FileFeatures):
         data = FileRows(source.source, dtype, chunk_rows=source.chunk_rows, **common)
         solver = PrimalSolver(start, param_names(len(start) // 2), optimizer(params))
@@ -153,7 +172,7 @@ def optimizer(params: Mapping[str, Any]):
                           weight_decay=float(params["weight_decay"]))
 
 
-def _torch_solver(params, X, y, start, weights, callbacks):
+def _torch_solver(params, X, y, start, weights, callbacks, dataset: DatasetFeatures | None = None):
     from logicat.engines.torch import require_torch
     from logicat.training.loop import is_cost_only
 
@@ -175,6 +194,8 @@ def _torch_solver(params, X, y, start, weights, callbacks):
         mode="auto",  # the CUDA-graph loop where it applies (the engine's docstring)
         cost_only_callbacks=all(is_cost_only(cb) for cb in callbacks),
         constant_lr=params["lr_schedule"] == "constant",
+        **({} if dataset is None else {"dataset": dataset.dataset, "dtype": str(dataset.dtype),
+                                       "num_workers": dataset.num_workers}),
     )
 
 

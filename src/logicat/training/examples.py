@@ -11,8 +11,9 @@ fit (``logicat.training.fit``) asks of it:
     weight_dtype       the dtype of their weights
     fingerprint(y, w)  the run's data for a checkpoint: a resumed run must train on the same
 
-and what its model's preparation reads: a model of features ``X`` (``Features``) or the file's
-rows as features (``FileFeatures``, ``training.batches.FileRows``); an image network
+and what its model's preparation reads: a model of features ``X`` (``Features``), the file's
+rows as features (``FileFeatures``, ``training.batches.FileRows``) or a torch ``Dataset``'s
+items (``DatasetFeatures``, PyTorch's ``DataLoader``); an image network
 ``rows(idx)`` and ``channel_stats()`` (``InMemoryImages``, ``FileImages``).
 """
 
@@ -60,6 +61,31 @@ class FileFeatures:
 
         return data_fingerprint(y01.astype(np.int64), weights,
                                 head=file_sha256(self.source.path))
+
+
+class DatasetFeatures:
+    """A ``torch.utils.data.Dataset`` of (uint8 pixels (n,), label) items with ``labels`` and
+    ``n_features`` (``engines.torch.H5CatDataset``, ``ImageFolderDataset``), read lazily by
+    PyTorch's ``DataLoader`` - in ``num_workers`` processes - as the PyTorch tutorials read
+    their data; the pixels become features (/ 255, ``dtype``) a batch at a time."""
+
+    noun = "images"
+
+    def __init__(self, dataset, dtype: Any = "float64", num_workers: int = 0) -> None:
+        self.dataset, self.num_workers = dataset, int(num_workers)
+        self.m, self.n_features = len(dataset), int(dataset.n_features)
+        self.dtype = self.weight_dtype = np.dtype(dtype)
+        self.name = str(getattr(dataset, "path", None) or getattr(dataset, "root", None)
+                        or type(dataset).__name__)
+
+    def fingerprint(self, y01: np.ndarray, weights: np.ndarray | None) -> str:
+        """Every item's pixels, read once (only when a checkpoint is written)."""
+        import hashlib
+
+        digest = hashlib.sha256()
+        for i in range(self.m):
+            digest.update(np.asarray(self.dataset[i][0]).tobytes())
+        return data_fingerprint(y01.astype(np.int64), weights, head=digest.hexdigest())
 
 
 # ------------------------------------------------------------------------------- images

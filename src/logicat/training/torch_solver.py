@@ -287,6 +287,8 @@ class TensorBatches:
     def __init__(self, X, y, dataset, batch_size: int | None, shuffle: bool,
                  num_workers: int, dev: torch.device) -> None:
         self.m = len(dataset) if dataset is not None else int(X.shape[0])
+        if batch_size is None and dataset is not None:  # full batch: one of all its items
+            batch_size, shuffle = self.m, False
         if batch_size is None:
             self.whole = [(X.to(dev), y.to(dev))]
             return
@@ -369,32 +371,3 @@ def train_torch(
     )
     return Trainer.of({"max_iter": max_iter, "learning_rate": learning_rate},
                       callbacks).run(solver, data=solver.batches, draws=solver.draws)
-
-
-def train_dataset(
-    dataset: Any,
-    *,
-    batch_size: int = 64,
-    seed: int = 0,
-    num_workers: int = 0,
-    learning_rate: float = 0.005,
-    max_iter: int = 100,
-    loss: str = "cross_entropy",
-    dtype: str = "float64",
-    device: str = "auto",
-    callbacks: Sequence = (),
-) -> FitResult:
-    """Mini-batch SGD on a ``torch.utils.data.Dataset`` of ``(pixels uint8, label)`` items.
-
-    ``H5CatDataset`` and ``ImageFolderDataset`` read images lazily (in ``num_workers`` worker
-    processes if > 0); pixels become floats at batch time. ``max_iter`` counts epochs; the
-    batches are shuffled every epoch by a generator seeded with ``seed``.
-    """
-    check_param("dtype", dtype, [Options(DTYPES)])
-    np_dtype = np.dtype(dtype)
-    params = [np.zeros(dataset.n_features, np_dtype), np.zeros(1, np_dtype)]
-    solver = TorchSolver(None, None, params, loss=loss, device=device, batch_size=batch_size,
-                         seed=seed, dataset=dataset, dtype=dtype, num_workers=num_workers)
-    return Trainer.of({"max_iter": max_iter, "learning_rate": learning_rate},
-                      list(callbacks or ())).run(solver, data=solver.batches,
-                                                 draws=solver.draws)

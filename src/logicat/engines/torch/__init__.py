@@ -3,7 +3,7 @@
 Submodules (each imports torch; this package imports them only when a name is first used, so
 ``import logicat`` never needs torch). None of them builds an estimator or knows of the command
 line, and none imports the training package: the solvers that train with torch are training's
-(``logicat.training.torch_solver``: ``TorchSolver``, ``train_torch``, ``train_dataset``;
+(``logicat.training.torch_solver``: ``TorchSolver``, ``train_torch``;
 ``logicat.training.image_solver``: the ConvNet's), named here too for their users.
 
 - ``model``: ``dense_net``, the dense family's ``LayerNet``, and the two losses from logits
@@ -25,7 +25,6 @@ _WHERE = {
     "torch_loss": "logicat.engines.torch.model",
     "TorchSolver": "logicat.training.torch_solver",
     "train_torch": "logicat.training.torch_solver",
-    "train_dataset": "logicat.training.torch_solver",
     "resolve_device": "logicat.training.torch_solver",
     "H5CatDataset": "logicat.engines.torch.datasets",
     "ImageFolderDataset": "logicat.engines.torch.datasets",
