@@ -89,3 +89,16 @@ def test_a_torch_dataset_trains_through_the_one_fit_and_resumes_exactly(cat_h5, 
                                atol=1e-15)
     with pytest.raises(ParameterError, match="A torch Dataset trains with engine='torch'"):
         fit(DEFAULTS, data, data.labels)
+
+
+def test_weights_and_the_torch_engine_are_refused_for_examples_read_a_batch_at_a_time(
+        cat_h5):
+    """Streamed rows train unweighted and with the NumPy engines: sample weights or
+    engine='torch' are refused before any work, not dropped."""
+    with H5Images(cat_h5) as source:
+        with pytest.raises(ParameterError, match=r"Sample weights need the data in memory; "
+                                                 r"images read a batch at a time \(.*train\.h5\)"):
+            fit(DEFAULTS, source, source.y, sample_weight=np.ones(source.m))
+        with pytest.raises(ParameterError, match="Out-of-core training computes with "
+                                                 "engine='numpy' or 'autograd'"):
+            fit({**DEFAULTS, "engine": "torch"}, source, source.y)

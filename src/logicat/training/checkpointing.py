@@ -97,7 +97,7 @@ def fit_planned(params: Any, examples: Any, y: Any, plan: Checkpointing,
 
     from logicat.training.ensemble import fit_recipe
 
-    fit = partial(fit_recipe, **fit_kwargs) if fit_kwargs else fit_recipe
+    fit = partial(fit_recipe, **fit_kwargs)
     if not main:
         from logicat.io.files import load_checkpoint
 

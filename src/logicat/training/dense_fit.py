@@ -57,6 +57,10 @@ def examples(data: Any, params: Mapping[str, Any], chunk_rows: int = CHUNK_ROWS
         return DatasetFeatures(data.dataset, params["dtype"], data.num_workers)
     if hasattr(data, "chunks") and hasattr(data, "x"):
         _refuse_in_memory_only(params, "out-of-core training")
+        if params["engine"] == "torch":
+            raise ParameterError("Out-of-core training computes with engine='numpy' or "
+                                 "'autograd' (PyTorch reads a file as a torch Dataset: "
+                                 "logicat.engines.torch.H5CatDataset). Got engine='torch'.")
         if params["solver"] == "gram":
             raise ParameterError("The 'solver' parameter 'gram' needs the data in memory; "
                                  "out-of-core training steps on w ('primal').")
@@ -76,6 +80,9 @@ def prepare(params: Mapping[str, Any], source: Features | FileFeatures | Dataset
             weights: np.ndarray | None, *, classes: Sequence[Any] = (0, 1), warm=None,
             resume=None, callbacks: Sequence = (), **_: Any) -> Setup:
     """The model of ``params`` on ``source``'s features, ready for the loop (module docstring)."""
+    if weights is not None and not isinstance(source, Features):
+        raise ParameterError(f"Sample weights need the data in memory; {source.noun} read a "
+                             f"batch at a time ({source.name}) are trained on unweighted.")
     rng = np.random.default_rng(params["random_state"])
     n, dtype = source.n_features, source.dtype
     hidden, activation = architecture(params)
@@ -100,7 +107,7 @@ def prepare(params: Mapping[str, Any], source: Features | FileFeatures | Dataset
         data = FileRows(source.source, dtype, chunk_rows=source.chunk_rows, **common)
         solver = PrimalSolver(start, param_names(len(start) // 2), optimizer(params))
         return Setup(solver, data, rng, "primal", layers, (n,),
-                     training_prior=training_prior(source.source.y))
+                     training_prior=training_prior(y01))
 
     X, y = source.X, y01.astype(dtype)
     train, val = held_out(y01, params, rng, resume)

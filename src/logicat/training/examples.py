@@ -28,6 +28,11 @@ from logicat.training.batches import CHUNK_ROWS
 from logicat.training.hyperparameters import data_fingerprint
 
 
+def labelled(digest: str, y01: np.ndarray, weights: np.ndarray | None) -> str:
+    """A source's fingerprint from its examples' ``digest``, their labels and weights."""
+    return data_fingerprint(y01.astype(np.int64), weights, head=digest)
+
+
 # ------------------------------------------------------------------------------- features
 class Features:
     """Features in memory: X (m, n) float (C-contiguous, the training dtype)."""
@@ -59,8 +64,7 @@ class FileFeatures:
     def fingerprint(self, y01: np.ndarray, weights: np.ndarray | None) -> str:
         from logicat.data import file_sha256
 
-        return data_fingerprint(y01.astype(np.int64), weights,
-                                head=file_sha256(self.source.path))
+        return labelled(file_sha256(self.source.path), y01, weights)
 
 
 class DatasetFeatures:
@@ -85,7 +89,7 @@ class DatasetFeatures:
         digest = hashlib.sha256()
         for i in range(self.m):
             digest.update(np.asarray(self.dataset[i][0]).tobytes())
-        return data_fingerprint(y01.astype(np.int64), weights, head=digest.hexdigest())
+        return labelled(digest.hexdigest(), y01, weights)
 
 
 # ------------------------------------------------------------------------------- images
@@ -130,7 +134,7 @@ class _Images:
 
     def fingerprint(self, y01: np.ndarray, weights: np.ndarray | None) -> str:
         """The run's data, for a checkpoint: the images' digest, the labels and weights."""
-        return data_fingerprint(y01.astype(np.int64), weights, head=self.digest())
+        return labelled(self.digest(), y01, weights)
 
 
 class InMemoryImages(_Images):

@@ -20,7 +20,7 @@ from logicat.core.errors import ParameterError
 from logicat.core.validation import check_memory
 from logicat.io.files import Snapshot
 from logicat.nn.bounds import training_bytes
-from logicat.nn.convnet import layers, spec_of
+from logicat.nn.convnet import spec_of
 from logicat.nn.output import training_prior
 from logicat.training.examples import FileImages, InMemoryImages, image_source
 from logicat.training.hyperparameters import CONVNET_CONSTRAINTS as CONSTRAINTS
@@ -70,10 +70,10 @@ def prepare(params: Mapping[str, Any], source: InMemoryImages | FileImages, y01:
     train, val = held_out(y01, params, np.random.default_rng(params["random_state"]), resume)
     if train is None:
         train = np.arange(source.m)
-    size = spec.image_size
+    size, net = spec.image_size, spec.layers()
     # before anything is allocated: training the layers in float32, a batch at a time
     rows = int(params["batch_size"])
-    check_memory(training_bytes(layers(spec), (3, size, size), np.float32, rows),
+    check_memory(training_bytes(net, (3, size, size), np.float32, rows),
                  f"the {spec.description} in steps of {rows} examples", ParameterError)
     device = resolve_device(params["device"])
     if distributed:
@@ -87,7 +87,7 @@ def prepare(params: Mapping[str, Any], source: InMemoryImages | FileImages, y01:
     solver = ConvNetSolver(spec, source, y01, train, dict(params), device, weights,
                            distributed=distributed)
     validation = None if val is None else (lambda params: solver.validation_cost(val))
-    return Setup(solver, solver.batches, solver.draws, SOLVER, spec.layers(), (3, size, size),
+    return Setup(solver, solver.batches, solver.draws, SOLVER, net, (3, size, size),
                  validation=validation, held_out=val, tta=spec.tta,
                  training_prior=training_prior(y01[train], None if weights is None
                                                else weights[train]),
