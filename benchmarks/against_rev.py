@@ -94,7 +94,7 @@ def main() -> None:
                                                   tmp))
         print(f"logicat train end to end: {args.rev} (rev) against this checkout (now); "
               f"median of {args.repeats}, alternating; {os.cpu_count()} CPUs")
-        print(f"{"run":13s} {"rev s":>8s} {'now s':>8s} {'now/rev':>8s}  tensors")
+        print(f"{'run':13s} {'rev s':>8s} {'now s':>8s} {'now/rev':>8s}  tensors")
         for run in runs:
             rev, now = (statistics.median(times[run, side]) for side in sides)
             said = compare_tensors(tmp / f"{run}-rev.st", tmp / f"{run}-now.st")
